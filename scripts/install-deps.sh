@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what latchkey needs to build, run and test, and nothing it already has.
+# Idempotent: a second run on the same machine does no work. Run as root (or with sudo).
+#   scripts/install-deps.sh build   # compiler and libraries only (make run)
+#   scripts/install-deps.sh test    # plus the end-to-end test clients (make test)
+set -euo pipefail
+mode=${1:-build}
+cd "$(dirname "$0")/.."
+
+build_pkgs=(
+  g++ cmake make ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libsqlite3-dev libpq-dev libxml2-dev libxmlsec1-dev libargon2-dev
+  libcli11-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
+  sqlite3
+)
+test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl)
+
+missing=()
+want=("${build_pkgs[@]}")
+[ "$mode" = test ] && want+=("${test_pkgs[@]}")
+for p in "${want[@]}"; do
+  # npm may come from outside Debian (a newer npm alongside Debian's node); accept any npm on PATH.
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+  if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$mode" = test ]; then
+  # Test clients are pinned by tests/e2e/package-lock.json; reinstall only when it changed.
+  stamp=tests/e2e/node_modules/.lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s tests/e2e/package-lock.json "$stamp"; then
+    echo "install-deps: npm ci in tests/e2e"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/e2e/package-lock.json "$stamp"
+  fi
+fi

@@ -1,0 +1,49 @@
+// Transport-neutral request and response. Handlers see only these, never Beast types, so
+// they are unit-testable without sockets and the HTTP layer can change underneath them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace latchkey::http {
+
+struct Request {
+  std::string method;  // upper case: "GET", "POST", ...
+  std::string target;  // as received: path?query
+  std::string path;    // target before '?', not percent-decoded
+  std::string query;   // target after '?', raw, without '?'
+  // Header names lower-cased; repeated headers appear repeatedly, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_addr;  // client IP, no port
+  bool tls = false;
+  // DER of the verified client certificate on the TLS listener (RFC 8705), empty if none.
+  std::string client_cert_der;
+
+  // First value of a header (name compared case-insensitively), nullopt if absent.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // How many times a header occurs.
+  std::size_t header_count(std::string_view name) const;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included here
+  std::string body;
+
+  Response& set(std::string name, std::string value);
+  std::optional<std::string_view> header(std::string_view name) const;
+
+  // application/json;charset=UTF-8
+  static Response json(unsigned status, std::string body);
+  // text/html;charset=utf-8 with the page security headers (X-Frame-Options DENY, CSP
+  // frame-ancestors 'none', Referrer-Policy no-referrer).
+  static Response html(unsigned status, std::string body);
+  // 302 Found with Location.
+  static Response redirect(std::string location);
+};
+
+}  // namespace latchkey::http

@@ -1,0 +1,121 @@
+// Plain records that cross the storage seam. Secrets never appear here in clear: every
+// `*_hash` field is SHA-256 (hex) of the secret, passwords are Argon2id PHC strings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey::store {
+
+struct Org {
+  std::string id;  // 00D...
+  std::string name;
+  int64_t created_ms = 0;
+};
+
+struct User {
+  std::string id;  // 005...
+  std::string org_id;
+  std::string username;  // email-shaped, unique
+  std::string email;
+  std::string first_name;
+  std::string last_name;
+  std::string password_hash;  // Argon2id PHC string
+  std::string profile;        // e.g. "Standard User"
+  std::vector<std::string> permission_sets;
+  bool active = true;
+  int64_t created_ms = 0;
+};
+
+enum class RefreshPolicy { until_revoked, immediately, expire_after, rotate };
+
+struct App {
+  std::string id;         // 0Ha... internal id
+  std::string client_id;  // consumer key
+  std::string org_id;
+  std::string name;
+  std::string secret_hash;  // SHA-256 hex of the client secret
+  std::vector<std::string> callbacks;
+  std::vector<std::string> scopes;
+  bool pkce_required = false;
+  bool require_secret_web_server = true;
+  bool require_secret_refresh = true;
+  bool admin_approved_only = false;  // --permitted-users admin-approved
+  std::string cert_pem;              // X.509 for JWT/SAML bearer and private_key_jwt
+  std::string client_credentials_user_id;
+  RefreshPolicy refresh_policy = RefreshPolicy::until_revoked;
+  int64_t refresh_ttl_s = 0;  // for expire_after
+  int64_t access_token_ttl_s = 7200;
+  bool allow_implicit = false;
+  std::string mtls_cert_pem;
+  std::string token_format = "opaque";  // opaque | jwt
+  int64_t created_ms = 0;
+};
+
+// A pre-authorization of an admin-approved app for a profile or permission set.
+struct Preauthorization {
+  std::string client_id;
+  std::string kind;  // "profile" | "permission_set"
+  std::string name;
+};
+
+struct AuthCode {
+  std::string code_hash;
+  std::string client_id;
+  std::string user_id;
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  std::string code_challenge;  // S256 challenge, empty when none was sent
+  std::string nonce;
+  int64_t auth_time_s = 0;
+  int64_t expires_ms = 0;
+  bool used = false;
+};
+
+// Access and refresh tokens share one table; `kind` tells them apart.
+enum class TokenKind { access, refresh };
+
+struct Token {
+  std::string token_hash;
+  TokenKind kind = TokenKind::access;
+  std::string client_id;
+  std::string user_id;
+  std::string org_id;
+  std::vector<std::string> scopes;
+  // Refresh-token family: every token descended from one grant (code exchange) shares it, so
+  // reuse detection and code replay can revoke the whole family at once.
+  std::string family_id;
+  std::string code_hash;  // the code it was minted from, if any
+  int64_t issued_ms = 0;
+  int64_t expires_ms = 0;  // 0 = never
+  bool revoked = false;
+  bool rotated = false;    // refresh token already exchanged under the rotate policy
+  std::string cnf_x5t;     // RFC 8705 certificate binding (base64url SHA-256), empty if none
+};
+
+struct Consent {
+  std::string user_id;
+  std::string client_id;
+  std::vector<std::string> scopes;
+  int64_t granted_ms = 0;
+};
+
+struct SigningKeyRecord {
+  std::string kid;
+  std::string alg;          // RS256 | ES256
+  std::string private_pem;  // PKCS#8
+  int64_t created_ms = 0;
+  int64_t retired_ms = 0;  // 0 = active
+};
+
+// A browser login session (cookie value stored hashed).
+struct Session {
+  std::string session_hash;
+  std::string user_id;
+  int64_t auth_time_s = 0;
+  int64_t expires_ms = 0;
+};
+
+}  // namespace latchkey::store

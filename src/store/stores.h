@@ -1,0 +1,113 @@
+// Storage interfaces, one per concern. Implementations: store/sqlite (embedded default) and,
+// later, store/postgres. All methods are thread-safe. Methods return std::nullopt / false for
+// "not found"; they throw store::StoreError only for I/O failure (disk full, corrupt file),
+// which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+
+namespace latchkey::store {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class OrgStore {
+ public:
+  virtual ~OrgStore() = default;
+  virtual void create_org(const Org& org) = 0;
+  // The first (default) org, if the database has one.
+  virtual std::optional<Org> default_org() = 0;
+  virtual std::optional<Org> find_org(const std::string& id) = 0;
+};
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  // Returns false if the username is taken.
+  virtual bool create_user(const User& user) = 0;
+  virtual std::optional<User> find_user_by_username(const std::string& username) = 0;
+  virtual std::optional<User> find_user(const std::string& id) = 0;
+  virtual std::vector<User> list_users() = 0;
+};
+
+class AppStore {
+ public:
+  virtual ~AppStore() = default;
+  virtual void create_app(const App& app) = 0;
+  virtual std::optional<App> find_app(const std::string& client_id) = 0;
+  virtual std::vector<App> list_apps() = 0;
+  virtual bool update_secret_hash(const std::string& client_id, const std::string& hash) = 0;
+  virtual void add_preauthorization(const Preauthorization& p) = 0;
+  virtual std::vector<Preauthorization> preauthorizations(const std::string& client_id) = 0;
+};
+
+class CodeStore {
+ public:
+  virtual ~CodeStore() = default;
+  virtual void save_code(const AuthCode& code) = 0;
+  // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
+  // the first exchange sees used=false, every later one used=true). nullopt if unknown.
+  virtual std::optional<AuthCode> consume_code(const std::string& code_hash) = 0;
+};
+
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+  // Saves every token in one durable transaction (an access token and its refresh token
+  // are either both stored or neither).
+  virtual void save_tokens(const std::vector<Token>& tokens) = 0;
+  virtual std::optional<Token> find_token(const std::string& token_hash) = 0;
+  // Atomically marks a refresh token rotated; returns false if it already was (reuse).
+  virtual bool mark_rotated(const std::string& token_hash) = 0;
+  // Revocations return how many tokens they revoked.
+  virtual int revoke_token(const std::string& token_hash) = 0;
+  virtual int revoke_family(const std::string& family_id) = 0;
+  virtual int revoke_by_code(const std::string& code_hash) = 0;
+  virtual int revoke_by_user(const std::string& user_id) = 0;
+};
+
+class ConsentStore {
+ public:
+  virtual ~ConsentStore() = default;
+  virtual std::optional<Consent> find_consent(const std::string& user_id,
+                                              const std::string& client_id) = 0;
+  // Inserts or replaces.
+  virtual void save_consent(const Consent& consent) = 0;
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual void save_key(const SigningKeyRecord& key) = 0;
+  // Every key, newest first (active and retired).
+  virtual std::vector<SigningKeyRecord> list_keys() = 0;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  virtual void save_session(const Session& s) = 0;
+  virtual std::optional<Session> find_session(const std::string& session_hash) = 0;
+  virtual void delete_session(const std::string& session_hash) = 0;
+};
+
+// Everything a backend provides, for the composition root.
+class Database : public OrgStore,
+                 public UserStore,
+                 public AppStore,
+                 public CodeStore,
+                 public TokenStore,
+                 public ConsentStore,
+                 public KeyStore,
+                 public SessionStore {
+ public:
+  ~Database() override = default;
+};
+
+}  // namespace latchkey::store
