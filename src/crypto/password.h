@@ -2,6 +2,7 @@
 // current guidance (m=19 MiB, t=2, p=1).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
