@@ -1,6 +1,183 @@
-#include <cstdio>
+// latchkey's command line (CONTRACT §3). The only code that reads argv and the environment.
+// Admin commands print one JSON object on stdout; errors go to stderr with exit status 1
+// (bad input) or 2 (usage).
+#include <CLI/CLI.hpp>
 
-int main() {
-  std::fputs("latchkey: commands are being wired\n", stderr);
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "app/admin.h"
+#include "cli/serve.h"
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "store/open.h"
+
+namespace {
+
+using namespace latchkey;
+
+int print(const Result<boost::json::object>& r) {
+  if (!r) {
+    std::cerr << "latchkey: " << r.error().description() << "\n";
+    return 1;
+  }
+  std::cout << boost::json::serialize(*r) << "\n";
+  return 0;
+}
+
+std::string read_password_line() {
+  std::string line;
+  std::getline(std::cin, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
+  cli.require_subcommand(1);
+  const char* env_db = std::getenv("LATCHKEY_DB");
+  std::string db_url = env_db && *env_db ? env_db : "sqlite:latchkey.db";
+  cli.add_option("--db", db_url, "sqlite:PATH or postgresql://user[:pw]@host[:port]/db")
+      ->capture_default_str();
+
+  cli::ServeOptions serve;
+  std::string tls_listen, tls_cert, tls_key, tls_ca;
+  auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT")->required();
+  serve_cmd->add_option("--issuer", serve.issuer, "public base URL (default http://HOST:PORT)");
+  serve_cmd->add_option("--workers", serve.workers, "I/O threads (default: one per core)");
+  serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
+                      "exit when standard input closes (for test harnesses)");
+  serve_cmd->add_flag("--quiet", serve.quiet, "no access log");
+  serve_cmd->add_option("--tls-listen", tls_listen, "HOST:PORT of the TLS listener");
+  serve_cmd->add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
+  serve_cmd->add_option("--tls-key", tls_key, "server private key (PEM)");
+  serve_cmd->add_option("--tls-client-ca", tls_ca, "CA for client certificates (PEM)");
+
+  auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
+  std::string demo_listen = "127.0.0.1:8080", demo_issuer;
+  demo_cmd->add_option("--listen", demo_listen, "HOST:PORT the server will listen on");
+  demo_cmd->add_option("--issuer", demo_issuer, "public base URL");
+
+  auto* user_cmd = cli.add_subcommand("user", "manage users");
+  user_cmd->require_subcommand(1);
+  app::NewUser nu;
+  bool password_stdin = false;
+  auto* user_create = user_cmd->add_subcommand("create", "create a user");
+  user_create->add_option("--username", nu.username, "email-shaped username")->required();
+  auto* pw = user_create->add_option("--password", nu.password, "password");
+  auto* pws = user_create->add_flag("--password-stdin", password_stdin,
+                                    "read the password from the first line of stdin");
+  pw->excludes(pws);
+  user_create->add_option("--email", nu.email, "email (default: the username)");
+  user_create->add_option("--name", nu.name, "\"First Last\"");
+  user_create->add_option("--profile", nu.profile, "profile name")->capture_default_str();
+  user_create->add_option("--permission-set", nu.permission_sets, "permission set (repeatable)");
+  auto* user_list = user_cmd->add_subcommand("list", "list users");
+
+  auto* app_cmd = cli.add_subcommand("app", "manage connected apps");
+  app_cmd->require_subcommand(1);
+  app::NewApp na;
+  std::string require_web = "true", require_refresh = "true";
+  auto* app_create = app_cmd->add_subcommand("create", "register a connected app");
+  app_create->add_option("--name", na.name, "app name")->required();
+  app_create->add_option("--callback", na.callbacks, "callback URL (repeatable)");
+  app_create->add_option("--scopes", na.scopes, "space-separated scopes")->capture_default_str();
+  app_create->add_option("--pkce", na.pkce, "required|optional")->capture_default_str();
+  app_create->add_option("--require-secret-web-server", require_web, "true|false")
+      ->check(CLI::IsMember({"true", "false"}));
+  app_create->add_option("--require-secret-refresh", require_refresh, "true|false")
+      ->check(CLI::IsMember({"true", "false"}));
+  app_create->add_option("--permitted-users", na.permitted_users, "all|admin-approved");
+  app_create->add_option("--cert", na.cert_path, "X.509 certificate (PEM) for JWT/SAML bearer");
+  app_create->add_option("--client-credentials-user", na.client_credentials_user,
+                         "run-as username for the client credentials flow");
+  app_create->add_option("--refresh-policy", na.refresh_policy,
+                         "until-revoked|immediately|expire-after:SECONDS|rotate");
+  app_create->add_option("--access-token-ttl", na.access_token_ttl_s, "seconds")
+      ->capture_default_str();
+  app_create->add_flag("--allow-implicit", na.allow_implicit, "allow the user-agent flow");
+  app_create->add_option("--mtls-cert", na.mtls_cert_path, "self-signed client certificate (PEM)");
+  app_create->add_option("--token-format", na.token_format, "opaque|jwt");
+  auto* app_list = app_cmd->add_subcommand("list", "list apps");
+  std::string client_id, pre_profile, pre_permset;
+  auto* app_show = app_cmd->add_subcommand("show", "show one app");
+  app_show->add_option("--client-id", client_id)->required();
+  auto* app_rotate = app_cmd->add_subcommand("rotate-secret", "issue a new client secret");
+  app_rotate->add_option("--client-id", client_id)->required();
+  auto* app_pre = app_cmd->add_subcommand("preauthorize", "pre-authorize a profile or permission set");
+  app_pre->add_option("--client-id", client_id)->required();
+  auto* prof = app_pre->add_option("--profile", pre_profile, "profile name");
+  auto* pset = app_pre->add_option("--permission-set", pre_permset, "permission set name");
+  prof->excludes(pset);
+
+  auto* token_cmd = cli.add_subcommand("token", "manage tokens");
+  token_cmd->require_subcommand(1);
+  std::string revoke_user;
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "revoke every token of a user");
+  token_revoke->add_option("--user", revoke_user, "username")->required();
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (serve_cmd->parsed() && !tls_listen.empty()) {
+    std::cerr << "latchkey: the TLS listener (--tls-listen) is not available in this build yet\n";
+    return 2;
+  }
+  if (app_pre->parsed() && pre_profile.empty() && pre_permset.empty()) {
+    std::cerr << "latchkey: app preauthorize needs --profile or --permission-set\n";
+    return 2;
+  }
+  if (user_create->parsed() && !password_stdin && nu.password.empty()) {
+    std::cerr << "latchkey: user create needs --password or --password-stdin\n";
+    return 2;
+  }
+
+  try {
+    auto db = store::open_database(db_url);
+    crypto::OsRandom random;
+    SystemClock clock;
+    app::Admin admin(*db, random, clock);
+
+    if (serve_cmd->parsed()) return cli::serve(*db, serve);
+    if (demo_cmd->parsed()) {
+      std::string host;
+      unsigned short port = 0;
+      if (!cli::split_listen(demo_listen, host, port)) {
+        std::cerr << "latchkey: --listen must be HOST:PORT\n";
+        return 2;
+      }
+      std::string issuer = demo_issuer.empty() ? "http://" + demo_listen : demo_issuer;
+      auto out = admin.ensure_demo(issuer);
+      std::cerr << "\n  latchkey demo\n  open      " << issuer << "/\n  username  "
+                << out["username"].as_string().c_str() << "\n  password  "
+                << out["password"].as_string().c_str() << "\n\n";
+      std::cout << boost::json::serialize(out) << "\n";
+      return 0;
+    }
+    if (user_create->parsed()) {
+      if (password_stdin) nu.password = read_password_line();
+      return print(admin.create_user(nu));
+    }
+    if (user_list->parsed()) return print(admin.list_users());
+    if (app_create->parsed()) {
+      na.require_secret_web_server = require_web == "true";
+      na.require_secret_refresh = require_refresh == "true";
+      return print(admin.create_app(na));
+    }
+    if (app_list->parsed()) return print(admin.list_apps());
+    if (app_show->parsed()) return print(admin.show_app(client_id));
+    if (app_rotate->parsed()) return print(admin.rotate_secret(client_id));
+    if (app_pre->parsed()) {
+      return print(pre_profile.empty() ? admin.preauthorize(client_id, "permission_set", pre_permset)
+                                       : admin.preauthorize(client_id, "profile", pre_profile));
+    }
+    if (token_revoke->parsed()) return print(admin.revoke_user_tokens(revoke_user));
+  } catch (const std::exception& e) {
+    std::cerr << "latchkey: " << e.what() << "\n";
+    return 1;
+  }
   return 2;
 }

@@ -1,0 +1,297 @@
+#include "app/admin.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "app/demo.h"
+#include "core/ids.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
+#include "crypto/password.h"
+#include "oauth/scopes.h"
+#include "oidc/key_ring.h"
+
+namespace latchkey::app {
+namespace {
+
+using oauth::Error;
+
+boost::json::array to_array(const std::vector<std::string>& v) {
+  boost::json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char* policy_name(store::RefreshPolicy p) {
+  switch (p) {
+    case store::RefreshPolicy::until_revoked: return "until-revoked";
+    case store::RefreshPolicy::immediately: return "immediately";
+    case store::RefreshPolicy::expire_after: return "expire-after";
+    case store::RefreshPolicy::rotate: return "rotate";
+  }
+  return "until-revoked";
+}
+
+boost::json::object app_json(const store::App& a) {
+  boost::json::object o{
+      {"client_id", a.client_id},
+      {"name", a.name},
+      {"org_id", a.org_id},
+      {"callbacks", to_array(a.callbacks)},
+      {"scopes", oauth::join_scopes(a.scopes)},
+      {"pkce", a.pkce_required ? "required" : "optional"},
+      {"require_secret_web_server", a.require_secret_web_server},
+      {"require_secret_refresh", a.require_secret_refresh},
+      {"permitted_users", a.admin_approved_only ? "admin-approved" : "all"},
+      {"refresh_policy", policy_name(a.refresh_policy)},
+      {"access_token_ttl", a.access_token_ttl_s},
+      {"allow_implicit", a.allow_implicit},
+      {"token_format", a.token_format},
+      {"has_cert", !a.cert_pem.empty()},
+      {"has_mtls_cert", !a.mtls_cert_pem.empty()},
+  };
+  if (a.refresh_policy == store::RefreshPolicy::expire_after) o["refresh_ttl"] = a.refresh_ttl_s;
+  return o;
+}
+
+}  // namespace
+
+bool valid_username(std::string_view u) {
+  auto at = u.find('@');
+  if (u.size() > 80 || at == std::string_view::npos || at == 0 || at + 1 >= u.size()) return false;
+  if (u.find('@', at + 1) != std::string_view::npos) return false;
+  for (char c : u) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>') return false;
+  }
+  return true;
+}
+
+bool valid_callback(std::string_view uri) {
+  auto colon = uri.find(':');
+  if (uri.empty() || uri.size() > 2000 || colon == std::string_view::npos || colon == 0) return false;
+  if (uri.find('#') != std::string_view::npos) return false;
+  for (char c : uri) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  }
+  std::string_view scheme = uri.substr(0, colon);
+  if (scheme == "http" || scheme == "https") return uri.substr(colon).starts_with("://") &&
+                                                    uri.size() > colon + 3;
+  return true;  // custom schemes of native apps (RFC 8252 §7.1)
+}
+
+store::Org bootstrap(store::Database& db, Random& random, const Clock& clock) {
+  auto org = db.default_org();
+  if (!org) {
+    store::Org o{make_id(random, "00D"), "latchkey", clock.now_ms()};
+    db.create_org(o);
+    org = db.default_org();
+  }
+  oidc::KeyRing keys(db, random, clock);  // creates the signing keys on first use
+  return *org;
+}
+
+Result<boost::json::object> Admin::create_user(const NewUser& u) {
+  if (!valid_username(u.username)) {
+    return Error::invalid_request("username must look like an email address (name@host)");
+  }
+  if (u.password.empty()) return Error::invalid_request("password must not be empty");
+  if (u.password.size() > 1024) return Error::invalid_request("password is too long");
+  store::Org org = bootstrap(db_, random_, clock_);
+  store::User user;
+  user.id = make_id(random_, "005");
+  user.org_id = org.id;
+  user.username = u.username;
+  user.email = u.email.empty() ? u.username : u.email;
+  auto space = u.name.find(' ');
+  user.first_name = space == std::string::npos ? "" : u.name.substr(0, space);
+  user.last_name = space == std::string::npos ? u.name : u.name.substr(space + 1);
+  crypto::PasswordHasher hasher(random_, {u.argon2_memory_kib, u.argon2_iterations, 1});
+  user.password_hash = hasher.hash(u.password);
+  user.profile = u.profile.empty() ? "Standard User" : u.profile;
+  user.permission_sets = u.permission_sets;
+  user.created_ms = clock_.now_ms();
+  if (!db_.create_user(user)) return Error::invalid_request("username is taken: " + u.username);
+  return boost::json::object{{"user_id", user.id}, {"username", user.username},
+                             {"org_id", user.org_id}};
+}
+
+Result<boost::json::object> Admin::create_app(const NewApp& a) {
+  if (a.name.empty()) return Error::invalid_request("--name is required");
+  store::Org org = bootstrap(db_, random_, clock_);
+  store::App app;
+  app.id = make_id(random_, "0Ha");
+  app.client_id = make_client_id(random_);
+  app.org_id = org.id;
+  app.name = a.name;
+  for (const auto& c : a.callbacks) {
+    if (!valid_callback(c)) return Error::invalid_request("not a valid callback URL: " + c);
+  }
+  app.callbacks = a.callbacks;
+  app.scopes = oauth::split_scopes(a.scopes);
+  if (app.scopes.empty()) return Error::invalid_request("--scopes must name at least one scope");
+  if (a.pkce != "required" && a.pkce != "optional") {
+    return Error::invalid_request("--pkce must be required or optional");
+  }
+  app.pkce_required = a.pkce == "required";
+  app.require_secret_web_server = a.require_secret_web_server;
+  app.require_secret_refresh = a.require_secret_refresh;
+  if (a.permitted_users != "all" && a.permitted_users != "admin-approved") {
+    return Error::invalid_request("--permitted-users must be all or admin-approved");
+  }
+  app.admin_approved_only = a.permitted_users == "admin-approved";
+  for (auto [path, field] : {std::pair{&a.cert_path, &app.cert_pem},
+                             std::pair{&a.mtls_cert_path, &app.mtls_cert_pem}}) {
+    if (path->empty()) continue;
+    auto pem = read_file(*path);
+    if (!pem) return Error::invalid_request("cannot read certificate file " + *path);
+    auto key = crypto::PublicKey::from_pem(*pem);
+    if (!key || key->alg().empty()) {
+      return Error::invalid_request(*path + " is not a PEM certificate with an RSA (2048+) or "
+                                    "P-256 key");
+    }
+    *field = *pem;
+  }
+  if (!a.client_credentials_user.empty()) {
+    auto u = db_.find_user_by_username(a.client_credentials_user);
+    if (!u) return Error::invalid_request("no such user: " + a.client_credentials_user);
+    app.client_credentials_user_id = u->id;
+  }
+  const std::string& rp = a.refresh_policy;
+  if (rp == "until-revoked") {
+    app.refresh_policy = store::RefreshPolicy::until_revoked;
+  } else if (rp == "immediately") {
+    app.refresh_policy = store::RefreshPolicy::immediately;
+  } else if (rp == "rotate") {
+    app.refresh_policy = store::RefreshPolicy::rotate;
+  } else if (rp.starts_with("expire-after:")) {
+    int64_t n = 0;
+    auto s = std::string_view(rp).substr(13);
+    auto res = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (res.ec != std::errc{} || res.ptr != s.data() + s.size() || n <= 0) {
+      return Error::invalid_request("--refresh-policy expire-after:SECONDS needs a positive number");
+    }
+    app.refresh_policy = store::RefreshPolicy::expire_after;
+    app.refresh_ttl_s = n;
+  } else {
+    return Error::invalid_request(
+        "--refresh-policy must be until-revoked, immediately, expire-after:SECONDS or rotate");
+  }
+  if (a.access_token_ttl_s <= 0 || a.access_token_ttl_s > 86400 * 30) {
+    return Error::invalid_request("--access-token-ttl must be between 1 and 2592000 seconds");
+  }
+  app.access_token_ttl_s = a.access_token_ttl_s;
+  app.allow_implicit = a.allow_implicit;
+  if (a.token_format != "opaque" && a.token_format != "jwt") {
+    return Error::invalid_request("--token-format must be opaque or jwt");
+  }
+  app.token_format = a.token_format;
+  app.created_ms = clock_.now_ms();
+  // The secret is shown once, here; only its SHA-256 is kept (CONTRACT §2).
+  std::string secret = random_base62(random_, 64);
+  app.secret_hash = crypto::sha256_hex(secret);
+  db_.create_app(app);
+  return boost::json::object{{"client_id", app.client_id}, {"client_secret", secret}};
+}
+
+Result<boost::json::object> Admin::preauthorize(const std::string& client_id,
+                                                const std::string& kind,
+                                                const std::string& name) {
+  auto app = db_.find_app(client_id);
+  if (!app) return Error::invalid_request("no such app: " + client_id);
+  if (name.empty()) return Error::invalid_request("a profile or permission set name is required");
+  db_.add_preauthorization({client_id, kind, name});
+  boost::json::array list;
+  for (const auto& p : db_.preauthorizations(client_id)) {
+    list.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+  }
+  return boost::json::object{{"client_id", client_id}, {"preauthorized", std::move(list)}};
+}
+
+boost::json::object Admin::list_users() {
+  boost::json::array list;
+  for (const auto& u : db_.list_users()) {
+    list.push_back(boost::json::object{{"user_id", u.id},
+                                       {"username", u.username},
+                                       {"email", u.email},
+                                       {"profile", u.profile},
+                                       {"permission_sets", to_array(u.permission_sets)},
+                                       {"active", u.active}});
+  }
+  return {{"users", std::move(list)}};
+}
+
+boost::json::object Admin::list_apps() {
+  boost::json::array list;
+  for (const auto& a : db_.list_apps()) list.push_back(app_json(a));
+  return {{"apps", std::move(list)}};
+}
+
+Result<boost::json::object> Admin::show_app(const std::string& client_id) {
+  auto app = db_.find_app(client_id);
+  if (!app) return Error::invalid_request("no such app: " + client_id);
+  auto o = app_json(*app);
+  boost::json::array pre;
+  for (const auto& p : db_.preauthorizations(client_id)) {
+    pre.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+  }
+  o["preauthorized"] = std::move(pre);
+  return o;
+}
+
+Result<boost::json::object> Admin::rotate_secret(const std::string& client_id) {
+  std::string secret = random_base62(random_, 64);
+  if (!db_.update_secret_hash(client_id, crypto::sha256_hex(secret))) {
+    return Error::invalid_request("no such app: " + client_id);
+  }
+  return boost::json::object{{"client_id", client_id}, {"client_secret", secret}};
+}
+
+Result<boost::json::object> Admin::revoke_user_tokens(const std::string& username) {
+  auto u = db_.find_user_by_username(username);
+  if (!u) return Error::invalid_request("no such user: " + username);
+  int n = db_.revoke_by_user(u->id);
+  return boost::json::object{{"user_id", u->id}, {"revoked", n}};
+}
+
+boost::json::object Admin::ensure_demo(const std::string& issuer) {
+  bootstrap(db_, random_, clock_);
+  boost::json::object out{{"open", issuer + "/"},
+                          {"username", kDemoUsername},
+                          {"password", kDemoPassword}};
+  if (!db_.find_user_by_username(std::string(kDemoUsername))) {
+    NewUser u;
+    u.username = kDemoUsername;
+    u.password = kDemoPassword;
+    u.name = "Demo User";
+    (void)create_user(u);
+  }
+  std::string callback = issuer + "/demo/callback";
+  for (const auto& a : db_.list_apps()) {
+    if (a.name != kDemoAppName) continue;
+    out["client_id"] = a.client_id;
+    // The demo app lives on the issuer it was made for; another --listen needs a new one.
+    for (const auto& c : a.callbacks) {
+      if (c == callback) return out;
+    }
+  }
+  NewApp a;
+  a.name = kDemoAppName;
+  a.callbacks = {callback};
+  a.scopes = "api refresh_token openid profile email";
+  a.require_secret_web_server = false;  // a public client: PKCE is mandatory for it
+  a.require_secret_refresh = false;
+  auto made = create_app(a);
+  if (made) out["client_id"] = made->at("client_id");
+  return out;
+}
+
+}  // namespace latchkey::app

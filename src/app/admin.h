@@ -1,0 +1,75 @@
+// Administrative operations behind the CLI (CONTRACT §3): each returns the JSON object the
+// command prints, or an error whose description is the message for stderr. Kept apart from
+// argv handling so they are unit-testable.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/result.h"
+#include "store/stores.h"
+
+namespace latchkey::app {
+
+// Creates the org and the signing keys when the database has none. Idempotent.
+store::Org bootstrap(store::Database& db, Random& random, const Clock& clock);
+
+struct NewUser {
+  std::string username, password, email, name;
+  std::string profile = "Standard User";
+  std::vector<std::string> permission_sets;
+  // Argon2id cost (the defaults follow OWASP guidance).
+  uint32_t argon2_memory_kib = 19 * 1024;
+  uint32_t argon2_iterations = 2;
+};
+
+struct NewApp {
+  std::string name;
+  std::vector<std::string> callbacks;
+  std::string scopes = "api refresh_token";
+  std::string pkce = "optional";
+  bool require_secret_web_server = true;
+  bool require_secret_refresh = true;
+  std::string permitted_users = "all";
+  std::string cert_path;
+  std::string client_credentials_user;
+  std::string refresh_policy = "until-revoked";
+  int64_t access_token_ttl_s = 7200;
+  bool allow_implicit = false;
+  std::string mtls_cert_path;
+  std::string token_format = "opaque";
+};
+
+class Admin {
+ public:
+  Admin(store::Database& db, Random& random, const Clock& clock)
+      : db_(db), random_(random), clock_(clock) {}
+
+  Result<boost::json::object> create_user(const NewUser& u);
+  Result<boost::json::object> create_app(const NewApp& a);
+  Result<boost::json::object> preauthorize(const std::string& client_id, const std::string& kind,
+                                           const std::string& name);
+  boost::json::object list_users();
+  boost::json::object list_apps();
+  Result<boost::json::object> show_app(const std::string& client_id);
+  Result<boost::json::object> rotate_secret(const std::string& client_id);
+  Result<boost::json::object> revoke_user_tokens(const std::string& username);
+  // Registers the demo user and app for `make run` unless they exist; prints how to use them.
+  boost::json::object ensure_demo(const std::string& issuer);
+
+ private:
+  store::Database& db_;
+  Random& random_;
+  const Clock& clock_;
+};
+
+// name@host: one '@', something on each side, no spaces or controls.
+bool valid_username(std::string_view username);
+// An absolute redirect URI without a fragment (RFC 6749 §3.1.2).
+bool valid_callback(std::string_view uri);
+
+}  // namespace latchkey::app

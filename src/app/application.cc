@@ -1,0 +1,130 @@
+#include "app/application.h"
+
+#include "app/demo.h"
+#include "crypto/password.h"
+#include "http/errors.h"
+#include "oauth/authorize/authorize_endpoint.h"
+#include "oauth/client_auth.h"
+#include "oauth/grants/authorization_code_grant.h"
+#include "oauth/grants/refresh_token_grant.h"
+#include "oauth/introspect_endpoint.h"
+#include "oauth/login_throttle.h"
+#include "oauth/revoke_endpoint.h"
+#include "oauth/token_endpoint.h"
+#include "oauth/token_issuer.h"
+#include "oidc/data_resources.h"
+#include "oidc/discovery.h"
+#include "oidc/id_token.h"
+#include "oidc/key_ring.h"
+#include "oidc/user_endpoints.h"
+#include "token/opaque_tokens.h"
+#include "web/pages.h"
+
+namespace latchkey::app {
+namespace {
+
+std::string demo_client_id(store::AppStore& apps) {
+  for (const auto& a : apps.list_apps()) {
+    if (a.name == kDemoAppName) return a.client_id;
+  }
+  return {};
+}
+
+http::Response not_found() {
+  return http::token_error(oauth::Error::not_found("no such resource"), false);
+}
+
+}  // namespace
+
+// Declaration order is construction order: each service is built from those above it.
+struct Application::Services {
+  Services(store::Database& db, Random& random, const Clock& clock, AppOptions o)
+      : options(std::move(o)),
+        keys(db, random, clock),
+        passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
+        opaque(db, random, clock),
+        id_tokens(keys, clock, options.issuer),
+        issuer(db, opaque, id_tokens, random, clock, options.issuer),
+        clients(db, clock, options.issuer),
+        throttle(clock),
+        token(clients),
+        revoke(db, clients),
+        introspect(opaque, db, clients, options.issuer),
+        authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
+                   options.issuer, options.issuer.rfind("https://", 0) == 0}),
+        users(opaque, db, options.issuer),
+        data(opaque, options.issuer),
+        demo(options.issuer, demo_client_id(db), random, pages,
+             [this](const http::Request& r) { return token.handle(r); },
+             [this](const http::Request& r) { return users.userinfo(r); }) {
+    token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
+    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
+    discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys);
+  }
+
+  AppOptions options;
+  web::Pages pages;
+  oidc::KeyRing keys;
+  crypto::PasswordHasher passwords;
+  token::OpaqueTokens opaque;
+  oidc::IdTokens id_tokens;
+  oauth::TokenIssuer issuer;
+  oauth::ClientAuthenticator clients;
+  oauth::LoginThrottle throttle;
+  oauth::TokenEndpoint token;
+  oauth::RevokeEndpoint revoke;
+  oauth::IntrospectEndpoint introspect;
+  oauth::AuthorizeEndpoint authorize;
+  oidc::UserEndpoints users;
+  oidc::DataResources data;
+  Demo demo;
+  std::unique_ptr<oidc::Discovery> discovery;
+};
+
+Application::Application(store::Database& db, Random& random, const Clock& clock,
+                         AppOptions options)
+    : s_(std::make_unique<Services>(db, random, clock, std::move(options))) {}
+
+Application::~Application() = default;
+
+http::Response Application::handle(const http::Request& req) {
+  const std::string& p = req.path;
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  try {
+    if (p == "/services/oauth2/token") return s_->token.handle(req);
+    if (p == "/services/oauth2/authorize") return s_->authorize.handle(req);
+    if (p == "/services/oauth2/revoke") return s_->revoke.handle(req);
+    if (p == "/services/oauth2/introspect") return s_->introspect.handle(req);
+    if (p == "/services/oauth2/userinfo") return s_->users.userinfo(req);
+    if (p.starts_with("/id/") && p != "/id/keys") return s_->users.identity(req);
+    if (!get) return http::token_error(oauth::Error::method_not_allowed(), false);
+    if (p == "/.well-known/openid-configuration" || p == "/.well-known/oauth-authorization-server") {
+      return s_->discovery->configuration();
+    }
+    if (p == "/id/keys") return s_->discovery->jwks();
+    if (p == "/services/data" || p == "/services/data/") return s_->data.versions(req);
+    if (p.starts_with("/services/data/")) return s_->data.version_root(req);
+    if (p == "/static/style.css") {
+      http::Response r;
+      r.body = std::string(s_->pages.stylesheet());
+      r.set("Content-Type", "text/css;charset=utf-8");
+      r.set("Cache-Control", "public, max-age=3600");
+      return r;
+    }
+    if (p == "/demo/start") return s_->demo.start(req);
+    if (p == "/demo/callback") return s_->demo.callback(req);
+    if (p == "/" || p == "/index.html") {
+      web::LandingView v{s_->options.issuer, s_->demo.available(), "/demo/start",
+                         std::string(kDemoUsername), std::string(kDemoPassword)};
+      return http::Response::html(200, s_->pages.landing(v));
+    }
+    if (p == "/healthz") return http::Response::json(200, R"({"status":"ok"})");
+    return not_found();
+  } catch (const store::StoreError& e) {
+    // The database failed (disk full, I/O error): say so without detail; nothing was promised.
+    return http::token_error(
+        oauth::Error::temporarily_unavailable("storage is unavailable, try again"), false);
+  }
+}
+
+}  // namespace latchkey::app

@@ -1,0 +1,36 @@
+// The composition root: the only place that names concrete classes and wires them. Owns
+// every service for the life of the server; handle() is the router and is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "http/message.h"
+#include "store/stores.h"
+
+namespace latchkey::app {
+
+struct AppOptions {
+  std::string issuer;  // e.g. http://127.0.0.1:8080, no trailing slash
+  // Argon2id cost for password checks (tests lower it).
+  uint32_t argon2_memory_kib = 19 * 1024;
+  uint32_t argon2_iterations = 2;
+};
+
+class Application {
+ public:
+  Application(store::Database& db, Random& random, const Clock& clock, AppOptions options);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  http::Response handle(const http::Request& request);
+
+ private:
+  struct Services;
+  std::unique_ptr<Services> s_;
+};
+
+}  // namespace latchkey::app

@@ -1,0 +1,112 @@
+#include "app/demo.h"
+
+#include <boost/json.hpp>
+
+#include "crypto/crypto.h"
+#include "http/errors.h"
+#include "http/params.h"
+
+namespace latchkey::app {
+namespace {
+
+constexpr std::string_view kDemoCookie = "lk_demo";
+
+std::string pretty_json_part(std::string_view b64) {
+  auto raw = crypto::base64url_decode(b64);
+  if (!raw) return "(not base64url)";
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*raw, ec);
+  return ec ? *raw : boost::json::serialize(v);
+}
+
+// Boost.JSON serializes compactly; indent objects one key per line for the page.
+std::string indent(const std::string& compact) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(compact, ec);
+  if (ec || !v.is_object()) return compact;
+  std::string out = "{\n";
+  bool first = true;
+  for (const auto& [k, val] : v.get_object()) {
+    if (!first) out += ",\n";
+    first = false;
+    out += "  \"" + std::string(k) + "\": " + boost::json::serialize(val);
+  }
+  return out + "\n}";
+}
+
+}  // namespace
+
+http::Response Demo::start(const http::Request&) {
+  if (!available()) return http::Response::redirect("/");
+  std::string verifier = crypto::random_token(random_, 48);
+  std::string state = crypto::random_token(random_, 16);
+  std::string challenge = crypto::base64url_encode(crypto::sha256(verifier));
+  std::string url = "/services/oauth2/authorize?response_type=code&client_id=" +
+                    http::form_encode(client_id_) +
+                    "&redirect_uri=" + http::form_encode(callback()) +
+                    "&scope=" + http::form_encode("api refresh_token openid profile email") +
+                    "&state=" + state + "&nonce=" + crypto::random_token(random_, 16) +
+                    "&code_challenge=" + challenge + "&code_challenge_method=S256";
+  http::Response r = http::Response::redirect(url);
+  r.headers.emplace_back("Set-Cookie", std::string(kDemoCookie) + "=" + state + "." + verifier +
+                                           "; Path=/demo; HttpOnly; SameSite=Lax");
+  http::no_store(r);
+  return r;
+}
+
+http::Response Demo::callback(const http::Request& request) {
+  web::DemoResultView v;
+  auto q = http::parse_form(request.query);
+  std::string cookie;
+  if (auto c = request.header("cookie")) cookie = http::cookie_value(*c, kDemoCookie).value_or("");
+  auto dot = cookie.find('.');
+  auto fail = [&](std::string msg) {
+    v.error = std::move(msg);
+    http::Response r = http::Response::html(400, pages_.demo_result(v));
+    http::no_store(r);
+    return r;
+  };
+  if (!q) return fail("malformed callback");
+  if (q->has("error")) {
+    return fail(std::string(q->value("error")) + ": " + std::string(q->value("error_description")));
+  }
+  if (dot == std::string::npos || q->value("state") != std::string_view(cookie).substr(0, dot)) {
+    return fail("state does not match: start again from the home page");
+  }
+  http::Request token_req;
+  token_req.method = "POST";
+  token_req.path = token_req.target = "/services/oauth2/token";
+  token_req.remote_addr = request.remote_addr;
+  token_req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+  token_req.body = "grant_type=authorization_code&code=" + http::form_encode(q->value("code")) +
+                   "&client_id=" + http::form_encode(client_id_) +
+                   "&redirect_uri=" + http::form_encode(callback()) +
+                   "&code_verifier=" + cookie.substr(dot + 1);
+  http::Response tr = token_(token_req);
+  v.token_response_json = indent(tr.body);
+  boost::system::error_code ec;
+  auto tv = boost::json::parse(tr.body, ec);
+  if (ec || tr.status != 200 || !tv.is_object()) return fail("token request failed: " + tr.body);
+  const auto& t = tv.get_object();
+  if (auto it = t.find("id_token"); it != t.end() && it->value().is_string()) {
+    std::string_view idt = it->value().get_string();
+    auto p1 = idt.find('.');
+    auto p2 = idt.find('.', p1 + 1);
+    if (p1 != std::string_view::npos && p2 != std::string_view::npos) {
+      v.id_token_header_json = indent(pretty_json_part(idt.substr(0, p1)));
+      v.id_token_claims_json = indent(pretty_json_part(idt.substr(p1 + 1, p2 - p1 - 1)));
+    }
+  }
+  http::Request ui;
+  ui.method = "GET";
+  ui.path = ui.target = "/services/oauth2/userinfo";
+  ui.headers.emplace_back("authorization",
+                          "Bearer " + std::string(t.at("access_token").get_string()));
+  v.userinfo_json = indent(userinfo_(ui).body);
+  http::Response r = http::Response::html(200, pages_.demo_result(v));
+  http::no_store(r);
+  r.headers.emplace_back("Set-Cookie", std::string(kDemoCookie) + "=; Path=/demo; Max-Age=0");
+  return r;
+}
+
+}  // namespace latchkey::app

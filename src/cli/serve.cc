@@ -1,0 +1,90 @@
+#include "cli/serve.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "app/admin.h"
+#include "app/application.h"
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "http/server.h"
+
+namespace latchkey::cli {
+
+bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto p = std::string_view(listen).substr(colon + 1);
+  unsigned v = 0;
+  auto res = std::from_chars(p.data(), p.data() + p.size(), v);
+  if (res.ec != std::errc{} || res.ptr != p.data() + p.size() || v > 65535) return false;
+  port = static_cast<unsigned short>(v);
+  return true;
+}
+
+int serve(store::Database& db, const ServeOptions& o) {
+  std::string host;
+  unsigned short port = 0;
+  if (!split_listen(o.listen, host, port)) {
+    std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen << "'\n";
+    return 2;
+  }
+  crypto::OsRandom random;
+  SystemClock clock;
+  app::bootstrap(db, random, clock);
+
+  auto log = spdlog::stdout_color_mt("latchkey");
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  http::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.workers = o.workers;
+  if (!o.quiet) so.log = log;
+
+  // The issuer is known only once the port is bound (port 0 picks one), so the application
+  // is built after listen(); the handler forwards to it.
+  std::unique_ptr<app::Application> application;
+  http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
+  unsigned short bound = 0;
+  try {
+    bound = server.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "latchkey: cannot listen on " << o.listen << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string issuer = o.issuer.empty() ? "http://" + url_host + ":" + std::to_string(bound)
+                                        : o.issuer;
+  while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
+  app::AppOptions ao;
+  ao.issuer = issuer;
+  application = std::make_unique<app::Application>(db, random, clock, ao);
+
+  std::thread stdin_watch;
+  if (o.stop_on_stdin_eof) {
+    stdin_watch = std::thread([&server] {
+      char buf[256];
+      while (std::fread(buf, 1, sizeof buf, stdin) > 0) {
+      }
+      server.stop();
+    });
+    stdin_watch.detach();  // blocked in read; the process exits after run() returns
+  }
+  std::printf("latchkey listening on %s\n", issuer.c_str());
+  std::fflush(stdout);
+  server.run();
+  log->info("stopped");
+  log->flush();
+  return 0;
+}
+
+}  // namespace latchkey::cli

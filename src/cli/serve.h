@@ -1,0 +1,24 @@
+// `latchkey serve`: opens the database, wires the application and runs the HTTP server
+// until SIGTERM/SIGINT (or stdin EOF with --stop-on-stdin-eof, for test harnesses).
+#pragma once
+
+#include <string>
+
+#include "store/stores.h"
+
+namespace latchkey::cli {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string issuer;  // default http://HOST:PORT of the bound address
+  unsigned workers = 0;
+  bool stop_on_stdin_eof = false;
+  bool quiet = false;  // no access log
+};
+
+int serve(store::Database& db, const ServeOptions& options);
+
+// "HOST:PORT" → host, port. False if malformed.
+bool split_listen(const std::string& listen, std::string& host, unsigned short& port);
+
+}  // namespace latchkey::cli

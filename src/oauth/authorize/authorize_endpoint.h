@@ -1,0 +1,72 @@
+// GET/POST /services/oauth2/authorize: the web server flow (response_type=code), the
+// user-agent flow (token) and OIDC (id_token, code id_token). Login page, consent page and
+// the redirect back, with the session, CSRF and consent rules of CONTRACT §4–§5.
+//
+// The login and consent forms post back to this endpoint with the request's own parameters
+// as hidden fields, so one code path validates the request on every step.
+#pragma once
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "crypto/password.h"
+#include "http/message.h"
+#include "oauth/authorize/authorize_request.h"
+#include "oauth/login_throttle.h"
+#include "oauth/token_issuer.h"
+#include "store/stores.h"
+#include "web/pages.h"
+
+namespace latchkey::oauth {
+
+struct AuthorizeDeps {
+  store::AppStore& apps;
+  store::UserStore& users;
+  store::CodeStore& codes;
+  store::ConsentStore& consents;
+  store::SessionStore& sessions;
+  TokenIssuer& tokens;
+  const oidc::IdTokens& id_tokens;
+  const crypto::PasswordHasher& passwords;
+  LoginThrottle& throttle;
+  const web::Pages& pages;
+  Random& random;
+  const Clock& clock;
+  std::string issuer;
+  bool secure_cookies = false;  // set when the issuer is https
+};
+
+class AuthorizeEndpoint {
+ public:
+  explicit AuthorizeEndpoint(AuthorizeDeps deps);
+  http::Response handle(const http::Request& request);
+
+ private:
+  struct Browser;  // the cookies a request came with
+
+  http::Response proceed(const AuthorizeRequest& r, const Browser& b,
+                         std::optional<store::Session> session, bool fresh_login);
+  http::Response login_attempt(const AuthorizeRequest& r, const http::Params& form,
+                               const Browser& b, const http::Request& request);
+  http::Response decision(const AuthorizeRequest& r, const http::Params& form, const Browser& b,
+                          std::optional<store::Session> session);
+  http::Response login_page(const AuthorizeRequest& r, const Browser& b, std::string error,
+                            std::string username, unsigned status = 200);
+  http::Response consent_page(const AuthorizeRequest& r, const Browser& b,
+                              const store::User& user);
+  http::Response issue(const AuthorizeRequest& r, const store::User& user,
+                       const store::Session& session);
+  http::Response error_page(const oauth::Error& e, unsigned status = 400);
+  http::Response redirect_error(const AuthorizeError& e);
+  std::string finish_url(const std::string& redirect_uri, bool fragment,
+                         const std::vector<std::pair<std::string, std::string>>& params) const;
+  bool user_may_use(const store::App& app, const store::User& user);
+  std::optional<store::Session> session_of(const Browser& b);
+  std::string new_session(const store::User& user, http::Response& response);
+  void attach_csrf(http::Response& response, const Browser& b, const std::string& csrf);
+
+  AuthorizeDeps d_;
+  std::string action_;
+  std::string dummy_hash_;
+};
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,129 @@
+#include "oauth/authorize/authorize_request.h"
+
+#include <algorithm>
+
+#include "oauth/pkce.h"
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+namespace {
+
+AuthorizeParse page_error(Error e) {
+  return {std::nullopt, AuthorizeError{std::move(e), false, {}, false, {}}};
+}
+
+AuthorizeParse client_error(const AuthorizeRequest& r, Error e) {
+  return {std::nullopt, AuthorizeError{std::move(e), true, r.redirect_uri, r.fragment, r.state}};
+}
+
+}  // namespace
+
+bool AuthorizeRequest::prompt_has(std::string_view p) const {
+  return std::find(prompt.begin(), prompt.end(), p) != prompt.end();
+}
+
+bool is_page_field(std::string_view name) {
+  return name == "csrf" || name == "username" || name == "password" || name == "decision";
+}
+
+AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps) {
+  AuthorizeRequest r;
+  auto client_id = params.value("client_id");
+  std::optional<store::App> app;
+  if (!client_id.empty() && client_id.size() <= 256) app = apps.find_app(std::string(client_id));
+  if (!app) return page_error(Error::invalid_client_id());
+  r.app = std::move(*app);
+
+  // Exact string comparison with a registered callback (RFC 9700 §4.1.3). Without a
+  // redirect_uri, an app with exactly one callback uses it (RFC 6749 §3.1.2.3).
+  auto redirect = params.get("redirect_uri");
+  if (redirect) {
+    if (std::find(r.app.callbacks.begin(), r.app.callbacks.end(), *redirect) ==
+        r.app.callbacks.end()) {
+      return page_error(Error::redirect_uri_mismatch());
+    }
+    r.redirect_uri = std::string(*redirect);
+  } else if (r.app.callbacks.size() == 1) {
+    r.redirect_uri = r.app.callbacks.front();
+  } else {
+    return page_error(Error::redirect_uri_mismatch());
+  }
+
+  for (const auto& [k, v] : params.items()) {
+    if (!is_page_field(k)) r.carried.emplace_back(k, v);
+  }
+  r.state = std::string(params.value("state"));
+  r.response_type = std::string(params.value("response_type"));
+  auto types = split_scopes(r.response_type);  // same space-delimited grammar
+  bool unknown = types.empty();
+  for (const auto& t : types) {
+    if (t == "code") {
+      r.wants_code = true;
+    } else if (t == "token") {
+      r.wants_token = true;
+    } else if (t == "id_token") {
+      r.wants_id_token = true;
+    } else {
+      unknown = true;
+    }
+  }
+  r.fragment = r.wants_token || r.wants_id_token;
+  if (unknown || (r.wants_code && r.wants_token)) {
+    return client_error(r, Error::unsupported_response_type());
+  }
+  // The user-agent flow (and every response that puts tokens in the front channel) only for
+  // apps that allow it (CONTRACT §5.5).
+  if (r.fragment && !r.app.allow_implicit) {
+    return client_error(r, Error::unsupported_response_type(
+                               "this app does not allow the user-agent flow"));
+  }
+
+  auto scopes = grant_scopes(params.value("scope"), r.app.scopes);
+  if (!scopes) return client_error(r, std::move(scopes).error());
+  r.scopes = std::move(scopes.value());
+  r.nonce = std::string(params.value("nonce"));
+  if (r.nonce.size() > 512 || r.state.size() > 2048) {
+    return client_error(r, Error::invalid_request("state or nonce too long"));
+  }
+  if (r.wants_id_token) {
+    if (!has_scope(r.scopes, "openid")) {
+      return client_error(r, Error::invalid_request("id_token requires the openid scope"));
+    }
+    // OIDC Core §3.2.2.1: nonce is REQUIRED when an ID token comes from the authorize endpoint.
+    if (r.nonce.empty()) return client_error(r, Error::invalid_request("nonce is required"));
+  }
+
+  // PKCE (RFC 7636 §4.3), S256 only.
+  auto challenge = params.get("code_challenge");
+  auto method = params.get("code_challenge_method");
+  if (challenge) {
+    if (!method || *method != "S256") {
+      return client_error(r, Error::invalid_request("code_challenge_method must be S256"));
+    }
+    if (!valid_s256_challenge(*challenge)) {
+      return client_error(r, Error::invalid_request("malformed code_challenge"));
+    }
+    r.code_challenge = std::string(*challenge);
+  } else if (method) {
+    return client_error(r, Error::invalid_request("code_challenge_method without code_challenge"));
+  }
+  // Public clients (no secret required for the web server flow) must use PKCE (CONTRACT §5.3).
+  bool pkce_required = r.app.pkce_required || !r.app.require_secret_web_server;
+  if (r.wants_code && pkce_required && r.code_challenge.empty()) {
+    return client_error(r, Error::invalid_request("code_challenge is required"));
+  }
+
+  r.prompt = split_scopes(params.value("prompt"));
+  for (const auto& p : r.prompt) {
+    if (p != "none" && p != "login" && p != "consent" && p != "select_account") {
+      return client_error(r, Error::invalid_request("unsupported prompt value"));
+    }
+  }
+  if (r.prompt_has("none") && r.prompt.size() > 1) {
+    return client_error(r, Error::invalid_request("prompt=none cannot be combined"));
+  }
+  r.login_hint = std::string(params.value("login_hint"));
+  return {std::move(r), std::nullopt};
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,138 @@
+#include "oauth/client_auth.h"
+
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
+
+namespace latchkey::oauth {
+namespace {
+
+constexpr std::string_view kJwtBearerAssertion =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+constexpr int64_t kMaxAssertionLifetimeS = 600;
+constexpr std::size_t kMaxJtiEntries = 100'000;
+
+Error bad_credentials() { return Error::invalid_client("invalid client credentials"); }
+
+}  // namespace
+
+ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, const Clock& clock,
+                                         std::string issuer)
+    : apps_(apps),
+      clock_(clock),
+      issuer_(std::move(issuer)),
+      token_url_(issuer_ + "/services/oauth2/token") {}
+
+Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& request,
+                                                     const http::Params& params,
+                                                     bool& tried_basic) {
+  auto authz = request.header("authorization");
+  std::optional<http::BasicCredentials> basic;
+  if (authz && authz->size() >= 6 && (authz->substr(0, 6) == "Basic " ||
+                                      authz->substr(0, 6) == "basic ")) {
+    tried_basic = true;
+    basic = http::parse_basic(*authz);
+    if (!basic) return Error::invalid_client("malformed Basic credentials");
+  }
+  bool post_secret = params.has("client_secret");
+  bool assertion = params.has("client_assertion") || params.has("client_assertion_type");
+  int methods = (basic ? 1 : 0) + (post_secret ? 1 : 0) + (assertion ? 1 : 0);
+  if (methods > 1) return Error::invalid_request("more than one client authentication method");
+
+  auto body_id = params.get("client_id");
+  if (basic) {
+    if (body_id && *body_id != basic->id) return bad_credentials();
+    return with_secret(basic->id, basic->secret, AuthMethod::client_secret_basic);
+  }
+  if (post_secret) {
+    if (!body_id) return Error::invalid_client("client identifier invalid");
+    return with_secret(*body_id, params.value("client_secret"), AuthMethod::client_secret_post);
+  }
+  if (assertion) {
+    if (params.value("client_assertion_type") != kJwtBearerAssertion) {
+      return Error::invalid_client("unsupported client_assertion_type");
+    }
+    return with_assertion(body_id.value_or(""), params.value("client_assertion"));
+  }
+  if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
+  auto app = apps_.find_app(std::string(*body_id));
+  if (!app) return Error::invalid_client("client identifier invalid");
+  return ClientAuth{std::move(*app), AuthMethod::none, {}};
+}
+
+Result<ClientAuth> ClientAuthenticator::with_secret(std::string_view client_id,
+                                                    std::string_view secret, AuthMethod method) {
+  if (client_id.empty() || client_id.size() > 256) return bad_credentials();
+  auto app = apps_.find_app(std::string(client_id));
+  // Hash first and compare hashes in constant time; the stored value is a hash anyway.
+  std::string presented = crypto::sha256_hex(secret);
+  if (!app || app->secret_hash.empty() ||
+      !crypto::constant_time_equal(presented, app->secret_hash)) {
+    return bad_credentials();
+  }
+  return ClientAuth{std::move(*app), method, std::string(secret)};
+}
+
+Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_id,
+                                                       std::string_view assertion) {
+  if (assertion.empty() || assertion.size() > 32 * 1024) return bad_credentials();
+  auto jwt = crypto::decode_jwt(assertion);
+  if (!jwt) return bad_credentials();
+  const auto& c = jwt->claims;
+  auto str = [&](const char* k) -> std::string {
+    auto it = c.find(k);
+    return it != c.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
+  };
+  // RFC 7523 §3: iss and sub are the client id.
+  std::string iss = str("iss");
+  if (iss.empty() || str("sub") != iss || (!client_id.empty() && client_id != iss)) {
+    return bad_credentials();
+  }
+  auto app = apps_.find_app(iss);
+  if (!app || app->cert_pem.empty()) return bad_credentials();
+  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
+
+  // aud: the token URL or the issuer (CONTRACT §7), as a string or in an array.
+  bool aud_ok = false;
+  if (auto it = c.find("aud"); it != c.end()) {
+    auto ok = [&](const boost::json::value& v) {
+      return v.is_string() && (v.get_string() == token_url_ || v.get_string() == issuer_);
+    };
+    if (it->value().is_array()) {
+      for (const auto& v : it->value().get_array()) aud_ok = aud_ok || ok(v);
+    } else {
+      aud_ok = ok(it->value());
+    }
+  }
+  if (!aud_ok) return Error::invalid_client("audience is invalid");
+
+  auto exp_it = c.find("exp");
+  if (exp_it == c.end() || !exp_it->value().is_number()) return bad_credentials();
+  int64_t exp = exp_it->value().is_int64() ? exp_it->value().get_int64()
+                                           : static_cast<int64_t>(exp_it->value().to_number<double>());
+  int64_t now = clock_.now_s();
+  if (exp <= now) return Error::invalid_client("expired authorization code");
+  if (exp > now + kMaxAssertionLifetimeS) return bad_credentials();
+  std::string jti = str("jti");
+  if (jti.empty() || !remember_jti(iss + " " + jti, exp)) {
+    return Error::invalid_client("client assertion replayed or without jti");
+  }
+  return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}};
+}
+
+bool ClientAuthenticator::remember_jti(const std::string& key, int64_t exp_s) {
+  std::lock_guard lock(jti_mu_);
+  int64_t now = clock_.now_s();
+  if (seen_jti_.size() >= kMaxJtiEntries) std::erase_if(seen_jti_, [&](const auto& e) {
+      return e.second <= now;
+    });
+  if (seen_jti_.size() >= kMaxJtiEntries) return false;  // refuse rather than grow unbounded
+  auto [it, inserted] = seen_jti_.emplace(key, exp_s);
+  if (!inserted && it->second <= now) {
+    it->second = exp_s;
+    return true;
+  }
+  return inserted;
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,58 @@
+// Client authentication at the token, revoke and introspect endpoints (RFC 6749 §2.3,
+// RFC 7523 §2.2). Exactly one method per request: more than one is invalid_request
+// (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "http/message.h"
+#include "http/params.h"
+#include "store/stores.h"
+
+namespace latchkey::oauth {
+
+enum class AuthMethod { none, client_secret_basic, client_secret_post, private_key_jwt };
+
+struct ClientAuth {
+  store::App app;
+  AuthMethod method = AuthMethod::none;
+  // The secret as presented, kept only for the response `signature` (CONTRACT §5); empty
+  // unless the client authenticated with its secret.
+  std::string secret;
+  bool authenticated() const { return method != AuthMethod::none; }
+  bool used_basic() const { return method == AuthMethod::client_secret_basic; }
+};
+
+class ClientAuthenticator {
+ public:
+  // token_url and issuer are the accepted `aud` values of client assertions (CONTRACT §7).
+  ClientAuthenticator(store::AppStore& apps, const Clock& clock, std::string issuer);
+
+  // Identifies the client and checks whatever credential it presented. A request with no
+  // credential but a client_id comes back with method none: whether that is enough is the
+  // grant's decision (public clients). `tried_basic` is set whenever a Basic header was sent,
+  // so that errors can carry the 401 challenge.
+  Result<ClientAuth> authenticate(const http::Request& request, const http::Params& params,
+                                  bool& tried_basic);
+
+ private:
+  Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
+                                 AuthMethod method);
+  Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
+  bool remember_jti(const std::string& key, int64_t exp_s);
+
+  store::AppStore& apps_;
+  const Clock& clock_;
+  std::string issuer_;
+  std::string token_url_;
+  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires. Bounded by
+  // assertion lifetime (expired entries are dropped on insert).
+  std::mutex jti_mu_;
+  std::unordered_map<std::string, int64_t> seen_jti_;
+};
+
+}  // namespace latchkey::oauth

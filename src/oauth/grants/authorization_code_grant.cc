@@ -1,0 +1,62 @@
+#include "oauth/grants/authorization_code_grant.h"
+
+#include "oauth/pkce.h"
+#include "oauth/scopes.h"
+#include "token/opaque_tokens.h"
+
+namespace latchkey::oauth {
+
+Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& req) {
+  const store::App& app = req.client.app;
+  // "Require secret for web server flow": checked before the code is touched, so a client
+  // that forgot its secret does not burn the code.
+  if (app.require_secret_web_server && !req.client.authenticated()) {
+    return Error::invalid_client("invalid client credentials");
+  }
+  auto code = req.params.get("code");
+  if (!code || code->empty()) return Error::invalid_request("code is required");
+  if (code->size() > 512) return Error::invalid_grant("invalid authorization code");
+
+  std::string code_hash = token::hash_of(*code);
+  auto record = codes_.consume_code(code_hash);
+  if (!record || record->client_id != app.client_id) {
+    return Error::invalid_grant("invalid authorization code");
+  }
+  if (record->used) {
+    // RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens previously issued from it.
+    tokens_.revoke_by_code(code_hash);
+    return Error::invalid_grant("invalid authorization code")
+        .with_debug("authorization code replayed; its tokens were revoked");
+  }
+  if (clock_.now_ms() >= record->expires_ms) return Error::invalid_grant("expired authorization code");
+
+  // RFC 6749 §4.1.3: redirect_uri must be identical to the one sent to authorize.
+  if (req.params.value("redirect_uri") != record->redirect_uri) {
+    return Error::invalid_grant("redirect_uri must match configuration");
+  }
+
+  // RFC 7636 §4.6 and the downgrade checks of RFC 9700 §2.1.1.
+  auto verifier = req.params.get("code_verifier");
+  if (!record->code_challenge.empty()) {
+    if (!verifier) return Error::invalid_grant("code_verifier is required");
+    if (!verify_s256(*verifier, record->code_challenge)) {
+      return Error::invalid_grant("invalid code verifier");
+    }
+  } else if (verifier) {
+    return Error::invalid_grant("code_verifier sent but no code_challenge was");
+  }
+
+  auto user = users_.find_user(record->user_id);
+  if (!user || !user->active) return Error::invalid_grant("inactive user");
+
+  GrantInput in{app, *user, record->scopes};
+  in.issue_refresh =
+      allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
+  in.code_hash = code_hash;
+  in.nonce = record->nonce;
+  in.auth_time_s = record->auth_time_s;
+  in.client_secret = req.client.secret;
+  return issuer_.issue(in).body;
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,28 @@
+// grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6; CONTRACT §5.1–§5.3).
+#pragma once
+
+#include "core/clock.h"
+#include "oauth/grants/grant_handler.h"
+#include "oauth/token_issuer.h"
+#include "store/stores.h"
+
+namespace latchkey::oauth {
+
+class AuthorizationCodeGrant final : public TokenGrantHandler {
+ public:
+  AuthorizationCodeGrant(store::CodeStore& codes, store::TokenStore& tokens,
+                         store::UserStore& users, TokenIssuer& issuer, const Clock& clock)
+      : codes_(codes), tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
+
+  std::string_view grant_type() const override { return "authorization_code"; }
+  Result<boost::json::object> handle(const TokenRequest& request) override;
+
+ private:
+  store::CodeStore& codes_;
+  store::TokenStore& tokens_;
+  store::UserStore& users_;
+  TokenIssuer& issuer_;
+  const Clock& clock_;
+};
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,29 @@
+// One class per grant type behind this interface; the token endpoint dispatches by
+// grant_type after parsing, duplicate checks and client authentication (ARCHITECTURE.md).
+#pragma once
+
+#include <boost/json.hpp>
+#include <string_view>
+
+#include "core/result.h"
+#include "http/message.h"
+#include "http/params.h"
+#include "oauth/client_auth.h"
+
+namespace latchkey::oauth {
+
+struct TokenRequest {
+  const http::Request& http;
+  const http::Params& params;
+  const ClientAuth& client;
+};
+
+class TokenGrantHandler {
+ public:
+  virtual ~TokenGrantHandler() = default;
+  virtual std::string_view grant_type() const = 0;
+  // The token response body on success.
+  virtual Result<boost::json::object> handle(const TokenRequest& request) = 0;
+};
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,54 @@
+#include "oauth/grants/refresh_token_grant.h"
+
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+namespace {
+
+Error expired() { return Error::invalid_grant("expired access/refresh token"); }
+
+}  // namespace
+
+Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
+  const store::App& app = req.client.app;
+  if (app.require_secret_refresh && !req.client.authenticated()) {
+    return Error::invalid_client("invalid client credentials");
+  }
+  auto presented = req.params.get("refresh_token");
+  if (!presented || presented->empty()) return Error::invalid_request("refresh_token is required");
+  if (presented->size() > 512) return expired();
+
+  std::string hash = token::hash_of(*presented);
+  auto t = tokens_.find_token(hash);
+  if (!t || t->kind != store::TokenKind::refresh || t->client_id != app.client_id || t->revoked) {
+    return expired();
+  }
+  if (t->expires_ms != 0 && clock_.now_ms() >= t->expires_ms) return expired();
+  if (app.refresh_policy == store::RefreshPolicy::immediately) return expired();
+
+  // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+  std::vector<std::string> scopes = t->scopes;
+  if (auto s = req.params.get("scope"); s && !s->empty()) {
+    auto asked = grant_scopes(*s, t->scopes);
+    if (!asked) return std::move(asked).error();
+    scopes = std::move(asked.value());
+  }
+
+  bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
+  if (rotate && !tokens_.mark_rotated(hash)) {
+    tokens_.revoke_family(t->family_id);
+    return expired().with_debug("rotated refresh token reused; family revoked");
+  }
+  if (t->rotated) return expired();
+
+  auto user = users_.find_user(t->user_id);
+  if (!user || !user->active) return expired();
+
+  GrantInput in{app, *user, scopes};
+  in.issue_refresh = rotate;
+  in.family_id = t->family_id;
+  in.client_secret = req.client.secret;
+  return issuer_.issue(in).body;
+}
+
+}  // namespace latchkey::oauth

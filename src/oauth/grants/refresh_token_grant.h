@@ -1,0 +1,30 @@
+// grant_type=refresh_token (RFC 6749 §6; CONTRACT §5.4) with the app's refresh policy:
+// until revoked, immediately (never issued), expire after N seconds, or rotate with reuse
+// detection (RFC 9700 §4.14.2: reuse of a rotated token revokes the whole family).
+#pragma once
+
+#include "core/clock.h"
+#include "oauth/grants/grant_handler.h"
+#include "oauth/token_issuer.h"
+#include "store/stores.h"
+#include "token/opaque_tokens.h"
+
+namespace latchkey::oauth {
+
+class RefreshTokenGrant final : public TokenGrantHandler {
+ public:
+  RefreshTokenGrant(store::TokenStore& tokens, store::UserStore& users, TokenIssuer& issuer,
+                    const Clock& clock)
+      : tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
+
+  std::string_view grant_type() const override { return "refresh_token"; }
+  Result<boost::json::object> handle(const TokenRequest& request) override;
+
+ private:
+  store::TokenStore& tokens_;
+  store::UserStore& users_;
+  TokenIssuer& issuer_;
+  const Clock& clock_;
+};
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,44 @@
+#include "oauth/login_throttle.h"
+
+#include <algorithm>
+
+namespace latchkey::oauth {
+namespace {
+
+constexpr int kFreeFailures = 5;
+constexpr int64_t kMaxLockoutMs = 15 * 60 * 1000;
+constexpr int64_t kForgetAfterMs = 60 * 60 * 1000;
+
+}  // namespace
+
+int64_t LoginThrottle::wait_s(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return 0;
+  int64_t left = it->second.locked_until_ms - clock_.now_ms();
+  return left > 0 ? (left + 999) / 1000 : 0;
+}
+
+void LoginThrottle::failure(const std::string& key) {
+  std::lock_guard lock(mu_);
+  int64_t now = clock_.now_ms();
+  if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
+    std::erase_if(entries_, [&](const auto& e) { return now - e.second.last_ms > kForgetAfterMs; });
+    if (entries_.size() >= max_entries_) entries_.erase(entries_.begin());
+  }
+  Entry& e = entries_[key];
+  if (now - e.last_ms > kForgetAfterMs) e = Entry{};
+  e.failures++;
+  e.last_ms = now;
+  if (e.failures >= kFreeFailures) {
+    int shift = std::min(e.failures - kFreeFailures, 10);
+    e.locked_until_ms = now + std::min<int64_t>(int64_t{1000} << shift, kMaxLockoutMs);
+  }
+}
+
+void LoginThrottle::success(const std::string& key) {
+  std::lock_guard lock(mu_);
+  entries_.erase(key);
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,43 @@
+#include "oauth/revoke_endpoint.h"
+
+#include "http/errors.h"
+#include "oauth/token_endpoint.h"
+#include "token/opaque_tokens.h"
+
+namespace latchkey::oauth {
+
+http::Response RevokeEndpoint::handle(const http::Request& request) {
+  Result<http::Params> params =
+      request.method == "GET" ? http::parse_form(request.query) : form_of(request);
+  if (!params) return http::token_error(params.error(), false);
+  auto token = params->value("token");
+  if (token.empty()) return http::token_error(Error::invalid_request("token is required"), false);
+
+  // A client that presents credentials must present good ones, and may revoke only its own
+  // tokens (RFC 7009 §2.1). Without credentials, possession of the token is enough, as with
+  // Salesforce's revoke endpoint.
+  std::string only_client;
+  bool tried_basic = false;
+  if (request.header("authorization") || params->has("client_secret") ||
+      params->has("client_assertion")) {
+    auto client = clients_.authenticate(request, *params, tried_basic);
+    if (!client) return http::token_error(client.error(), tried_basic);
+    only_client = client->app.client_id;
+  }
+  if (token.size() <= 512) {
+    auto t = tokens_.find_token(token::hash_of(token));
+    if (t && (only_client.empty() || t->client_id == only_client)) {
+      if (t->kind == store::TokenKind::refresh) {
+        tokens_.revoke_family(t->family_id);
+      } else {
+        tokens_.revoke_token(t->token_hash);
+      }
+    }
+  }
+  http::Response r;
+  r.status = 200;
+  http::no_store(r);
+  return r;
+}
+
+}  // namespace latchkey::oauth

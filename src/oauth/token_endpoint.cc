@@ -1,0 +1,47 @@
+#include "oauth/token_endpoint.h"
+
+#include "http/errors.h"
+
+namespace latchkey::oauth {
+
+Result<http::Params> form_of(const http::Request& request) {
+  if (request.method != "POST") return Error::method_not_allowed();
+  auto ct = request.header("content-type").value_or("");
+  // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded.
+  if (ct.substr(0, 33) != "application/x-www-form-urlencoded") {
+    return Error::invalid_request("Content-Type must be application/x-www-form-urlencoded");
+  }
+  return http::parse_form(request.body);
+}
+
+void TokenEndpoint::add(std::unique_ptr<TokenGrantHandler> handler) {
+  std::string type(handler->grant_type());
+  handlers_[type] = std::move(handler);
+}
+
+std::vector<std::string> TokenEndpoint::grant_types() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : handlers_) out.push_back(k);
+  return out;
+}
+
+http::Response TokenEndpoint::handle(const http::Request& request) {
+  bool tried_basic = false;
+  auto params = form_of(request);
+  if (!params) return http::token_error(params.error(), false);
+  auto grant_type = params->value("grant_type");
+  if (grant_type.empty()) {
+    return http::token_error(Error::invalid_request("grant_type is required"), false);
+  }
+  auto it = handlers_.find(std::string(grant_type));
+  if (it == handlers_.end()) return http::token_error(Error::unsupported_grant_type(), false);
+
+  auto client = clients_.authenticate(request, *params, tried_basic);
+  if (!client) return http::token_error(client.error(), tried_basic);
+
+  auto body = it->second->handle({request, *params, *client});
+  if (!body) return http::token_error(body.error(), tried_basic);
+  return http::token_json(boost::json::serialize(*body));
+}
+
+}  // namespace latchkey::oauth

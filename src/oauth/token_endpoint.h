@@ -1,0 +1,32 @@
+// POST /services/oauth2/token: parse, refuse repeated parameters, authenticate the client,
+// dispatch by grant_type to the registered TokenGrantHandler (ARCHITECTURE.md).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "http/message.h"
+#include "oauth/client_auth.h"
+#include "oauth/grants/grant_handler.h"
+
+namespace latchkey::oauth {
+
+class TokenEndpoint {
+ public:
+  explicit TokenEndpoint(ClientAuthenticator& clients) : clients_(clients) {}
+  void add(std::unique_ptr<TokenGrantHandler> handler);
+  http::Response handle(const http::Request& request);
+  // grant_type values served, for discovery.
+  std::vector<std::string> grant_types() const;
+
+ private:
+  ClientAuthenticator& clients_;
+  std::unordered_map<std::string, std::unique_ptr<TokenGrantHandler>> handlers_;
+};
+
+// Form body of a client-authenticated POST endpoint: method and content type checked,
+// parameters parsed with duplicates refused.
+Result<http::Params> form_of(const http::Request& request);
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,70 @@
+#include "oauth/token_issuer.h"
+
+#include "core/ids.h"
+#include "crypto/crypto.h"
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+
+std::string TokenIssuer::signature(std::string_view secret, std::string_view id,
+                                   std::string_view issued_at) {
+  std::string data(id);
+  data += issued_at;
+  return crypto::base64_encode(crypto::hmac_sha256(secret, data));
+}
+
+Issued TokenIssuer::issue(const GrantInput& in) {
+  int64_t now = clock_.now_ms();
+  Issued out;
+  out.family_id = in.family_id.empty() ? random_base62(random_, 24) : in.family_id;
+  out.access_token = opaque_.new_access_token(in.user.org_id);
+
+  std::vector<store::Token> rows;
+  store::Token access;
+  access.token_hash = token::hash_of(out.access_token);
+  access.kind = store::TokenKind::access;
+  access.client_id = in.app.client_id;
+  access.user_id = in.user.id;
+  access.org_id = in.user.org_id;
+  access.scopes = in.scopes;
+  access.family_id = out.family_id;
+  access.code_hash = in.code_hash;
+  access.issued_ms = now;
+  access.expires_ms = now + in.app.access_token_ttl_s * 1000;
+  rows.push_back(access);
+
+  if (in.issue_refresh) {
+    out.refresh_token = opaque_.new_refresh_token(in.user.org_id);
+    store::Token refresh = access;
+    refresh.token_hash = token::hash_of(out.refresh_token);
+    refresh.kind = store::TokenKind::refresh;
+    refresh.expires_ms = in.app.refresh_policy == store::RefreshPolicy::expire_after
+                             ? now + in.app.refresh_ttl_s * 1000
+                             : 0;
+    rows.push_back(std::move(refresh));
+  }
+  // Both rows in one transaction: a client never holds a refresh token whose access token
+  // was lost, or the reverse.
+  tokens_.save_tokens(rows);
+
+  std::string id = oidc::identity_url(issuer_, in.user);
+  std::string issued_at = std::to_string(now);
+  auto& b = out.body;
+  b["access_token"] = out.access_token;
+  if (!out.refresh_token.empty()) b["refresh_token"] = out.refresh_token;
+  if (!in.client_secret.empty()) b["signature"] = signature(in.client_secret, id, issued_at);
+  b["scope"] = join_scopes(in.scopes);
+  if (has_scope(in.scopes, "openid")) {
+    out.id_token = ids_.make({in.app, in.user, in.scopes, in.nonce, in.auth_time_s,
+                              out.access_token, in.code});
+    b["id_token"] = out.id_token;
+  }
+  b["instance_url"] = issuer_;
+  b["id"] = id;
+  b["token_type"] = "Bearer";
+  b["issued_at"] = issued_at;
+  b["expires_in"] = in.app.access_token_ttl_s;
+  return out;
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,66 @@
+// Mints access (and refresh) tokens for a grant, stores their hashes in one durable write,
+// and builds the Salesforce-shaped token response (CONTRACT §5).
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "oidc/id_token.h"
+#include "store/stores.h"
+#include "token/opaque_tokens.h"
+
+namespace latchkey::oauth {
+
+struct GrantInput {
+  GrantInput(const store::App& a, const store::User& u, std::vector<std::string> s)
+      : app(a), user(u), scopes(std::move(s)) {}
+  const store::App& app;
+  const store::User& user;
+  std::vector<std::string> scopes;
+  bool issue_refresh = false;  // the flow allows one and the scopes ask for it
+  std::string family_id;       // existing family (refresh flow); empty starts a new one
+  std::string code_hash;       // the code this grant redeems, if any
+  std::string nonce;
+  int64_t auth_time_s = 0;
+  std::string client_secret;   // as presented, for `signature`; empty when none
+  std::string code;            // for c_hash in hybrid responses
+};
+
+struct Issued {
+  boost::json::object body;  // the token response
+  std::string access_token;
+  std::string refresh_token;  // empty when none
+  std::string id_token;       // empty when none
+  std::string family_id;
+};
+
+class TokenIssuer {
+ public:
+  TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque, const oidc::IdTokens& ids,
+              Random& random, const Clock& clock, std::string issuer)
+      : tokens_(tokens),
+        opaque_(opaque),
+        ids_(ids),
+        random_(random),
+        clock_(clock),
+        issuer_(std::move(issuer)) {}
+
+  Issued issue(const GrantInput& in);
+
+  // Salesforce's `signature`: base64(HMAC-SHA256(secret, id + issued_at)).
+  static std::string signature(std::string_view secret, std::string_view id,
+                               std::string_view issued_at);
+
+ private:
+  store::TokenStore& tokens_;
+  token::OpaqueTokens& opaque_;
+  const oidc::IdTokens& ids_;
+  Random& random_;
+  const Clock& clock_;
+  std::string issuer_;
+};
+
+}  // namespace latchkey::oauth

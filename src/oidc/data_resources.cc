@@ -1,0 +1,57 @@
+#include "oidc/data_resources.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "http/errors.h"
+#include "oauth/bearer.h"
+
+namespace latchkey::oidc {
+namespace {
+
+constexpr int kOldest = 55;
+constexpr int kNewest = 62;  // Winter '25
+
+bool known_version(std::string_view v) {
+  // "vNN.0"
+  if (v.size() != 5 || v[0] != 'v' || v.substr(3) != ".0") return false;
+  int n = 0;
+  auto res = std::from_chars(v.data() + 1, v.data() + 3, n);
+  return res.ec == std::errc{} && res.ptr == v.data() + 3 && n >= kOldest && n <= kNewest;
+}
+
+}  // namespace
+
+http::Response DataResources::versions(const http::Request&) const {
+  static const std::string body = [] {
+    boost::json::array a;
+    for (int n = kOldest; n <= kNewest; ++n) {
+      std::string v = std::to_string(n) + ".0";
+      a.push_back(boost::json::object{{"label", "Version " + v},
+                                      {"url", "/services/data/v" + v},
+                                      {"version", v}});
+    }
+    return boost::json::serialize(a);
+  }();
+  return http::Response::json(200, body);
+}
+
+http::Response DataResources::version_root(const http::Request& request) const {
+  auto token = oauth::authenticate_bearer(request, tokens_, false);
+  if (!token) return http::resource_error(token.error());
+  std::string_view rest = std::string_view(request.path).substr(std::string_view("/services/data/").size());
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (!known_version(rest)) {
+    return http::Response::json(404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
+  }
+  std::string base = "/services/data/" + std::string(rest);
+  boost::json::object o{{"identity", issuer_ + "/id/" + token->org_id + "/" + token->user_id},
+                        {"limits", base + "/limits"},
+                        {"sobjects", base + "/sobjects"},
+                        {"query", base + "/query"}};
+  http::Response r = http::Response::json(200, boost::json::serialize(o));
+  http::no_store(r);
+  return r;
+}
+
+}  // namespace latchkey::oidc

@@ -1,0 +1,23 @@
+// The minimal protected REST surface: GET /services/data (the versions list, public as on
+// Salesforce) and GET /services/data/vNN.N/ (the resource map, Bearer-protected), enough for
+// clients that probe the API after login (jsforce, the Salesforce CLI).
+#pragma once
+
+#include "http/message.h"
+#include "token/opaque_tokens.h"
+
+namespace latchkey::oidc {
+
+class DataResources {
+ public:
+  DataResources(const token::OpaqueTokens& tokens, std::string issuer)
+      : tokens_(tokens), issuer_(std::move(issuer)) {}
+  http::Response versions(const http::Request& request) const;
+  http::Response version_root(const http::Request& request) const;
+
+ private:
+  const token::OpaqueTokens& tokens_;
+  std::string issuer_;
+};
+
+}  // namespace latchkey::oidc

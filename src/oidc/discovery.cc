@@ -1,0 +1,81 @@
+#include "oidc/discovery.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+namespace latchkey::oidc {
+namespace {
+
+boost::json::array strings(std::vector<std::string> v) {
+  boost::json::array a;
+  for (auto& s : v) a.emplace_back(std::move(s));
+  return a;
+}
+
+}  // namespace
+
+Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_types,
+                     const KeyRing& keys) {
+  std::vector<std::string> grants = grant_types;
+  grants.push_back("implicit");
+  std::sort(grants.begin(), grants.end());
+  std::vector<std::string> sig_algs;
+  for (const auto& k : keys.keys()) {
+    if (std::find(sig_algs.begin(), sig_algs.end(), k.alg()) == sig_algs.end()) {
+      sig_algs.push_back(k.alg());
+    }
+  }
+  const std::string& i = issuer;
+  boost::json::object d{
+      {"issuer", i},
+      {"authorization_endpoint", i + "/services/oauth2/authorize"},
+      {"token_endpoint", i + "/services/oauth2/token"},
+      {"revocation_endpoint", i + "/services/oauth2/revoke"},
+      {"introspection_endpoint", i + "/services/oauth2/introspect"},
+      {"userinfo_endpoint", i + "/services/oauth2/userinfo"},
+      {"jwks_uri", i + "/id/keys"},
+      {"scopes_supported", strings({"api", "web", "full", "id", "openid", "profile", "email",
+                                    "address", "phone", "refresh_token", "offline_access"})},
+      {"response_types_supported", strings({"code", "token", "id_token", "code id_token",
+                                            "token id_token"})},
+      {"response_modes_supported", strings({"query", "fragment"})},
+      {"grant_types_supported", strings(grants)},
+      {"subject_types_supported", strings({"public"})},
+      {"id_token_signing_alg_values_supported", strings({"RS256"})},
+      {"token_endpoint_auth_methods_supported",
+       strings({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"})},
+      {"token_endpoint_auth_signing_alg_values_supported", strings(sig_algs)},
+      {"revocation_endpoint_auth_methods_supported",
+       strings({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"})},
+      {"introspection_endpoint_auth_methods_supported",
+       strings({"client_secret_basic", "client_secret_post", "private_key_jwt"})},
+      {"code_challenge_methods_supported", strings({"S256"})},
+      {"claims_supported",
+       strings({"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
+                "name", "given_name", "family_name", "preferred_username", "email",
+                "email_verified"})},
+      {"prompt_values_supported", strings({"none", "login", "consent"})},
+      {"authorization_response_iss_parameter_supported", true},
+      {"request_parameter_supported", false},
+      {"claims_parameter_supported", false},
+  };
+  configuration_ = boost::json::serialize(d);
+  jwks_ = boost::json::serialize(keys.jwks());
+}
+
+http::Response Discovery::configuration() const {
+  http::Response r = http::Response::json(200, configuration_);
+  r.set("Cache-Control", "public, max-age=300");
+  r.set("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+http::Response Discovery::jwks() const {
+  http::Response r = http::Response::json(200, jwks_);
+  r.set("Content-Type", "application/jwk-set+json");
+  r.set("Cache-Control", "public, max-age=300");
+  r.set("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+}  // namespace latchkey::oidc

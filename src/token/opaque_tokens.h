@@ -1,0 +1,40 @@
+// Opaque access and refresh tokens. The token itself is 32 random bytes; only its SHA-256 is
+// stored (CONTRACT §2), so a database dump yields no usable token. Access tokens carry the
+// org id in front, as Salesforce session ids do ("00D…!…"), which clients may parse.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/result.h"
+#include "store/stores.h"
+
+namespace latchkey::token {
+
+// The storage key of a presented token or code.
+std::string hash_of(std::string_view secret);
+
+class OpaqueTokens {
+ public:
+  OpaqueTokens(store::TokenStore& tokens, Random& random, const Clock& clock)
+      : tokens_(tokens), random_(random), clock_(clock) {}
+
+  std::string new_access_token(std::string_view org_id);
+  std::string new_refresh_token(std::string_view org_id);
+
+  // A live access token: known, of kind access, not revoked, not expired. Otherwise
+  // invalid_token (answered 401 INVALID_SESSION_ID by resources).
+  Result<store::Token> validate_access(std::string_view presented) const;
+  // Any token (access or refresh) that is live; for introspection and revocation lookups.
+  std::optional<store::Token> find_live(std::string_view presented) const;
+  bool is_live(const store::Token& t) const;
+
+ private:
+  store::TokenStore& tokens_;
+  Random& random_;
+  const Clock& clock_;
+};
+
+}  // namespace latchkey::token
