@@ -1,0 +1,20 @@
+// Stable text names for the record enums, as stored in the database and shown by the CLI.
+// Changing a name is a schema change: it needs a migration.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "store/records.h"
+
+namespace latchkey::store {
+
+[[nodiscard]] std::string_view to_string(RefreshPolicy policy);
+// "until_revoked" | "immediately" | "expire_after" | "rotate"; nullopt for anything else.
+[[nodiscard]] std::optional<RefreshPolicy> parse_refresh_policy(std::string_view text);
+
+[[nodiscard]] std::string_view to_string(TokenKind kind);
+// "access" | "refresh"; nullopt for anything else.
+[[nodiscard]] std::optional<TokenKind> parse_token_kind(std::string_view text);
+
+}  // namespace latchkey::store

@@ -1,0 +1,157 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+#include <string>
+
+#include "store/stores.h"
+
+namespace latchkey::store::sqlite {
+namespace {
+
+// Vectors (scopes, callbacks, permission_sets) are JSON arrays of strings in TEXT columns
+// (see list_codec.h). Hashes are primary keys so every hot-path lookup is one index probe.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE orgs (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL
+);
+CREATE INDEX orgs_by_created ON orgs(created_ms);
+
+CREATE TABLE users (
+  id               TEXT PRIMARY KEY,
+  org_id           TEXT NOT NULL,
+  username         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  email            TEXT NOT NULL,
+  first_name       TEXT NOT NULL,
+  last_name        TEXT NOT NULL,
+  password_hash    TEXT NOT NULL,
+  profile          TEXT NOT NULL,
+  permission_sets  TEXT NOT NULL,
+  active           INTEGER NOT NULL,
+  created_ms       INTEGER NOT NULL
+);
+CREATE INDEX users_by_org ON users(org_id);
+
+CREATE TABLE apps (
+  client_id                   TEXT PRIMARY KEY,
+  id                          TEXT NOT NULL UNIQUE,
+  org_id                      TEXT NOT NULL,
+  name                        TEXT NOT NULL,
+  secret_hash                 TEXT NOT NULL,
+  callbacks                   TEXT NOT NULL,
+  scopes                      TEXT NOT NULL,
+  pkce_required               INTEGER NOT NULL,
+  require_secret_web_server   INTEGER NOT NULL,
+  require_secret_refresh      INTEGER NOT NULL,
+  admin_approved_only         INTEGER NOT NULL,
+  cert_pem                    TEXT NOT NULL,
+  client_credentials_user_id  TEXT NOT NULL,
+  refresh_policy              TEXT NOT NULL CHECK (refresh_policy IN
+                                ('until_revoked', 'immediately', 'expire_after', 'rotate')),
+  refresh_ttl_s               INTEGER NOT NULL,
+  access_token_ttl_s          INTEGER NOT NULL,
+  allow_implicit              INTEGER NOT NULL,
+  mtls_cert_pem               TEXT NOT NULL,
+  token_format                TEXT NOT NULL,
+  created_ms                  INTEGER NOT NULL
+);
+
+CREATE TABLE preauthorizations (
+  client_id  TEXT NOT NULL REFERENCES apps(client_id) ON DELETE CASCADE,
+  kind       TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  PRIMARY KEY (client_id, kind, name)
+) WITHOUT ROWID;
+
+CREATE TABLE auth_codes (
+  code_hash       TEXT PRIMARY KEY,
+  client_id       TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  redirect_uri    TEXT NOT NULL,
+  scopes          TEXT NOT NULL,
+  code_challenge  TEXT NOT NULL,
+  nonce           TEXT NOT NULL,
+  auth_time_s     INTEGER NOT NULL,
+  expires_ms      INTEGER NOT NULL,
+  used            INTEGER NOT NULL
+);
+CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_ms);
+
+CREATE TABLE tokens (
+  token_hash  TEXT PRIMARY KEY,
+  kind        TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+  client_id   TEXT NOT NULL,
+  user_id     TEXT NOT NULL,
+  org_id      TEXT NOT NULL,
+  scopes      TEXT NOT NULL,
+  family_id   TEXT NOT NULL,
+  code_hash   TEXT NOT NULL,
+  issued_ms   INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL,
+  revoked     INTEGER NOT NULL,
+  rotated     INTEGER NOT NULL,
+  cnf_x5t     TEXT NOT NULL
+);
+-- Revocation by family (refresh reuse), by code (code replay) and by user.
+CREATE INDEX tokens_by_family ON tokens(family_id);
+CREATE INDEX tokens_by_code ON tokens(code_hash);
+CREATE INDEX tokens_by_user ON tokens(user_id);
+CREATE INDEX tokens_by_expiry ON tokens(expires_ms);
+
+CREATE TABLE consents (
+  user_id     TEXT NOT NULL,
+  client_id   TEXT NOT NULL,
+  scopes      TEXT NOT NULL,
+  granted_ms  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, client_id)
+) WITHOUT ROWID;
+
+CREATE TABLE signing_keys (
+  kid          TEXT PRIMARY KEY,
+  alg          TEXT NOT NULL,
+  private_pem  TEXT NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  retired_ms   INTEGER NOT NULL
+);
+CREATE INDEX signing_keys_by_created ON signing_keys(created_ms);
+
+CREATE TABLE sessions (
+  session_hash  TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL,
+  auth_time_s   INTEGER NOT NULL,
+  expires_ms    INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_expiry ON sessions(expires_ms);
+)sql";
+
+// Index i holds the migration to version i + 1.
+constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+
+}  // namespace
+
+int64_t latest_schema_version() { return static_cast<int64_t>(kMigrations.size()); }
+
+int64_t schema_version(Connection& conn) { return conn.query_int("PRAGMA user_version"); }
+
+void migrate(Connection& conn) {
+  const int64_t latest = latest_schema_version();
+  // Cheap check without the write lock: the common case is an up-to-date file.
+  if (schema_version(conn) == latest) return;
+  for (int64_t next = 1; next <= latest; ++next) {
+    Transaction tx(conn);
+    // Re-read under the write lock: another process may have migrated since we looked.
+    const int64_t current = schema_version(conn);
+    if (current > latest) {
+      throw StoreError("sqlite: database schema version " + std::to_string(current) +
+                       " is newer than this build supports (" + std::to_string(latest) + ")");
+    }
+    if (current >= next) continue;
+    conn.exec(kMigrations[static_cast<std::size_t>(next - 1)]);
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    conn.exec("PRAGMA user_version=" + std::to_string(next));
+    tx.commit();
+  }
+}
+
+}  // namespace latchkey::store::sqlite

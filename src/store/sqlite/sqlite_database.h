@@ -1,0 +1,83 @@
+// The embedded storage backend: every store interface over one SQLite file in WAL mode.
+//
+// Durability: synchronous=FULL, so a token returned to a client after save_tokens() survives
+// kill -9 and power loss. Atomicity across processes sharing the file comes from sqlite's file
+// locks (IMMEDIATE transactions, single-statement conditional UPDATEs).
+//
+// Thread safety: every method may be called from any thread. One connection is guarded by a
+// mutex held for the whole call, disk I/O included; batching writes off the I/O threads is a
+// planned follow-up.
+//
+// Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
+// never "every token without one").
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "store/sqlite/sqlite_connection.h"
+#include "store/stores.h"
+
+namespace latchkey::store::sqlite {
+
+class SqliteDatabase final : public Database {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private in-memory one) and
+  // migrates it to the latest schema. Throws StoreError.
+  explicit SqliteDatabase(const std::string& path);
+
+  // OrgStore (users_orgs.cc)
+  void create_org(const Org& org) override;
+  std::optional<Org> default_org() override;
+  std::optional<Org> find_org(const std::string& id) override;
+
+  // UserStore (users_orgs.cc)
+  bool create_user(const User& user) override;
+  std::optional<User> find_user_by_username(const std::string& username) override;
+  std::optional<User> find_user(const std::string& id) override;
+  std::vector<User> list_users() override;
+
+  // AppStore (apps.cc)
+  void create_app(const App& app) override;
+  std::optional<App> find_app(const std::string& client_id) override;
+  std::vector<App> list_apps() override;
+  bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  void add_preauthorization(const Preauthorization& p) override;
+  std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
+
+  // CodeStore (codes.cc)
+  void save_code(const AuthCode& code) override;
+  std::optional<AuthCode> consume_code(const std::string& code_hash) override;
+
+  // TokenStore (tokens.cc)
+  void save_tokens(const std::vector<Token>& tokens) override;
+  std::optional<Token> find_token(const std::string& token_hash) override;
+  bool mark_rotated(const std::string& token_hash) override;
+  int revoke_token(const std::string& token_hash) override;
+  int revoke_family(const std::string& family_id) override;
+  int revoke_by_code(const std::string& code_hash) override;
+  int revoke_by_user(const std::string& user_id) override;
+
+  // ConsentStore (consents.cc)
+  std::optional<Consent> find_consent(const std::string& user_id,
+                                      const std::string& client_id) override;
+  void save_consent(const Consent& consent) override;
+
+  // KeyStore (keys.cc)
+  void save_key(const SigningKeyRecord& key) override;
+  std::vector<SigningKeyRecord> list_keys() override;
+
+  // SessionStore (sessions.cc)
+  void save_session(const Session& s) override;
+  std::optional<Session> find_session(const std::string& session_hash) override;
+  void delete_session(const std::string& session_hash) override;
+
+ private:
+  // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
+  int update_count(const char* sql, const std::string& key);
+
+  std::mutex mu_;
+  Connection conn_;  // guarded by mu_
+};
+
+}  // namespace latchkey::store::sqlite

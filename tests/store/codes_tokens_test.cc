@@ -1,0 +1,236 @@
+// StoreConformance: CodeStore and TokenStore, including their atomicity guarantees.
+#include <atomic>
+#include <thread>
+
+#include "conformance.h"
+
+namespace latchkey::store::testing {
+namespace {
+
+constexpr int kThreads = 8;
+
+// Runs `body(i)` on kThreads threads released together, to maximize contention.
+template <typename F>
+void race(F body) {
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      body(i);
+    });
+  }
+  go.store(true);
+  for (auto& t : threads) t.join();
+}
+
+TEST_P(StoreConformance, SavedCodeRoundTripsEveryField) {
+  AuthCode code = sample_code("code-hash-1");
+  db().save_code(code);
+  auto consumed = db().consume_code(code.code_hash);
+  ASSERT_TRUE(consumed.has_value());
+  EXPECT_EQ(fields(*consumed), fields(code));
+}
+
+TEST_P(StoreConformance, ConsumeCodeIsSingleUse) {
+  AuthCode code = sample_code("code-hash-1");
+  db().save_code(code);
+  auto first = db().consume_code(code.code_hash);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->used);
+  // RFC 6749 §4.1.2: a replay still finds the code, now marked used, so the caller can revoke
+  // the tokens the first exchange issued.
+  for (int i = 0; i < 2; ++i) {
+    auto again = db().consume_code(code.code_hash);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_TRUE(again->used);
+    AuthCode expected = code;
+    expected.used = true;
+    EXPECT_EQ(fields(*again), fields(expected));
+  }
+}
+
+TEST_P(StoreConformance, ConsumeCodeReturnsNulloptWhenUnknown) {
+  db().save_code(sample_code("code-hash-1"));
+  EXPECT_FALSE(db().consume_code("code-hash-2").has_value());
+  EXPECT_FALSE(db().consume_code("").has_value());
+}
+
+TEST_P(StoreConformance, ConsumeCodeLeavesOtherCodesUnused) {
+  db().save_code(sample_code("code-hash-1"));
+  db().save_code(sample_code("code-hash-2"));
+  ASSERT_TRUE(db().consume_code("code-hash-1").has_value());
+  EXPECT_FALSE(db().consume_code("code-hash-2")->used);
+}
+
+TEST_P(StoreConformance, ConcurrentConsumeCodeHasExactlyOneWinner) {
+  for (int round = 0; round < 20; ++round) {
+    std::string hash = "code-race-" + std::to_string(round);
+    db().save_code(sample_code(hash));
+    std::atomic<int> winners{0};
+    std::atomic<int> losers{0};
+    race([&](int) {
+      auto c = db().consume_code(hash);
+      if (c && !c->used) ++winners;
+      if (c && c->used) ++losers;
+    });
+    EXPECT_EQ(winners.load(), 1) << "round " << round;
+    EXPECT_EQ(losers.load(), kThreads - 1) << "round " << round;
+  }
+}
+
+TEST_P(StoreConformance, ConsumeCodeIsAtomicAcrossHandles) {
+  if (!GetParam().persistent) GTEST_SKIP() << "a second handle would see another database";
+  // Separate handles stand in for separate server processes sharing the database.
+  std::vector<std::unique_ptr<Database>> handles;
+  for (int i = 0; i < 4; ++i) handles.push_back(open_again());
+  for (int round = 0; round < 10; ++round) {
+    std::string hash = "code-multi-" + std::to_string(round);
+    db().save_code(sample_code(hash));
+    std::atomic<int> winners{0};
+    race([&](int i) {
+      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(hash);
+      if (c && !c->used) ++winners;
+    });
+    EXPECT_EQ(winners.load(), 1) << "round " << round;
+  }
+}
+
+TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
+  Token access = sample_token("access-1", TokenKind::access);
+  Token refresh = sample_token("refresh-1", TokenKind::refresh);
+  refresh.expires_ms = 0;  // never
+  refresh.revoked = true;
+  refresh.rotated = true;
+  refresh.cnf_x5t = "";
+  db().save_tokens({access, refresh});
+  auto a = db().find_token("access-1");
+  auto r = db().find_token("refresh-1");
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(fields(*a), fields(access));
+  EXPECT_EQ(fields(*r), fields(refresh));
+}
+
+TEST_P(StoreConformance, FindTokenReturnsNulloptWhenUnknown) {
+  db().save_tokens({sample_token("access-1", TokenKind::access)});
+  EXPECT_FALSE(db().find_token("access-2").has_value());
+  EXPECT_FALSE(db().find_token("").has_value());
+}
+
+TEST_P(StoreConformance, SaveTokensWithNoTokensIsANoOp) { db().save_tokens({}); }
+
+TEST_P(StoreConformance, SaveTokensIsAllOrNothing) {
+  db().save_tokens({sample_token("existing", TokenKind::access)});
+  // The second token collides with a stored hash, so the whole batch must fail, leaving the
+  // first token of the batch unsaved.
+  EXPECT_THROW(db().save_tokens({sample_token("new-access", TokenKind::access),
+                                 sample_token("existing", TokenKind::refresh)}),
+               StoreError);
+  EXPECT_FALSE(db().find_token("new-access").has_value());
+  EXPECT_EQ(db().find_token("existing")->kind, TokenKind::access);
+  // The store is still usable afterwards.
+  db().save_tokens({sample_token("new-access", TokenKind::access)});
+  EXPECT_TRUE(db().find_token("new-access").has_value());
+}
+
+TEST_P(StoreConformance, MarkRotatedSucceedsOnlyOnce) {
+  db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
+  EXPECT_TRUE(db().mark_rotated("refresh-1"));
+  EXPECT_TRUE(db().find_token("refresh-1")->rotated);
+  EXPECT_FALSE(db().mark_rotated("refresh-1"));  // reuse
+  EXPECT_FALSE(db().mark_rotated("unknown"));
+}
+
+TEST_P(StoreConformance, ConcurrentMarkRotatedHasExactlyOneWinner) {
+  db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
+  std::atomic<int> winners{0};
+  race([&](int) {
+    if (db().mark_rotated("refresh-1")) ++winners;
+  });
+  EXPECT_EQ(winners.load(), 1);
+}
+
+TEST_P(StoreConformance, RevokeTokenCountsOnlyNewRevocations) {
+  db().save_tokens({sample_token("a", TokenKind::access), sample_token("b", TokenKind::access)});
+  EXPECT_EQ(db().revoke_token("a"), 1);
+  EXPECT_TRUE(db().find_token("a")->revoked);
+  EXPECT_FALSE(db().find_token("b")->revoked);
+  EXPECT_EQ(db().revoke_token("a"), 0);
+  EXPECT_EQ(db().revoke_token("unknown"), 0);
+}
+
+TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
+  Token a = sample_token("a", TokenKind::access);
+  Token r = sample_token("r", TokenKind::refresh);
+  Token r2 = sample_token("r2", TokenKind::refresh);
+  r2.rotated = true;
+  Token other = sample_token("other", TokenKind::refresh);
+  other.family_id = "family-2";
+  db().save_tokens({a, r});
+  db().save_tokens({r2, other});
+  ASSERT_EQ(db().revoke_token("r2"), 1);
+  EXPECT_EQ(db().revoke_family("family-1"), 2);  // r2 was already revoked
+  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(h)->revoked) << h;
+  EXPECT_FALSE(db().find_token("other")->revoked);
+  EXPECT_EQ(db().revoke_family("family-1"), 0);
+  EXPECT_EQ(db().revoke_family("family-unknown"), 0);
+}
+
+TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
+  Token a = sample_token("a", TokenKind::access);
+  Token r = sample_token("r", TokenKind::refresh);
+  Token other = sample_token("other", TokenKind::access);
+  other.code_hash = "code-2";
+  db().save_tokens({a, r, other});
+  EXPECT_EQ(db().revoke_by_code("code-1"), 2);
+  EXPECT_TRUE(db().find_token("a")->revoked);
+  EXPECT_TRUE(db().find_token("r")->revoked);
+  EXPECT_FALSE(db().find_token("other")->revoked);
+  EXPECT_EQ(db().revoke_by_code("code-1"), 0);
+}
+
+TEST_P(StoreConformance, RevokeByUserRevokesEveryTokenOfThatUser) {
+  Token a = sample_token("a", TokenKind::access);
+  Token r = sample_token("r", TokenKind::refresh);
+  Token other_family = sample_token("f2", TokenKind::access);
+  other_family.family_id = "family-2";
+  other_family.code_hash = "";
+  Token other_user = sample_token("u2", TokenKind::access);
+  other_user.user_id = "005000000000002";
+  db().save_tokens({a, r, other_family, other_user});
+  EXPECT_EQ(db().revoke_by_user("005000000000001"), 3);
+  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(h)->revoked) << h;
+  EXPECT_FALSE(db().find_token("u2")->revoked);
+  EXPECT_EQ(db().revoke_by_user("005000000000001"), 0);
+}
+
+TEST_P(StoreConformance, RevokeByEmptyKeyRevokesNothing) {
+  // Tokens without a family, code or user (e.g. client credentials) must not be swept up by a
+  // caller passing an empty id.
+  Token t = sample_token("bare", TokenKind::access);
+  t.family_id = "";
+  t.code_hash = "";
+  t.user_id = "";
+  db().save_tokens({t});
+  EXPECT_EQ(db().revoke_family(""), 0);
+  EXPECT_EQ(db().revoke_by_code(""), 0);
+  EXPECT_EQ(db().revoke_by_user(""), 0);
+  EXPECT_FALSE(db().find_token("bare")->revoked);
+}
+
+TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
+  race([&](int i) {
+    for (int k = 0; k < 25; ++k) {
+      std::string base = std::to_string(i) + "-" + std::to_string(k);
+      db().save_tokens({sample_token("a" + base, TokenKind::access),
+                        sample_token("r" + base, TokenKind::refresh)});
+      EXPECT_TRUE(db().find_token("a" + base).has_value());
+      EXPECT_TRUE(db().mark_rotated("r" + base));
+    }
+  });
+  EXPECT_EQ(db().revoke_family("family-1"), kThreads * 25 * 2);
+}
+
+}  // namespace
+}  // namespace latchkey::store::testing

@@ -1,0 +1,175 @@
+// SQLite-specific behaviour the conformance suite cannot see: migrations, file handling,
+// I/O failures, and the list encoding.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/sqlite/list_codec.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_database.h"
+
+namespace latchkey::store::sqlite {
+namespace {
+
+class SqliteBackend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-sqlite-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "latchkey.db").string();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteBackend, NewFileIsMigratedToTheLatestVersionInWalMode) {
+  { SqliteDatabase db(path_); }
+  Connection conn(path_);
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+  Statement st = conn.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_text(0), "wal");
+}
+
+// synchronous=FULL is per connection, so check what every new connection gets: a token
+// returned to a client must survive power loss, not only a crash of the process.
+TEST_F(SqliteBackend, ConnectionsAreDurableAndEnforceForeignKeys) {
+  Connection conn(path_);
+  EXPECT_EQ(conn.query_int("PRAGMA synchronous"), 2);  // FULL
+  EXPECT_EQ(conn.query_int("PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(conn.query_int("PRAGMA busy_timeout"), 5000);
+}
+
+TEST_F(SqliteBackend, PreauthorizationForAnUnknownAppThrowsStoreError) {
+  SqliteDatabase db(path_);
+  EXPECT_THROW(db.add_preauthorization({"3MVG9missing", "profile", "Standard User"}), StoreError);
+}
+
+TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {
+  {
+    SqliteDatabase db(path_);
+    db.create_org({"00D000000000001", "Acme", 1});
+  }
+  {
+    Connection conn(path_);
+    const int64_t before = schema_version(conn);
+    migrate(conn);  // would fail on CREATE TABLE if it re-ran migration 1
+    migrate(conn);
+    EXPECT_EQ(schema_version(conn), before);
+  }
+  SqliteDatabase db(path_);  // opening migrates again
+  EXPECT_EQ(db.default_org()->name, "Acme");
+  Connection conn(path_);
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+}
+
+TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec("PRAGMA user_version=" + std::to_string(latest_schema_version() + 1));
+  }
+  EXPECT_THROW(SqliteDatabase db(path_), StoreError);
+}
+
+TEST_F(SqliteBackend, AFileThatIsNotADatabaseThrowsStoreError) {
+  std::ofstream(path_) << std::string(8192, 'x');
+  EXPECT_THROW(SqliteDatabase db(path_), StoreError);
+}
+
+TEST_F(SqliteBackend, CorruptListColumnThrowsStoreError) {
+  SqliteDatabase db(path_);
+  db.save_consent({"005000000000001", "3MVG9one", {"api"}, 1});
+  {
+    Connection conn(path_);
+    conn.exec("UPDATE consents SET scopes = '[\"api\"'");
+  }
+  EXPECT_THROW((void)db.find_consent("005000000000001", "3MVG9one"), StoreError);
+}
+
+// A write that fails mid-transaction (here: the file size limit, standing in for a full disk)
+// surfaces as StoreError, leaves nothing half-written, and the database stays usable.
+TEST_F(SqliteBackend, FailedWriteThrowsStoreErrorAndLeavesNothingBehind) {
+  SqliteDatabase db(path_);
+  db.create_org({"00D000000000001", "Acme", 1});
+  std::error_code ec;
+  auto size_of = [&](const std::string& p) {
+    auto n = std::filesystem::file_size(p, ec);
+    return ec ? std::uintmax_t{0} : n;
+  };
+  std::uintmax_t biggest = std::max(size_of(path_), size_of(path_ + "-wal"));
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit limited = saved;
+  limited.rlim_cur = static_cast<rlim_t>(biggest + 64 * 1024);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < limited.rlim_cur) GTEST_SKIP();
+  // Without this the kernel kills the process with SIGXFSZ instead of failing the write.
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+
+  Token big;
+  big.token_hash = "big";
+  big.scopes = {std::string(1 << 20, 's')};
+  Token small;
+  small.token_hash = "small";
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  bool threw = false;
+  try {
+    db.save_tokens({small, big});
+  } catch (const StoreError& e) {
+    threw = true;
+    RecordProperty("error", e.what());
+  }
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, old_handler);
+
+  EXPECT_TRUE(threw);
+  EXPECT_FALSE(db.find_token("small").has_value());
+  EXPECT_FALSE(db.find_token("big").has_value());
+  db.save_tokens({small});
+  EXPECT_TRUE(db.find_token("small").has_value());
+}
+
+TEST(ListCodec, RoundTripsAnyStrings) {
+  std::vector<std::vector<std::string>> cases = {
+      {},
+      {""},
+      {"", ""},
+      {"api", "refresh_token offline_access"},
+      {"\"", "\\", "\\\"", "\n\r\t\b\f", std::string("nul\0byte", 8), "\x7f", "\xff\xfe"},
+      {"caf\xC3\xA9", "\xF0\x9F\x94\x91", "[\"x\"]", ",", "]"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(decode_list(encode_list(c)), c) << encode_list(c);
+  }
+}
+
+TEST(ListCodec, EncodesAsAJsonArray) {
+  EXPECT_EQ(encode_list({}), "[]");
+  EXPECT_EQ(encode_list({"a b", "q\"\n"}), "[\"a b\",\"q\\\"\\u000a\"]");
+}
+
+TEST(ListCodec, DecodesStandardJsonEscapes) {
+  EXPECT_EQ(decode_list(" [ \"a\\/b\" , \"\\u00e9\\ud83d\\udd11\" ] "),
+            (std::vector<std::string>{"a/b", "\xC3\xA9\xF0\x9F\x94\x91"}));
+}
+
+TEST(ListCodec, RejectsMalformedText) {
+  for (const char* bad :
+       {"", "[", "[\"a\"", "[\"a\",]", "[a]", "[\"a\"] x", "{}", "[\"\\q\"]", "[\"\\u12\"]"}) {
+    EXPECT_THROW((void)decode_list(bad), StoreError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace latchkey::store::sqlite
