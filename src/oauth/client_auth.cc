@@ -1,5 +1,7 @@
 #include "oauth/client_auth.h"
 
+#include <cctype>
+
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
 
@@ -27,8 +29,16 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
                                                      bool& tried_basic) {
   auto authz = request.header("authorization");
   std::optional<http::BasicCredentials> basic;
-  if (authz && authz->size() >= 6 && (authz->substr(0, 6) == "Basic " ||
-                                      authz->substr(0, 6) == "basic ")) {
+  // Auth scheme names are case-insensitive (RFC 9110 §11.1).
+  auto is_basic = [](std::string_view h) {
+    static constexpr std::string_view kBasic = "basic ";
+    if (h.size() < kBasic.size()) return false;
+    for (std::size_t i = 0; i < kBasic.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(h[i])) != kBasic[i]) return false;
+    }
+    return true;
+  };
+  if (authz && is_basic(*authz)) {
     tried_basic = true;
     basic = http::parse_basic(*authz);
     if (!basic) return Error::invalid_client("malformed Basic credentials");

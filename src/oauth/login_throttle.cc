@@ -24,7 +24,14 @@ void LoginThrottle::failure(const std::string& key) {
   int64_t now = clock_.now_ms();
   if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
     std::erase_if(entries_, [&](const auto& e) { return now - e.second.last_ms > kForgetAfterMs; });
-    if (entries_.size() >= max_entries_) entries_.erase(entries_.begin());
+    if (entries_.size() >= max_entries_) {
+      // Still full: shed the least recently active key, never the one under attack now.
+      auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a,
+                                                                          const auto& b) {
+        return a.second.last_ms < b.second.last_ms;
+      });
+      entries_.erase(oldest);
+    }
   }
   Entry& e = entries_[key];
   if (now - e.last_ms > kForgetAfterMs) e = Entry{};

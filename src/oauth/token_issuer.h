@@ -20,6 +20,10 @@ struct GrantInput {
   const store::App& app;
   const store::User& user;
   std::vector<std::string> scopes;
+  // Scopes of a new refresh token when they differ from the access token's: RFC 6749 §6,
+  // a refresh token keeps the scope of the one presented even when the access token is
+  // narrowed. Empty: same as `scopes`.
+  std::vector<std::string> refresh_scopes;
   bool issue_refresh = false;  // the flow allows one and the scopes ask for it
   std::string family_id;       // existing family (refresh flow); empty starts a new one
   std::string code_hash;       // the code this grant redeems, if any

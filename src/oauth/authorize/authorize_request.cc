@@ -54,6 +54,9 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
   }
   r.state = std::string(params.value("state"));
   r.response_type = std::string(params.value("response_type"));
+  if (r.response_type.empty()) {
+    return client_error(r, Error::invalid_request("response_type is required"));
+  }
   auto types = split_scopes(r.response_type);  // same space-delimited grammar
   bool unknown = types.empty();
   for (const auto& t : types) {

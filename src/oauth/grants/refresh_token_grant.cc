@@ -46,6 +46,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
 
   GrantInput in{app, *user, scopes};
   in.issue_refresh = rotate;
+  in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;
   in.client_secret = req.client.secret;
   return issuer_.issue(in).body;

@@ -1,0 +1,230 @@
+#include "app/admin.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "store/open.h"
+#include "unit/server/test_support.h"
+
+namespace latchkey::app {
+namespace {
+
+TEST(AdminValidUsername, AcceptsEmailShapedNames) {
+  // CONTRACT §7: usernames are name@host; alice@localhost is valid.
+  EXPECT_TRUE(valid_username("alice@localhost"));
+  EXPECT_TRUE(valid_username("alice.smith+test@example.com"));
+  EXPECT_TRUE(valid_username("a@b"));
+}
+
+TEST(AdminValidUsername, RefusesMalformedNames) {
+  EXPECT_FALSE(valid_username("alice"));
+  EXPECT_FALSE(valid_username("@x"));
+  EXPECT_FALSE(valid_username("a@"));
+  EXPECT_FALSE(valid_username("a b@c"));
+  EXPECT_FALSE(valid_username(""));
+  EXPECT_FALSE(valid_username("a@b@c"));
+  EXPECT_FALSE(valid_username("a\t@b"));
+  EXPECT_FALSE(valid_username("a@b\n"));
+  EXPECT_FALSE(valid_username("<a>@b"));
+  EXPECT_FALSE(valid_username(std::string(76, 'a') + "@host"));  // 81 characters
+  EXPECT_TRUE(valid_username(std::string(75, 'a') + "@host"));   // 80 is the limit
+}
+
+TEST(AdminValidCallback, AcceptsAbsoluteUris) {
+  EXPECT_TRUE(valid_callback("https://app.example.test/callback"));
+  EXPECT_TRUE(valid_callback("http://localhost:8080/cb?x=1"));
+  EXPECT_TRUE(valid_callback("com.example.app:/oauth2redirect"));  // RFC 8252 §7.1
+  EXPECT_TRUE(valid_callback("myapp://callback"));
+}
+
+TEST(AdminValidCallback, RefusesRelativeFragmentAndMalformedUris) {
+  // RFC 6749 §3.1.2: absolute, and MUST NOT include a fragment.
+  EXPECT_FALSE(valid_callback(""));
+  EXPECT_FALSE(valid_callback("/callback"));
+  EXPECT_FALSE(valid_callback("callback"));
+  EXPECT_FALSE(valid_callback(":nothing"));
+  EXPECT_FALSE(valid_callback("https://app.example.test/cb#frag"));
+  EXPECT_FALSE(valid_callback("https:/app.example.test/cb"));
+  EXPECT_FALSE(valid_callback("https://"));
+  EXPECT_FALSE(valid_callback("https://app.example.test/a b"));
+  EXPECT_FALSE(valid_callback("https://app.example.test/\x7f"));
+  EXPECT_FALSE(valid_callback("https://app.example.test/" + std::string(2000, 'a')));
+}
+
+class AdminTest : public ::testing::Test {
+ protected:
+  AdminTest() : db_(store::open_database("sqlite::memory:")), admin_(*db_, random_, clock_) {
+    testsupport::seed_signing_keys(*db_, clock_.now_ms());
+  }
+
+  static NewApp base() {
+    NewApp a;
+    a.name = "Unit App";
+    a.callbacks = {"https://app.example.test/callback"};
+    return a;
+  }
+
+  template <typename Edit>
+  void expect_refused(Edit edit, const std::string& what) {
+    NewApp a = base();
+    edit(a);
+    std::size_t before = db_->list_apps().size();
+    auto r = admin_.create_app(a);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code(), "invalid_request") << what;
+    EXPECT_FALSE(r.error().description().empty()) << what;
+    EXPECT_EQ(db_->list_apps().size(), before) << what << " stored an app anyway";
+  }
+
+  std::string client_id_of(const Result<boost::json::object>& r) {
+    return std::string(r.value().at("client_id").as_string());
+  }
+
+  FakeClock clock_;
+  crypto::OsRandom random_;
+  std::unique_ptr<store::Database> db_;
+  Admin admin_;
+};
+
+TEST_F(AdminTest, CreateAppReturnsSecretWhoseHashIsStored) {
+  // CONTRACT §2: only SHA-256 of the client secret is stored.
+  auto r = admin_.create_app(base());
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  ASSERT_TRUE(r->contains("client_secret"));
+  std::string secret(r->at("client_secret").as_string());
+  EXPECT_GE(secret.size(), 32u);
+  auto app = db_->find_app(client_id_of(r));
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->secret_hash, crypto::sha256_hex(secret));
+  EXPECT_NE(app->secret_hash, secret);
+  // The clear secret appears nowhere in the stored record.
+  for (const std::string* field : {&app->id, &app->client_id, &app->name, &app->secret_hash,
+                                   &app->cert_pem, &app->mtls_cert_pem}) {
+    EXPECT_EQ(field->find(secret), std::string::npos);
+  }
+}
+
+TEST_F(AdminTest, CreateAppGivesDistinctClientIdsAndSecrets) {
+  auto a = admin_.create_app(base());
+  auto b = admin_.create_app(base());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(client_id_of(a), client_id_of(b));
+  EXPECT_NE(a->at("client_secret"), b->at("client_secret"));
+  EXPECT_EQ(client_id_of(a).rfind("3MVG", 0), 0u);
+}
+
+TEST_F(AdminTest, CreateAppDefaults) {
+  // CONTRACT §3 defaults: api refresh_token, pkce optional, secrets required, until revoked.
+  auto r = admin_.create_app(base());
+  ASSERT_TRUE(r.ok());
+  auto app = db_->find_app(client_id_of(r));
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->scopes, (std::vector<std::string>{"api", "refresh_token"}));
+  EXPECT_FALSE(app->pkce_required);
+  EXPECT_TRUE(app->require_secret_web_server);
+  EXPECT_TRUE(app->require_secret_refresh);
+  EXPECT_FALSE(app->admin_approved_only);
+  EXPECT_EQ(app->refresh_policy, store::RefreshPolicy::until_revoked);
+  EXPECT_EQ(app->access_token_ttl_s, 7200);
+  EXPECT_FALSE(app->allow_implicit);
+  EXPECT_EQ(app->token_format, "opaque");
+  EXPECT_FALSE(app->org_id.empty());
+}
+
+TEST_F(AdminTest, CreateAppStoresFlags) {
+  NewApp a = base();
+  a.pkce = "required";
+  a.permitted_users = "admin-approved";
+  a.refresh_policy = "expire-after:3600";
+  a.access_token_ttl_s = 2592000;
+  a.allow_implicit = true;
+  a.require_secret_refresh = false;
+  a.scopes = "api openid api";
+  auto r = admin_.create_app(a);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  auto app = db_->find_app(client_id_of(r));
+  ASSERT_TRUE(app.has_value());
+  EXPECT_TRUE(app->pkce_required);
+  EXPECT_TRUE(app->admin_approved_only);
+  EXPECT_EQ(app->refresh_policy, store::RefreshPolicy::expire_after);
+  EXPECT_EQ(app->refresh_ttl_s, 3600);
+  EXPECT_EQ(app->access_token_ttl_s, 2592000);
+  EXPECT_TRUE(app->allow_implicit);
+  EXPECT_FALSE(app->require_secret_refresh);
+  EXPECT_EQ(app->scopes, (std::vector<std::string>{"api", "openid"}));
+}
+
+TEST_F(AdminTest, CreateAppAcceptsEveryRefreshPolicy) {
+  for (const char* p : {"until-revoked", "immediately", "rotate", "expire-after:1"}) {
+    NewApp a = base();
+    a.refresh_policy = p;
+    auto r = admin_.create_app(a);
+    EXPECT_TRUE(r.ok()) << p;
+  }
+}
+
+TEST_F(AdminTest, CreateAppRefusesBadRefreshPolicy) {
+  for (const char* p :
+       {"", "never", "until_revoked", "Rotate", "expire-after:", "expire-after:0",
+        "expire-after:-5", "expire-after:10s", "expire-after: 10", "expire-after:abc",
+        "expire_after:10", "expire-after:99999999999999999999999"}) {
+    expect_refused([&](NewApp& a) { a.refresh_policy = p; }, std::string("refresh policy ") + p);
+  }
+}
+
+TEST_F(AdminTest, CreateAppRefusesBadPkce) {
+  for (const char* p : {"", "plain", "S256", "Required", "true"}) {
+    expect_refused([&](NewApp& a) { a.pkce = p; }, std::string("pkce ") + p);
+  }
+}
+
+TEST_F(AdminTest, CreateAppRefusesBadPermittedUsers) {
+  for (const char* p : {"", "everyone", "admin_approved", "All"}) {
+    expect_refused([&](NewApp& a) { a.permitted_users = p; }, std::string("permitted users ") + p);
+  }
+}
+
+TEST_F(AdminTest, CreateAppRefusesBadAccessTokenTtl) {
+  for (int64_t ttl : {int64_t{0}, int64_t{-1}, int64_t{2592001}, int64_t{-7200}}) {
+    expect_refused([&](NewApp& a) { a.access_token_ttl_s = ttl; },
+                   "access token ttl " + std::to_string(ttl));
+  }
+  NewApp one = base();
+  one.access_token_ttl_s = 1;
+  EXPECT_TRUE(admin_.create_app(one).ok());
+}
+
+TEST_F(AdminTest, CreateAppRefusesOtherBadInput) {
+  expect_refused([](NewApp& a) { a.name.clear(); }, "empty name");
+  expect_refused([](NewApp& a) { a.scopes = "   "; }, "no scopes");
+  expect_refused(
+      [](NewApp& a) {
+        a.callbacks = {"https://ok.test/cb", "/relative"};
+      },
+      "relative callback");
+  expect_refused([](NewApp& a) { a.callbacks = {"https://ok.test/cb#x"}; }, "fragment");
+  expect_refused([](NewApp& a) { a.token_format = "paseto"; }, "token format");
+  expect_refused([](NewApp& a) { a.cert_path = "/nonexistent/cert.pem"; }, "missing cert");
+  expect_refused([](NewApp& a) { a.client_credentials_user = "nobody@localhost"; },
+                 "unknown run-as user");
+}
+
+TEST_F(AdminTest, CreateUserRefusesMalformedUsername) {
+  NewUser u;
+  u.username = "alice";
+  u.password = "pw";
+  auto r = admin_.create_user(u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_request");
+  EXPECT_TRUE(db_->list_users().empty());
+}
+
+}  // namespace
+}  // namespace latchkey::app

@@ -1,0 +1,330 @@
+#include "oauth/client_auth.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "crypto/jose.h"
+#include "unit/server/test_support.h"
+
+namespace latchkey::oauth {
+namespace {
+
+using testsupport::basic_header;
+using testsupport::kIssuer;
+using testsupport::params;
+using testsupport::post_request;
+using testsupport::TestWorld;
+
+constexpr const char* kAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+const crypto::SigningKey& client_key() {
+  static const crypto::SigningKey k = crypto::SigningKey::generate_rs256("client-1");
+  return k;
+}
+const crypto::SigningKey& other_key() {
+  static const crypto::SigningKey k = crypto::SigningKey::generate_rs256("attacker-1");
+  return k;
+}
+
+class ClientAuthTest : public ::testing::Test {
+ protected:
+  ClientAuthTest() : auth_(world_.db(), world_.clock(), kIssuer) {
+    app_ = world_.add_app();
+    jwt_app_ = world_.add_app(
+        [](store::App& a) { a.cert_pem = testsupport::self_signed_cert_pem(client_key()); });
+  }
+
+  Result<ClientAuth> run(const http::Request& req, const http::Params& p) {
+    tried_basic_ = false;
+    return auth_.authenticate(req, p, tried_basic_);
+  }
+
+  boost::json::object claims(const std::string& aud, int64_t exp_in_s, std::string jti) {
+    int64_t now = world_.clock().now_s();
+    return {{"iss", jwt_app_.client_id}, {"sub", jwt_app_.client_id}, {"aud", aud}, {"iat", now},
+            {"exp", now + exp_in_s},     {"jti", std::move(jti)}};
+  }
+
+  http::Params assertion_params(const std::string& jwt) {
+    return params({{"grant_type", "authorization_code"},
+                   {"client_id", jwt_app_.client_id},
+                   {"client_assertion_type", kAssertionType},
+                   {"client_assertion", jwt}});
+  }
+
+  std::string token_url() const { return std::string(kIssuer) + "/services/oauth2/token"; }
+
+  TestWorld world_;
+  ClientAuthenticator auth_;
+  store::App app_;
+  store::App jwt_app_;
+  bool tried_basic_ = false;
+};
+
+TEST_F(ClientAuthTest, BasicWithRightSecretAuthenticates) {
+  auto r = run(post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())}}),
+               params({{"grant_type", "authorization_code"}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::client_secret_basic);
+  EXPECT_TRUE(r->used_basic());
+  EXPECT_EQ(r->app.client_id, app_.client_id);
+  EXPECT_EQ(r->secret, TestWorld::secret());  // kept for the response signature
+  EXPECT_TRUE(tried_basic_);
+}
+
+TEST_F(ClientAuthTest, BasicWithMatchingBodyClientIdAuthenticates) {
+  auto r = run(post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())}}),
+               params({{"client_id", app_.client_id}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::client_secret_basic);
+}
+
+TEST_F(ClientAuthTest, PostWithRightSecretAuthenticates) {
+  auto r = run(post_request(),
+               params({{"client_id", app_.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::client_secret_post);
+  EXPECT_TRUE(r->authenticated());
+  EXPECT_FALSE(tried_basic_);
+}
+
+TEST_F(ClientAuthTest, BasicAndPostTogetherIsInvalidRequest) {
+  // RFC 6749 §2.3: the client MUST NOT use more than one authentication method per request.
+  auto r = run(post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())}}),
+               params({{"client_id", app_.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_request");
+}
+
+TEST_F(ClientAuthTest, SecretAndAssertionTogetherIsInvalidRequest) {
+  auto r = run(post_request(), params({{"client_id", app_.client_id},
+                                       {"client_secret", TestWorld::secret()},
+                                       {"client_assertion_type", kAssertionType},
+                                       {"client_assertion", "x.y.z"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_request");
+}
+
+TEST_F(ClientAuthTest, WrongSecretWithBasicIsInvalidClient) {
+  auto r =
+      run(post_request({{"authorization", basic_header(app_.client_id, "wrong")}}), params({}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "invalid client credentials");
+  EXPECT_TRUE(tried_basic_);  // so the HTTP layer answers 401 with a challenge
+}
+
+TEST_F(ClientAuthTest, WrongSecretWithPostIsInvalidClient) {
+  auto r = run(post_request(), params({{"client_id", app_.client_id}, {"client_secret", "wrong"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "invalid client credentials");
+}
+
+TEST_F(ClientAuthTest, EmptySecretIsInvalidClient) {
+  auto r = run(post_request(), params({{"client_id", app_.client_id}, {"client_secret", ""}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, BasicIdDifferentFromBodyClientIdIsInvalidClient) {
+  auto r = run(post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())}}),
+               params({{"client_id", jwt_app_.client_id}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+// Regression: auth-scheme names are case-insensitive (RFC 9110 §11.1, RFC 7235 §2.1); a
+// "BASIC" header must not be ignored as if no credentials were presented.
+TEST_F(ClientAuthTest, BasicSchemeIsCaseInsensitive) {
+  std::string header = basic_header(app_.client_id, TestWorld::secret());
+  header.replace(0, 5, "BASIC");
+  auto r = run(post_request({{"authorization", header}}), params({{"client_id", app_.client_id}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::client_secret_basic);
+  EXPECT_TRUE(tried_basic_);
+}
+
+TEST_F(ClientAuthTest, MalformedBasicIsInvalidClient) {
+  auto r = run(post_request({{"authorization", "Basic !!!not-base64"}}), params({}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_TRUE(tried_basic_);
+}
+
+TEST_F(ClientAuthTest, UnknownClientIsInvalidClient) {
+  auto basic =
+      run(post_request({{"authorization", basic_header("3MVG9nobody", "whatever")}}), params({}));
+  ASSERT_FALSE(basic.ok());
+  EXPECT_EQ(basic.error().code(), "invalid_client");
+
+  auto post = run(post_request(), params({{"client_id", "3MVG9nobody"}, {"client_secret", "x"}}));
+  ASSERT_FALSE(post.ok());
+  EXPECT_EQ(post.error().code(), "invalid_client");
+
+  auto none = run(post_request(), params({{"client_id", "3MVG9nobody"}}));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, NoCredentialsGivesMethodNone) {
+  // A public client identifies itself by client_id alone; the grant decides if that suffices.
+  auto r = run(post_request(), params({{"client_id", app_.client_id}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::none);
+  EXPECT_FALSE(r->authenticated());
+  EXPECT_TRUE(r->secret.empty());
+  EXPECT_EQ(r->app.client_id, app_.client_id);
+}
+
+TEST_F(ClientAuthTest, NoClientIdAtAllIsInvalidClient) {
+  auto r = run(post_request(), params({{"grant_type", "authorization_code"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithTokenUrlAudienceAuthenticates) {
+  // RFC 7523 §3 / CONTRACT §7: aud may be the token URL.
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-1"));
+  auto r = run(post_request(), assertion_params(jwt));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::private_key_jwt);
+  EXPECT_EQ(r->app.client_id, jwt_app_.client_id);
+  EXPECT_TRUE(r->authenticated());
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithIssuerAudienceAuthenticates) {
+  auto jwt = crypto::sign_jwt(client_key(), claims(kIssuer, 60, "jti-2"));
+  auto r = run(post_request(), assertion_params(jwt));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::private_key_jwt);
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithAudienceArrayAuthenticates) {
+  auto c = claims("", 60, "jti-array");
+  c["aud"] = boost::json::array{"https://elsewhere.test", token_url()};
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(client_key(), c)));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithoutClientIdParameterAuthenticates) {
+  // RFC 7521 §4.2: client_id is optional when the assertion identifies the client.
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-noid"));
+  auto r = run(post_request(),
+               params({{"client_assertion_type", kAssertionType}, {"client_assertion", jwt}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->app.client_id, jwt_app_.client_id);
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtReplayedJtiIsRefused) {
+  // RFC 7523 §3 item 7: a jti may be used only once while the assertion is valid.
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-replay"));
+  ASSERT_TRUE(run(post_request(), assertion_params(jwt)).ok());
+  auto again = run(post_request(), assertion_params(jwt));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), "invalid_client");
+  // A fresh assertion reusing that jti is refused too.
+  auto same_jti = crypto::sign_jwt(client_key(), claims(kIssuer, 120, "jti-replay"));
+  auto third = run(post_request(), assertion_params(same_jti));
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithoutJtiIsRefused) {
+  auto c = claims(token_url(), 60, "");
+  c.erase("jti");
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(client_key(), c)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtExpiredIsRefused) {
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-exp"));
+  world_.clock().advance_s(61);
+  auto r = run(post_request(), assertion_params(jwt));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "expired authorization code");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtExpiringExactlyNowIsRefused) {
+  // RFC 7519 §4.1.4: the token MUST NOT be accepted on or after exp.
+  auto r = run(post_request(),
+               assertion_params(crypto::sign_jwt(client_key(), claims(token_url(), 0, "jti-0"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtLivingTooLongIsRefused) {
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(
+                                   client_key(), claims(token_url(), 24 * 3600, "jti-long"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWrongAudienceIsRefused) {
+  auto r = run(
+      post_request(),
+      assertion_params(crypto::sign_jwt(
+          client_key(), claims("https://evil.example.test/services/oauth2/token", 60, "jti-aud"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "audience is invalid");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtSignedByAnotherKeyIsRefused) {
+  auto r =
+      run(post_request(),
+          assertion_params(crypto::sign_jwt(other_key(), claims(token_url(), 60, "jti-other"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "invalid client credentials");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtForAppWithoutCertificateIsRefused) {
+  auto c = claims(token_url(), 60, "jti-nocert");
+  c["iss"] = app_.client_id;
+  c["sub"] = app_.client_id;
+  auto r = run(post_request(), params({{"client_assertion_type", kAssertionType},
+                                       {"client_assertion", crypto::sign_jwt(client_key(), c)}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtIssuerDifferentFromClientIdIsRefused) {
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-mismatch"));
+  auto r = run(post_request(), params({{"client_id", app_.client_id},
+                                       {"client_assertion_type", kAssertionType},
+                                       {"client_assertion", jwt}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtSubjectDifferentFromIssuerIsRefused) {
+  // RFC 7523 §3 item 2: for client authentication sub MUST be the client_id.
+  auto c = claims(token_url(), 60, "jti-sub");
+  c["sub"] = "alice@localhost";
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(client_key(), c)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, UnsupportedAssertionTypeIsRefused) {
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-type"));
+  auto r = run(post_request(), params({{"client_id", jwt_app_.client_id},
+                                       {"client_assertion_type", "urn:example:other"},
+                                       {"client_assertion", jwt}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, GarbageAssertionIsRefused) {
+  auto r = run(post_request(), assertion_params("not-a-jwt"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+}  // namespace
+}  // namespace latchkey::oauth

@@ -1,0 +1,135 @@
+#include "oauth/login_throttle.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/clock.h"
+
+namespace latchkey::oauth {
+namespace {
+
+void fail_n(LoginThrottle& t, const std::string& key, int n) {
+  for (int i = 0; i < n; ++i) t.failure(key);
+}
+
+TEST(LoginThrottle, UnknownKeyMayTryNow) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  EXPECT_EQ(t.wait_s("alice@localhost"), 0);
+}
+
+TEST(LoginThrottle, FiveFailuresAreFreeThenLockoutStarts) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "alice@localhost", 4);
+  EXPECT_EQ(t.wait_s("alice@localhost"), 0);
+  t.failure("alice@localhost");  // the fifth
+  EXPECT_GT(t.wait_s("alice@localhost"), 0);
+  // Other keys are unaffected.
+  EXPECT_EQ(t.wait_s("bob@localhost"), 0);
+}
+
+TEST(LoginThrottle, LockoutGrowsWithEachFurtherFailure) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "k", 5);
+  int64_t previous = t.wait_s("k");
+  EXPECT_EQ(previous, 1);
+  for (int i = 0; i < 5; ++i) {
+    t.failure("k");
+    int64_t now = t.wait_s("k");
+    EXPECT_GT(now, previous) << "after " << (6 + i) << " failures";
+    previous = now;
+  }
+}
+
+TEST(LoginThrottle, LockoutIsCappedAtFifteenMinutes) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "k", 40);
+  EXPECT_GT(t.wait_s("k"), 0);
+  EXPECT_LE(t.wait_s("k"), 15 * 60);
+}
+
+TEST(LoginThrottle, LockoutEndsWhenItsTimeHasPassed) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "k", 7);
+  int64_t wait = t.wait_s("k");
+  ASSERT_GT(wait, 0);
+  clock.advance_s(wait - 1);
+  EXPECT_GT(t.wait_s("k"), 0);
+  clock.advance_s(1);
+  EXPECT_EQ(t.wait_s("k"), 0);
+}
+
+TEST(LoginThrottle, SuccessClearsFailures) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "k", 6);
+  ASSERT_GT(t.wait_s("k"), 0);
+  t.success("k");
+  EXPECT_EQ(t.wait_s("k"), 0);
+  // The count restarts: four more failures are free again.
+  fail_n(t, "k", 4);
+  EXPECT_EQ(t.wait_s("k"), 0);
+}
+
+TEST(LoginThrottle, QuietKeyIsForgottenAfterAnHour) {
+  FakeClock clock;
+  LoginThrottle t(clock);
+  fail_n(t, "k", 4);
+  clock.advance_s(60 * 60 + 1);
+  t.failure("k");  // counts as the first failure of a new series
+  EXPECT_EQ(t.wait_s("k"), 0);
+}
+
+TEST(LoginThrottle, EntriesAreBoundedByMaxEntries) {
+  // CONTRACT §6 rate limiting must not let an attacker grow memory without bound.
+  FakeClock clock;
+  LoginThrottle one(clock, 1);
+  fail_n(one, "a", 5);
+  ASSERT_GT(one.wait_s("a"), 0);
+  one.failure("b");  // table full: "a" must go
+  EXPECT_EQ(one.wait_s("a"), 0);
+
+  constexpr int kMax = 3;
+  LoginThrottle t(clock, kMax);
+  for (int i = 0; i < 20; ++i) fail_n(t, "key" + std::to_string(i), 5);
+  int locked = 0;
+  for (int i = 0; i < 20; ++i) locked += t.wait_s("key" + std::to_string(i)) > 0 ? 1 : 0;
+  EXPECT_LE(locked, kMax);
+  EXPECT_GT(t.wait_s("key19"), 0);  // the newest key is kept
+}
+
+TEST(LoginThrottle, FullTableShedsQuietEntriesFirst) {
+  FakeClock clock;
+  LoginThrottle t(clock, 2);
+  t.failure("old");
+  clock.advance_s(60 * 60 + 1);
+  fail_n(t, "active", 5);
+  fail_n(t, "new", 5);  // full: "old" is quiet and goes, "active" stays
+  EXPECT_GT(t.wait_s("active"), 0);
+  EXPECT_GT(t.wait_s("new"), 0);
+}
+
+// Regression: a full table sheds the least recently active key, so flooding it with junk
+// keys cannot lift a lockout early (CONTRACT §6 rate limiting).
+TEST(LoginThrottle, FullTableEvictsTheLeastRecentlyActiveEntry) {
+  for (int round = 0; round < 16; ++round) {
+    FakeClock clock;
+    LoginThrottle t(clock, 3);
+    const std::string tag = std::to_string(round);
+    t.failure("idle-a" + tag);
+    clock.advance_s(1);
+    t.failure("idle-b" + tag);
+    clock.advance_s(1);
+    fail_n(t, "victim" + tag, 8);  // locked for 8 s
+    t.failure("newcomer" + tag);   // table full: an idle key should go, not the victim
+    EXPECT_GT(t.wait_s("victim" + tag), 0) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace latchkey::oauth

@@ -1,0 +1,76 @@
+// Shared fixtures for the OAuth-layer unit tests: an in-memory database with one org, user and
+// confidential app, a fake clock, and helpers to build requests and self-signed certificates.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
+#include "http/message.h"
+#include "http/params.h"
+#include "store/records.h"
+#include "store/stores.h"
+
+namespace latchkey::testsupport {
+
+inline constexpr const char* kIssuer = "https://login.example.test";
+inline constexpr const char* kCallback = "https://app.example.test/callback";
+
+// A self-signed X.509 certificate (PEM) for the key's public half, as an app's --cert would be.
+std::string self_signed_cert_pem(const crypto::SigningKey& key);
+
+// Saves one RS256 and one ES256 signing key, made once per process, so that oidc::KeyRing and
+// app::bootstrap find keys and skip generating new ones for every test.
+void seed_signing_keys(store::KeyStore& keys, int64_t now_ms);
+
+// Form parameters in the given order.
+http::Params params(std::initializer_list<std::pair<std::string, std::string>> items);
+
+// "Basic base64(id:secret)" (RFC 6749 §2.3.1; ids and secrets here need no escaping).
+std::string basic_header(const std::string& id, const std::string& secret);
+
+// A POST request with the given headers (names lower-cased, as the HTTP layer gives them).
+http::Request post_request(std::initializer_list<std::pair<std::string, std::string>> headers = {});
+
+// An in-memory database with one org and one active user.
+class TestWorld {
+ public:
+  TestWorld();
+
+  store::Database& db() { return *db_; }
+  FakeClock& clock() { return clock_; }
+  crypto::OsRandom& random() { return random_; }
+  const store::Org& org() const { return org_; }
+  const store::User& user() const { return user_; }
+
+  // Registers a confidential app with a known secret; `edit` may change any field first.
+  // Returns the app as stored; the clear secret is `secret_of(app)`.
+  template <typename Edit>
+  store::App add_app(Edit edit) {
+    store::App app = base_app();
+    edit(app);
+    db_->create_app(app);
+    return *db_->find_app(app.client_id);
+  }
+  store::App add_app() {
+    return add_app([](store::App&) {});
+  }
+  // Every app made here has this secret.
+  static const std::string& secret();
+
+ private:
+  store::App base_app();
+
+  FakeClock clock_;
+  crypto::OsRandom random_;
+  std::unique_ptr<store::Database> db_;
+  store::Org org_;
+  store::User user_;
+  int next_app_ = 0;
+};
+
+}  // namespace latchkey::testsupport

@@ -1,0 +1,185 @@
+#include "oauth/token_endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+
+#include "crypto/crypto.h"
+#include "oauth/grants/authorization_code_grant.h"
+#include "oauth/grants/refresh_token_grant.h"
+#include "oauth/token_issuer.h"
+#include "oidc/id_token.h"
+#include "oidc/key_ring.h"
+#include "token/opaque_tokens.h"
+#include "unit/server/test_support.h"
+
+namespace latchkey::oauth {
+namespace {
+
+using testsupport::basic_header;
+using testsupport::kCallback;
+using testsupport::kIssuer;
+using testsupport::TestWorld;
+
+class TokenEndpointTest : public ::testing::Test {
+ protected:
+  TokenEndpointTest()
+      : keys_(world_.db(), world_.random(), world_.clock()),
+        ids_(keys_, world_.clock(), kIssuer),
+        opaque_(world_.db(), world_.random(), world_.clock()),
+        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer),
+        clients_(world_.db(), world_.clock(), kIssuer),
+        endpoint_(clients_) {
+    endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
+                                                           issuer_, world_.clock()));
+    endpoint_.add(
+        std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), issuer_, world_.clock()));
+    app_ = world_.add_app();
+  }
+
+  std::string save_code() {
+    std::string code = crypto::random_token(world_.random());
+    store::AuthCode rec;
+    rec.code_hash = token::hash_of(code);
+    rec.client_id = app_.client_id;
+    rec.user_id = world_.user().id;
+    rec.redirect_uri = kCallback;
+    rec.scopes = {"api", "refresh_token"};
+    rec.expires_ms = world_.clock().now_ms() + 600'000;
+    world_.db().save_code(rec);
+    return code;
+  }
+
+  static http::Request form_post(std::string body, std::string authorization = "") {
+    http::Request r =
+        testsupport::post_request({{"content-type", "application/x-www-form-urlencoded"}});
+    if (!authorization.empty()) r.headers.emplace_back("authorization", std::move(authorization));
+    r.body = std::move(body);
+    return r;
+  }
+
+  std::string code_body(const std::string& code) {
+    return "grant_type=authorization_code&code=" + http::form_encode(code) +
+           "&redirect_uri=" + http::form_encode(kCallback);
+  }
+
+  static boost::json::object json_of(const http::Response& r) {
+    return boost::json::parse(r.body).as_object();
+  }
+  static std::string error_of(const http::Response& r) {
+    auto o = json_of(r);
+    return o.contains("error") ? std::string(o.at("error").as_string()) : "";
+  }
+
+  TestWorld world_;
+  oidc::KeyRing keys_;
+  oidc::IdTokens ids_;
+  token::OpaqueTokens opaque_;
+  TokenIssuer issuer_;
+  ClientAuthenticator clients_;
+  TokenEndpoint endpoint_;
+  store::App app_;
+};
+
+TEST_F(TokenEndpointTest, ListsRegisteredGrantTypes) {
+  auto types = endpoint_.grant_types();
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"authorization_code", "refresh_token"}));
+}
+
+TEST_F(TokenEndpointTest, CodeExchangeWithBasicSucceedsWithNoStore) {
+  auto r = endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  // RFC 6749 §5.1: token responses are not cached.
+  EXPECT_EQ(r.header("cache-control").value_or(""), "no-store");
+  auto body = json_of(r);
+  EXPECT_TRUE(body.contains("access_token"));
+  EXPECT_TRUE(body.contains("refresh_token"));
+  EXPECT_TRUE(body.contains("signature"));
+}
+
+TEST_F(TokenEndpointTest, CodeExchangeWithPostSecretSucceeds) {
+  auto r = endpoint_.handle(form_post(code_body(save_code()) + "&client_id=" + app_.client_id +
+                                      "&client_secret=" + http::form_encode(TestWorld::secret())));
+  ASSERT_EQ(r.status, 200u) << r.body;
+}
+
+TEST_F(TokenEndpointTest, WrongBasicSecretIs401WithChallenge) {
+  // RFC 6749 §5.2: invalid_client after Basic is 401 with WWW-Authenticate.
+  auto r = endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "x")));
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(error_of(r), "invalid_client");
+  EXPECT_TRUE(r.header("www-authenticate").has_value());
+  EXPECT_EQ(r.header("cache-control").value_or(""), "no-store");
+}
+
+TEST_F(TokenEndpointTest, WrongPostSecretIs400InvalidClient) {
+  auto r = endpoint_.handle(
+      form_post(code_body(save_code()) + "&client_id=" + app_.client_id + "&client_secret=wrong"));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(error_of(r), "invalid_client");
+  EXPECT_EQ(std::string(json_of(r).at("error_description").as_string()),
+            "invalid client credentials");
+}
+
+TEST_F(TokenEndpointTest, BasicAndPostSecretTogetherIsInvalidRequest) {
+  auto r = endpoint_.handle(
+      form_post(code_body(save_code()) + "&client_secret=" + http::form_encode(TestWorld::secret()),
+                basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(error_of(r), "invalid_request");
+}
+
+TEST_F(TokenEndpointTest, RepeatedParameterIsInvalidRequest) {
+  // RFC 6749 §3.2: parameters MUST NOT be included more than once.
+  std::string code = save_code();
+  auto r = endpoint_.handle(form_post(code_body(code) + "&code=" + http::form_encode(code),
+                                      basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(error_of(r), "invalid_request");
+  // The code was not touched: a correct request still works.
+  auto ok = endpoint_.handle(
+      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(ok.status, 200u) << ok.body;
+}
+
+TEST_F(TokenEndpointTest, UnknownGrantTypeIsUnsupportedGrantType) {
+  auto r = endpoint_.handle(form_post("grant_type=password&username=a&password=b",
+                                      basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(error_of(r), "unsupported_grant_type");
+}
+
+TEST_F(TokenEndpointTest, MissingGrantTypeIsInvalidRequest) {
+  auto r =
+      endpoint_.handle(form_post("code=abc", basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(error_of(r), "invalid_request");
+}
+
+TEST_F(TokenEndpointTest, NonFormContentTypeIsInvalidRequest) {
+  http::Request r = form_post(code_body(save_code()), basic_header(app_.client_id, "x"));
+  r.headers.front().second = "application/json";
+  auto resp = endpoint_.handle(r);
+  EXPECT_EQ(resp.status, 400u);
+  EXPECT_EQ(error_of(resp), "invalid_request");
+}
+
+TEST_F(TokenEndpointTest, RefreshAfterCodeExchangeWorksEndToEnd) {
+  auto first = endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  std::string refresh(json_of(first).at("refresh_token").as_string());
+  auto r = endpoint_.handle(
+      form_post("grant_type=refresh_token&refresh_token=" + http::form_encode(refresh),
+                basic_header(app_.client_id, TestWorld::secret())));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_TRUE(json_of(r).contains("access_token"));
+}
+
+}  // namespace
+}  // namespace latchkey::oauth
