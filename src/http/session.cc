@@ -1,0 +1,413 @@
+#include "http/session.h"
+
+#include <spdlog/logger.h>
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <utility>
+
+namespace latchkey::http::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+// Bytes read per receive once the buffer is full; Beast's own read loop uses the same.
+constexpr std::size_t kReadChunk = 64 * 1024;
+// Initial buffer: most requests fit, so the first receive takes them whole.
+constexpr std::size_t kInitialBuffer = 4 * 1024;
+// Kept between requests; a connection that once sent a large body gives the rest back.
+constexpr std::size_t kIdleBufferCap = 16 * 1024;
+// After an error answer we read and discard what the client is still sending before closing,
+// so the close does not turn into a reset that destroys the answer in flight (RFC 9112 §9.6).
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr std::size_t kLingerChunk = 4 * 1024;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kJson = "application/json;charset=UTF-8";
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+// RFC 9110 §5.1 token characters.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// A CR, LF or NUL in a value would let a handler's data split the response (RFC 9110 §5.5).
+bool is_field_value(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::string error_json(std::string_view error, std::string_view description) {
+  std::string body;
+  body.reserve(48 + error.size() + description.size());
+  body.append(R"({"error":")").append(error).append(R"(","error_description":")");
+  body.append(description).append(R"("})");
+  return body;
+}
+
+std::string remote_address(const asio::ip::tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; log and rate-limit them by
+  // their IPv4 address.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+}  // namespace
+
+void ServerState::add(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mu_);
+  sessions_.emplace(session.get(), session);
+}
+
+void ServerState::remove(Session* session) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(session);
+}
+
+std::vector<std::shared_ptr<Session>> ServerState::sessions() {
+  std::vector<std::shared_ptr<Session>> out;
+  std::lock_guard lock(mu_);
+  out.reserve(sessions_.size());
+  for (const auto& [raw, weak] : sessions_) {
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Session::Session(ServerState& state, asio::ip::tcp::socket socket, bool refuse)
+    : state_(state), stream_(std::move(socket)), refuse_(refuse) {}
+
+Session::~Session() {
+  if (!refuse_) state_.connections.fetch_sub(1, std::memory_order_relaxed);
+  state_.remove(this);
+}
+
+void Session::start() {
+  asio::dispatch(stream_.get_executor(),
+                 beast::bind_front_handler(&Session::begin, shared_from_this()));
+}
+
+void Session::shutdown() {
+  asio::post(stream_.get_executor(),
+             beast::bind_front_handler(&Session::on_shutdown, shared_from_this()));
+}
+
+void Session::begin() {
+  // Registered before reading `stopping`, under the registry's mutex, so a stop() racing with
+  // this accept either sees this session or this session sees `stopping`.
+  state_.add(shared_from_this());
+  remote_ = remote_address(stream_.socket());
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
+  if (refuse_) {
+    return refuse(503, "temporarily_unavailable", "too many connections, retry later");
+  }
+  beast::error_code ec;
+  // Responses go out in one write; Nagle would only hold them back for the client's ACK.
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  request_.remote_addr = remote_;
+  buffer_.reserve(kInitialBuffer);
+  // The first request must arrive whole within the read timeout, counted from the accept, so
+  // a client that connects and sends nothing (or dribbles) is dropped (slowloris).
+  stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+  wait_for_request();
+}
+
+void Session::wait_for_request() {
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+      state_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+  parser_->body_limit(state_.options.max_body_bytes);
+  // Parse header and body in one put() when both are in the buffer.
+  parser_->eager(true);
+  continue_checked_ = false;
+
+  if (buffer_.size() > 0) {
+    // A pipelined request is already (partly) here: it is being read now, not idle.
+    phase_ = Phase::reading;
+    started_ = Clock::now();
+    if (!first_request_) {
+      stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+    }
+    return parse();
+  }
+  phase_ = Phase::idle;
+  if (!first_request_) {
+    if (buffer_.capacity() > kIdleBufferCap) buffer_.shrink_to_fit();
+    stream_.expires_after(std::chrono::seconds(state_.options.idle_timeout_s));
+  }
+  read_more();
+}
+
+void Session::read_more() {
+  stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadChunk)),
+                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
+}
+
+void Session::on_read(beast::error_code ec, std::size_t bytes) {
+  if (phase_ == Phase::closed) return;
+  if (ec) {
+    if (ec == asio::error::eof && (buffer_.size() > 0 || parser_->got_some())) {
+      if (auto& log = state_.options.log) log->debug("{}: connection closed mid-request", remote_);
+    } else if (ec == beast::error::timeout) {
+      // Idle keep-alive expiry is routine; a request that did not arrive in time is not.
+      if (auto& log = state_.options.log) {
+        if (phase_ == Phase::reading) log->warn("{}: request not received in time", remote_);
+      }
+    }
+    return close();
+  }
+  buffer_.commit(bytes);
+  if (phase_ == Phase::idle) {
+    phase_ = Phase::reading;
+    started_ = Clock::now();
+    // Between keep-alive requests the idle timeout applied; from the first byte on, the whole
+    // request must arrive within the read timeout.
+    if (!first_request_) {
+      stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+    }
+  }
+  parse();
+}
+
+void Session::parse() {
+  beast::error_code ec;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec) break;
+    if (used == 0) break;
+  }
+  if (ec) {
+    // CONTRACT.md §6: every malformed request gets a clear 4xx, then the connection closes
+    // because what follows in the stream can no longer be framed.
+    if (ec == bhttp::error::header_limit) {
+      return refuse(431, "invalid_request", "request header fields too large");
+    }
+    if (ec == bhttp::error::body_limit) {
+      return refuse(413, "invalid_request", "request body too large");
+    }
+    return refuse(400, "invalid_request", "malformed HTTP request");
+  }
+  if (parser_->is_done()) return serve();
+
+  if (parser_->is_header_done() && !continue_checked_) {
+    continue_checked_ = true;
+    const auto& header = parser_->get();
+    // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for this before
+    // sending the body (curl does, for a second, on bodies over 1 KiB).
+    if (header.version() >= 11 && iequals(header[bhttp::field::expect], "100-continue")) {
+      return asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()),
+          beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
+    }
+  }
+  read_more();
+}
+
+void Session::on_continue_written(beast::error_code ec, std::size_t /*bytes*/) {
+  if (phase_ == Phase::closed) return;
+  if (ec) return close();
+  read_more();
+}
+
+void Session::serve() {
+  phase_ = Phase::writing;
+  auto message = parser_->release();
+
+  request_.method.assign(message.method_string());
+  for (char& c : request_.method) c = upper(c);
+  request_.target.assign(message.target());
+  const std::string_view target(request_.target);
+  const std::size_t question = target.find('?');
+  request_.path.assign(target.substr(0, question));
+  request_.query.assign(question == std::string_view::npos ? std::string_view()
+                                                           : target.substr(question + 1));
+  request_.headers.clear();
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = lower(c);
+    request_.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request_.body = std::move(message.body());
+
+  Response response;
+  try {
+    response = state_.handler(request_);
+  } catch (const std::exception& e) {
+    // The text may carry internals; it goes to the log only (ARCHITECTURE.md "Errors are
+    // values": a client sees server_error and nothing more).
+    if (auto& log = state_.options.log) {
+      log->warn("handler failed for {} {} from {}: {}", request_.method, request_.path, remote_,
+                e.what());
+    }
+    response = Response::json(500, error_json("server_error", "internal error"));
+    response.set("Cache-Control", "no-store");
+  } catch (...) {
+    if (auto& log = state_.options.log) {
+      log->warn("handler failed for {} {} from {}: unknown exception", request_.method,
+                request_.path, remote_);
+    }
+    response = Response::json(500, error_json("server_error", "internal error"));
+    response.set("Cache-Control", "no-store");
+  }
+  // 1xx would need a second response and we never send one; anything else is a handler bug.
+  if (response.status < 200 || response.status > 599) {
+    if (auto& log = state_.options.log) {
+      log->warn("handler returned status {} for {} {}", response.status, request_.method,
+                request_.path);
+    }
+    response = Response::json(500, error_json("server_error", "internal error"));
+    response.set("Cache-Control", "no-store");
+  }
+
+  bool keep_alive = message.keep_alive() && !state_.stopping.load(std::memory_order_acquire);
+  response_ = {};
+  response_.version(message.version());
+  response_.result(response.status);
+  bool has_server = false;
+  for (auto& [name, value] : response.headers) {
+    if (!is_token(name) || !is_field_value(value)) {
+      if (auto& log = state_.options.log) {
+        log->warn("dropping an invalid response header for {}", request_.path);
+      }
+      continue;
+    }
+    // Framing is ours to decide.
+    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;
+    if (iequals(name, "Connection")) {
+      if (iequals(value, "close")) keep_alive = false;
+      continue;
+    }
+    if (iequals(name, "Server")) has_server = true;
+    response_.insert(name, value);
+  }
+  if (!has_server) response_.set(bhttp::field::server, "latchkey");
+
+  const unsigned status = response.status;
+  if (status == 204 || status == 304) {
+    // RFC 9110 §6.4.1: these carry no content and no Content-Length to frame it.
+  } else if (message.method() == bhttp::verb::head) {
+    // RFC 9110 §9.3.2: the same header fields as GET, no content.
+    response_.content_length(response.body.size());
+  } else {
+    response_.body() = std::move(response.body);
+    response_.content_length(response_.body().size());
+  }
+  status_ = status;
+  write(keep_alive);
+}
+
+void Session::refuse(unsigned status, std::string_view error, std::string_view description) {
+  if (auto& log = state_.options.log) {
+    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, description);
+  }
+  phase_ = Phase::writing;
+  response_ = {};
+  response_.version(11);
+  response_.result(status);
+  response_.set(bhttp::field::server, "latchkey");
+  response_.set(bhttp::field::content_type, kJson);
+  response_.set(bhttp::field::cache_control, "no-store");
+  if (status == 503) response_.set(bhttp::field::retry_after, "1");
+  response_.body() = error_json(error, description);
+  response_.content_length(response_.body().size());
+  status_ = status;
+  linger_after_write_ = true;
+  // Not counted as an access: no request was understood, and the warn line above says why.
+  request_.method.clear();
+  write(false);
+}
+
+void Session::write(bool keep_alive) {
+  response_.keep_alive(keep_alive);
+  // A client that stops reading must not hold the connection forever either.
+  stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+  bhttp::async_write(stream_, response_,
+                     beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+}
+
+void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+  if (auto& log = state_.options.log; log && !request_.method.empty()) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    // Path only: the query string can carry codes and tokens (ARCHITECTURE.md habit 10).
+    log->info("{} {} {} {} {}us {}", request_.method, request_.path, status_,
+              response_.body().size(), micros, remote_);
+  }
+  if (phase_ == Phase::closed) return;
+  if (ec) return close();
+  if (linger_after_write_) return linger();
+  if (!keep_alive) return close();
+  first_request_ = false;
+  wait_for_request();
+}
+
+void Session::linger() {
+  phase_ = Phase::lingering;
+  beast::error_code ec;
+  // Our half is done: the client sees the answer followed by end of stream.
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) return close();
+  stream_.expires_after(kLingerTime);
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kLingerChunk),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::on_linger(beast::error_code ec, std::size_t bytes) {
+  if (phase_ == Phase::closed) return;
+  lingered_bytes_ += bytes;
+  if (ec || lingered_bytes_ > kLingerBytes) return close();
+  stream_.async_read_some(buffer_.prepare(kLingerChunk),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::close() {
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::closed;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.close();
+}
+
+void Session::on_shutdown() {
+  // Idle keep-alive connections and lingering closes have nothing left to deliver. A request
+  // being read or answered finishes first and then closes, because `stopping` is set.
+  if (phase_ == Phase::idle || phase_ == Phase::lingering) close();
+}
+
+}  // namespace latchkey::http::detail

@@ -1,0 +1,108 @@
+// Internal to src/http: one Session per accepted TCP connection, and the state the sessions
+// share with the Server (options, handler, connection count, the set of live sessions so stop()
+// can reach them). Modelled on Boost.Beast's advanced server, with the request parsed by our own
+// read loop so a complete request already in the buffer costs no extra executor round trip.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/message.h"
+#include "http/server.h"
+
+namespace latchkey::http::detail {
+
+class Session;
+
+// Shared by the Server and all its sessions; outlives every session (the Server drains or
+// destroys its io_context before destroying this). Thread-safe as marked.
+class ServerState {
+ public:
+  ServerState(ServerOptions opts, Handler fn) : options(std::move(opts)), handler(std::move(fn)) {}
+
+  const ServerOptions options;
+  // Called concurrently from every I/O thread.
+  const Handler handler;
+  // Set once by stop(); sessions stop keeping connections alive when they see it.
+  std::atomic<bool> stopping{false};
+  // Connections being served (not those being refused with 503).
+  std::atomic<std::size_t> connections{0};
+
+  // Registry of live sessions; per connection, never per request.
+  void add(const std::shared_ptr<Session>& session);
+  void remove(Session* session);
+  std::vector<std::shared_ptr<Session>> sessions();
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
+// Serves one connection: reads requests under the header/body limits and timeouts, calls the
+// handler, writes responses, keeps the connection alive when the client asks. All member
+// functions but start() and shutdown() run on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `refuse` sessions answer 503 at once (over max_connections) and are not counted.
+  Session(ServerState& state, boost::asio::ip::tcp::socket socket, bool refuse);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();
+  // Thread-safe. Closes the connection if it is idle; otherwise the current request is
+  // answered (with Connection: close) and then the connection closes.
+  void shutdown();
+
+ private:
+  enum class Phase { idle, reading, writing, lingering, closed };
+  using Clock = std::chrono::steady_clock;
+
+  void begin();
+  void wait_for_request();
+  void read_more();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void parse();
+  void on_continue_written(boost::beast::error_code ec, std::size_t bytes);
+  void serve();
+  void refuse(unsigned status, std::string_view error, std::string_view description);
+  void write(bool keep_alive);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+  void linger();
+  void on_linger(boost::beast::error_code ec, std::size_t bytes);
+  void close();
+  void on_shutdown();
+
+  ServerState& state_;
+  boost::beast::tcp_stream stream_;
+  // Reused across requests on the connection; holds pipelined bytes between requests.
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  Request request_;  // reused so its vectors keep their capacity
+  std::string remote_;
+  const bool refuse_;
+  Phase phase_ = Phase::idle;
+  bool first_request_ = true;
+  bool continue_checked_ = false;
+  bool linger_after_write_ = false;
+  std::size_t lingered_bytes_ = 0;
+  Clock::time_point started_;
+  unsigned status_ = 0;
+};
+
+}  // namespace latchkey::http::detail
