@@ -6,6 +6,8 @@
 #include "oauth/authorize/authorize_endpoint.h"
 #include "oauth/client_auth.h"
 #include "oauth/grants/authorization_code_grant.h"
+#include "oauth/grants/client_credentials_grant.h"
+#include "oauth/grants/jwt_bearer_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/introspect_endpoint.h"
 #include "oauth/login_throttle.h"
@@ -59,6 +61,8 @@ struct Application::Services {
              [this](const http::Request& r) { return users.userinfo(r); }) {
     token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
     token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
+    token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
+    token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys);
   }
 

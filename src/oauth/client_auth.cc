@@ -4,6 +4,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
+#include "oauth/jwt_claims.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -11,7 +12,6 @@ namespace {
 constexpr std::string_view kJwtBearerAssertion =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 constexpr int64_t kMaxAssertionLifetimeS = 600;
-constexpr std::size_t kMaxJtiEntries = 100'000;
 
 Error bad_credentials() { return Error::invalid_client("invalid client credentials"); }
 
@@ -22,7 +22,8 @@ ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, const Clock& clo
     : apps_(apps),
       clock_(clock),
       issuer_(std::move(issuer)),
-      token_url_(issuer_ + "/services/oauth2/token") {}
+      token_url_(issuer_ + "/services/oauth2/token"),
+      seen_jti_(clock) {}
 
 Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& request,
                                                      const http::Params& params,
@@ -88,61 +89,28 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   auto jwt = crypto::decode_jwt(assertion);
   if (!jwt) return bad_credentials();
   const auto& c = jwt->claims;
-  auto str = [&](const char* k) -> std::string {
-    auto it = c.find(k);
-    return it != c.end() && it->value().is_string() ? std::string(it->value().get_string()) : "";
-  };
   // RFC 7523 §3: iss and sub are the client id.
-  std::string iss = str("iss");
-  if (iss.empty() || str("sub") != iss || (!client_id.empty() && client_id != iss)) {
+  std::string iss = claim_string(c, "iss");
+  if (iss.empty() || claim_string(c, "sub") != iss || (!client_id.empty() && client_id != iss)) {
     return bad_credentials();
   }
   auto app = apps_.find_app(iss);
   if (!app || app->cert_pem.empty()) return bad_credentials();
   auto key = crypto::PublicKey::from_pem(app->cert_pem);
   if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
+  // aud: the token URL or the issuer (CONTRACT §7).
+  if (!audience_matches(c, {token_url_, issuer_})) return Error::invalid_client("audience is invalid");
 
-  // aud: the token URL or the issuer (CONTRACT §7), as a string or in an array.
-  bool aud_ok = false;
-  if (auto it = c.find("aud"); it != c.end()) {
-    auto ok = [&](const boost::json::value& v) {
-      return v.is_string() && (v.get_string() == token_url_ || v.get_string() == issuer_);
-    };
-    if (it->value().is_array()) {
-      for (const auto& v : it->value().get_array()) aud_ok = aud_ok || ok(v);
-    } else {
-      aud_ok = ok(it->value());
-    }
-  }
-  if (!aud_ok) return Error::invalid_client("audience is invalid");
-
-  auto exp_it = c.find("exp");
-  if (exp_it == c.end() || !exp_it->value().is_number()) return bad_credentials();
-  int64_t exp = exp_it->value().is_int64() ? exp_it->value().get_int64()
-                                           : static_cast<int64_t>(exp_it->value().to_number<double>());
+  auto exp = claim_time(c, "exp");
+  if (!exp) return bad_credentials();
   int64_t now = clock_.now_s();
-  if (exp <= now) return Error::invalid_client("expired authorization code");
-  if (exp > now + kMaxAssertionLifetimeS) return bad_credentials();
-  std::string jti = str("jti");
-  if (jti.empty() || !remember_jti(iss + " " + jti, exp)) {
+  if (*exp <= now) return Error::invalid_client("expired authorization code");
+  if (*exp > now + kMaxAssertionLifetimeS) return bad_credentials();
+  std::string jti = claim_string(c, "jti");
+  if (jti.empty() || !seen_jti_.first_use(iss + " " + jti, *exp)) {
     return Error::invalid_client("client assertion replayed or without jti");
   }
   return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}};
-}
-
-bool ClientAuthenticator::remember_jti(const std::string& key, int64_t exp_s) {
-  std::lock_guard lock(jti_mu_);
-  int64_t now = clock_.now_s();
-  if (seen_jti_.size() >= kMaxJtiEntries) std::erase_if(seen_jti_, [&](const auto& e) {
-      return e.second <= now;
-    });
-  if (seen_jti_.size() >= kMaxJtiEntries) return false;  // refuse rather than grow unbounded
-  auto [it, inserted] = seen_jti_.emplace(key, exp_s);
-  if (!inserted && it->second <= now) {
-    it->second = exp_s;
-    return true;
-  }
-  return inserted;
 }
 
 }  // namespace latchkey::oauth

@@ -3,14 +3,13 @@
 // (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
 #pragma once
 
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/result.h"
 #include "http/message.h"
 #include "http/params.h"
+#include "oauth/replay_cache.h"
 #include "store/stores.h"
 
 namespace latchkey::oauth {
@@ -43,16 +42,13 @@ class ClientAuthenticator {
   Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
                                  AuthMethod method);
   Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
-  bool remember_jti(const std::string& key, int64_t exp_s);
 
   store::AppStore& apps_;
   const Clock& clock_;
   std::string issuer_;
   std::string token_url_;
-  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires. Bounded by
-  // assertion lifetime (expired entries are dropped on insert).
-  std::mutex jti_mu_;
-  std::unordered_map<std::string, int64_t> seen_jti_;
+  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
+  ReplayCache seen_jti_;
 };
 
 }  // namespace latchkey::oauth

@@ -36,8 +36,13 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   auto it = handlers_.find(std::string(grant_type));
   if (it == handlers_.end()) return http::token_error(Error::unsupported_grant_type(), false);
 
-  auto client = clients_.authenticate(request, *params, tried_basic);
-  if (!client) return http::token_error(client.error(), tried_basic);
+  bool anonymous = !request.header("authorization") && !params->has("client_id") &&
+                   !params->has("client_secret") && !params->has("client_assertion");
+  Result<ClientAuth> client = ClientAuth{};
+  if (!anonymous || !it->second->client_named_by_assertion()) {
+    client = clients_.authenticate(request, *params, tried_basic);
+    if (!client) return http::token_error(client.error(), tried_basic);
+  }
 
   auto body = it->second->handle({request, *params, *client});
   if (!body) return http::token_error(body.error(), tried_basic);

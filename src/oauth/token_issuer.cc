@@ -55,7 +55,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   if (!out.refresh_token.empty()) b["refresh_token"] = out.refresh_token;
   if (!in.client_secret.empty()) b["signature"] = signature(in.client_secret, id, issued_at);
   b["scope"] = join_scopes(in.scopes);
-  if (has_scope(in.scopes, "openid")) {
+  if (in.with_id_token && has_scope(in.scopes, "openid")) {
     out.id_token = ids_.make({in.app, in.user, in.scopes, in.nonce, in.auth_time_s,
                               out.access_token, in.code});
     b["id_token"] = out.id_token;

@@ -25,6 +25,7 @@ struct GrantInput {
   // narrowed. Empty: same as `scopes`.
   std::vector<std::string> refresh_scopes;
   bool issue_refresh = false;  // the flow allows one and the scopes ask for it
+  bool with_id_token = true;   // when `openid` is granted and a user authenticated
   std::string family_id;       // existing family (refresh flow); empty starts a new one
   std::string code_hash;       // the code this grant redeems, if any
   std::string nonce;

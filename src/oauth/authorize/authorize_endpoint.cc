@@ -3,6 +3,7 @@
 #include "crypto/crypto.h"
 #include "http/errors.h"
 #include "http/params.h"
+#include "oauth/approval.h"
 #include "oauth/scopes.h"
 #include "token/opaque_tokens.h"
 
@@ -85,7 +86,7 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
     if (r.prompt_has("none")) return err(Error::login_required());
     return login_page(r, b, "", r.login_hint);
   }
-  if (!user_may_use(r.app, *user)) {
+  if (!may_use(d_.apps, r.app, *user)) {
     return err(Error::access_denied("user is not admin approved to access this app"));
   }
   // Consent: admin-approved apps are pre-authorized; self-authorized apps remember the
@@ -153,7 +154,7 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
   if (form.value("decision") != "allow") return err(Error::access_denied());
-  if (!user_may_use(r.app, *user)) {
+  if (!may_use(d_.apps, r.app, *user)) {
     return err(Error::access_denied("user is not admin approved to access this app"));
   }
   // Remember the union of what was approved before and now.
@@ -208,19 +209,6 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   http::Response resp = http::Response::redirect(finish_url(r.redirect_uri, r.fragment, out));
   http::no_store(resp);
   return resp;
-}
-
-bool AuthorizeEndpoint::user_may_use(const store::App& app, const store::User& user) {
-  if (!app.admin_approved_only) return true;
-  for (const auto& p : d_.apps.preauthorizations(app.client_id)) {
-    if (p.kind == "profile" && p.name == user.profile) return true;
-    if (p.kind == "permission_set") {
-      for (const auto& ps : user.permission_sets) {
-        if (ps == p.name) return true;
-      }
-    }
-  }
-  return false;
 }
 
 std::optional<store::Session> AuthorizeEndpoint::session_of(const Browser& b) {

@@ -59,7 +59,6 @@ class AuthorizeEndpoint {
   http::Response redirect_error(const AuthorizeError& e);
   std::string finish_url(const std::string& redirect_uri, bool fragment,
                          const std::vector<std::pair<std::string, std::string>>& params) const;
-  bool user_may_use(const store::App& app, const store::User& user);
   std::optional<store::Session> session_of(const Browser& b);
   std::string new_session(const store::User& user, http::Response& response);
   void attach_csrf(http::Response& response, const Browser& b, const std::string& csrf);

@@ -22,6 +22,9 @@ class TokenGrantHandler {
  public:
   virtual ~TokenGrantHandler() = default;
   virtual std::string_view grant_type() const = 0;
+  // Bearer assertion grants (RFC 7521 §4.1) name their client inside the assertion, so the
+  // request may carry no client identification at all.
+  virtual bool client_named_by_assertion() const { return false; }
   // The token response body on success.
   virtual Result<boost::json::object> handle(const TokenRequest& request) = 0;
 };

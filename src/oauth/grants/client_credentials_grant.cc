@@ -1,0 +1,24 @@
+#include "oauth/grants/client_credentials_grant.h"
+
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+
+Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& req) {
+  // RFC 6749 §4.4: confidential clients only.
+  if (!req.client.authenticated()) return Error::invalid_client("invalid client credentials");
+  const store::App& app = req.client.app;
+  if (app.client_credentials_user_id.empty()) {
+    return Error::invalid_grant("no client credentials user enabled");
+  }
+  auto user = users_.find_user(app.client_credentials_user_id);
+  if (!user || !user->active) return Error::invalid_grant("no client credentials user enabled");
+  auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
+  if (!scopes) return std::move(scopes).error();
+  GrantInput in{app, *user, std::move(scopes.value())};
+  in.with_id_token = false;  // no end-user authentication happened
+  in.client_secret = req.client.secret;
+  return issuer_.issue(in).body;
+}
+
+}  // namespace latchkey::oauth

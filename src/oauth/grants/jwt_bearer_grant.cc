@@ -1,0 +1,68 @@
+#include "oauth/grants/jwt_bearer_grant.h"
+
+#include "crypto/jose.h"
+#include "oauth/approval.h"
+#include "oauth/jwt_claims.h"
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+namespace {
+
+constexpr int64_t kMaxLifetimeS = 180;  // Salesforce: exp no more than 3 minutes ahead
+constexpr int64_t kSkewS = 30;
+constexpr std::size_t kMaxAssertion = 32 * 1024;  // CONTRACT §6
+
+Error invalid() { return Error::invalid_grant("invalid assertion"); }
+
+}  // namespace
+
+Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
+  auto assertion = req.params.value("assertion");
+  if (assertion.empty()) return Error::invalid_request("assertion is required");
+  if (assertion.size() > kMaxAssertion) return invalid();
+  auto jwt = crypto::decode_jwt(assertion);
+  if (!jwt) return invalid();
+  const auto& c = jwt->claims;
+
+  std::string iss = claim_string(c, "iss");
+  if (iss.empty() || iss.size() > 256) return invalid();
+  // A client that also authenticated must be the one the assertion names.
+  if (!req.client.app.client_id.empty() && req.client.authenticated() &&
+      req.client.app.client_id != iss) {
+    return invalid();
+  }
+  auto app = apps_.find_app(iss);
+  if (!app) return Error::invalid_client("client identifier invalid");
+  if (app->cert_pem.empty()) return invalid().with_debug("app has no certificate");
+  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  // verify_jwt allows only RS256/ES256 matching the key: alg none and HMAC never verify.
+  if (!key || !crypto::verify_jwt(*jwt, *key)) return invalid();
+  int64_t now = clock_.now_s();
+  if (key->not_after_s() != 0 && (now < key->not_before_s() || now > key->not_after_s())) {
+    return invalid().with_debug("the app's certificate is outside its validity period");
+  }
+
+  if (!audience_matches(c, {issuer_url_})) return Error::invalid_grant("audience is invalid");
+  auto exp = claim_time(c, "exp");
+  if (!exp) return invalid();
+  if (*exp <= now - kSkewS) return Error::invalid_grant("expired authorization code");
+  if (*exp > now + kMaxLifetimeS + kSkewS) return invalid().with_debug("exp too far ahead");
+  if (auto nbf = claim_time(c, "nbf"); nbf && *nbf > now + kSkewS) return invalid();
+  if (auto jti = claim_string(c, "jti"); !jti.empty() && !seen_.first_use(iss + " " + jti, *exp)) {
+    return invalid().with_debug("jti replayed");
+  }
+
+  std::string sub = claim_string(c, "sub");
+  auto user = sub.empty() || sub.size() > 256 ? std::nullopt : users_.find_user_by_username(sub);
+  if (!user || !user->active) return invalid().with_debug("unknown or inactive user");
+  if (!has_approved(apps_, consents_, *app, *user)) {
+    return Error::invalid_grant("user hasn't approved this consumer");
+  }
+  auto scopes = grant_scopes(req.params.value("scope"), app->scopes);
+  if (!scopes) return std::move(scopes).error();
+  GrantInput in{*app, *user, std::move(scopes.value())};
+  in.client_secret = req.client.app.client_id == iss ? req.client.secret : "";
+  return issuer_.issue(in).body;
+}
+
+}  // namespace latchkey::oauth
