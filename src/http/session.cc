@@ -147,8 +147,10 @@ void Session::wait_for_request() {
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
       state_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(state_.options.max_body_bytes);
-  // Parse header and body in one put() when both are in the buffer.
-  parser_->eager(true);
+  // Header first, then body: each put() stops after the head, so the head is measured
+  // exactly (see parse()).
+  parser_->eager(false);
+  head_bytes_ = 0;
   continue_checked_ = false;
 
   if (buffer_.size() > 0) {
@@ -200,10 +202,23 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
 }
 
 void Session::parse() {
+  // CONTRACT.md §6: request line and headers together at most max_header_bytes. Beast's
+  // header_limit let heads spread over many lines grow past it, so the head is measured here:
+  // the bytes the parser consumed while reading the head plus, until the head is complete,
+  // everything still buffered (which can only be more head).
+  const std::size_t limit = state_.options.max_header_bytes;
   beast::error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
+    const bool in_head = !parser_->is_header_done();
     const std::size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
+    if (in_head) {
+      head_bytes_ += used;
+      const std::size_t pending = parser_->is_header_done() ? 0 : buffer_.size();
+      if (head_bytes_ + pending > limit) {
+        return refuse(431, "invalid_request", "request header fields too large");
+      }
+    }
     if (ec == bhttp::error::need_more) {
       ec = {};
       break;

@@ -99,6 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Phase phase_ = Phase::idle;
   bool first_request_ = true;
   bool continue_checked_ = false;
+  std::size_t head_bytes_ = 0;  // bytes of the current request's head consumed so far
   bool linger_after_write_ = false;
   std::size_t lingered_bytes_ = 0;
   Clock::time_point started_;

@@ -1,0 +1,77 @@
+// The ID token verified directly with jose against /id/keys.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { startWorld } from './lib/server.js';
+import { codeFlow, randomString, userinfo, httpGet, show } from './lib/oauth.js';
+
+describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
+  let world;
+  let jwks;
+
+  before(async () => {
+    world = await startWorld({
+      apps: {
+        oidc: { scopes: 'api refresh_token openid profile email' },
+        other: { scopes: 'api openid' },
+        plain: { scopes: 'api refresh_token' },
+      },
+    });
+    jwks = createRemoteJWKSet(new URL(`${world.issuer}/id/keys`));
+  });
+  after(async () => { await world?.stop(); });
+
+  it('/id/keys is a JWKS of public RSA signing keys with kids and no private members', async () => {
+    const r = await httpGet(`${world.issuer}/id/keys`);
+    assert.equal(r.status, 200, show(r));
+    assert.match(r.headers.get('content-type') || '', /json/);
+    assert.ok(Array.isArray(r.json?.keys) && r.json.keys.length >= 1, show(r));
+    for (const k of r.json.keys) {
+      assert.ok(k.kid, 'every key has a kid');
+      assert.ok(k.kty, 'every key has a kty');
+      for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.ok(!(priv in k), `JWKS must not expose "${priv}"`);
+    }
+    assert.ok(r.json.keys.some((k) => k.kty === 'RSA' && k.n && k.e), 'an RSA key is published');
+  });
+
+  it('verifies with createRemoteJWKSet: RS256, kid, iss, aud, sub, nonce, iat, exp', async () => {
+    const nonce = randomString();
+    const { tokens } = await codeFlow(world, { app: world.apps.oidc, scope: 'api refresh_token openid profile email', nonce });
+    assert.ok(tokens.id_token, `id_token expected when openid is granted: ${JSON.stringify(tokens)}`);
+    const header = decodeProtectedHeader(tokens.id_token);
+    assert.equal(header.alg, 'RS256');
+    assert.ok(header.kid, 'ID token header has a kid');
+    const { payload } = await jwtVerify(tokens.id_token, jwks, {
+      issuer: world.issuer, audience: world.apps.oidc.client_id, algorithms: ['RS256'],
+    });
+    assert.equal(payload.nonce, nonce);
+    assert.ok(typeof payload.sub === 'string' && payload.sub.length > 0);
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(Number.isInteger(payload.iat) && Math.abs(payload.iat - now) < 120, `iat ${payload.iat} is now`);
+    assert.ok(Number.isInteger(payload.exp) && payload.exp > now, `exp ${payload.exp} is in the future`);
+    const ui = await userinfo(world, tokens.access_token);
+    assert.equal(ui.status, 200, show(ui));
+    assert.equal(ui.json.sub, payload.sub, 'userinfo sub equals the ID token sub');
+  });
+
+  it('an ID token fails verification for another audience and when tampered with', async () => {
+    const { tokens } = await codeFlow(world, { app: world.apps.oidc, scope: 'openid api', nonce: randomString() });
+    await assert.rejects(jwtVerify(tokens.id_token, jwks, { issuer: world.issuer, audience: world.apps.other.client_id }));
+    const [h, p, s] = tokens.id_token.split('.');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    claims.sub = 'someone-else';
+    const forged = [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), s].join('.');
+    await assert.rejects(jwtVerify(forged, jwks), 'a modified payload must not verify');
+  });
+
+  it('no nonce in the request → no nonce claim; aud is the requesting app', async () => {
+    const { tokens } = await codeFlow(world, { app: world.apps.other, scope: 'api openid' });
+    const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer: world.issuer, audience: world.apps.other.client_id });
+    assert.ok(!('nonce' in payload), 'nonce claim must be absent when none was sent');
+  });
+
+  it('no id_token when openid was not granted', async () => {
+    const { tokens } = await codeFlow(world, { app: world.apps.plain });
+    assert.ok(!('id_token' in tokens), `unexpected id_token: ${JSON.stringify(tokens)}`);
+  });
+});

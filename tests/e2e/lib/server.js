@@ -1,0 +1,198 @@
+// Test harness: temporary database, admin CLI, and a `latchkey serve` child process.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const BIN = process.env.LATCHKEY_BIN
+  ? path.resolve(process.env.LATCHKEY_BIN)
+  : path.resolve(here, '../../../build/latchkey');
+
+export const DEFAULT_PASSWORD = 'correct horse Battery 9!';
+export const CALLBACK = 'http://127.0.0.1:9/cb';
+
+/** Runs the binary with arguments; resolves {code, stdout, stderr}. Never rejects on exit code. */
+export function run(args, { stdin, timeoutMs = 30000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(BIN, args, { timeout: timeoutMs, maxBuffer: 4 << 20, env: env ?? process.env },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code === 'string') {
+          reject(new Error(err.code === 'ENOENT' ? `latchkey binary not found at ${BIN}` : `cannot run ${BIN}: ${err.message}`));
+          return;
+        }
+        const code = err ? (typeof err.code === 'number' ? err.code : 128) : 0;
+        resolve({ code, signal: err?.signal ?? null, stdout, stderr });
+      });
+    child.stdin.on('error', () => {});
+    if (stdin !== undefined) child.stdin.end(stdin);
+    else child.stdin.end();
+  });
+}
+
+/** Runs an admin command that must succeed and print exactly one JSON object. */
+export async function cli(db, args, opts = {}) {
+  const r = await run(['--db', db, ...args], opts);
+  if (r.code !== 0) {
+    throw new Error(`latchkey ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  }
+  const text = r.stdout.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`latchkey ${args.join(' ')} printed non-JSON stdout: ${JSON.stringify(text.slice(0, 500))}`);
+  }
+}
+
+export async function makeTempDir(prefix = 'latchkey-e2e-') {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export async function createUser(db, { username, password = DEFAULT_PASSWORD, name, email, extra = [] }) {
+  const args = ['user', 'create', '--username', username, '--password-stdin'];
+  if (name) args.push('--name', name);
+  if (email) args.push('--email', email);
+  args.push(...extra);
+  const out = await cli(db, args, { stdin: password + '\n' });
+  return { ...out, username, password, name, email };
+}
+
+/**
+ * App options: name, callbacks (array), scopes, pkce, requireSecretWebServer, requireSecretRefresh,
+ * refreshPolicy, accessTokenTtl, allowImplicit, extra (raw args).
+ */
+export async function createApp(db, opts = {}) {
+  const args = ['app', 'create', '--name', opts.name ?? 'Test App'];
+  const callbacks = opts.callbacks ?? [CALLBACK];
+  for (const cb of callbacks) args.push('--callback', cb);
+  if (opts.scopes !== undefined) args.push('--scopes', opts.scopes);
+  if (opts.pkce) args.push('--pkce', opts.pkce);
+  if (opts.requireSecretWebServer !== undefined) args.push('--require-secret-web-server', String(opts.requireSecretWebServer));
+  if (opts.requireSecretRefresh !== undefined) args.push('--require-secret-refresh', String(opts.requireSecretRefresh));
+  if (opts.refreshPolicy) args.push('--refresh-policy', opts.refreshPolicy);
+  if (opts.accessTokenTtl !== undefined) args.push('--access-token-ttl', String(opts.accessTokenTtl));
+  if (opts.allowImplicit) args.push('--allow-implicit');
+  if (opts.extra) args.push(...opts.extra);
+  const out = await cli(db, args);
+  return { ...out, callback: callbacks[0], callbacks, scopes: opts.scopes ?? 'api refresh_token', options: opts };
+}
+
+/** Asks the OS for a free loopback port (for commands that need the port before `serve` runs). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `latchkey serve`. stdin stays an open pipe (--stop-on-stdin-eof) so that the server dies
+ * with the test process. Resolves once the "listening on http://..." line appears.
+ */
+export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000 } = {}) {
+  const args = ['--db', db, 'serve', '--listen', listen, '--stop-on-stdin-eof', ...extraArgs];
+  const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = '';
+  const append = (chunk) => {
+    log += chunk.toString('utf8');
+    if (log.length > 4 << 20) log = log.slice(-(2 << 20));
+  };
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`server did not print "listening on" within ${timeoutMs} ms; output:\n${log.slice(-2000)}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      append(chunk);
+      const m = /listening on (https?:\/\/[^\s"']+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace(/\/+$/, ''));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', append);
+    child.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${BIN}: ${e.message}`)); });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${signal}); output:\n${log.slice(-2000)}`));
+    });
+  });
+  child.stdin.on('error', () => {});
+
+  let stopped = null;
+  const server = {
+    child,
+    exited,
+    logs: () => log,
+    /** SIGTERM, wait up to timeoutMs; SIGKILL after that. Resolves {code, signal, ms, killed}. */
+    stop(timeoutMs = 8000) {
+      if (stopped) return stopped;
+      stopped = (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          return { code: child.exitCode, signal: child.signalCode, ms: 0, killed: false };
+        }
+        const t0 = Date.now();
+        child.kill('SIGTERM');
+        let timer;
+        const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
+        const r = await Promise.race([exited, timedOut]);
+        clearTimeout(timer);
+        if (r) {
+          try { child.stdin.end(); } catch { /* ignore */ }
+          return { ...r, ms: Date.now() - t0, killed: false };
+        }
+        child.kill('SIGKILL');
+        const r2 = await exited;
+        return { ...r2, ms: Date.now() - t0, killed: true };
+      })();
+      return stopped;
+    },
+  };
+  return ready.then((issuer) => {
+    server.issuer = issuer;
+    return server;
+  }, async (e) => {
+    try { child.kill('SIGKILL'); } catch { /* ignore */ }
+    throw e;
+  });
+}
+
+/**
+ * A complete world: temp dir + database, users, apps, running server.
+ * spec = { users: { key: {username, name, email, password?} }, apps: { key: {...createApp opts} } }
+ */
+export async function startWorld(spec = {}) {
+  const dir = await makeTempDir();
+  const dbPath = path.join(dir, 'lk.db');
+  const db = `sqlite:${dbPath}`;
+  const users = {};
+  const apps = {};
+  const userSpec = spec.users ?? {
+    alice: { username: 'alice@localhost', name: 'Alice Smith', email: 'alice@localhost' },
+  };
+  // Sequential: the first command creates the schema.
+  for (const [key, u] of Object.entries(userSpec)) users[key] = await createUser(db, u);
+  for (const [key, a] of Object.entries(spec.apps ?? {})) apps[key] = await createApp(db, { name: key, ...a });
+  const server = await startServer(db, spec.serve ?? {});
+  const world = {
+    dir, db, dbPath, users, apps, server,
+    issuer: server.issuer,
+    logs: () => server.logs(),
+    async stop() {
+      const r = await server.stop();
+      if (!process.env.E2E_KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {});
+      return r;
+    },
+  };
+  return world;
+}

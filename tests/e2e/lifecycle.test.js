@@ -1,0 +1,181 @@
+// CONTRACT §1–§3, §7: the admin CLI, `serve` start/stop (SIGTERM → exit 0, stdin EOF),
+// --issuer, and SQLite durability across kill -9.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { makeTempDir, createUser, createApp, startServer, run, cli, freePort } from './lib/server.js';
+import { codeFlow, getCode, userinfo, refresh, assertTokenSuccess, httpGet, show } from './lib/oauth.js';
+
+async function freshDb() {
+  const dir = await makeTempDir();
+  return { dir, db: `sqlite:${path.join(dir, 'lk.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function seed(db) {
+  const alice = await createUser(db, { username: 'alice@localhost', name: 'Alice Smith', email: 'alice@localhost' });
+  const app = await createApp(db, { name: 'Lifecycle', scopes: 'api refresh_token', refreshPolicy: 'until-revoked' });
+  return { alice, app };
+}
+
+describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () => {
+  it('serve exits with status 0 within 5 s of SIGTERM after serving requests', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const server = await startServer(db);
+    try {
+      const world = { issuer: server.issuer, users: { alice }, apps: { app } };
+      await codeFlow(world, { app });
+      const r = await server.stop(5000);
+      assert.equal(r.killed, false, `server ignored SIGTERM for 5 s; output:\n${server.logs().slice(-1000)}`);
+      assert.equal(r.signal, null, `server died from signal ${r.signal}`);
+      assert.equal(r.code, 0, `exit status ${r.code}; output:\n${server.logs().slice(-1000)}`);
+      assert.ok(r.ms < 5000);
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('serve --stop-on-stdin-eof exits when its stdin closes', async () => {
+    const { db, cleanup } = await freshDb();
+    await seed(db);
+    const server = await startServer(db);
+    try {
+      server.child.stdin.end();
+      const r = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
+      assert.ok(r, 'server still running 5 s after stdin EOF');
+      assert.equal(r.code, 0, `exit status ${r.code} signal ${r.signal}`);
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('tokens survive kill -9 of the server (durable SQLite)', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    let server = await startServer(db);
+    try {
+      const world = { issuer: server.issuer, users: { alice }, apps: { app } };
+      const { tokens } = await codeFlow(world, { app });
+      server.child.kill('SIGKILL');
+      await server.exited;
+      server = await startServer(db);
+      const world2 = { issuer: server.issuer };
+      const ui = await userinfo(world2, tokens.access_token);
+      assert.equal(ui.status, 200, `access token lost after kill -9: ${show(ui)}`);
+      assertTokenSuccess(await refresh(world2, app, tokens.refresh_token));
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('--issuer sets the issuer in discovery and in the token response', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const issuer = 'http://login.example.test';
+    const port = await freePort();
+    const server = await startServer(db, { listen: `127.0.0.1:${port}`, extraArgs: ['--issuer', issuer] });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const d = await httpGet(`${base}/.well-known/openid-configuration`);
+      assert.equal(d.status, 200, show(d));
+      assert.equal(d.json.issuer, issuer);
+      assert.equal(d.json.token_endpoint, `${issuer}/services/oauth2/token`);
+      const world = { issuer: base, users: { alice }, apps: { app } };
+      const { tokens } = await codeFlow(world, { app });
+      assert.equal(tokens.instance_url, issuer);
+      assert.equal(tokens.id, `${issuer}/id/${alice.org_id}/${alice.user_id}`);
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('user create prints {user_id:"005…", username, org_id:"00D…"}; one org per database; --password works too', async () => {
+    const { db, cleanup } = await freshDb();
+    try {
+      const a = await createUser(db, { username: 'alice@localhost', name: 'Alice Smith', email: 'alice@localhost' });
+      assert.match(a.user_id, /^005/);
+      assert.match(a.org_id, /^00D/);
+      assert.equal(a.username, 'alice@localhost');
+      const b = await cli(db, ['user', 'create', '--username', 'bob@localhost', '--password', 'pw-Bob-123']);
+      assert.equal(b.org_id, a.org_id);
+      assert.notEqual(b.user_id, a.user_id);
+      assert.equal(b.username, 'bob@localhost');
+      const app = await createApp(db, { name: 'CLI app' });
+      assert.ok(typeof app.client_id === 'string' && app.client_id.length >= 20);
+      assert.ok(typeof app.client_secret === 'string' && app.client_secret.length >= 16);
+      const server = await startServer(db);
+      try {
+        const world = { issuer: server.issuer, users: { bob: { ...b, password: 'pw-Bob-123' } }, apps: { app } };
+        const { tokens } = await codeFlow(world, { app, user: world.users.bob });
+        assert.equal(tokens.id, `${server.issuer}/id/${b.org_id}/${b.user_id}`);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('admin command errors exit non-zero with a message on stderr', async () => {
+    const { db, cleanup } = await freshDb();
+    try {
+      await createUser(db, { username: 'alice@localhost' });
+      const dup = await run(['--db', db, 'user', 'create', '--username', 'alice@localhost', '--password-stdin'], { stdin: 'x-Password-1\n' });
+      assert.notEqual(dup.code, 0, 'a duplicate username must fail');
+      assert.ok(dup.stderr.trim().length > 0, 'a message on stderr');
+      const bad = await run(['--db', db, 'user', 'create', '--username', 'not-an-email', '--password-stdin'], { stdin: 'x-Password-1\n' });
+      assert.notEqual(bad.code, 0, 'a username that is not email-shaped must fail');
+      assert.ok(bad.stderr.trim().length > 0);
+      const unknown = await run(['--db', db, 'no-such-command']);
+      assert.notEqual(unknown.code, 0);
+      assert.ok(unknown.stderr.trim().length > 0);
+      const badPolicy = await run(['--db', db, 'app', 'create', '--name', 'x', '--callback', 'http://127.0.0.1:9/cb', '--refresh-policy', 'sometimes']);
+      assert.notEqual(badPolicy.code, 0, 'an unknown refresh policy must fail');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('profiles and permission sets are created by name; app preauthorize prints JSON; app/user list never show secrets', async () => {
+    const { db, cleanup } = await freshDb();
+    try {
+      const i = await createUser(db, { username: 'integ@localhost', name: 'Integ User', extra: ['--profile', 'Integration User'] });
+      const p = await createUser(db, { username: 'perm@localhost', name: 'Perm User', extra: ['--permission-set', 'API Access'] });
+      const plain = await createUser(db, { username: 'plain@localhost', name: 'Plain User' });
+      const app = await createApp(db, { name: 'Approved', scopes: 'api refresh_token', extra: ['--permitted-users', 'admin-approved'] });
+      const pre1 = await cli(db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', 'Integration User']);
+      assert.equal(typeof pre1, 'object');
+      const pre2 = await cli(db, ['app', 'preauthorize', '--client-id', app.client_id, '--permission-set', 'API Access']);
+      assert.equal(typeof pre2, 'object');
+      const bad = await run(['--db', db, 'app', 'preauthorize', '--client-id', '3MVG9nosuchapp', '--profile', 'Integration User']);
+      assert.notEqual(bad.code, 0, 'preauthorize for an unknown app must fail');
+      for (const listing of [['app', 'list'], ['user', 'list']]) {
+        const r = await run(['--db', db, ...listing]);
+        if (r.code !== 0) continue; // listing commands are optional
+        assert.ok(!r.stdout.includes(app.client_secret), `${listing.join(' ')} shows the client secret`);
+        assert.ok(!r.stdout.includes(i.password), `${listing.join(' ')} shows a password`);
+        JSON.parse(r.stdout);
+      }
+      const server = await startServer(db);
+      try {
+        const world = { issuer: server.issuer, users: { i, p, plain }, apps: { app } };
+        await codeFlow(world, { app, user: i });
+        await codeFlow(world, { app, user: p });
+        const got = await getCode(world, { app, user: plain, expectCode: false });
+        assert.equal(got.result.params.get('code'), null,
+          `a user who is not pre-authorized got a code from an admin-approved app: ${got.result.location}`);
+        assert.ok(got.result.location ? got.result.params.get('error') : got.result.status >= 400,
+          `expected an error redirect or an error page: ${got.result.location ?? got.result.status}`);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});

@@ -1,0 +1,114 @@
+// CONTRACT §5.1 client authentication with private_key_jwt (RFC 7523 §2.2) using the app's
+// --cert; aud may be the token URL or the issuer (§7); one method per request.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { SignJWT, importPKCS8 } from 'jose';
+import { startWorld, makeTempDir } from './lib/server.js';
+import { getCode, tokenRequest, assertTokenError, assertTokenSuccess, userinfo, show } from './lib/oauth.js';
+
+const exec = promisify(execFile);
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+describe('private_key_jwt client authentication', { concurrency: true, timeout: 60000 }, () => {
+  let world;
+  let key; // CryptoKey for the app's certificate
+  let otherKey; // a key the server does not know
+  let keyDir;
+
+  before(async () => {
+    keyDir = await makeTempDir('latchkey-e2e-keys-');
+    const keyPath = path.join(keyDir, 'app.key');
+    const certPath = path.join(keyDir, 'app.crt');
+    await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=e2e-app', '-days', '2',
+      '-keyout', keyPath, '-out', certPath]);
+    key = await importPKCS8(await readFile(keyPath, 'utf8'), 'RS256');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    otherKey = await importPKCS8(privateKey.export({ type: 'pkcs8', format: 'pem' }), 'RS256');
+    world = await startWorld({ apps: { jwt: { scopes: 'api refresh_token', extra: ['--cert', certPath] } } });
+  });
+  after(async () => {
+    await world?.stop();
+    if (keyDir) await rm(keyDir, { recursive: true, force: true });
+  });
+
+  function assertion({ aud, signWith = key, exp = '2m', iss, sub } = {}) {
+    const app = world.apps.jwt;
+    const jwt = new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(iss ?? app.client_id)
+      .setSubject(sub ?? app.client_id)
+      .setAudience(aud ?? `${world.issuer}/services/oauth2/token`)
+      .setJti(randomUUID())
+      .setIssuedAt();
+    if (typeof exp === 'number') jwt.setExpirationTime(exp);
+    else jwt.setExpirationTime(exp);
+    return jwt.sign(signWith);
+  }
+
+  async function exchange(extra) {
+    const app = world.apps.jwt;
+    const got = await getCode(world, { app });
+    return tokenRequest(world.issuer, {
+      grant_type: 'authorization_code', code: got.code, redirect_uri: got.redirectUri, code_verifier: got.verifier,
+      client_id: app.client_id, client_assertion_type: ASSERTION_TYPE, ...extra,
+    });
+  }
+
+  it('a client assertion with aud = token URL authenticates the code exchange', async () => {
+    const t = assertTokenSuccess(await exchange({ client_assertion: await assertion() }));
+    const ui = await userinfo(world, t.access_token);
+    assert.equal(ui.status, 200, show(ui));
+  });
+
+  it('a client assertion with aud = issuer is accepted too', async () => {
+    assertTokenSuccess(await exchange({ client_assertion: await assertion({ aud: world.issuer }) }));
+  });
+
+  it('an assertion signed with another key → invalid_client', async () => {
+    assertTokenError(await exchange({ client_assertion: await assertion({ signWith: otherKey }) }), 'invalid_client');
+  });
+
+  it('an assertion for another audience → invalid_client', async () => {
+    assertTokenError(await exchange({ client_assertion: await assertion({ aud: 'https://login.salesforce.com' }) }), 'invalid_client');
+  });
+
+  it('an expired assertion → invalid_client', async () => {
+    const past = Math.floor(Date.now() / 1000) - 600;
+    assertTokenError(await exchange({ client_assertion: await assertion({ exp: past }) }), 'invalid_client');
+  });
+
+  it('an assertion whose iss/sub is not the client → invalid_client', async () => {
+    assertTokenError(await exchange({ client_assertion: await assertion({ iss: 'someone-else', sub: 'someone-else' }) }), 'invalid_client');
+  });
+
+  it('alg "none" and an HS256 assertion are refused (invalid_client)', async () => {
+    const app = world.apps.jwt;
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: app.client_id, sub: app.client_id, aud: `${world.issuer}/services/oauth2/token`, jti: randomUUID(), iat: now, exp: now + 120 };
+    const none = `${b64({ alg: 'none' })}.${b64(claims)}.`;
+    assertTokenError(await exchange({ client_assertion: none }), 'invalid_client');
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(app.client_secret));
+    assertTokenError(await exchange({ client_assertion: hs }), 'invalid_client');
+  });
+
+  it('a client assertion together with client_secret → invalid_request', async () => {
+    const r = await exchange({ client_assertion: await assertion(), client_secret: world.apps.jwt.client_secret });
+    assertTokenError(r, 'invalid_request');
+  });
+
+  it('a client assertion together with Basic → invalid_request', async () => {
+    const app = world.apps.jwt;
+    const got = await getCode(world, { app });
+    const r = await tokenRequest(world.issuer, {
+      grant_type: 'authorization_code', code: got.code, redirect_uri: got.redirectUri, code_verifier: got.verifier,
+      client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(),
+    }, { basic: [app.client_id, app.client_secret] });
+    assertTokenError(r, 'invalid_request');
+  });
+});
