@@ -34,6 +34,11 @@ class UserStore {
   virtual std::optional<User> find_user_by_username(const std::string& username) = 0;
   virtual std::optional<User> find_user(const std::string& id) = 0;
   virtual std::vector<User> list_users() = 0;
+  // Replaces the user's profile and permission sets; false if there is no such user.
+  virtual bool update_user_access(const std::string& user_id, const std::string& profile,
+                                  const std::vector<std::string>& permission_sets) = 0;
+  // Activates or deactivates; an inactive user can use no flow. False if no such user.
+  virtual bool set_user_active(const std::string& user_id, bool active) = 0;
 };
 
 class AppStore {
@@ -45,6 +50,8 @@ class AppStore {
   virtual bool update_secret_hash(const std::string& client_id, const std::string& hash) = 0;
   virtual void add_preauthorization(const Preauthorization& p) = 0;
   virtual std::vector<Preauthorization> preauthorizations(const std::string& client_id) = 0;
+  // False if there was no such pre-authorization.
+  virtual bool remove_preauthorization(const Preauthorization& p) = 0;
 };
 
 class CodeStore {
@@ -79,6 +86,10 @@ class ConsentStore {
                                               const std::string& client_id) = 0;
   // Inserts or replaces.
   virtual void save_consent(const Consent& consent) = 0;
+  // Every user's approval of one app, oldest first.
+  virtual std::vector<Consent> list_consents(const std::string& client_id) = 0;
+  // False if the user had not approved the app.
+  virtual bool delete_consent(const std::string& user_id, const std::string& client_id) = 0;
 };
 
 class KeyStore {

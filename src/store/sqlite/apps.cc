@@ -122,4 +122,14 @@ std::vector<Preauthorization> SqliteDatabase::preauthorizations(const std::strin
   return out;
 }
 
+bool SqliteDatabase::remove_preauthorization(const Preauthorization& p) {
+  std::lock_guard lock(mu_);
+  conn_.prepare("DELETE FROM preauthorizations WHERE client_id = ?1 AND kind = ?2 AND name = ?3")
+      .bind_text(1, p.client_id)
+      .bind_text(2, p.kind)
+      .bind_text(3, p.name)
+      .run();
+  return conn_.changes() == 1;
+}
+
 }  // namespace latchkey::store::sqlite

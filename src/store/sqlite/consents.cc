@@ -34,4 +34,27 @@ void SqliteDatabase::save_consent(const Consent& consent) {
       .run();
 }
 
+std::vector<Consent> SqliteDatabase::list_consents(const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  Statement st = conn_.prepare(
+      "SELECT user_id, client_id, scopes, granted_ms FROM consents WHERE client_id = ?1"
+      " ORDER BY granted_ms, user_id");
+  st.bind_text(1, client_id);
+  std::vector<Consent> out;
+  while (st.step()) {
+    out.push_back({st.column_text(0), st.column_text(1), decode_list(st.column_text(2)),
+                   st.column_int(3)});
+  }
+  return out;
+}
+
+bool SqliteDatabase::delete_consent(const std::string& user_id, const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  conn_.prepare("DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2")
+      .bind_text(1, user_id)
+      .bind_text(2, client_id)
+      .run();
+  return conn_.changes() == 1;
+}
+
 }  // namespace latchkey::store::sqlite

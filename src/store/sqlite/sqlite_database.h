@@ -36,6 +36,9 @@ class SqliteDatabase final : public Database {
   std::optional<User> find_user_by_username(const std::string& username) override;
   std::optional<User> find_user(const std::string& id) override;
   std::vector<User> list_users() override;
+  bool update_user_access(const std::string& user_id, const std::string& profile,
+                          const std::vector<std::string>& permission_sets) override;
+  bool set_user_active(const std::string& user_id, bool active) override;
 
   // AppStore (apps.cc)
   void create_app(const App& app) override;
@@ -44,6 +47,7 @@ class SqliteDatabase final : public Database {
   bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
   void add_preauthorization(const Preauthorization& p) override;
   std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
+  bool remove_preauthorization(const Preauthorization& p) override;
 
   // CodeStore (codes.cc)
   void save_code(const AuthCode& code) override;
@@ -62,6 +66,8 @@ class SqliteDatabase final : public Database {
   std::optional<Consent> find_consent(const std::string& user_id,
                                       const std::string& client_id) override;
   void save_consent(const Consent& consent) override;
+  std::vector<Consent> list_consents(const std::string& client_id) override;
+  bool delete_consent(const std::string& user_id, const std::string& client_id) override;
 
   // KeyStore (keys.cc)
   void save_key(const SigningKeyRecord& key) override;

@@ -116,4 +116,24 @@ std::vector<User> SqliteDatabase::list_users() {
   return out;
 }
 
+bool SqliteDatabase::update_user_access(const std::string& user_id, const std::string& profile,
+                                        const std::vector<std::string>& permission_sets) {
+  std::lock_guard lock(mu_);
+  conn_.prepare("UPDATE users SET profile = ?2, permission_sets = ?3 WHERE id = ?1")
+      .bind_text(1, user_id)
+      .bind_text(2, profile)
+      .bind_text(3, encode_list(permission_sets))
+      .run();
+  return conn_.changes() == 1;
+}
+
+bool SqliteDatabase::set_user_active(const std::string& user_id, bool active) {
+  std::lock_guard lock(mu_);
+  conn_.prepare("UPDATE users SET active = ?2 WHERE id = ?1")
+      .bind_text(1, user_id)
+      .bind_int(2, active ? 1 : 0)
+      .run();
+  return conn_.changes() == 1;
+}
+
 }  // namespace latchkey::store::sqlite
