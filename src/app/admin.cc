@@ -262,6 +262,72 @@ Result<boost::json::object> Admin::revoke_user_tokens(const std::string& usernam
   return boost::json::object{{"user_id", u->id}, {"revoked", n}};
 }
 
+Result<boost::json::object> Admin::update_user(
+    const std::string& username, const std::optional<std::string>& profile,
+    const std::optional<std::vector<std::string>>& sets, std::optional<bool> active) {
+  auto u = db_.find_user_by_username(username);
+  if (!u) return Error::invalid_request("no such user: " + username);
+  if (profile && profile->empty()) return Error::invalid_request("--profile must not be empty");
+  if (profile || sets) {
+    db_.update_user_access(u->id, profile.value_or(u->profile), sets.value_or(u->permission_sets));
+  }
+  if (active) {
+    db_.set_user_active(u->id, *active);
+    // A deactivated user's tokens stop working at once, not when they expire.
+    if (!*active) db_.revoke_by_user(u->id);
+  }
+  u = db_.find_user(u->id);
+  return boost::json::object{{"user_id", u->id},
+                             {"username", u->username},
+                             {"profile", u->profile},
+                             {"permission_sets", to_array(u->permission_sets)},
+                             {"active", u->active}};
+}
+
+Result<boost::json::object> Admin::unpreauthorize(const std::string& client_id,
+                                                  const std::string& kind,
+                                                  const std::string& name) {
+  if (!db_.find_app(client_id)) return Error::invalid_request("no such app: " + client_id);
+  if (!db_.remove_preauthorization({client_id, kind, name})) {
+    return Error::invalid_request("the app has no such pre-authorization: " + name);
+  }
+  return approvals(client_id);
+}
+
+Result<boost::json::object> Admin::approvals(const std::string& client_id) {
+  auto app = db_.find_app(client_id);
+  if (!app) return Error::invalid_request("no such app: " + client_id);
+  boost::json::array pre;
+  for (const auto& p : db_.preauthorizations(client_id)) {
+    pre.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+  }
+  boost::json::array users;
+  for (const auto& c : db_.list_consents(client_id)) {
+    auto u = db_.find_user(c.user_id);
+    users.push_back(boost::json::object{{"user_id", c.user_id},
+                                        {"username", u ? u->username : ""},
+                                        {"scopes", oauth::join_scopes(c.scopes)},
+                                        {"approved_ms", c.granted_ms}});
+  }
+  return boost::json::object{
+      {"client_id", client_id},
+      {"permitted_users", app->admin_approved_only ? "admin-approved" : "all"},
+      {"preauthorized", std::move(pre)},
+      {"approved_by", std::move(users)}};
+}
+
+Result<boost::json::object> Admin::revoke_approval(const std::string& client_id,
+                                                   const std::string& username) {
+  auto u = db_.find_user_by_username(username);
+  if (!u) return Error::invalid_request("no such user: " + username);
+  if (!db_.delete_consent(u->id, client_id)) {
+    return Error::invalid_request(username + " has not approved app " + client_id);
+  }
+  int revoked = db_.revoke_by_user_app(u->id, client_id);
+  return boost::json::object{{"client_id", client_id}, {"user_id", u->id},
+                             {"revoked_tokens", revoked}};
+}
+
 boost::json::object Admin::ensure_demo(const std::string& issuer) {
   bootstrap(db_, random_, clock_);
   boost::json::object out{{"open", issuer + "/"},

@@ -58,6 +58,19 @@ class Admin {
   Result<boost::json::object> show_app(const std::string& client_id);
   Result<boost::json::object> rotate_secret(const std::string& client_id);
   Result<boost::json::object> revoke_user_tokens(const std::string& username);
+  // Approval model (connected-app "permitted users").
+  // Profile and/or permission sets; `permission_sets` nullopt leaves them as they are.
+  Result<boost::json::object> update_user(const std::string& username,
+                                          const std::optional<std::string>& profile,
+                                          const std::optional<std::vector<std::string>>& sets,
+                                          std::optional<bool> active);
+  Result<boost::json::object> unpreauthorize(const std::string& client_id,
+                                             const std::string& kind, const std::string& name);
+  // Pre-authorizations and users' own approvals of one app.
+  Result<boost::json::object> approvals(const std::string& client_id);
+  // Forgets a user's approval of an app and revokes the tokens the user holds for it.
+  Result<boost::json::object> revoke_approval(const std::string& client_id,
+                                              const std::string& username);
   // Registers the demo user and app for `make run` unless they exist; prints how to use them.
   boost::json::object ensure_demo(const std::string& issuer);
 

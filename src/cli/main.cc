@@ -77,6 +77,17 @@ int main(int argc, char** argv) {
   user_create->add_option("--profile", nu.profile, "profile name")->capture_default_str();
   user_create->add_option("--permission-set", nu.permission_sets, "permission set (repeatable)");
   auto* user_list = user_cmd->add_subcommand("list", "list users");
+  std::string upd_username, upd_profile, upd_active;
+  std::vector<std::string> upd_sets;
+  bool upd_clear_sets = false;
+  auto* user_update = user_cmd->add_subcommand("update", "change a user's profile, permission "
+                                                         "sets or activation");
+  user_update->add_option("--username", upd_username)->required();
+  user_update->add_option("--profile", upd_profile, "new profile");
+  user_update->add_option("--permission-set", upd_sets, "permission set (repeatable; replaces)");
+  user_update->add_flag("--clear-permission-sets", upd_clear_sets, "remove every permission set");
+  user_update->add_option("--active", upd_active, "true|false")
+      ->check(CLI::IsMember({"true", "false"}));
 
   auto* app_cmd = cli.add_subcommand("app", "manage connected apps");
   app_cmd->require_subcommand(1);
@@ -113,6 +124,18 @@ int main(int argc, char** argv) {
   auto* prof = app_pre->add_option("--profile", pre_profile, "profile name");
   auto* pset = app_pre->add_option("--permission-set", pre_permset, "permission set name");
   prof->excludes(pset);
+  auto* app_unpre = app_cmd->add_subcommand("unpreauthorize", "remove a pre-authorization");
+  app_unpre->add_option("--client-id", client_id)->required();
+  auto* uprof = app_unpre->add_option("--profile", pre_profile, "profile name");
+  auto* upset = app_unpre->add_option("--permission-set", pre_permset, "permission set name");
+  uprof->excludes(upset);
+  auto* app_approvals = app_cmd->add_subcommand("approvals", "list who may use an app");
+  app_approvals->add_option("--client-id", client_id)->required();
+  std::string approval_user;
+  auto* app_revoke = app_cmd->add_subcommand("revoke-approval",
+                                             "forget a user's approval and revoke their tokens");
+  app_revoke->add_option("--client-id", client_id)->required();
+  app_revoke->add_option("--username", approval_user)->required();
 
   auto* token_cmd = cli.add_subcommand("token", "manage tokens");
   token_cmd->require_subcommand(1);
@@ -126,8 +149,8 @@ int main(int argc, char** argv) {
     std::cerr << "latchkey: the TLS listener (--tls-listen) is not available in this build yet\n";
     return 2;
   }
-  if (app_pre->parsed() && pre_profile.empty() && pre_permset.empty()) {
-    std::cerr << "latchkey: app preauthorize needs --profile or --permission-set\n";
+  if ((app_pre->parsed() || app_unpre->parsed()) && pre_profile.empty() && pre_permset.empty()) {
+    std::cerr << "latchkey: app preauthorize/unpreauthorize needs --profile or --permission-set\n";
     return 2;
   }
   if (user_create->parsed() && !password_stdin && nu.password.empty()) {
@@ -175,6 +198,22 @@ int main(int argc, char** argv) {
                                        : admin.preauthorize(client_id, "profile", pre_profile));
     }
     if (token_revoke->parsed()) return print(admin.revoke_user_tokens(revoke_user));
+    if (user_update->parsed()) {
+      std::optional<std::string> profile;
+      if (!upd_profile.empty()) profile = upd_profile;
+      std::optional<std::vector<std::string>> sets;
+      if (!upd_sets.empty() || upd_clear_sets) sets = upd_sets;
+      std::optional<bool> active;
+      if (!upd_active.empty()) active = upd_active == "true";
+      return print(admin.update_user(upd_username, profile, sets, active));
+    }
+    if (app_unpre->parsed()) {
+      return print(pre_profile.empty()
+                       ? admin.unpreauthorize(client_id, "permission_set", pre_permset)
+                       : admin.unpreauthorize(client_id, "profile", pre_profile));
+    }
+    if (app_approvals->parsed()) return print(admin.approvals(client_id));
+    if (app_revoke->parsed()) return print(admin.revoke_approval(client_id, approval_user));
   } catch (const std::exception& e) {
     std::cerr << "latchkey: " << e.what() << "\n";
     return 1;

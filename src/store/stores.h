@@ -77,6 +77,8 @@ class TokenStore {
   virtual int revoke_family(const std::string& family_id) = 0;
   virtual int revoke_by_code(const std::string& code_hash) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;
+  // Every token one user holds for one app (the user's approval of the app was revoked).
+  virtual int revoke_by_user_app(const std::string& user_id, const std::string& client_id) = 0;
 };
 
 class ConsentStore {

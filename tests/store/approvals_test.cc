@@ -63,3 +63,29 @@ TEST_P(StoreConformance, DeleteConsentForgetsTheApproval) {
 
 }  // namespace
 }  // namespace latchkey::store::testing
+
+namespace latchkey::store::testing {
+namespace {
+
+TEST_P(StoreConformance, RevokeByUserAppRevokesOnlyThatUsersTokensForThatApp) {
+  Token a = sample_token("hash-a", TokenKind::access);
+  a.user_id = "005u1";
+  a.client_id = "3MVG9one";
+  a.revoked = false;
+  Token b = a;
+  b.token_hash = "hash-b";
+  b.client_id = "3MVG9two";
+  Token c = a;
+  c.token_hash = "hash-c";
+  c.user_id = "005u2";
+  db().save_tokens({a, b, c});
+  EXPECT_EQ(db().revoke_by_user_app("005u1", "3MVG9one"), 1);
+  EXPECT_TRUE(db().find_token("hash-a")->revoked);
+  EXPECT_FALSE(db().find_token("hash-b")->revoked);
+  EXPECT_FALSE(db().find_token("hash-c")->revoked);
+  EXPECT_EQ(db().revoke_by_user_app("005u1", "3MVG9one"), 0);
+  EXPECT_EQ(db().revoke_by_user_app("", ""), 0);
+}
+
+}  // namespace
+}  // namespace latchkey::store::testing

@@ -61,6 +61,7 @@ class SqliteDatabase final : public Database {
   int revoke_family(const std::string& family_id) override;
   int revoke_by_code(const std::string& code_hash) override;
   int revoke_by_user(const std::string& user_id) override;
+  int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 
   // ConsentStore (consents.cc)
   std::optional<Consent> find_consent(const std::string& user_id,

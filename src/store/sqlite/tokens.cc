@@ -89,4 +89,15 @@ int SqliteDatabase::revoke_by_user(const std::string& user_id) {
   return update_count("UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0", user_id);
 }
 
+int SqliteDatabase::revoke_by_user_app(const std::string& user_id, const std::string& client_id) {
+  if (user_id.empty() || client_id.empty()) return 0;
+  std::lock_guard lock(mu_);
+  conn_.prepare(
+          "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND client_id = ?2 AND revoked = 0")
+      .bind_text(1, user_id)
+      .bind_text(2, client_id)
+      .run();
+  return static_cast<int>(conn_.changes());
+}
+
 }  // namespace latchkey::store::sqlite
