@@ -3,6 +3,7 @@
 # Idempotent: a second run on the same machine does no work. Run as root (or with sudo).
 #   scripts/install-deps.sh build   # compiler and libraries only (make run)
 #   scripts/install-deps.sh test    # plus the end-to-end test clients (make test)
+#   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -10,15 +11,19 @@ cd "$(dirname "$0")/.."
 build_pkgs=(
   g++ cmake make ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libpq-dev libxml2-dev libxmlsec1-dev libargon2-dev
+  libssl-dev libsqlite3-dev libpq-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl
+  libargon2-dev
   libcli11-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   sqlite3
 )
 test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl)
+# Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 missing=()
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
+[ "$mode" = fuzz ] && want+=("${fuzz_pkgs[@]}")
 for p in "${want[@]}"; do
   # npm may come from outside Debian (a newer npm alongside Debian's node); accept any npm on PATH.
   if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
