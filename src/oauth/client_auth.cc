@@ -23,7 +23,8 @@ ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, const Clock& clo
       clock_(clock),
       issuer_(std::move(issuer)),
       token_url_(issuer_ + "/services/oauth2/token"),
-      seen_jti_(clock) {}
+      seen_jti_(clock),
+      failures_(clock, 50'000, 60'000) {}
 
 Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& request,
                                                      const http::Params& params,
@@ -52,22 +53,42 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
   auto body_id = params.get("client_id");
   if (basic) {
     if (body_id && *body_id != basic->id) return bad_credentials();
-    return with_secret(basic->id, basic->secret, AuthMethod::client_secret_basic);
+    return counted(basic->id,
+                   with_secret(basic->id, basic->secret, AuthMethod::client_secret_basic));
   }
   if (post_secret) {
     if (!body_id) return Error::invalid_client("client identifier invalid");
-    return with_secret(*body_id, params.value("client_secret"), AuthMethod::client_secret_post);
+    return counted(std::string(*body_id), with_secret(*body_id, params.value("client_secret"),
+                                                      AuthMethod::client_secret_post));
   }
   if (assertion) {
     if (params.value("client_assertion_type") != kJwtBearerAssertion) {
       return Error::invalid_client("unsupported client_assertion_type");
     }
-    return with_assertion(body_id.value_or(""), params.value("client_assertion"));
+    return counted(std::string(body_id.value_or("")),
+                   with_assertion(body_id.value_or(""), params.value("client_assertion")));
   }
   if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
   auto app = apps_.find_app(std::string(*body_id));
   if (!app) return Error::invalid_client("client identifier invalid");
   return ClientAuth{std::move(*app), AuthMethod::none, {}};
+}
+
+Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id,
+                                                Result<ClientAuth> result) {
+  // Keyed by the client id as sent (an assertion names its client inside; those count under
+  // the id it claims once verified, or under "" when the request named none).
+  std::string key = result ? result->app.client_id : client_id;
+  if (key.size() > 256) key.resize(256);
+  if (failures_.wait_s(key) > 0) {
+    return Error::invalid_client("too many failed attempts; try again later");
+  }
+  if (result) {
+    failures_.success(key);
+  } else if (result.error().code() == "invalid_client") {
+    failures_.failure(key);
+  }
+  return result;
 }
 
 Result<ClientAuth> ClientAuthenticator::with_secret(std::string_view client_id,

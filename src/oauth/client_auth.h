@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "http/message.h"
 #include "http/params.h"
+#include "oauth/failure_throttle.h"
 #include "oauth/replay_cache.h"
 #include "store/stores.h"
 
@@ -42,6 +43,7 @@ class ClientAuthenticator {
   Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
                                  AuthMethod method);
   Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
+  Result<ClientAuth> counted(const std::string& client_id, Result<ClientAuth> result);
 
   store::AppStore& apps_;
   const Clock& clock_;
@@ -49,6 +51,10 @@ class ClientAuthenticator {
   std::string token_url_;
   // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
   ReplayCache seen_jti_;
+  // Failed authentications per client id (RFC 9700 §4.x brute force): after five, each
+  // further one doubles a lockout of at most a minute, so guessing is slow while a client
+  // locked out by someone else's guesses recovers quickly.
+  FailureThrottle failures_;
 };
 
 }  // namespace latchkey::oauth

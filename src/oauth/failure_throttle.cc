@@ -1,4 +1,4 @@
-#include "oauth/login_throttle.h"
+#include "oauth/failure_throttle.h"
 
 #include <algorithm>
 
@@ -6,12 +6,11 @@ namespace latchkey::oauth {
 namespace {
 
 constexpr int kFreeFailures = 5;
-constexpr int64_t kMaxLockoutMs = 15 * 60 * 1000;
 constexpr int64_t kForgetAfterMs = 60 * 60 * 1000;
 
 }  // namespace
 
-int64_t LoginThrottle::wait_s(const std::string& key) {
+int64_t FailureThrottle::wait_s(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return 0;
@@ -19,7 +18,7 @@ int64_t LoginThrottle::wait_s(const std::string& key) {
   return left > 0 ? (left + 999) / 1000 : 0;
 }
 
-void LoginThrottle::failure(const std::string& key) {
+void FailureThrottle::failure(const std::string& key) {
   std::lock_guard lock(mu_);
   int64_t now = clock_.now_ms();
   if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
@@ -39,11 +38,11 @@ void LoginThrottle::failure(const std::string& key) {
   e.last_ms = now;
   if (e.failures >= kFreeFailures) {
     int shift = std::min(e.failures - kFreeFailures, 10);
-    e.locked_until_ms = now + std::min<int64_t>(int64_t{1000} << shift, kMaxLockoutMs);
+    e.locked_until_ms = now + std::min<int64_t>(int64_t{1000} << shift, max_lockout_ms_);
   }
 }
 
-void LoginThrottle::success(const std::string& key) {
+void FailureThrottle::success(const std::string& key) {
   std::lock_guard lock(mu_);
   entries_.erase(key);
 }

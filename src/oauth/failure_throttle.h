@@ -1,6 +1,7 @@
-// Failed-login limiting per username and per client address (CONTRACT §6): after a few
-// failures each further one doubles a lockout, up to 15 minutes. Memory is bounded: the
-// table holds at most `max_entries` keys and sheds the oldest quiet ones when full.
+// Failure limiting by key: failed logins per username and per client address (CONTRACT §6),
+// failed client authentication per client id. After a few free failures each further one
+// doubles a lockout, up to `max_lockout_ms`. Memory is bounded: the table holds at most
+// `max_entries` keys and sheds the least recently active ones when full.
 #pragma once
 
 #include <cstdint>
@@ -12,10 +13,11 @@
 
 namespace latchkey::oauth {
 
-class LoginThrottle {
+class FailureThrottle {
  public:
-  explicit LoginThrottle(const Clock& clock, std::size_t max_entries = 50'000)
-      : clock_(clock), max_entries_(max_entries) {}
+  explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,
+                           int64_t max_lockout_ms = 15 * 60 * 1000)
+      : clock_(clock), max_entries_(max_entries), max_lockout_ms_(max_lockout_ms) {}
 
   // Seconds until the key may try again; 0 when it may try now.
   int64_t wait_s(const std::string& key);
@@ -30,6 +32,7 @@ class LoginThrottle {
   };
   const Clock& clock_;
   std::size_t max_entries_;
+  int64_t max_lockout_ms_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
 };

@@ -11,7 +11,7 @@
 #include "crypto/password.h"
 #include "http/message.h"
 #include "oauth/authorize/authorize_request.h"
-#include "oauth/login_throttle.h"
+#include "oauth/failure_throttle.h"
 #include "oauth/token_issuer.h"
 #include "store/stores.h"
 #include "web/pages.h"
@@ -27,7 +27,7 @@ struct AuthorizeDeps {
   TokenIssuer& tokens;
   const oidc::IdTokens& id_tokens;
   const crypto::PasswordHasher& passwords;
-  LoginThrottle& throttle;
+  FailureThrottle& throttle;
   const web::Pages& pages;
   Random& random;
   const Clock& clock;

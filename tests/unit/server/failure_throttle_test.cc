@@ -1,4 +1,4 @@
-#include "oauth/login_throttle.h"
+#include "oauth/failure_throttle.h"
 
 #include <gtest/gtest.h>
 
@@ -9,19 +9,19 @@
 namespace latchkey::oauth {
 namespace {
 
-void fail_n(LoginThrottle& t, const std::string& key, int n) {
+void fail_n(FailureThrottle& t, const std::string& key, int n) {
   for (int i = 0; i < n; ++i) t.failure(key);
 }
 
-TEST(LoginThrottle, UnknownKeyMayTryNow) {
+TEST(FailureThrottle, UnknownKeyMayTryNow) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   EXPECT_EQ(t.wait_s("alice@localhost"), 0);
 }
 
-TEST(LoginThrottle, FiveFailuresAreFreeThenLockoutStarts) {
+TEST(FailureThrottle, FiveFailuresAreFreeThenLockoutStarts) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "alice@localhost", 4);
   EXPECT_EQ(t.wait_s("alice@localhost"), 0);
   t.failure("alice@localhost");  // the fifth
@@ -30,9 +30,9 @@ TEST(LoginThrottle, FiveFailuresAreFreeThenLockoutStarts) {
   EXPECT_EQ(t.wait_s("bob@localhost"), 0);
 }
 
-TEST(LoginThrottle, LockoutGrowsWithEachFurtherFailure) {
+TEST(FailureThrottle, LockoutGrowsWithEachFurtherFailure) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "k", 5);
   int64_t previous = t.wait_s("k");
   EXPECT_EQ(previous, 1);
@@ -44,17 +44,17 @@ TEST(LoginThrottle, LockoutGrowsWithEachFurtherFailure) {
   }
 }
 
-TEST(LoginThrottle, LockoutIsCappedAtFifteenMinutes) {
+TEST(FailureThrottle, LockoutIsCappedAtFifteenMinutes) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "k", 40);
   EXPECT_GT(t.wait_s("k"), 0);
   EXPECT_LE(t.wait_s("k"), 15 * 60);
 }
 
-TEST(LoginThrottle, LockoutEndsWhenItsTimeHasPassed) {
+TEST(FailureThrottle, LockoutEndsWhenItsTimeHasPassed) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "k", 7);
   int64_t wait = t.wait_s("k");
   ASSERT_GT(wait, 0);
@@ -64,9 +64,9 @@ TEST(LoginThrottle, LockoutEndsWhenItsTimeHasPassed) {
   EXPECT_EQ(t.wait_s("k"), 0);
 }
 
-TEST(LoginThrottle, SuccessClearsFailures) {
+TEST(FailureThrottle, SuccessClearsFailures) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "k", 6);
   ASSERT_GT(t.wait_s("k"), 0);
   t.success("k");
@@ -76,26 +76,26 @@ TEST(LoginThrottle, SuccessClearsFailures) {
   EXPECT_EQ(t.wait_s("k"), 0);
 }
 
-TEST(LoginThrottle, QuietKeyIsForgottenAfterAnHour) {
+TEST(FailureThrottle, QuietKeyIsForgottenAfterAnHour) {
   FakeClock clock;
-  LoginThrottle t(clock);
+  FailureThrottle t(clock);
   fail_n(t, "k", 4);
   clock.advance_s(60 * 60 + 1);
   t.failure("k");  // counts as the first failure of a new series
   EXPECT_EQ(t.wait_s("k"), 0);
 }
 
-TEST(LoginThrottle, EntriesAreBoundedByMaxEntries) {
+TEST(FailureThrottle, EntriesAreBoundedByMaxEntries) {
   // CONTRACT §6 rate limiting must not let an attacker grow memory without bound.
   FakeClock clock;
-  LoginThrottle one(clock, 1);
+  FailureThrottle one(clock, 1);
   fail_n(one, "a", 5);
   ASSERT_GT(one.wait_s("a"), 0);
   one.failure("b");  // table full: "a" must go
   EXPECT_EQ(one.wait_s("a"), 0);
 
   constexpr int kMax = 3;
-  LoginThrottle t(clock, kMax);
+  FailureThrottle t(clock, kMax);
   for (int i = 0; i < 20; ++i) fail_n(t, "key" + std::to_string(i), 5);
   int locked = 0;
   for (int i = 0; i < 20; ++i) locked += t.wait_s("key" + std::to_string(i)) > 0 ? 1 : 0;
@@ -103,9 +103,9 @@ TEST(LoginThrottle, EntriesAreBoundedByMaxEntries) {
   EXPECT_GT(t.wait_s("key19"), 0);  // the newest key is kept
 }
 
-TEST(LoginThrottle, FullTableShedsQuietEntriesFirst) {
+TEST(FailureThrottle, FullTableShedsQuietEntriesFirst) {
   FakeClock clock;
-  LoginThrottle t(clock, 2);
+  FailureThrottle t(clock, 2);
   t.failure("old");
   clock.advance_s(60 * 60 + 1);
   fail_n(t, "active", 5);
@@ -116,10 +116,10 @@ TEST(LoginThrottle, FullTableShedsQuietEntriesFirst) {
 
 // Regression: a full table sheds the least recently active key, so flooding it with junk
 // keys cannot lift a lockout early (CONTRACT §6 rate limiting).
-TEST(LoginThrottle, FullTableEvictsTheLeastRecentlyActiveEntry) {
+TEST(FailureThrottle, FullTableEvictsTheLeastRecentlyActiveEntry) {
   for (int round = 0; round < 16; ++round) {
     FakeClock clock;
-    LoginThrottle t(clock, 3);
+    FailureThrottle t(clock, 3);
     const std::string tag = std::to_string(round);
     t.failure("idle-a" + tag);
     clock.advance_s(1);
