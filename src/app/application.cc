@@ -8,9 +8,10 @@
 #include "oauth/grants/authorization_code_grant.h"
 #include "oauth/grants/client_credentials_grant.h"
 #include "oauth/grants/jwt_bearer_grant.h"
+#include "oauth/grants/saml_bearer_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/introspect_endpoint.h"
-#include "oauth/login_throttle.h"
+#include "oauth/failure_throttle.h"
 #include "oauth/revoke_endpoint.h"
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
@@ -63,6 +64,7 @@ struct Application::Services {
     token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
     token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
     token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
+    token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys);
   }
 
@@ -74,7 +76,7 @@ struct Application::Services {
   oidc::IdTokens id_tokens;
   oauth::TokenIssuer issuer;
   oauth::ClientAuthenticator clients;
-  oauth::LoginThrottle throttle;
+  oauth::FailureThrottle throttle;
   oauth::TokenEndpoint token;
   oauth::RevokeEndpoint revoke;
   oauth::IntrospectEndpoint introspect;

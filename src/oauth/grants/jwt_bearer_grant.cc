@@ -1,9 +1,7 @@
 #include "oauth/grants/jwt_bearer_grant.h"
 
 #include "crypto/jose.h"
-#include "oauth/approval.h"
 #include "oauth/jwt_claims.h"
-#include "oauth/scopes.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -52,17 +50,7 @@ Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
     return invalid().with_debug("jti replayed");
   }
 
-  std::string sub = claim_string(c, "sub");
-  auto user = sub.empty() || sub.size() > 256 ? std::nullopt : users_.find_user_by_username(sub);
-  if (!user || !user->active) return invalid().with_debug("unknown or inactive user");
-  if (!has_approved(apps_, consents_, *app, *user)) {
-    return Error::invalid_grant("user hasn't approved this consumer");
-  }
-  auto scopes = grant_scopes(req.params.value("scope"), app->scopes);
-  if (!scopes) return std::move(scopes).error();
-  GrantInput in{*app, *user, std::move(scopes.value())};
-  in.client_secret = req.client.app.client_id == iss ? req.client.secret : "";
-  return issuer_.issue(in).body;
+  return subject_.issue(*app, claim_string(c, "sub"), req);
 }
 
 }  // namespace latchkey::oauth

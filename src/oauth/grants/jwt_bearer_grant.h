@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/clock.h"
+#include "oauth/grants/assertion_subject.h"
 #include "oauth/grants/grant_handler.h"
 #include "oauth/replay_cache.h"
 #include "oauth/token_issuer.h"
@@ -19,9 +20,7 @@ class JwtBearerGrant final : public TokenGrantHandler {
   JwtBearerGrant(store::AppStore& apps, store::UserStore& users, store::ConsentStore& consents,
                  TokenIssuer& issuer, const Clock& clock, std::string issuer_url)
       : apps_(apps),
-        users_(users),
-        consents_(consents),
-        issuer_(issuer),
+        subject_(apps, users, consents, issuer),
         clock_(clock),
         issuer_url_(std::move(issuer_url)),
         seen_(clock) {}
@@ -31,9 +30,7 @@ class JwtBearerGrant final : public TokenGrantHandler {
 
  private:
   store::AppStore& apps_;
-  store::UserStore& users_;
-  store::ConsentStore& consents_;
-  TokenIssuer& issuer_;
+  AssertionSubject subject_;
   const Clock& clock_;
   std::string issuer_url_;
   ReplayCache seen_;

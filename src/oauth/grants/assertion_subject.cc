@@ -1,0 +1,29 @@
+#include "oauth/grants/assertion_subject.h"
+
+#include "oauth/approval.h"
+#include "oauth/scopes.h"
+
+namespace latchkey::oauth {
+
+Result<boost::json::object> AssertionSubject::issue(const store::App& app,
+                                                    std::string_view username,
+                                                    const TokenRequest& req) {
+  auto user = username.empty() || username.size() > 256
+                  ? std::nullopt
+                  : users_.find_user_by_username(std::string(username));
+  if (!user || !user->active) {
+    return Error::invalid_grant("invalid assertion").with_debug("unknown or inactive user");
+  }
+  if (!has_approved(apps_, consents_, app, *user)) {
+    return Error::invalid_grant("user hasn't approved this consumer");
+  }
+  auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
+  if (!scopes) return std::move(scopes).error();
+  GrantInput in{app, *user, std::move(scopes.value())};
+  // The signature needs the secret; only a request that also authenticated this client
+  // with its secret has it.
+  if (req.client.app.client_id == app.client_id) in.client_secret = req.client.secret;
+  return issuer_.issue(in).body;
+}
+
+}  // namespace latchkey::oauth

@@ -1,0 +1,48 @@
+#include "oauth/grants/saml_bearer_grant.h"
+
+#include "crypto/jose.h"
+#include "saml/saml_assertion.h"
+
+namespace latchkey::oauth {
+namespace {
+
+Error invalid() { return Error::invalid_grant("invalid assertion"); }
+
+}  // namespace
+
+Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
+  auto param = req.params.get("assertion");
+  if (!param || param->empty()) return Error::invalid_request("assertion is required");
+  auto xml = saml::decode_assertion_param(*param);
+  if (!xml) return invalid();
+
+  // The Issuer is read before verification only to find the key; every fact used below comes
+  // from verify(), which reads them from the signed element alone.
+  auto issuer = saml::peek_issuer(*xml);
+  if (!issuer) return std::move(issuer).error();
+  if (req.client.authenticated() && req.client.app.client_id != *issuer) return invalid();
+  auto app = apps_.find_app(*issuer);
+  if (!app) return Error::invalid_client("client identifier invalid");
+  if (app->cert_pem.empty()) return invalid().with_debug("app has no certificate");
+
+  int64_t now = clock_.now_s();
+  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  if (!key || (key->not_after_s() != 0 && (now < key->not_before_s() || now > key->not_after_s()))) {
+    return invalid().with_debug("the app's certificate is unreadable or outside its validity");
+  }
+  saml::Expectations e;
+  e.issuer_client_id = app->client_id;
+  e.audience = issuer_url_;
+  e.recipient = issuer_url_ + "/services/oauth2/token";
+  e.now_s = now;
+  auto assertion = saml::verify(*xml, app->cert_pem, e);
+  if (!assertion) return std::move(assertion).error();
+  // RFC 7522 §3 item 7 allows refusing replays; an ID is remembered while it could be valid.
+  if (!seen_.first_use(app->client_id + " " + assertion->id,
+                       assertion->not_on_or_after_s + e.skew_s)) {
+    return invalid().with_debug("assertion replayed");
+  }
+  return subject_.issue(*app, assertion->name_id, req);
+}
+
+}  // namespace latchkey::oauth
