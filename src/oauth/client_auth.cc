@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::string_view kJwtBearerAssertion =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-constexpr int64_t kMaxAssertionLifetimeS = 600;
+// Authlib and other libraries default client assertions to exp = iat + 3600; longer is refused
+// so the jti replay table need not remember an assertion for long.
+constexpr int64_t kMaxAssertionLifetimeS = 3600 + 60;
 
 Error bad_credentials() { return Error::invalid_client("invalid client credentials"); }
 
