@@ -1,6 +1,10 @@
 #include "app/application.h"
 
+#include <chrono>
+
+#include "app/audit_log.h"
 #include "app/demo.h"
+#include "app/metrics.h"
 #include "crypto/password.h"
 #include "http/errors.h"
 #include "oauth/authorize/authorize_endpoint.h"
@@ -43,18 +47,21 @@ http::Response not_found() {
 struct Application::Services {
   Services(store::Database& db, Random& random, const Clock& clock, AppOptions o)
       : options(std::move(o)),
+        audit(options.audit_log.empty() ? nullptr
+                                        : std::make_unique<AuditLog>(options.audit_log, clock)),
+        events(fan_out(audit.get(), &metrics)),
         keys(db, random, clock),
         passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
-        issuer(db, opaque, id_tokens, random, clock, options.issuer),
+        issuer(db, opaque, id_tokens, random, clock, options.issuer, events),
         clients(db, clock, options.issuer),
         throttle(clock),
-        token(clients),
-        revoke(db, clients),
+        token(clients, events),
+        revoke(db, clients, events),
         introspect(opaque, db, clients, options.issuer),
         authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
-                   options.issuer, options.issuer.rfind("https://", 0) == 0}),
+                   events, options.issuer, options.issuer.rfind("https://", 0) == 0}),
         users(opaque, db, options.issuer),
         data(opaque, options.issuer),
         demo(options.issuer, demo_client_id(db), random, pages,
@@ -68,7 +75,17 @@ struct Application::Services {
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys);
   }
 
+  static FanOut fan_out(EventSink* a, EventSink* b) {
+    FanOut f;
+    if (a) f.add(a);
+    if (b) f.add(b);
+    return f;
+  }
+
   AppOptions options;
+  Metrics metrics;
+  std::unique_ptr<AuditLog> audit;
+  FanOut events;
   web::Pages pages;
   oidc::KeyRing keys;
   crypto::PasswordHasher passwords;
@@ -94,6 +111,16 @@ Application::Application(store::Database& db, Random& random, const Clock& clock
 Application::~Application() = default;
 
 http::Response Application::handle(const http::Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  http::Response r = route(req);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  s_->metrics.observe(Metrics::endpoint_of(req.path), r.status, us);
+  return r;
+}
+
+http::Response Application::route(const http::Request& req) {
   const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   try {
@@ -125,6 +152,13 @@ http::Response Application::handle(const http::Request& req) {
       return http::Response::html(200, s_->pages.landing(v));
     }
     if (p == "/healthz") return http::Response::json(200, R"({"status":"ok"})");
+    if (p == "/metrics") {
+      http::Response r;
+      r.body = s_->metrics.render();
+      r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      r.set("Cache-Control", "no-store");
+      return r;
+    }
     return not_found();
   } catch (const store::StoreError& e) {
     // The database failed (disk full, I/O error): say so without detail; nothing was promised.

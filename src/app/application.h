@@ -17,6 +17,8 @@ struct AppOptions {
   // Argon2id cost for password checks (tests lower it).
   uint32_t argon2_memory_kib = 19 * 1024;
   uint32_t argon2_iterations = 2;
+  // JSON-lines audit log of authentication events: a file path, "-" for stdout, "" for none.
+  std::string audit_log;
 };
 
 class Application {
@@ -29,6 +31,8 @@ class Application {
   http::Response handle(const http::Request& request);
 
  private:
+  http::Response route(const http::Request& request);
+
   struct Services;
   std::unique_ptr<Services> s_;
 };

@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
                       "exit when standard input closes (for test harnesses)");
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");
+  serve_cmd->add_option("--audit-log", serve.audit_log,
+                        "JSON-lines audit log of authentication events (file, or - for stdout)");
   serve_cmd->add_option("--tls-listen", tls_listen, "HOST:PORT of the TLS listener");
   serve_cmd->add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
   serve_cmd->add_option("--tls-key", tls_key, "server private key (PEM)");

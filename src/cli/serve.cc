@@ -67,6 +67,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
   app::AppOptions ao;
   ao.issuer = issuer;
+  ao.audit_log = o.audit_log;
   application = std::make_unique<app::Application>(db, random, clock, ao);
 
   std::thread stdin_watch;

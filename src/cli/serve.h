@@ -14,6 +14,7 @@ struct ServeOptions {
   unsigned workers = 0;
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
+  std::string audit_log;  // JSON-lines audit log path, "-" for stdout
 };
 
 int serve(store::Database& db, const ServeOptions& options);

@@ -3,6 +3,7 @@
 // Unknown tokens answer 200 as RFC 7009 §2.2 requires, so the endpoint tells nothing.
 #pragma once
 
+#include "core/events.h"
 #include "http/message.h"
 #include "oauth/client_auth.h"
 #include "store/stores.h"
@@ -11,13 +12,14 @@ namespace latchkey::oauth {
 
 class RevokeEndpoint {
  public:
-  RevokeEndpoint(store::TokenStore& tokens, ClientAuthenticator& clients)
-      : tokens_(tokens), clients_(clients) {}
+  RevokeEndpoint(store::TokenStore& tokens, ClientAuthenticator& clients, EventSink& events)
+      : tokens_(tokens), clients_(clients), events_(events) {}
   http::Response handle(const http::Request& request);
 
  private:
   store::TokenStore& tokens_;
   ClientAuthenticator& clients_;
+  EventSink& events_;
 };
 
 

@@ -25,6 +25,14 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
   return out;
 }
 
+http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
+                                      std::string_view client_id, const http::Request& request,
+                                      bool tried_basic) {
+  std::string detail = e.code() + " " + std::string(grant_type.substr(0, 64));
+  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, request.remote_addr});
+  return http::token_error(e, tried_basic);
+}
+
 http::Response TokenEndpoint::handle(const http::Request& request) {
   bool tried_basic = false;
   auto params = form_of(request);
@@ -41,11 +49,12 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   Result<ClientAuth> client = ClientAuth{};
   if (!anonymous || !it->second->client_named_by_assertion()) {
     client = clients_.authenticate(request, *params, tried_basic);
-    if (!client) return http::token_error(client.error(), tried_basic);
+    if (!client) return refused(client.error(), grant_type, params->value("client_id"), request,
+                                tried_basic);
   }
 
   auto body = it->second->handle({request, *params, *client});
-  if (!body) return http::token_error(body.error(), tried_basic);
+  if (!body) return refused(body.error(), grant_type, client->app.client_id, request, tried_basic);
   return http::token_json(boost::json::serialize(*body));
 }
 

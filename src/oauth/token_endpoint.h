@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/events.h"
 #include "http/message.h"
 #include "oauth/client_auth.h"
 #include "oauth/grants/grant_handler.h"
@@ -14,14 +15,19 @@ namespace latchkey::oauth {
 
 class TokenEndpoint {
  public:
-  explicit TokenEndpoint(ClientAuthenticator& clients) : clients_(clients) {}
+  TokenEndpoint(ClientAuthenticator& clients, EventSink& events)
+      : clients_(clients), events_(events) {}
   void add(std::unique_ptr<TokenGrantHandler> handler);
   http::Response handle(const http::Request& request);
   // grant_type values served, for discovery.
   std::vector<std::string> grant_types() const;
 
  private:
+  http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
+                         const http::Request& request, bool tried_basic);
+
   ClientAuthenticator& clients_;
+  EventSink& events_;
   std::unordered_map<std::string, std::unique_ptr<TokenGrantHandler>> handlers_;
 };
 

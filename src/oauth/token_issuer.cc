@@ -65,6 +65,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   b["token_type"] = "Bearer";
   b["issued_at"] = issued_at;
   b["expires_in"] = in.app.access_token_ttl_s;
+  events_.emit({"token_issued", in.app.client_id, in.user.id, in.grant_type, {}});
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/random.h"
 #include "oidc/id_token.h"
 #include "store/stores.h"
@@ -20,6 +21,7 @@ struct GrantInput {
   const store::App& app;
   const store::User& user;
   std::vector<std::string> scopes;
+  std::string_view grant_type;  // for the audit log and metrics; "implicit" at authorize
   // Scopes of a new refresh token when they differ from the access token's: RFC 6749 §6,
   // a refresh token keeps the scope of the one presented even when the access token is
   // narrowed. Empty: same as `scopes`.
@@ -45,13 +47,14 @@ struct Issued {
 class TokenIssuer {
  public:
   TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque, const oidc::IdTokens& ids,
-              Random& random, const Clock& clock, std::string issuer)
+              Random& random, const Clock& clock, std::string issuer, EventSink& events)
       : tokens_(tokens),
         opaque_(opaque),
         ids_(ids),
         random_(random),
         clock_(clock),
-        issuer_(std::move(issuer)) {}
+        issuer_(std::move(issuer)),
+        events_(events) {}
 
   Issued issue(const GrantInput& in);
 
@@ -66,6 +69,7 @@ class TokenIssuer {
   Random& random_;
   const Clock& clock_;
   std::string issuer_;
+  EventSink& events_;
 };
 
 }  // namespace latchkey::oauth

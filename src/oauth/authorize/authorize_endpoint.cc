@@ -126,12 +126,15 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
+    d_.events.emit({"login_failure", r.app.client_id, username.size() <= 256 ? username : "",
+                    {}, request.remote_addr});
     d_.throttle.failure(user_key);
     d_.throttle.failure(addr_key);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
   d_.throttle.success(user_key);
   d_.throttle.success(addr_key);
+  d_.events.emit({"login_success", r.app.client_id, user->id, {}, request.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;
@@ -153,7 +156,10 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
   auto err = [&](Error e) {
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
-  if (form.value("decision") != "allow") return err(Error::access_denied());
+  if (form.value("decision") != "allow") {
+    d_.events.emit({"consent_denied", r.app.client_id, user->id, join_scopes(r.scopes), b.remote_addr});
+    return err(Error::access_denied());
+  }
   if (!may_use(d_.apps, r.app, *user)) {
     return err(Error::access_denied("user is not admin approved to access this app"));
   }
@@ -165,6 +171,7 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     }
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
+  d_.events.emit({"consent_granted", r.app.client_id, user->id, join_scopes(scopes), b.remote_addr});
   return issue(r, *user, *session);
 }
 
@@ -190,6 +197,7 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   if (r.wants_token) {
     // User-agent flow: no refresh token in the front channel.
     GrantInput in{r.app, user, r.scopes};
+    in.grant_type = "implicit";
     in.nonce = r.nonce;
     in.auth_time_s = session.auth_time_s;
     auto issued = d_.tokens.issue(in);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/random.h"
 #include "crypto/password.h"
 #include "http/message.h"
@@ -31,6 +32,7 @@ struct AuthorizeDeps {
   const web::Pages& pages;
   Random& random;
   const Clock& clock;
+  EventSink& events;
   std::string issuer;
   bool secure_cookies = false;  // set when the issuer is https
 };

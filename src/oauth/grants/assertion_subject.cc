@@ -20,6 +20,7 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};
+  in.grant_type = req.params.value("grant_type");
   // The signature needs the secret; only a request that also authenticated this client
   // with its secret has it.
   if (req.client.app.client_id == app.client_id) in.client_secret = req.client.secret;

@@ -50,6 +50,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   if (!user || !user->active) return Error::invalid_grant("inactive user");
 
   GrantInput in{app, *user, record->scopes};
+  in.grant_type = "authorization_code";
   in.issue_refresh =
       allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
   in.code_hash = code_hash;

@@ -16,6 +16,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
   auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};
+  in.grant_type = "client_credentials";
   in.with_id_token = false;  // no end-user authentication happened
   in.client_secret = req.client.secret;
   return issuer_.issue(in).body;

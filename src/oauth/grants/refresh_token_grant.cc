@@ -45,6 +45,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   if (!user || !user->active) return expired();
 
   GrantInput in{app, *user, scopes};
+  in.grant_type = "refresh_token";
   in.issue_refresh = rotate;
   in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;

@@ -41,7 +41,7 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
       : keys_(world_.db(), world_.random(), world_.clock()),
         ids_(keys_, world_.clock(), kIssuer),
         opaque_(world_.db(), world_.random(), world_.clock()),
-        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer),
+        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer, world_.events()),
         grant_(world_.db(), world_.db(), world_.db(), issuer_, world_.clock()) {
     app_ = world_.add_app();
   }

@@ -35,7 +35,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
       : keys_(world_.db(), world_.random(), world_.clock()),
         ids_(keys_, world_.clock(), kIssuer),
         opaque_(world_.db(), world_.random(), world_.clock()),
-        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer),
+        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer, world_.events()),
         grant_(world_.db(), world_.db(), issuer_, world_.clock()) {}
 
   // What a code exchange would have given: an access and a refresh token of a new family.

@@ -2,6 +2,12 @@
 // confidential app, a fake clock, and helpers to build requests and self-signed certificates.
 #pragma once
 
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "core/events.h"
+
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -37,9 +43,38 @@ std::string basic_header(const std::string& id, const std::string& secret);
 http::Request post_request(std::initializer_list<std::pair<std::string, std::string>> headers = {});
 
 // An in-memory database with one org and one active user.
+// Records every event so tests can assert what the audit log and metrics would see.
+class RecordingEvents final : public EventSink {
+ public:
+  struct Recorded {
+    std::string type, client_id, user, detail;
+  };
+  void emit(const Event& e) override {
+    std::lock_guard lock(mu_);
+    events_.push_back({std::string(e.type), std::string(e.client_id), std::string(e.user),
+                       std::string(e.detail)});
+  }
+  std::vector<Recorded> all() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  // How many events of `type` were recorded.
+  std::size_t count(std::string_view type) const {
+    std::lock_guard lock(mu_);
+    std::size_t n = 0;
+    for (const auto& e : events_) n += e.type == type ? 1 : 0;
+    return n;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Recorded> events_;
+};
+
 class TestWorld {
  public:
   TestWorld();
+  RecordingEvents& events() { return events_; }
 
   store::Database& db() { return *db_; }
   FakeClock& clock() { return clock_; }
@@ -67,6 +102,7 @@ class TestWorld {
 
   FakeClock clock_;
   crypto::OsRandom random_;
+  RecordingEvents events_;
   std::unique_ptr<store::Database> db_;
   store::Org org_;
   store::User user_;

@@ -30,9 +30,9 @@ class TokenEndpointTest : public ::testing::Test {
       : keys_(world_.db(), world_.random(), world_.clock()),
         ids_(keys_, world_.clock(), kIssuer),
         opaque_(world_.db(), world_.random(), world_.clock()),
-        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer),
+        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer, world_.events()),
         clients_(world_.db(), world_.clock(), kIssuer),
-        endpoint_(clients_) {
+        endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            issuer_, world_.clock()));
     endpoint_.add(
@@ -100,6 +100,13 @@ TEST_F(TokenEndpointTest, CodeExchangeWithBasicSucceedsWithNoStore) {
   EXPECT_TRUE(body.contains("access_token"));
   EXPECT_TRUE(body.contains("refresh_token"));
   EXPECT_TRUE(body.contains("signature"));
+  // The audit log and metrics hear of it, with the app and user but no token.
+  auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "token_issued");
+  EXPECT_EQ(events[0].detail, "authorization_code");
+  EXPECT_EQ(events[0].client_id, app_.client_id);
+  EXPECT_EQ(events[0].user, world_.user().id);
 }
 
 TEST_F(TokenEndpointTest, CodeExchangeWithPostSecretSucceeds) {
@@ -115,6 +122,24 @@ TEST_F(TokenEndpointTest, WrongBasicSecretIs401WithChallenge) {
   EXPECT_EQ(error_of(r), "invalid_client");
   EXPECT_TRUE(r.header("www-authenticate").has_value());
   EXPECT_EQ(r.header("cache-control").value_or(""), "no-store");
+  EXPECT_EQ(world_.events().count("token_refused"), 1u);
+  EXPECT_EQ(world_.events().count("token_issued"), 0u);
+}
+
+TEST_F(TokenEndpointTest, RepeatedWrongSecretsLockTheClientOutForAWhile) {
+  // Brute force on one client id (RFC 9700 §4.x): after five failures even the right secret
+  // is refused until the lockout passes.
+  for (int i = 0; i < 6; ++i) {
+    endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "guess")));
+  }
+  auto locked = endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(locked.status, 401u);
+  EXPECT_EQ(error_of(locked), "invalid_client");
+  world_.clock().advance_s(61);
+  auto after = endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_EQ(after.status, 200u) << after.body;
 }
 
 TEST_F(TokenEndpointTest, WrongPostSecretIs400InvalidClient) {

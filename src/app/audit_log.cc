@@ -1,0 +1,34 @@
+#include "app/audit_log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+namespace latchkey::app {
+
+AuditLog::AuditLog(const std::string& path, const Clock& clock) : clock_(clock) {
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (path == "-") {
+    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+  }
+  log_ = std::make_shared<spdlog::logger>("audit", std::move(sink));
+  log_->set_pattern("%v");
+  log_->flush_on(spdlog::level::info);
+}
+
+void AuditLog::emit(const Event& e) {
+  boost::json::object o{{"ts", clock_.now_ms()}, {"event", e.type}};
+  if (!e.client_id.empty()) o["client_id"] = e.client_id;
+  if (!e.user.empty()) o["user"] = e.user;
+  if (!e.detail.empty()) o["detail"] = e.detail;
+  if (!e.remote_addr.empty()) o["remote_addr"] = e.remote_addr;
+  log_->info(boost::json::serialize(o));
+}
+
+void AuditLog::flush() { log_->flush(); }
+
+}  // namespace latchkey::app

@@ -1,0 +1,121 @@
+#include "app/metrics.h"
+
+namespace latchkey::app {
+namespace {
+
+constexpr std::array<std::string_view, Metrics::kEndpointCount> kNames{
+    "authorize", "token", "revoke", "introspect", "userinfo", "identity",
+    "discovery", "jwks",  "data",   "pages",      "metrics",  "other"};
+
+void counter_header(std::string& out, std::string_view name, std::string_view help,
+                    std::string_view type = "counter") {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+Metrics::Endpoint Metrics::endpoint_of(std::string_view p) {
+  if (p == "/services/oauth2/token") return kToken;
+  if (p == "/services/oauth2/authorize") return kAuthorize;
+  if (p == "/services/oauth2/introspect") return kIntrospect;
+  if (p == "/services/oauth2/revoke") return kRevoke;
+  if (p == "/services/oauth2/userinfo") return kUserinfo;
+  if (p == "/id/keys") return kJwks;
+  if (p.starts_with("/id/")) return kIdentity;
+  if (p.starts_with("/.well-known/")) return kDiscovery;
+  if (p.starts_with("/services/data")) return kData;
+  if (p == "/metrics") return kMetrics;
+  if (p == "/" || p.starts_with("/demo/") || p.starts_with("/static/")) return kPages;
+  return kOther;
+}
+
+void Metrics::observe(Endpoint e, unsigned status, int64_t micros) {
+  auto& m = endpoints_[static_cast<std::size_t>(e)];
+  m.by_status[status < 600 ? status : 0].fetch_add(1, std::memory_order_relaxed);
+  m.count.fetch_add(1, std::memory_order_relaxed);
+  m.sum_us.fetch_add(static_cast<uint64_t>(micros < 0 ? 0 : micros), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kBucketsUs.size(); ++i) {
+    if (micros <= kBucketsUs[i]) {
+      m.buckets[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+}
+
+void Metrics::emit(const Event& e) {
+  if (e.type == "login_failure") {
+    failed_logins_.fetch_add(1, std::memory_order_relaxed);
+  } else if (e.type == "login_success") {
+    logins_.fetch_add(1, std::memory_order_relaxed);
+  } else if (e.type == "token_issued") {
+    std::size_t i = 0;
+    while (i < kGrants.size() && kGrants[i] != e.detail) ++i;
+    tokens_issued_[i].fetch_add(1, std::memory_order_relaxed);
+  } else if (e.type == "token_refused") {
+    token_errors_.fetch_add(1, std::memory_order_relaxed);
+  } else if (e.type == "token_revoked") {
+    revocations_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(8192);
+  counter_header(out, "latchkey_http_requests_total", "HTTP requests by endpoint and status.");
+  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+    for (std::size_t s = 0; s < 600; ++s) {
+      uint64_t n = endpoints_[e].by_status[s].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      out += "latchkey_http_requests_total{endpoint=\"";
+      out += kNames[e];
+      out += "\",status=\"" + std::to_string(s) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  counter_header(out, "latchkey_http_request_duration_seconds",
+                 "Time from a parsed request to its response, by endpoint.", "histogram");
+  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+    const auto& m = endpoints_[e];
+    uint64_t count = m.count.load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    std::string label = "endpoint=\"" + std::string(kNames[e]) + "\"";
+    uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kBucketsUs.size(); ++i) {
+      cumulative += m.buckets[i].load(std::memory_order_relaxed);
+      out += "latchkey_http_request_duration_seconds_bucket{" + label + ",le=\"" +
+             std::to_string(static_cast<double>(kBucketsUs[i]) / 1e6) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += "latchkey_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " +
+           std::to_string(count) + "\n";
+    out += "latchkey_http_request_duration_seconds_sum{" + label + "} " +
+           std::to_string(static_cast<double>(m.sum_us.load(std::memory_order_relaxed)) / 1e6) +
+           "\n";
+    out += "latchkey_http_request_duration_seconds_count{" + label + "} " +
+           std::to_string(count) + "\n";
+  }
+  counter_header(out, "latchkey_tokens_issued_total", "Access tokens issued by grant type.");
+  for (std::size_t i = 0; i <= kGrants.size(); ++i) {
+    out += "latchkey_tokens_issued_total{grant_type=\"";
+    out += i < kGrants.size() ? kGrants[i] : "other";
+    out += "\"} " + std::to_string(tokens_issued_[i].load(std::memory_order_relaxed)) + "\n";
+  }
+  counter_header(out, "latchkey_token_errors_total", "Token requests refused.");
+  out += "latchkey_token_errors_total " + std::to_string(token_errors_.load()) + "\n";
+  counter_header(out, "latchkey_logins_total", "Successful logins.");
+  out += "latchkey_logins_total " + std::to_string(logins_.load()) + "\n";
+  counter_header(out, "latchkey_failed_logins_total", "Failed logins.");
+  out += "latchkey_failed_logins_total " + std::to_string(failed_logins_.load()) + "\n";
+  counter_header(out, "latchkey_revocations_total", "Revocation requests that revoked a token.");
+  out += "latchkey_revocations_total " + std::to_string(revocations_.load()) + "\n";
+  return out;
+}
+
+}  // namespace latchkey::app

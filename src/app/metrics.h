@@ -1,0 +1,52 @@
+// Prometheus metrics (text exposition format 0.0.4) at GET /metrics: requests by endpoint and
+// status, latency histograms by endpoint, tokens issued by grant type, failed logins. Lock-free
+// counters on the request path; rendering reads them without stopping writers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/events.h"
+
+namespace latchkey::app {
+
+class Metrics final : public EventSink {
+ public:
+  enum Endpoint : int {
+    kAuthorize, kToken, kRevoke, kIntrospect, kUserinfo, kIdentity, kDiscovery, kJwks, kData,
+    kPages, kMetrics, kOther, kEndpointCount
+  };
+  static Endpoint endpoint_of(std::string_view path);
+
+  void observe(Endpoint endpoint, unsigned status, int64_t micros);
+  void emit(const Event& event) override;
+  std::string render() const;
+
+ private:
+  static constexpr std::array<int64_t, 12> kBucketsUs{250,    500,    1000,   2500,   5000,
+                                                      10000,  25000,  50000,  100000, 250000,
+                                                      500000, 1000000};
+  struct PerEndpoint {
+    std::array<std::atomic<uint64_t>, 600> by_status{};  // index = HTTP status
+    std::array<std::atomic<uint64_t>, kBucketsUs.size()> buckets{};
+    std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> sum_us{0};
+  };
+  std::array<PerEndpoint, kEndpointCount> endpoints_;
+
+  // Grant types the token endpoint serves; anything else counts as "other".
+  static constexpr std::array<std::string_view, 6> kGrants{
+      "authorization_code", "refresh_token", "client_credentials",
+      "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      "urn:ietf:params:oauth:grant-type:saml2-bearer", "implicit"};
+  std::array<std::atomic<uint64_t>, kGrants.size() + 1> tokens_issued_{};
+  std::atomic<uint64_t> failed_logins_{0};
+  std::atomic<uint64_t> logins_{0};
+  std::atomic<uint64_t> token_errors_{0};
+  std::atomic<uint64_t> revocations_{0};
+};
+
+}  // namespace latchkey::app
