@@ -8,7 +8,8 @@ std::string random_base62(Random& random, std::size_t n) {
   std::string out;
   out.reserve(n);
   while (out.size() < n) {
-    for (unsigned char c : random.bytes(n)) {
+    for (char byte : random.bytes(n)) {
+      const auto c = static_cast<unsigned char>(byte);
       // Rejection sampling keeps the distribution uniform: 248 = 4 * 62.
       if (c < 248 && out.size() < n) out.push_back(kAlphabet[c % 62]);
     }

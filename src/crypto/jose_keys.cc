@@ -250,6 +250,11 @@ std::optional<SigningKey> SigningKey::from_pem(std::string kid, std::string alg,
   if (!bio) return std::nullopt;
   PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!pkey || alg_for(pkey.get()) != alg) return std::nullopt;
+  // The private and public halves must belong together: a damaged key (an RSA modulus that is
+  // not p*q, an EC point that is not d*G) would otherwise load and sign tokens nobody can verify.
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr), &EVP_PKEY_CTX_free);
+  if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) return std::nullopt;
   auto pub = PublicKey::from_pem(public_pem(pkey.get()));
   if (!pub || pub->alg() != alg) return std::nullopt;
   SigningKey key;

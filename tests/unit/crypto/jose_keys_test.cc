@@ -246,3 +246,23 @@ TEST(SigningKey, SmallRsaKeyIsRefused) {
 
 }  // namespace
 }  // namespace latchkey::crypto
+
+namespace latchkey::crypto {
+namespace {
+
+// Regression (found by tests/fuzz/fuzz_pem): a private key whose halves do not belong
+// together (here one byte of the RSA modulus changed, so n != p*q) must not load, or every
+// token it signs would fail verification at clients with no error at start-up.
+TEST(SigningKey, FromPemRejectsKeyWhosePublicHalfDoesNotMatch) {
+  auto good = SigningKey::generate_rs256("k1");
+  std::string pem = good.private_pem();
+  ASSERT_TRUE(SigningKey::from_pem("k1", "RS256", pem).has_value());
+  // Flip one base64 character inside the modulus (well past the PEM header and the length
+  // prefix of the first INTEGERs), keeping the PEM decodable.
+  std::size_t at = pem.find('\n') + 1 + 64 + 1 + 20;
+  pem[at] = pem[at] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(SigningKey::from_pem("k1", "RS256", pem).has_value());
+}
+
+}  // namespace
+}  // namespace latchkey::crypto

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target built in a LATCHKEY_FUZZ=ON build directory for a bounded time
+# (`make fuzz` builds them first). Each target starts from its seed corpus in
+# tests/fuzz/corpus/<target>/, which is only read: what the run discovers goes to
+# <build dir>/fuzz-corpus/<target>/, and crashing inputs to <build dir>/fuzz-artifacts/.
+# Prints one summary line per target; exits non-zero if any target found a crash, a leak, a
+# sanitizer report or a timeout.
+#   scripts/run-fuzz.sh [BUILD_DIR]        FUZZ_SECONDS (default 30) per target
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-fuzz}
+seconds=${FUZZ_SECONDS:-30}
+bin_dir=$build/tests/fuzz
+work=$build/fuzz-corpus
+artifacts=$build/fuzz-artifacts
+logs=$build/fuzz-logs
+mkdir -p "$work" "$artifacts" "$logs"
+
+targets=()
+for src in tests/fuzz/fuzz_*.cc; do
+  t=$(basename "$src" .cc)
+  if [ -x "$bin_dir/$t" ]; then targets+=("$t"); else echo "fuzz: $t not built, skipped"; fi
+done
+[ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets built in $bin_dir" >&2; exit 1; }
+
+failed=()
+for t in "${targets[@]}"; do
+  mkdir -p "$work/$t"
+  seeds=tests/fuzz/corpus/$t
+  [ -d "$seeds" ] || seeds=
+  log=$logs/$t.log
+  # The first corpus directory receives new inputs, so the checked-in seeds come second.
+  # A sanitizer report stops the run with a non-zero exit (-fno-sanitize-recover=all).
+  "$bin_dir/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work/$t" $seeds >"$log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  status=ok
+  if [ $rc -ne 0 ]; then
+    status="FAILED (exit $rc, log $log)"
+    failed+=("$t")
+  fi
+  printf 'fuzz: %-16s execs: %-9s exec/s: %-6s cov: %-6s ft: %-6s corpus: %-5s %s\n' \
+    "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$status"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in ${failed[*]}; inputs in $artifacts/" >&2
+  for t in "${failed[@]}"; do
+    echo "---- $t ----" >&2
+    grep -E -A40 '^==[0-9]+==ERROR|runtime error|fuzz invariant violated|deadly signal|Test unit written' \
+      "$logs/$t.log" | head -80 >&2
+  done
+  exit 1
+fi

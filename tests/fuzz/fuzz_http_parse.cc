@@ -1,0 +1,159 @@
+// Raw bytes as they would arrive on a connection: Beast's request parser set up as
+// http::detail::Session sets it up (header and body limits of http::ServerOptions, head measured
+// the same way), the conversion to http::Request that Session::serve() does, and then the router
+// and every endpoint through app::Application::handle on a seeded in-memory database. Several
+// pipelined requests in one input are served in turn, as on a keep-alive connection.
+//
+// Invariants: the handler never throws (ARCHITECTURE.md "Errors are values"), answers with a
+// final status, and emits only header fields the session can send as they are.
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "app/application.h"
+#include "fuzz_world.h"
+#include "http/message.h"
+#include "http/server.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace latchkey;
+
+constexpr int kMaxRequestsPerInput = 4;
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool is_field_value(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+app::Application& application() {
+  static app::Application* a = [] {
+    auto& w = fuzz::World::get();
+    app::AppOptions o;
+    o.issuer = fuzz::kIssuer;
+    o.argon2_memory_kib = fuzz::kArgon2MemoryKib;
+    o.argon2_iterations = fuzz::kArgon2Iterations;
+    return new app::Application(*w.db, w.random, w.clock, o);
+  }();
+  return *a;
+}
+
+// Session::serve(): Beast message -> transport-neutral request.
+http::Request to_request(bhttp::request<bhttp::string_body>& message) {
+  http::Request r;
+  r.remote_addr = "127.0.0.1";
+  r.method.assign(message.method_string());
+  for (char& c : r.method) c = upper(c);
+  r.target.assign(message.target());
+  const std::string_view target(r.target);
+  const std::size_t question = target.find('?');
+  r.path.assign(target.substr(0, question));
+  r.query.assign(question == std::string_view::npos ? std::string_view()
+                                                    : target.substr(question + 1));
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = lower(c);
+    r.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  r.body = std::move(message.body());
+  return r;
+}
+
+void check(const http::Response& response) {
+  // Session::serve() turns anything else into a 500 and logs a handler bug.
+  if (response.status < 200 || response.status > 599) fuzz::fail("status outside 200..599");
+  for (const auto& [name, value] : response.headers) {
+    if (!is_token(name)) fuzz::fail("response header name is not a token");
+    // A CR or LF here would be response splitting, had Session not dropped the field.
+    if (!is_field_value(value)) fuzz::fail("response header value with CR, LF or NUL");
+  }
+  if (response.status == 302 && !response.header("Location")) fuzz::fail("302 without Location");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto& world = fuzz::World::get();
+  auto& app = application();
+  // Time moves on between inputs so lockouts and expiries do not stay fixed for the whole run.
+  world.clock.advance_s(60);
+
+  const std::string input =
+      world.expand(std::string_view(reinterpret_cast<const char*>(data), size));
+  std::string_view rest(input);
+  const http::ServerOptions limits;  // the limits `serve` runs with (CONTRACT.md §6)
+
+  for (int n = 0; n < kMaxRequestsPerInput && !rest.empty(); ++n) {
+    // Session::wait_for_request() and Session::parse().
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(limits.max_body_bytes);
+    parser.eager(false);
+    std::size_t head_bytes = 0;
+    beast::error_code ec;
+    while (!rest.empty() && !parser.is_done()) {
+      const bool in_head = !parser.is_header_done();
+      const std::size_t used = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (in_head) {
+        head_bytes += used;
+        const std::size_t pending = parser.is_header_done() ? 0 : rest.size();
+        if (head_bytes + pending > limits.max_header_bytes) return 0;  // 431
+      }
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) break;
+      if (used == 0) break;
+    }
+    if (ec || !parser.is_done()) return 0;  // 4xx, or waiting for bytes that never come
+
+    auto message = parser.release();
+    const http::Request request = to_request(message);
+    http::Response response;
+    try {
+      response = app.handle(request);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "handler threw for %s %s: %s\n", request.method.c_str(),
+                   request.path.c_str(), e.what());
+      fuzz::fail("exception escaped Application::handle");
+    } catch (...) {
+      fuzz::fail("unknown exception escaped Application::handle");
+    }
+    check(response);
+    // For looking at what the seeds reach: FUZZ_VERBOSE=1 fuzz_http_parse corpus/fuzz_http_parse/*
+    static const bool verbose = std::getenv("FUZZ_VERBOSE") != nullptr;
+    if (verbose) {
+      std::fprintf(stderr, "%s %s -> %u %.160s\n", request.method.c_str(), request.path.c_str(),
+                   response.status, response.body.c_str());
+    }
+    if (!message.keep_alive()) break;
+  }
+  return 0;
+}
