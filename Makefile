@@ -5,7 +5,18 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 DB        ?= sqlite:latchkey.db
 LISTEN    ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test build run test unit e2e clean format
+SAN_DIR   ?= build-asan
+E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
+
+.PHONY: all deps deps-test build run test unit e2e test-sanitize clean format fuzz
+
+# `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
+# directory of their own, each run for FUZZ_SECONDS; fails on any finding.
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_JOBS    ?= $(JOBS)
+FUZZ_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+                    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 all: build
 
@@ -27,9 +38,26 @@ unit: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 e2e: build deps-test
-	@cd tests/e2e && LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey node --test --test-concurrency=$(JOBS) --test-reporter=spec
+	@cd tests/e2e && LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey node --test $(E2E_FLAGS)
+
+# The whole unit and end-to-end suites against an AddressSanitizer + UndefinedBehaviorSanitizer
+# build: any leak, overflow or UB aborts the process and fails the run.
+test-sanitize: deps-test
+	@cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_SANITIZE=ON \
+	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+	@cmake --build $(SAN_DIR) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
+	@cd tests/e2e && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
 test: deps-test unit e2e
+
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DLATCHKEY_FUZZ=ON $(FUZZ_CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(FUZZ_JOBS) --target fuzz_targets
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
