@@ -46,6 +46,7 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
         integ: { username: 'integ@localhost', name: 'Integration Bot', email: 'integ@localhost', extra: integ },
         integ2: { username: 'integ2@localhost', name: 'Integration Two', email: 'integ2@localhost', extra: integ },
         plain: { username: 'plain@localhost', name: 'Plain User', email: 'plain@localhost' },
+        retired: { username: 'retired@localhost', name: 'Retired Bot', email: 'retired@localhost', extra: integ },
         approver: { username: 'approver@localhost', name: 'Ann Prover', email: 'approver@localhost' },
       },
       apps: {
@@ -199,6 +200,14 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
   it('an unknown sub (no such user) → invalid_grant', async () => {
     const c = claims(world.apps.rsa, world.users.integ, { sub: 'nobody@localhost' });
     assertTokenError(await bearer(await sign(c)), 'invalid_grant');
+  });
+
+  it('an inactive sub (deactivated with user update --active false) → invalid_grant, though it worked before', async () => {
+    const c = () => claims(world.apps.rsa, world.users.retired);
+    assertTokenSuccess(await bearer(await sign(c())));
+    const out = await cli(world.db, ['user', 'update', '--username', world.users.retired.username, '--active', 'false']);
+    assert.equal(out.active, false);
+    assertTokenError(await bearer(await sign(c())), 'invalid_grant');
   });
 
   it('admin-approved app, user whose profile is not pre-authorized → invalid_grant "user hasn\'t approved this consumer"', async () => {
