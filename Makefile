@@ -61,3 +61,10 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# `make bench`: latchkey (Release, fresh SQLite database) against node-oidc-provider under the same
+# wrk load, flow by flow; prints one table and writes bench/results/latest.{md,json}. bench/README.md.
+.PHONY: bench
+bench: build
+	@scripts/install-deps.sh bench
+	@LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey bench/run.sh

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh build   # compiler and libraries only (make run)
 #   scripts/install-deps.sh test    # plus the end-to-end test clients (make test)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
+#   scripts/install-deps.sh bench   # plus wrk, node and openssl for the benchmark (make bench)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -19,11 +20,14 @@ build_pkgs=(
 test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl)
 # Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
+# make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.
+bench_pkgs=(wrk nodejs npm openssl)
 
 missing=()
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
 [ "$mode" = fuzz ] && want+=("${fuzz_pkgs[@]}")
+[ "$mode" = bench ] && want+=("${bench_pkgs[@]}")
 for p in "${want[@]}"; do
   # npm may come from outside Debian (a newer npm alongside Debian's node); accept any npm on PATH.
   if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
@@ -36,8 +40,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "$mode" = test ]; then

@@ -1,0 +1,130 @@
+// Turns the per-run records of bench/run.sh into the table (stdout), latest.md and latest.json.
+//   node report.mjs RESULTS.ndjson OUTDIR key=value...
+// Exits 1 when any run had an error.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [file, outDir, ...kv] = process.argv.slice(2);
+const meta = Object.fromEntries(kv.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+const runs = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const signRate = Number(meta.sign_rate) || null;
+
+const FLOWS = [
+  ['client_credentials', 'client_credentials (Basic)'],
+  ['code', 'code exchange'],
+  ['code_openid', 'code exchange + openid'],
+  ['refresh', 'refresh'],
+  ['refresh_openid', 'refresh + openid'],
+  ['introspection', 'introspection'],
+  ['userinfo', 'userinfo'],
+  ['jwt_bearer', 'JWT bearer (RS256)'],
+  ['web_server_flow', 'web server flow (flows/s)'],
+];
+const SERVERS = ['latchkey', 'oidc-provider'];
+// Targets of the issue: minimum latchkey/peer ratio, p99 bound, or a share of the RSA sign rate.
+const TARGETS = {
+  client_credentials: { ratio: 6, p99_ms: 5 },
+  introspection: { ratio: 8 },
+  userinfo: { ratio: 8 },
+  code: { ratio: 5 },
+  refresh: { ratio: 5 },
+  code_openid: { signShare: 0.8 },
+  refresh_openid: { signShare: 0.8 },
+};
+
+const find = (flow, server) => runs.find((r) => r.flow === flow && r.server === server);
+const ms = (us) => (us === undefined || us === null ? '' : (us / 1000).toFixed(2));
+const rows = [];
+for (const [flow, label] of FLOWS) {
+  for (const server of SERVERS) {
+    const r = find(flow, server);
+    const lk = find(flow, 'latchkey');
+    const ratio = server === 'latchkey' && r && find(flow, 'oidc-provider')?.rps
+      ? r.rps / find(flow, 'oidc-provider').rps : null;
+    if (!r) {
+      rows.push({ flow, label, server, na: true });
+      continue;
+    }
+    rows.push({
+      flow, label, server, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, p999_ms: r.p999_us / 1000,
+      errors: r.errors, cpu_s: r.cpu_s, peak_rss_mb: r.peak_rss_kb / 1024, req_per_cpu_s: r.req_per_cpu_s,
+      ratio, first_error: r.first_error ?? null, requests: r.requests,
+    });
+    void lk;
+  }
+}
+
+const header = ['flow', 'server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s', 'peak RSS MB', 'latchkey/peer'];
+const cells = rows.map((r) => (r.na
+  ? [r.label, r.server, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '']
+  : [r.label, r.server, r.rps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), r.p999_ms.toFixed(2),
+    String(r.errors), r.cpu_s.toFixed(2), r.peak_rss_mb.toFixed(1), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`]));
+const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+const line = (c) => c.map((x, i) => (i < 2 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+
+// Targets
+const targets = [];
+for (const [flow, t] of Object.entries(TARGETS)) {
+  const lk = rows.find((r) => r.flow === flow && r.server === 'latchkey' && !r.na);
+  if (!lk) continue;
+  if (t.ratio) {
+    targets.push({ flow, target: `>= ${t.ratio}x peer`, actual: lk.ratio === null ? 'n/a' : `${lk.ratio.toFixed(2)}x`, met: lk.ratio !== null && lk.ratio >= t.ratio });
+  }
+  if (t.p99_ms) targets.push({ flow, target: `p99 <= ${t.p99_ms} ms`, actual: `${lk.p99_ms.toFixed(2)} ms`, met: lk.p99_ms <= t.p99_ms });
+  if (t.signShare && signRate) {
+    const need = t.signShare * signRate;
+    targets.push({ flow, target: `>= ${Math.round(need)} req/s (80% of ${signRate} RSA-2048 sign/s, one core)`, actual: `${lk.rps.toFixed(0)} req/s`, met: lk.rps >= need });
+    if (lk.req_per_cpu_s) {
+      targets.push({ flow, target: `>= ${Math.round(need)} req per server CPU-second`, actual: `${lk.req_per_cpu_s.toFixed(0)}`, met: lk.req_per_cpu_s >= need });
+    }
+  }
+}
+
+const failed = rows.filter((r) => !r.na && r.errors > 0);
+const out = [];
+out.push(line(header));
+out.push(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const c of cells) out.push(line(c));
+out.push('');
+out.push(`RSA-2048 sign/s (openssl speed, one core): ${signRate ?? 'n/a'}; cores: ${meta.cores}; ${meta.seconds} s per run after ${meta.warmup} s warm-up; wrk ${meta.threads} threads ${meta.conns} connections; web flow ${meta.web_concurrency} parallel flows`);
+out.push('');
+out.push('targets (latchkey):');
+for (const t of targets) out.push(`  ${t.met ? 'MET   ' : 'MISSED'}  ${t.flow.padEnd(18)} ${t.target.padEnd(60)} actual ${t.actual}`);
+if (failed.length) {
+  out.push('');
+  out.push('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
+  out.push(`!!! ERRORS in ${failed.length} run(s): these numbers are not valid`);
+  for (const r of failed) out.push(`!!!   ${r.flow} / ${r.server}: ${r.errors} errors of ${r.requests}; first: ${r.first_error}`);
+  out.push('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
+}
+console.log(out.join('\n'));
+
+// Markdown and JSON
+const md = [];
+md.push('# latchkey benchmark — latest run');
+md.push('');
+md.push(`latchkey ${meta.latchkey_commit} vs ${meta.peer} (Node ${meta.node}), wrk ${meta.wrk}, OpenSSL ${meta.openssl}; ` +
+  `${meta.cores} cores shared by server and load generator; ${meta.seconds} s per run after ${meta.warmup} s warm-up; ` +
+  `wrk ${meta.threads} threads, ${meta.conns} connections; web server flow: ${meta.web_concurrency} parallel flows. ` +
+  `Generated ${new Date().toISOString()}. See bench/README.md for what each column means.`);
+md.push('');
+md.push(`| ${header.join(' | ')} |`);
+md.push(`|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+for (const c of cells) md.push(`| ${c.join(' | ')} |`);
+md.push('');
+md.push(`RSA-2048 sign/s (openssl speed, one core, same run): ${signRate ?? 'n/a'}`);
+md.push('');
+md.push('| target | flow | actual | met |');
+md.push('|---|---|---:|---|');
+for (const t of targets) md.push(`| ${t.target} | ${t.flow} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);
+if (failed.length) {
+  md.push('');
+  md.push(`**ERRORS in ${failed.length} run(s): these numbers are not valid.**`);
+  for (const r of failed) md.push(`- ${r.flow} / ${r.server}: ${r.errors} errors of ${r.requests}; first: \`${r.first_error}\``);
+}
+writeFileSync(path.join(outDir, 'latest.md'), md.join('\n') + '\n');
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({
+  generated: new Date().toISOString(), meta: { ...meta, sign_rate: signRate }, runs: rows, targets,
+  errors: failed.length > 0,
+}, null, 2) + '\n');
+process.exit(failed.length ? 1 : 0);
