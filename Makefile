@@ -5,6 +5,10 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 DB        ?= sqlite:latchkey.db
 LISTEN    ?= 127.0.0.1:8080
 
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
