@@ -328,6 +328,29 @@ Result<boost::json::object> Admin::revoke_approval(const std::string& client_id,
                              {"revoked_tokens", revoked}};
 }
 
+Result<boost::json::object> Admin::rotate_key(const std::string& alg) {
+  if (alg != "RS256" && alg != "ES256") return Error::invalid_request("--alg must be RS256 or ES256");
+  bootstrap(db_, random_, clock_);
+  std::string kid = oidc::KeyRing::rotate(db_, random_, clock_, alg);
+  auto out = list_keys();
+  out["rotated"] = boost::json::object{{"kid", kid}, {"alg", alg}};
+  out["note"] = "running servers sign with the new key after a restart";
+  return out;
+}
+
+boost::json::object Admin::list_keys() {
+  boost::json::array list;
+  int64_t now = clock_.now_ms();
+  for (const auto& k : db_.list_keys()) {
+    std::string state = k.retired_ms == 0 ? "active"
+                        : now - k.retired_ms <= oidc::kRetiredKeyPublishedMs ? "retired, published"
+                                                                             : "retired";
+    list.push_back(boost::json::object{{"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms},
+                                       {"state", state}});
+  }
+  return {{"keys", std::move(list)}};
+}
+
 boost::json::object Admin::ensure_demo(const std::string& issuer) {
   bootstrap(db_, random_, clock_);
   boost::json::object out{{"open", issuer + "/"},

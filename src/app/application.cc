@@ -54,7 +54,8 @@ struct Application::Services {
         passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
-        issuer(db, opaque, id_tokens, random, clock, options.issuer, events),
+        jwt_tokens(keys, random, options.issuer),
+        issuer(db, opaque, jwt_tokens, id_tokens, random, clock, options.issuer, events),
         clients(db, clock, options.issuer),
         throttle(clock),
         token(clients, events),
@@ -72,7 +73,8 @@ struct Application::Services {
     token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
     token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
     token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
-    discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys);
+    discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
+                                                  options.mtls_base_url);
   }
 
   static FanOut fan_out(EventSink* a, EventSink* b) {
@@ -91,6 +93,7 @@ struct Application::Services {
   crypto::PasswordHasher passwords;
   token::OpaqueTokens opaque;
   oidc::IdTokens id_tokens;
+  token::JwtAccessTokens jwt_tokens;
   oauth::TokenIssuer issuer;
   oauth::ClientAuthenticator clients;
   oauth::FailureThrottle throttle;

@@ -19,6 +19,8 @@ struct AppOptions {
   uint32_t argon2_iterations = 2;
   // JSON-lines audit log of authentication events: a file path, "-" for stdout, "" for none.
   std::string audit_log;
+  // Base URL (https://HOST:PORT) of the TLS listener for RFC 8705 mutual TLS; empty when off.
+  std::string mtls_base_url;
 };
 
 class Application {

@@ -44,7 +44,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   cli::ServeOptions serve;
-  std::string tls_listen, tls_cert, tls_key, tls_ca;
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT")->required();
   serve_cmd->add_option("--issuer", serve.issuer, "public base URL (default http://HOST:PORT)");
@@ -54,10 +53,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");
   serve_cmd->add_option("--audit-log", serve.audit_log,
                         "JSON-lines audit log of authentication events (file, or - for stdout)");
-  serve_cmd->add_option("--tls-listen", tls_listen, "HOST:PORT of the TLS listener");
-  serve_cmd->add_option("--tls-cert", tls_cert, "server certificate chain (PEM)");
-  serve_cmd->add_option("--tls-key", tls_key, "server private key (PEM)");
-  serve_cmd->add_option("--tls-client-ca", tls_ca, "CA for client certificates (PEM)");
+  serve_cmd->add_option("--tls-listen", serve.tls_listen, "HOST:PORT of the TLS listener");
+  serve_cmd->add_option("--tls-cert", serve.tls_cert, "server certificate chain (PEM)");
+  serve_cmd->add_option("--tls-key", serve.tls_key, "server private key (PEM)");
+  serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca, "CA for client certificates (PEM)");
 
   auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
   std::string demo_listen = "127.0.0.1:8080", demo_issuer;
@@ -145,10 +144,26 @@ int main(int argc, char** argv) {
   auto* token_revoke = token_cmd->add_subcommand("revoke", "revoke every token of a user");
   token_revoke->add_option("--user", revoke_user, "username")->required();
 
+  auto* keys_cmd = cli.add_subcommand("keys", "manage the signing keys");
+  keys_cmd->require_subcommand(1);
+  std::string rotate_alg = "RS256";
+  auto* keys_rotate = keys_cmd->add_subcommand(
+      "rotate", "make a new signing key; the old one stays published while its tokens live");
+  keys_rotate->add_option("--alg", rotate_alg, "RS256|ES256")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"RS256", "ES256"}));
+  auto* keys_list = keys_cmd->add_subcommand("list", "list the signing keys");
+
   CLI11_PARSE(cli, argc, argv);
 
-  if (serve_cmd->parsed() && !tls_listen.empty()) {
-    std::cerr << "latchkey: the TLS listener (--tls-listen) is not available in this build yet\n";
+  if (serve_cmd->parsed() && !serve.tls_listen.empty() &&
+      (serve.tls_cert.empty() || serve.tls_key.empty())) {
+    std::cerr << "latchkey: --tls-listen needs --tls-cert and --tls-key\n";
+    return 2;
+  }
+  if (serve_cmd->parsed() && serve.tls_listen.empty() &&
+      !(serve.tls_cert.empty() && serve.tls_key.empty() && serve.tls_client_ca.empty())) {
+    std::cerr << "latchkey: --tls-cert, --tls-key and --tls-client-ca need --tls-listen\n";
     return 2;
   }
   if ((app_pre->parsed() || app_unpre->parsed()) && pre_profile.empty() && pre_permset.empty()) {
@@ -215,6 +230,8 @@ int main(int argc, char** argv) {
                        : admin.unpreauthorize(client_id, "profile", pre_profile));
     }
     if (app_approvals->parsed()) return print(admin.approvals(client_id));
+    if (keys_rotate->parsed()) return print(admin.rotate_key(rotate_alg));
+    if (keys_list->parsed()) return print(admin.list_keys());
     if (app_revoke->parsed()) return print(admin.revoke_approval(client_id, approval_user));
   } catch (const std::exception& e) {
     std::cerr << "latchkey: " << e.what() << "\n";

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/admin.h"
@@ -38,6 +39,17 @@ int serve(store::Database& db, const ServeOptions& o) {
     std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return 2;
   }
+  std::optional<http::TlsOptions> tls;
+  if (!o.tls_listen.empty()) {
+    tls.emplace();
+    if (!split_listen(o.tls_listen, tls->host, tls->port)) {
+      std::cerr << "latchkey: --tls-listen must be HOST:PORT, got '" << o.tls_listen << "'\n";
+      return 2;
+    }
+    tls->cert_file = o.tls_cert;
+    tls->key_file = o.tls_key;
+    tls->client_ca_file = o.tls_client_ca;
+  }
   crypto::OsRandom random;
   SystemClock clock;
   app::bootstrap(db, random, clock);
@@ -48,6 +60,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.host = host;
   so.port = port;
   so.workers = o.workers;
+  so.tls = tls;
   if (!o.quiet) so.log = log;
 
   // The issuer is known only once the port is bound (port 0 picks one), so the application
@@ -58,15 +71,22 @@ int serve(store::Database& db, const ServeOptions& o) {
   try {
     bound = server.listen();
   } catch (const std::exception& e) {
-    std::cerr << "latchkey: cannot listen on " << o.listen << ": " << e.what() << "\n";
+    // Bind failures say "cannot listen on ..."; TLS file problems name the file.
+    std::cerr << "latchkey: " << e.what() << "\n";
     return 1;
   }
-  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::string issuer = o.issuer.empty() ? "http://" + url_host + ":" + std::to_string(bound)
-                                        : o.issuer;
+  auto url_host = [](const std::string& h) {
+    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  };
+  std::string issuer = o.issuer.empty()
+                           ? "http://" + url_host(host) + ":" + std::to_string(bound)
+                           : o.issuer;
   while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
   app::AppOptions ao;
   ao.issuer = issuer;
+  if (tls) {
+    ao.mtls_base_url = "https://" + url_host(tls->host) + ":" + std::to_string(server.tls_port());
+  }
   ao.audit_log = o.audit_log;
   application = std::make_unique<app::Application>(db, random, clock, ao);
 
@@ -81,6 +101,7 @@ int serve(store::Database& db, const ServeOptions& o) {
     stdin_watch.detach();  // blocked in read; the process exits after run() returns
   }
   std::printf("latchkey listening on %s\n", issuer.c_str());
+  if (tls) std::printf("latchkey tls listening on %s\n", ao.mtls_base_url.c_str());
   std::fflush(stdout);
   server.run();
   log->info("stopped");

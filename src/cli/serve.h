@@ -15,6 +15,11 @@ struct ServeOptions {
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout
+  // TLS listener (RFC 8705 mutual TLS); off when tls_listen is empty.
+  std::string tls_listen;     // HOST:PORT
+  std::string tls_cert;       // PEM chain
+  std::string tls_key;        // PEM key
+  std::string tls_client_ca;  // PEM CAs for client certificates; optional
 };
 
 int serve(store::Database& db, const ServeOptions& options);

@@ -22,6 +22,9 @@ struct Request {
   bool tls = false;
   // DER of the verified client certificate on the TLS listener (RFC 8705), empty if none.
   std::string client_cert_der;
+  // Whether that certificate chained to --tls-client-ca (the handshake accepts unchained ones
+  // too: RFC 8705 §2.2 self-signed certificates are matched by thumbprint instead).
+  bool client_cert_chained = false;
 
   // First value of a header (name compared case-insensitively), nullopt if absent.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -13,12 +13,14 @@
 #include <boost/asio/strand.hpp>
 #include <csignal>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "http/session.h"
+#include "http/tls_context.h"
 
 namespace latchkey::http {
 namespace {
@@ -38,68 +40,97 @@ unsigned resolve_workers(unsigned requested) {
 }  // namespace
 
 struct Server::Impl {
+  // One acceptor and its retry timer; both serialized on the server's strand.
+  struct Listener {
+    Listener(asio::strand<asio::io_context::executor_type>& strand, bool is_tls)
+        : acceptor(strand), retry(strand), tls(is_tls) {}
+    tcp::acceptor acceptor;
+    asio::steady_timer retry;
+    const bool tls;
+  };
+
   Impl(ServerOptions options, Handler handler)
       : workers(resolve_workers(options.workers)),
         state(std::move(options), std::move(handler)),
         ioc(static_cast<int>(workers)),
         strand(asio::make_strand(ioc)),
-        acceptor(strand),
-        retry(strand) {}
+        plain(strand, false),
+        secure(strand, true) {}
 
-  void do_accept();
-  void on_accept(boost::system::error_code ec, tcp::socket socket);
+  void do_accept(Listener& l);
+  void on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket);
   void do_stop();
   void run_worker();
+  void wait_for_signal();
+  unsigned short bind(Listener& l, const std::string& host, unsigned short port);
+  std::shared_ptr<asio::ssl::context> tls_context() {
+    std::lock_guard lock(tls_mu);
+    return tls_ctx;
+  }
 
   const unsigned workers;
   // Declared before the io_context: destroying the io_context destroys pending handlers and
   // with them sessions, which still reach into `state`.
   detail::ServerState state;
   asio::io_context ioc;
-  // Serializes the acceptor, the retry timer and the signal set (stop() may come from any
+  // Serializes the acceptors, the retry timers and the signal set (stop() may come from any
   // thread; it only posts here).
   asio::strand<asio::io_context::executor_type> strand;
-  tcp::acceptor acceptor;
-  asio::steady_timer retry;
+  Listener plain;
+  Listener secure;  // open only with ServerOptions::tls
   std::optional<asio::signal_set> signals;
+  Server* self = nullptr;
+  // Swapped by reload_tls(); each TLS session holds the context it started with.
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls_ctx;
 };
 
-void Server::Impl::do_accept() {
-  if (state.stopping.load(std::memory_order_acquire) || !acceptor.is_open()) return;
+void Server::Impl::do_accept(Listener& l) {
+  if (state.stopping.load(std::memory_order_acquire) || !l.acceptor.is_open()) return;
   // Each connection gets its own strand so its handlers never run concurrently.
-  acceptor.async_accept(asio::make_strand(ioc),
-                        [this](boost::system::error_code ec, tcp::socket socket) {
-                          on_accept(ec, std::move(socket));
-                        });
+  l.acceptor.async_accept(asio::make_strand(ioc),
+                          [this, &l](boost::system::error_code ec, tcp::socket socket) {
+                            on_accept(l, ec, std::move(socket));
+                          });
 }
 
-void Server::Impl::on_accept(boost::system::error_code ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
   if (ec) {
     if (state.options.log) state.options.log->warn("accept failed: {}", ec.message());
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
         ec == asio::error::no_memory) {
-      retry.expires_after(kAcceptRetry);
-      retry.async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec) do_accept();
+      l.retry.expires_after(kAcceptRetry);
+      l.retry.async_wait([this, &l](boost::system::error_code wait_ec) {
+        if (!wait_ec) do_accept(l);
       });
       return;
     }
-    return do_accept();
+    return do_accept(l);
   }
-  // Only this strand increments, so load-then-add cannot overshoot; sessions decrement from
-  // their own threads, which only makes room.
+  // Only this strand increments (both listeners share it), so load-then-add cannot overshoot;
+  // sessions decrement from their own threads, which only makes room.
   const bool refuse =
       state.connections.load(std::memory_order_relaxed) >= state.options.max_connections;
   if (!refuse) state.connections.fetch_add(1, std::memory_order_relaxed);
-  std::make_shared<detail::Session>(state, std::move(socket), refuse)->start();
-  do_accept();
+  if (l.tls) {
+    std::make_shared<detail::Session<detail::TlsStream>>(state, std::move(socket), tls_context(),
+                                                         refuse)
+        ->start();
+  } else {
+    std::make_shared<detail::Session<detail::PlainStream>>(state, std::move(socket), nullptr,
+                                                           refuse)
+        ->start();
+  }
+  do_accept(l);
 }
 
 void Server::Impl::do_stop() {
   boost::system::error_code ec;
-  acceptor.close(ec);
-  retry.cancel();
+  for (Listener* l : {&plain, &secure}) {
+    l->acceptor.close(ec);
+    l->retry.cancel();
+  }
   if (signals) signals->cancel(ec);
   for (const auto& session : state.sessions()) session->shutdown();
 }
@@ -119,53 +150,121 @@ void Server::Impl::run_worker() {
   }
 }
 
+unsigned short Server::Impl::bind(Listener& l, const std::string& host, unsigned short port) {
+  try {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    tcp::endpoint endpoint;
+    if (ec) {
+      // A host name (e.g. "localhost"): listen on its first address.
+      tcp::resolver resolver(ioc);
+      endpoint = *resolver.resolve(host, std::to_string(port)).begin();
+    } else {
+      endpoint = tcp::endpoint(address, port);
+    }
+    l.acceptor.open(endpoint.protocol());
+    // Restarting the server must not wait out TIME_WAIT on the port.
+    l.acceptor.set_option(asio::socket_base::reuse_address(true));
+    l.acceptor.bind(endpoint);
+    l.acceptor.listen(asio::socket_base::max_listen_connections);
+    return l.acceptor.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    boost::system::error_code ignored;
+    l.acceptor.close(ignored);
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                             e.code().message());
+  }
+}
+
+void Server::Impl::wait_for_signal() {
+  signals->async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      // Certificate rotation without a restart; connections in flight keep their context.
+      if (auto error = self->reload_tls()) {
+        if (state.options.log) {
+          state.options.log->error("TLS reload failed, keeping the old certificate: {}", *error);
+        }
+      } else if (state.options.log) {
+        state.options.log->info("TLS certificate and key reloaded");
+      }
+      return wait_for_signal();
+    }
+    if (state.options.log) state.options.log->info("signal {}: stopping", signal);
+    self->stop();
+  });
+}
+
 Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+  impl_->self = this;
+}
 
 Server::~Server() = default;
 
 unsigned short Server::listen() {
   Impl& m = *impl_;
-  if (m.acceptor.is_open()) return m.acceptor.local_endpoint().port();
+  if (m.plain.acceptor.is_open()) return m.plain.acceptor.local_endpoint().port();
   const auto& opts = m.state.options;
-  try {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(opts.host, ec);
-    tcp::endpoint endpoint;
-    if (ec) {
-      // A host name (e.g. "localhost"): listen on its first address.
-      tcp::resolver resolver(m.ioc);
-      endpoint = *resolver.resolve(opts.host, std::to_string(opts.port)).begin();
-    } else {
-      endpoint = tcp::endpoint(address, opts.port);
-    }
-    m.acceptor.open(endpoint.protocol());
-    // Restarting the server must not wait out TIME_WAIT on the port.
-    m.acceptor.set_option(asio::socket_base::reuse_address(true));
-    m.acceptor.bind(endpoint);
-    m.acceptor.listen(asio::socket_base::max_listen_connections);
-    return m.acceptor.local_endpoint().port();
-  } catch (const boost::system::system_error& e) {
-    boost::system::error_code ignored;
-    m.acceptor.close(ignored);
-    throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
-                             ": " + e.code().message());
+  if (opts.tls) {
+    // Before binding anything: a bad certificate or key is a start-up error.
+    auto ctx = detail::make_tls_context(*opts.tls);
+    std::lock_guard lock(m.tls_mu);
+    m.tls_ctx = std::move(ctx);
   }
+  const unsigned short port = m.bind(m.plain, opts.host, opts.port);
+  if (opts.tls) {
+    try {
+      m.bind(m.secure, opts.tls->host, opts.tls->port);
+    } catch (...) {
+      boost::system::error_code ignored;
+      m.plain.acceptor.close(ignored);
+      throw;
+    }
+  }
+  return port;
+}
+
+unsigned short Server::tls_port() const {
+  const Impl& m = *impl_;
+  if (!m.secure.acceptor.is_open()) return 0;
+  boost::system::error_code ec;
+  auto endpoint = m.secure.acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+std::optional<std::string> Server::reload_tls() {
+  Impl& m = *impl_;
+  if (!m.state.options.tls) return std::string("no TLS listener is configured");
+  try {
+    auto ctx = detail::make_tls_context(*m.state.options.tls);
+    std::lock_guard lock(m.tls_mu);
+    m.tls_ctx = std::move(ctx);
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 void Server::run() {
   Impl& m = *impl_;
   const unsigned short port = listen();
-  m.signals.emplace(m.strand, SIGINT, SIGTERM);
-  m.signals->async_wait([this](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    if (impl_->state.options.log) impl_->state.options.log->info("signal {}: stopping", signal);
-    stop();
+  if (m.state.options.tls) {
+    m.signals.emplace(m.strand, SIGINT, SIGTERM, SIGHUP);
+  } else {
+    m.signals.emplace(m.strand, SIGINT, SIGTERM);
+  }
+  m.wait_for_signal();
+  asio::post(m.strand, [&m] {
+    m.do_accept(m.plain);
+    m.do_accept(m.secure);
   });
-  asio::post(m.strand, [&m] { m.do_accept(); });
   if (m.state.options.log) {
     m.state.options.log->info("listening on {}:{} with {} worker(s)", m.state.options.host, port,
                               m.workers);
+    if (m.state.options.tls) {
+      m.state.options.log->info("TLS listening on {}:{}", m.state.options.tls->host, tls_port());
+    }
   }
 
   std::vector<std::thread> threads;

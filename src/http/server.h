@@ -2,11 +2,12 @@
 // worker. Enforces the limits of CONTRACT.md §6 (request line + headers 16 KiB, body 64 KiB),
 // read/idle timeouts and a cap on concurrent connections, then hands each request to the
 // router. Stops gracefully on SIGTERM/SIGINT: stops accepting, lets in-flight requests
-// finish, returns from run().
+// finish, returns from run(). Optionally also listens for TLS (see TlsOptions).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/message.h"
@@ -21,6 +22,16 @@ namespace latchkey::http {
 // thread-safe and must not block on slow I/O. An exception it throws is answered with 500.
 using Handler = std::function<Response(const Request&)>;
 
+// The TLS listener (RFC 8705 mutual TLS). The files are read when the server starts listening
+// and again on reload_tls() / SIGHUP.
+struct TlsOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 0;  // 0 = pick a free port
+  std::string cert_file;    // PEM, the server certificate followed by its chain
+  std::string key_file;     // PEM private key matching the certificate
+  std::string client_ca_file;  // PEM CA certificates for client certificates; optional
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0 = pick a free port
@@ -33,6 +44,8 @@ struct ServerOptions {
   // Access lines at info (method, path without the query, status, bytes, µs, address) and
   // errors at warn. Null: no logging.
   std::shared_ptr<spdlog::logger> log;
+  // A second listener speaking TLS, served by the same workers under the same limits.
+  std::optional<TlsOptions> tls;
 };
 
 class Server {
@@ -42,8 +55,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; returns the bound port (useful with port 0). Throws on bind failure.
+  // Binds and listens; returns the bound port (useful with port 0). Throws on bind failure,
+  // and, with TLS, when the certificate, key or CA file cannot be used (the message names it).
   unsigned short listen();
+  // The TLS listener's bound port; 0 without TLS or before listen().
+  unsigned short tls_port() const;
+  // Re-reads the TLS certificate, key and client CA files (also on SIGHUP). New connections
+  // use the new context; on failure the old one stays and the reason is returned. Thread-safe.
+  std::optional<std::string> reload_tls();
   // Accepts and serves on `workers` threads (the caller's among them) until stop() or
   // SIGTERM/SIGINT, then closes idle connections, lets requests in flight be answered and
   // returns. Calls listen() first if it was not called.

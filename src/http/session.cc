@@ -10,9 +10,12 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <utility>
 
 namespace latchkey::http::detail {
@@ -81,20 +84,32 @@ std::string remote_address(const asio::ip::tcp::socket& socket) {
   return address.to_string();
 }
 
+// Constructs the stream in place (guaranteed copy elision), so neither stream type need be
+// movable.
+template <class Stream>
+Stream make_stream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(std::move(socket), *tls);
+  } else {
+    (void)tls;
+    return Stream(std::move(socket));
+  }
+}
+
 }  // namespace
 
-void ServerState::add(const std::shared_ptr<Session>& session) {
+void ServerState::add(const std::shared_ptr<SessionBase>& session) {
   std::lock_guard lock(mu_);
   sessions_.emplace(session.get(), session);
 }
 
-void ServerState::remove(Session* session) {
+void ServerState::remove(SessionBase* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
 }
 
-std::vector<std::shared_ptr<Session>> ServerState::sessions() {
-  std::vector<std::shared_ptr<Session>> out;
+std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
+  std::vector<std::shared_ptr<SessionBase>> out;
   std::lock_guard lock(mu_);
   out.reserve(sessions_.size());
   for (const auto& [raw, weak] : sessions_) {
@@ -103,45 +118,103 @@ std::vector<std::shared_ptr<Session>> ServerState::sessions() {
   return out;
 }
 
-Session::Session(ServerState& state, asio::ip::tcp::socket socket, bool refuse)
-    : state_(state), stream_(std::move(socket)), refuse_(refuse) {}
+template <class Stream>
+Session<Stream>::Session(ServerState& state, asio::ip::tcp::socket socket,
+                         std::shared_ptr<asio::ssl::context> tls, bool refuse)
+    : state_(state),
+      tls_(std::move(tls)),
+      stream_(make_stream<Stream>(std::move(socket), tls_.get())),
+      refuse_(refuse) {}
 
-Session::~Session() {
+template <class Stream>
+Session<Stream>::~Session() {
   if (!refuse_) state_.connections.fetch_sub(1, std::memory_order_relaxed);
   state_.remove(this);
 }
 
-void Session::start() {
+template <class Stream>
+void Session<Stream>::start() {
   asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&Session::begin, shared_from_this()));
+                 beast::bind_front_handler(&Session::begin, self()));
 }
 
-void Session::shutdown() {
+template <class Stream>
+void Session<Stream>::shutdown() {
   asio::post(stream_.get_executor(),
-             beast::bind_front_handler(&Session::on_shutdown, shared_from_this()));
+             beast::bind_front_handler(&Session::on_shutdown, self()));
 }
 
-void Session::begin() {
+template <class Stream>
+void Session<Stream>::begin() {
   // Registered before reading `stopping`, under the registry's mutex, so a stop() racing with
   // this accept either sees this session or this session sees `stopping`.
-  state_.add(shared_from_this());
-  remote_ = remote_address(stream_.socket());
+  state_.add(this->shared_from_this());
+  remote_ = remote_address(tcp().socket());
   if (state_.stopping.load(std::memory_order_acquire)) return close();
+  beast::error_code ec;
+  // Responses go out in one write; Nagle would only hold them back for the client's ACK.
+  tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  // The first request must arrive whole within the read timeout, counted from the accept, so
+  // a client that connects and sends nothing (or dribbles) is dropped (slowloris). On the TLS
+  // listener the handshake runs under the same deadline.
+  tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+  if constexpr (kTls) {
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::on_handshake, self()));
+  } else {
+    ready();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::on_handshake(beast::error_code ec) {
+  if (phase_ == Phase::closed) return;
+  if (ec) {
+    // Scanners, plain HTTP on the TLS port, protocol versions below 1.2: routine, not a warning.
+    if (auto& log = state_.options.log) {
+      log->debug("{}: TLS handshake failed: {}", remote_, ec.message());
+    }
+    return close();
+  }
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
+  remember_client_certificate();
+  ready();
+}
+
+template <class Stream>
+void Session<Stream>::remember_client_certificate() {
+  if constexpr (kTls) {
+    request_.tls = true;
+    SSL* ssl = stream_.native_handle();
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) return;
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(cert, &der);
+    if (len > 0 && der != nullptr) {
+      request_.client_cert_der.assign(reinterpret_cast<const char*>(der),
+                                      static_cast<std::size_t>(len));
+      // The verify callback accepts every certificate (RFC 8705 §2.2: self-signed ones are
+      // matched by thumbprint); whether it chained to --tls-client-ca is kept here.
+      request_.client_cert_chained = SSL_get_verify_result(ssl) == X509_V_OK;
+    }
+    OPENSSL_free(der);
+    X509_free(cert);
+  }
+}
+
+template <class Stream>
+void Session<Stream>::ready() {
   if (refuse_) {
     return refuse(503, "temporarily_unavailable", "too many connections, retry later");
   }
-  beast::error_code ec;
-  // Responses go out in one write; Nagle would only hold them back for the client's ACK.
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   request_.remote_addr = remote_;
   buffer_.reserve(kInitialBuffer);
-  // The first request must arrive whole within the read timeout, counted from the accept, so
-  // a client that connects and sends nothing (or dribbles) is dropped (slowloris).
-  stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
   wait_for_request();
 }
 
-void Session::wait_for_request() {
+template <class Stream>
+void Session<Stream>::wait_for_request() {
   if (state_.stopping.load(std::memory_order_acquire)) return close();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
@@ -158,24 +231,26 @@ void Session::wait_for_request() {
     phase_ = Phase::reading;
     started_ = Clock::now();
     if (!first_request_) {
-      stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+      tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
     }
     return parse();
   }
   phase_ = Phase::idle;
   if (!first_request_) {
     if (buffer_.capacity() > kIdleBufferCap) buffer_.shrink_to_fit();
-    stream_.expires_after(std::chrono::seconds(state_.options.idle_timeout_s));
+    tcp().expires_after(std::chrono::seconds(state_.options.idle_timeout_s));
   }
   read_more();
 }
 
-void Session::read_more() {
+template <class Stream>
+void Session<Stream>::read_more() {
   stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadChunk)),
-                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
+                          beast::bind_front_handler(&Session::on_read, self()));
 }
 
-void Session::on_read(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
   if (phase_ == Phase::closed) return;
   if (ec) {
     if (ec == asio::error::eof && (buffer_.size() > 0 || parser_->got_some())) {
@@ -195,13 +270,14 @@ void Session::on_read(beast::error_code ec, std::size_t bytes) {
     // Between keep-alive requests the idle timeout applied; from the first byte on, the whole
     // request must arrive within the read timeout.
     if (!first_request_) {
-      stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+      tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
     }
   }
   parse();
 }
 
-void Session::parse() {
+template <class Stream>
+void Session<Stream>::parse() {
   // CONTRACT.md §6: request line and headers together at most max_header_bytes. Beast's
   // header_limit let heads spread over many lines grow past it, so the head is measured here:
   // the bytes the parser consumed while reading the head plus, until the head is complete,
@@ -247,19 +323,21 @@ void Session::parse() {
     if (header.version() >= 11 && iequals(header[bhttp::field::expect], "100-continue")) {
       return asio::async_write(
           stream_, asio::buffer(kContinue.data(), kContinue.size()),
-          beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
+          beast::bind_front_handler(&Session::on_continue_written, self()));
     }
   }
   read_more();
 }
 
-void Session::on_continue_written(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void Session<Stream>::on_continue_written(beast::error_code ec, std::size_t /*bytes*/) {
   if (phase_ == Phase::closed) return;
   if (ec) return close();
   read_more();
 }
 
-void Session::serve() {
+template <class Stream>
+void Session<Stream>::serve() {
   phase_ = Phase::writing;
   auto message = parser_->release();
 
@@ -346,7 +424,9 @@ void Session::serve() {
   write(keep_alive);
 }
 
-void Session::refuse(unsigned status, std::string_view error, std::string_view description) {
+template <class Stream>
+void Session<Stream>::refuse(unsigned status, std::string_view error,
+                             std::string_view description) {
   if (auto& log = state_.options.log) {
     log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, description);
   }
@@ -367,15 +447,17 @@ void Session::refuse(unsigned status, std::string_view error, std::string_view d
   write(false);
 }
 
-void Session::write(bool keep_alive) {
+template <class Stream>
+void Session<Stream>::write(bool keep_alive) {
   response_.keep_alive(keep_alive);
   // A client that stops reading must not hold the connection forever either.
-  stream_.expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+  tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
   bhttp::async_write(stream_, response_,
-                     beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+                     beast::bind_front_handler(&Session::on_write, self(), keep_alive));
 }
 
-void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
   if (auto& log = state_.options.log; log && !request_.method.empty()) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
@@ -391,38 +473,46 @@ void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*byte
   wait_for_request();
 }
 
-void Session::linger() {
+template <class Stream>
+void Session<Stream>::linger() {
   phase_ = Phase::lingering;
   beast::error_code ec;
   // Our half is done: the client sees the answer followed by end of stream.
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return close();
-  stream_.expires_after(kLingerTime);
+  tcp().expires_after(kLingerTime);
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(kLingerChunk),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+  // Raw bytes off the socket: what is discarded needs no decryption.
+  tcp().async_read_some(buffer_.prepare(kLingerChunk),
+                          beast::bind_front_handler(&Session::on_linger, self()));
 }
 
-void Session::on_linger(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void Session<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
   if (phase_ == Phase::closed) return;
   lingered_bytes_ += bytes;
   if (ec || lingered_bytes_ > kLingerBytes) return close();
-  stream_.async_read_some(buffer_.prepare(kLingerChunk),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+  tcp().async_read_some(buffer_.prepare(kLingerChunk),
+                          beast::bind_front_handler(&Session::on_linger, self()));
 }
 
-void Session::close() {
+template <class Stream>
+void Session<Stream>::close() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.close();
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().close();
 }
 
-void Session::on_shutdown() {
+template <class Stream>
+void Session<Stream>::on_shutdown() {
   // Idle keep-alive connections and lingering closes have nothing left to deliver. A request
   // being read or answered finishes first and then closes, because `stopping` is set.
   if (phase_ == Phase::idle || phase_ == Phase::lingering) close();
 }
+
+template class Session<PlainStream>;
+template class Session<TlsStream>;
 
 }  // namespace latchkey::http::detail

@@ -1,16 +1,21 @@
 // Internal to src/http: one Session per accepted TCP connection, and the state the sessions
 // share with the Server (options, handler, connection count, the set of live sessions so stop()
-// can reach them). Modelled on Boost.Beast's advanced server, with the request parsed by our own
-// read loop so a complete request already in the buffer costs no extra executor round trip.
+// can reach them). Modelled on Boost.Beast's advanced server (and its "flex" variant for TLS),
+// with the request parsed by our own read loop so a complete request already in the buffer
+// costs no extra executor round trip. The session is a template over the stream: plain TCP
+// and TLS over TCP share every line of the request logic; only the handshake and the access to
+// the socket underneath differ (if constexpr). Both instantiations live in session.cc.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -18,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -26,7 +32,14 @@
 
 namespace latchkey::http::detail {
 
-class Session;
+// What the registry (and stop()) needs of a session, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Thread-safe. Closes the connection if it is idle; otherwise the current request is
+  // answered (with Connection: close) and then the connection closes.
+  virtual void shutdown() = 0;
+};
 
 // Shared by the Server and all its sessions; outlives every session (the Server drains or
 // destroys its io_context before destroying this). Thread-safe as marked.
@@ -43,36 +56,50 @@ class ServerState {
   std::atomic<std::size_t> connections{0};
 
   // Registry of live sessions; per connection, never per request.
-  void add(const std::shared_ptr<Session>& session);
-  void remove(Session* session);
-  std::vector<std::shared_ptr<Session>> sessions();
+  void add(const std::shared_ptr<SessionBase>& session);
+  void remove(SessionBase* session);
+  std::vector<std::shared_ptr<SessionBase>> sessions();
 
  private:
   std::mutex mu_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
 };
+
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // Serves one connection: reads requests under the header/body limits and timeouts, calls the
 // handler, writes responses, keeps the connection alive when the client asks. All member
-// functions but start() and shutdown() run on the connection's strand.
-class Session : public std::enable_shared_from_this<Session> {
+// functions but start() and shutdown() run on the connection's strand. Stream is PlainStream
+// or TlsStream; a TLS session first completes the handshake (within the read timeout counted
+// from the accept) and hands the client certificate, if any, to every request.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
   // `refuse` sessions answer 503 at once (over max_connections) and are not counted.
-  Session(ServerState& state, boost::asio::ip::tcp::socket socket, bool refuse);
-  ~Session();
+  // `tls` is the context for a TLS session (kept alive by the session, so that a reload may
+  // replace the server's context meanwhile); null for a plain one.
+  Session(ServerState& state, boost::asio::ip::tcp::socket socket,
+          std::shared_ptr<boost::asio::ssl::context> tls, bool refuse);
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start();
-  // Thread-safe. Closes the connection if it is idle; otherwise the current request is
-  // answered (with Connection: close) and then the connection closes.
-  void shutdown();
+  void shutdown() override;
 
  private:
   enum class Phase { idle, reading, writing, lingering, closed };
   using Clock = std::chrono::steady_clock;
 
   void begin();
+  void on_handshake(boost::beast::error_code ec);
+  void ready();
+  void remember_client_certificate();
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Session> self() { return this->shared_from_this(); }
   void wait_for_request();
   void read_more();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -88,7 +115,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_shutdown();
 
   ServerState& state_;
-  boost::beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_, which refers to it
+  Stream stream_;
   // Reused across requests on the connection; holds pipelined bytes between requests.
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -1,5 +1,7 @@
 #include "oauth/bearer.h"
 
+#include "crypto/certificate.h"
+#include "crypto/crypto.h"
 #include "http/params.h"
 
 namespace latchkey::oauth {
@@ -18,7 +20,17 @@ Result<store::Token> authenticate_bearer(const http::Request& request,
     presented = std::string(q->value("oauth_token"));
   }
   if (presented.empty()) return Error::invalid_token();
-  return tokens.validate_access(presented);
+  auto token = tokens.validate_access(presented);
+  if (!token) return token;
+  if (!token->cnf_x5t.empty()) {
+    // RFC 8705 §3: a certificate-bound token is good only over mutual TLS with that same
+    // certificate; anywhere else it is as invalid as an unknown token.
+    if (!request.tls || request.client_cert_der.empty() ||
+        !crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), token->cnf_x5t)) {
+      return Error::invalid_token();
+    }
+  }
+  return token;
 }
 
 }  // namespace latchkey::oauth

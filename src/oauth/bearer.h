@@ -1,6 +1,7 @@
 // Access-token authentication at protected resources (RFC 6750): the Authorization header
 // with "Bearer" or Salesforce's "OAuth" scheme, or, where a resource allows it (the identity
-// URL, as Salesforce and jsforce use it), the oauth_token query parameter.
+// URL, as Salesforce and jsforce use it), the oauth_token query parameter. A token bound to a
+// client certificate (RFC 8705 §3) is accepted only with that certificate on the connection.
 #pragma once
 
 #include "core/result.h"

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "crypto/certificate.h"
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
 #include "oauth/jwt_claims.h"
@@ -49,45 +50,63 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
   }
   bool post_secret = params.has("client_secret");
   bool assertion = params.has("client_assertion") || params.has("client_assertion_type");
-  int methods = (basic ? 1 : 0) + (post_secret ? 1 : 0) + (assertion ? 1 : 0);
+  auto body_id = params.get("client_id");
+  // RFC 8705 §2: a certificate from the TLS handshake is a credential for an app that
+  // registered one. Looked up only when a certificate came, so plain requests cost nothing.
+  std::optional<store::App> mtls_app;
+  if (request.tls && !request.client_cert_der.empty()) {
+    std::string_view named = basic ? std::string_view(basic->id) : body_id.value_or("");
+    if (!named.empty() && named.size() <= 256) {
+      mtls_app = apps_.find_app(std::string(named));
+      if (mtls_app && mtls_app->mtls_cert_pem.empty()) mtls_app.reset();
+    }
+  }
+  int methods = (basic ? 1 : 0) + (post_secret ? 1 : 0) + (assertion ? 1 : 0) + (mtls_app ? 1 : 0);
   if (methods > 1) return Error::invalid_request("more than one client authentication method");
 
-  auto body_id = params.get("client_id");
   if (basic) {
     if (body_id && *body_id != basic->id) return bad_credentials();
-    return counted(basic->id,
+    return counted(basic->id, /*guessable=*/true,
                    with_secret(basic->id, basic->secret, AuthMethod::client_secret_basic));
   }
   if (post_secret) {
     if (!body_id) return Error::invalid_client("client identifier invalid");
-    return counted(std::string(*body_id), with_secret(*body_id, params.value("client_secret"),
-                                                      AuthMethod::client_secret_post));
+    return counted(std::string(*body_id), /*guessable=*/true,
+                   with_secret(*body_id, params.value("client_secret"),
+                               AuthMethod::client_secret_post));
   }
   if (assertion) {
     if (params.value("client_assertion_type") != kJwtBearerAssertion) {
       return Error::invalid_client("unsupported client_assertion_type");
     }
-    return counted(std::string(body_id.value_or("")),
+    return counted(std::string(body_id.value_or("")), /*guessable=*/false,
                    with_assertion(body_id.value_or(""), params.value("client_assertion")));
+  }
+  if (mtls_app) {
+    std::string id = mtls_app->client_id;
+    return counted(id, /*guessable=*/false,
+                   with_certificate(std::move(*mtls_app), request.client_cert_der));
   }
   if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
   auto app = apps_.find_app(std::string(*body_id));
   if (!app) return Error::invalid_client("client identifier invalid");
-  return ClientAuth{std::move(*app), AuthMethod::none, {}};
+  return ClientAuth{std::move(*app), AuthMethod::none, {}, {}};
 }
 
-Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id,
+Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id, bool guessable,
                                                 Result<ClientAuth> result) {
-  // Keyed by the client id as sent (an assertion names its client inside; those count under
-  // the id it claims once verified, or under "" when the request named none).
+  // Keyed by the client id as sent. Only secrets can be guessed, so only failed secrets count
+  // towards a lockout; a bad signature or certificate cannot be brute-forced, and counting it
+  // would only let anyone lock a private_key_jwt or mTLS client out. A lockout, once earned,
+  // holds for every method.
   std::string key = result ? result->app.client_id : client_id;
   if (key.size() > 256) key.resize(256);
   if (failures_.wait_s(key) > 0) {
     return Error::invalid_client("too many failed attempts; try again later");
   }
   if (result) {
-    failures_.success(key);
-  } else if (result.error().code() == "invalid_client") {
+    if (guessable) failures_.success(key);
+  } else if (guessable && result.error().code() == "invalid_client") {
     failures_.failure(key);
   }
   return result;
@@ -103,7 +122,27 @@ Result<ClientAuth> ClientAuthenticator::with_secret(std::string_view client_id,
       !crypto::constant_time_equal(presented, app->secret_hash)) {
     return bad_credentials();
   }
-  return ClientAuth{std::move(*app), method, std::string(secret)};
+  return ClientAuth{std::move(*app), method, std::string(secret), {}};
+}
+
+Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app, std::string_view der) {
+  // RFC 8705 §2.2: the presented certificate must be the registered one, compared by SHA-256
+  // thumbprint in constant time; chaining to a CA is neither needed nor enough.
+  auto registered = crypto::certificate_der_from_pem(app.mtls_cert_pem);
+  if (!registered) return bad_credentials().with_debug("registered mTLS certificate unreadable");
+  std::string presented = crypto::x5t_s256(der);
+  if (!crypto::constant_time_equal(presented, crypto::x5t_s256(*registered))) {
+    return bad_credentials().with_debug("client certificate does not match");
+  }
+  // The handshake accepts expired certificates (they do not chain anyway); the credential
+  // itself must be within its validity window.
+  auto validity = crypto::certificate_validity(der);
+  const int64_t now = clock_.now_s();
+  if (!validity || now < validity->not_before_s || now > validity->not_after_s) {
+    return Error::invalid_client("client certificate expired or not yet valid");
+  }
+  return ClientAuth{std::move(app), AuthMethod::self_signed_tls_client_auth, {},
+                    std::move(presented)};
 }
 
 Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_id,
@@ -133,7 +172,7 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   if (jti.empty() || !seen_jti_.first_use(iss + " " + jti, *exp)) {
     return Error::invalid_client("client assertion replayed or without jti");
   }
-  return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}};
+  return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}, {}};
 }
 
 }  // namespace latchkey::oauth

@@ -1,6 +1,8 @@
 // Client authentication at the token, revoke and introspect endpoints (RFC 6749 §2.3,
 // RFC 7523 §2.2). Exactly one method per request: more than one is invalid_request
 // (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
+// On the TLS listener a client certificate counts as a method when the named app registered
+// one (--mtls-cert, RFC 8705 §2.2).
 #pragma once
 
 #include <string>
@@ -15,7 +17,15 @@
 
 namespace latchkey::oauth {
 
-enum class AuthMethod { none, client_secret_basic, client_secret_post, private_key_jwt };
+// self_signed_tls_client_auth: RFC 8705 §2.2, the app's --mtls-cert presented in the TLS
+// handshake, matched by its SHA-256 thumbprint.
+enum class AuthMethod {
+  none,
+  client_secret_basic,
+  client_secret_post,
+  private_key_jwt,
+  self_signed_tls_client_auth
+};
 
 struct ClientAuth {
   store::App app;
@@ -23,6 +33,9 @@ struct ClientAuth {
   // The secret as presented, kept only for the response `signature` (CONTRACT §5); empty
   // unless the client authenticated with its secret.
   std::string secret;
+  // RFC 8705 §3: x5t#S256 of the client certificate the client authenticated with; tokens
+  // issued on this request are bound to it. Empty unless method is mutual TLS.
+  std::string cnf_x5t;
   bool authenticated() const { return method != AuthMethod::none; }
   bool used_basic() const { return method == AuthMethod::client_secret_basic; }
 };
@@ -43,7 +56,9 @@ class ClientAuthenticator {
   Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
                                  AuthMethod method);
   Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
-  Result<ClientAuth> counted(const std::string& client_id, Result<ClientAuth> result);
+  Result<ClientAuth> with_certificate(store::App app, std::string_view der);
+  Result<ClientAuth> counted(const std::string& client_id, bool guessable,
+                             Result<ClientAuth> result);
 
   store::AppStore& apps_;
   const Clock& clock_;

@@ -36,6 +36,8 @@ http::Response IntrospectEndpoint::handle(const http::Request& request) {
       body["iat"] = t->issued_ms / 1000;
       body["nbf"] = t->issued_ms / 1000;
       body["iss"] = issuer_;
+      // RFC 8705 §3.2: the resource server checks the binding against its own connection.
+      if (!t->cnf_x5t.empty()) body["cnf"] = boost::json::object{{"x5t#S256", t->cnf_x5t}};
     }
   }
   return http::token_json(boost::json::serialize(body));

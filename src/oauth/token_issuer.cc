@@ -17,7 +17,11 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   int64_t now = clock_.now_ms();
   Issued out;
   out.family_id = in.family_id.empty() ? random_base62(random_, 24) : in.family_id;
-  out.access_token = opaque_.new_access_token(in.user.org_id);
+  int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
+  out.access_token = in.app.token_format == "jwt"
+                         ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
+                                      in.auth_time_s)
+                         : opaque_.new_access_token(in.user.org_id);
 
   std::vector<store::Token> rows;
   store::Token access;
@@ -30,7 +34,8 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   access.family_id = out.family_id;
   access.code_hash = in.code_hash;
   access.issued_ms = now;
-  access.expires_ms = now + in.app.access_token_ttl_s * 1000;
+  access.expires_ms = expires_ms;
+  access.cnf_x5t = in.cnf_x5t;
   rows.push_back(access);
 
   if (in.issue_refresh) {
@@ -38,6 +43,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     store::Token refresh = access;
     refresh.token_hash = token::hash_of(out.refresh_token);
     refresh.kind = store::TokenKind::refresh;
+    refresh.cnf_x5t.clear();
     if (!in.refresh_scopes.empty()) refresh.scopes = in.refresh_scopes;
     refresh.expires_ms = in.app.refresh_policy == store::RefreshPolicy::expire_after
                              ? now + in.app.refresh_ttl_s * 1000

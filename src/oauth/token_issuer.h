@@ -11,6 +11,7 @@
 #include "core/random.h"
 #include "oidc/id_token.h"
 #include "store/stores.h"
+#include "token/jwt_access_tokens.h"
 #include "token/opaque_tokens.h"
 
 namespace latchkey::oauth {
@@ -34,6 +35,10 @@ struct GrantInput {
   int64_t auth_time_s = 0;
   std::string client_secret;   // as presented, for `signature`; empty when none
   std::string code;            // for c_hash in hybrid responses
+  // RFC 8705 §3: x5t#S256 of the client certificate the access token is bound to; empty for
+  // an unbound token. Refresh tokens of confidential clients stay unbound: the client
+  // authenticates again when it uses one (§4).
+  std::string cnf_x5t;
 };
 
 struct Issued {
@@ -46,10 +51,12 @@ struct Issued {
 
 class TokenIssuer {
  public:
-  TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque, const oidc::IdTokens& ids,
-              Random& random, const Clock& clock, std::string issuer, EventSink& events)
+  TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque,
+              const token::JwtAccessTokens& jwts, const oidc::IdTokens& ids, Random& random,
+              const Clock& clock, std::string issuer, EventSink& events)
       : tokens_(tokens),
         opaque_(opaque),
+        jwts_(jwts),
         ids_(ids),
         random_(random),
         clock_(clock),
@@ -65,6 +72,7 @@ class TokenIssuer {
  private:
   store::TokenStore& tokens_;
   token::OpaqueTokens& opaque_;
+  const token::JwtAccessTokens& jwts_;
   const oidc::IdTokens& ids_;
   Random& random_;
   const Clock& clock_;

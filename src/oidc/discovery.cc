@@ -15,7 +15,7 @@ boost::json::array strings(std::vector<std::string> v) {
 }  // namespace
 
 Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_types,
-                     const KeyRing& keys) {
+                     const KeyRing& keys, const std::string& mtls_base_url) {
   std::vector<std::string> grants = grant_types;
   grants.push_back("implicit");
   std::sort(grants.begin(), grants.end());
@@ -59,6 +59,21 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
       {"request_parameter_supported", false},
       {"claims_parameter_supported", false},
   };
+  if (!mtls_base_url.empty()) {
+    const std::string& m = mtls_base_url;
+    d["tls_client_certificate_bound_access_tokens"] = true;
+    d["mtls_endpoint_aliases"] = boost::json::object{
+        {"token_endpoint", m + "/services/oauth2/token"},
+        {"introspection_endpoint", m + "/services/oauth2/introspect"},
+        {"revocation_endpoint", m + "/services/oauth2/revoke"},
+        {"userinfo_endpoint", m + "/services/oauth2/userinfo"},
+    };
+    for (const char* key : {"token_endpoint_auth_methods_supported",
+                            "revocation_endpoint_auth_methods_supported",
+                            "introspection_endpoint_auth_methods_supported"}) {
+      d[key].as_array().emplace_back("self_signed_tls_client_auth");
+    }
+  }
   configuration_ = boost::json::serialize(d);
   jwks_ = boost::json::serialize(keys.jwks());
 }

@@ -13,10 +13,21 @@
 
 namespace latchkey::oidc {
 
+// A retired key stays in the JWKS this long, so every token it signed can still be verified:
+// the longest access-token lifetime an app may have (30 days) exceeds every other lifetime.
+inline constexpr int64_t kRetiredKeyPublishedMs = int64_t{30} * 24 * 60 * 60 * 1000;
+
 class KeyRing {
  public:
-  // Loads every key; generates an RS256 and an ES256 key first if none exist.
+  // Loads the active keys and the retired keys still published; generates an RS256 and an
+  // ES256 key first if the store has none.
   KeyRing(store::KeyStore& keys, Random& random, const Clock& clock);
+
+  // Makes a new key of `alg` the signing key and retires the previous ones of that alg (they
+  // stay published for kRetiredKeyPublishedMs). Servers pick it up when they start. Returns
+  // the new key's kid.
+  static std::string rotate(store::KeyStore& keys, Random& random, const Clock& clock,
+                            const std::string& alg);
 
   // The newest active key of that algorithm ("RS256" or "ES256").
   const crypto::SigningKey& signing_key(std::string_view alg = "RS256") const;
@@ -25,7 +36,8 @@ class KeyRing {
   const std::vector<crypto::SigningKey>& keys() const { return keys_; }
 
  private:
-  std::vector<crypto::SigningKey> keys_;  // newest first
+  std::vector<crypto::SigningKey> keys_;  // newest first: active and still-published retired
+  std::vector<bool> active_;               // parallel to keys_
 };
 
 }  // namespace latchkey::oidc

@@ -22,7 +22,7 @@ bool OpaqueTokens::is_live(const store::Token& t) const {
 }
 
 Result<store::Token> OpaqueTokens::validate_access(std::string_view presented) const {
-  if (presented.empty() || presented.size() > 512) return oauth::Error::invalid_token();
+  if (presented.empty() || presented.size() > kMaxTokenSize) return oauth::Error::invalid_token();
   auto t = tokens_.find_token(hash_of(presented));
   if (!t || t->kind != store::TokenKind::access || !is_live(*t)) {
     return oauth::Error::invalid_token();
@@ -31,7 +31,7 @@ Result<store::Token> OpaqueTokens::validate_access(std::string_view presented) c
 }
 
 std::optional<store::Token> OpaqueTokens::find_live(std::string_view presented) const {
-  if (presented.empty() || presented.size() > 512) return std::nullopt;
+  if (presented.empty() || presented.size() > kMaxTokenSize) return std::nullopt;
   auto t = tokens_.find_token(hash_of(presented));
   if (!t || !is_live(*t)) return std::nullopt;
   return t;

@@ -13,6 +13,9 @@
 
 namespace latchkey::token {
 
+// Longer presented tokens are refused unhashed (JWT access tokens are about 1 KiB).
+inline constexpr std::size_t kMaxTokenSize = 4096;
+
 // The storage key of a presented token or code.
 std::string hash_of(std::string_view secret);
 

@@ -24,6 +24,7 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   // The signature needs the secret; only a request that also authenticated this client
   // with its secret has it.
   if (req.client.app.client_id == app.client_id) in.client_secret = req.client.secret;
+  if (req.client.app.client_id == app.client_id) in.cnf_x5t = req.client.cnf_x5t;
   return issuer_.issue(in).body;
 }
 

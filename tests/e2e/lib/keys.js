@@ -1,20 +1,48 @@
 // Self-signed certificates for apps (--cert, --mtls-cert), made with the openssl command line.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 const exec = promisify(execFile);
 
 /**
  * Writes NAME.key (PKCS#8 PEM, unencrypted) and NAME.crt (self-signed X.509 PEM) into dir.
- * type: 'rsa' (2048 bits) or 'ec' (P-256). Resolves {keyPath, certPath, keyPem, certPem}.
+ * type: 'rsa' (2048 bits) or 'ec' (P-256); san: subjectAltName value (e.g. 'IP:127.0.0.1', for
+ * a TLS server certificate). Resolves {keyPath, certPath, keyPem, certPem}.
  */
-export async function makeCert(dir, name, { type = 'rsa', cn = name, days = 2 } = {}) {
+export async function makeCert(dir, name, { type = 'rsa', cn = name, days = 2, san } = {}) {
   const keyPath = path.join(dir, `${name}.key`);
   const certPath = path.join(dir, `${name}.crt`);
   const newkey = type === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  const ext = san ? ['-addext', `subjectAltName=${san}`] : [];
   await exec('openssl', ['req', '-x509', ...newkey, '-nodes', '-subj', `/CN=${cn}`, '-days', String(days),
-    '-keyout', keyPath, '-out', certPath]);
+    ...ext, '-keyout', keyPath, '-out', certPath]);
+  return { keyPath, certPath, keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') };
+}
+
+/**
+ * A self-signed certificate whose validity window is given explicitly (YYYYMMDDHHMMSSZ), e.g.
+ * one that expired long ago. `openssl req` of OpenSSL 3.0 only takes -days, so this goes
+ * through `openssl ca -selfsign`, which takes -startdate/-enddate. Same result shape as makeCert.
+ */
+export async function makeCertWithDates(dir, name, { startdate, enddate }) {
+  const caDir = path.join(dir, `${name}-ca`);
+  await mkdir(caDir, { recursive: true });
+  await writeFile(path.join(caDir, 'index.txt'), '');
+  await writeFile(path.join(caDir, 'serial'), '01\n');
+  const config = path.join(caDir, 'ca.cnf');
+  await writeFile(config, [
+    '[ca]', 'default_ca = here', '[here]', `dir = ${caDir}`, `database = ${caDir}/index.txt`,
+    `new_certs_dir = ${caDir}`, `serial = ${caDir}/serial`, 'default_md = sha256', 'policy = any',
+    'unique_subject = no', '[any]', 'commonName = supplied', '',
+  ].join('\n'));
+  const keyPath = path.join(dir, `${name}.key`);
+  const csrPath = path.join(dir, `${name}.csr`);
+  const certPath = path.join(dir, `${name}.crt`);
+  await exec('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`,
+    '-keyout', keyPath, '-out', csrPath]);
+  await exec('openssl', ['ca', '-selfsign', '-batch', '-notext', '-config', config, '-keyfile', keyPath,
+    '-in', csrPath, '-out', certPath, '-startdate', startdate, '-enddate', enddate]);
   return { keyPath, certPath, keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') };
 }

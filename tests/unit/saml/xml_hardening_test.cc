@@ -141,7 +141,8 @@ TEST(SamlAssertion, RefusesBillionLaughsQuicklyWithoutMemoryGrowth) {
   const auto start = std::chrono::steady_clock::now();
   expect_all_refused(xml);
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(elapsed, std::chrono::milliseconds(500 * kSlack));
+  // Generous for a loaded CI machine; an actual expansion takes far longer.
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2000 * kSlack));
   EXPECT_LT(max_rss_kib() - rss_before, 8 * 1024 * kSlack) << "peak memory grew";
 }
 

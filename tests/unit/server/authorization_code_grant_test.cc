@@ -41,7 +41,9 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
       : keys_(world_.db(), world_.random(), world_.clock()),
         ids_(keys_, world_.clock(), kIssuer),
         opaque_(world_.db(), world_.random(), world_.clock()),
-        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer, world_.events()),
+        jwts_(keys_, world_.random(), kIssuer),
+        issuer_(world_.db(), opaque_, jwts_, ids_, world_.random(), world_.clock(), kIssuer,
+                world_.events()),
         grant_(world_.db(), world_.db(), world_.db(), issuer_, world_.clock()) {
     app_ = world_.add_app();
   }
@@ -105,6 +107,7 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
   oidc::KeyRing keys_;
   oidc::IdTokens ids_;
   token::OpaqueTokens opaque_;
+  token::JwtAccessTokens jwts_;
   TokenIssuer issuer_;
   AuthorizationCodeGrant grant_;
   store::App app_;

@@ -30,7 +30,9 @@ class TokenEndpointTest : public ::testing::Test {
       : keys_(world_.db(), world_.random(), world_.clock()),
         ids_(keys_, world_.clock(), kIssuer),
         opaque_(world_.db(), world_.random(), world_.clock()),
-        issuer_(world_.db(), opaque_, ids_, world_.random(), world_.clock(), kIssuer, world_.events()),
+        jwts_(keys_, world_.random(), kIssuer),
+        issuer_(world_.db(), opaque_, jwts_, ids_, world_.random(), world_.clock(), kIssuer,
+                world_.events()),
         clients_(world_.db(), world_.clock(), kIssuer),
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
@@ -78,6 +80,7 @@ class TokenEndpointTest : public ::testing::Test {
   oidc::KeyRing keys_;
   oidc::IdTokens ids_;
   token::OpaqueTokens opaque_;
+  token::JwtAccessTokens jwts_;
   TokenIssuer issuer_;
   ClientAuthenticator clients_;
   TokenEndpoint endpoint_;

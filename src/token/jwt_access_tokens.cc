@@ -1,0 +1,30 @@
+#include "token/jwt_access_tokens.h"
+
+#include "core/ids.h"
+#include "crypto/jose.h"
+#include "oidc/id_token.h"
+
+namespace latchkey::token {
+
+std::string JwtAccessTokens::make(const store::App& app, const store::User& user,
+                                  const std::vector<std::string>& scopes, int64_t issued_s,
+                                  int64_t expires_s, int64_t auth_time_s) const {
+  std::string scope;
+  for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
+  boost::json::object c{
+      {"iss", issuer_},
+      {"sub", oidc::identity_url(issuer_, user)},
+      {"aud", issuer_},
+      {"client_id", app.client_id},
+      {"scope", scope},
+      {"iat", issued_s},
+      {"exp", expires_s},
+      // The jti also makes every token unique, so its stored hash is unique.
+      {"jti", random_base62(random_, 24)},
+  };
+  if (auth_time_s > 0) c["auth_time"] = auth_time_s;
+  // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens.
+  return crypto::sign_jwt(keys_.signing_key("RS256"), c, "at+jwt");
+}
+
+}  // namespace latchkey::token

@@ -1,0 +1,34 @@
+// JWT access tokens (RFC 9068) for apps created with --token-format jwt: signed RS256 with
+// the current key, header typ "at+jwt", so a resource server elsewhere can check them against
+// the JWKS alone. latchkey itself still stores their SHA-256 like any token, so revocation
+// and expiry at its own endpoints work exactly as for opaque tokens.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "oidc/key_ring.h"
+#include "store/records.h"
+
+namespace latchkey::token {
+
+class JwtAccessTokens {
+ public:
+  JwtAccessTokens(const oidc::KeyRing& keys, Random& random, std::string issuer)
+      : keys_(keys), random_(random), issuer_(std::move(issuer)) {}
+
+  // iss, sub (the identity URL, like the ID token's), aud (the issuer: latchkey is its own
+  // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2).
+  std::string make(const store::App& app, const store::User& user,
+                   const std::vector<std::string>& scopes, int64_t issued_s,
+                   int64_t expires_s, int64_t auth_time_s) const;
+
+ private:
+  const oidc::KeyRing& keys_;
+  Random& random_;
+  std::string issuer_;
+};
+
+}  // namespace latchkey::token

@@ -1,0 +1,290 @@
+// CONTRACT §3 (serve --tls-listen), §5.9 and §7: RFC 8705 mutual TLS. On the TLS listener an app
+// registered with --mtls-cert authenticates with that self-signed certificate
+// (self_signed_tls_client_auth, matched by SHA-256 thumbprint, no CA needed), and its access
+// tokens are bound to it (cnf.x5t#S256): a bound token used without that certificate, with
+// another one, or over the plain listener gets 401 INVALID_SESSION_ID. Also the TLS policy
+// (1.2 minimum) seen by `openssl s_client`, discovery's mtls_endpoint_aliases, start-up errors
+// and the certificate reload on SIGHUP. Node's https module acts as the client.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { copyFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startWorld, startServer, makeTempDir, run } from './lib/server.js';
+import { makeCert, makeCertWithDates } from './lib/keys.js';
+import {
+  assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, httpGet, show, sleep,
+} from './lib/oauth.js';
+
+const TOKEN = '/services/oauth2/token';
+const GRANT = 'client_credentials';
+
+/**
+ * One request over TLS. tls: {cert, key} of the client (PEM strings) or nothing; ca: the
+ * server certificate. Resolves {status, headers (a Headers), text, json, tlsInfo}.
+ */
+function tlsRequest(url, { method = 'GET', headers = {}, body, cert, key, ca }) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method, headers, cert, key, ca, agent: false, timeout: 10000,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+        resolve({
+          status: res.statusCode, headers: h, text, json,
+          tlsInfo: { protocol: res.socket.getProtocol?.(), cipher: res.socket.getCipher?.()?.name },
+        });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`TLS request to ${url} timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+async function waitFor(cond, what, ms = 5000) {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function form(params) {
+  return new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined)).toString();
+}
+
+const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+
+function x5t(certPem) {
+  return crypto.createHash('sha256').update(new crypto.X509Certificate(certPem).raw).digest('base64url');
+}
+
+/** Runs `openssl s_client` against host:port with extra args; resolves {code, out}. */
+function sClient(hostPort, args) {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', ['s_client', '-connect', hostPort, ...args],
+      { timeout: 15000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}\n${stderr}` });
+      });
+    child.stdin.end('');
+  });
+}
+
+describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => {
+  let world;
+  let keyDir;
+  let server;   // TLS server certificate
+  let client;   // the app's registered --mtls-cert
+  let other;    // a self-signed certificate nobody registered
+  let expired;  // registered for its own app, but long expired
+  let tlsBase;
+
+  const as = (c) => ({ cert: c?.certPem, key: c?.keyPem, ca: server.certPem });
+  const ccToken = (app, c, extra = {}) => tlsRequest(tlsBase + TOKEN, {
+    method: 'POST', headers: formHeaders, body: form({ grant_type: GRANT, client_id: app.client_id, ...extra }), ...as(c),
+  });
+
+  before(async () => {
+    keyDir = await makeTempDir('latchkey-e2e-mtls-');
+    [server, client, other, expired] = await Promise.all([
+      makeCert(keyDir, 'server', { type: 'ec', cn: '127.0.0.1', san: 'IP:127.0.0.1,DNS:localhost' }),
+      makeCert(keyDir, 'client'),
+      makeCert(keyDir, 'other', { type: 'ec' }),
+      makeCertWithDates(keyDir, 'expired', { startdate: '20200101000000Z', enddate: '20200102000000Z' }),
+    ]);
+    await copyFile(server.certPath, path.join(keyDir, 'live.crt'));
+    await copyFile(server.keyPath, path.join(keyDir, 'live.key'));
+    world = await startWorld({
+      users: { svc: { username: 'svc@localhost', name: 'Service User', email: 'svc@localhost' } },
+      apps: {
+        mtls: { scopes: 'api openid refresh_token', extra: ['--mtls-cert', client.certPath, '--client-credentials-user', 'svc@localhost'] },
+        old: { scopes: 'api', extra: ['--mtls-cert', expired.certPath, '--client-credentials-user', 'svc@localhost'] },
+        plain: { scopes: 'api', extra: ['--client-credentials-user', 'svc@localhost'] },
+      },
+      serve: {
+        extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', path.join(keyDir, 'live.crt'),
+          '--tls-key', path.join(keyDir, 'live.key')],
+      },
+    });
+    const m = /tls listening on (https:\/\/\S+)/.exec(world.logs());
+    assert.ok(m, `no "tls listening on" line in:\n${world.logs().slice(0, 2000)}`);
+    tlsBase = m[1].replace(/\/+$/, '');
+  });
+
+  after(async () => {
+    await world?.stop();
+    if (keyDir && !process.env.E2E_KEEP_TMP) await rm(keyDir, { recursive: true, force: true });
+  });
+
+  it('client credentials over mTLS issue a token bound to the certificate; it works only with that certificate', async () => {
+    const app = world.apps.mtls;
+    const r = await ccToken(app, client);
+    const body = assertTokenSuccess(r);
+    assert.equal(body.token_type, 'Bearer', show(r));
+    assert.ok(!('refresh_token' in body), 'client credentials must not return a refresh token');
+    const at = body.access_token;
+
+    // Introspection (client-authenticated by the same certificate) shows the binding.
+    const intro = await tlsRequest(`${tlsBase}/services/oauth2/introspect`, {
+      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(client),
+    });
+    assert.equal(intro.status, 200, show(intro));
+    assert.equal(intro.json.active, true, show(intro));
+    assert.deepEqual(intro.json.cnf, { 'x5t#S256': x5t(client.certPem) }, show(intro));
+
+    const auth = { authorization: `Bearer ${at}`, accept: 'application/json' };
+    const ok = await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(client) });
+    assert.equal(ok.status, 200, show(ok));
+    assert.equal(ok.json.preferred_username, 'svc@localhost', show(ok));
+    const data = await tlsRequest(`${tlsBase}/services/data/v62.0/`, { headers: auth, ...as(client) });
+    assert.notEqual(data.status, 401, `bound token with its certificate at /services/data: ${show(data)}`);
+
+    assertInvalidSession(await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(null) }),
+      'bound token without a client certificate:');
+    assertInvalidSession(await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(other) }),
+      'bound token with another certificate:');
+    assertInvalidSession(await callApi(`${world.issuer}/services/oauth2/userinfo`, at),
+      'bound token over the plain listener:');
+    assertInvalidSession(await tlsRequest(`${tlsBase}${new URL(body.id).pathname}`, { headers: auth, ...as(other) }),
+      'bound token at the identity URL with another certificate:');
+    assertInvalidSession(await tlsRequest(`${tlsBase}/services/data/v62.0/`, { headers: auth, ...as(null) }),
+      'bound token at /services/data without a certificate:');
+
+    // RFC 7009 over mTLS: revocation authenticated by the certificate.
+    const rev = await tlsRequest(`${tlsBase}/services/oauth2/revoke`, {
+      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(client),
+    });
+    assert.equal(rev.status, 200, show(rev));
+    assertInvalidSession(await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(client) }),
+      'revoked bound token:');
+  });
+
+  it('an unregistered certificate at the token endpoint is invalid_client', async () => {
+    assertTokenError(await ccToken(world.apps.mtls, other), 'invalid_client');
+  });
+
+  it('an mTLS app without any certificate, or over the plain listener, is not authenticated', async () => {
+    assertTokenError(await ccToken(world.apps.mtls, null), 'invalid_client');
+    const plain = await fetch(world.issuer + TOKEN, {
+      method: 'POST', headers: formHeaders, body: form({ grant_type: GRANT, client_id: world.apps.mtls.client_id }),
+    });
+    assert.equal(plain.status, 400);
+    assert.equal((await plain.json()).error, 'invalid_client');
+  });
+
+  it('an expired registered certificate is refused', async () => {
+    assertTokenError(await ccToken(world.apps.old, expired), 'invalid_client');
+  });
+
+  it('certificate plus client secret is two methods: invalid_request', async () => {
+    const r = await ccToken(world.apps.mtls, client, { client_secret: world.apps.mtls.client_secret });
+    assertTokenError(r, 'invalid_request');
+  });
+
+  it('an app without --mtls-cert still uses its secret over TLS, with or without a client certificate, and gets an unbound token', async () => {
+    const app = world.apps.plain;
+    for (const c of [null, other]) {
+      const r = await ccToken(app, c, { client_secret: app.client_secret });
+      const body = assertTokenSuccess(r);
+      const ui = await callApi(`${world.issuer}/services/oauth2/userinfo`, body.access_token);
+      assert.equal(ui.status, 200, `unbound token over the plain listener: ${show(ui)}`);
+    }
+  });
+
+  it('discovery advertises bound tokens, self_signed_tls_client_auth and the mTLS endpoint aliases', async () => {
+    const r = await httpGet(`${world.issuer}/.well-known/openid-configuration`);
+    assert.equal(r.status, 200, show(r));
+    const d = r.json;
+    assert.equal(d.tls_client_certificate_bound_access_tokens, true);
+    assert.ok(d.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+    assert.deepEqual(d.mtls_endpoint_aliases, {
+      token_endpoint: `${tlsBase}/services/oauth2/token`,
+      introspection_endpoint: `${tlsBase}/services/oauth2/introspect`,
+      revocation_endpoint: `${tlsBase}/services/oauth2/revoke`,
+      userinfo_endpoint: `${tlsBase}/services/oauth2/userinfo`,
+    });
+    // The same document over TLS.
+    const t = await tlsRequest(`${tlsBase}/.well-known/openid-configuration`, as(null));
+    assert.equal(t.status, 200, show(t));
+    assert.ok(['TLSv1.2', 'TLSv1.3'].includes(t.tlsInfo.protocol), JSON.stringify(t.tlsInfo));
+  });
+
+  it('TLS 1.1 is refused; TLS 1.2 (AEAD, ECDHE) and TLS 1.3 are accepted', async () => {
+    const hostPort = new URL(tlsBase).host;
+    const old = await sClient(hostPort, ['-tls1_1', '-CAfile', server.certPath]);
+    assert.doesNotMatch(old.out, /Cipher is (?!\(NONE\))/, `TLS 1.1 must not negotiate:\n${old.out.slice(0, 1500)}`);
+    const v12 = await sClient(hostPort, ['-tls1_2', '-CAfile', server.certPath, '-cert', client.certPath, '-key', client.keyPath]);
+    assert.match(v12.out, /New, TLSv1\.2, Cipher is ECDHE-[A-Z]+-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)/, v12.out.slice(0, 1500));
+    const v13 = await sClient(hostPort, ['-tls1_3', '-CAfile', server.certPath]);
+    assert.match(v13.out, /New, TLSv1\.3, Cipher is TLS_/, v13.out.slice(0, 1500));
+    // No CBC suites for TLS 1.2.
+    const cbc = await sClient(hostPort, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:AES128-SHA']);
+    assert.doesNotMatch(cbc.out, /Cipher is (?!\(NONE\))/, `a CBC suite was accepted:\n${cbc.out.slice(0, 1500)}`);
+  });
+
+  it('without --tls-listen nothing of mTLS is advertised', async () => {
+    // The main world has TLS on; a second plain server on the same database answers without it.
+    const s = await startServer(world.db);
+    try {
+      const r = await httpGet(`${s.issuer}/.well-known/openid-configuration`);
+      assert.equal(r.status, 200, show(r));
+      assert.ok(!('mtls_endpoint_aliases' in r.json));
+      assert.ok(!('tls_client_certificate_bound_access_tokens' in r.json));
+      assert.ok(!r.json.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('start-up fails clearly for an unreadable certificate or a key that does not match', async () => {
+    const missing = path.join(keyDir, 'missing.crt');
+    const r1 = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+      '--tls-cert', missing, '--tls-key', server.keyPath]);
+    assert.notEqual(r1.code, 0);
+    assert.match(r1.stderr, new RegExp(`cannot read TLS certificate file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), r1.stderr);
+    const r2 = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+      '--tls-cert', server.certPath, '--tls-key', client.keyPath]);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr, /does not match/, r2.stderr);
+  });
+
+  it('SIGHUP reloads the certificate; a bad file on reload keeps the old one', async () => {
+    // A server of its own, so that swapping its files does not disturb the cases alongside.
+    const fresh = await makeCert(keyDir, 'fresh', { type: 'ec', cn: 'fresh', san: 'IP:127.0.0.1' });
+    const liveCrt = path.join(keyDir, 'hup.crt');
+    const liveKey = path.join(keyDir, 'hup.key');
+    await copyFile(server.certPath, liveCrt);
+    await copyFile(server.keyPath, liveKey);
+    const s = await startServer(world.db, { extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', liveCrt, '--tls-key', liveKey] });
+    try {
+      const base = /tls listening on (https:\/\/\S+)/.exec(s.logs())[1];
+      const health = (ca) => tlsRequest(`${base}/healthz`, { ca });
+      assert.equal((await health(server.certPem)).status, 200);
+      // A broken key: the reload fails, the old certificate stays.
+      await writeFile(liveKey, 'not a key\n');
+      s.child.kill('SIGHUP');
+      await waitFor(() => /TLS reload failed/.test(s.logs()), 'the failed reload to be logged');
+      assert.equal((await health(server.certPem)).status, 200, 'the old certificate must still be served');
+      // A good pair: new connections get the new certificate.
+      await copyFile(fresh.certPath, liveCrt);
+      await copyFile(fresh.keyPath, liveKey);
+      s.child.kill('SIGHUP');
+      await waitFor(() => /TLS certificate and key reloaded/.test(s.logs()), 'the reload to be logged');
+      assert.equal((await health(fresh.certPem)).status, 200);
+      await assert.rejects(health(server.certPem), 'the old certificate must be gone');
+      assert.equal(s.child.exitCode, null, 'SIGHUP must not stop the server');
+    } finally {
+      await s.stop();
+    }
+  });
+});
