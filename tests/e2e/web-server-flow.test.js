@@ -6,7 +6,7 @@ import { startWorld } from './lib/server.js';
 import { Browser, describeResult, parseForms, pageKind } from './lib/driver.js';
 import {
   getCode, exchangeCode, codeFlow, assertTokenError, assertTokenSuccess, assertInvalidSession,
-  authorizeUrl, userinfo, refresh, randomString, pkcePair, show,
+  authorizeUrl, userinfo, refresh, randomString, pkcePair, show, sleep,
 } from './lib/oauth.js';
 
 const CB2 = 'http://127.0.0.1:9/cb2';
@@ -181,6 +181,18 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
     // the same consent is remembered for a fresh browser after a login
     const fresh = await getCode(world, { app, user });
     assert.deepEqual(fresh.result.pages, ['login'], describeResult(fresh.result));
+  });
+
+  it('max_age: a login older than max_age asks for the password again; a recent one does not (OIDC Core §3.1.2.1)', async () => {
+    const b = new Browser(world.issuer);
+    const app = world.apps.web;
+    const user = world.users.dave;
+    await getCode(world, { app, browser: b, user });
+    const recent = await getCode(world, { app, browser: b, user, extra: { max_age: '3600' } });
+    assert.deepEqual(recent.result.pages, [], describeResult(recent.result));
+    await sleep(1100);
+    const stale = await getCode(world, { app, browser: b, user, extra: { max_age: '0' } });
+    assert.equal(stale.result.pages[0], 'login', describeResult(stale.result));
   });
 
   it('prompt=none without a session → error=login_required with state', async () => {

@@ -76,7 +76,10 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
   auto err = [&](Error e) {
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
-  bool must_login = !session || (r.prompt_has("login") && !fresh_login);
+  // OIDC Core §3.1.2.1: max_age asks for a login at most that many seconds old.
+  bool too_old = session && r.max_age_s >= 0 &&
+                 d_.clock.now_s() - session->auth_time_s > r.max_age_s;
+  bool must_login = !session || ((r.prompt_has("login") || too_old) && !fresh_login);
   if (must_login) {
     if (r.prompt_has("none")) return err(Error::login_required());
     return login_page(r, b, "", r.login_hint);

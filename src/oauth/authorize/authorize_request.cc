@@ -1,6 +1,7 @@
 #include "oauth/authorize/authorize_request.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "oauth/pkce.h"
 #include "oauth/scopes.h"
@@ -126,6 +127,14 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
     return client_error(r, Error::invalid_request("prompt=none cannot be combined"));
   }
   r.login_hint = std::string(params.value("login_hint"));
+  if (auto m = params.get("max_age")) {
+    int64_t v = 0;
+    auto res = std::from_chars(m->data(), m->data() + m->size(), v);
+    if (res.ec != std::errc{} || res.ptr != m->data() + m->size() || v < 0) {
+      return client_error(r, Error::invalid_request("max_age must be a number of seconds"));
+    }
+    r.max_age_s = v;
+  }
   return {std::move(r), std::nullopt};
 }
 

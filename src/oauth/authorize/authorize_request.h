@@ -29,6 +29,8 @@ struct AuthorizeRequest {
   std::string code_challenge;
   std::vector<std::string> prompt;  // none | login | consent
   std::string login_hint;
+  // OIDC Core §3.1.2.1 max_age in seconds; -1 when absent.
+  int64_t max_age_s = -1;
   // The request's own parameters, carried through the login and consent forms.
   std::vector<std::pair<std::string, std::string>> carried;
 

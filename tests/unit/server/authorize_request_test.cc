@@ -299,5 +299,19 @@ TEST_F(AuthorizeRequestTest, NoScopeParameterGrantsAppScopes) {
   EXPECT_EQ(r.request->scopes, app_.scopes);
 }
 
+TEST_F(AuthorizeRequestTest, MaxAgeIsParsedAndMalformedOnesAreInvalidRequest) {
+  // OIDC Core §3.1.2.1: max_age is a non-negative number of seconds.
+  auto ok = parse({{"response_type", "code"}, {"client_id", app_.client_id}, {"max_age", "300"}});
+  ASSERT_TRUE(ok.request.has_value());
+  EXPECT_EQ(ok.request->max_age_s, 300);
+  auto none = parse({{"response_type", "code"}, {"client_id", app_.client_id}});
+  EXPECT_EQ(none.request->max_age_s, -1);
+  for (const char* bad : {"-1", "abc", "1e3", ""}) {
+    expect_redirect_error(
+        parse({{"response_type", "code"}, {"client_id", app_.client_id}, {"max_age", bad}}),
+        "invalid_request");
+  }
+}
+
 }  // namespace
 }  // namespace latchkey::oauth
