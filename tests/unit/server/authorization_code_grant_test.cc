@@ -29,21 +29,12 @@ constexpr const char* kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 constexpr const char* kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 constexpr int64_t kCodeTtlS = 600;  // CONTRACT §5.1: the code lives 10 minutes
 
-std::string str(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return {};
-  return std::string(it->value().get_string());
-}
+using testsupport::str;
 
 class AuthorizationCodeGrantTest : public ::testing::Test {
  protected:
   AuthorizationCodeGrantTest()
-      : keys_(world_.db(), world_.random(), world_.clock()),
-        ids_(keys_, world_.clock(), kIssuer),
-        opaque_(world_.db(), world_.random(), world_.clock()),
-        jwts_(keys_, world_.random(), kIssuer),
-        issuer_(world_.db(), opaque_, jwts_, ids_, world_.random(), world_.clock(), kIssuer,
-                world_.events()),
+      : stack_(world_, kIssuer),
         grant_(world_.db(), world_.db(), world_.db(), issuer_, world_.clock()) {
     app_ = world_.add_app();
   }
@@ -104,11 +95,8 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
   }
 
   TestWorld world_;
-  oidc::KeyRing keys_;
-  oidc::IdTokens ids_;
-  token::OpaqueTokens opaque_;
-  token::JwtAccessTokens jwts_;
-  TokenIssuer issuer_;
+  testsupport::IssuerStack stack_;
+  TokenIssuer& issuer_ = stack_.issuer;
   AuthorizationCodeGrant grant_;
   store::App app_;
 };
@@ -189,7 +177,7 @@ TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {
   ASSERT_FALSE(id_token.empty());
   auto jwt = crypto::decode_jwt(id_token);
   ASSERT_TRUE(jwt.ok());
-  EXPECT_TRUE(crypto::verify_jwt(jwt.value(), keys_.signing_key("RS256").public_key()));
+  EXPECT_TRUE(crypto::verify_jwt(jwt.value(), stack_.keys.signing_key("RS256").public_key()));
   const auto& c = jwt->claims;
   EXPECT_EQ(str(c, "iss"), kIssuer);
   EXPECT_EQ(str(c, "aud"), app_.client_id);

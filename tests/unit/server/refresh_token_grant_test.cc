@@ -23,21 +23,12 @@ using testsupport::TestWorld;
 
 constexpr const char* kExpired = "expired access/refresh token";
 
-std::string str(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return {};
-  return std::string(it->value().get_string());
-}
+using testsupport::str;
 
 class RefreshTokenGrantTest : public ::testing::Test {
  protected:
   RefreshTokenGrantTest()
-      : keys_(world_.db(), world_.random(), world_.clock()),
-        ids_(keys_, world_.clock(), kIssuer),
-        opaque_(world_.db(), world_.random(), world_.clock()),
-        jwts_(keys_, world_.random(), kIssuer),
-        issuer_(world_.db(), opaque_, jwts_, ids_, world_.random(), world_.clock(), kIssuer,
-                world_.events()),
+      : stack_(world_, kIssuer),
         grant_(world_.db(), world_.db(), issuer_, world_.clock()) {}
 
   // What a code exchange would have given: an access and a refresh token of a new family.
@@ -82,11 +73,8 @@ class RefreshTokenGrantTest : public ::testing::Test {
   }
 
   TestWorld world_;
-  oidc::KeyRing keys_;
-  oidc::IdTokens ids_;
-  token::OpaqueTokens opaque_;
-  token::JwtAccessTokens jwts_;
-  TokenIssuer issuer_;
+  testsupport::IssuerStack stack_;
+  TokenIssuer& issuer_ = stack_.issuer;
   RefreshTokenGrant grant_;
 };
 

@@ -2,11 +2,17 @@
 // confidential app, a fake clock, and helpers to build requests and self-signed certificates.
 #pragma once
 
+#include <boost/json.hpp>
 #include <mutex>
 #include <string_view>
 #include <vector>
 
 #include "core/events.h"
+#include "oauth/token_issuer.h"
+#include "oidc/id_token.h"
+#include "oidc/key_ring.h"
+#include "token/jwt_access_tokens.h"
+#include "token/opaque_tokens.h"
 
 #include <initializer_list>
 #include <memory>
@@ -108,5 +114,28 @@ class TestWorld {
   store::User user_;
   int next_app_ = 0;
 };
+
+// Everything a grant needs to mint tokens, wired over a TestWorld (declaration order is
+// construction order).
+struct IssuerStack {
+  IssuerStack(TestWorld& w, const std::string& issuer_url)
+      : keys(w.db(), w.random(), w.clock()),
+        ids(keys, w.clock(), issuer_url),
+        opaque(w.db(), w.random(), w.clock()),
+        jwts(keys, w.random(), issuer_url),
+        issuer(w.db(), opaque, jwts, ids, w.random(), w.clock(), issuer_url, w.events()) {}
+  oidc::KeyRing keys;
+  oidc::IdTokens ids;
+  token::OpaqueTokens opaque;
+  token::JwtAccessTokens jwts;
+  oauth::TokenIssuer issuer;
+};
+
+// A string member of a JSON object, "" when absent or not a string.
+inline std::string str(const boost::json::object& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  return std::string(it->value().get_string());
+}
 
 }  // namespace latchkey::testsupport

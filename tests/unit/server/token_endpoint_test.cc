@@ -27,12 +27,7 @@ using testsupport::TestWorld;
 class TokenEndpointTest : public ::testing::Test {
  protected:
   TokenEndpointTest()
-      : keys_(world_.db(), world_.random(), world_.clock()),
-        ids_(keys_, world_.clock(), kIssuer),
-        opaque_(world_.db(), world_.random(), world_.clock()),
-        jwts_(keys_, world_.random(), kIssuer),
-        issuer_(world_.db(), opaque_, jwts_, ids_, world_.random(), world_.clock(), kIssuer,
-                world_.events()),
+      : stack_(world_, kIssuer),
         clients_(world_.db(), world_.clock(), kIssuer),
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
@@ -77,11 +72,8 @@ class TokenEndpointTest : public ::testing::Test {
   }
 
   TestWorld world_;
-  oidc::KeyRing keys_;
-  oidc::IdTokens ids_;
-  token::OpaqueTokens opaque_;
-  token::JwtAccessTokens jwts_;
-  TokenIssuer issuer_;
+  testsupport::IssuerStack stack_;
+  TokenIssuer& issuer_ = stack_.issuer;
   ClientAuthenticator clients_;
   TokenEndpoint endpoint_;
   store::App app_;
