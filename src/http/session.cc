@@ -1,4 +1,5 @@
 #include "http/session.h"
+#include "http/wire.h"
 
 #include <spdlog/logger.h>
 
@@ -41,26 +42,10 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                             [](char x, char y) { return lower(x) == lower(y); });
-}
-
-// RFC 9110 §5.1 token characters.
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-// A CR, LF or NUL in a value would let a handler's data split the response (RFC 9110 §5.5).
-bool is_field_value(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
 std::string error_json(std::string_view error, std::string_view description) {
@@ -341,21 +326,7 @@ void Session<Stream>::serve() {
   phase_ = Phase::writing;
   auto message = parser_->release();
 
-  request_.method.assign(message.method_string());
-  for (char& c : request_.method) c = upper(c);
-  request_.target.assign(message.target());
-  const std::string_view target(request_.target);
-  const std::size_t question = target.find('?');
-  request_.path.assign(target.substr(0, question));
-  request_.query.assign(question == std::string_view::npos ? std::string_view()
-                                                           : target.substr(question + 1));
-  request_.headers.clear();
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) c = lower(c);
-    request_.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  request_.body = std::move(message.body());
+  fill_request(message, request_);
 
   Response response;
   try {

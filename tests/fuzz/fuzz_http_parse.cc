@@ -24,6 +24,7 @@
 #include "fuzz_world.h"
 #include "http/message.h"
 #include "http/server.h"
+#include "http/wire.h"
 
 namespace {
 
@@ -33,22 +34,6 @@ namespace bhttp = boost::beast::http;
 using namespace latchkey;
 
 constexpr int kMaxRequestsPerInput = 4;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-bool is_field_value(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
 
 app::Application& application() {
   static app::Application* a = [] {
@@ -62,24 +47,11 @@ app::Application& application() {
   return *a;
 }
 
-// Session::serve(): Beast message -> transport-neutral request.
+// The session's own conversion (http/wire.h): Beast message -> transport-neutral request.
 http::Request to_request(bhttp::request<bhttp::string_body>& message) {
   http::Request r;
   r.remote_addr = "127.0.0.1";
-  r.method.assign(message.method_string());
-  for (char& c : r.method) c = upper(c);
-  r.target.assign(message.target());
-  const std::string_view target(r.target);
-  const std::size_t question = target.find('?');
-  r.path.assign(target.substr(0, question));
-  r.query.assign(question == std::string_view::npos ? std::string_view()
-                                                    : target.substr(question + 1));
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) c = lower(c);
-    r.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  r.body = std::move(message.body());
+  http::fill_request(message, r);
   return r;
 }
 
@@ -87,9 +59,9 @@ void check(const http::Response& response) {
   // Session::serve() turns anything else into a 500 and logs a handler bug.
   if (response.status < 200 || response.status > 599) fuzz::fail("status outside 200..599");
   for (const auto& [name, value] : response.headers) {
-    if (!is_token(name)) fuzz::fail("response header name is not a token");
+    if (!http::is_token(name)) fuzz::fail("response header name is not a token");
     // A CR or LF here would be response splitting, had Session not dropped the field.
-    if (!is_field_value(value)) fuzz::fail("response header value with CR, LF or NUL");
+    if (!http::is_field_value(value)) fuzz::fail("response header value with CR, LF or NUL");
   }
   if (response.status == 302 && !response.header("Location")) fuzz::fail("302 without Location");
 }
