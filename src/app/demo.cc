@@ -5,33 +5,16 @@
 #include "crypto/crypto.h"
 #include "http/errors.h"
 #include "http/params.h"
+#include "web/json_pretty.h"
 
 namespace latchkey::app {
 namespace {
 
 constexpr std::string_view kDemoCookie = "lk_demo";
 
-std::string pretty_json_part(std::string_view b64) {
-  auto raw = crypto::base64url_decode(b64);
-  if (!raw) return "(not base64url)";
-  boost::system::error_code ec;
-  auto v = boost::json::parse(*raw, ec);
-  return ec ? *raw : boost::json::serialize(v);
-}
-
-// Boost.JSON serializes compactly; indent objects one key per line for the page.
-std::string indent(const std::string& compact) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(compact, ec);
-  if (ec || !v.is_object()) return compact;
-  std::string out = "{\n";
-  bool first = true;
-  for (const auto& [k, val] : v.get_object()) {
-    if (!first) out += ",\n";
-    first = false;
-    out += "  \"" + std::string(k) + "\": " + boost::json::serialize(val);
-  }
-  return out + "\n}";
+// One part of a compact JWS, decoded for display.
+std::string jws_part(std::string_view b64) {
+  return crypto::base64url_decode(b64).value_or("(not base64url)");
 }
 
 }  // namespace
@@ -83,7 +66,7 @@ http::Response Demo::callback(const http::Request& request) {
                    "&redirect_uri=" + http::form_encode(callback()) +
                    "&code_verifier=" + cookie.substr(dot + 1);
   http::Response tr = token_(token_req);
-  v.token_response_json = indent(tr.body);
+  v.token_response_json = web::pretty_json(tr.body);
   boost::system::error_code ec;
   auto tv = boost::json::parse(tr.body, ec);
   if (ec || tr.status != 200 || !tv.is_object()) return fail("token request failed: " + tr.body);
@@ -93,8 +76,8 @@ http::Response Demo::callback(const http::Request& request) {
     auto p1 = idt.find('.');
     auto p2 = idt.find('.', p1 + 1);
     if (p1 != std::string_view::npos && p2 != std::string_view::npos) {
-      v.id_token_header_json = indent(pretty_json_part(idt.substr(0, p1)));
-      v.id_token_claims_json = indent(pretty_json_part(idt.substr(p1 + 1, p2 - p1 - 1)));
+      v.id_token_header_json = web::pretty_json(jws_part(idt.substr(0, p1)));
+      v.id_token_claims_json = web::pretty_json(jws_part(idt.substr(p1 + 1, p2 - p1 - 1)));
     }
   }
   http::Request ui;
@@ -102,7 +85,7 @@ http::Response Demo::callback(const http::Request& request) {
   ui.path = ui.target = "/services/oauth2/userinfo";
   ui.headers.emplace_back("authorization",
                           "Bearer " + std::string(t.at("access_token").get_string()));
-  v.userinfo_json = indent(userinfo_(ui).body);
+  v.userinfo_json = web::pretty_json(userinfo_(ui).body);
   http::Response r = http::Response::html(200, pages_.demo_result(v));
   http::no_store(r);
   r.headers.emplace_back("Set-Cookie", std::string(kDemoCookie) + "=; Path=/demo; Max-Age=0");

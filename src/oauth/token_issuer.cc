@@ -39,7 +39,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   rows.push_back(access);
 
   if (in.issue_refresh) {
-    out.refresh_token = opaque_.new_refresh_token(in.user.org_id);
+    out.refresh_token = opaque_.new_refresh_token();
     store::Token refresh = access;
     refresh.token_hash = token::hash_of(out.refresh_token);
     refresh.kind = store::TokenKind::refresh;

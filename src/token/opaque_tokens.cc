@@ -10,9 +10,8 @@ std::string OpaqueTokens::new_access_token(std::string_view org_id) {
   return std::string(org_id) + "!" + crypto::random_token(random_);
 }
 
-std::string OpaqueTokens::new_refresh_token(std::string_view org_id) {
+std::string OpaqueTokens::new_refresh_token() {
   // Salesforce refresh tokens have no readable structure beyond a short prefix.
-  (void)org_id;
   return "5Aep" + crypto::random_token(random_);
 }
 

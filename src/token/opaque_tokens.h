@@ -25,7 +25,7 @@ class OpaqueTokens {
       : tokens_(tokens), random_(random), clock_(clock) {}
 
   std::string new_access_token(std::string_view org_id);
-  std::string new_refresh_token(std::string_view org_id);
+  std::string new_refresh_token();
 
   // A live access token: known, of kind access, not revoked, not expired. Otherwise
   // invalid_token (answered 401 INVALID_SESSION_ID by resources).
