@@ -65,17 +65,10 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
   std::string save_code() { return save_code(CodeOptions{}); }
 
   static ClientAuth confidential(const store::App& app) {
-    ClientAuth c;
-    c.app = app;
-    c.method = AuthMethod::client_secret_basic;
-    c.secret = TestWorld::secret();
-    return c;
+    return testsupport::client_auth(app, AuthMethod::client_secret_basic, TestWorld::secret());
   }
   static ClientAuth public_client(const store::App& app) {
-    ClientAuth c;
-    c.app = app;
-    c.method = AuthMethod::none;
-    return c;
+    return testsupport::client_auth(app, AuthMethod::none);
   }
 
   Result<boost::json::object> exchange(const ClientAuth& client, const http::Params& p) {

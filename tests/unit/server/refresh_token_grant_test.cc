@@ -40,17 +40,10 @@ class RefreshTokenGrantTest : public ::testing::Test {
   }
 
   static ClientAuth confidential(const store::App& app) {
-    ClientAuth c;
-    c.app = app;
-    c.method = AuthMethod::client_secret_post;
-    c.secret = TestWorld::secret();
-    return c;
+    return testsupport::client_auth(app, AuthMethod::client_secret_post, TestWorld::secret());
   }
   static ClientAuth public_client(const store::App& app) {
-    ClientAuth c;
-    c.app = app;
-    c.method = AuthMethod::none;
-    return c;
+    return testsupport::client_auth(app, AuthMethod::none);
   }
 
   Result<boost::json::object> refresh(const ClientAuth& client, const std::string& refresh_token,

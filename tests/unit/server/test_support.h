@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/events.h"
+#include "oauth/client_auth.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
 #include "oidc/key_ring.h"
@@ -130,6 +131,16 @@ struct IssuerStack {
   token::JwtAccessTokens jwts;
   oauth::TokenIssuer issuer;
 };
+
+// The result of client authentication as a grant receives it.
+inline oauth::ClientAuth client_auth(const store::App& app, oauth::AuthMethod method,
+                                     std::string secret = {}) {
+  oauth::ClientAuth c;
+  c.app = app;
+  c.method = method;
+  c.secret = std::move(secret);
+  return c;
+}
 
 // A string member of a JSON object, "" when absent or not a string.
 inline std::string str(const boost::json::object& o, const char* key) {
