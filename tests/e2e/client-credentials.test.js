@@ -57,6 +57,9 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
         // refresh_token among the scopes: client credentials must still not return one.
         cc: { scopes: 'api refresh_token', extra: ['--client-credentials-user', 'bob@localhost', '--cert', cert.certPath] },
         nocc: { scopes: 'api refresh_token', extra: ['--cert', otherCert.certPath] },
+        // Wrong-secret tests use their own app: failed secrets count towards a per-client lockout
+        // (CONTRACT §6), which must not reach the concurrently running tests that expect success.
+        ccbad: { scopes: 'api', extra: ['--client-credentials-user', 'bob@localhost'] },
       },
     });
   });
@@ -107,7 +110,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
     });
 
     it('a wrong secret with Basic → 401 invalid_client with a Basic challenge', async () => {
-      const app = world.apps.cc;
+      const app = world.apps.ccbad;
       const r = await tokenRequest(world.issuer, { grant_type: GRANT }, { basic: [app.client_id, app.client_secret + 'x'] });
       assertTokenError(r, 'invalid_client', { status: 401, description: 'invalid client credentials' });
       assert.match(r.headers.get('www-authenticate') ?? '', /^Basic\b/i, `WWW-Authenticate: ${r.headers.get('www-authenticate')}`);
@@ -121,13 +124,13 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
     });
 
     it('a wrong secret in the body → invalid_client', async () => {
-      const app = world.apps.cc;
+      const app = world.apps.ccbad;
       const r = await tokenRequest(world.issuer, { grant_type: GRANT, client_id: app.client_id, client_secret: 'wrong' });
       assertTokenError(r, 'invalid_client', { description: 'invalid client credentials' });
     });
 
     it('no secret (client_id only, or nothing) → invalid_client', async () => {
-      const app = world.apps.cc;
+      const app = world.apps.ccbad;
       assertTokenError(await tokenRequest(world.issuer, { grant_type: GRANT, client_id: app.client_id }), 'invalid_client');
       assertTokenError(await tokenRequest(world.issuer, { grant_type: GRANT, client_id: app.client_id, client_secret: '' }), 'invalid_client');
       assertTokenError(await tokenRequest(world.issuer, { grant_type: GRANT }), 'invalid_client');
@@ -135,7 +138,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
 
     it('another app\'s secret does not authenticate the run-as app', async () => {
       const r = await tokenRequest(world.issuer, {
-        grant_type: GRANT, client_id: world.apps.cc.client_id, client_secret: world.apps.nocc.client_secret,
+        grant_type: GRANT, client_id: world.apps.ccbad.client_id, client_secret: world.apps.nocc.client_secret,
       });
       assertTokenError(r, 'invalid_client');
     });
@@ -164,7 +167,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
     });
 
     it('a wrong secret → invalid_client (401 with Basic)', async () => {
-      const app = world.apps.cc;
+      const app = world.apps.ccbad;
       const out = await authlib(['--token-url', tokenUrl(), '--client-id', app.client_id, '--secret', 'nope',
         '--method', 'client_secret_basic']);
       const [res] = out.results;
