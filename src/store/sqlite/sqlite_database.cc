@@ -1,21 +1,56 @@
 #include "store/sqlite/sqlite_database.h"
 
+#include <algorithm>
 #include <limits>
+#include <thread>
 
 #include "store/sqlite/migrations.h"
 
 namespace latchkey::store::sqlite {
+namespace {
 
-SqliteDatabase::SqliteDatabase(const std::string& path) : conn_(path) { migrate(conn_); }
+// Enough readers for every core to read while others wait on a lock; each
+// connection keeps its own page cache, so more would cost memory without adding
+// throughput.
+std::size_t reader_pool_size() {
+  return std::max(4u, 2 * std::thread::hardware_concurrency());
+}
 
-int SqliteDatabase::update_count(const char* sql, const std::string& key) {
-  if (key.empty()) return 0;
-  std::lock_guard lock(mu_);
-  conn_.prepare(sql).bind_text(1, key).run();
-  int64_t n = conn_.changes();
-  // The interface counts in int; clamp rather than wrap for absurdly large revocations.
+} // namespace
+
+SqliteDatabase::SqliteDatabase(const std::string &path) {
+  auto conn = std::make_unique<Connection>(path);
+  migrate(*conn);
+  if (path == ":memory:") {
+    memory_ = std::move(conn);
+    return;
+  }
+  writer_ = std::make_unique<GroupCommit>(std::move(conn));
+  readers_ = std::make_unique<ReaderPool>(path, reader_pool_size());
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+void SqliteDatabase::write_work(const std::function<void(Connection &)> &work) {
+  if (!memory_)
+    return writer_->run(work);
+  std::lock_guard lock(memory_mu_);
+  Transaction tx(*memory_);
+  work(*memory_);
+  tx.commit();
+}
+
+int SqliteDatabase::update_count(const char *sql, const std::string &key) {
+  if (key.empty())
+    return 0;
+  int64_t n = write([&](Connection &conn) {
+    conn.prepare(sql).bind_text(1, key).run();
+    return conn.changes();
+  });
+  // The interface counts in int; clamp rather than wrap for absurdly large
+  // revocations.
   return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                              : static_cast<int>(n);
 }
 
-}  // namespace latchkey::store::sqlite
+} // namespace latchkey::store::sqlite

@@ -1,0 +1,122 @@
+#include "store/sqlite/group_commit.h"
+
+#include "store/stores.h"
+
+namespace latchkey::store::sqlite {
+
+GroupCommit::GroupCommit(std::unique_ptr<Connection> conn,
+                         std::size_t max_batch)
+    : conn_(std::move(conn)), max_batch_(max_batch),
+      thread_([this] { loop(); }) {}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  thread_.join();
+}
+
+void GroupCommit::run(const std::function<void(Connection &)> &work) {
+  Job job;
+  job.work = &work;
+  std::unique_lock lock(mu_);
+  if (stopping_)
+    throw StoreError("sqlite: database is closing");
+  queue_.push_back(&job);
+  queued_.notify_one();
+  done_.wait(lock, [&] { return job.done; });
+  if (job.error)
+    std::rethrow_exception(job.error);
+}
+
+void GroupCommit::loop() {
+  std::vector<Job *> batch;
+  batch.reserve(max_batch_);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty())
+        return; // stopping, and nothing left to write
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    execute(batch);
+    {
+      std::lock_guard lock(mu_);
+      for (Job *job : batch)
+        job->done = true;
+    }
+    done_.notify_all();
+    batch.clear();
+  }
+}
+
+void GroupCommit::execute(std::vector<Job *> &batch) {
+  Connection &conn = *conn_;
+  try {
+    conn.exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    for (Job *job : batch)
+      job->error = std::current_exception();
+    return;
+  }
+  std::size_t i = 0;
+  for (; i < batch.size(); ++i) {
+    Job *job = batch[i];
+    try {
+      conn.exec("SAVEPOINT work");
+      (*job->work)(conn);
+      conn.exec("RELEASE work");
+    } catch (...) {
+      job->error = std::current_exception();
+      if (!conn.in_transaction())
+        break; // sqlite rolled the whole batch back (I/O error)
+      try {
+        conn.exec("ROLLBACK TO work");
+        conn.exec("RELEASE work");
+      } catch (...) {
+        break;
+      }
+    }
+  }
+  if (i < batch.size()) {
+    // The transaction is lost: nothing of this batch is durable, so no caller
+    // may be told otherwise.
+    std::exception_ptr error = batch[i]->error;
+    for (Job *job : batch)
+      job->error = error;
+    if (conn.in_transaction()) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch (...) {
+        // The connection reports the same failure again on the next batch, if
+        // it persists.
+      }
+    }
+    return;
+  }
+  try {
+    conn.exec("COMMIT");
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    writes_.fetch_add(batch.size(), std::memory_order_relaxed);
+  } catch (...) {
+    std::exception_ptr error = std::current_exception();
+    for (Job *job : batch) {
+      if (!job->error)
+        job->error = error;
+    }
+    if (conn.in_transaction()) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+  }
+}
+
+} // namespace latchkey::store::sqlite

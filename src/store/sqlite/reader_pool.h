@@ -1,0 +1,49 @@
+// Read-only connections for the readers of a WAL database. In WAL mode readers
+// never wait for the writer nor it for them, so reads run beside a commit that
+// is waiting on the disk. A connection is lent to one caller at a time; the
+// pool grows to at most `max_size` and callers beyond that wait for one to come
+// back (each keeps its own page cache, so the cap bounds memory).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_connection.h"
+
+namespace latchkey::store::sqlite {
+
+class ReaderPool {
+public:
+  ReaderPool(std::string path, std::size_t max_size);
+
+  template <class F> auto with(F &&f) {
+    Lease lease(*this);
+    return f(*lease.conn);
+  }
+
+private:
+  struct Lease {
+    explicit Lease(ReaderPool &owner) : pool(owner), conn(owner.acquire()) {}
+    ~Lease() { pool.release(std::move(conn)); }
+    Lease(const Lease &) = delete;
+    Lease &operator=(const Lease &) = delete;
+    ReaderPool &pool;
+    std::unique_ptr<Connection> conn;
+  };
+
+  std::unique_ptr<Connection> acquire();
+  void release(std::unique_ptr<Connection> conn);
+
+  const std::string path_;
+  const std::size_t max_size_;
+  std::mutex mu_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<Connection>> idle_; // guarded by mu_
+  std::size_t open_ = 0;                          // guarded by mu_
+};
+
+} // namespace latchkey::store::sqlite
