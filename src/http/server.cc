@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -53,9 +54,14 @@ struct Server::Impl {
       : workers(resolve_workers(options.workers)),
         state(std::move(options), std::move(handler)),
         ioc(static_cast<int>(workers)),
+        handler_pool(state.options.handler_threads > 0
+                         ? std::make_unique<asio::thread_pool>(state.options.handler_threads)
+                         : nullptr),
         strand(asio::make_strand(ioc)),
         plain(strand, false),
-        secure(strand, true) {}
+        secure(strand, true) {
+    state.handler_pool = handler_pool.get();
+  }
 
   void do_accept(Listener& l);
   void on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket);
@@ -73,6 +79,9 @@ struct Server::Impl {
   // with them sessions, which still reach into `state`.
   detail::ServerState state;
   asio::io_context ioc;
+  // Runs handlers (see ServerOptions::handler_threads). Every job it runs holds work on ioc, so
+  // once the I/O threads return from run() the pool is idle.
+  std::unique_ptr<asio::thread_pool> handler_pool;
   // Serializes the acceptors, the retry timers and the signal set (stop() may come from any
   // thread; it only posts here).
   asio::strand<asio::io_context::executor_type> strand;

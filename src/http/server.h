@@ -18,8 +18,9 @@ class logger;
 
 namespace latchkey::http {
 
-// Called synchronously on an I/O thread, concurrently from several threads: it must be
-// thread-safe and must not block on slow I/O. An exception it throws is answered with 500.
+// Called concurrently from several threads: on the handler pool (ServerOptions::
+// handler_threads), where it may block on the disk, or else on the I/O threads, where it must
+// not. It must be thread-safe. An exception it throws is answered with 500.
 using Handler = std::function<Response(const Request&)>;
 
 // The TLS listener (RFC 8705 mutual TLS). The files are read when the server starts listening
@@ -36,6 +37,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0 = pick a free port
   unsigned workers = 0;        // 0 = one per core
+  // Threads that run the handler, so a request waiting on a durable write holds a pool thread,
+  // not an I/O thread; as many requests as this can share one group commit. 0 = run handlers
+  // on the I/O threads.
+  unsigned handler_threads = 64;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
   unsigned read_timeout_s = 30;  // whole request must arrive within this (slowloris)

@@ -325,9 +325,29 @@ template <class Stream>
 void Session<Stream>::serve() {
   phase_ = Phase::writing;
   auto message = parser_->release();
-
   fill_request(message, request_);
+  request_keep_alive_ = message.keep_alive();
+  request_version_ = message.version();
+  request_is_head_ = message.method() == bhttp::verb::head;
 
+  if (state_.handler_pool == nullptr) return respond(call_handler());
+  // The handler may wait on the disk (a durable write commits with others in a batch): run it
+  // on the handler pool so this I/O thread goes on serving other connections, then come back
+  // to the connection's strand to write. The work guard keeps the io_context running (and a
+  // stopping server waiting) until the response is handed back.
+  asio::post(*state_.handler_pool,
+             [self = self(), work = asio::make_work_guard(stream_.get_executor())]() mutable {
+               Response response = self->call_handler();
+               auto executor = work.get_executor();
+               asio::post(executor, [self = std::move(self), work = std::move(work),
+                                     response = std::move(response)]() mutable {
+                 self->respond(std::move(response));
+               });
+             });
+}
+
+template <class Stream>
+Response Session<Stream>::call_handler() {
   Response response;
   try {
     response = state_.handler(request_);
@@ -357,10 +377,15 @@ void Session<Stream>::serve() {
     response = Response::json(500, error_json("server_error", "internal error"));
     response.set("Cache-Control", "no-store");
   }
+  return response;
+}
 
-  bool keep_alive = message.keep_alive() && !state_.stopping.load(std::memory_order_acquire);
+template <class Stream>
+void Session<Stream>::respond(Response response) {
+  if (phase_ == Phase::closed) return;
+  bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
   response_ = {};
-  response_.version(message.version());
+  response_.version(request_version_);
   response_.result(response.status);
   bool has_server = false;
   for (auto& [name, value] : response.headers) {
@@ -384,7 +409,7 @@ void Session<Stream>::serve() {
   const unsigned status = response.status;
   if (status == 204 || status == 304) {
     // RFC 9110 §6.4.1: these carry no content and no Content-Length to frame it.
-  } else if (message.method() == bhttp::verb::head) {
+  } else if (request_is_head_) {
     // RFC 9110 §9.3.2: the same header fields as GET, no content.
     response_.content_length(response.body.size());
   } else {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -48,8 +49,10 @@ class ServerState {
   ServerState(ServerOptions opts, Handler fn) : options(std::move(opts)), handler(std::move(fn)) {}
 
   const ServerOptions options;
-  // Called concurrently from every I/O thread.
+  // Called concurrently from every I/O thread, or from the handler pool's threads.
   const Handler handler;
+  // Where handlers run when ServerOptions::handler_threads > 0; null: on the I/O threads.
+  boost::asio::thread_pool* handler_pool = nullptr;
   // Set once by stop(); sessions stop keeping connections alive when they see it.
   std::atomic<bool> stopping{false};
   // Connections being served (not those being refused with 503).
@@ -106,6 +109,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void parse();
   void on_continue_written(boost::beast::error_code ec, std::size_t bytes);
   void serve();
+  Response call_handler();
+  void respond(Response response);
   void refuse(unsigned status, std::string_view error, std::string_view description);
   void write(bool keep_alive);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
@@ -122,6 +127,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
   Request request_;  // reused so its vectors keep their capacity
+  // What respond() needs of the request after the parser let go of it.
+  bool request_keep_alive_ = false;
+  unsigned request_version_ = 11;
+  bool request_is_head_ = false;
   std::string remote_;
   const bool refuse_;
   Phase phase_ = Phase::idle;
