@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT")->required();
   serve_cmd->add_option("--issuer", serve.issuer, "public base URL (default http://HOST:PORT)");
   serve_cmd->add_option("--workers", serve.workers, "I/O threads (default: one per core)");
+  serve_cmd
+      ->add_option("--handler-threads", serve.handler_threads,
+                   "threads running request handlers; requests waiting on a durable write share "
+                   "one commit (default 64)")
+      ->check(CLI::Range(1, 4096));
   serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
                       "exit when standard input closes (for test harnesses)");
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");

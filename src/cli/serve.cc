@@ -60,6 +60,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.host = host;
   so.port = port;
   so.workers = o.workers;
+  so.handler_threads = o.handler_threads;
   so.tls = tls;
   if (!o.quiet) so.log = log;
 

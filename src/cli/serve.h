@@ -12,6 +12,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string issuer;  // default http://HOST:PORT of the bound address
   unsigned workers = 0;
+  unsigned handler_threads = 64;
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout
