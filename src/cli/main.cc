@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
                    "threads running request handlers; requests waiting on a durable write share "
                    "one commit (default 64)")
       ->check(CLI::Range(1, 4096));
+  serve_cmd
+      ->add_option("--cache-ms", serve.cache_ms,
+                   "serve apps, users and tokens from memory for up to this long; changes made by "
+                   "another process (the CLI) are seen within it; 0 = always read the database "
+                   "(default 1000)")
+      ->check(CLI::Range(0, 60'000));
   serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
                       "exit when standard input closes (for test harnesses)");
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");

@@ -2,6 +2,7 @@
 // until SIGTERM/SIGINT (or stdin EOF with --stop-on-stdin-eof, for test harnesses).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "store/stores.h"
@@ -13,6 +14,9 @@ struct ServeOptions {
   std::string issuer;  // default http://HOST:PORT of the bound address
   unsigned workers = 0;
   unsigned handler_threads = 64;
+  // How long apps, users and tokens read from the database are served from memory; changes
+  // made by another process (the CLI) are seen within this. 0 = no cache.
+  int64_t cache_ms = 1000;
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout

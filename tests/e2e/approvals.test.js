@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
-import { startWorld, makeTempDir, cli } from './lib/server.js';
+import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
 import { makeCert } from './lib/keys.js';
 import { tokenRequest, assertTokenError, assertTokenSuccess, getCode, userinfo, show } from './lib/oauth.js';
 
@@ -81,7 +81,9 @@ describe('approval model CLI', { timeout: 60000 }, () => {
 
     const out = await cli(world.db, ['app', 'revoke-approval', '--client-id', app.client_id, '--username', alice.username]);
     assert.ok(out.revoked_tokens >= 1, JSON.stringify(out));
-    const after = await userinfo(world, t.access_token);
+    // The server sees the CLI's revocation once its cached copy of the token is older than
+    // --cache-ms (1 s by default); until then a token it already checked is served from memory.
+    const after = await eventually(() => userinfo(world, t.access_token), (r) => r.status === 401);
     assert.equal(after.status, 401, show(after));
     assertTokenError(await bearer(app, alice), 'invalid_grant', { description: NOT_APPROVED });
     const again = await cli(world.db, ['app', 'approvals', '--client-id', app.client_id]);

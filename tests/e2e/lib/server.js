@@ -47,6 +47,20 @@ export async function cli(db, args, opts = {}) {
   }
 }
 
+/**
+ * Polls `probe` until `done(result)` holds or `withinMs` passes; resolves the last result.
+ * For changes the CLI makes behind a running server's back: the server serves apps, users and
+ * tokens from memory for up to --cache-ms (1 s by default) before it reads them again.
+ */
+export async function eventually(probe, done, { withinMs = 3000, everyMs = 100 } = {}) {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const result = await probe();
+    if (done(result) || Date.now() >= deadline) return result;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function makeTempDir(prefix = 'latchkey-e2e-') {
   return mkdtemp(path.join(tmpdir(), prefix));
 }

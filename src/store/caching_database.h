@@ -1,0 +1,173 @@
+// A read cache in front of any backend, for the records every request reads:
+// apps (client authentication), users and orgs (who a token acts for) and
+// tokens (validation at protected endpoints and introspection). Served from
+// memory, a token check costs no database round trip; everything else passes
+// straight through.
+//
+// Coherence. Writes made through this object update or drop the cached records
+// before they return, so within the serving process a revocation, a rotation or
+// a changed app is seen by the very next request. Writes made elsewhere (the
+// CLI, another node sharing PostgreSQL) are seen once the cached copy is older
+// than `max_age_ms` (default 1 s): every entry is re-read after that. Only
+// records that exist are cached, so unknown tokens cannot fill the cache, and
+// each table holds at most `max_entries` records (a full table starts over).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "store/stores.h"
+
+namespace latchkey::store {
+
+class CachingDatabase final : public Database {
+public:
+  CachingDatabase(Database &inner, const Clock &clock,
+                  int64_t max_age_ms = 1000, std::size_t max_entries = 50'000);
+
+  // OrgStore
+  void create_org(const Org &org) override;
+  std::optional<Org> default_org() override { return inner_.default_org(); }
+  std::optional<Org> find_org(const std::string &id) override;
+
+  // UserStore
+  bool create_user(const User &user) override {
+    return inner_.create_user(user);
+  }
+  std::optional<User>
+  find_user_by_username(const std::string &username) override {
+    return inner_.find_user_by_username(username);
+  }
+  std::optional<User> find_user(const std::string &id) override;
+  std::vector<User> list_users() override { return inner_.list_users(); }
+  bool
+  update_user_access(const std::string &user_id, const std::string &profile,
+                     const std::vector<std::string> &permission_sets) override;
+  bool set_user_active(const std::string &user_id, bool active) override;
+
+  // AppStore
+  void create_app(const App &app) override;
+  std::optional<App> find_app(const std::string &client_id) override;
+  std::vector<App> list_apps() override { return inner_.list_apps(); }
+  bool update_secret_hash(const std::string &client_id,
+                          const std::string &hash) override;
+  void add_preauthorization(const Preauthorization &p) override {
+    inner_.add_preauthorization(p);
+  }
+  std::vector<Preauthorization>
+  preauthorizations(const std::string &client_id) override {
+    return inner_.preauthorizations(client_id);
+  }
+  bool remove_preauthorization(const Preauthorization &p) override {
+    return inner_.remove_preauthorization(p);
+  }
+
+  // CodeStore
+  void save_code(const AuthCode &code) override { inner_.save_code(code); }
+  std::optional<AuthCode> consume_code(const std::string &code_hash) override {
+    return inner_.consume_code(code_hash);
+  }
+
+  // TokenStore
+  void save_tokens(const std::vector<Token> &tokens) override;
+  std::optional<Token> find_token(const std::string &token_hash) override;
+  bool mark_rotated(const std::string &token_hash) override;
+  int revoke_token(const std::string &token_hash) override;
+  int revoke_family(const std::string &family_id) override;
+  int revoke_by_code(const std::string &code_hash) override;
+  int revoke_by_user(const std::string &user_id) override;
+  int revoke_by_user_app(const std::string &user_id,
+                         const std::string &client_id) override;
+
+  // ConsentStore
+  std::optional<Consent> find_consent(const std::string &user_id,
+                                      const std::string &client_id) override {
+    return inner_.find_consent(user_id, client_id);
+  }
+  void save_consent(const Consent &consent) override {
+    inner_.save_consent(consent);
+  }
+  std::vector<Consent> list_consents(const std::string &client_id) override {
+    return inner_.list_consents(client_id);
+  }
+  bool delete_consent(const std::string &user_id,
+                      const std::string &client_id) override {
+    return inner_.delete_consent(user_id, client_id);
+  }
+
+  // KeyStore
+  void save_key(const SigningKeyRecord &key) override { inner_.save_key(key); }
+  std::vector<SigningKeyRecord> list_keys() override {
+    return inner_.list_keys();
+  }
+
+  // SessionStore
+  void save_session(const Session &s) override { inner_.save_session(s); }
+  std::optional<Session>
+  find_session(const std::string &session_hash) override {
+    return inner_.find_session(session_hash);
+  }
+  void delete_session(const std::string &session_hash) override {
+    inner_.delete_session(session_hash);
+  }
+
+private:
+  // One table of cached records: sharded so that threads validating different
+  // tokens do not queue on one lock.
+  template <class Record> class Table {
+  public:
+    explicit Table(std::size_t max_entries)
+        : max_per_shard_(max_entries / kShards + 1) {}
+    std::optional<Record> get(const std::string &key, int64_t fresh_after_ms);
+    // Bumped by every erase() and clear(). A record loaded before a change must
+    // not be put back after the change dropped it: put() with the generation
+    // read before the load stores nothing if it moved meanwhile.
+    uint64_t generation() const {
+      return generation_.load(std::memory_order_acquire);
+    }
+    void put(const std::string &key, Record record, int64_t now_ms,
+             uint64_t loaded_at_generation);
+    void erase(const std::string &key);
+    void clear();
+
+  private:
+    static constexpr std::size_t kShards = 16;
+    struct Entry {
+      Record record;
+      int64_t loaded_ms;
+    };
+    struct Shard {
+      std::mutex mu;
+      std::unordered_map<std::string, Entry> map;
+    };
+    Shard &shard(const std::string &key) {
+      return shards_[std::hash<std::string>{}(key) % kShards];
+    }
+    std::size_t max_per_shard_;
+    std::atomic<uint64_t> generation_{0};
+    std::array<Shard, kShards> shards_;
+  };
+
+  // Looks `key` up in `table`, loading and caching it with `load` when absent
+  // or stale.
+  template <class Record, class Load>
+  std::optional<Record> cached(Table<Record> &table, const std::string &key,
+                               Load load);
+
+  Database &inner_;
+  const Clock &clock_;
+  const int64_t max_age_ms_;
+  Table<App> apps_;
+  Table<User> users_;
+  Table<Org> orgs_;
+  Table<Token> tokens_;
+};
+
+} // namespace latchkey::store

@@ -1,0 +1,111 @@
+// The read cache in front of the backend: what the server changes is seen at once, what another
+// process changes is seen once the cached copy is older than the cache age, and the cache never
+// answers for a record the backend does not have.
+#include "store/caching_database.h"
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite/sqlite_database.h"
+
+namespace latchkey::store {
+namespace {
+
+class CachingDatabaseTest : public ::testing::Test {
+ protected:
+  CachingDatabaseTest() : backend_(":memory:"), cache_(backend_, clock_, /*max_age_ms=*/1000) {
+    backend_.create_org({"00Dorg", "Org", 1});
+    User u;
+    u.id = "005alice";
+    u.org_id = "00Dorg";
+    u.username = "alice@localhost";
+    u.password_hash = "x";
+    backend_.create_user(u);
+    App a;
+    a.id = "0Haapp";
+    a.client_id = "3MVGapp";
+    a.org_id = "00Dorg";
+    a.name = "app";
+    a.secret_hash = "old";
+    backend_.create_app(a);
+  }
+
+  Token token(const std::string& hash, const std::string& family = "fam") {
+    Token t;
+    t.token_hash = hash;
+    t.client_id = "3MVGapp";
+    t.user_id = "005alice";
+    t.org_id = "00Dorg";
+    t.family_id = family;
+    t.issued_ms = clock_.now_ms();
+    return t;
+  }
+
+  FakeClock clock_;
+  sqlite::SqliteDatabase backend_;
+  CachingDatabase cache_;
+};
+
+TEST_F(CachingDatabaseTest, RevocationThroughTheServerIsSeenAtOnce) {
+  cache_.save_tokens({token("h1"), token("h2", "other")});
+  ASSERT_FALSE(cache_.find_token("h1")->revoked);
+  ASSERT_FALSE(cache_.find_token("h2")->revoked);
+  EXPECT_EQ(cache_.revoke_token("h1"), 1);
+  EXPECT_TRUE(cache_.find_token("h1")->revoked);
+  // Revocations the cache cannot name by key (family, code, user) drop every cached token.
+  EXPECT_EQ(cache_.revoke_family("other"), 1);
+  EXPECT_TRUE(cache_.find_token("h2")->revoked);
+}
+
+TEST_F(CachingDatabaseTest, RevocationByUserAndRotationAreSeenAtOnce) {
+  cache_.save_tokens({token("h1")});
+  ASSERT_TRUE(cache_.find_token("h1"));
+  EXPECT_TRUE(cache_.mark_rotated("h1"));
+  EXPECT_TRUE(cache_.find_token("h1")->rotated);
+  EXPECT_EQ(cache_.revoke_by_user("005alice"), 1);
+  EXPECT_TRUE(cache_.find_token("h1")->revoked);
+}
+
+TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanTheMaxAge) {
+  cache_.save_tokens({token("h1")});
+  ASSERT_FALSE(cache_.find_token("h1")->revoked);
+  backend_.revoke_token("h1");  // as the CLI does, behind the server's back
+  clock_.set_ms(clock_.now_ms() + 999);
+  EXPECT_FALSE(cache_.find_token("h1")->revoked) << "served from memory within the max age";
+  clock_.set_ms(clock_.now_ms() + 2);
+  EXPECT_TRUE(cache_.find_token("h1")->revoked) << "re-read once older than the max age";
+}
+
+TEST_F(CachingDatabaseTest, AppsAndUsersFollowChangesMadeThroughTheServer) {
+  ASSERT_EQ(cache_.find_app("3MVGapp")->secret_hash, "old");
+  EXPECT_TRUE(cache_.update_secret_hash("3MVGapp", "new"));
+  EXPECT_EQ(cache_.find_app("3MVGapp")->secret_hash, "new");
+
+  ASSERT_TRUE(cache_.find_user("005alice")->active);
+  EXPECT_TRUE(cache_.set_user_active("005alice", false));
+  EXPECT_FALSE(cache_.find_user("005alice")->active);
+  EXPECT_TRUE(cache_.update_user_access("005alice", "Integration User", {"API Only"}));
+  EXPECT_EQ(cache_.find_user("005alice")->profile, "Integration User");
+}
+
+TEST_F(CachingDatabaseTest, UnknownRecordsAreNotCached) {
+  EXPECT_FALSE(cache_.find_token("nope"));
+  backend_.save_tokens({token("nope")});
+  EXPECT_TRUE(cache_.find_token("nope")) << "a miss must not be remembered";
+  EXPECT_FALSE(cache_.find_app("3MVGnone"));
+  EXPECT_FALSE(cache_.find_user("005none"));
+}
+
+TEST_F(CachingDatabaseTest, ABoundedCacheStillAnswersEveryToken) {
+  CachingDatabase small(backend_, clock_, 1000, /*max_entries=*/16);
+  std::vector<Token> many;
+  for (int i = 0; i < 200; ++i) many.push_back(token(std::to_string(i)));
+  small.save_tokens(many);
+  for (int i = 0; i < 200; ++i) {
+    auto t = small.find_token(std::to_string(i));
+    ASSERT_TRUE(t) << i;
+    EXPECT_EQ(t->user_id, "005alice");
+  }
+}
+
+}  // namespace
+}  // namespace latchkey::store
