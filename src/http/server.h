@@ -41,6 +41,10 @@ struct ServerOptions {
   // not an I/O thread; as many requests as this can share one group commit. 0 = run handlers
   // on the I/O threads.
   unsigned handler_threads = 64;
+  // Requests for which this returns true run on the I/O thread even with a handler pool: the
+  // ones whose handler never waits on a durable write (reads served from memory), which would
+  // only pay for the two thread hops. Null: every request goes to the pool.
+  std::function<bool(const Request&)> run_inline;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
   unsigned read_timeout_s = 30;  // whole request must arrive within this (slowloris)

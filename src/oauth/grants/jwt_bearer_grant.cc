@@ -32,7 +32,7 @@ Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
   auto app = apps_.find_app(iss);
   if (!app) return Error::invalid_client("client identifier invalid");
   if (app->cert_pem.empty()) return invalid().with_debug("app has no certificate");
-  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  auto key = keys_.get(app->cert_pem);
   // verify_jwt allows only RS256/ES256 matching the key: alg none and HMAC never verify.
   if (!key || !crypto::verify_jwt(*jwt, *key)) return invalid();
   int64_t now = clock_.now_s();

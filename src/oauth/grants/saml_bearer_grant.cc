@@ -26,7 +26,7 @@ Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
   if (app->cert_pem.empty()) return invalid().with_debug("app has no certificate");
 
   int64_t now = clock_.now_s();
-  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  auto key = keys_.get(app->cert_pem);
   if (!key || (key->not_after_s() != 0 && (now < key->not_before_s() || now > key->not_after_s()))) {
     return invalid().with_debug("the app's certificate is unreadable or outside its validity");
   }

@@ -8,6 +8,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
+#include "crypto/public_key_cache.h"
 #include "crypto/openssl_ptr.h"
 
 namespace latchkey::crypto {
@@ -262,6 +263,26 @@ TEST(SigningKey, FromPemRejectsKeyWhosePublicHalfDoesNotMatch) {
   std::size_t at = pem.find('\n') + 1 + 64 + 1 + 20;
   pem[at] = pem[at] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(SigningKey::from_pem("k1", "RS256", pem).has_value());
+}
+
+// The cache answers what PublicKey::from_pem answers, for each PEM its own key.
+TEST(PublicKeyCache, ReturnsTheKeyOfEachPemAndRemembersNoFailure) {
+  PkeyPtr rsa = private_pkey(rsa_key());
+  PkeyPtr ec = private_pkey(ec_key());
+  const Certificate rsa_cert = self_signed(rsa.get());
+  const Certificate ec_cert = self_signed(ec.get());
+  PublicKeyCache cache(/*max_entries=*/1);
+  for (int round = 0; round < 2; ++round) {
+    auto a = cache.get(rsa_cert.pem);
+    auto b = cache.get(ec_cert.pem);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->alg(), "RS256");
+    EXPECT_EQ(a->x5t_s256(), base64url_encode(sha256(rsa_cert.der)));
+    EXPECT_EQ(b->alg(), "ES256");
+    EXPECT_EQ(b->x5t_s256(), base64url_encode(sha256(ec_cert.der)));
+  }
+  EXPECT_FALSE(cache.get("garbage"));
+  EXPECT_FALSE(cache.get(rsa_cert.pem.substr(0, rsa_cert.pem.size() / 2)));
 }
 
 }  // namespace
