@@ -6,6 +6,7 @@
 #   BENCH_WARMUP  (2)   warm-up seconds before each measured run (results discarded)
 #   BENCH_CONNS   (64)  wrk connections;  BENCH_THREADS (2) wrk threads
 #   BENCH_WEB_CONCURRENCY (8)  parallel browserless web server flows
+#   BENCH_SCALE_TOKENS (1000000)  live tokens preloaded for the scale run; 0 skips it
 #   LATCHKEY_BIN  (build/latchkey)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -129,57 +130,84 @@ SIGN_RATE=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa +2048 bits
 log "RSA-2048 sign/s: $SIGN_RATE"
 
 # ---- latchkey -----------------------------------------------------------------------------------
-DB=sqlite:$TMP/bench.db
-LK="$BIN --db $DB"
 BUSER=alice@bench.local
 PASS='bench-Password-9!'
+TOKEN_PATH=/services/oauth2/token
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/jwt.key" -out "$TMP/jwt.crt" -days 2 \
   -subj /CN=bench-jwt >/dev/null 2>&1
-echo "$PASS" | $LK user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
-WEB=$($LK app create --name web --callback $CB --scopes "api refresh_token openid profile email")
-CC=$($LK app create --name cc --scopes "api" --client-credentials-user $BUSER)
-JWTAPP=$($LK app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
-$LK app preauthorize --client-id "$(field "$JWTAPP" client_id)" --profile "Standard User" >/dev/null
-WEB_ID=$(field "$WEB" client_id); WEB_SECRET=$(field "$WEB" client_secret)
-CC_ID=$(field "$CC" client_id); CC_SECRET=$(field "$CC" client_secret)
-JWT_ID=$(field "$JWTAPP" client_id)
+
+# lk_setup DBFILE: a fresh database with the bench user and apps (sets LK, *_ID, *_SECRET)
+lk_setup() {
+  LK="$BIN --db sqlite:$1"
+  echo "$PASS" | $LK user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
+  local web cc jwtapp
+  web=$($LK app create --name web --callback $CB --scopes "api refresh_token openid profile email")
+  cc=$($LK app create --name cc --scopes "api" --client-credentials-user $BUSER)
+  jwtapp=$($LK app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
+  $LK app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
+  WEB_ID=$(field "$web" client_id); WEB_SECRET=$(field "$web" client_secret)
+  CC_ID=$(field "$cc" client_id); CC_SECRET=$(field "$cc" client_secret)
+  JWT_ID=$(field "$jwtapp" client_id)
+}
 
 LK_URL=http://127.0.0.1:$LK_PORT
-$LK serve --listen 127.0.0.1:$LK_PORT --quiet >"$TMP/latchkey.log" 2>&1 &
-SERVER_PID=$!
-wait_listening "$TMP/latchkey.log" "$SERVER_PID"
-log "latchkey $(git describe --always --dirty 2>/dev/null || echo '?') on $LK_URL (pid $SERVER_PID)"
-
+lk_start() {
+  $LK serve --listen 127.0.0.1:$LK_PORT --quiet >"$TMP/latchkey.log" 2>&1 &
+  SERVER_PID=$!
+  wait_listening "$TMP/latchkey.log" "$SERVER_PID"
+  log "latchkey $(git describe --always --dirty 2>/dev/null || echo '?') on $LK_URL (pid $SERVER_PID)"
+}
 lk_mint()        { $CLIENT mint-codes "$LK_URL" "$WEB_ID" $BUSER "$PASS" "api refresh_token" "$1" "$2"; }
 lk_mint_openid() { $CLIENT mint-codes "$LK_URL" "$WEB_ID" $BUSER "$PASS" "api refresh_token openid profile email" "$1" "$2"; }
-TOKEN_PATH=/services/oauth2/token
 
+# lk_token_flows SERVER: the flows whose cost depends on the token table
+lk_token_flows() {
+  local server=$1
+  export FLOW_METHOD=POST FLOW_PATH=$TOKEN_PATH FLOW_EXPECT='"access_token"'
+  FLOW_AUTH=$(basic "$CC_ID" "$CC_SECRET") FLOW_BODY='grant_type=client_credentials' \
+    measure client_credentials "$server" "$LK_URL"
+  lk_mint 1 "$TMP/one.codes"
+  T=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
+  lk_mint_openid 1 "$TMP/one.codes"
+  TO=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
+  FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET") FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$T" refresh_token)" \
+    measure refresh "$server" "$LK_URL"
+  FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET") FLOW_PATH=/services/oauth2/introspect FLOW_EXPECT='"active":true' \
+    FLOW_BODY="token=$(field "$TO" access_token)" measure introspection "$server" "$LK_URL"
+  FLOW_METHOD=GET FLOW_PATH=/services/oauth2/userinfo FLOW_EXPECT='"preferred_username"' FLOW_BODY= \
+    FLOW_AUTH="Bearer $(field "$TO" access_token)" measure userinfo "$server" "$LK_URL"
+}
+
+lk_setup "$TMP/bench.db"
+lk_start
+lk_token_flows latchkey
 export FLOW_METHOD=POST FLOW_PATH=$TOKEN_PATH FLOW_EXPECT='"access_token"'
-FLOW_AUTH=$(basic "$CC_ID" "$CC_SECRET") FLOW_BODY='grant_type=client_credentials' \
-  measure client_credentials latchkey "$LK_URL"
-
 export FLOW_AUTH; FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET")
 FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" code_flow code latchkey "$LK_URL" lk_mint
 FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" \
   code_flow code_openid latchkey "$LK_URL" lk_mint_openid
-
-lk_mint 1 "$TMP/one.codes"
-T=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
 lk_mint_openid 1 "$TMP/one.codes"
 TO=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$T" refresh_token)" measure refresh latchkey "$LK_URL"
 FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$TO" refresh_token)" \
   measure refresh_openid latchkey "$LK_URL"
-FLOW_PATH=/services/oauth2/introspect FLOW_EXPECT='"active":true' FLOW_BODY="token=$(field "$TO" access_token)" \
-  measure introspection latchkey "$LK_URL"
-FLOW_METHOD=GET FLOW_PATH=/services/oauth2/userinfo FLOW_EXPECT='"preferred_username"' FLOW_BODY= \
-  FLOW_AUTH="Bearer $(field "$TO" access_token)" measure userinfo latchkey "$LK_URL"
 ASSERTION=$($CLIENT jwt "$TMP/jwt.key" "$JWT_ID" $BUSER "$LK_URL")
 FLOW_AUTH= FLOW_BODY="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$ASSERTION" \
   measure jwt_bearer latchkey "$LK_URL"
 web_flow web_server_flow latchkey "$LK_URL" /services/oauth2/authorize $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" \
   $BUSER "$PASS" "api refresh_token openid profile email"
 stop_server
+
+# ---- latchkey with many live tokens (scale) -------------------------------------------------------
+SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
+if [ "$SCALE_TOKENS" -gt 0 ]; then
+  lk_setup "$TMP/scale.db"
+  log "preloading $SCALE_TOKENS live tokens"
+  /usr/bin/python3 bench/lib/preload.py "$TMP/scale.db" "$SCALE_TOKENS"
+  lk_start
+  lk_token_flows "latchkey@${SCALE_TOKENS}"
+  stop_server
+  rm -f "$TMP"/scale.db*
+fi
 
 # ---- node-oidc-provider -------------------------------------------------------------------------
 PEER_URL=http://127.0.0.1:$PEER_PORT
@@ -218,6 +246,6 @@ stop_server
 mkdir -p bench/results
 node bench/lib/report.mjs "$RESULTS" bench/results \
   "sign_rate=$SIGN_RATE" "cores=$(nproc)" "seconds=$DURATION" "warmup=$WARMUP" "conns=$CONNS" "threads=$THREADS" \
-  "web_concurrency=$WEB_CONC" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+  "web_concurrency=$WEB_CONC" "scale_tokens=$SCALE_TOKENS" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   "peer=oidc-provider $PEER_VERSION" "node=$(node --version)" "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')" \
   "openssl=$(openssl version | awk '{print $2}')"

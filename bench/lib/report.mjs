@@ -20,7 +20,9 @@ const FLOWS = [
   ['jwt_bearer', 'JWT bearer (RS256)'],
   ['web_server_flow', 'web server flow (flows/s)'],
 ];
-const SERVERS = ['latchkey', 'oidc-provider'];
+// latchkey, its scale run (latchkey@N: N live tokens preloaded) if any, then the peer.
+const scaleServer = runs.map((r) => r.server).find((s) => s.startsWith('latchkey@')) ?? null;
+const SERVERS = ['latchkey', ...(scaleServer ? [scaleServer] : []), 'oidc-provider'];
 // Targets of the issue: minimum latchkey/peer ratio, p99 bound, or a share of the RSA sign rate.
 const TARGETS = {
   client_credentials: { ratio: 6, p99_ms: 5 },
@@ -38,6 +40,7 @@ const rows = [];
 for (const [flow, label] of FLOWS) {
   for (const server of SERVERS) {
     const r = find(flow, server);
+    if (!r && server === scaleServer) continue;  // the scale run covers the token flows only
     const lk = find(flow, 'latchkey');
     const ratio = server === 'latchkey' && r && find(flow, 'oidc-provider')?.rps
       ? r.rps / find(flow, 'oidc-provider').rps : null;
@@ -80,6 +83,19 @@ for (const [flow, t] of Object.entries(TARGETS)) {
   }
 }
 
+// Scale: with many live tokens, throughput within 15% and p99 within 1.5x of the small
+// database, and peak RSS at most 256 MiB.
+if (scaleServer) {
+  for (const [flow] of FLOWS) {
+    const big = rows.find((r) => r.flow === flow && r.server === scaleServer && !r.na);
+    const small = rows.find((r) => r.flow === flow && r.server === 'latchkey' && !r.na);
+    if (!big || !small) continue;
+    targets.push({ flow, target: `${scaleServer}: req/s >= 85% of small db`, actual: `${(100 * big.rps / small.rps).toFixed(0)}%`, met: big.rps >= 0.85 * small.rps });
+    targets.push({ flow, target: `${scaleServer}: p99 <= 1.5x small db`, actual: `${(big.p99_ms / small.p99_ms).toFixed(2)}x`, met: big.p99_ms <= 1.5 * small.p99_ms });
+    targets.push({ flow, target: `${scaleServer}: peak RSS <= 256 MiB`, actual: `${big.peak_rss_mb.toFixed(1)} MiB`, met: big.peak_rss_mb <= 256 });
+  }
+}
+
 const failed = rows.filter((r) => !r.na && r.errors > 0);
 const out = [];
 out.push(line(header));
@@ -105,7 +121,8 @@ md.push('# latchkey benchmark — latest run');
 md.push('');
 md.push(`latchkey ${meta.latchkey_commit} vs ${meta.peer} (Node ${meta.node}), wrk ${meta.wrk}, OpenSSL ${meta.openssl}; ` +
   `${meta.cores} cores shared by server and load generator; ${meta.seconds} s per run after ${meta.warmup} s warm-up; ` +
-  `wrk ${meta.threads} threads, ${meta.conns} connections; web server flow: ${meta.web_concurrency} parallel flows. ` +
+  `wrk ${meta.threads} threads, ${meta.conns} connections; web server flow: ${meta.web_concurrency} parallel flows` +
+  `${scaleServer ? `; ${scaleServer}: the same server on a database preloaded with ${meta.scale_tokens} live tokens` : ''}. ` +
   `Generated ${new Date().toISOString()}. See bench/README.md for what each column means.`);
 md.push('');
 md.push(`| ${header.join(' | ')} |`);
