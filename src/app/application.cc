@@ -9,13 +9,13 @@
 #include "http/errors.h"
 #include "oauth/authorize/authorize_endpoint.h"
 #include "oauth/client_auth.h"
-#include "oauth/failure_throttle.h"
 #include "oauth/grants/authorization_code_grant.h"
 #include "oauth/grants/client_credentials_grant.h"
 #include "oauth/grants/jwt_bearer_grant.h"
-#include "oauth/grants/refresh_token_grant.h"
 #include "oauth/grants/saml_bearer_grant.h"
+#include "oauth/grants/refresh_token_grant.h"
 #include "oauth/introspect_endpoint.h"
+#include "oauth/failure_throttle.h"
 #include "oauth/revoke_endpoint.h"
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
@@ -30,10 +30,9 @@
 namespace latchkey::app {
 namespace {
 
-std::string demo_client_id(store::AppStore &apps) {
-  for (const auto &a : apps.list_apps()) {
-    if (a.name == kDemoAppName)
-      return a.client_id;
+std::string demo_client_id(store::AppStore& apps) {
+  for (const auto& a : apps.list_apps()) {
+    if (a.name == kDemoAppName) return a.client_id;
   }
   return {};
 }
@@ -42,54 +41,46 @@ http::Response not_found() {
   return http::token_error(oauth::Error::not_found("no such resource"), false);
 }
 
-} // namespace
+}  // namespace
 
-// Declaration order is construction order: each service is built from those
-// above it.
+// Declaration order is construction order: each service is built from those above it.
 struct Application::Services {
-  Services(store::Database &db, Random &random, const Clock &clock,
-           AppOptions o)
+  Services(store::Database& db, Random& random, const Clock& clock, AppOptions o)
       : options(std::move(o)),
-        audit(options.audit_log.empty()
-                  ? nullptr
-                  : std::make_unique<AuditLog>(options.audit_log, clock)),
-        events(fan_out(audit.get(), &metrics)), keys(db, random, clock),
-        passwords(random,
-                  {options.argon2_memory_kib, options.argon2_iterations, 1}),
-        opaque(db, random, clock), id_tokens(keys, clock, options.issuer),
+        audit(options.audit_log.empty() ? nullptr
+                                        : std::make_unique<AuditLog>(options.audit_log, clock)),
+        events(fan_out(audit.get(), &metrics)),
+        keys(db, random, clock),
+        passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
+        opaque(db, random, clock),
+        id_tokens(keys, clock, options.issuer),
         jwt_tokens(keys, random, options.issuer),
-        issuer(db, opaque, jwt_tokens, id_tokens, random, clock, options.issuer,
-               events),
-        clients(db, clock, options.issuer), throttle(clock),
-        token(clients, events), revoke(db, clients, events),
+        issuer(db, opaque, jwt_tokens, id_tokens, random, clock, options.issuer, events),
+        clients(db, clock, options.issuer),
+        throttle(clock),
+        token(clients, events),
+        revoke(db, clients, events),
         introspect(opaque, db, clients, options.issuer),
-        authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle,
-                   pages, random, clock, events, options.issuer,
-                   options.issuer.rfind("https://", 0) == 0}),
-        users(opaque, db, options.issuer), data(opaque, options.issuer),
-        demo(
-            options.issuer, demo_client_id(db), random, pages,
-            [this](const http::Request &r) { return token.handle(r); },
-            [this](const http::Request &r) { return users.userinfo(r); }) {
-    token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db,
-                                                              issuer, clock));
-    token.add(
-        std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
+        authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
+                   events, options.issuer, options.issuer.rfind("https://", 0) == 0}),
+        users(opaque, db, options.issuer),
+        data(opaque, options.issuer),
+        demo(options.issuer, demo_client_id(db), random, pages,
+             [this](const http::Request& r) { return token.handle(r); },
+             [this](const http::Request& r) { return users.userinfo(r); }) {
+    token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
+    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
     token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
-    token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock,
-                                                      options.issuer));
-    token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer,
-                                                       clock, options.issuer));
-    discovery = std::make_unique<oidc::Discovery>(
-        options.issuer, token.grant_types(), keys, options.mtls_base_url);
+    token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
+    token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
+    discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
+                                                  options.mtls_base_url);
   }
 
-  static FanOut fan_out(EventSink *a, EventSink *b) {
+  static FanOut fan_out(EventSink* a, EventSink* b) {
     FanOut f;
-    if (a)
-      f.add(a);
-    if (b)
-      f.add(b);
+    if (a) f.add(a);
+    if (b) f.add(b);
     return f;
   }
 
@@ -116,13 +107,13 @@ struct Application::Services {
   std::unique_ptr<oidc::Discovery> discovery;
 };
 
-Application::Application(store::Database &db, Random &random,
-                         const Clock &clock, AppOptions options)
+Application::Application(store::Database& db, Random& random, const Clock& clock,
+                         AppOptions options)
     : s_(std::make_unique<Services>(db, random, clock, std::move(options))) {}
 
 Application::~Application() = default;
 
-http::Response Application::handle(const http::Request &req) {
+http::Response Application::handle(const http::Request& req) {
   auto start = std::chrono::steady_clock::now();
   http::Response r = route(req);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -132,42 +123,31 @@ http::Response Application::handle(const http::Request &req) {
   return r;
 }
 
-bool Application::answers_from_memory(const http::Request &req) {
-  const std::string &p = req.path;
-  return p == "/services/oauth2/introspect" ||
-         p == "/services/oauth2/userinfo" || (p.starts_with("/id/")) ||
-         p.starts_with("/.well-known/") || p.starts_with("/services/data") ||
-         p == "/healthz" || p == "/metrics" || p == "/static/style.css";
+bool Application::answers_from_memory(const http::Request& req) {
+  const std::string& p = req.path;
+  return p == "/services/oauth2/introspect" || p == "/services/oauth2/userinfo" ||
+         p.starts_with("/id/") || p.starts_with("/.well-known/") ||
+         p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||
+         p == "/static/style.css";
 }
 
-http::Response Application::route(const http::Request &req) {
-  const std::string &p = req.path;
+http::Response Application::route(const http::Request& req) {
+  const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   try {
-    if (p == "/services/oauth2/token")
-      return s_->token.handle(req);
-    if (p == "/services/oauth2/authorize")
-      return s_->authorize.handle(req);
-    if (p == "/services/oauth2/revoke")
-      return s_->revoke.handle(req);
-    if (p == "/services/oauth2/introspect")
-      return s_->introspect.handle(req);
-    if (p == "/services/oauth2/userinfo")
-      return s_->users.userinfo(req);
-    if (p.starts_with("/id/") && p != "/id/keys")
-      return s_->users.identity(req);
-    if (!get)
-      return http::token_error(oauth::Error::method_not_allowed(), false);
-    if (p == "/.well-known/openid-configuration" ||
-        p == "/.well-known/oauth-authorization-server") {
+    if (p == "/services/oauth2/token") return s_->token.handle(req);
+    if (p == "/services/oauth2/authorize") return s_->authorize.handle(req);
+    if (p == "/services/oauth2/revoke") return s_->revoke.handle(req);
+    if (p == "/services/oauth2/introspect") return s_->introspect.handle(req);
+    if (p == "/services/oauth2/userinfo") return s_->users.userinfo(req);
+    if (p.starts_with("/id/") && p != "/id/keys") return s_->users.identity(req);
+    if (!get) return http::token_error(oauth::Error::method_not_allowed(), false);
+    if (p == "/.well-known/openid-configuration" || p == "/.well-known/oauth-authorization-server") {
       return s_->discovery->configuration();
     }
-    if (p == "/id/keys")
-      return s_->discovery->jwks();
-    if (p == "/services/data" || p == "/services/data/")
-      return s_->data.versions(req);
-    if (p.starts_with("/services/data/"))
-      return s_->data.version_root(req);
+    if (p == "/id/keys") return s_->discovery->jwks();
+    if (p == "/services/data" || p == "/services/data/") return s_->data.versions(req);
+    if (p.starts_with("/services/data/")) return s_->data.version_root(req);
     if (p == "/static/style.css") {
       http::Response r;
       r.body = std::string(s_->pages.stylesheet());
@@ -175,18 +155,14 @@ http::Response Application::route(const http::Request &req) {
       r.set("Cache-Control", "public, max-age=3600");
       return r;
     }
-    if (p == "/demo/start")
-      return s_->demo.start(req);
-    if (p == "/demo/callback")
-      return s_->demo.callback(req);
+    if (p == "/demo/start") return s_->demo.start(req);
+    if (p == "/demo/callback") return s_->demo.callback(req);
     if (p == "/" || p == "/index.html") {
-      web::LandingView v{s_->options.issuer, s_->demo.available(),
-                         "/demo/start", std::string(kDemoUsername),
-                         std::string(kDemoPassword)};
+      web::LandingView v{s_->options.issuer, s_->demo.available(), "/demo/start",
+                         std::string(kDemoUsername), std::string(kDemoPassword)};
       return http::Response::html(200, s_->pages.landing(v));
     }
-    if (p == "/healthz")
-      return http::Response::json(200, R"({"status":"ok"})");
+    if (p == "/healthz") return http::Response::json(200, R"({"status":"ok"})");
     if (p == "/metrics") {
       http::Response r;
       r.body = s_->metrics.render();
@@ -195,13 +171,11 @@ http::Response Application::route(const http::Request &req) {
       return r;
     }
     return not_found();
-  } catch (const store::StoreError &e) {
-    // The database failed (disk full, I/O error): say so without detail;
-    // nothing was promised.
-    return http::token_error(oauth::Error::temporarily_unavailable(
-                                 "storage is unavailable, try again"),
-                             false);
+  } catch (const store::StoreError& e) {
+    // The database failed (disk full, I/O error): say so without detail; nothing was promised.
+    return http::token_error(
+        oauth::Error::temporarily_unavailable("storage is unavailable, try again"), false);
   }
 }
 
-} // namespace latchkey::app
+}  // namespace latchkey::app

@@ -1,9 +1,8 @@
 #include "cli/serve.h"
 
+#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <malloc.h>
 
 #include <charconv>
 #include <cstdio>
@@ -14,17 +13,15 @@
 #include "app/admin.h"
 #include "app/application.h"
 #include "core/clock.h"
+#include "store/caching_database.h"
 #include "crypto/crypto.h"
 #include "http/server.h"
-#include "store/caching_database.h"
 
 namespace latchkey::cli {
 
-bool split_listen(const std::string &listen, std::string &host,
-                  unsigned short &port) {
+bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return false;
+  if (colon == std::string::npos || colon == 0) return false;
   host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -32,26 +29,23 @@ bool split_listen(const std::string &listen, std::string &host,
   auto p = std::string_view(listen).substr(colon + 1);
   unsigned v = 0;
   auto res = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (res.ec != std::errc{} || res.ptr != p.data() + p.size() || v > 65535)
-    return false;
+  if (res.ec != std::errc{} || res.ptr != p.data() + p.size() || v > 65535) return false;
   port = static_cast<unsigned short>(v);
   return true;
 }
 
-int serve(store::Database &db, const ServeOptions &o) {
+int serve(store::Database& db, const ServeOptions& o) {
   std::string host;
   unsigned short port = 0;
   if (!split_listen(o.listen, host, port)) {
-    std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen
-              << "'\n";
+    std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return 2;
   }
   std::optional<http::TlsOptions> tls;
   if (!o.tls_listen.empty()) {
     tls.emplace();
     if (!split_listen(o.tls_listen, tls->host, tls->port)) {
-      std::cerr << "latchkey: --tls-listen must be HOST:PORT, got '"
-                << o.tls_listen << "'\n";
+      std::cerr << "latchkey: --tls-listen must be HOST:PORT, got '" << o.tls_listen << "'\n";
       return 2;
     }
     tls->cert_file = o.tls_cert;
@@ -76,46 +70,39 @@ int serve(store::Database &db, const ServeOptions &o) {
   so.handler_threads = o.handler_threads;
   so.run_inline = &app::Application::answers_from_memory;
   so.tls = tls;
-  if (!o.quiet)
-    so.log = log;
+  if (!o.quiet) so.log = log;
 
-  // The issuer is known only once the port is bound (port 0 picks one), so the
-  // application is built after listen(); the handler forwards to it.
+  // The issuer is known only once the port is bound (port 0 picks one), so the application
+  // is built after listen(); the handler forwards to it.
   std::unique_ptr<app::Application> application;
-  http::Server server(
-      so, [&](const http::Request &r) { return application->handle(r); });
+  http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
   unsigned short bound = 0;
   try {
     bound = server.listen();
-  } catch (const std::exception &e) {
-    // Bind failures say "cannot listen on ..."; TLS file problems name the
-    // file.
+  } catch (const std::exception& e) {
+    // Bind failures say "cannot listen on ..."; TLS file problems name the file.
     std::cerr << "latchkey: " << e.what() << "\n";
     return 1;
   }
-  auto url_host = [](const std::string &h) {
+  auto url_host = [](const std::string& h) {
     return h.find(':') != std::string::npos ? "[" + h + "]" : h;
   };
-  std::string issuer = o.issuer.empty() ? "http://" + url_host(host) + ":" +
-                                              std::to_string(bound)
-                                        : o.issuer;
-  while (issuer.size() > 1 && issuer.back() == '/')
-    issuer.pop_back();
+  std::string issuer = o.issuer.empty()
+                           ? "http://" + url_host(host) + ":" + std::to_string(bound)
+                           : o.issuer;
+  while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
   app::AppOptions ao;
   ao.issuer = issuer;
   if (tls) {
-    ao.mtls_base_url = "https://" + url_host(tls->host) + ":" +
-                       std::to_string(server.tls_port());
+    ao.mtls_base_url = "https://" + url_host(tls->host) + ":" + std::to_string(server.tls_port());
   }
   ao.audit_log = o.audit_log;
-  // The server reads apps, users and tokens through a short-lived cache; the
-  // CLI, which writes from another process, does not (see caching_database.h
-  // for what that means for coherence).
+  // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes
+  // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;
-  if (o.cache_ms > 0)
-    cached.emplace(db, clock, o.cache_ms);
-  application = std::make_unique<app::Application>(
-      cached ? static_cast<store::Database &>(*cached) : db, random, clock, ao);
+  if (o.cache_ms > 0) cached.emplace(db, clock, o.cache_ms);
+  store::Database& served = cached ? static_cast<store::Database&>(*cached) : db;
+  application = std::make_unique<app::Application>(served, random, clock, ao);
 
   std::thread stdin_watch;
   if (o.stop_on_stdin_eof) {
@@ -125,12 +112,10 @@ int serve(store::Database &db, const ServeOptions &o) {
       }
       server.stop();
     });
-    stdin_watch
-        .detach(); // blocked in read; the process exits after run() returns
+    stdin_watch.detach();  // blocked in read; the process exits after run() returns
   }
   std::printf("latchkey listening on %s\n", issuer.c_str());
-  if (tls)
-    std::printf("latchkey tls listening on %s\n", ao.mtls_base_url.c_str());
+  if (tls) std::printf("latchkey tls listening on %s\n", ao.mtls_base_url.c_str());
   std::fflush(stdout);
   server.run();
   log->info("stopped");
@@ -138,4 +123,4 @@ int serve(store::Database &db, const ServeOptions &o) {
   return 0;
 }
 
-} // namespace latchkey::cli
+}  // namespace latchkey::cli

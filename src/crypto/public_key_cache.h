@@ -17,18 +17,17 @@
 namespace latchkey::crypto {
 
 class PublicKeyCache {
-public:
-  explicit PublicKeyCache(std::size_t max_entries = 1024)
-      : max_entries_(max_entries) {}
+ public:
+  explicit PublicKeyCache(std::size_t max_entries = 1024) : max_entries_(max_entries) {}
 
   // PublicKey::from_pem(pem), parsed on first use. Unreadable PEM is not
   // remembered.
   std::optional<PublicKey> get(std::string_view pem);
 
-private:
+ private:
   const std::size_t max_entries_;
   std::mutex mu_;
-  std::unordered_map<std::string, PublicKey> keys_; // guarded by mu_
+  std::unordered_map<std::string, PublicKey> keys_;  // guarded by mu_
 };
 
-} // namespace latchkey::crypto
+}  // namespace latchkey::crypto

@@ -26,17 +26,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-// Bytes read per receive once the buffer is full; Beast's own read loop uses
-// the same.
+// Bytes read per receive once the buffer is full; Beast's own read loop uses the same.
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Initial buffer: most requests fit, so the first receive takes them whole.
 constexpr std::size_t kInitialBuffer = 4 * 1024;
-// Kept between requests; a connection that once sent a large body gives the
-// rest back.
+// Kept between requests; a connection that once sent a large body gives the rest back.
 constexpr std::size_t kIdleBufferCap = 16 * 1024;
-// After an error answer we read and discard what the client is still sending
-// before closing, so the close does not turn into a reset that destroys the
-// answer in flight (RFC 9112 §9.6).
+// After an error answer we read and discard what the client is still sending before closing,
+// so the close does not turn into a reset that destroys the answer in flight (RFC 9112 §9.6).
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 1024 * 1024;
 constexpr std::size_t kLingerChunk = 4 * 1024;
@@ -44,45 +41,38 @@ constexpr std::size_t kLingerChunk = 4 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string error_json(std::string_view error, std::string_view description) {
   std::string body;
   body.reserve(48 + error.size() + description.size());
-  body.append(R"({"error":")")
-      .append(error)
-      .append(R"(","error_description":")");
+  body.append(R"({"error":")").append(error).append(R"(","error_description":")");
   body.append(description).append(R"("})");
   return body;
 }
 
-std::string remote_address(const asio::ip::tcp::socket &socket) {
+std::string remote_address(const asio::ip::tcp::socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec)
-    return {};
+  if (ec) return {};
   auto address = endpoint.address();
-  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; log and
-  // rate-limit them by their IPv4 address.
+  // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; log and rate-limit them by
+  // their IPv4 address.
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6())
-        .to_string();
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
   }
   return address.to_string();
 }
 
-// Constructs the stream in place (guaranteed copy elision), so neither stream
-// type need be movable.
+// Constructs the stream in place (guaranteed copy elision), so neither stream type need be
+// movable.
 template <class Stream>
-Stream make_stream(asio::ip::tcp::socket socket, asio::ssl::context *tls) {
+Stream make_stream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     return Stream(std::move(socket), *tls);
   } else {
@@ -91,14 +81,14 @@ Stream make_stream(asio::ip::tcp::socket socket, asio::ssl::context *tls) {
   }
 }
 
-} // namespace
+}  // namespace
 
-void ServerState::add(const std::shared_ptr<SessionBase> &session) {
+void ServerState::add(const std::shared_ptr<SessionBase>& session) {
   std::lock_guard lock(mu_);
   sessions_.emplace(session.get(), session);
 }
 
-void ServerState::remove(SessionBase *session) {
+void ServerState::remove(SessionBase* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
 }
@@ -107,52 +97,51 @@ std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
   std::vector<std::shared_ptr<SessionBase>> out;
   std::lock_guard lock(mu_);
   out.reserve(sessions_.size());
-  for (const auto &[raw, weak] : sessions_) {
-    if (auto s = weak.lock())
-      out.push_back(std::move(s));
+  for (const auto& [raw, weak] : sessions_) {
+    if (auto s = weak.lock()) out.push_back(std::move(s));
   }
   return out;
 }
 
 template <class Stream>
-Session<Stream>::Session(ServerState &state, asio::ip::tcp::socket socket,
+Session<Stream>::Session(ServerState& state, asio::ip::tcp::socket socket,
                          std::shared_ptr<asio::ssl::context> tls, bool refuse)
-    : state_(state), tls_(std::move(tls)),
+    : state_(state),
+      tls_(std::move(tls)),
       stream_(make_stream<Stream>(std::move(socket), tls_.get())),
       refuse_(refuse) {}
 
-template <class Stream> Session<Stream>::~Session() {
-  if (!refuse_)
-    state_.connections.fetch_sub(1, std::memory_order_relaxed);
+template <class Stream>
+Session<Stream>::~Session() {
+  if (!refuse_) state_.connections.fetch_sub(1, std::memory_order_relaxed);
   state_.remove(this);
 }
 
-template <class Stream> void Session<Stream>::start() {
+template <class Stream>
+void Session<Stream>::start() {
   asio::dispatch(stream_.get_executor(),
                  beast::bind_front_handler(&Session::begin, self()));
 }
 
-template <class Stream> void Session<Stream>::shutdown() {
+template <class Stream>
+void Session<Stream>::shutdown() {
   asio::post(stream_.get_executor(),
              beast::bind_front_handler(&Session::on_shutdown, self()));
 }
 
-template <class Stream> void Session<Stream>::begin() {
-  // Registered before reading `stopping`, under the registry's mutex, so a
-  // stop() racing with this accept either sees this session or this session
-  // sees `stopping`.
+template <class Stream>
+void Session<Stream>::begin() {
+  // Registered before reading `stopping`, under the registry's mutex, so a stop() racing with
+  // this accept either sees this session or this session sees `stopping`.
   state_.add(this->shared_from_this());
   remote_ = remote_address(tcp().socket());
-  if (state_.stopping.load(std::memory_order_acquire))
-    return close();
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
   beast::error_code ec;
-  // Responses go out in one write; Nagle would only hold them back for the
-  // client's ACK.
+  // Responses go out in one write; Nagle would only hold them back for the client's ACK.
   tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  // The first request must arrive whole within the read timeout, counted from
-  // the accept, so a client that connects and sends nothing (or dribbles) is
-  // dropped (slowloris). On the TLS listener the handshake runs under the same
-  // deadline.
+  // The first request must arrive whole within the read timeout, counted from the accept, so
+  // a client that connects and sends nothing (or dribbles) is dropped (slowloris). On the TLS
+  // listener the handshake runs under the same deadline.
   tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
   if constexpr (kTls) {
     stream_.async_handshake(
@@ -165,37 +154,33 @@ template <class Stream> void Session<Stream>::begin() {
 
 template <class Stream>
 void Session<Stream>::on_handshake(beast::error_code ec) {
-  if (phase_ == Phase::closed)
-    return;
+  if (phase_ == Phase::closed) return;
   if (ec) {
-    // Scanners, plain HTTP on the TLS port, protocol versions below 1.2:
-    // routine, not a warning.
-    if (auto &log = state_.options.log) {
+    // Scanners, plain HTTP on the TLS port, protocol versions below 1.2: routine, not a warning.
+    if (auto& log = state_.options.log) {
       log->debug("{}: TLS handshake failed: {}", remote_, ec.message());
     }
     return close();
   }
-  if (state_.stopping.load(std::memory_order_acquire))
-    return close();
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
   remember_client_certificate();
   ready();
 }
 
-template <class Stream> void Session<Stream>::remember_client_certificate() {
+template <class Stream>
+void Session<Stream>::remember_client_certificate() {
   if constexpr (kTls) {
     request_.tls = true;
-    SSL *ssl = stream_.native_handle();
-    X509 *cert = SSL_get1_peer_certificate(ssl);
-    if (cert == nullptr)
-      return;
-    unsigned char *der = nullptr;
+    SSL* ssl = stream_.native_handle();
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) return;
+    unsigned char* der = nullptr;
     const int len = i2d_X509(cert, &der);
     if (len > 0 && der != nullptr) {
-      request_.client_cert_der.assign(reinterpret_cast<const char *>(der),
+      request_.client_cert_der.assign(reinterpret_cast<const char*>(der),
                                       static_cast<std::size_t>(len));
-      // The verify callback accepts every certificate (RFC 8705 §2.2:
-      // self-signed ones are matched by thumbprint); whether it chained to
-      // --tls-client-ca is kept here.
+      // The verify callback accepts every certificate (RFC 8705 §2.2: self-signed ones are
+      // matched by thumbprint); whether it chained to --tls-client-ca is kept here.
       request_.client_cert_chained = SSL_get_verify_result(ssl) == X509_V_OK;
     }
     OPENSSL_free(der);
@@ -203,33 +188,31 @@ template <class Stream> void Session<Stream>::remember_client_certificate() {
   }
 }
 
-template <class Stream> void Session<Stream>::ready() {
+template <class Stream>
+void Session<Stream>::ready() {
   if (refuse_) {
-    return refuse(503, "temporarily_unavailable",
-                  "too many connections, retry later");
+    return refuse(503, "temporarily_unavailable", "too many connections, retry later");
   }
   request_.remote_addr = remote_;
   buffer_.reserve(kInitialBuffer);
   wait_for_request();
 }
 
-template <class Stream> void Session<Stream>::wait_for_request() {
-  if (state_.stopping.load(std::memory_order_acquire))
-    return close();
+template <class Stream>
+void Session<Stream>::wait_for_request() {
+  if (state_.stopping.load(std::memory_order_acquire)) return close();
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(state_.options.max_header_bytes,
-                            std::numeric_limits<std::uint32_t>::max())));
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+      state_.options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(state_.options.max_body_bytes);
-  // Header first, then body: each put() stops after the head, so the head is
-  // measured exactly (see parse()).
+  // Header first, then body: each put() stops after the head, so the head is measured
+  // exactly (see parse()).
   parser_->eager(false);
   head_bytes_ = 0;
   continue_checked_ = false;
 
   if (buffer_.size() > 0) {
-    // A pipelined request is already (partly) here: it is being read now, not
-    // idle.
+    // A pipelined request is already (partly) here: it is being read now, not idle.
     phase_ = Phase::reading;
     started_ = Clock::now();
     if (!first_request_) {
@@ -239,33 +222,28 @@ template <class Stream> void Session<Stream>::wait_for_request() {
   }
   phase_ = Phase::idle;
   if (!first_request_) {
-    if (buffer_.capacity() > kIdleBufferCap)
-      buffer_.shrink_to_fit();
+    if (buffer_.capacity() > kIdleBufferCap) buffer_.shrink_to_fit();
     tcp().expires_after(std::chrono::seconds(state_.options.idle_timeout_s));
   }
   read_more();
 }
 
-template <class Stream> void Session<Stream>::read_more() {
-  stream_.async_read_some(
-      buffer_.prepare(beast::read_size(buffer_, kReadChunk)),
-      beast::bind_front_handler(&Session::on_read, self()));
+template <class Stream>
+void Session<Stream>::read_more() {
+  stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadChunk)),
+                          beast::bind_front_handler(&Session::on_read, self()));
 }
 
 template <class Stream>
 void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
-  if (phase_ == Phase::closed)
-    return;
+  if (phase_ == Phase::closed) return;
   if (ec) {
     if (ec == asio::error::eof && (buffer_.size() > 0 || parser_->got_some())) {
-      if (auto &log = state_.options.log)
-        log->debug("{}: connection closed mid-request", remote_);
+      if (auto& log = state_.options.log) log->debug("{}: connection closed mid-request", remote_);
     } else if (ec == beast::error::timeout) {
-      // Idle keep-alive expiry is routine; a request that did not arrive in
-      // time is not.
-      if (auto &log = state_.options.log) {
-        if (phase_ == Phase::reading)
-          log->warn("{}: request not received in time", remote_);
+      // Idle keep-alive expiry is routine; a request that did not arrive in time is not.
+      if (auto& log = state_.options.log) {
+        if (phase_ == Phase::reading) log->warn("{}: request not received in time", remote_);
       }
     }
     return close();
@@ -274,8 +252,8 @@ void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
   if (phase_ == Phase::idle) {
     phase_ = Phase::reading;
     started_ = Clock::now();
-    // Between keep-alive requests the idle timeout applied; from the first byte
-    // on, the whole request must arrive within the read timeout.
+    // Between keep-alive requests the idle timeout applied; from the first byte on, the whole
+    // request must arrive within the read timeout.
     if (!first_request_) {
       tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
     }
@@ -283,12 +261,12 @@ void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
   parse();
 }
 
-template <class Stream> void Session<Stream>::parse() {
-  // CONTRACT.md §6: request line and headers together at most max_header_bytes.
-  // Beast's header_limit let heads spread over many lines grow past it, so the
-  // head is measured here: the bytes the parser consumed while reading the head
-  // plus, until the head is complete, everything still buffered (which can only
-  // be more head).
+template <class Stream>
+void Session<Stream>::parse() {
+  // CONTRACT.md §6: request line and headers together at most max_header_bytes. Beast's
+  // header_limit let heads spread over many lines grow past it, so the head is measured here:
+  // the bytes the parser consumed while reading the head plus, until the head is complete,
+  // everything still buffered (which can only be more head).
   const std::size_t limit = state_.options.max_header_bytes;
   beast::error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
@@ -297,26 +275,21 @@ template <class Stream> void Session<Stream>::parse() {
     buffer_.consume(used);
     if (in_head) {
       head_bytes_ += used;
-      const std::size_t pending =
-          parser_->is_header_done() ? 0 : buffer_.size();
+      const std::size_t pending = parser_->is_header_done() ? 0 : buffer_.size();
       if (head_bytes_ + pending > limit) {
-        return refuse(431, "invalid_request",
-                      "request header fields too large");
+        return refuse(431, "invalid_request", "request header fields too large");
       }
     }
     if (ec == bhttp::error::need_more) {
       ec = {};
       break;
     }
-    if (ec)
-      break;
-    if (used == 0)
-      break;
+    if (ec) break;
+    if (used == 0) break;
   }
   if (ec) {
-    // CONTRACT.md §6: every malformed request gets a clear 4xx, then the
-    // connection closes because what follows in the stream can no longer be
-    // framed.
+    // CONTRACT.md §6: every malformed request gets a clear 4xx, then the connection closes
+    // because what follows in the stream can no longer be framed.
     if (ec == bhttp::error::header_limit) {
       return refuse(431, "invalid_request", "request header fields too large");
     }
@@ -325,17 +298,14 @@ template <class Stream> void Session<Stream>::parse() {
     }
     return refuse(400, "invalid_request", "malformed HTTP request");
   }
-  if (parser_->is_done())
-    return serve();
+  if (parser_->is_done()) return serve();
 
   if (parser_->is_header_done() && !continue_checked_) {
     continue_checked_ = true;
-    const auto &header = parser_->get();
-    // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for
-    // this before sending the body (curl does, for a second, on bodies over 1
-    // KiB).
-    if (header.version() >= 11 &&
-        iequals(header[bhttp::field::expect], "100-continue")) {
+    const auto& header = parser_->get();
+    // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for this before
+    // sending the body (curl does, for a second, on bodies over 1 KiB).
+    if (header.version() >= 11 && iequals(header[bhttp::field::expect], "100-continue")) {
       return asio::async_write(
           stream_, asio::buffer(kContinue.data(), kContinue.size()),
           beast::bind_front_handler(&Session::on_continue_written, self()));
@@ -345,16 +315,14 @@ template <class Stream> void Session<Stream>::parse() {
 }
 
 template <class Stream>
-void Session<Stream>::on_continue_written(beast::error_code ec,
-                                          std::size_t /*bytes*/) {
-  if (phase_ == Phase::closed)
-    return;
-  if (ec)
-    return close();
+void Session<Stream>::on_continue_written(beast::error_code ec, std::size_t /*bytes*/) {
+  if (phase_ == Phase::closed) return;
+  if (ec) return close();
   read_more();
 }
 
-template <class Stream> void Session<Stream>::serve() {
+template <class Stream>
+void Session<Stream>::serve() {
   phase_ = Phase::writing;
   auto message = parser_->release();
   fill_request(message, request_);
@@ -366,96 +334,84 @@ template <class Stream> void Session<Stream>::serve() {
       (state_.options.run_inline && state_.options.run_inline(request_))) {
     return respond(call_handler());
   }
-  // The handler may wait on the disk (a durable write commits with others in a
-  // batch): run it on the handler pool so this I/O thread goes on serving other
-  // connections, then come back to the connection's strand to write. The work
-  // guard keeps the io_context running (and a stopping server waiting) until
-  // the response is handed back.
+  // The handler may wait on the disk (a durable write commits with others in a batch): run it
+  // on the handler pool so this I/O thread goes on serving other connections, then come back
+  // to the connection's strand to write. The work guard keeps the io_context running (and a
+  // stopping server waiting) until the response is handed back.
   asio::post(*state_.handler_pool,
-             [self = self(),
-              work = asio::make_work_guard(stream_.get_executor())]() mutable {
+             [self = self(), work = asio::make_work_guard(stream_.get_executor())]() mutable {
                Response response = self->call_handler();
                auto executor = work.get_executor();
-               asio::post(executor,
-                          [self = std::move(self), work = std::move(work),
-                           response = std::move(response)]() mutable {
-                            self->respond(std::move(response));
-                          });
+               asio::post(executor, [self = std::move(self), work = std::move(work),
+                                     response = std::move(response)]() mutable {
+                 self->respond(std::move(response));
+               });
              });
 }
 
-template <class Stream> Response Session<Stream>::call_handler() {
+template <class Stream>
+Response Session<Stream>::call_handler() {
   Response response;
   try {
     response = state_.handler(request_);
-  } catch (const std::exception &e) {
-    // The text may carry internals; it goes to the log only (ARCHITECTURE.md
-    // "Errors are values": a client sees server_error and nothing more).
-    if (auto &log = state_.options.log) {
-      log->warn("handler failed for {} {} from {}: {}", request_.method,
-                request_.path, remote_, e.what());
+  } catch (const std::exception& e) {
+    // The text may carry internals; it goes to the log only (ARCHITECTURE.md "Errors are
+    // values": a client sees server_error and nothing more).
+    if (auto& log = state_.options.log) {
+      log->warn("handler failed for {} {} from {}: {}", request_.method, request_.path, remote_,
+                e.what());
     }
-    response =
-        Response::json(500, error_json("server_error", "internal error"));
+    response = Response::json(500, error_json("server_error", "internal error"));
     response.set("Cache-Control", "no-store");
   } catch (...) {
-    if (auto &log = state_.options.log) {
-      log->warn("handler failed for {} {} from {}: unknown exception",
-                request_.method, request_.path, remote_);
+    if (auto& log = state_.options.log) {
+      log->warn("handler failed for {} {} from {}: unknown exception", request_.method,
+                request_.path, remote_);
     }
-    response =
-        Response::json(500, error_json("server_error", "internal error"));
+    response = Response::json(500, error_json("server_error", "internal error"));
     response.set("Cache-Control", "no-store");
   }
-  // 1xx would need a second response and we never send one; anything else is a
-  // handler bug.
+  // 1xx would need a second response and we never send one; anything else is a handler bug.
   if (response.status < 200 || response.status > 599) {
-    if (auto &log = state_.options.log) {
-      log->warn("handler returned status {} for {} {}", response.status,
-                request_.method, request_.path);
+    if (auto& log = state_.options.log) {
+      log->warn("handler returned status {} for {} {}", response.status, request_.method,
+                request_.path);
     }
-    response =
-        Response::json(500, error_json("server_error", "internal error"));
+    response = Response::json(500, error_json("server_error", "internal error"));
     response.set("Cache-Control", "no-store");
   }
   return response;
 }
 
-template <class Stream> void Session<Stream>::respond(Response response) {
-  if (phase_ == Phase::closed)
-    return;
-  bool keep_alive =
-      request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
+template <class Stream>
+void Session<Stream>::respond(Response response) {
+  if (phase_ == Phase::closed) return;
+  bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
   response_ = {};
   response_.version(request_version_);
   response_.result(response.status);
   bool has_server = false;
-  for (auto &[name, value] : response.headers) {
+  for (auto& [name, value] : response.headers) {
     if (!is_token(name) || !is_field_value(value)) {
-      if (auto &log = state_.options.log) {
+      if (auto& log = state_.options.log) {
         log->warn("dropping an invalid response header for {}", request_.path);
       }
       continue;
     }
     // Framing is ours to decide.
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding"))
-      continue;
+    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;
     if (iequals(name, "Connection")) {
-      if (iequals(value, "close"))
-        keep_alive = false;
+      if (iequals(value, "close")) keep_alive = false;
       continue;
     }
-    if (iequals(name, "Server"))
-      has_server = true;
+    if (iequals(name, "Server")) has_server = true;
     response_.insert(name, value);
   }
-  if (!has_server)
-    response_.set(bhttp::field::server, "latchkey");
+  if (!has_server) response_.set(bhttp::field::server, "latchkey");
 
   const unsigned status = response.status;
   if (status == 204 || status == 304) {
-    // RFC 9110 §6.4.1: these carry no content and no Content-Length to frame
-    // it.
+    // RFC 9110 §6.4.1: these carry no content and no Content-Length to frame it.
   } else if (request_is_head_) {
     // RFC 9110 §9.3.2: the same header fields as GET, no content.
     response_.content_length(response.body.size());
@@ -470,9 +426,8 @@ template <class Stream> void Session<Stream>::respond(Response response) {
 template <class Stream>
 void Session<Stream>::refuse(unsigned status, std::string_view error,
                              std::string_view description) {
-  if (auto &log = state_.options.log) {
-    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status,
-              description);
+  if (auto& log = state_.options.log) {
+    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, description);
   }
   phase_ = Phase::writing;
   response_ = {};
@@ -481,94 +436,82 @@ void Session<Stream>::refuse(unsigned status, std::string_view error,
   response_.set(bhttp::field::server, "latchkey");
   response_.set(bhttp::field::content_type, kJson);
   response_.set(bhttp::field::cache_control, "no-store");
-  if (status == 503)
-    response_.set(bhttp::field::retry_after, "1");
+  if (status == 503) response_.set(bhttp::field::retry_after, "1");
   response_.body() = error_json(error, description);
   response_.content_length(response_.body().size());
   status_ = status;
   linger_after_write_ = true;
-  // Not counted as an access: no request was understood, and the warn line
-  // above says why.
+  // Not counted as an access: no request was understood, and the warn line above says why.
   request_.method.clear();
   write(false);
 }
 
-template <class Stream> void Session<Stream>::write(bool keep_alive) {
+template <class Stream>
+void Session<Stream>::write(bool keep_alive) {
   response_.keep_alive(keep_alive);
   // A client that stops reading must not hold the connection forever either.
   tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
-  bhttp::async_write(
-      stream_, response_,
-      beast::bind_front_handler(&Session::on_write, self(), keep_alive));
+  bhttp::async_write(stream_, response_,
+                     beast::bind_front_handler(&Session::on_write, self(), keep_alive));
 }
 
 template <class Stream>
-void Session<Stream>::on_write(bool keep_alive, beast::error_code ec,
-                               std::size_t /*bytes*/) {
-  if (auto &log = state_.options.log; log && !request_.method.empty()) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            Clock::now() - started_)
-                            .count();
-    // Path only: the query string can carry codes and tokens (ARCHITECTURE.md
-    // habit 10).
+void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+  if (auto& log = state_.options.log; log && !request_.method.empty()) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    // Path only: the query string can carry codes and tokens (ARCHITECTURE.md habit 10).
     log->info("{} {} {} {} {}us {}", request_.method, request_.path, status_,
               response_.body().size(), micros, remote_);
   }
-  if (phase_ == Phase::closed)
-    return;
-  if (ec)
-    return close();
-  if (linger_after_write_)
-    return linger();
-  if (!keep_alive)
-    return close();
+  if (phase_ == Phase::closed) return;
+  if (ec) return close();
+  if (linger_after_write_) return linger();
+  if (!keep_alive) return close();
   first_request_ = false;
   wait_for_request();
 }
 
-template <class Stream> void Session<Stream>::linger() {
+template <class Stream>
+void Session<Stream>::linger() {
   phase_ = Phase::lingering;
   beast::error_code ec;
   // Our half is done: the client sees the answer followed by end of stream.
   tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec)
-    return close();
+  if (ec) return close();
   tcp().expires_after(kLingerTime);
   buffer_.clear();
   // Raw bytes off the socket: what is discarded needs no decryption.
   tcp().async_read_some(buffer_.prepare(kLingerChunk),
-                        beast::bind_front_handler(&Session::on_linger, self()));
+                          beast::bind_front_handler(&Session::on_linger, self()));
 }
 
 template <class Stream>
 void Session<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
-  if (phase_ == Phase::closed)
-    return;
+  if (phase_ == Phase::closed) return;
   lingered_bytes_ += bytes;
-  if (ec || lingered_bytes_ > kLingerBytes)
-    return close();
+  if (ec || lingered_bytes_ > kLingerBytes) return close();
   tcp().async_read_some(buffer_.prepare(kLingerChunk),
-                        beast::bind_front_handler(&Session::on_linger, self()));
+                          beast::bind_front_handler(&Session::on_linger, self()));
 }
 
-template <class Stream> void Session<Stream>::close() {
-  if (phase_ == Phase::closed)
-    return;
+template <class Stream>
+void Session<Stream>::close() {
+  if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   beast::error_code ec;
   tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   tcp().close();
 }
 
-template <class Stream> void Session<Stream>::on_shutdown() {
-  // Idle keep-alive connections and lingering closes have nothing left to
-  // deliver. A request being read or answered finishes first and then closes,
-  // because `stopping` is set.
-  if (phase_ == Phase::idle || phase_ == Phase::lingering)
-    close();
+template <class Stream>
+void Session<Stream>::on_shutdown() {
+  // Idle keep-alive connections and lingering closes have nothing left to deliver. A request
+  // being read or answered finishes first and then closes, because `stopping` is set.
+  if (phase_ == Phase::idle || phase_ == Phase::lingering) close();
 }
 
 template class Session<PlainStream>;
 template class Session<TlsStream>;
 
-} // namespace latchkey::http::detail
+}  // namespace latchkey::http::detail

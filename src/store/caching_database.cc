@@ -3,92 +3,89 @@
 namespace latchkey::store {
 
 template <class Record>
-std::optional<Record>
-CachingDatabase::Table<Record>::get(const std::string &key,
-                                    int64_t fresh_after_ms) {
-  Shard &s = shard(key);
+std::optional<Record> CachingDatabase::Table<Record>::get(const std::string& key,
+                                                          int64_t fresh_after_ms) {
+  Shard& s = shard(key);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(key);
-  if (it == s.map.end() || it->second.loaded_ms < fresh_after_ms)
-    return std::nullopt;
+  if (it == s.map.end() || it->second.loaded_ms < fresh_after_ms) return std::nullopt;
   return it->second.record;
 }
 
 template <class Record>
-void CachingDatabase::Table<Record>::put(const std::string &key, Record record,
-                                         int64_t now_ms,
+void CachingDatabase::Table<Record>::put(const std::string& key, Record record, int64_t now_ms,
                                          uint64_t loaded_at_generation) {
-  Shard &s = shard(key);
+  Shard& s = shard(key);
   std::lock_guard lock(s.mu);
-  if (generation() != loaded_at_generation)
-    return;
+  if (generation() != loaded_at_generation) return;
   // Bounded memory without per-hit bookkeeping: a full shard starts over, and
   // the records still in use come back on their next read.
-  if (s.map.size() >= max_per_shard_ && !s.map.contains(key))
-    s.map.clear();
+  if (s.map.size() >= max_per_shard_ && !s.map.contains(key)) s.map.clear();
   s.map.insert_or_assign(key, Entry{std::move(record), now_ms});
 }
 
 template <class Record>
-void CachingDatabase::Table<Record>::erase(const std::string &key) {
-  Shard &s = shard(key);
+void CachingDatabase::Table<Record>::erase(const std::string& key) {
+  Shard& s = shard(key);
   std::lock_guard lock(s.mu);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   s.map.erase(key);
 }
 
-template <class Record> void CachingDatabase::Table<Record>::clear() {
+template <class Record>
+void CachingDatabase::Table<Record>::clear() {
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  for (Shard &s : shards_) {
+  for (Shard& s : shards_) {
     std::lock_guard lock(s.mu);
     s.map.clear();
   }
 }
 
-CachingDatabase::CachingDatabase(Database &inner, const Clock &clock,
-                                 int64_t max_age_ms, std::size_t max_entries)
-    : inner_(inner), clock_(clock), max_age_ms_(max_age_ms), apps_(max_entries),
-      users_(max_entries), orgs_(max_entries), tokens_(max_entries) {}
+CachingDatabase::CachingDatabase(Database& inner, const Clock& clock, int64_t max_age_ms,
+                                 std::size_t max_entries)
+    : inner_(inner),
+      clock_(clock),
+      max_age_ms_(max_age_ms),
+      apps_(max_entries),
+      users_(max_entries),
+      orgs_(max_entries),
+      tokens_(max_entries) {}
 
 template <class Record, class Load>
-std::optional<Record> CachingDatabase::cached(Table<Record> &table,
-                                              const std::string &key,
+std::optional<Record> CachingDatabase::cached(Table<Record>& table, const std::string& key,
                                               Load load) {
   const int64_t now = clock_.now_ms();
-  if (auto hit = table.get(key, now - max_age_ms_))
-    return hit;
+  if (auto hit = table.get(key, now - max_age_ms_)) return hit;
   const uint64_t generation = table.generation();
   std::optional<Record> loaded = load();
-  if (loaded)
-    table.put(key, *loaded, now, generation);
+  if (loaded) table.put(key, *loaded, now, generation);
   return loaded;
 }
 
 // ---- orgs and users
 // -------------------------------------------------------------------------
 
-void CachingDatabase::create_org(const Org &org) {
+void CachingDatabase::create_org(const Org& org) {
   inner_.create_org(org);
   orgs_.erase(org.id);
 }
 
-std::optional<Org> CachingDatabase::find_org(const std::string &id) {
+std::optional<Org> CachingDatabase::find_org(const std::string& id) {
   return cached(orgs_, id, [&] { return inner_.find_org(id); });
 }
 
-std::optional<User> CachingDatabase::find_user(const std::string &id) {
+std::optional<User> CachingDatabase::find_user(const std::string& id) {
   return cached(users_, id, [&] { return inner_.find_user(id); });
 }
 
-bool CachingDatabase::update_user_access(
-    const std::string &user_id, const std::string &profile,
-    const std::vector<std::string> &permission_sets) {
+bool CachingDatabase::update_user_access(const std::string& user_id, const std::string& profile,
+                                         const std::vector<std::string>& permission_sets) {
   bool changed = inner_.update_user_access(user_id, profile, permission_sets);
   users_.erase(user_id);
   return changed;
 }
 
-bool CachingDatabase::set_user_active(const std::string &user_id, bool active) {
+bool CachingDatabase::set_user_active(const std::string& user_id, bool active) {
   bool changed = inner_.set_user_active(user_id, active);
   users_.erase(user_id);
   return changed;
@@ -97,17 +94,16 @@ bool CachingDatabase::set_user_active(const std::string &user_id, bool active) {
 // ---- apps
 // -----------------------------------------------------------------------------------
 
-void CachingDatabase::create_app(const App &app) {
+void CachingDatabase::create_app(const App& app) {
   inner_.create_app(app);
   apps_.erase(app.client_id);
 }
 
-std::optional<App> CachingDatabase::find_app(const std::string &client_id) {
+std::optional<App> CachingDatabase::find_app(const std::string& client_id) {
   return cached(apps_, client_id, [&] { return inner_.find_app(client_id); });
 }
 
-bool CachingDatabase::update_secret_hash(const std::string &client_id,
-                                         const std::string &hash) {
+bool CachingDatabase::update_secret_hash(const std::string& client_id, const std::string& hash) {
   bool changed = inner_.update_secret_hash(client_id, hash);
   apps_.erase(client_id);
   return changed;
@@ -116,27 +112,24 @@ bool CachingDatabase::update_secret_hash(const std::string &client_id,
 // ---- tokens
 // ---------------------------------------------------------------------------------
 
-void CachingDatabase::save_tokens(const std::vector<Token> &tokens) {
+void CachingDatabase::save_tokens(const std::vector<Token>& tokens) {
   inner_.save_tokens(tokens);
   // Write-through: a token is usually presented soon after it is issued.
   const int64_t now = clock_.now_ms();
-  for (const Token &t : tokens)
-    tokens_.put(t.token_hash, t, now, tokens_.generation());
+  for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
 }
 
-std::optional<Token>
-CachingDatabase::find_token(const std::string &token_hash) {
-  return cached(tokens_, token_hash,
-                [&] { return inner_.find_token(token_hash); });
+std::optional<Token> CachingDatabase::find_token(const std::string& token_hash) {
+  return cached(tokens_, token_hash, [&] { return inner_.find_token(token_hash); });
 }
 
-bool CachingDatabase::mark_rotated(const std::string &token_hash) {
+bool CachingDatabase::mark_rotated(const std::string& token_hash) {
   bool first = inner_.mark_rotated(token_hash);
   tokens_.erase(token_hash);
   return first;
 }
 
-int CachingDatabase::revoke_token(const std::string &token_hash) {
+int CachingDatabase::revoke_token(const std::string& token_hash) {
   int n = inner_.revoke_token(token_hash);
   tokens_.erase(token_hash);
   return n;
@@ -145,29 +138,28 @@ int CachingDatabase::revoke_token(const std::string &token_hash) {
 // Revocations by family, code or user reach tokens the cache cannot name by
 // key; they are rare (a replayed code, a reused refresh token, an admin
 // action), so the whole token table goes.
-int CachingDatabase::revoke_family(const std::string &family_id) {
+int CachingDatabase::revoke_family(const std::string& family_id) {
   int n = inner_.revoke_family(family_id);
   tokens_.clear();
   return n;
 }
 
-int CachingDatabase::revoke_by_code(const std::string &code_hash) {
+int CachingDatabase::revoke_by_code(const std::string& code_hash) {
   int n = inner_.revoke_by_code(code_hash);
   tokens_.clear();
   return n;
 }
 
-int CachingDatabase::revoke_by_user(const std::string &user_id) {
+int CachingDatabase::revoke_by_user(const std::string& user_id) {
   int n = inner_.revoke_by_user(user_id);
   tokens_.clear();
   return n;
 }
 
-int CachingDatabase::revoke_by_user_app(const std::string &user_id,
-                                        const std::string &client_id) {
+int CachingDatabase::revoke_by_user_app(const std::string& user_id, const std::string& client_id) {
   int n = inner_.revoke_by_user_app(user_id, client_id);
   tokens_.clear();
   return n;
 }
 
-} // namespace latchkey::store
+}  // namespace latchkey::store

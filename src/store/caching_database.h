@@ -28,116 +28,98 @@
 namespace latchkey::store {
 
 class CachingDatabase final : public Database {
-public:
-  CachingDatabase(Database &inner, const Clock &clock,
-                  int64_t max_age_ms = 1000, std::size_t max_entries = 50'000);
+ public:
+  CachingDatabase(Database& inner, const Clock& clock, int64_t max_age_ms = 1000,
+                  std::size_t max_entries = 50'000);
 
   // OrgStore
-  void create_org(const Org &org) override;
+  void create_org(const Org& org) override;
   std::optional<Org> default_org() override { return inner_.default_org(); }
-  std::optional<Org> find_org(const std::string &id) override;
+  std::optional<Org> find_org(const std::string& id) override;
 
   // UserStore
-  bool create_user(const User &user) override {
-    return inner_.create_user(user);
-  }
-  std::optional<User>
-  find_user_by_username(const std::string &username) override {
+  bool create_user(const User& user) override { return inner_.create_user(user); }
+  std::optional<User> find_user_by_username(const std::string& username) override {
     return inner_.find_user_by_username(username);
   }
-  std::optional<User> find_user(const std::string &id) override;
+  std::optional<User> find_user(const std::string& id) override;
   std::vector<User> list_users() override { return inner_.list_users(); }
-  bool
-  update_user_access(const std::string &user_id, const std::string &profile,
-                     const std::vector<std::string> &permission_sets) override;
-  bool set_user_active(const std::string &user_id, bool active) override;
+  bool update_user_access(const std::string& user_id, const std::string& profile,
+                          const std::vector<std::string>& permission_sets) override;
+  bool set_user_active(const std::string& user_id, bool active) override;
 
   // AppStore
-  void create_app(const App &app) override;
-  std::optional<App> find_app(const std::string &client_id) override;
+  void create_app(const App& app) override;
+  std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override { return inner_.list_apps(); }
-  bool update_secret_hash(const std::string &client_id,
-                          const std::string &hash) override;
-  void add_preauthorization(const Preauthorization &p) override {
-    inner_.add_preauthorization(p);
-  }
-  std::vector<Preauthorization>
-  preauthorizations(const std::string &client_id) override {
+  bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  void add_preauthorization(const Preauthorization& p) override { inner_.add_preauthorization(p); }
+  std::vector<Preauthorization> preauthorizations(const std::string& client_id) override {
     return inner_.preauthorizations(client_id);
   }
-  bool remove_preauthorization(const Preauthorization &p) override {
+  bool remove_preauthorization(const Preauthorization& p) override {
     return inner_.remove_preauthorization(p);
   }
 
   // CodeStore
-  void save_code(const AuthCode &code) override { inner_.save_code(code); }
-  std::optional<AuthCode> consume_code(const std::string &code_hash) override {
+  void save_code(const AuthCode& code) override { inner_.save_code(code); }
+  std::optional<AuthCode> consume_code(const std::string& code_hash) override {
     return inner_.consume_code(code_hash);
   }
 
   // TokenStore
-  void save_tokens(const std::vector<Token> &tokens) override;
-  std::optional<Token> find_token(const std::string &token_hash) override;
-  bool mark_rotated(const std::string &token_hash) override;
-  int revoke_token(const std::string &token_hash) override;
-  int revoke_family(const std::string &family_id) override;
-  int revoke_by_code(const std::string &code_hash) override;
-  int revoke_by_user(const std::string &user_id) override;
-  int revoke_by_user_app(const std::string &user_id,
-                         const std::string &client_id) override;
+  void save_tokens(const std::vector<Token>& tokens) override;
+  std::optional<Token> find_token(const std::string& token_hash) override;
+  bool mark_rotated(const std::string& token_hash) override;
+  int revoke_token(const std::string& token_hash) override;
+  int revoke_family(const std::string& family_id) override;
+  int revoke_by_code(const std::string& code_hash) override;
+  int revoke_by_user(const std::string& user_id) override;
+  int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 
   // ConsentStore
-  std::optional<Consent> find_consent(const std::string &user_id,
-                                      const std::string &client_id) override {
+  std::optional<Consent> find_consent(const std::string& user_id,
+                                      const std::string& client_id) override {
     return inner_.find_consent(user_id, client_id);
   }
-  void save_consent(const Consent &consent) override {
-    inner_.save_consent(consent);
-  }
-  std::vector<Consent> list_consents(const std::string &client_id) override {
+  void save_consent(const Consent& consent) override { inner_.save_consent(consent); }
+  std::vector<Consent> list_consents(const std::string& client_id) override {
     return inner_.list_consents(client_id);
   }
-  bool delete_consent(const std::string &user_id,
-                      const std::string &client_id) override {
+  bool delete_consent(const std::string& user_id, const std::string& client_id) override {
     return inner_.delete_consent(user_id, client_id);
   }
 
   // KeyStore
-  void save_key(const SigningKeyRecord &key) override { inner_.save_key(key); }
-  std::vector<SigningKeyRecord> list_keys() override {
-    return inner_.list_keys();
-  }
+  void save_key(const SigningKeyRecord& key) override { inner_.save_key(key); }
+  std::vector<SigningKeyRecord> list_keys() override { return inner_.list_keys(); }
 
   // SessionStore
-  void save_session(const Session &s) override { inner_.save_session(s); }
-  std::optional<Session>
-  find_session(const std::string &session_hash) override {
+  void save_session(const Session& s) override { inner_.save_session(s); }
+  std::optional<Session> find_session(const std::string& session_hash) override {
     return inner_.find_session(session_hash);
   }
-  void delete_session(const std::string &session_hash) override {
+  void delete_session(const std::string& session_hash) override {
     inner_.delete_session(session_hash);
   }
 
-private:
+ private:
   // One table of cached records: sharded so that threads validating different
   // tokens do not queue on one lock.
-  template <class Record> class Table {
-  public:
-    explicit Table(std::size_t max_entries)
-        : max_per_shard_(max_entries / kShards + 1) {}
-    std::optional<Record> get(const std::string &key, int64_t fresh_after_ms);
+  template <class Record>
+  class Table {
+   public:
+    explicit Table(std::size_t max_entries) : max_per_shard_(max_entries / kShards + 1) {}
+    std::optional<Record> get(const std::string& key, int64_t fresh_after_ms);
     // Bumped by every erase() and clear(). A record loaded before a change must
     // not be put back after the change dropped it: put() with the generation
     // read before the load stores nothing if it moved meanwhile.
-    uint64_t generation() const {
-      return generation_.load(std::memory_order_acquire);
-    }
-    void put(const std::string &key, Record record, int64_t now_ms,
-             uint64_t loaded_at_generation);
-    void erase(const std::string &key);
+    uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+    void put(const std::string& key, Record record, int64_t now_ms, uint64_t loaded_at_generation);
+    void erase(const std::string& key);
     void clear();
 
-  private:
+   private:
     static constexpr std::size_t kShards = 16;
     struct Entry {
       Record record;
@@ -147,7 +129,7 @@ private:
       std::mutex mu;
       std::unordered_map<std::string, Entry> map;
     };
-    Shard &shard(const std::string &key) {
+    Shard& shard(const std::string& key) {
       return shards_[std::hash<std::string>{}(key) % kShards];
     }
     std::size_t max_per_shard_;
@@ -158,11 +140,10 @@ private:
   // Looks `key` up in `table`, loading and caching it with `load` when absent
   // or stale.
   template <class Record, class Load>
-  std::optional<Record> cached(Table<Record> &table, const std::string &key,
-                               Load load);
+  std::optional<Record> cached(Table<Record>& table, const std::string& key, Load load);
 
-  Database &inner_;
-  const Clock &clock_;
+  Database& inner_;
+  const Clock& clock_;
   const int64_t max_age_ms_;
   Table<App> apps_;
   Table<User> users_;
@@ -170,4 +151,4 @@ private:
   Table<Token> tokens_;
 };
 
-} // namespace latchkey::store
+}  // namespace latchkey::store

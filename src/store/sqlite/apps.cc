@@ -6,16 +6,13 @@
 namespace latchkey::store::sqlite {
 namespace {
 
-constexpr const char *kAppColumns =
-    "id, client_id, org_id, name, secret_hash, callbacks, scopes, "
-    "pkce_required, "
-    "require_secret_web_server, require_secret_refresh, admin_approved_only, "
-    "cert_pem, "
-    "client_credentials_user_id, refresh_policy, refresh_ttl_s, "
-    "access_token_ttl_s, "
+constexpr const char* kAppColumns =
+    "id, client_id, org_id, name, secret_hash, callbacks, scopes, pkce_required, "
+    "require_secret_web_server, require_secret_refresh, admin_approved_only, cert_pem, "
+    "client_credentials_user_id, refresh_policy, refresh_ttl_s, access_token_ttl_s, "
     "allow_implicit, mtls_cert_pem, token_format, created_ms";
 
-App read_app(const Statement &st) {
+App read_app(const Statement& st) {
   App a;
   a.id = st.column_text(0);
   a.client_id = st.column_text(1);
@@ -31,8 +28,7 @@ App read_app(const Statement &st) {
   a.cert_pem = st.column_text(11);
   a.client_credentials_user_id = st.column_text(12);
   auto policy = parse_refresh_policy(st.column_text(13));
-  if (!policy)
-    throw StoreError("sqlite: unknown refresh_policy in apps row");
+  if (!policy) throw StoreError("sqlite: unknown refresh_policy in apps row");
   a.refresh_policy = *policy;
   a.refresh_ttl_s = st.column_int(14);
   a.access_token_ttl_s = st.column_int(15);
@@ -43,13 +39,13 @@ App read_app(const Statement &st) {
   return a;
 }
 
-} // namespace
+}  // namespace
 
-void SqliteDatabase::create_app(const App &app) {
-  return write([&](Connection &conn) {
-    conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                 "?13, ?14, ?15, ?16,"
+void SqliteDatabase::create_app(const App& app) {
+  return write([&](Connection& conn) {
+    conn
+        .prepare(std::string("INSERT INTO apps (") + kAppColumns +
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
                  " ?17, ?18, ?19, ?20)")
         .bind_text(1, app.id)
         .bind_text(2, app.client_id)
@@ -75,31 +71,28 @@ void SqliteDatabase::create_app(const App &app) {
   });
 }
 
-std::optional<App> SqliteDatabase::find_app(const std::string &client_id) {
-  return read([&](Connection &conn) -> std::optional<App> {
-    Statement st = conn.prepare(std::string("SELECT ") + kAppColumns +
-                                " FROM apps WHERE client_id = ?1");
+std::optional<App> SqliteDatabase::find_app(const std::string& client_id) {
+  return read([&](Connection& conn) -> std::optional<App> {
+    Statement st =
+        conn.prepare(std::string("SELECT ") + kAppColumns + " FROM apps WHERE client_id = ?1");
     st.bind_text(1, client_id);
-    if (!st.step())
-      return std::nullopt;
+    if (!st.step()) return std::nullopt;
     return read_app(st);
   });
 }
 
 std::vector<App> SqliteDatabase::list_apps() {
-  return read([&](Connection &conn) -> std::vector<App> {
-    Statement st = conn.prepare(std::string("SELECT ") + kAppColumns +
-                                " FROM apps ORDER BY created_ms, rowid");
+  return read([&](Connection& conn) -> std::vector<App> {
+    Statement st =
+        conn.prepare(std::string("SELECT ") + kAppColumns + " FROM apps ORDER BY created_ms, rowid");
     std::vector<App> out;
-    while (st.step())
-      out.push_back(read_app(st));
+    while (st.step()) out.push_back(read_app(st));
     return out;
   });
 }
 
-bool SqliteDatabase::update_secret_hash(const std::string &client_id,
-                                        const std::string &hash) {
-  return write([&](Connection &conn) -> bool {
+bool SqliteDatabase::update_secret_hash(const std::string& client_id, const std::string& hash) {
+  return write([&](Connection& conn) -> bool {
     conn.prepare("UPDATE apps SET secret_hash = ?2 WHERE client_id = ?1")
         .bind_text(1, client_id)
         .bind_text(2, hash)
@@ -108,13 +101,14 @@ bool SqliteDatabase::update_secret_hash(const std::string &client_id,
   });
 }
 
-void SqliteDatabase::add_preauthorization(const Preauthorization &p) {
-  return write([&](Connection &conn) {
-    // Idempotent: granting the same profile or permission set twice is not an
-    // error. An unknown client_id fails the foreign key and throws StoreError.
-    conn.prepare("INSERT INTO preauthorizations (client_id, kind, name) VALUES "
-                 "(?1, ?2, ?3)"
-                 " ON CONFLICT DO NOTHING")
+void SqliteDatabase::add_preauthorization(const Preauthorization& p) {
+  return write([&](Connection& conn) {
+    // Idempotent: granting the same profile or permission set twice is not an error. An unknown
+    // client_id fails the foreign key and throws StoreError.
+    conn
+        .prepare(
+            "INSERT INTO preauthorizations (client_id, kind, name) VALUES (?1, ?2, ?3)"
+            " ON CONFLICT DO NOTHING")
         .bind_text(1, p.client_id)
         .bind_text(2, p.kind)
         .bind_text(3, p.name)
@@ -122,24 +116,21 @@ void SqliteDatabase::add_preauthorization(const Preauthorization &p) {
   });
 }
 
-std::vector<Preauthorization>
-SqliteDatabase::preauthorizations(const std::string &client_id) {
-  return read([&](Connection &conn) -> std::vector<Preauthorization> {
-    Statement st = conn.prepare("SELECT client_id, kind, name FROM "
-                                "preauthorizations WHERE client_id = ?1"
-                                " ORDER BY kind, name");
+std::vector<Preauthorization> SqliteDatabase::preauthorizations(const std::string& client_id) {
+  return read([&](Connection& conn) -> std::vector<Preauthorization> {
+    Statement st = conn.prepare(
+        "SELECT client_id, kind, name FROM preauthorizations WHERE client_id = ?1"
+        " ORDER BY kind, name");
     st.bind_text(1, client_id);
     std::vector<Preauthorization> out;
-    while (st.step())
-      out.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
+    while (st.step()) out.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
     return out;
   });
 }
 
-bool SqliteDatabase::remove_preauthorization(const Preauthorization &p) {
-  return write([&](Connection &conn) -> bool {
-    conn.prepare("DELETE FROM preauthorizations WHERE client_id = ?1 AND kind "
-                 "= ?2 AND name = ?3")
+bool SqliteDatabase::remove_preauthorization(const Preauthorization& p) {
+  return write([&](Connection& conn) -> bool {
+    conn.prepare("DELETE FROM preauthorizations WHERE client_id = ?1 AND kind = ?2 AND name = ?3")
         .bind_text(1, p.client_id)
         .bind_text(2, p.kind)
         .bind_text(3, p.name)
@@ -148,4 +139,4 @@ bool SqliteDatabase::remove_preauthorization(const Preauthorization &p) {
   });
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

@@ -4,14 +4,14 @@
 
 namespace latchkey::store::sqlite {
 
-void SqliteDatabase::save_code(const AuthCode &code) {
-  return write([&](Connection &conn) {
-    // Plain INSERT: a hash collision must fail loudly, never reset `used` on an
-    // existing code.
-    conn.prepare("INSERT INTO auth_codes (code_hash, client_id, user_id, "
-                 "redirect_uri, scopes,"
-                 " code_challenge, nonce, auth_time_s, expires_ms, used)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+void SqliteDatabase::save_code(const AuthCode& code) {
+  return write([&](Connection& conn) {
+    // Plain INSERT: a hash collision must fail loudly, never reset `used` on an existing code.
+    conn
+        .prepare(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes,"
+            " code_challenge, nonce, auth_time_s, expires_ms, used)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
         .bind_text(1, code.code_hash)
         .bind_text(2, code.client_id)
         .bind_text(3, code.user_id)
@@ -26,19 +26,17 @@ void SqliteDatabase::save_code(const AuthCode &code) {
   });
 }
 
-std::optional<AuthCode>
-SqliteDatabase::consume_code(const std::string &code_hash) {
-  return write([&](Connection &conn) -> std::optional<AuthCode> {
-    // One writer orders callers in this process and the batch's BEGIN IMMEDIATE
-    // orders them against other processes on the same file, so exactly one
-    // exchange ever reads used=0 (RFC 6749 §4.1.2: a code is single use, and a
-    // replay must be detectable to revoke what it issued).
+std::optional<AuthCode> SqliteDatabase::consume_code(const std::string& code_hash) {
+  return write([&](Connection& conn) -> std::optional<AuthCode> {
+    // One writer orders callers in this process and the batch's BEGIN IMMEDIATE orders them
+    // against other processes on the same file, so exactly one exchange ever reads used=0
+    // (RFC 6749 §4.1.2: a code is single use, and a replay must be detectable to revoke what
+    // it issued).
     std::optional<AuthCode> before;
     {
-      Statement st = conn.prepare("SELECT code_hash, client_id, user_id, "
-                                  "redirect_uri, scopes, code_challenge, nonce,"
-                                  " auth_time_s, expires_ms, used FROM "
-                                  "auth_codes WHERE code_hash = ?1");
+      Statement st = conn.prepare(
+          "SELECT code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, nonce,"
+          " auth_time_s, expires_ms, used FROM auth_codes WHERE code_hash = ?1");
       st.bind_text(1, code_hash);
       if (st.step()) {
         AuthCode c;
@@ -55,8 +53,7 @@ SqliteDatabase::consume_code(const std::string &code_hash) {
         before = std::move(c);
       }
     }
-    if (!before)
-      return std::nullopt; // nothing was written
+    if (!before) return std::nullopt;  // nothing was written
     if (!before->used) {
       conn.prepare("UPDATE auth_codes SET used = 1 WHERE code_hash = ?1")
           .bind_text(1, code_hash)
@@ -66,4 +63,4 @@ SqliteDatabase::consume_code(const std::string &code_hash) {
   });
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

@@ -4,16 +4,14 @@
 
 namespace latchkey::store::sqlite {
 
-std::optional<Consent>
-SqliteDatabase::find_consent(const std::string &user_id,
-                             const std::string &client_id) {
-  return read([&](Connection &conn) -> std::optional<Consent> {
+std::optional<Consent> SqliteDatabase::find_consent(const std::string& user_id,
+                                                    const std::string& client_id) {
+  return read([&](Connection& conn) -> std::optional<Consent> {
     Statement st = conn.prepare(
         "SELECT user_id, client_id, scopes, granted_ms FROM consents"
         " WHERE user_id = ?1 AND client_id = ?2");
     st.bind_text(1, user_id).bind_text(2, client_id);
-    if (!st.step())
-      return std::nullopt;
+    if (!st.step()) return std::nullopt;
     Consent c;
     c.user_id = st.column_text(0);
     c.client_id = st.column_text(1);
@@ -23,11 +21,11 @@ SqliteDatabase::find_consent(const std::string &user_id,
   });
 }
 
-void SqliteDatabase::save_consent(const Consent &consent) {
-  return write([&](Connection &conn) {
-    conn.prepare(
-            "INSERT INTO consents (user_id, client_id, scopes, granted_ms) "
-            "VALUES (?1, ?2, ?3, ?4)"
+void SqliteDatabase::save_consent(const Consent& consent) {
+  return write([&](Connection& conn) {
+    conn
+        .prepare(
+            "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES (?1, ?2, ?3, ?4)"
             " ON CONFLICT (user_id, client_id) DO UPDATE"
             " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms")
         .bind_text(1, consent.user_id)
@@ -38,25 +36,23 @@ void SqliteDatabase::save_consent(const Consent &consent) {
   });
 }
 
-std::vector<Consent>
-SqliteDatabase::list_consents(const std::string &client_id) {
-  return read([&](Connection &conn) -> std::vector<Consent> {
-    Statement st = conn.prepare("SELECT user_id, client_id, scopes, granted_ms "
-                                "FROM consents WHERE client_id = ?1"
-                                " ORDER BY granted_ms, user_id");
+std::vector<Consent> SqliteDatabase::list_consents(const std::string& client_id) {
+  return read([&](Connection& conn) -> std::vector<Consent> {
+    Statement st = conn.prepare(
+        "SELECT user_id, client_id, scopes, granted_ms FROM consents WHERE client_id = ?1"
+        " ORDER BY granted_ms, user_id");
     st.bind_text(1, client_id);
     std::vector<Consent> out;
     while (st.step()) {
-      out.push_back({st.column_text(0), st.column_text(1),
-                     decode_list(st.column_text(2)), st.column_int(3)});
+      out.push_back({st.column_text(0), st.column_text(1), decode_list(st.column_text(2)),
+                     st.column_int(3)});
     }
     return out;
   });
 }
 
-bool SqliteDatabase::delete_consent(const std::string &user_id,
-                                    const std::string &client_id) {
-  return write([&](Connection &conn) -> bool {
+bool SqliteDatabase::delete_consent(const std::string& user_id, const std::string& client_id) {
+  return write([&](Connection& conn) -> bool {
     conn.prepare("DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2")
         .bind_text(1, user_id)
         .bind_text(2, client_id)
@@ -65,4 +61,4 @@ bool SqliteDatabase::delete_consent(const std::string &user_id,
   });
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

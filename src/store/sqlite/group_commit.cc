@@ -4,10 +4,8 @@
 
 namespace latchkey::store::sqlite {
 
-GroupCommit::GroupCommit(std::unique_ptr<Connection> conn,
-                         std::size_t max_batch)
-    : conn_(std::move(conn)), max_batch_(max_batch),
-      thread_([this] { loop(); }) {}
+GroupCommit::GroupCommit(std::unique_ptr<Connection> conn, std::size_t max_batch)
+    : conn_(std::move(conn)), max_batch_(max_batch), thread_([this] { loop(); }) {}
 
 GroupCommit::~GroupCommit() {
   {
@@ -18,85 +16,93 @@ GroupCommit::~GroupCommit() {
   thread_.join();
 }
 
-void GroupCommit::run(const std::function<void(Connection &)> &work) {
-  Job job;
-  job.work = &work;
-  std::unique_lock lock(mu_);
-  if (stopping_)
-    throw StoreError("sqlite: database is closing");
-  queue_.push_back(&job);
+void GroupCommit::submit(Work work, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) throw StoreError("sqlite: database is closing");
+    queue_.push_back(Job{std::move(work), std::move(done), nullptr});
+  }
   queued_.notify_one();
-  done_.wait(lock, [&] { return job.done; });
-  if (job.error)
-    std::rethrow_exception(job.error);
+}
+
+void GroupCommit::run(const Work& work) {
+  // The caller's own latch: a commit wakes exactly the callers it served. `done` signals
+  // under the latch's lock, so the caller cannot return (and destroy the latch) before the
+  // writer has let go of it.
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::exception_ptr error;
+  } latch;
+  submit([&work](Connection& c) { work(c); },
+         [&latch](std::exception_ptr error) {
+           std::lock_guard lock(latch.mu);
+           latch.error = std::move(error);
+           latch.done = true;
+           latch.cv.notify_one();
+         });
+  std::unique_lock lock(latch.mu);
+  latch.cv.wait(lock, [&] { return latch.done; });
+  if (latch.error) std::rethrow_exception(latch.error);
 }
 
 void GroupCommit::loop() {
-  std::vector<Job *> batch;
+  std::vector<Job> batch;
   batch.reserve(max_batch_);
   for (;;) {
     {
       std::unique_lock lock(mu_);
       queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty())
-        return; // stopping, and nothing left to write
+      if (queue_.empty()) return;  // stopping, and nothing left to write
       while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     execute(batch);
-    {
-      std::lock_guard lock(mu_);
-      for (Job *job : batch)
-        job->done = true;
-    }
-    done_.notify_all();
+    for (Job& job : batch) job.done(job.error);
     batch.clear();
   }
 }
 
-void GroupCommit::execute(std::vector<Job *> &batch) {
-  Connection &conn = *conn_;
+void GroupCommit::execute(std::vector<Job>& batch) {
+  Connection& conn = *conn_;
+  // Transaction statements are prepared once and cached: two of them run per write.
   try {
     conn.prepare("BEGIN IMMEDIATE").run();
   } catch (...) {
-    for (Job *job : batch)
-      job->error = std::current_exception();
+    for (Job& job : batch) job.error = std::current_exception();
     return;
   }
   std::size_t i = 0;
   for (; i < batch.size(); ++i) {
-    Job *job = batch[i];
+    Job& job = batch[i];
     try {
-      // Prepared once and cached: these run twice per write.
       conn.prepare("SAVEPOINT work").run();
-      (*job->work)(conn);
+      job.work(conn);
       conn.prepare("RELEASE work").run();
     } catch (...) {
-      job->error = std::current_exception();
-      if (!conn.in_transaction())
-        break; // sqlite rolled the whole batch back (I/O error)
+      job.error = std::current_exception();
+      if (!conn.in_transaction()) break;  // sqlite rolled the whole batch back (I/O error)
       try {
-        conn.exec("ROLLBACK TO work");
-        conn.exec("RELEASE work");
+        conn.prepare("ROLLBACK TO work").run();
+        conn.prepare("RELEASE work").run();
       } catch (...) {
         break;
       }
     }
   }
   if (i < batch.size()) {
-    // The transaction is lost: nothing of this batch is durable, so no caller
-    // may be told otherwise.
-    std::exception_ptr error = batch[i]->error;
-    for (Job *job : batch)
-      job->error = error;
+    // The transaction is lost: nothing of this batch is durable, so no caller may be told
+    // otherwise.
+    std::exception_ptr error = batch[i].error;
+    for (Job& job : batch) job.error = error;
     if (conn.in_transaction()) {
       try {
         conn.exec("ROLLBACK");
       } catch (...) {
-        // The connection reports the same failure again on the next batch, if
-        // it persists.
+        // The connection reports the same failure again on the next batch, if it persists.
       }
     }
     return;
@@ -107,17 +113,17 @@ void GroupCommit::execute(std::vector<Job *> &batch) {
     writes_.fetch_add(batch.size(), std::memory_order_relaxed);
   } catch (...) {
     std::exception_ptr error = std::current_exception();
-    for (Job *job : batch) {
-      if (!job->error)
-        job->error = error;
+    for (Job& job : batch) {
+      if (!job.error) job.error = error;
     }
     if (conn.in_transaction()) {
       try {
         conn.exec("ROLLBACK");
       } catch (...) {
+        // As above: nothing more to do here; the callers have the error.
       }
     }
   }
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

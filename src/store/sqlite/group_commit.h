@@ -1,15 +1,13 @@
-// The single writer of a database file, with group commit. Every write runs on
-// one thread and one connection; whatever queued while the previous transaction
-// was being made durable goes into the next transaction together, so one fsync
-// serves a whole batch of requests instead of one each. Each caller blocks
-// until the transaction holding its work is durable (a token is answered only
-// once it would survive kill -9 or power loss), and no caller holds a lock
-// across the disk write.
+// The single writer of a database file, with group commit. Every write runs on one thread and
+// one connection; whatever queued while the previous transaction was being made durable goes
+// into the next transaction together, so one fsync serves a whole batch of requests instead of
+// one each. A caller learns its write is durable only once the transaction holding it is (a
+// token is answered only once it would survive kill -9 or power loss), and no caller holds a
+// lock across the disk write.
 //
-// Each piece of work runs inside its own SAVEPOINT: if it throws, its changes
-// alone are undone and the exception reaches its caller; the rest of the batch
-// commits. If the transaction itself fails (disk full, I/O error), every caller
-// of that batch gets the error.
+// Each piece of work runs inside its own SAVEPOINT: if it throws, its changes alone are undone
+// and the exception reaches its caller; the rest of the batch commits. If the transaction
+// itself fails (disk full, I/O error), every caller of that batch gets the error.
 #pragma once
 
 #include <atomic>
@@ -17,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,50 +27,51 @@
 namespace latchkey::store::sqlite {
 
 class GroupCommit {
-public:
-  // Takes the writer connection (already migrated) and starts the writer
-  // thread.
-  explicit GroupCommit(std::unique_ptr<Connection> conn,
-                       std::size_t max_batch = 512);
+ public:
+  using Work = std::function<void(Connection&)>;
+  // Called with null once the work is durable, or with what went wrong.
+  using Done = std::function<void(std::exception_ptr)>;
+
+  // Takes the writer connection (already migrated) and starts the writer thread.
+  explicit GroupCommit(std::unique_ptr<Connection> conn, std::size_t max_batch = 512);
   // Finishes the work already queued, then stops the thread.
   ~GroupCommit();
-  GroupCommit(const GroupCommit &) = delete;
-  GroupCommit &operator=(const GroupCommit &) = delete;
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Runs `work` on the writer connection in the next batch and returns once
-  // that batch is durable; rethrows what `work` threw, or StoreError if the
-  // batch could not be committed. Must not be called from inside `work`.
-  void run(const std::function<void(Connection &)> &work);
+  // Runs `work` in the next batch and returns once that batch is durable; rethrows what
+  // `work` threw, or StoreError if the batch could not be committed. Must not be called from
+  // inside a piece of work.
+  void run(const Work& work);
 
-  // Work items and transactions committed so far: their ratio is the batching
-  // achieved.
-  [[nodiscard]] uint64_t writes() const {
-    return writes_.load(std::memory_order_relaxed);
-  }
-  [[nodiscard]] uint64_t commits() const {
-    return commits_.load(std::memory_order_relaxed);
-  }
+  // Queues `work` for the next batch and returns at once. `done` runs on the writer thread
+  // when the batch is settled, so it must be quick (hand the result to another thread) and
+  // must not queue more work itself.
+  void submit(Work work, Done done);
 
-private:
+  // Work items and transactions committed so far: their ratio is the batching achieved.
+  [[nodiscard]] uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
+  [[nodiscard]] uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+
+ private:
   struct Job {
-    const std::function<void(Connection &)> *work = nullptr;
+    Work work;
+    Done done;
     std::exception_ptr error;
-    bool done = false;
   };
 
   void loop();
-  void execute(std::vector<Job *> &batch);
+  void execute(std::vector<Job>& batch);
 
-  std::unique_ptr<Connection> conn_; // used by the writer thread only
+  std::unique_ptr<Connection> conn_;  // used by the writer thread only
   const std::size_t max_batch_;
   std::mutex mu_;
-  std::condition_variable queued_; // the writer waits here for work
-  std::condition_variable done_;   // callers wait here for their batch
-  std::deque<Job *> queue_;        // guarded by mu_
-  bool stopping_ = false;          // guarded by mu_
+  std::condition_variable queued_;  // the writer waits here for work
+  std::deque<Job> queue_;           // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> commits_{0};
-  std::thread thread_; // last: started once everything above is initialized
+  std::thread thread_;  // last: started once everything above is initialized
 };
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

@@ -8,10 +8,9 @@
 namespace latchkey::store::sqlite {
 namespace {
 
-// Vectors (scopes, callbacks, permission_sets) are JSON arrays of strings in
-// TEXT columns (see list_codec.h). Hashes are primary keys so every hot-path
-// lookup is one index probe.
-constexpr const char *kMigration1 = R"sql(
+// Vectors (scopes, callbacks, permission_sets) are JSON arrays of strings in TEXT columns
+// (see list_codec.h). Hashes are primary keys so every hot-path lookup is one index probe.
+constexpr const char* kMigration1 = R"sql(
 CREATE TABLE orgs (
   id          TEXT PRIMARY KEY,
   name        TEXT NOT NULL,
@@ -127,36 +126,27 @@ CREATE INDEX sessions_by_expiry ON sessions(expires_ms);
 )sql";
 
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char *, 1> kMigrations = {kMigration1};
+constexpr std::array<const char*, 1> kMigrations = {kMigration1};
 
-} // namespace
+}  // namespace
 
-int64_t latest_schema_version() {
-  return static_cast<int64_t>(kMigrations.size());
-}
+int64_t latest_schema_version() { return static_cast<int64_t>(kMigrations.size()); }
 
-int64_t schema_version(Connection &conn) {
-  return conn.query_int("PRAGMA user_version");
-}
+int64_t schema_version(Connection& conn) { return conn.query_int("PRAGMA user_version"); }
 
-void migrate(Connection &conn) {
+void migrate(Connection& conn) {
   const int64_t latest = latest_schema_version();
   // Cheap check without the write lock: the common case is an up-to-date file.
-  if (schema_version(conn) == latest)
-    return;
+  if (schema_version(conn) == latest) return;
   for (int64_t next = 1; next <= latest; ++next) {
     Transaction tx(conn);
-    // Re-read under the write lock: another process may have migrated since we
-    // looked.
+    // Re-read under the write lock: another process may have migrated since we looked.
     const int64_t current = schema_version(conn);
     if (current > latest) {
-      throw StoreError("sqlite: database schema version " +
-                       std::to_string(current) +
-                       " is newer than this build supports (" +
-                       std::to_string(latest) + ")");
+      throw StoreError("sqlite: database schema version " + std::to_string(current) +
+                       " is newer than this build supports (" + std::to_string(latest) + ")");
     }
-    if (current >= next)
-      continue;
+    if (current >= next) continue;
     conn.exec(kMigrations[static_cast<std::size_t>(next - 1)]);
     // PRAGMA takes no bound parameters; the value is our own integer.
     conn.exec("PRAGMA user_version=" + std::to_string(next));
@@ -164,4 +154,4 @@ void migrate(Connection &conn) {
   }
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

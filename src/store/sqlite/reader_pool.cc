@@ -35,4 +35,4 @@ void ReaderPool::release(std::unique_ptr<Connection> conn) {
   returned_.notify_one();
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

@@ -1,8 +1,8 @@
-// Read-only connections for the readers of a WAL database. In WAL mode readers
-// never wait for the writer nor it for them, so reads run beside a commit that
-// is waiting on the disk. A connection is lent to one caller at a time; the
-// pool grows to at most `max_size` and callers beyond that wait for one to come
-// back (each keeps its own page cache, so the cap bounds memory).
+// Read-only connections for the readers of a WAL database. In WAL mode readers never wait for
+// the writer nor it for them, so reads run beside a commit that is waiting on the disk. A
+// connection is lent to one caller at a time; the pool grows to at most `max_size` and callers
+// beyond that wait for one to come back (each keeps its own page cache, so the cap bounds
+// memory).
 #pragma once
 
 #include <condition_variable>
@@ -17,21 +17,23 @@
 namespace latchkey::store::sqlite {
 
 class ReaderPool {
-public:
+ public:
   ReaderPool(std::string path, std::size_t max_size);
 
-  template <class F> auto with(F &&f) {
+  // Runs f(Connection&) on a lent connection.
+  template <class F>
+  auto with(F&& f) {
     Lease lease(*this);
     return f(*lease.conn);
   }
 
-private:
+ private:
   struct Lease {
-    explicit Lease(ReaderPool &owner) : pool(owner), conn(owner.acquire()) {}
+    explicit Lease(ReaderPool& owner) : pool(owner), conn(owner.acquire()) {}
     ~Lease() { pool.release(std::move(conn)); }
-    Lease(const Lease &) = delete;
-    Lease &operator=(const Lease &) = delete;
-    ReaderPool &pool;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ReaderPool& pool;
     std::unique_ptr<Connection> conn;
   };
 
@@ -42,8 +44,8 @@ private:
   const std::size_t max_size_;
   std::mutex mu_;
   std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_; // guarded by mu_
-  std::size_t open_ = 0;                          // guarded by mu_
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::size_t open_ = 0;                           // guarded by mu_
 };
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

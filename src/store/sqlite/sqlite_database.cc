@@ -9,16 +9,13 @@
 namespace latchkey::store::sqlite {
 namespace {
 
-// Enough readers for every core to read while others wait on a lock; each
-// connection keeps its own page cache, so more would cost memory without adding
-// throughput.
-std::size_t reader_pool_size() {
-  return std::max(4u, 2 * std::thread::hardware_concurrency());
-}
+// Enough readers for every core to read while others wait on a lock; each connection keeps
+// its own page cache, so more would cost memory without adding throughput.
+std::size_t reader_pool_size() { return std::max(4u, 2 * std::thread::hardware_concurrency()); }
 
-} // namespace
+}  // namespace
 
-SqliteDatabase::SqliteDatabase(const std::string &path) {
+SqliteDatabase::SqliteDatabase(const std::string& path) {
   auto conn = std::make_unique<Connection>(path);
   migrate(*conn);
   if (path == ":memory:") {
@@ -31,26 +28,23 @@ SqliteDatabase::SqliteDatabase(const std::string &path) {
 
 SqliteDatabase::~SqliteDatabase() = default;
 
-void SqliteDatabase::write_work(const std::function<void(Connection &)> &work) {
-  if (!memory_)
-    return writer_->run(work);
+void SqliteDatabase::write_work(const std::function<void(Connection&)>& work) {
+  if (!memory_) return writer_->run(work);
   std::lock_guard lock(memory_mu_);
   Transaction tx(*memory_);
   work(*memory_);
   tx.commit();
 }
 
-int SqliteDatabase::update_count(const char *sql, const std::string &key) {
-  if (key.empty())
-    return 0;
-  int64_t n = write([&](Connection &conn) {
+int SqliteDatabase::update_count(const char* sql, const std::string& key) {
+  if (key.empty()) return 0;
+  int64_t n = write([&](Connection& conn) {
     conn.prepare(sql).bind_text(1, key).run();
     return conn.changes();
   });
-  // The interface counts in int; clamp rather than wrap for absurdly large
-  // revocations.
+  // The interface counts in int; clamp rather than wrap for absurdly large revocations.
   return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                              : static_cast<int>(n);
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

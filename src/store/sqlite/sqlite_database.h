@@ -1,21 +1,18 @@
-// The embedded storage backend: every store interface over one SQLite file in
-// WAL mode.
+// The embedded storage backend: every store interface over one SQLite file in WAL mode.
 //
-// Durability: synchronous=FULL, so a token returned to a client after
-// save_tokens() survives kill -9 and power loss. Atomicity across processes
-// sharing the file comes from sqlite's file locks (every write batch is one
-// IMMEDIATE transaction).
+// Durability: synchronous=FULL, so a token returned to a client after save_tokens() survives
+// kill -9 and power loss. Atomicity across processes sharing the file comes from sqlite's file
+// locks (every write batch is one IMMEDIATE transaction).
 //
-// Thread safety: every method may be called from any thread. Writes go to one
-// writer thread that commits them in batches (group_commit.h): a write method
-// returns once its batch is durable, and each write is atomic on its own. Reads
-// use a small pool of read-only connections (reader_pool.h) and never wait for
-// a commit in progress. A private in-memory database (":memory:") has a single
-// connection behind a mutex instead: nothing to fsync, and a second connection
-// would see a different database.
+// Thread safety: every method may be called from any thread. Writes go to one writer thread
+// that commits them in batches (group_commit.h): a write method returns once its batch is
+// durable, and each write is atomic on its own. Reads use a small pool of read-only
+// connections (reader_pool.h) and never wait for a commit in progress. A private in-memory
+// database (":memory:") has a single connection behind a mutex instead: nothing to fsync, and
+// a second connection would see a different database.
 //
-// Revocations by an empty family, code or user id revoke nothing (an empty key
-// means "none", never "every token without one").
+// Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
+// never "every token without one").
 #pragma once
 
 #include <functional>
@@ -33,94 +30,86 @@
 namespace latchkey::store::sqlite {
 
 class SqliteDatabase final : public Database {
-public:
-  // Opens or creates the database at `path` (":memory:" for a private in-memory
-  // one) and migrates it to the latest schema. Throws StoreError.
-  explicit SqliteDatabase(const std::string &path);
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private in-memory one) and
+  // migrates it to the latest schema. Throws StoreError.
+  explicit SqliteDatabase(const std::string& path);
   ~SqliteDatabase() override;
 
   // OrgStore (users_orgs.cc)
-  void create_org(const Org &org) override;
+  void create_org(const Org& org) override;
   std::optional<Org> default_org() override;
-  std::optional<Org> find_org(const std::string &id) override;
+  std::optional<Org> find_org(const std::string& id) override;
 
   // UserStore (users_orgs.cc)
-  bool create_user(const User &user) override;
-  std::optional<User>
-  find_user_by_username(const std::string &username) override;
-  std::optional<User> find_user(const std::string &id) override;
+  bool create_user(const User& user) override;
+  std::optional<User> find_user_by_username(const std::string& username) override;
+  std::optional<User> find_user(const std::string& id) override;
   std::vector<User> list_users() override;
-  bool
-  update_user_access(const std::string &user_id, const std::string &profile,
-                     const std::vector<std::string> &permission_sets) override;
-  bool set_user_active(const std::string &user_id, bool active) override;
+  bool update_user_access(const std::string& user_id, const std::string& profile,
+                          const std::vector<std::string>& permission_sets) override;
+  bool set_user_active(const std::string& user_id, bool active) override;
 
   // AppStore (apps.cc)
-  void create_app(const App &app) override;
-  std::optional<App> find_app(const std::string &client_id) override;
+  void create_app(const App& app) override;
+  std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override;
-  bool update_secret_hash(const std::string &client_id,
-                          const std::string &hash) override;
-  void add_preauthorization(const Preauthorization &p) override;
-  std::vector<Preauthorization>
-  preauthorizations(const std::string &client_id) override;
-  bool remove_preauthorization(const Preauthorization &p) override;
+  bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  void add_preauthorization(const Preauthorization& p) override;
+  std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
+  bool remove_preauthorization(const Preauthorization& p) override;
 
   // CodeStore (codes.cc)
-  void save_code(const AuthCode &code) override;
-  std::optional<AuthCode> consume_code(const std::string &code_hash) override;
+  void save_code(const AuthCode& code) override;
+  std::optional<AuthCode> consume_code(const std::string& code_hash) override;
 
   // TokenStore (tokens.cc)
-  void save_tokens(const std::vector<Token> &tokens) override;
-  std::optional<Token> find_token(const std::string &token_hash) override;
-  bool mark_rotated(const std::string &token_hash) override;
-  int revoke_token(const std::string &token_hash) override;
-  int revoke_family(const std::string &family_id) override;
-  int revoke_by_code(const std::string &code_hash) override;
-  int revoke_by_user(const std::string &user_id) override;
-  int revoke_by_user_app(const std::string &user_id,
-                         const std::string &client_id) override;
+  void save_tokens(const std::vector<Token>& tokens) override;
+  std::optional<Token> find_token(const std::string& token_hash) override;
+  bool mark_rotated(const std::string& token_hash) override;
+  int revoke_token(const std::string& token_hash) override;
+  int revoke_family(const std::string& family_id) override;
+  int revoke_by_code(const std::string& code_hash) override;
+  int revoke_by_user(const std::string& user_id) override;
+  int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 
   // ConsentStore (consents.cc)
-  std::optional<Consent> find_consent(const std::string &user_id,
-                                      const std::string &client_id) override;
-  void save_consent(const Consent &consent) override;
-  std::vector<Consent> list_consents(const std::string &client_id) override;
-  bool delete_consent(const std::string &user_id,
-                      const std::string &client_id) override;
+  std::optional<Consent> find_consent(const std::string& user_id,
+                                      const std::string& client_id) override;
+  void save_consent(const Consent& consent) override;
+  std::vector<Consent> list_consents(const std::string& client_id) override;
+  bool delete_consent(const std::string& user_id, const std::string& client_id) override;
 
   // KeyStore (keys.cc)
-  void save_key(const SigningKeyRecord &key) override;
+  void save_key(const SigningKeyRecord& key) override;
   std::vector<SigningKeyRecord> list_keys() override;
 
   // SessionStore (sessions.cc)
-  void save_session(const Session &s) override;
-  std::optional<Session> find_session(const std::string &session_hash) override;
-  void delete_session(const std::string &session_hash) override;
+  void save_session(const Session& s) override;
+  std::optional<Session> find_session(const std::string& session_hash) override;
+  void delete_session(const std::string& session_hash) override;
 
-private:
-  // Runs one UPDATE with a single text key and returns the rows it changed (for
-  // revocations).
-  int update_count(const char *sql, const std::string &key);
+ private:
+  // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
+  int update_count(const char* sql, const std::string& key);
 
-  // Runs `f(Connection&)` as one atomic write and returns its result once
-  // durable.
+  // Runs `f(Connection&)` as one atomic write and returns its result once durable.
   template <class F>
-  auto write(F &&f) -> std::invoke_result_t<F &, Connection &> {
-    using R = std::invoke_result_t<F &, Connection &>;
+  auto write(F&& f) -> std::invoke_result_t<F&, Connection&> {
+    using R = std::invoke_result_t<F&, Connection&>;
     if constexpr (std::is_void_v<R>) {
-      write_work([&](Connection &c) { f(c); });
+      write_work([&](Connection& c) { f(c); });
     } else {
       std::optional<R> out;
-      write_work([&](Connection &c) { out.emplace(f(c)); });
+      write_work([&](Connection& c) { out.emplace(f(c)); });
       return std::move(*out);
     }
   }
-  void write_work(const std::function<void(Connection &)> &work);
+  void write_work(const std::function<void(Connection&)>& work);
 
   // Runs `f(Connection&)` on a read connection (committed data only).
   template <class F>
-  auto read(F &&f) -> std::invoke_result_t<F &, Connection &> {
+  auto read(F&& f) -> std::invoke_result_t<F&, Connection&> {
     if (memory_) {
       std::lock_guard lock(memory_mu_);
       return f(*memory_);
@@ -128,12 +117,11 @@ private:
     return readers_->with(f);
   }
 
-  // File databases: the writer and the readers. In-memory: one connection and
-  // its mutex.
+  // File databases: the writer and the readers. In-memory: one connection and its mutex.
   std::unique_ptr<GroupCommit> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::mutex memory_mu_;
-  std::unique_ptr<Connection> memory_; // guarded by memory_mu_
+  std::unique_ptr<Connection> memory_;  // guarded by memory_mu_
 };
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite

@@ -5,19 +5,16 @@
 
 namespace latchkey::store::sqlite {
 
-void SqliteDatabase::save_tokens(const std::vector<Token> &tokens) {
-  if (tokens.empty())
-    return;
-  // One write: an access token and its refresh token are both durable or
-  // neither is.
-  return write([&](Connection &conn) {
-    for (const Token &t : tokens) {
-      conn.prepare("INSERT INTO tokens (token_hash, kind, client_id, user_id, "
-                   "org_id, scopes,"
-                   " family_id, code_hash, issued_ms, expires_ms, revoked, "
-                   "rotated, cnf_x5t)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                   "?12, ?13)")
+void SqliteDatabase::save_tokens(const std::vector<Token>& tokens) {
+  if (tokens.empty()) return;
+  // One write: an access token and its refresh token are both durable or neither is.
+  return write([&](Connection& conn) {
+    for (const Token& t : tokens) {
+      conn
+          .prepare(
+              "INSERT INTO tokens (token_hash, kind, client_id, user_id, org_id, scopes,"
+              " family_id, code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
           .bind_text(1, t.token_hash)
           .bind_text(2, to_string(t.kind))
           .bind_text(3, t.client_id)
@@ -36,20 +33,17 @@ void SqliteDatabase::save_tokens(const std::vector<Token> &tokens) {
   });
 }
 
-std::optional<Token> SqliteDatabase::find_token(const std::string &token_hash) {
-  return read([&](Connection &conn) -> std::optional<Token> {
-    Statement st = conn.prepare("SELECT token_hash, kind, client_id, user_id, "
-                                "org_id, scopes, family_id, code_hash,"
-                                " issued_ms, expires_ms, revoked, rotated, "
-                                "cnf_x5t FROM tokens WHERE token_hash = ?1");
+std::optional<Token> SqliteDatabase::find_token(const std::string& token_hash) {
+  return read([&](Connection& conn) -> std::optional<Token> {
+    Statement st = conn.prepare(
+        "SELECT token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_hash,"
+        " issued_ms, expires_ms, revoked, rotated, cnf_x5t FROM tokens WHERE token_hash = ?1");
     st.bind_text(1, token_hash);
-    if (!st.step())
-      return std::nullopt;
+    if (!st.step()) return std::nullopt;
     Token t;
     t.token_hash = st.column_text(0);
     auto kind = parse_token_kind(st.column_text(1));
-    if (!kind)
-      throw StoreError("sqlite: unknown kind in tokens row");
+    if (!kind) throw StoreError("sqlite: unknown kind in tokens row");
     t.kind = *kind;
     t.client_id = st.column_text(2);
     t.user_id = st.column_text(3);
@@ -66,50 +60,40 @@ std::optional<Token> SqliteDatabase::find_token(const std::string &token_hash) {
   });
 }
 
-bool SqliteDatabase::mark_rotated(const std::string &token_hash) {
-  // A single conditional UPDATE is atomic across processes: of two concurrent
-  // refreshes with the same token, exactly one changes the row (RFC 9700
-  // §4.14.2 refresh token rotation).
-  return update_count("UPDATE tokens SET rotated = 1 WHERE token_hash = ?1 AND "
-                      "rotated = 0",
+bool SqliteDatabase::mark_rotated(const std::string& token_hash) {
+  // A single conditional UPDATE is atomic across processes: of two concurrent refreshes with
+  // the same token, exactly one changes the row (RFC 9700 §4.14.2 refresh token rotation).
+  return update_count("UPDATE tokens SET rotated = 1 WHERE token_hash = ?1 AND rotated = 0",
                       token_hash) == 1;
 }
 
 // Each revocation counts only rows it newly revoked (revoked 0 -> 1).
 
-int SqliteDatabase::revoke_token(const std::string &token_hash) {
-  return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0",
-      token_hash);
+int SqliteDatabase::revoke_token(const std::string& token_hash) {
+  return update_count("UPDATE tokens SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0",
+                      token_hash);
 }
 
-int SqliteDatabase::revoke_family(const std::string &family_id) {
-  return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0",
-      family_id);
+int SqliteDatabase::revoke_family(const std::string& family_id) {
+  return update_count("UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0",
+                      family_id);
 }
 
-int SqliteDatabase::revoke_by_code(const std::string &code_hash) {
-  // RFC 6749 §4.1.2: on code replay, revoke the tokens previously issued from
-  // that code.
-  return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND revoked = 0",
-      code_hash);
+int SqliteDatabase::revoke_by_code(const std::string& code_hash) {
+  // RFC 6749 §4.1.2: on code replay, revoke the tokens previously issued from that code.
+  return update_count("UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND revoked = 0",
+                      code_hash);
 }
 
-int SqliteDatabase::revoke_by_user(const std::string &user_id) {
-  return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
-      user_id);
+int SqliteDatabase::revoke_by_user(const std::string& user_id) {
+  return update_count("UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0", user_id);
 }
 
-int SqliteDatabase::revoke_by_user_app(const std::string &user_id,
-                                       const std::string &client_id) {
-  if (user_id.empty() || client_id.empty())
-    return 0;
-  return write([&](Connection &conn) -> int {
-    conn.prepare("UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND "
-                 "client_id = ?2 AND revoked = 0")
+int SqliteDatabase::revoke_by_user_app(const std::string& user_id, const std::string& client_id) {
+  if (user_id.empty() || client_id.empty()) return 0;
+  return write([&](Connection& conn) -> int {
+    conn.prepare(
+            "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND client_id = ?2 AND revoked = 0")
         .bind_text(1, user_id)
         .bind_text(2, client_id)
         .run();
@@ -117,4 +101,4 @@ int SqliteDatabase::revoke_by_user_app(const std::string &user_id,
   });
 }
 
-} // namespace latchkey::store::sqlite
+}  // namespace latchkey::store::sqlite
