@@ -22,7 +22,7 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
       // The jti also makes every token unique, so its stored hash is unique.
       {"jti", random_base62(random_, 24)},
   };
-  if (auth_time_s > 0) c["auth_time"] = auth_time_s;
+  oidc::add_authentication_claims(c, auth_time_s);  // RFC 9068 §2.2.1
   // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens.
   return crypto::sign_jwt(keys_.signing_key("RS256"), c, "at+jwt");
 }

@@ -20,7 +20,8 @@ class JwtAccessTokens {
       : keys_(keys), random_(random), issuer_(std::move(issuer)) {}
 
   // iss, sub (the identity URL, like the ID token's), aud (the issuer: latchkey is its own
-  // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2).
+  // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2); auth_time, acr and
+  // amr when auth_time_s > 0 (§2.2.1, see oidc::add_authentication_claims).
   std::string make(const store::App& app, const store::User& user,
                    const std::vector<std::string>& scopes, int64_t issued_s,
                    int64_t expires_s, int64_t auth_time_s) const;
