@@ -3,15 +3,18 @@
 // --tls-client-ca and carries that subject DN; its access tokens are bound to the certificate
 // presented (cnf.x5t#S256), like self_signed_tls_client_auth. A matching subject from a CA we
 // do not trust, another subject from our CA, an expired certificate, or a secret alongside the
-// certificate are all refused. Node's https module is the client; the CA is `openssl ca`.
+// certificate are all refused. RFC 9068 JWT access tokens of bound apps carry the binding
+// (RFC 8705 §3.1 cnf), checked with jose against the JWKS. Node's https module is the client;
+// the CA is `openssl ca`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { rm } from 'node:fs/promises';
 import { startWorld, makeTempDir, run, cli } from './lib/server.js';
 import { makeCa, makeCert, issueCert } from './lib/keys.js';
 import { form, formHeaders, tlsRequest, x5t } from './lib/tls.js';
 import {
-  assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, show,
+  assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, show, tokenRequest,
 } from './lib/oauth.js';
 
 const TOKEN = '/services/oauth2/token';
@@ -57,6 +60,8 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
       apps: {
         // Registered in another spelling of the same DN: stored normalized.
         pki: { scopes: 'api', extra: ['--mtls-subject-dn', 'cn=pki-client, o=Example Corp', '--client-credentials-user', 'svc@localhost'] },
+        jwtPki: { scopes: 'api', extra: ['--mtls-subject-dn', SUBJECT, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
+        jwtSelf: { scopes: 'api', extra: ['--mtls-cert', selfDn.certPath, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
       },
       serve: {
         extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', server.certPath, '--tls-key', server.keyPath,
@@ -134,6 +139,26 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
   it('certificate plus client secret is two methods: invalid_request', async () => {
     const app = world.apps.pki;
     assertTokenError(await ccToken(app, client, { client_secret: app.client_secret }), 'invalid_request');
+  });
+
+  it('JWT access tokens of certificate-bound apps carry cnf.x5t#S256 of the certificate (RFC 8705 §3.1), verified against the JWKS', async () => {
+    const jwks = createRemoteJWKSet(new URL(`${world.issuer}/id/keys`));
+    const verify = (at) => jwtVerify(at, jwks, { issuer: world.issuer, audience: world.issuer, typ: 'at+jwt', algorithms: ['RS256'] });
+    for (const [app, cert, method] of [[world.apps.jwtPki, client, 'tls_client_auth'], [world.apps.jwtSelf, selfDn, 'self_signed_tls_client_auth']]) {
+      const body = assertTokenSuccess(await ccToken(app, cert));
+      const { payload } = await verify(body.access_token);
+      assert.equal(payload.client_id, app.client_id, method);
+      assert.deepEqual(payload.cnf, { 'x5t#S256': x5t(cert.certPem) }, `${method}: ${JSON.stringify(payload)}`);
+      // The JWT is bound at latchkey's own endpoints too.
+      const auth = { authorization: `Bearer ${body.access_token}`, accept: 'application/json' };
+      assert.equal((await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(cert) })).status, 200, method);
+      assertInvalidSession(await callApi(`${world.issuer}/services/oauth2/userinfo`, body.access_token), `${method} JWT over the plain listener:`);
+    }
+    // The same kind of app authenticating with its secret gets an unbound JWT: no cnf.
+    const app = world.apps.jwtSelf;
+    const plain = assertTokenSuccess(await tokenRequest(world.issuer, { grant_type: 'client_credentials' }, { basic: [app.client_id, app.client_secret] }));
+    const { payload } = await verify(plain.access_token);
+    assert.ok(!('cnf' in payload), `unbound JWT must not carry cnf: ${JSON.stringify(payload)}`);
   });
 
   it('app create refuses --mtls-cert with --mtls-subject-dn, and a malformed DN, with a clear message', async () => {
