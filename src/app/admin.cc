@@ -7,6 +7,7 @@
 #include "app/demo.h"
 #include "core/ids.h"
 #include "crypto/crypto.h"
+#include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "crypto/password.h"
 #include "oauth/scopes.h"
@@ -59,6 +60,11 @@ boost::json::object app_json(const store::App& a) {
       {"has_cert", !a.cert_pem.empty()},
       {"has_mtls_cert", !a.mtls_cert_pem.empty()},
   };
+  if (a.mtls_subject_dn.empty()) {
+    o["mtls_subject_dn"] = nullptr;
+  } else {
+    o["mtls_subject_dn"] = a.mtls_subject_dn;
+  }
   if (a.refresh_policy == store::RefreshPolicy::expire_after) o["refresh_ttl"] = a.refresh_ttl_s;
   return o;
 }
@@ -148,6 +154,22 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     return Error::invalid_request("--permitted-users must be all or admin-approved");
   }
   app.admin_approved_only = a.permitted_users == "admin-approved";
+  // RFC 8705 §2.1.2: a client uses exactly one of the mTLS methods; one registered credential
+  // also keeps "which one did it authenticate with" unambiguous.
+  if (!a.mtls_cert_path.empty() && !a.mtls_subject_dn.empty()) {
+    return Error::invalid_request(
+        "--mtls-cert (self-signed certificate) and --mtls-subject-dn (CA-issued certificate) "
+        "exclude each other: an app may have one or the other, not both");
+  }
+  if (!a.mtls_subject_dn.empty()) {
+    // Stored normalized, so `app show` prints what certificates are compared against.
+    auto dn = crypto::normalize_dn(a.mtls_subject_dn);
+    if (!dn) {
+      return Error::invalid_request("--mtls-subject-dn is not an RFC 4514 distinguished name "
+                                    "(e.g. \"CN=client,O=Example\"): " + a.mtls_subject_dn);
+    }
+    app.mtls_subject_dn = *dn;
+  }
   for (auto [path, field] : {std::pair{&a.cert_path, &app.cert_pem},
                              std::pair{&a.mtls_cert_path, &app.mtls_cert_pem}}) {
     if (path->empty()) continue;

@@ -42,6 +42,8 @@ struct NewApp {
   bool allow_implicit = false;
   std::string mtls_cert_path;
   std::string token_format = "opaque";
+  // RFC 8705 §2.1 tls_client_auth: RFC 4514 subject DN of a certificate from --tls-client-ca.
+  std::string mtls_subject_dn;
 };
 
 class Admin {

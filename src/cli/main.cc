@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app_create->add_flag("--allow-implicit", na.allow_implicit, "allow the user-agent flow");
   app_create->add_option("--mtls-cert", na.mtls_cert_path, "self-signed client certificate (PEM)");
+  app_create->add_option("--mtls-subject-dn", na.mtls_subject_dn,
+                         "subject DN of a client certificate issued by --tls-client-ca "
+                         "(RFC 4514, e.g. \"CN=client,O=Example\")");
   app_create->add_option("--token-format", na.token_format, "opaque|jwt");
   auto* app_list = app_cmd->add_subcommand("list", "list apps");
   std::string client_id, pre_profile, pre_permset;

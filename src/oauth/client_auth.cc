@@ -4,6 +4,7 @@
 
 #include "crypto/certificate.h"
 #include "crypto/crypto.h"
+#include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "oauth/jwt_claims.h"
 
@@ -58,7 +59,9 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
     std::string_view named = basic ? std::string_view(basic->id) : body_id.value_or("");
     if (!named.empty() && named.size() <= 256) {
       mtls_app = apps_.find_app(std::string(named));
-      if (mtls_app && mtls_app->mtls_cert_pem.empty()) mtls_app.reset();
+      if (mtls_app && mtls_app->mtls_cert_pem.empty() && mtls_app->mtls_subject_dn.empty()) {
+        mtls_app.reset();
+      }
     }
   }
   int methods = (basic ? 1 : 0) + (post_secret ? 1 : 0) + (assertion ? 1 : 0) + (mtls_app ? 1 : 0);
@@ -85,7 +88,7 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
   if (mtls_app) {
     std::string id = mtls_app->client_id;
     return counted(id, /*guessable=*/false,
-                   with_certificate(std::move(*mtls_app), request.client_cert_der));
+                   with_certificate(std::move(*mtls_app), request));
   }
   if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
   auto app = apps_.find_app(std::string(*body_id));
@@ -125,24 +128,42 @@ Result<ClientAuth> ClientAuthenticator::with_secret(std::string_view client_id,
   return ClientAuth{std::move(*app), method, std::string(secret), {}};
 }
 
-Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app, std::string_view der) {
-  // RFC 8705 §2.2: the presented certificate must be the registered one, compared by SHA-256
-  // thumbprint in constant time; chaining to a CA is neither needed nor enough.
-  auto registered = crypto::certificate_der_from_pem(app.mtls_cert_pem);
-  if (!registered) return bad_credentials().with_debug("registered mTLS certificate unreadable");
-  std::string presented = crypto::x5t_s256(der);
-  if (!crypto::constant_time_equal(presented, crypto::x5t_s256(*registered))) {
-    return bad_credentials().with_debug("client certificate does not match");
+Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app,
+                                                         const http::Request& request) {
+  const std::string& der = request.client_cert_der;
+  AuthMethod method = AuthMethod::self_signed_tls_client_auth;
+  if (!app.mtls_subject_dn.empty()) {
+    // RFC 8705 §2.1: the certificate must chain to a trusted CA (--tls-client-ca) and carry
+    // the registered subject. The chain is what makes the subject mean anything: anyone can
+    // write any subject into a self-signed certificate. Subjects are compared in the normal
+    // form of crypto::normalize_dn, in which the registered DN was stored.
+    if (!request.client_cert_chained) {
+      return bad_credentials().with_debug("client certificate does not chain to --tls-client-ca");
+    }
+    auto subject = crypto::certificate_subject_dn(der);
+    if (!subject || *subject != app.mtls_subject_dn) {
+      return bad_credentials().with_debug("client certificate subject does not match");
+    }
+    method = AuthMethod::tls_client_auth;
+  } else {
+    // RFC 8705 §2.2: the presented certificate must be the registered one, compared by SHA-256
+    // thumbprint in constant time; chaining to a CA is neither needed nor enough.
+    auto registered = crypto::certificate_der_from_pem(app.mtls_cert_pem);
+    if (!registered) return bad_credentials().with_debug("registered mTLS certificate unreadable");
+    if (!crypto::constant_time_equal(crypto::x5t_s256(der), crypto::x5t_s256(*registered))) {
+      return bad_credentials().with_debug("client certificate does not match");
+    }
   }
-  // The handshake accepts expired certificates (they do not chain anyway); the credential
-  // itself must be within its validity window.
+  // The handshake accepts expired certificates (a self-signed one does not chain anyway, and
+  // the verification outcome is only recorded); the credential itself must be within its
+  // validity window, checked against our clock.
   auto validity = crypto::certificate_validity(der);
   const int64_t now = clock_.now_s();
   if (!validity || now < validity->not_before_s || now > validity->not_after_s) {
     return Error::invalid_client("client certificate expired or not yet valid");
   }
-  return ClientAuth{std::move(app), AuthMethod::self_signed_tls_client_auth, {},
-                    std::move(presented)};
+  // RFC 8705 §3: tokens issued on this request are bound to the certificate presented.
+  return ClientAuth{std::move(app), method, {}, crypto::x5t_s256(der)};
 }
 
 Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_id,

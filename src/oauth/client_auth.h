@@ -2,7 +2,8 @@
 // RFC 7523 §2.2). Exactly one method per request: more than one is invalid_request
 // (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
 // On the TLS listener a client certificate counts as a method when the named app registered
-// one (--mtls-cert, RFC 8705 §2.2).
+// one: a self-signed certificate (--mtls-cert, RFC 8705 §2.2) or the subject DN of a
+// certificate issued by --tls-client-ca (--mtls-subject-dn, RFC 8705 §2.1).
 #pragma once
 
 #include <string>
@@ -19,12 +20,15 @@ namespace latchkey::oauth {
 
 // self_signed_tls_client_auth: RFC 8705 §2.2, the app's --mtls-cert presented in the TLS
 // handshake, matched by its SHA-256 thumbprint.
+// tls_client_auth: RFC 8705 §2.1, a certificate that chained to --tls-client-ca and whose
+// subject DN is the app's --mtls-subject-dn.
 enum class AuthMethod {
   none,
   client_secret_basic,
   client_secret_post,
   private_key_jwt,
-  self_signed_tls_client_auth
+  self_signed_tls_client_auth,
+  tls_client_auth
 };
 
 struct ClientAuth {
@@ -56,7 +60,7 @@ class ClientAuthenticator {
   Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
                                  AuthMethod method);
   Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
-  Result<ClientAuth> with_certificate(store::App app, std::string_view der);
+  Result<ClientAuth> with_certificate(store::App app, const http::Request& request);
   Result<ClientAuth> counted(const std::string& client_id, bool guessable,
                              Result<ClientAuth> result);
 

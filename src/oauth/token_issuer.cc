@@ -20,7 +20,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
   out.access_token = in.app.token_format == "jwt"
                          ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
-                                      in.auth_time_s)
+                                      in.auth_time_s, in.cnf_x5t)
                          : opaque_.new_access_token(in.user.org_id);
 
   std::vector<store::Token> rows;

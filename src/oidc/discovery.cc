@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "oidc/id_token.h"
+
 namespace latchkey::oidc {
 namespace {
 
@@ -51,10 +53,11 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
        strings({"client_secret_basic", "client_secret_post", "private_key_jwt"})},
       {"code_challenge_methods_supported", strings({"S256"})},
       {"claims_supported",
-       strings({"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
-                "name", "given_name", "family_name", "preferred_username", "email",
+       strings({"iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "at_hash",
+                "c_hash", "name", "given_name", "family_name", "preferred_username", "email",
                 "email_verified"})},
       {"prompt_values_supported", strings({"none", "login", "consent"})},
+      {"acr_values_supported", strings({std::string(kPasswordAcr)})},
       {"authorization_response_iss_parameter_supported", true},
       {"request_parameter_supported", false},
       {"claims_parameter_supported", false},
@@ -71,6 +74,8 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
     for (const char* key : {"token_endpoint_auth_methods_supported",
                             "revocation_endpoint_auth_methods_supported",
                             "introspection_endpoint_auth_methods_supported"}) {
+      // RFC 8705 §2.1 (CA-issued, matched by subject DN) and §2.2 (self-signed, thumbprint).
+      d[key].as_array().emplace_back("tls_client_auth");
       d[key].as_array().emplace_back("self_signed_tls_client_auth");
     }
   }

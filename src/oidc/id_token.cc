@@ -24,6 +24,15 @@ std::string identity_url(std::string_view issuer, const store::User& user) {
   return out;
 }
 
+void add_authentication_claims(boost::json::object& claims, int64_t auth_time_s) {
+  if (auth_time_s <= 0) return;
+  claims["auth_time"] = auth_time_s;
+  // OIDC Core §3.1.2.1: acr_values are voluntary; whatever was asked for, the ID token states
+  // what was actually done.
+  claims["acr"] = kPasswordAcr;
+  claims["amr"] = boost::json::array{"pwd"};
+}
+
 std::string half_hash(std::string_view value) {
   std::string h = crypto::sha256(value);
   return crypto::base64url_encode(std::string_view(h).substr(0, 16));
@@ -55,7 +64,7 @@ std::string IdTokens::make(const IdTokenInput& in) const {
       {"exp", now + kIdTokenTtlS},
       {"iat", now},
   };
-  if (in.auth_time_s > 0) c["auth_time"] = in.auth_time_s;
+  add_authentication_claims(c, in.auth_time_s);
   if (!in.nonce.empty()) c["nonce"] = in.nonce;
   if (!in.access_token.empty()) c["at_hash"] = half_hash(in.access_token);
   if (!in.code.empty()) c["c_hash"] = half_hash(in.code);

@@ -2,7 +2,9 @@
 // identity URL, as Salesforce does it, and equals userinfo's `sub` (OIDC Core §5.3.2).
 #pragma once
 
+#include <boost/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -23,6 +25,17 @@ struct IdTokenInput {
 
 // The Salesforce identity URL: {issuer}/id/{orgId}/{userId}.
 std::string identity_url(std::string_view issuer, const store::User& user);
+
+// OIDC Core §2 `acr` of a user who signed in at the login page with username and password,
+// the one interactive authentication latchkey has. A URN of our own: the registered
+// level-of-assurance URIs promise more (e.g. multi-factor) than a password gives.
+inline constexpr std::string_view kPasswordAcr = "urn:latchkey:acr:password";
+
+// OIDC Core §2 authentication claims, for ID tokens and RFC 9068 §2.2.1 JWT access tokens.
+// auth_time_s > 0 means a user signed in interactively (at the login page, with a password):
+// then auth_time, acr (kPasswordAcr) and amr ["pwd"] (RFC 8176 §2). Grants without an
+// interactive login (refresh, JWT/SAML bearer, client credentials) pass 0 and get none.
+void add_authentication_claims(boost::json::object& claims, int64_t auth_time_s);
 
 // Left half of SHA-256, base64url (OIDC Core §3.1.3.6 at_hash, §3.3.2.11 c_hash).
 std::string half_hash(std::string_view value);

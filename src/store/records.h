@@ -49,9 +49,12 @@ struct App {
   int64_t refresh_ttl_s = 0;  // for expire_after
   int64_t access_token_ttl_s = 7200;
   bool allow_implicit = false;
-  std::string mtls_cert_pem;
+  std::string mtls_cert_pem;             // RFC 8705 §2.2 self_signed_tls_client_auth
   std::string token_format = "opaque";  // opaque | jwt
   int64_t created_ms = 0;
+  // RFC 8705 §2.1 tls_client_auth: the subject DN of the app's CA-issued client certificate,
+  // in the normal form of crypto::normalize_dn; empty when the app does not use it.
+  std::string mtls_subject_dn;
 };
 
 // A pre-authorization of an admin-approved app for a profile or permission set.

@@ -8,7 +8,8 @@ namespace latchkey::token {
 
 std::string JwtAccessTokens::make(const store::App& app, const store::User& user,
                                   const std::vector<std::string>& scopes, int64_t issued_s,
-                                  int64_t expires_s, int64_t auth_time_s) const {
+                                  int64_t expires_s, int64_t auth_time_s,
+                                  std::string_view cnf_x5t) const {
   std::string scope;
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
   boost::json::object c{
@@ -22,7 +23,10 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
       // The jti also makes every token unique, so its stored hash is unique.
       {"jti", random_base62(random_, 24)},
   };
-  if (auth_time_s > 0) c["auth_time"] = auth_time_s;
+  oidc::add_authentication_claims(c, auth_time_s);  // RFC 9068 §2.2.1
+  // RFC 8705 §3.1: a resource server that checks the JWT alone must also learn the binding,
+  // or it would accept the token from anyone holding it.
+  if (!cnf_x5t.empty()) c["cnf"] = boost::json::object{{"x5t#S256", cnf_x5t}};
   // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens.
   return crypto::sign_jwt(keys_.signing_key("RS256"), c, "at+jwt");
 }

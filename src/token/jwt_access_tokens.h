@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -20,10 +21,13 @@ class JwtAccessTokens {
       : keys_(keys), random_(random), issuer_(std::move(issuer)) {}
 
   // iss, sub (the identity URL, like the ID token's), aud (the issuer: latchkey is its own
-  // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2).
+  // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2); auth_time, acr and
+  // amr when auth_time_s > 0 (§2.2.1, see oidc::add_authentication_claims); and
+  // cnf {"x5t#S256": cnf_x5t} when the token is bound to a client certificate (RFC 8705 §3.1).
   std::string make(const store::App& app, const store::User& user,
                    const std::vector<std::string>& scopes, int64_t issued_s,
-                   int64_t expires_s, int64_t auth_time_s) const;
+                   int64_t expires_s, int64_t auth_time_s,
+                   std::string_view cnf_x5t = {}) const;
 
  private:
   const oidc::KeyRing& keys_;

@@ -70,6 +70,27 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
     assert.ok(!('nonce' in payload), 'nonce claim must be absent when none was sent');
   });
 
+  it('acr and amr state the password login; acr_values, even unsupported ones, do not fail the request (OIDC Core §2, §3.1.2.1)', async () => {
+    const PASSWORD_ACR = 'urn:latchkey:acr:password';
+    const d = await httpGet(`${world.issuer}/.well-known/openid-configuration`);
+    assert.deepEqual(d.json.acr_values_supported, [PASSWORD_ACR], show(d));
+    for (const claim of ['acr', 'amr', 'auth_time']) assert.ok(d.json.claims_supported.includes(claim), claim);
+    for (const acrValues of [undefined, 'urn:example:mfa', `urn:example:mfa ${PASSWORD_ACR}`]) {
+      const before = Math.floor(Date.now() / 1000);
+      const { tokens } = await codeFlow(world, {
+        app: world.apps.oidc, scope: 'api openid', nonce: randomString(),
+        extra: acrValues ? { acr_values: acrValues } : {},
+      });
+      const { payload } = await jwtVerify(tokens.id_token, jwks, {
+        issuer: world.issuer, audience: world.apps.oidc.client_id, algorithms: ['RS256'],
+      });
+      assert.equal(payload.acr, PASSWORD_ACR, `acr_values=${acrValues}`);
+      assert.deepEqual(payload.amr, ['pwd'], `acr_values=${acrValues}`);
+      assert.ok(Number.isInteger(payload.auth_time) && payload.auth_time >= before - 5 && payload.auth_time <= payload.iat,
+        `auth_time ${payload.auth_time} is the login just made`);
+    }
+  });
+
   it('no id_token when openid was not granted', async () => {
     const { tokens } = await codeFlow(world, { app: world.apps.plain });
     assert.ok(!('id_token' in tokens), `unexpected id_token: ${JSON.stringify(tokens)}`);

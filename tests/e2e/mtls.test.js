@@ -7,13 +7,12 @@
 // and the certificate reload on SIGHUP. Node's https module acts as the client.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
-import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, startServer, makeTempDir, run } from './lib/server.js';
 import { makeCert, makeCertWithDates } from './lib/keys.js';
+import { form, formHeaders, tlsRequest, x5t } from './lib/tls.js';
 import {
   assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, httpGet, show, sleep,
 } from './lib/oauth.js';
@@ -21,52 +20,12 @@ import {
 const TOKEN = '/services/oauth2/token';
 const GRANT = 'client_credentials';
 
-/**
- * One request over TLS. tls: {cert, key} of the client (PEM strings) or nothing; ca: the
- * server certificate. Resolves {status, headers (a Headers), text, json, tlsInfo}.
- */
-function tlsRequest(url, { method = 'GET', headers = {}, body, cert, key, ca }) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method, headers, cert, key, ca, agent: false, timeout: 10000,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-        resolve({
-          status: res.statusCode, headers: h, text, json,
-          tlsInfo: { protocol: res.socket.getProtocol?.(), cipher: res.socket.getCipher?.()?.name },
-        });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`TLS request to ${url} timed out`)));
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
-}
-
 async function waitFor(cond, what, ms = 5000) {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
-}
-
-function form(params) {
-  return new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined)).toString();
-}
-
-const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-
-function x5t(certPem) {
-  return crypto.createHash('sha256').update(new crypto.X509Certificate(certPem).raw).digest('base64url');
 }
 
 /** Runs `openssl s_client` against host:port with extra args; resolves {code, out}. */
@@ -201,12 +160,17 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     }
   });
 
-  it('discovery advertises bound tokens, self_signed_tls_client_auth and the mTLS endpoint aliases', async () => {
+  it('discovery advertises bound tokens, tls_client_auth, self_signed_tls_client_auth and the mTLS endpoint aliases', async () => {
     const r = await httpGet(`${world.issuer}/.well-known/openid-configuration`);
     assert.equal(r.status, 200, show(r));
     const d = r.json;
     assert.equal(d.tls_client_certificate_bound_access_tokens, true);
-    assert.ok(d.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+    for (const key of ['token_endpoint_auth_methods_supported', 'introspection_endpoint_auth_methods_supported',
+      'revocation_endpoint_auth_methods_supported']) {
+      for (const method of ['self_signed_tls_client_auth', 'tls_client_auth']) {
+        assert.ok(d[key].includes(method), `${key} must include ${method}: ${JSON.stringify(d[key])}`);
+      }
+    }
     assert.deepEqual(d.mtls_endpoint_aliases, {
       token_endpoint: `${tlsBase}/services/oauth2/token`,
       introspection_endpoint: `${tlsBase}/services/oauth2/introspect`,
@@ -241,6 +205,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
       assert.ok(!('mtls_endpoint_aliases' in r.json));
       assert.ok(!('tls_client_certificate_bound_access_tokens' in r.json));
       assert.ok(!r.json.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+      assert.ok(!r.json.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
     } finally {
       await s.stop();
     }

@@ -95,6 +95,7 @@ App sample_app(const std::string& client_id) {
   a.mtls_cert_pem = "-----BEGIN CERTIFICATE-----\nMTLS\n-----END CERTIFICATE-----\n";
   a.token_format = "jwt";
   a.created_ms = 1700000000456;
+  a.mtls_subject_dn = R"(CN=Smith\, John+UID=js,O=Example \"Q\",C=DE)";
   return a;
 }
 

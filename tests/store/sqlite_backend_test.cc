@@ -74,6 +74,36 @@ TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {
   EXPECT_EQ(schema_version(conn), latest_schema_version());
 }
 
+// Migration 2 (RFC 8705 §2.1 tls_client_auth) adds apps.mtls_subject_dn; an app written by a
+// version-1 build keeps every field and gets an empty subject DN.
+TEST_F(SqliteBackend, Version1AppsSurviveMigration2WithAnEmptySubjectDn) {
+  { SqliteDatabase db(path_); }
+  {
+    // Back to the version-1 schema, then write a row as a version-1 build would have.
+    Connection conn(path_);
+    conn.exec("ALTER TABLE apps DROP COLUMN mtls_subject_dn");
+    conn.exec("PRAGMA user_version=1");
+    conn.exec(
+        "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
+        " pkce_required, require_secret_web_server, require_secret_refresh, admin_approved_only,"
+        " cert_pem, client_credentials_user_id, refresh_policy, refresh_ttl_s,"
+        " access_token_ttl_s, allow_implicit, mtls_cert_pem, token_format, created_ms)"
+        " VALUES ('3MVG9old', '0Ha000000000001', '00D000000000001', 'Old', 'h', '[]',"
+        " '[\"api\"]', 0, 1, 1, 0, '', '', 'until_revoked', 0, 7200, 0, 'PEM', 'opaque', 5)");
+  }
+  SqliteDatabase db(path_);
+  {
+    Connection conn(path_);
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+  }
+  auto app = db.find_app("3MVG9old");
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->name, "Old");
+  EXPECT_EQ(app->mtls_cert_pem, "PEM");
+  EXPECT_EQ(app->created_ms, 5);
+  EXPECT_EQ(app->mtls_subject_dn, "");
+}
+
 TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {
   { SqliteDatabase db(path_); }
   {

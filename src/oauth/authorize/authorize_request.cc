@@ -127,6 +127,9 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
     return client_error(r, Error::invalid_request("prompt=none cannot be combined"));
   }
   r.login_hint = std::string(params.value("login_hint"));
+  // acr_values (OIDC Core §3.1.2.1) is accepted and not acted on: it is a voluntary request,
+  // so values we do not support must not fail it, and with a single way to sign in (password)
+  // there is nothing to choose. The ID token's acr states what was done (oidc/id_token.h).
   if (auto m = params.get("max_age")) {
     int64_t v = 0;
     auto res = std::from_chars(m->data(), m->data() + m->size(), v);

@@ -125,8 +125,13 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_expiry ON sessions(expires_ms);
 )sql";
 
+// RFC 8705 §2.1 tls_client_auth: the registered subject DN (normalized), '' for other apps.
+constexpr const char* kMigration2 = R"sql(
+ALTER TABLE apps ADD COLUMN mtls_subject_dn TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
 
 }  // namespace
 

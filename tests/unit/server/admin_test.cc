@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -214,6 +215,61 @@ TEST_F(AdminTest, CreateAppRefusesOtherBadInput) {
   expect_refused([](NewApp& a) { a.cert_path = "/nonexistent/cert.pem"; }, "missing cert");
   expect_refused([](NewApp& a) { a.client_credentials_user = "nobody@localhost"; },
                  "unknown run-as user");
+}
+
+// RFC 8705 §2.1 tls_client_auth: the subject DN is stored in the normal form certificates are
+// compared in, and shown by app show and app list.
+TEST_F(AdminTest, CreateAppStoresTheNormalizedSubjectDnAndShowsIt) {
+  NewApp a = base();
+  a.mtls_subject_dn = "cn=client,  O=Example";
+  auto r = admin_.create_app(a);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  const std::string id = client_id_of(r);
+  EXPECT_EQ(db_->find_app(id)->mtls_subject_dn, "CN=client,O=Example");
+  auto shown = admin_.show_app(id);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->at("mtls_subject_dn"), "CN=client,O=Example");
+  bool listed = false;
+  const boost::json::object all = admin_.list_apps();
+  for (const auto& app : all.at("apps").as_array()) {
+    if (app.at("client_id").as_string() == id) {
+      listed = true;
+      EXPECT_EQ(app.at("mtls_subject_dn"), "CN=client,O=Example");
+    } else {
+      EXPECT_TRUE(app.at("mtls_subject_dn").is_null());
+    }
+  }
+  EXPECT_TRUE(listed);
+  // Without one: null.
+  auto plain = admin_.create_app(base());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(admin_.show_app(client_id_of(plain))->at("mtls_subject_dn").is_null());
+}
+
+TEST_F(AdminTest, CreateAppRefusesBothMtlsMethodsAndMalformedSubjectDns) {
+  // A readable certificate, so that only the exclusivity rule can refuse the first case.
+  static const crypto::SigningKey key = crypto::SigningKey::generate_es256("admin-mtls");
+  const std::string path = ::testing::TempDir() + "admin-mtls-cert.pem";
+  std::ofstream(path) << testsupport::self_signed_cert_pem(key);
+  NewApp ok = base();
+  ok.mtls_cert_path = path;
+  ASSERT_TRUE(admin_.create_app(ok).ok());
+  expect_refused(
+      [&](NewApp& a) {
+        a.mtls_cert_path = path;
+        a.mtls_subject_dn = "CN=client";
+      },
+      "--mtls-cert with --mtls-subject-dn");
+  NewApp both = base();
+  both.mtls_cert_path = path;
+  both.mtls_subject_dn = "CN=client";
+  auto r = admin_.create_app(both);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().description().find("--mtls-subject-dn"), std::string::npos);
+  EXPECT_NE(r.error().description().find("not both"), std::string::npos);
+  for (const char* bad : {"client", "CN=", "CN=a;O=b", "XX=a"}) {
+    expect_refused([&](NewApp& a) { a.mtls_subject_dn = bad; }, bad);
+  }
 }
 
 TEST_F(AdminTest, CreateUserRefusesMalformedUsername) {

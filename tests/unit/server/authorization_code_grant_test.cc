@@ -182,6 +182,25 @@ TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {
   EXPECT_FALSE(r.value().contains("refresh_token"));
 }
 
+// OIDC Core §2: the code came from a password login at our login page, so the ID token says
+// so: auth_time of that login, acr (the documented password URN) and amr ["pwd"] (RFC 8176).
+TEST_F(AuthorizationCodeGrantTest, IdTokenStatesThePasswordLogin) {
+  const int64_t login_s = world_.clock().now_s();
+  std::string code = save_code({"", {"api", "openid"}, "n", ""});
+  world_.clock().advance_s(5);
+  auto r = exchange(confidential(app_), code);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  auto jwt = crypto::decode_jwt(str(r.value(), "id_token"));
+  ASSERT_TRUE(jwt.ok());
+  const auto& c = jwt->claims;
+  EXPECT_EQ(str(c, "acr"), "urn:latchkey:acr:password");
+  EXPECT_EQ(str(c, "acr"), oidc::kPasswordAcr);
+  ASSERT_TRUE(c.contains("amr"));
+  EXPECT_EQ(c.at("amr"), (boost::json::array{"pwd"}));
+  ASSERT_TRUE(c.contains("auth_time"));
+  EXPECT_EQ(c.at("auth_time").to_number<int64_t>(), login_s);
+}
+
 TEST_F(AuthorizationCodeGrantTest, ReplayedCodeIsInvalidGrantAndRevokesItsTokens) {
   // RFC 6749 §4.1.2 and CONTRACT §5.1: single use; a replay revokes what the code gave.
   std::string code = save_code();

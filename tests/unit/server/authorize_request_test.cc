@@ -299,6 +299,19 @@ TEST_F(AuthorizeRequestTest, NoScopeParameterGrantsAppScopes) {
   EXPECT_EQ(r.request->scopes, app_.scopes);
 }
 
+// OIDC Core §3.1.2.1: acr_values is a voluntary request; values we do not support must not
+// fail the authorization request.
+TEST_F(AuthorizeRequestTest, AcrValuesAreAcceptedEvenWhenUnsupported) {
+  for (const char* acr : {"urn:latchkey:acr:password", "urn:example:mfa", "phr urn:x:y 0", ""}) {
+    auto r = parse({{"response_type", "code"},
+                    {"client_id", app_.client_id},
+                    {"redirect_uri", kCallback},
+                    {"scope", "api openid"},
+                    {"acr_values", acr}});
+    ASSERT_TRUE(r.request.has_value()) << acr << ": " << r.error->error.description();
+  }
+}
+
 TEST_F(AuthorizeRequestTest, MaxAgeIsParsedAndMalformedOnesAreInvalidRequest) {
   // OIDC Core §3.1.2.1: max_age is a non-negative number of seconds.
   auto ok = parse({{"response_type", "code"}, {"client_id", app_.client_id}, {"max_age", "300"}});

@@ -34,6 +34,11 @@ void check(bool ok, const char* what) {
 }  // namespace
 
 std::string self_signed_cert_pem(const crypto::SigningKey& key) {
+  return self_signed_cert_pem(key, {{"CN", "latchkey unit test"}});
+}
+
+std::string self_signed_cert_pem(const crypto::SigningKey& key,
+                                 const std::vector<std::pair<std::string, std::string>>& subject) {
   const std::string pem = key.private_pem();
   Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   check(in != nullptr, "BIO_new_mem_buf");
@@ -53,10 +58,12 @@ std::string self_signed_cert_pem(const crypto::SigningKey& key) {
       "notAfter");
   check(X509_set_pubkey(cert.get(), pkey.get()) == 1, "pubkey");
   X509_NAME* name = X509_get_subject_name(cert.get());
-  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("latchkey unit test"), -1,
-                                   -1, 0) == 1,
-        "subject");
+  for (const auto& [type, value] : subject) {
+    check(X509_NAME_add_entry_by_txt(name, type.c_str(), MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(value.c_str()), -1,
+                                     -1, 0) == 1,
+          "subject");
+  }
   check(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
   check(X509_sign(cert.get(), pkey.get(), EVP_sha256()) > 0, "sign");
 

@@ -35,6 +35,11 @@ inline constexpr const char* kCallback = "https://app.example.test/callback";
 
 // A self-signed X.509 certificate (PEM) for the key's public half, as an app's --cert would be.
 std::string self_signed_cert_pem(const crypto::SigningKey& key);
+// The same with the given subject, root first ({{"O", "Example"}, {"CN", "client"}} is
+// "CN=client,O=Example"), as a CA would have issued it; the tests set Request::client_cert_chained
+// themselves.
+std::string self_signed_cert_pem(const crypto::SigningKey& key,
+                                 const std::vector<std::pair<std::string, std::string>>& subject);
 
 // Saves one RS256 and one ES256 signing key, made once per process, so that oidc::KeyRing and
 // app::bootstrap find keys and skip generating new ones for every test.

@@ -1,0 +1,58 @@
+// RFC 9068 JWT access tokens minted by TokenIssuer for --token-format jwt apps: a token bound
+// to a client certificate carries the binding (RFC 8705 §3.1 cnf.x5t#S256), so a resource
+// server that validates the JWT alone can enforce it.
+#include "token/jwt_access_tokens.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/jose.h"
+#include "unit/server/test_support.h"
+
+namespace latchkey::oauth {
+namespace {
+
+using testsupport::kIssuer;
+using testsupport::TestWorld;
+
+class JwtAccessTokenTest : public ::testing::Test {
+ protected:
+  JwtAccessTokenTest() : stack_(world_, kIssuer) {
+    app_ = world_.add_app([](store::App& a) { a.token_format = "jwt"; });
+  }
+
+  boost::json::object issue(const std::string& cnf_x5t) {
+    GrantInput in{app_, world_.user(), {"api"}};
+    in.grant_type = "client_credentials";
+    in.cnf_x5t = cnf_x5t;
+    Issued out = stack_.issuer.issue(in);
+    auto jwt = crypto::decode_jwt(out.access_token);
+    EXPECT_TRUE(jwt.ok()) << out.access_token;
+    EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.signing_key("RS256").public_key()));
+    // The stored row carries the same binding that latchkey's own endpoints enforce.
+    auto row = world_.db().find_token(token::hash_of(out.access_token));
+    EXPECT_TRUE(row.has_value());
+    if (row) {
+      EXPECT_EQ(row->cnf_x5t, cnf_x5t);
+    }
+    return jwt->claims;
+  }
+
+  TestWorld world_;
+  testsupport::IssuerStack stack_;
+  store::App app_;
+};
+
+TEST_F(JwtAccessTokenTest, CertificateBoundTokenCarriesCnfX5t) {
+  const std::string thumbprint = crypto::base64url_encode(crypto::sha256("a certificate"));
+  auto c = issue(thumbprint);
+  ASSERT_TRUE(c.contains("cnf")) << boost::json::serialize(c);
+  EXPECT_EQ(c.at("cnf"), (boost::json::object{{"x5t#S256", thumbprint}}));
+}
+
+TEST_F(JwtAccessTokenTest, UnboundTokenHasNoCnf) {
+  auto c = issue("");
+  EXPECT_FALSE(c.contains("cnf"));
+}
+
+}  // namespace
+}  // namespace latchkey::oauth
