@@ -7,6 +7,7 @@
 #include "app/metrics.h"
 #include "crypto/password.h"
 #include "http/errors.h"
+#include "http/params.h"
 #include "oauth/authorize/authorize_endpoint.h"
 #include "oauth/client_auth.h"
 #include "oauth/grants/authorization_code_grant.h"
@@ -123,8 +124,18 @@ http::Response Application::handle(const http::Request& req) {
   return r;
 }
 
-bool Application::answers_from_memory(const http::Request& req) {
+bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
+  if (p == "/services/oauth2/token") {
+    // These grants read (mostly from the cache) and end with the token write, which the
+    // response awaits without holding a thread. The others consume a code or rotate a
+    // refresh token first, and must know that write's outcome before going on.
+    auto form = http::parse_form(req.body);
+    if (!form) return true;  // refused at once
+    auto grant = form->value("grant_type");
+    return grant == "client_credentials" || grant == oauth::kJwtBearerGrant ||
+           grant == oauth::kSamlBearerGrant;
+  }
   return p == "/services/oauth2/introspect" || p == "/services/oauth2/userinfo" ||
          p.starts_with("/id/") || p.starts_with("/.well-known/") ||
          p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||

@@ -31,10 +31,11 @@ class Application {
   Application& operator=(const Application&) = delete;
 
   http::Response handle(const http::Request& request);
-  // True for requests whose handling never waits on a durable write: token validation,
-  // introspection, identity and discovery, which read (mostly from the cache) and write
-  // nothing. The server runs these on its I/O threads (http::ServerOptions::run_inline).
-  static bool answers_from_memory(const http::Request& request);
+  // True for requests whose handling never blocks on a durable write: token validation,
+  // introspection, identity and discovery (they read, mostly from the cache, and write
+  // nothing) and the grants whose only write is the token write the response awaits. The
+  // server runs these on its I/O threads (http::ServerOptions::run_inline).
+  static bool never_waits_on_disk(const http::Request& request);
 
  private:
   http::Response route(const http::Request& request);

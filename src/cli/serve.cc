@@ -68,7 +68,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.port = port;
   so.workers = o.workers;
   so.handler_threads = o.handler_threads;
-  so.run_inline = &app::Application::answers_from_memory;
+  so.run_inline = &app::Application::never_waits_on_disk;
   so.tls = tls;
   if (!o.quiet) so.log = log;
 

@@ -2,6 +2,7 @@
 // they are unit-testable without sockets and the HTTP layer can change underneath them.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ struct Response {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included here
   std::string body;
+  // Set when the response reports something that must be durable before anyone sees it (new
+  // tokens): the server calls it with `release` instead of sending, and sends the response
+  // when release(true) is called, or 503 temporarily_unavailable on release(false). `release`
+  // may be called on any thread.
+  std::function<void(std::function<void(bool durable)> release)> await;
 
   Response& set(std::string name, std::string value);
   std::optional<std::string_view> header(std::string_view name) const;

@@ -350,6 +350,18 @@ void Session<Stream>::serve() {
 }
 
 template <class Stream>
+Response Session<Stream>::unavailable() {
+  if (auto& log = state_.options.log) {
+    log->warn("{} {}: the write behind the response failed; answered 503", request_.method,
+              request_.path);
+  }
+  Response response = Response::json(503, error_json("temporarily_unavailable",
+                                                     "storage is unavailable, try again"));
+  response.set("Cache-Control", "no-store");
+  return response;
+}
+
+template <class Stream>
 Response Session<Stream>::call_handler() {
   Response response;
   try {
@@ -386,6 +398,21 @@ Response Session<Stream>::call_handler() {
 template <class Stream>
 void Session<Stream>::respond(Response response) {
   if (phase_ == Phase::closed) return;
+  if (response.await) {
+    // Sent only once what it reports is durable; meanwhile this thread serves others. The work
+    // guard keeps the io_context (and a stopping server) waiting for the release.
+    auto await = std::move(response.await);
+    response.await = nullptr;
+    await([self = self(), work = asio::make_work_guard(stream_.get_executor()),
+           response = std::move(response)](bool durable) mutable {
+      auto executor = work.get_executor();
+      asio::post(executor, [self = std::move(self), work = std::move(work),
+                            response = std::move(response), durable]() mutable {
+        self->respond(durable ? std::move(response) : self->unavailable());
+      });
+    });
+    return;
+  }
   bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
   response_ = {};
   response_.version(request_version_);

@@ -53,9 +53,19 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
                                 tried_basic);
   }
 
-  auto body = it->second->handle({request, *params, *client});
+  std::shared_ptr<store::PendingWrite> durable;
+  auto body = it->second->handle({request, *params, *client, &durable});
   if (!body) return refused(body.error(), grant_type, client->app.client_id, request, tried_basic);
-  return http::token_json(boost::json::serialize(*body));
+  http::Response response = http::token_json(boost::json::serialize(*body));
+  if (durable) {
+    // The tokens in this response exist only once their write is durable.
+    response.await = [durable](std::function<void(bool)> release) {
+      durable->on_settled([release = std::move(release)](std::exception_ptr error) {
+        release(error == nullptr);
+      });
+    };
+  }
+  return response;
 }
 
 }  // namespace latchkey::oauth

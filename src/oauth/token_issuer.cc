@@ -51,8 +51,14 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     rows.push_back(std::move(refresh));
   }
   // Both rows in one transaction: a client never holds a refresh token whose access token
-  // was lost, or the reverse.
-  tokens_.save_tokens(rows);
+  // was lost, or the reverse. Queued now, so the response below is built (and an ID token
+  // signed) while the write is being made durable.
+  auto pending = tokens_.save_tokens_later(rows);
+  if (in.durable != nullptr) {
+    *in.durable = std::move(pending);
+  } else {
+    pending->wait();
+  }
 
   std::string id = oidc::identity_url(issuer_, in.user);
   std::string issued_at = std::to_string(now);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct GrantInput {
   // an unbound token. Refresh tokens of confidential clients stay unbound: the client
   // authenticates again when it uses one (§4).
   std::string cnf_x5t;
+  // Where issue() leaves the token write for its caller, who must release the response only
+  // once it is durable (http::Response::await); null: issue() itself waits for it.
+  std::shared_ptr<store::PendingWrite>* durable = nullptr;
 };
 
 struct Issued {

@@ -119,6 +119,15 @@ void CachingDatabase::save_tokens(const std::vector<Token>& tokens) {
   for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
 }
 
+std::shared_ptr<PendingWrite> CachingDatabase::save_tokens_later(const std::vector<Token>& tokens) {
+  auto pending = inner_.save_tokens_later(tokens);
+  // Cached before it is durable: nobody holds these tokens until it is (their response waits
+  // for the write), and if the write fails they are never handed out.
+  const int64_t now = clock_.now_ms();
+  for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
+  return pending;
+}
+
 std::optional<Token> CachingDatabase::find_token(const std::string& token_hash) {
   return cached(tokens_, token_hash, [&] { return inner_.find_token(token_hash); });
 }

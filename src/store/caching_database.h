@@ -69,6 +69,7 @@ class CachingDatabase final : public Database {
 
   // TokenStore
   void save_tokens(const std::vector<Token>& tokens) override;
+  std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
   std::optional<Token> find_token(const std::string& token_hash) override;
   bool mark_rotated(const std::string& token_hash) override;
   int revoke_token(const std::string& token_hash) override;

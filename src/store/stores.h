@@ -4,11 +4,13 @@
 // which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "store/pending_write.h"
 #include "store/records.h"
 
 namespace latchkey::store {
@@ -69,6 +71,13 @@ class TokenStore {
   // Saves every token in one durable transaction (an access token and its refresh token
   // are either both stored or neither).
   virtual void save_tokens(const std::vector<Token>& tokens) = 0;
+  // The same write, queued: returns at once, and the PendingWrite says when it is durable (or
+  // that it failed). A token may be handed out only once that has happened. Backends that
+  // cannot defer a write save at once.
+  virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) {
+    save_tokens(tokens);
+    return PendingWrite::settled();
+  }
   virtual std::optional<Token> find_token(const std::string& token_hash) = 0;
   // Atomically marks a refresh token rotated; returns false if it already was (reuse).
   virtual bool mark_rotated(const std::string& token_hash) = 0;

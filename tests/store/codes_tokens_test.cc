@@ -1,5 +1,7 @@
 // StoreConformance: CodeStore and TokenStore, including their atomicity guarantees.
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "conformance.h"
@@ -110,6 +112,40 @@ TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(fields(*a), fields(access));
   EXPECT_EQ(fields(*r), fields(refresh));
+}
+
+// The queued save: once it reports durable, the tokens are there, every field intact.
+TEST_P(StoreConformance, SaveTokensLaterIsStoredOnceSettled) {
+  Token access = sample_token("later-access", TokenKind::access);
+  Token refresh = sample_token("later-refresh", TokenKind::refresh);
+  auto pending = db().save_tokens_later({access, refresh});
+  ASSERT_TRUE(pending);
+  std::promise<std::exception_ptr> settled;
+  pending->on_settled([&](std::exception_ptr e) { settled.set_value(e); });
+  auto outcome = settled.get_future();
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(outcome.get(), nullptr);
+  pending->wait();  // settled: returns at once, throws nothing
+  auto a = db().find_token("later-access");
+  auto r = db().find_token("later-refresh");
+  ASSERT_TRUE(a && r);
+  EXPECT_EQ(fields(*a), fields(access));
+  EXPECT_EQ(fields(*r), fields(refresh));
+}
+
+// A queued save that cannot be stored (the hash is taken) reports the failure and stores
+// neither token of the pair.
+TEST_P(StoreConformance, SaveTokensLaterReportsAFailedWrite) {
+  db().save_tokens({sample_token("taken", TokenKind::access)});
+  std::shared_ptr<PendingWrite> pending;
+  try {
+    pending = db().save_tokens_later(
+        {sample_token("fresh", TokenKind::access), sample_token("taken", TokenKind::refresh)});
+  } catch (const StoreError&) {
+    return;  // a backend that writes at once may fail right here, which is as good
+  }
+  EXPECT_THROW(pending->wait(), StoreError);
+  EXPECT_FALSE(db().find_token("fresh")) << "half of a failed pair was stored";
 }
 
 TEST_P(StoreConformance, FindTokenReturnsNulloptWhenUnknown) {

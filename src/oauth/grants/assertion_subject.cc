@@ -25,6 +25,7 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   // with its secret has it.
   if (req.client.app.client_id == app.client_id) in.client_secret = req.client.secret;
   if (req.client.app.client_id == app.client_id) in.cnf_x5t = req.client.cnf_x5t;
+  in.durable = req.durable;
   return issuer_.issue(in).body;
 }
 

@@ -20,6 +20,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
   in.with_id_token = false;  // no end-user authentication happened
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
+  in.durable = req.durable;
   return issuer_.issue(in).body;
 }
 

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <memory>
 #include <string_view>
 
 #include "core/result.h"
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/client_auth.h"
+#include "store/pending_write.h"
 
 namespace latchkey::oauth {
 
@@ -16,6 +18,8 @@ struct TokenRequest {
   const http::Request& http;
   const http::Params& params;
   const ClientAuth& client;
+  // Where the grant leaves its token write (GrantInput::durable) for the endpoint to await.
+  std::shared_ptr<store::PendingWrite>* durable = nullptr;
 };
 
 class TokenGrantHandler {

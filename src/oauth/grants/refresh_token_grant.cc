@@ -51,6 +51,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.family_id = t->family_id;
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
+  in.durable = req.durable;
   return issuer_.issue(in).body;
 }
 

@@ -5,32 +5,45 @@
 
 namespace latchkey::store::sqlite {
 
+namespace {
+
+// One write: an access token and its refresh token are both durable or neither is.
+void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
+  for (const Token& t : tokens) {
+    conn.prepare(
+            "INSERT INTO tokens (token_hash, kind, client_id, user_id, org_id, scopes,"
+            " family_id, code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+        .bind_text(1, t.token_hash)
+        .bind_text(2, to_string(t.kind))
+        .bind_text(3, t.client_id)
+        .bind_text(4, t.user_id)
+        .bind_text(5, t.org_id)
+        .bind_text(6, encode_list(t.scopes))
+        .bind_text(7, t.family_id)
+        .bind_text(8, t.code_hash)
+        .bind_int(9, t.issued_ms)
+        .bind_int(10, t.expires_ms)
+        .bind_bool(11, t.revoked)
+        .bind_bool(12, t.rotated)
+        .bind_text(13, t.cnf_x5t)
+        .run();
+  }
+}
+
+}  // namespace
+
 void SqliteDatabase::save_tokens(const std::vector<Token>& tokens) {
   if (tokens.empty()) return;
-  // One write: an access token and its refresh token are both durable or neither is.
-  return write([&](Connection& conn) {
-    for (const Token& t : tokens) {
-      conn
-          .prepare(
-              "INSERT INTO tokens (token_hash, kind, client_id, user_id, org_id, scopes,"
-              " family_id, code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
-          .bind_text(1, t.token_hash)
-          .bind_text(2, to_string(t.kind))
-          .bind_text(3, t.client_id)
-          .bind_text(4, t.user_id)
-          .bind_text(5, t.org_id)
-          .bind_text(6, encode_list(t.scopes))
-          .bind_text(7, t.family_id)
-          .bind_text(8, t.code_hash)
-          .bind_int(9, t.issued_ms)
-          .bind_int(10, t.expires_ms)
-          .bind_bool(11, t.revoked)
-          .bind_bool(12, t.rotated)
-          .bind_text(13, t.cnf_x5t)
-          .run();
-    }
-  });
+  write([&](Connection& conn) { insert_tokens(conn, tokens); });
+}
+
+std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vector<Token>& tokens) {
+  if (memory_ || tokens.empty()) return TokenStore::save_tokens_later(tokens);
+  auto pending = std::make_shared<PendingWrite>();
+  writer_->submit([rows = tokens](Connection& conn) { insert_tokens(conn, rows); },
+                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  return pending;
 }
 
 std::optional<Token> SqliteDatabase::find_token(const std::string& token_hash) {

@@ -15,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace latchkey::http {
 namespace {
@@ -104,6 +106,9 @@ class Client {
     }
     return parser.release();
   }
+
+  // Bytes the server has sent that are waiting to be read.
+  std::size_t available() { return stream_.socket().available(); }
 
   // True when the server closes (EOF or reset) within the deadline.
   bool closed_within(std::chrono::seconds deadline) {
@@ -196,6 +201,54 @@ TEST(Server, DeliversHandlerResponseWithHeaders) {
   EXPECT_EQ((*res)["X-Agent"], "UA/1");
   EXPECT_EQ((*res)["X-Names"], "host,user-agent,x-mixed-case,content-length,");
   EXPECT_TRUE(res->keep_alive());
+}
+
+// A response that awaits a write is sent only once the write is released: as is on success,
+// as 503 temporarily_unavailable on failure; the connection stays usable either way.
+TEST(Server, SendsAnAwaitingResponseOnlyOnceReleased) {
+  std::mutex mu;
+  std::vector<std::function<void(bool)>> releases;
+  Handler handler = [&](const Request&) {
+    Response r = Response::json(200, R"({"token":"t"})");
+    r.await = [&](std::function<void(bool)> release) {
+      std::lock_guard lock(mu);
+      releases.push_back(std::move(release));
+    };
+    return r;
+  };
+  ServerOptions options;
+  options.run_inline = [](const Request&) { return true; };
+  RunningServer server(options, handler);
+  Client client(server.port());
+  const std::string get = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_FALSE(client.send(get));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(client.available(), 0u) << "sent before its write was released";
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(releases.size(), 1u);
+  }
+  // Released from another thread, as the database writer does.
+  std::thread([&] { releases[0](true); }).join();
+  auto ok = client.read();
+  ASSERT_TRUE(ok) << client.last_error().message();
+  EXPECT_EQ(ok->result_int(), 200u);
+  EXPECT_EQ(ok->body(), R"({"token":"t"})");
+
+  ASSERT_FALSE(client.send(get));
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (releases.size() == 2) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  std::thread([&] { releases.at(1)(false); }).join();
+  auto failed = client.read();
+  ASSERT_TRUE(failed) << client.last_error().message();
+  EXPECT_EQ(failed->result_int(), 503u);
+  EXPECT_NE(failed->body().find("temporarily_unavailable"), std::string::npos) << failed->body();
+  EXPECT_EQ(failed->body().find("token"), std::string::npos) << "the unreleased answer leaked";
 }
 
 TEST(Server, ServesTwoRequestsOnOneKeepAliveConnection) {

@@ -1,0 +1,38 @@
+// A write that was queued and becomes durable (or fails) later, so that whoever holds the
+// answer that depends on it can release that answer only once it is durable, without a thread
+// waiting in between. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace latchkey::store {
+
+class PendingWrite {
+ public:
+  using Done = std::function<void(std::exception_ptr)>;
+
+  // One that is settled already: for backends that write at once.
+  static std::shared_ptr<PendingWrite> settled(std::exception_ptr error = nullptr);
+
+  // Calls `done` exactly once: with null when the write is durable, else with its error. At
+  // once on this thread if it is settled already, otherwise on the thread that settles it (so
+  // `done` must be quick). One callback per write.
+  void on_settled(Done done);
+  // Blocks until settled; rethrows the error.
+  void wait();
+  // For the backend, once.
+  void settle(std::exception_ptr error);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool settled_ = false;     // guarded by mu_
+  std::exception_ptr error_;  // guarded by mu_
+  Done done_;                 // guarded by mu_
+};
+
+}  // namespace latchkey::store
