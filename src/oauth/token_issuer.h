@@ -39,6 +39,9 @@ struct GrantInput {
   // an unbound token. Refresh tokens of confidential clients stay unbound: the client
   // authenticates again when it uses one (§4).
   std::string cnf_x5t;
+  // A public client cannot authenticate again when it refreshes, so its refresh token is bound
+  // to cnf_x5t as well (RFC 8705 §4).
+  bool public_client = false;
 };
 
 struct Issued {

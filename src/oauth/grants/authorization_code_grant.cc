@@ -58,6 +58,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.auth_time_s = record->auth_time_s;
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
+  in.public_client = !req.client.authenticated();
   return issuer_.issue(in).body;
 }
 
