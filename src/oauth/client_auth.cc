@@ -19,6 +19,14 @@ constexpr int64_t kMaxAssertionLifetimeS = 3600 + 60;
 
 Error bad_credentials() { return Error::invalid_client("invalid client credentials"); }
 
+// RFC 8705 §4: a public client cannot authenticate with a certificate, but one it presents in
+// the handshake (any certificate, registered nowhere) still binds its tokens to the key it
+// holds, so that a stolen token is useless without that key. Empty when none came over TLS.
+std::string public_binding(const http::Request& request) {
+  if (!request.tls || request.client_cert_der.empty()) return {};
+  return crypto::x5t_s256(request.client_cert_der);
+}
+
 }  // namespace
 
 ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, const Clock& clock,
@@ -93,7 +101,7 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
   if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
   auto app = apps_.find_app(std::string(*body_id));
   if (!app) return Error::invalid_client("client identifier invalid");
-  return ClientAuth{std::move(*app), AuthMethod::none, {}, {}};
+  return ClientAuth{std::move(*app), AuthMethod::none, {}, public_binding(request)};
 }
 
 Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id, bool guessable,

@@ -38,7 +38,8 @@ struct ClientAuth {
   // unless the client authenticated with its secret.
   std::string secret;
   // RFC 8705 §3: x5t#S256 of the client certificate the client authenticated with; tokens
-  // issued on this request are bound to it. Empty unless method is mutual TLS.
+  // issued on this request are bound to it. Empty unless method is mutual TLS, or method is
+  // none and the public client presented a certificate on the TLS listener (§4).
   std::string cnf_x5t;
   bool authenticated() const { return method != AuthMethod::none; }
   bool used_basic() const { return method == AuthMethod::client_secret_basic; }

@@ -43,7 +43,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     store::Token refresh = access;
     refresh.token_hash = token::hash_of(out.refresh_token);
     refresh.kind = store::TokenKind::refresh;
-    refresh.cnf_x5t.clear();
+    if (!in.public_client) refresh.cnf_x5t.clear();
     if (!in.refresh_scopes.empty()) refresh.scopes = in.refresh_scopes;
     refresh.expires_ms = in.app.refresh_policy == store::RefreshPolicy::expire_after
                              ? now + in.app.refresh_ttl_s * 1000

@@ -43,6 +43,9 @@ struct GrantInput {
   // Where issue() leaves the token write for its caller, who must release the response only
   // once it is durable (http::Response::await); null: issue() itself waits for it.
   std::shared_ptr<store::PendingWrite>* durable = nullptr;
+  // A public client cannot authenticate again when it refreshes, so its refresh token is bound
+  // to cnf_x5t as well (RFC 8705 §4).
+  bool public_client = false;
 };
 
 struct Issued {

@@ -59,6 +59,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
   in.durable = req.durable;
+  in.public_client = !req.client.authenticated();
   return issuer_.issue(in).body;
 }
 

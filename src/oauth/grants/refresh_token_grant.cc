@@ -1,11 +1,19 @@
 #include "oauth/grants/refresh_token_grant.h"
 
+#include "crypto/certificate.h"
+#include "crypto/crypto.h"
 #include "oauth/scopes.h"
 
 namespace latchkey::oauth {
 namespace {
 
 Error expired() { return Error::invalid_grant("expired access/refresh token"); }
+
+// Whether the request came over TLS with the certificate whose x5t#S256 is `x5t`.
+bool presents_certificate(const http::Request& request, const std::string& x5t) {
+  return request.tls && !request.client_cert_der.empty() &&
+         crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), x5t);
+}
 
 }  // namespace
 
@@ -22,6 +30,11 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   auto t = tokens_.find_token(hash);
   if (!t || t->kind != store::TokenKind::refresh || t->client_id != app.client_id || t->revoked) {
     return expired();
+  }
+  // RFC 8705 §4: a bound refresh token (a public client's) is good only with its certificate.
+  // Checked before rotation, so a refused attempt changes nothing.
+  if (!t->cnf_x5t.empty() && !presents_certificate(req.http, t->cnf_x5t)) {
+    return expired().with_debug("refresh token bound to a client certificate not presented");
   }
   if (t->expires_ms != 0 && clock_.now_ms() >= t->expires_ms) return expired();
   if (app.refresh_policy == store::RefreshPolicy::immediately) return expired();
@@ -52,6 +65,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
   in.durable = req.durable;
+  in.public_client = !req.client.authenticated();
   return issuer_.issue(in).body;
 }
 
