@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
+#include <thread>
+#include <chrono>
 
 #include "store/sqlite/list_codec.h"
 #include "store/sqlite/migrations.h"
@@ -168,6 +171,35 @@ TEST_F(SqliteBackend, FailedWriteThrowsStoreErrorAndLeavesNothingBehind) {
   EXPECT_FALSE(db.find_token("big").has_value());
   db.save_tokens({small});
   EXPECT_TRUE(db.find_token("small").has_value());
+}
+
+// The writer's commits never run a checkpoint themselves (sqlite's automatic one is replaced),
+// so the checkpointer thread must be moving the WAL into the database file while it is open.
+TEST_F(SqliteBackend, WalIsCheckpointedIntoTheFileWhileOpen) {
+  SqliteDatabase db(path_);
+  const auto initial = std::filesystem::file_size(path_);
+  for (int batch = 0; batch < 40; ++batch) {
+    std::vector<Token> tokens;
+    for (int i = 0; i < 100; ++i) {
+      Token t;
+      t.token_hash = std::string(64, 'a') + std::to_string(batch * 100 + i);
+      t.client_id = "3MVGapp";
+      t.user_id = "005user";
+      t.org_id = "00Dorg";
+      t.family_id = t.token_hash;
+      t.scopes = {"api", std::string(200, 's')};
+      tokens.push_back(std::move(t));
+    }
+    db.save_tokens(tokens);
+  }
+  // 4,000 rows of ~400 bytes and four indexes: well past 1,000 WAL pages.
+  bool grew = false;
+  for (int i = 0; i < 100 && !grew; ++i) {
+    grew = std::filesystem::file_size(path_) > initial + 1024 * 1024;
+    if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(grew) << "database file still " << std::filesystem::file_size(path_) << " bytes";
+  EXPECT_EQ(db.find_token(std::string(64, 'a') + "3999")->user_id, "005user");
 }
 
 TEST(ListCodec, RoundTripsAnyStrings) {
