@@ -6,6 +6,11 @@
 
 namespace latchkey::oauth {
 
+bool presents_certificate(const http::Request& request, const std::string& x5t) {
+  return request.tls && !request.client_cert_der.empty() &&
+         crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), x5t);
+}
+
 Result<store::Token> authenticate_bearer(const http::Request& request,
                                          const token::OpaqueTokens& tokens,
                                          bool allow_query_token) {
@@ -22,13 +27,10 @@ Result<store::Token> authenticate_bearer(const http::Request& request,
   if (presented.empty()) return Error::invalid_token();
   auto token = tokens.validate_access(presented);
   if (!token) return token;
-  if (!token->cnf_x5t.empty()) {
-    // RFC 8705 §3: a certificate-bound token is good only over mutual TLS with that same
-    // certificate; anywhere else it is as invalid as an unknown token.
-    if (!request.tls || request.client_cert_der.empty() ||
-        !crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), token->cnf_x5t)) {
-      return Error::invalid_token();
-    }
+  // RFC 8705 §3: a certificate-bound token is good only over mutual TLS with that same
+  // certificate; anywhere else it is as invalid as an unknown token.
+  if (!token->cnf_x5t.empty() && !presents_certificate(request, token->cnf_x5t)) {
+    return Error::invalid_token();
   }
   return token;
 }

@@ -4,12 +4,18 @@
 // client certificate (RFC 8705 §3) is accepted only with that certificate on the connection.
 #pragma once
 
+#include <string>
+
 #include "core/result.h"
 #include "http/message.h"
 #include "store/records.h"
 #include "token/opaque_tokens.h"
 
 namespace latchkey::oauth {
+
+// Whether the request came over TLS with the client certificate whose x5t#S256 is `x5t`
+// (RFC 8705 §3: what a bound token, access or refresh, needs to be used). Constant time.
+bool presents_certificate(const http::Request& request, const std::string& x5t);
 
 Result<store::Token> authenticate_bearer(const http::Request& request,
                                          const token::OpaqueTokens& tokens,

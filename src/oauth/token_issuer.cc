@@ -16,7 +16,13 @@ std::string TokenIssuer::signature(std::string_view secret, std::string_view id,
 Issued TokenIssuer::issue(const GrantInput& in) {
   int64_t now = clock_.now_ms();
   Issued out;
-  out.family_id = in.family_id.empty() ? random_base62(random_, 24) : in.family_id;
+  // A family ties refresh tokens to what they were issued with (reuse revokes it); a grant
+  // without a refresh token starts none, which keeps its rows out of the family index.
+  if (!in.family_id.empty()) {
+    out.family_id = in.family_id;
+  } else if (in.issue_refresh) {
+    out.family_id = random_base62(random_, 24);
+  }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
   out.access_token = in.app.token_format == "jwt"
                          ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,

@@ -79,12 +79,18 @@ TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {
 
 // Migration 2 (RFC 8705 §2.1 tls_client_auth) adds apps.mtls_subject_dn; an app written by a
 // version-1 build keeps every field and gets an empty subject DN.
-TEST_F(SqliteBackend, Version1AppsSurviveMigration2WithAnEmptySubjectDn) {
+TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   { SqliteDatabase db(path_); }
   {
     // Back to the version-1 schema, then write a row as a version-1 build would have.
     Connection conn(path_);
     conn.exec("ALTER TABLE apps DROP COLUMN mtls_subject_dn");
+    conn.exec(  // the indexes as version 1 made them (migration 3 changed them)
+        "DROP INDEX tokens_by_family; DROP INDEX tokens_by_code;"
+        " CREATE INDEX tokens_by_family ON tokens(family_id);"
+        " CREATE INDEX tokens_by_code ON tokens(code_hash);"
+        " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);"
+        " CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_ms);");
     conn.exec("PRAGMA user_version=1");
     conn.exec(
         "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
@@ -173,8 +179,8 @@ TEST_F(SqliteBackend, FailedWriteThrowsStoreErrorAndLeavesNothingBehind) {
   EXPECT_TRUE(db.find_token("small").has_value());
 }
 
-// The writer's commits never run a checkpoint themselves (sqlite's automatic one is replaced),
-// so the checkpointer thread must be moving the WAL into the database file while it is open.
+// The WAL must be moved into the database file while the database is open (sqlite's automatic
+// checkpoint on the writer connection), or it would grow without bound under a steady load.
 TEST_F(SqliteBackend, WalIsCheckpointedIntoTheFileWhileOpen) {
   SqliteDatabase db(path_);
   const auto initial = std::filesystem::file_size(path_);
@@ -200,6 +206,30 @@ TEST_F(SqliteBackend, WalIsCheckpointedIntoTheFileWhileOpen) {
   }
   EXPECT_TRUE(grew) << "database file still " << std::filesystem::file_size(path_) << " bytes";
   EXPECT_EQ(db.find_token(std::string(64, 'a') + "3999")->user_id, "005user");
+}
+
+// Revocation by family or code must stay an index lookup on a table of millions of tokens: the
+// partial indexes (migration 3) serve only queries that repeat their `!= ''` condition.
+TEST_F(SqliteBackend, RevocationsByFamilyAndCodeUseTheirIndexes) {
+  { SqliteDatabase db(path_); }
+  Connection conn(path_);
+  auto plan = [&](const std::string& sql) {
+    Statement st = conn.prepare("EXPLAIN QUERY PLAN " + sql);
+    std::string all;
+    while (st.step()) all += st.column_text(3) + "\n";
+    return all;
+  };
+  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != '' AND "
+                 "revoked = 0")
+                .find("USING INDEX tokens_by_family"),
+            std::string::npos);
+  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != '' AND "
+                 "revoked = 0")
+                .find("USING INDEX tokens_by_code"),
+            std::string::npos);
+  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0")
+                .find("USING INDEX tokens_by_user"),
+            std::string::npos);
 }
 
 TEST(ListCodec, RoundTripsAnyStrings) {

@@ -1,19 +1,12 @@
 #include "oauth/grants/refresh_token_grant.h"
 
-#include "crypto/certificate.h"
-#include "crypto/crypto.h"
+#include "oauth/bearer.h"
 #include "oauth/scopes.h"
 
 namespace latchkey::oauth {
 namespace {
 
 Error expired() { return Error::invalid_grant("expired access/refresh token"); }
-
-// Whether the request came over TLS with the certificate whose x5t#S256 is `x5t`.
-bool presents_certificate(const http::Request& request, const std::string& x5t) {
-  return request.tls && !request.client_cert_der.empty() &&
-         crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), x5t);
-}
 
 }  // namespace
 

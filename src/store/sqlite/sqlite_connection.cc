@@ -120,17 +120,6 @@ Statement Connection::prepare(const std::string& sql) {
   return Statement(*this, it->second);
 }
 
-void Connection::on_wal_commit(std::function<void(int pages)> hook) {
-  wal_hook_ = std::move(hook);
-  sqlite3_wal_hook(
-      db_,
-      [](void* self, sqlite3*, const char*, int pages) -> int {
-        static_cast<Connection*>(self)->wal_hook_(pages);
-        return SQLITE_OK;
-      },
-      this);
-}
-
 int64_t Connection::changes() const { return static_cast<int64_t>(sqlite3_changes64(db_)); }
 
 bool Connection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }

@@ -9,7 +9,6 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -67,10 +66,6 @@ class Connection {
   [[nodiscard]] Statement prepare(const std::string& sql);
   // Rows changed by the most recent INSERT/UPDATE/DELETE on this connection.
   [[nodiscard]] int64_t changes() const;
-  // Calls `hook(pages)` after each commit with the size of the WAL in pages. It replaces
-  // sqlite's automatic checkpoint on this connection, which would run inside the commit that
-  // crosses 1000 pages; whoever sets it checkpoints instead (checkpointer.h).
-  void on_wal_commit(std::function<void(int pages)> hook);
   [[nodiscard]] bool in_transaction() const;
 
   // Throws StoreError describing `rc` and the connection's last error message.
@@ -80,7 +75,6 @@ class Connection {
   void close() noexcept;
 
   sqlite3* db_ = nullptr;
-  std::function<void(int)> wal_hook_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 

@@ -22,7 +22,6 @@
 #include <string>
 #include <type_traits>
 
-#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/reader_pool.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -119,9 +118,7 @@ class SqliteDatabase final : public Database {
     return readers_->with(f);
   }
 
-  // File databases: the writer, its checkpointer (declared first: the writer's commit hook
-  // calls it until the writer is gone) and the readers. In-memory: one connection and a mutex.
-  std::unique_ptr<Checkpointer> checkpointer_;
+  // File databases: the writer and the readers. In-memory: one connection and its mutex.
   std::unique_ptr<GroupCommit> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::mutex memory_mu_;

@@ -87,15 +87,18 @@ int SqliteDatabase::revoke_token(const std::string& token_hash) {
                       token_hash);
 }
 
+// The `!= ''` terms let sqlite use the partial indexes of migration 3.
 int SqliteDatabase::revoke_family(const std::string& family_id) {
-  return update_count("UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND revoked = 0",
-                      family_id);
+  return update_count(
+      "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != '' AND revoked = 0",
+      family_id);
 }
 
 int SqliteDatabase::revoke_by_code(const std::string& code_hash) {
   // RFC 6749 §4.1.2: on code replay, revoke the tokens previously issued from that code.
-  return update_count("UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND revoked = 0",
-                      code_hash);
+  return update_count(
+      "UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != '' AND revoked = 0",
+      code_hash);
 }
 
 int SqliteDatabase::revoke_by_user(const std::string& user_id) {
