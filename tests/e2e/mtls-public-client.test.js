@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { startWorld, makeTempDir } from './lib/server.js';
 import { makeCert } from './lib/keys.js';
-import { form, formHeaders, tlsRequest, x5t } from './lib/tls.js';
+import { form, formHeaders, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
 import {
   assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, getCode, introspect, show,
 } from './lib/oauth.js';
@@ -64,9 +64,7 @@ describe('mutual TLS binding for public clients (RFC 8705 §4)', { concurrency: 
         extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', server.certPath, '--tls-key', server.keyPath],
       },
     });
-    const m = /tls listening on (https:\/\/\S+)/.exec(world.logs());
-    assert.ok(m, `no "tls listening on" line in:\n${world.logs().slice(0, 2000)}`);
-    tlsBase = m[1].replace(/\/+$/, '');
+    tlsBase = tlsBaseOf(world.logs());
   });
 
   after(async () => {

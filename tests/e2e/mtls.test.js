@@ -12,7 +12,7 @@ import { copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, startServer, makeTempDir, run } from './lib/server.js';
 import { makeCert, makeCertWithDates } from './lib/keys.js';
-import { form, formHeaders, tlsRequest, x5t } from './lib/tls.js';
+import { form, formHeaders, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
 import {
   assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, httpGet, show, sleep,
 } from './lib/oauth.js';
@@ -75,9 +75,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
           '--tls-key', path.join(keyDir, 'live.key')],
       },
     });
-    const m = /tls listening on (https:\/\/\S+)/.exec(world.logs());
-    assert.ok(m, `no "tls listening on" line in:\n${world.logs().slice(0, 2000)}`);
-    tlsBase = m[1].replace(/\/+$/, '');
+    tlsBase = tlsBaseOf(world.logs());
   });
 
   after(async () => {
@@ -232,7 +230,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     await copyFile(server.keyPath, liveKey);
     const s = await startServer(world.db, { extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', liveCrt, '--tls-key', liveKey] });
     try {
-      const base = /tls listening on (https:\/\/\S+)/.exec(s.logs())[1];
+      const base = tlsBaseOf(s.logs());
       const health = (ca) => tlsRequest(`${base}/healthz`, { ca });
       assert.equal((await health(server.certPem)).status, 200);
       // A broken key: the reload fails, the old certificate stays.

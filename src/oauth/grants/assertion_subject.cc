@@ -21,11 +21,13 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};
   in.grant_type = req.params.value("grant_type");
-  // The signature needs the secret; only a request that also authenticated this client
-  // with its secret has it.
-  if (req.client.app.client_id == app.client_id) in.client_secret = req.client.secret;
-  if (req.client.app.client_id == app.client_id) in.cnf_x5t = req.client.cnf_x5t;
-  in.durable = req.durable;
+  // The assertion names the app; what the request's client brings (its secret for the
+  // signature, its certificate binding) applies only when that client is the same app.
+  if (req.client.app.client_id == app.client_id) {
+    apply_client(in, req);
+  } else {
+    in.durable = req.durable;
+  }
   return issuer_.issue(in).body;
 }
 

@@ -56,10 +56,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.code_hash = code_hash;
   in.nonce = record->nonce;
   in.auth_time_s = record->auth_time_s;
-  in.client_secret = req.client.secret;
-  in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
-  in.durable = req.durable;
-  in.public_client = !req.client.authenticated();
+  apply_client(in, req);
   return issuer_.issue(in).body;
 }
 

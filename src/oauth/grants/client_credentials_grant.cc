@@ -18,9 +18,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
   GrantInput in{app, *user, std::move(scopes.value())};
   in.grant_type = "client_credentials";
   in.with_id_token = false;  // no end-user authentication happened
-  in.client_secret = req.client.secret;
-  in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
-  in.durable = req.durable;
+  apply_client(in, req);
   return issuer_.issue(in).body;
 }
 

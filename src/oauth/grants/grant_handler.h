@@ -10,6 +10,7 @@
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/client_auth.h"
+#include "oauth/token_issuer.h"
 #include "store/pending_write.h"
 
 namespace latchkey::oauth {
@@ -21,6 +22,16 @@ struct TokenRequest {
   // Where the grant leaves its token write (GrantInput::durable) for the endpoint to await.
   std::shared_ptr<store::PendingWrite>* durable = nullptr;
 };
+
+// What a grant's tokens take from the client that asked for them: the secret (for
+// `signature`), the certificate binding (RFC 8705 §3; a public client's refresh token too,
+// §4) and where the token write is left for the endpoint to await.
+inline void apply_client(GrantInput& in, const TokenRequest& req) {
+  in.client_secret = req.client.secret;
+  in.cnf_x5t = req.client.cnf_x5t;
+  in.public_client = !req.client.authenticated();
+  in.durable = req.durable;
+}
 
 class TokenGrantHandler {
  public:

@@ -55,10 +55,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.issue_refresh = rotate;
   in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;
-  in.client_secret = req.client.secret;
-  in.cnf_x5t = req.client.cnf_x5t;  // RFC 8705 §3
-  in.durable = req.durable;
-  in.public_client = !req.client.authenticated();
+  apply_client(in, req);
   return issuer_.issue(in).body;
 }
 

@@ -45,3 +45,10 @@ export const formHeaders = { 'content-type': 'application/x-www-form-urlencoded'
 export function x5t(certPem) {
   return crypto.createHash('sha256').update(new crypto.X509Certificate(certPem).raw).digest('base64url');
 }
+
+/** The TLS listener's base URL, from the "tls listening on https://…" line a server logs. */
+export function tlsBaseOf(logs) {
+  const m = /tls listening on (https:\/\/\S+)/.exec(logs);
+  if (!m) throw new Error(`no "tls listening on" line in:\n${logs.slice(0, 2000)}`);
+  return m[1].replace(/\/+$/, '');
+}
