@@ -12,7 +12,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { rm } from 'node:fs/promises';
 import { startWorld, makeTempDir, run, cli } from './lib/server.js';
 import { makeCa, makeCert, issueCert } from './lib/keys.js';
-import { form, formHeaders, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
+import { form, formHeaders, introspectOverTls, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
 import {
   assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, show, tokenRequest,
 } from './lib/oauth.js';
@@ -88,9 +88,7 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
     const body = assertTokenSuccess(await ccToken(app, client));
     const at = body.access_token;
 
-    const intro = await tlsRequest(`${tlsBase}/services/oauth2/introspect`, {
-      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(client),
-    });
+    const intro = await introspectOverTls(tlsBase, app.client_id, at, as(client));
     assert.equal(intro.status, 200, show(intro));
     assert.equal(intro.json.active, true, show(intro));
     assert.deepEqual(intro.json.cnf, { 'x5t#S256': x5t(client.certPem) }, show(intro));
@@ -110,10 +108,7 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
 
   it('a renewed certificate (new key, same subject, same CA) authenticates and binds tokens to itself', async () => {
     const body = assertTokenSuccess(await ccToken(world.apps.pki, renewed));
-    const intro = await tlsRequest(`${tlsBase}/services/oauth2/introspect`, {
-      method: 'POST', headers: formHeaders,
-      body: form({ client_id: world.apps.pki.client_id, token: body.access_token }), ...as(renewed),
-    });
+    const intro = await introspectOverTls(tlsBase, world.apps.pki.client_id, body.access_token, as(renewed));
     assert.deepEqual(intro.json?.cnf, { 'x5t#S256': x5t(renewed.certPem) }, show(intro));
   });
 

@@ -12,7 +12,7 @@ import { copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, startServer, makeTempDir, run } from './lib/server.js';
 import { makeCert, makeCertWithDates } from './lib/keys.js';
-import { form, formHeaders, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
+import { form, formHeaders, introspectOverTls, tlsBaseOf, tlsRequest, x5t } from './lib/tls.js';
 import {
   assertInvalidSession, assertTokenError, assertTokenSuccess, callApi, httpGet, show, sleep,
 } from './lib/oauth.js';
@@ -92,9 +92,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     const at = body.access_token;
 
     // Introspection (client-authenticated by the same certificate) shows the binding.
-    const intro = await tlsRequest(`${tlsBase}/services/oauth2/introspect`, {
-      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(client),
-    });
+    const intro = await introspectOverTls(tlsBase, app.client_id, at, as(client));
     assert.equal(intro.status, 200, show(intro));
     assert.equal(intro.json.active, true, show(intro));
     assert.deepEqual(intro.json.cnf, { 'x5t#S256': x5t(client.certPem) }, show(intro));

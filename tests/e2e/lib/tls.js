@@ -52,3 +52,11 @@ export function tlsBaseOf(logs) {
   if (!m) throw new Error(`no "tls listening on" line in:\n${logs.slice(0, 2000)}`);
   return m[1].replace(/\/+$/, '');
 }
+
+/** Introspects `token` on the TLS listener as `clientId`, authenticated by the connection's
+ *  client certificate (`tls`: the cert/key/ca options of tlsRequest). */
+export function introspectOverTls(tlsBase, clientId, token, tls) {
+  return tlsRequest(`${tlsBase}/services/oauth2/introspect`, {
+    method: 'POST', headers: formHeaders, body: form({ client_id: clientId, token }), ...tls,
+  });
+}
