@@ -24,6 +24,7 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
         erin: { username: 'erin@localhost', name: 'Erin Gray', email: 'erin@localhost' },
         frank: { username: 'frank@localhost', name: 'Frank Moss', email: 'frank@localhost' },
         gina: { username: 'gina@localhost', name: 'Gina Lee', email: 'gina@localhost' },
+        hank: { username: 'hank@localhost', name: 'Hank Hill', email: 'hank@localhost' },
       },
       apps: {
         web: { scopes: 'api refresh_token openid', callbacks: ['http://127.0.0.1:9/cb', CB2] },
@@ -186,7 +187,8 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
   it('max_age: a login older than max_age asks for the password again; a recent one does not (OIDC Core §3.1.2.1)', async () => {
     const b = new Browser(world.issuer);
     const app = world.apps.web;
-    const user = world.users.dave;
+    // a user of its own: tests run concurrently and the consent test counts dave's pages
+    const user = world.users.hank;
     await getCode(world, { app, browser: b, user });
     const recent = await getCode(world, { app, browser: b, user, extra: { max_age: '3600' } });
     assert.deepEqual(recent.result.pages, [], describeResult(recent.result));
