@@ -56,7 +56,7 @@ struct Application::Services {
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
         jwt_tokens(keys, random, options.issuer),
-        issuer(db, opaque, jwt_tokens, id_tokens, random, clock, options.issuer, events),
+        issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer, events),
         clients(db, clock, options.issuer),
         throttle(clock),
         token(clients, events),

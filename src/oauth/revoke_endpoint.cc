@@ -25,10 +25,10 @@ http::Response RevokeEndpoint::handle(const http::Request& request) {
     only_client = client->app.client_id;
   }
   if (token.size() <= 512) {
-    auto t = tokens_.find_token(token::hash_of(token));
+    auto t = tokens_.find_token(token::ref_of(token));
     if (t && (only_client.empty() || t->client_id == only_client)) {
       int n = t->kind == store::TokenKind::refresh ? tokens_.revoke_family(t->family_id)
-                                                   : tokens_.revoke_token(t->token_hash);
+                                                   : tokens_.revoke_token(t->ref());
       if (n > 0) {
         events_.emit({"token_revoked", t->client_id, t->user_id,
                       t->kind == store::TokenKind::refresh ? "refresh_token" : "access_token",

@@ -1,6 +1,5 @@
 #include "oauth/token_issuer.h"
 
-#include "core/ids.h"
 #include "crypto/crypto.h"
 #include "oauth/scopes.h"
 
@@ -21,16 +20,20 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   if (!in.family_id.empty()) {
     out.family_id = in.family_id;
   } else if (in.issue_refresh) {
-    out.family_id = random_base62(random_, 24);
+    // An increasing id rather than a random one: new families are appended to their index.
+    out.family_id = std::to_string(tokens_.allocate_token_id());
   }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
-  out.access_token = in.app.token_format == "jwt"
-                         ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
+  const bool jwt = in.app.token_format == "jwt";
+  // Opaque tokens carry their row id; a JWT is found by its hash (a negative id).
+  const int64_t access_id = jwt ? -tokens_.allocate_token_id() : tokens_.allocate_token_id();
+  out.access_token = jwt ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
                                       in.auth_time_s, in.cnf_x5t)
-                         : opaque_.new_access_token(in.user.org_id);
+                         : opaque_.new_access_token(in.user.org_id, access_id);
 
   std::vector<store::Token> rows;
   store::Token access;
+  access.id = access_id;
   access.token_hash = token::hash_of(out.access_token);
   access.kind = store::TokenKind::access;
   access.client_id = in.app.client_id;
@@ -45,8 +48,9 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   rows.push_back(access);
 
   if (in.issue_refresh) {
-    out.refresh_token = opaque_.new_refresh_token();
     store::Token refresh = access;
+    refresh.id = tokens_.allocate_token_id();
+    out.refresh_token = opaque_.new_refresh_token(refresh.id);
     refresh.token_hash = token::hash_of(out.refresh_token);
     refresh.kind = store::TokenKind::refresh;
     if (!in.public_client) refresh.cnf_x5t.clear();

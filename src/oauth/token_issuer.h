@@ -59,13 +59,12 @@ struct Issued {
 class TokenIssuer {
  public:
   TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque,
-              const token::JwtAccessTokens& jwts, const oidc::IdTokens& ids, Random& random,
-              const Clock& clock, std::string issuer, EventSink& events)
+              const token::JwtAccessTokens& jwts, const oidc::IdTokens& ids, const Clock& clock,
+              std::string issuer, EventSink& events)
       : tokens_(tokens),
         opaque_(opaque),
         jwts_(jwts),
         ids_(ids),
-        random_(random),
         clock_(clock),
         issuer_(std::move(issuer)),
         events_(events) {}
@@ -81,7 +80,6 @@ class TokenIssuer {
   token::OpaqueTokens& opaque_;
   const token::JwtAccessTokens& jwts_;
   const oidc::IdTokens& ids_;
-  Random& random_;
   const Clock& clock_;
   std::string issuer_;
   EventSink& events_;

@@ -128,19 +128,26 @@ std::shared_ptr<PendingWrite> CachingDatabase::save_tokens_later(const std::vect
   return pending;
 }
 
-std::optional<Token> CachingDatabase::find_token(const std::string& token_hash) {
-  return cached(tokens_, token_hash, [&] { return inner_.find_token(token_hash); });
+int64_t CachingDatabase::allocate_token_id() { return inner_.allocate_token_id(); }
+
+// Keyed by hash, which names one token whatever its id; a cached row is returned only to a
+// ref whose id matches it too (so a guessed id with a known hash finds nothing more here
+// than in the store).
+std::optional<Token> CachingDatabase::find_token(const TokenRef& ref) {
+  auto t = cached(tokens_, ref.hash, [&] { return inner_.find_token(ref); });
+  if (t && ref.id != 0 && t->id != ref.id) return std::nullopt;
+  return t;
 }
 
-bool CachingDatabase::mark_rotated(const std::string& token_hash) {
-  bool first = inner_.mark_rotated(token_hash);
-  tokens_.erase(token_hash);
+bool CachingDatabase::mark_rotated(const TokenRef& ref) {
+  bool first = inner_.mark_rotated(ref);
+  tokens_.erase(ref.hash);
   return first;
 }
 
-int CachingDatabase::revoke_token(const std::string& token_hash) {
-  int n = inner_.revoke_token(token_hash);
-  tokens_.erase(token_hash);
+int CachingDatabase::revoke_token(const TokenRef& ref) {
+  int n = inner_.revoke_token(ref);
+  tokens_.erase(ref.hash);
   return n;
 }
 

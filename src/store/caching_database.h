@@ -70,9 +70,10 @@ class CachingDatabase final : public Database {
   // TokenStore
   void save_tokens(const std::vector<Token>& tokens) override;
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
-  std::optional<Token> find_token(const std::string& token_hash) override;
-  bool mark_rotated(const std::string& token_hash) override;
-  int revoke_token(const std::string& token_hash) override;
+  int64_t allocate_token_id() override;
+  std::optional<Token> find_token(const TokenRef& ref) override;
+  bool mark_rotated(const TokenRef& ref) override;
+  int revoke_token(const TokenRef& ref) override;
   int revoke_family(const std::string& family_id) override;
   int revoke_by_code(const std::string& code_hash) override;
   int revoke_by_user(const std::string& user_id) override;

@@ -80,7 +80,22 @@ struct AuthCode {
 // Access and refresh tokens share one table; `kind` tells them apart.
 enum class TokenKind { access, refresh };
 
+// How a presented token is found. Tokens minted by this version carry their row id (`id` > 0):
+// the row is read by that id and the stored hash compared in constant time, so rows are
+// appended in id order and no index over random hashes grows with every token. Tokens without
+// an id (minted before, JWT access tokens, rows saved with id 0) are found by hash alone among
+// the rows that have negative ids.
+struct TokenRef {
+  int64_t id = 0;
+  std::string hash;
+
+  static TokenRef by_hash(std::string hash) { return {0, std::move(hash)}; }
+};
+
 struct Token {
+  // Row id: > 0 for tokens that carry it, < 0 for tokens found by hash, 0 before saving
+  // (the store then picks a negative one).
+  int64_t id = 0;
   std::string token_hash;
   TokenKind kind = TokenKind::access;
   std::string client_id;
@@ -96,6 +111,8 @@ struct Token {
   bool revoked = false;
   bool rotated = false;    // refresh token already exchanged under the rotate policy
   std::string cnf_x5t;     // RFC 8705 certificate binding (base64url SHA-256), empty if none
+
+  TokenRef ref() const { return {id, token_hash}; }
 };
 
 struct Consent {

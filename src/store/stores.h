@@ -78,11 +78,15 @@ class TokenStore {
     save_tokens(tokens);
     return PendingWrite::settled();
   }
-  virtual std::optional<Token> find_token(const std::string& token_hash) = 0;
+  // A fresh row id for a token that will carry it: positive, unique in this database and
+  // increasing (so new rows are appended), whatever thread asks.
+  virtual int64_t allocate_token_id() = 0;
+  // The token `ref` names, if its hash matches (compared in constant time).
+  virtual std::optional<Token> find_token(const TokenRef& ref) = 0;
   // Atomically marks a refresh token rotated; returns false if it already was (reuse).
-  virtual bool mark_rotated(const std::string& token_hash) = 0;
+  virtual bool mark_rotated(const TokenRef& ref) = 0;
   // Revocations return how many tokens they revoked.
-  virtual int revoke_token(const std::string& token_hash) = 0;
+  virtual int revoke_token(const TokenRef& ref) = 0;
   virtual int revoke_family(const std::string& family_id) = 0;
   virtual int revoke_by_code(const std::string& code_hash) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;

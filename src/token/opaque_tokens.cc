@@ -4,15 +4,55 @@
 
 namespace latchkey::token {
 
-std::string hash_of(std::string_view secret) { return crypto::sha256_hex(secret); }
+namespace {
 
-std::string OpaqueTokens::new_access_token(std::string_view org_id) {
-  return std::string(org_id) + "!" + crypto::random_token(random_);
+constexpr std::size_t kIdBytes = 8;
+constexpr std::size_t kSecretBytes = 32;
+// base64url of kIdBytes + kSecretBytes, unpadded.
+constexpr std::size_t kBodyChars = ((kIdBytes + kSecretBytes) * 8 + 5) / 6;
+constexpr std::string_view kRefreshPrefix = "5Aep";
+
+std::string body(int64_t id, Random& random) {
+  std::string bytes(kIdBytes, '\0');
+  auto u = static_cast<uint64_t>(id);
+  for (std::size_t i = 0; i < kIdBytes; ++i) {
+    bytes[i] = static_cast<char>((u >> (8 * (kIdBytes - 1 - i))) & 0xff);
+  }
+  bytes += random.bytes(kSecretBytes);
+  return crypto::base64url_encode(bytes);
 }
 
-std::string OpaqueTokens::new_refresh_token() {
+// The id a token of this module's format carries, 0 for anything else.
+int64_t carried_id(std::string_view token) {
+  if (token.size() < kBodyChars + 1) return 0;
+  std::string_view head = token.substr(0, token.size() - kBodyChars);
+  if (head.back() != '!' && head != kRefreshPrefix) return 0;
+  auto bytes = crypto::base64url_decode(token.substr(head.size()));
+  if (!bytes || bytes->size() != kIdBytes + kSecretBytes) return 0;
+  uint64_t u = 0;
+  for (std::size_t i = 0; i < kIdBytes; ++i) u = (u << 8) | static_cast<unsigned char>((*bytes)[i]);
+  auto id = static_cast<int64_t>(u);
+  return id > 0 ? id : 0;
+}
+
+}  // namespace
+
+std::string hash_of(std::string_view secret) { return crypto::sha256_hex(secret); }
+
+store::TokenRef ref_of(std::string_view presented) {
+  return {carried_id(presented), hash_of(presented)};
+}
+
+std::string OpaqueTokens::new_access_token(std::string_view org_id, int64_t id) {
+  std::string out(org_id);
+  out += '!';
+  out += body(id, random_);
+  return out;
+}
+
+std::string OpaqueTokens::new_refresh_token(int64_t id) {
   // Salesforce refresh tokens have no readable structure beyond a short prefix.
-  return "5Aep" + crypto::random_token(random_);
+  return std::string(kRefreshPrefix) + body(id, random_);
 }
 
 bool OpaqueTokens::is_live(const store::Token& t) const {
@@ -22,7 +62,7 @@ bool OpaqueTokens::is_live(const store::Token& t) const {
 
 Result<store::Token> OpaqueTokens::validate_access(std::string_view presented) const {
   if (presented.empty() || presented.size() > kMaxTokenSize) return oauth::Error::invalid_token();
-  auto t = tokens_.find_token(hash_of(presented));
+  auto t = tokens_.find_token(ref_of(presented));
   if (!t || t->kind != store::TokenKind::access || !is_live(*t)) {
     return oauth::Error::invalid_token();
   }
@@ -31,7 +71,7 @@ Result<store::Token> OpaqueTokens::validate_access(std::string_view presented) c
 
 std::optional<store::Token> OpaqueTokens::find_live(std::string_view presented) const {
   if (presented.empty() || presented.size() > kMaxTokenSize) return std::nullopt;
-  auto t = tokens_.find_token(hash_of(presented));
+  auto t = tokens_.find_token(ref_of(presented));
   if (!t || !is_live(*t)) return std::nullopt;
   return t;
 }

@@ -1,6 +1,12 @@
-// Opaque access and refresh tokens. The token itself is 32 random bytes; only its SHA-256 is
-// stored (CONTRACT §2), so a database dump yields no usable token. Access tokens carry the
-// org id in front, as Salesforce session ids do ("00D…!…"), which clients may parse.
+// Opaque access and refresh tokens. The secret part is 32 random bytes; only the SHA-256 of
+// the whole token is stored (CONTRACT §2), so a database dump yields no usable token. Access
+// tokens carry the org id in front, as Salesforce session ids do ("00D…!…"), which clients
+// may parse.
+//
+// In front of the random bytes (in the same base64url text) a token carries its row id, 8
+// bytes big-endian: the store finds the row by id and compares the hash in constant time
+// (store::TokenRef). The id is a locator, not a secret: it says when the token was minted,
+// to the millisecond, and nothing more.
 #pragma once
 
 #include <string>
@@ -19,13 +25,18 @@ inline constexpr std::size_t kMaxTokenSize = 4096;
 // The storage key of a presented token or code.
 std::string hash_of(std::string_view secret);
 
+// How the store finds a presented token: by the id it carries, or by hash alone for tokens
+// without one (minted before ids, JWT access tokens).
+store::TokenRef ref_of(std::string_view presented);
+
 class OpaqueTokens {
  public:
   OpaqueTokens(store::TokenStore& tokens, Random& random, const Clock& clock)
       : tokens_(tokens), random_(random), clock_(clock) {}
 
-  std::string new_access_token(std::string_view org_id);
-  std::string new_refresh_token();
+  // New tokens carrying row id `id` (TokenStore::allocate_token_id()).
+  std::string new_access_token(std::string_view org_id, int64_t id);
+  std::string new_refresh_token(int64_t id);
 
   // A live access token: known, of kind access, not revoked, not expired. Otherwise
   // invalid_token (answered 401 INVALID_SESSION_ID by resources).

@@ -106,8 +106,8 @@ TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
   refresh.rotated = true;
   refresh.cnf_x5t = "";
   db().save_tokens({access, refresh});
-  auto a = db().find_token("access-1");
-  auto r = db().find_token("refresh-1");
+  auto a = db().find_token(TokenRef::by_hash("access-1"));
+  auto r = db().find_token(TokenRef::by_hash("refresh-1"));
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(fields(*a), fields(access));
@@ -126,8 +126,8 @@ TEST_P(StoreConformance, SaveTokensLaterIsStoredOnceSettled) {
   ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(outcome.get(), nullptr);
   pending->wait();  // settled: returns at once, throws nothing
-  auto a = db().find_token("later-access");
-  auto r = db().find_token("later-refresh");
+  auto a = db().find_token(TokenRef::by_hash("later-access"));
+  auto r = db().find_token(TokenRef::by_hash("later-refresh"));
   ASSERT_TRUE(a && r);
   EXPECT_EQ(fields(*a), fields(access));
   EXPECT_EQ(fields(*r), fields(refresh));
@@ -148,13 +148,13 @@ TEST_P(StoreConformance, SaveTokensLaterReportsAFailedWrite) {
     reported = true;
   }
   EXPECT_TRUE(reported) << "a failed write was reported as durable";
-  EXPECT_FALSE(db().find_token("fresh")) << "half of a failed pair was stored";
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("fresh"))) << "half of a failed pair was stored";
 }
 
 TEST_P(StoreConformance, FindTokenReturnsNulloptWhenUnknown) {
   db().save_tokens({sample_token("access-1", TokenKind::access)});
-  EXPECT_FALSE(db().find_token("access-2").has_value());
-  EXPECT_FALSE(db().find_token("").has_value());
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("access-2")).has_value());
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("")).has_value());
 }
 
 TEST_P(StoreConformance, SaveTokensWithNoTokensIsANoOp) { db().save_tokens({}); }
@@ -166,37 +166,37 @@ TEST_P(StoreConformance, SaveTokensIsAllOrNothing) {
   EXPECT_THROW(db().save_tokens({sample_token("new-access", TokenKind::access),
                                  sample_token("existing", TokenKind::refresh)}),
                StoreError);
-  EXPECT_FALSE(db().find_token("new-access").has_value());
-  EXPECT_EQ(db().find_token("existing")->kind, TokenKind::access);
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("new-access")).has_value());
+  EXPECT_EQ(db().find_token(TokenRef::by_hash("existing"))->kind, TokenKind::access);
   // The store is still usable afterwards.
   db().save_tokens({sample_token("new-access", TokenKind::access)});
-  EXPECT_TRUE(db().find_token("new-access").has_value());
+  EXPECT_TRUE(db().find_token(TokenRef::by_hash("new-access")).has_value());
 }
 
 TEST_P(StoreConformance, MarkRotatedSucceedsOnlyOnce) {
   db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
-  EXPECT_TRUE(db().mark_rotated("refresh-1"));
-  EXPECT_TRUE(db().find_token("refresh-1")->rotated);
-  EXPECT_FALSE(db().mark_rotated("refresh-1"));  // reuse
-  EXPECT_FALSE(db().mark_rotated("unknown"));
+  EXPECT_TRUE(db().mark_rotated(TokenRef::by_hash("refresh-1")));
+  EXPECT_TRUE(db().find_token(TokenRef::by_hash("refresh-1"))->rotated);
+  EXPECT_FALSE(db().mark_rotated(TokenRef::by_hash("refresh-1")));  // reuse
+  EXPECT_FALSE(db().mark_rotated(TokenRef::by_hash("unknown")));
 }
 
 TEST_P(StoreConformance, ConcurrentMarkRotatedHasExactlyOneWinner) {
   db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
   std::atomic<int> winners{0};
   race([&](int) {
-    if (db().mark_rotated("refresh-1")) ++winners;
+    if (db().mark_rotated(TokenRef::by_hash("refresh-1"))) ++winners;
   });
   EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_P(StoreConformance, RevokeTokenCountsOnlyNewRevocations) {
   db().save_tokens({sample_token("a", TokenKind::access), sample_token("b", TokenKind::access)});
-  EXPECT_EQ(db().revoke_token("a"), 1);
-  EXPECT_TRUE(db().find_token("a")->revoked);
-  EXPECT_FALSE(db().find_token("b")->revoked);
-  EXPECT_EQ(db().revoke_token("a"), 0);
-  EXPECT_EQ(db().revoke_token("unknown"), 0);
+  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("a")), 1);
+  EXPECT_TRUE(db().find_token(TokenRef::by_hash("a"))->revoked);
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("b"))->revoked);
+  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("a")), 0);
+  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("unknown")), 0);
 }
 
 TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
@@ -208,10 +208,10 @@ TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
   other.family_id = "family-2";
   db().save_tokens({a, r});
   db().save_tokens({r2, other});
-  ASSERT_EQ(db().revoke_token("r2"), 1);
+  ASSERT_EQ(db().revoke_token(TokenRef::by_hash("r2")), 1);
   EXPECT_EQ(db().revoke_family("family-1"), 2);  // r2 was already revoked
-  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(h)->revoked) << h;
-  EXPECT_FALSE(db().find_token("other")->revoked);
+  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(TokenRef::by_hash(h))->revoked) << h;
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_family("family-1"), 0);
   EXPECT_EQ(db().revoke_family("family-unknown"), 0);
 }
@@ -223,9 +223,9 @@ TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
   other.code_hash = "code-2";
   db().save_tokens({a, r, other});
   EXPECT_EQ(db().revoke_by_code("code-1"), 2);
-  EXPECT_TRUE(db().find_token("a")->revoked);
-  EXPECT_TRUE(db().find_token("r")->revoked);
-  EXPECT_FALSE(db().find_token("other")->revoked);
+  EXPECT_TRUE(db().find_token(TokenRef::by_hash("a"))->revoked);
+  EXPECT_TRUE(db().find_token(TokenRef::by_hash("r"))->revoked);
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_by_code("code-1"), 0);
 }
 
@@ -239,8 +239,8 @@ TEST_P(StoreConformance, RevokeByUserRevokesEveryTokenOfThatUser) {
   other_user.user_id = "005000000000002";
   db().save_tokens({a, r, other_family, other_user});
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 3);
-  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(h)->revoked) << h;
-  EXPECT_FALSE(db().find_token("u2")->revoked);
+  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(TokenRef::by_hash(h))->revoked) << h;
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("u2"))->revoked);
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 0);
 }
 
@@ -255,7 +255,7 @@ TEST_P(StoreConformance, RevokeByEmptyKeyRevokesNothing) {
   EXPECT_EQ(db().revoke_family(""), 0);
   EXPECT_EQ(db().revoke_by_code(""), 0);
   EXPECT_EQ(db().revoke_by_user(""), 0);
-  EXPECT_FALSE(db().find_token("bare")->revoked);
+  EXPECT_FALSE(db().find_token(TokenRef::by_hash("bare"))->revoked);
 }
 
 TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
@@ -264,8 +264,8 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
       std::string base = std::to_string(i) + "-" + std::to_string(k);
       db().save_tokens({sample_token("a" + base, TokenKind::access),
                         sample_token("r" + base, TokenKind::refresh)});
-      EXPECT_TRUE(db().find_token("a" + base).has_value());
-      EXPECT_TRUE(db().mark_rotated("r" + base));
+      EXPECT_TRUE(db().find_token(TokenRef::by_hash("a" + base)).has_value());
+      EXPECT_TRUE(db().mark_rotated(TokenRef::by_hash("r" + base)));
     }
   });
   EXPECT_EQ(db().revoke_family("family-1"), kThreads * 25 * 2);

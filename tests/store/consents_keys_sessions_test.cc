@@ -104,7 +104,7 @@ TEST_P(StoreConformance, DataSurvivesClosingAndReopening) {
   db().add_preauthorization({app.client_id, "profile", "Standard User"});
   db().save_code(code);
   db().save_tokens({token});
-  ASSERT_EQ(db().revoke_token(token.token_hash), 1);
+  ASSERT_EQ(db().revoke_token(TokenRef::by_hash(token.token_hash)), 1);
   db().save_consent(consent);
   db().save_key(key);
   db().save_session(session);
@@ -116,7 +116,7 @@ TEST_P(StoreConformance, DataSurvivesClosingAndReopening) {
   EXPECT_EQ(fields(*db().find_app(app.client_id)), fields(app));
   EXPECT_EQ(db().preauthorizations(app.client_id).size(), 1u);
   token.revoked = true;
-  EXPECT_EQ(fields(*db().find_token(token.token_hash)), fields(token));
+  EXPECT_EQ(fields(*db().find_token(TokenRef::by_hash(token.token_hash))), fields(token));
   EXPECT_EQ(fields(*db().find_consent(user.id, app.client_id)), fields(consent));
   EXPECT_EQ(fields(db().list_keys().at(0)), fields(key));
   EXPECT_EQ(fields(*db().find_session(session.session_hash)), fields(session));

@@ -113,6 +113,44 @@ TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   EXPECT_EQ(app->mtls_subject_dn, "");
 }
 
+// Migration 4 gives tokens an integer id: rows written before it keep working, found by
+// their hash (they get negative ids, the only ones in the hash index), and revocable.
+TEST_F(SqliteBackend, Version3TokensSurviveTheMigrationAndAreFoundByHash) {
+  { SqliteDatabase db(path_); }
+  {
+    // Back to the version-3 tokens table, with a row as a version-3 build wrote it.
+    Connection conn(path_);
+    conn.exec(
+        "DROP TABLE tokens;"
+        " CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT"
+        " NOT NULL, user_id TEXT NOT NULL, org_id TEXT NOT NULL, scopes TEXT NOT NULL,"
+        " family_id TEXT NOT NULL, code_hash TEXT NOT NULL, issued_ms INTEGER NOT NULL,"
+        " expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL, rotated INTEGER NOT NULL,"
+        " cnf_x5t TEXT NOT NULL);"
+        " CREATE INDEX tokens_by_family ON tokens(family_id) WHERE family_id != '';"
+        " CREATE INDEX tokens_by_code ON tokens(code_hash) WHERE code_hash != '';"
+        " CREATE INDEX tokens_by_user ON tokens(user_id);"
+        " INSERT INTO tokens VALUES ('old-hash', 'refresh', '3MVGold', '005old', '00Dold',"
+        " '[\"api\"]', 'fam-old', '', 7, 0, 0, 0, '');");
+    conn.exec("PRAGMA user_version=3");
+  }
+  SqliteDatabase db(path_);
+  auto t = db.find_token(TokenRef::by_hash("old-hash"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_LT(t->id, 0);
+  EXPECT_EQ(t->family_id, "fam-old");
+  EXPECT_EQ(t->scopes, std::vector<std::string>{"api"});
+  EXPECT_TRUE(db.mark_rotated(TokenRef::by_hash("old-hash")));
+  EXPECT_EQ(db.revoke_family("fam-old"), 1);
+  EXPECT_GT(db.allocate_token_id(), 0);
+  Connection conn(path_);
+  Statement plan = conn.prepare(
+      "EXPLAIN QUERY PLAN SELECT kind FROM tokens WHERE token_hash = ?1 AND id < 0");
+  ASSERT_TRUE(plan.step());
+  EXPECT_NE(plan.column_text(3).find("USING INDEX tokens_by_hash"), std::string::npos)
+      << plan.column_text(3);
+}
+
 TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {
   { SqliteDatabase db(path_); }
   {
@@ -173,10 +211,10 @@ TEST_F(SqliteBackend, FailedWriteThrowsStoreErrorAndLeavesNothingBehind) {
   signal(SIGXFSZ, old_handler);
 
   EXPECT_TRUE(threw);
-  EXPECT_FALSE(db.find_token("small").has_value());
-  EXPECT_FALSE(db.find_token("big").has_value());
+  EXPECT_FALSE(db.find_token(TokenRef::by_hash("small")).has_value());
+  EXPECT_FALSE(db.find_token(TokenRef::by_hash("big")).has_value());
   db.save_tokens({small});
-  EXPECT_TRUE(db.find_token("small").has_value());
+  EXPECT_TRUE(db.find_token(TokenRef::by_hash("small")).has_value());
 }
 
 // The WAL must be moved into the database file while the database is open (sqlite's automatic
@@ -205,7 +243,7 @@ TEST_F(SqliteBackend, WalIsCheckpointedIntoTheFileWhileOpen) {
     if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(grew) << "database file still " << std::filesystem::file_size(path_) << " bytes";
-  EXPECT_EQ(db.find_token(std::string(64, 'a') + "3999")->user_id, "005user");
+  EXPECT_EQ(db.find_token(TokenRef::by_hash(std::string(64, 'a') + "3999"))->user_id, "005user");
 }
 
 // Revocation by family or code must stay an index lookup on a table of millions of tokens: the

@@ -19,8 +19,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   if (!presented || presented->empty()) return Error::invalid_request("refresh_token is required");
   if (presented->size() > 512) return expired();
 
-  std::string hash = token::hash_of(*presented);
-  auto t = tokens_.find_token(hash);
+  auto t = tokens_.find_token(token::ref_of(*presented));
   if (!t || t->kind != store::TokenKind::refresh || t->client_id != app.client_id || t->revoked) {
     return expired();
   }
@@ -41,7 +40,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   }
 
   bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
-  if (rotate && !tokens_.mark_rotated(hash)) {
+  if (rotate && !tokens_.mark_rotated(t->ref())) {
     tokens_.revoke_family(t->family_id);
     return expired().with_debug("rotated refresh token reused; family revoked");
   }

@@ -20,6 +20,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
   migrate(*conn);
   if (path == ":memory:") {
     memory_ = std::move(conn);
+    load_last_token_id();
     return;
   }
   // The writer keeps the hot index pages of the token table in memory (sqlite's default cache
@@ -27,6 +28,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
   conn->exec("PRAGMA cache_size=-65536");
   writer_ = std::make_unique<GroupCommit>(std::move(conn));
   readers_ = std::make_unique<ReaderPool>(path, reader_pool_size());
+  load_last_token_id();
 }
 
 SqliteDatabase::~SqliteDatabase() = default;

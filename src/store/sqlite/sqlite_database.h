@@ -15,6 +15,7 @@
 // never "every token without one").
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,9 +67,10 @@ class SqliteDatabase final : public Database {
   // TokenStore (tokens.cc)
   void save_tokens(const std::vector<Token>& tokens) override;
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
-  std::optional<Token> find_token(const std::string& token_hash) override;
-  bool mark_rotated(const std::string& token_hash) override;
-  int revoke_token(const std::string& token_hash) override;
+  int64_t allocate_token_id() override;
+  std::optional<Token> find_token(const TokenRef& ref) override;
+  bool mark_rotated(const TokenRef& ref) override;
+  int revoke_token(const TokenRef& ref) override;
   int revoke_family(const std::string& family_id) override;
   int revoke_by_code(const std::string& code_hash) override;
   int revoke_by_user(const std::string& user_id) override;
@@ -93,6 +95,12 @@ class SqliteDatabase final : public Database {
  private:
   // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
   int update_count(const char* sql, const std::string& key);
+  // Runs one UPDATE of the row `ref` names (?1 id, ?2 hash); returns the rows it changed.
+  int update_ref(const char* sql, const TokenRef& ref);
+  // `tokens` with a (negative) id given to each row that has none.
+  std::vector<Token> with_ids(const std::vector<Token>& tokens);
+  // Seeds allocate_token_id() above every id already in the file.
+  void load_last_token_id();
 
   // Runs `f(Connection&)` as one atomic write and returns its result once durable.
   template <class F>
@@ -123,6 +131,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<ReaderPool> readers_;
   std::mutex memory_mu_;
   std::unique_ptr<Connection> memory_;  // guarded by memory_mu_
+  std::atomic<int64_t> last_token_id_{0};
 };
 
 }  // namespace latchkey::store::sqlite

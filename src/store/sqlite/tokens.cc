@@ -1,4 +1,8 @@
 // TokenStore: access and refresh tokens (stored by hash) and their revocation.
+#include <algorithm>
+#include <chrono>
+
+#include "crypto/crypto.h"
 #include "store/record_names.h"
 #include "store/sqlite/list_codec.h"
 #include "store/sqlite/sqlite_database.h"
@@ -7,85 +11,153 @@ namespace latchkey::store::sqlite {
 
 namespace {
 
+#define LK_TOKEN_COLUMNS                                                                   \
+  "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_hash,"        \
+  " issued_ms, expires_ms, revoked, rotated, cnf_x5t"
+constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
+constexpr const char* kFindByHash =
+    "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1 AND id < 0";
+#undef LK_TOKEN_COLUMNS
+
 // One write: an access token and its refresh token are both durable or neither is.
 void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
   for (const Token& t : tokens) {
     conn.prepare(
-            "INSERT INTO tokens (token_hash, kind, client_id, user_id, org_id, scopes,"
+            "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes,"
             " family_id, code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
-        .bind_text(1, t.token_hash)
-        .bind_text(2, to_string(t.kind))
-        .bind_text(3, t.client_id)
-        .bind_text(4, t.user_id)
-        .bind_text(5, t.org_id)
-        .bind_text(6, encode_list(t.scopes))
-        .bind_text(7, t.family_id)
-        .bind_text(8, t.code_hash)
-        .bind_int(9, t.issued_ms)
-        .bind_int(10, t.expires_ms)
-        .bind_bool(11, t.revoked)
-        .bind_bool(12, t.rotated)
-        .bind_text(13, t.cnf_x5t)
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+        .bind_int(1, t.id)
+        .bind_text(2, t.token_hash)
+        .bind_text(3, to_string(t.kind))
+        .bind_text(4, t.client_id)
+        .bind_text(5, t.user_id)
+        .bind_text(6, t.org_id)
+        .bind_text(7, encode_list(t.scopes))
+        .bind_text(8, t.family_id)
+        .bind_text(9, t.code_hash)
+        .bind_int(10, t.issued_ms)
+        .bind_int(11, t.expires_ms)
+        .bind_bool(12, t.revoked)
+        .bind_bool(13, t.rotated)
+        .bind_text(14, t.cnf_x5t)
         .run();
   }
 }
 
+Token read_token(const Statement& st) {
+  Token t;
+  t.id = st.column_int(0);
+  t.token_hash = st.column_text(1);
+  auto kind = parse_token_kind(st.column_text(2));
+  if (!kind) throw StoreError("sqlite: unknown kind in tokens row");
+  t.kind = *kind;
+  t.client_id = st.column_text(3);
+  t.user_id = st.column_text(4);
+  t.org_id = st.column_text(5);
+  t.scopes = decode_list(st.column_text(6));
+  t.family_id = st.column_text(7);
+  t.code_hash = st.column_text(8);
+  t.issued_ms = st.column_int(9);
+  t.expires_ms = st.column_int(10);
+  t.revoked = st.column_bool(11);
+  t.rotated = st.column_bool(12);
+  t.cnf_x5t = st.column_text(13);
+  return t;
+}
+
+// The UPDATEs naming one row by TokenRef: ?1 is its id, ?2 its hash.
+constexpr const char* kRotateById =
+    "UPDATE tokens SET rotated = 1 WHERE id = ?1 AND token_hash = ?2 AND rotated = 0";
+constexpr const char* kRotateByHash =
+    "UPDATE tokens SET rotated = 1 WHERE token_hash = ?2 AND id < 0 AND rotated = 0";
+constexpr const char* kRevokeById =
+    "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND token_hash = ?2 AND revoked = 0";
+constexpr const char* kRevokeByHash =
+    "UPDATE tokens SET revoked = 1 WHERE token_hash = ?2 AND id < 0 AND revoked = 0";
+
 }  // namespace
+
+int64_t SqliteDatabase::allocate_token_id() {
+  // Milliseconds in the high bits keep ids increasing across restarts; the low 16 bits count
+  // within a millisecond (and carry into the next one if ever more are needed).
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t floor = now_ms << 16;
+  int64_t last = last_token_id_.load(std::memory_order_relaxed);
+  int64_t next = 0;
+  do {
+    next = std::max(last + 1, floor);
+  } while (!last_token_id_.compare_exchange_weak(last, next, std::memory_order_relaxed));
+  return next;
+}
+
+void SqliteDatabase::load_last_token_id() {
+  int64_t highest = read([](Connection& conn) {
+    return conn.query_int("SELECT max(coalesce(max(id), 0), -coalesce(min(id), 0)) FROM tokens");
+  });
+  last_token_id_.store(highest, std::memory_order_relaxed);
+}
+
+std::vector<Token> SqliteDatabase::with_ids(const std::vector<Token>& tokens) {
+  std::vector<Token> rows = tokens;
+  for (Token& t : rows) {
+    if (t.id == 0) t.id = -allocate_token_id();
+  }
+  return rows;
+}
 
 void SqliteDatabase::save_tokens(const std::vector<Token>& tokens) {
   if (tokens.empty()) return;
-  write([&](Connection& conn) { insert_tokens(conn, tokens); });
+  write([rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); });
 }
 
 std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vector<Token>& tokens) {
   if (memory_ || tokens.empty()) return TokenStore::save_tokens_later(tokens);
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([rows = tokens](Connection& conn) { insert_tokens(conn, rows); },
+  writer_->submit([rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
                   [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
   return pending;
 }
 
-std::optional<Token> SqliteDatabase::find_token(const std::string& token_hash) {
+std::optional<Token> SqliteDatabase::find_token(const TokenRef& ref) {
+  if (ref.hash.empty()) return std::nullopt;
   return read([&](Connection& conn) -> std::optional<Token> {
-    Statement st = conn.prepare(
-        "SELECT token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_hash,"
-        " issued_ms, expires_ms, revoked, rotated, cnf_x5t FROM tokens WHERE token_hash = ?1");
-    st.bind_text(1, token_hash);
+    // By id, the hash is compared here rather than in SQL: in constant time.
+    Statement st = conn.prepare(ref.id != 0 ? kFindById : kFindByHash);
+    if (ref.id != 0) {
+      st.bind_int(1, ref.id);
+    } else {
+      st.bind_text(1, ref.hash);
+    }
     if (!st.step()) return std::nullopt;
-    Token t;
-    t.token_hash = st.column_text(0);
-    auto kind = parse_token_kind(st.column_text(1));
-    if (!kind) throw StoreError("sqlite: unknown kind in tokens row");
-    t.kind = *kind;
-    t.client_id = st.column_text(2);
-    t.user_id = st.column_text(3);
-    t.org_id = st.column_text(4);
-    t.scopes = decode_list(st.column_text(5));
-    t.family_id = st.column_text(6);
-    t.code_hash = st.column_text(7);
-    t.issued_ms = st.column_int(8);
-    t.expires_ms = st.column_int(9);
-    t.revoked = st.column_bool(10);
-    t.rotated = st.column_bool(11);
-    t.cnf_x5t = st.column_text(12);
+    Token t = read_token(st);
+    if (!crypto::constant_time_equal(t.token_hash, ref.hash)) return std::nullopt;
     return t;
   });
 }
 
-bool SqliteDatabase::mark_rotated(const std::string& token_hash) {
+bool SqliteDatabase::mark_rotated(const TokenRef& ref) {
   // A single conditional UPDATE is atomic across processes: of two concurrent refreshes with
   // the same token, exactly one changes the row (RFC 9700 §4.14.2 refresh token rotation).
-  return update_count("UPDATE tokens SET rotated = 1 WHERE token_hash = ?1 AND rotated = 0",
-                      token_hash) == 1;
+  return update_ref(ref.id != 0 ? kRotateById : kRotateByHash, ref) == 1;
+}
+
+int SqliteDatabase::revoke_token(const TokenRef& ref) {
+  return update_ref(ref.id != 0 ? kRevokeById : kRevokeByHash, ref);
+}
+
+int SqliteDatabase::update_ref(const char* sql, const TokenRef& ref) {
+  if (ref.hash.empty()) return 0;
+  return write([&](Connection& conn) -> int {
+    Statement st = conn.prepare(sql);
+    if (ref.id != 0) st.bind_int(1, ref.id);
+    st.bind_text(2, ref.hash).run();
+    return static_cast<int>(conn.changes());
+  });
 }
 
 // Each revocation counts only rows it newly revoked (revoked 0 -> 1).
-
-int SqliteDatabase::revoke_token(const std::string& token_hash) {
-  return update_count("UPDATE tokens SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0",
-                      token_hash);
-}
 
 // The `!= ''` terms let sqlite use the partial indexes of migration 3.
 int SqliteDatabase::revoke_family(const std::string& family_id) {

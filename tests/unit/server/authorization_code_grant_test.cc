@@ -84,7 +84,7 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
   }
 
   std::optional<store::Token> token(const std::string& value) {
-    return world_.db().find_token(token::hash_of(value));
+    return world_.db().find_token(token::ref_of(value));
   }
 
   TestWorld world_;
@@ -159,7 +159,7 @@ TEST_F(AuthorizationCodeGrantTest, StoresOnlyHashesOfIssuedTokens) {
   EXPECT_EQ(refresh->kind, store::TokenKind::refresh);
   EXPECT_EQ(refresh->family_id, access->family_id);
   EXPECT_EQ(refresh->expires_ms, 0);  // until revoked
-  EXPECT_FALSE(world_.db().find_token(str(r.value(), "access_token")).has_value());
+  EXPECT_FALSE(world_.db().find_token(store::TokenRef::by_hash(str(r.value(), "access_token"))).has_value());
 }
 
 TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {

@@ -29,7 +29,7 @@ class JwtAccessTokenTest : public ::testing::Test {
     EXPECT_TRUE(jwt.ok()) << out.access_token;
     EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.signing_key("RS256").public_key()));
     // The stored row carries the same binding that latchkey's own endpoints enforce.
-    auto row = world_.db().find_token(token::hash_of(out.access_token));
+    auto row = world_.db().find_token(token::ref_of(out.access_token));
     EXPECT_TRUE(row.has_value());
     if (row) {
       EXPECT_EQ(row->cnf_x5t, cnf_x5t);

@@ -119,8 +119,9 @@ TEST_F(MtlsTest, CertificateOutsideItsValidityIsRefused) {
 // RFC 8705 §3: a bound token is accepted only with its certificate on a TLS connection.
 TEST_F(MtlsTest, BoundTokenNeedsItsCertificate) {
   token::OpaqueTokens opaque(world_.db(), world_.random(), world_.clock());
-  std::string presented = opaque.new_access_token(world_.org().id);
   store::Token t;
+  t.id = world_.db().allocate_token_id();
+  std::string presented = opaque.new_access_token(world_.org().id, t.id);
   t.token_hash = token::hash_of(presented);
   t.kind = store::TokenKind::access;
   t.client_id = app_.client_id;

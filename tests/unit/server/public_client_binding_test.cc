@@ -120,7 +120,7 @@ class PublicClientBindingTest : public ::testing::Test {
   }
 
   store::Token row(const boost::json::object& body, const char* key) {
-    auto t = world_.db().find_token(token::hash_of(testsupport::str(body, key)));
+    auto t = world_.db().find_token(token::ref_of(testsupport::str(body, key)));
     EXPECT_TRUE(t.has_value()) << key;
     return t.value_or(store::Token{});
   }
@@ -158,7 +158,7 @@ TEST_F(PublicClientBindingTest, RefreshWithTheSameCertificateIssuesBoundTokens) 
   EXPECT_EQ(row(second, "access_token").cnf_x5t, thumbprint(client_pem()));
   // The rotated refresh token stays bound, and so does the next one.
   EXPECT_EQ(row(second, "refresh_token").cnf_x5t, thumbprint(client_pem()));
-  EXPECT_TRUE(world_.db().find_token(token::hash_of(presented))->rotated);
+  EXPECT_TRUE(world_.db().find_token(token::ref_of(presented))->rotated);
   auto third = ok(refresh(tls_with(client_pem()), app, testsupport::str(second, "refresh_token")));
   EXPECT_EQ(row(third, "access_token").cnf_x5t, thumbprint(client_pem()));
 }
@@ -177,7 +177,7 @@ TEST_F(PublicClientBindingTest, RefreshWithoutTheCertificateIsInvalidGrantAndCha
       EXPECT_EQ(r.status, 400u) << r.body;
       EXPECT_EQ(testsupport::str(boost::json::parse(r.body).as_object(), "error"), "invalid_grant");
     }
-    auto stored = world_.db().find_token(token::hash_of(presented));
+    auto stored = world_.db().find_token(token::ref_of(presented));
     ASSERT_TRUE(stored.has_value());
     EXPECT_FALSE(stored->rotated);
     EXPECT_FALSE(stored->revoked);

@@ -55,7 +55,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
   }
 
   std::optional<store::Token> token(const std::string& value) {
-    return world_.db().find_token(token::hash_of(value));
+    return world_.db().find_token(token::ref_of(value));
   }
 
   store::App app_with(store::RefreshPolicy policy, int64_t ttl_s = 0) {
@@ -228,7 +228,7 @@ TEST_F(RefreshTokenGrantTest, WiderScopeIsInvalidScope) {
 TEST_F(RefreshTokenGrantTest, RevokedTokenIsRefused) {
   auto app = app_with(store::RefreshPolicy::until_revoked);
   auto first = initial(app);
-  ASSERT_EQ(world_.db().revoke_token(token::hash_of(first.refresh_token)), 1);
+  ASSERT_EQ(world_.db().revoke_token(token::ref_of(first.refresh_token)), 1);
   auto r = refresh(confidential(app), first.refresh_token);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");

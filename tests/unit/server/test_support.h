@@ -129,7 +129,7 @@ struct IssuerStack {
         ids(keys, w.clock(), issuer_url),
         opaque(w.db(), w.random(), w.clock()),
         jwts(keys, w.random(), issuer_url),
-        issuer(w.db(), opaque, jwts, ids, w.random(), w.clock(), issuer_url, w.events()) {}
+        issuer(w.db(), opaque, jwts, ids, w.clock(), issuer_url, w.events()) {}
   oidc::KeyRing keys;
   oidc::IdTokens ids;
   token::OpaqueTokens opaque;
