@@ -5,8 +5,9 @@
 
 The database must already hold the bench user and apps (latchkey's CLI made them); the tokens
 are spread over those apps, half access and half refresh tokens, none expired or revoked,
-exactly the rows latchkey itself writes (hashes of random secrets, JSON scope lists). Rows go
-in sorted by hash in one transaction, so a million take seconds rather than minutes.
+exactly the rows latchkey itself writes (increasing row ids from the clock as
+allocate_token_id() makes them, hashes of random secrets, JSON scope lists), in one
+transaction.
 """
 import os
 import sqlite3
@@ -23,17 +24,18 @@ def main():
     if not clients:
         sys.exit("preload: the database has no apps")
     now = int(time.time() * 1000)
-    hashes = sorted(os.urandom(32).hex() for _ in range(n))
+    first_id = (now << 16) - n  # below the ids the server will allocate from now on
     started = time.time()
     con.execute("BEGIN")
     con.executemany(
-        "INSERT INTO tokens (token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
+        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
         " code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, 0, 0, '')",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 0, 0, '')",
         (
-            (h, "access" if i % 2 == 0 else "refresh", clients[i % len(clients)], user_id, org_id,
-             '["api"]', h[:24], now, now + 7 * 86400 * 1000)
-            for i, h in enumerate(hashes)
+            (first_id + i, os.urandom(32).hex(), "access" if i % 2 == 0 else "refresh",
+             clients[i % len(clients)], user_id, org_id, '["api"]', str(first_id + i - i % 2), now,
+             now + 7 * 86400 * 1000)
+            for i in range(n)
         ),
     )
     con.execute("COMMIT")
