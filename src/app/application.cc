@@ -126,16 +126,10 @@ http::Response Application::handle(const http::Request& req) {
 
 bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
-  if (p == "/services/oauth2/token") {
-    // These grants read (mostly from the cache) and end with the token write, which the
-    // response awaits without holding a thread. The others consume a code or rotate a
-    // refresh token first, and must know that write's outcome before going on.
-    auto form = http::parse_form(req.body);
-    if (!form) return true;  // refused at once
-    auto grant = form->value("grant_type");
-    return grant == "client_credentials" || grant == oauth::kJwtBearerGrant ||
-           grant == oauth::kSamlBearerGrant;
-  }
+  // Every grant reads (mostly from the cache) and ends with one queued write, which the
+  // response awaits without holding a thread: codes and rotating refresh tokens are used up by
+  // that same write (store::Database::redeem_later).
+  if (p == "/services/oauth2/token") return true;
   return p == "/services/oauth2/introspect" || p == "/services/oauth2/userinfo" ||
          p.starts_with("/id/") || p.starts_with("/.well-known/") ||
          p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||

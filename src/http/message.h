@@ -39,9 +39,10 @@ struct Response {
   std::string body;
   // Set when the response reports something that must be durable before anyone sees it (new
   // tokens): the server calls it with `release` instead of sending, and sends the response
-  // when release(true) is called, or 503 temporarily_unavailable on release(false). `release`
-  // may be called on any thread.
-  std::function<void(std::function<void(bool durable)> release)> await;
+  // once release(std::nullopt) is called, or the response given instead (a 503 when the write
+  // failed, a refusal the write decided). `release` may be called on any thread.
+  using Release = std::function<void(std::optional<Response> instead)>;
+  std::function<void(Release release)> await;
 
   Response& set(std::string name, std::string value);
   std::optional<std::string_view> header(std::string_view name) const;

@@ -350,18 +350,6 @@ void Session<Stream>::serve() {
 }
 
 template <class Stream>
-Response Session<Stream>::unavailable() {
-  if (auto& log = state_.options.log) {
-    log->warn("{} {}: the write behind the response failed; answered 503", request_.method,
-              request_.path);
-  }
-  Response response = Response::json(503, error_json("temporarily_unavailable",
-                                                     "storage is unavailable, try again"));
-  response.set("Cache-Control", "no-store");
-  return response;
-}
-
-template <class Stream>
 Response Session<Stream>::call_handler() {
   Response response;
   try {
@@ -404,11 +392,11 @@ void Session<Stream>::respond(Response response) {
     auto await = std::move(response.await);
     response.await = nullptr;
     await([self = self(), work = asio::make_work_guard(stream_.get_executor()),
-           response = std::move(response)](bool durable) mutable {
+           response = std::move(response)](std::optional<Response> instead) mutable {
       auto executor = work.get_executor();
       asio::post(executor, [self = std::move(self), work = std::move(work),
-                            response = std::move(response), durable]() mutable {
-        self->respond(durable ? std::move(response) : self->unavailable());
+                            response = std::move(response), instead = std::move(instead)]() mutable {
+        self->respond(instead ? std::move(*instead) : std::move(response));
       });
     });
     return;

@@ -110,8 +110,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void on_continue_written(boost::beast::error_code ec, std::size_t bytes);
   void serve();
   Response call_handler();
-  // What a response whose write failed becomes.
-  Response unavailable();
   void respond(Response response);
   void refuse(unsigned status, std::string_view error, std::string_view description);
   void write(bool keep_alive);

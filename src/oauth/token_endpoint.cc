@@ -26,10 +26,10 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 }
 
 http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
-                                      std::string_view client_id, const http::Request& request,
+                                      std::string_view client_id, std::string_view remote_addr,
                                       bool tried_basic) {
   std::string detail = e.code() + " " + std::string(grant_type.substr(0, 64));
-  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, request.remote_addr});
+  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, remote_addr});
   return http::token_error(e, tried_basic);
 }
 
@@ -49,23 +49,49 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   Result<ClientAuth> client = ClientAuth{};
   if (!anonymous || !it->second->client_named_by_assertion()) {
     client = clients_.authenticate(request, *params, tried_basic);
-    if (!client) return refused(client.error(), grant_type, params->value("client_id"), request,
-                                tried_basic);
+    if (!client) {
+      return refused(client.error(), grant_type, params->value("client_id"), request.remote_addr,
+                     tried_basic);
+    }
   }
 
-  std::shared_ptr<store::PendingWrite> durable;
-  auto body = it->second->handle({request, *params, *client, &durable});
-  if (!body) return refused(body.error(), grant_type, client->app.client_id, request, tried_basic);
-  http::Response response = http::token_json(boost::json::serialize(*body));
-  if (durable) {
-    // The tokens in this response exist only once their write is durable.
-    response.await = [durable](std::function<void(bool)> release) {
-      durable->on_settled([release = std::move(release)](std::exception_ptr error) {
-        release(error == nullptr);
-      });
-    };
+  Deferred deferred;
+  auto body = it->second->handle({request, *params, *client, &deferred});
+  if (!body) {
+    return refused(body.error(), grant_type, client->app.client_id, request.remote_addr,
+                   tried_basic);
   }
+  http::Response response = http::token_json(boost::json::serialize(*body));
+  if (deferred.write) response.await = awaiting(std::move(deferred), request, tried_basic);
   return response;
+}
+
+// The tokens in the response exist only once their write is durable; until then the response
+// waits (without a thread), and the write may still turn it into a refusal.
+std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred deferred,
+                                                                     const http::Request& request,
+                                                                     bool tried_basic) {
+  return [this, d = std::move(deferred), remote = request.remote_addr,
+          tried_basic](http::Response::Release release) {
+    auto write = d.write;
+    write->on_settled([this, d = std::move(d), remote, tried_basic,
+                       release = std::move(release)](std::exception_ptr error) {
+      if (!error) {
+        events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});
+        release(std::nullopt);
+        return;
+      }
+      Error e = Error::temporarily_unavailable("storage is unavailable, try again")
+                    .with_debug("the token write failed");
+      try {
+        std::rethrow_exception(error);
+      } catch (const store::AlreadyRedeemed&) {
+        if (d.if_redeemed) e = *d.if_redeemed;
+      } catch (...) {
+      }
+      release(refused(e, d.grant_type, d.client_id, remote, tried_basic));
+    });
+  };
 }
 
 }  // namespace latchkey::oauth

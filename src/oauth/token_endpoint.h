@@ -23,8 +23,12 @@ class TokenEndpoint {
   std::vector<std::string> grant_types() const;
 
  private:
+  // The error response, with its token_refused event.
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
-                         const http::Request& request, bool tried_basic);
+                         std::string_view remote_addr, bool tried_basic);
+  std::function<void(http::Response::Release)> awaiting(Deferred deferred,
+                                                        const http::Request& request,
+                                                        bool tried_basic);
 
   ClientAuthenticator& clients_;
   EventSink& events_;

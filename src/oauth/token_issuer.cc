@@ -63,8 +63,9 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   // Both rows in one transaction: a client never holds a refresh token whose access token
   // was lost, or the reverse. Queued now, so the response below is built (and an ID token
   // signed) while the write is being made durable.
-  auto pending = tokens_.save_tokens_later(rows);
-  if (in.durable != nullptr) {
+  auto pending = in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
+  const bool deferred = in.durable != nullptr;
+  if (deferred) {
     *in.durable = std::move(pending);
   } else {
     pending->wait();
@@ -87,7 +88,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   b["token_type"] = "Bearer";
   b["issued_at"] = issued_at;
   b["expires_in"] = in.app.access_token_ttl_s;
-  events_.emit({"token_issued", in.app.client_id, in.user.id, in.grant_type, {}});
+  if (!deferred) events_.emit({"token_issued", in.app.client_id, in.user.id, in.grant_type, {}});
   return out;
 }
 

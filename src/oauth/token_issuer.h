@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,12 @@ struct GrantInput {
   // authenticates again when it uses one (§4).
   std::string cnf_x5t;
   // Where issue() leaves the token write for its caller, who must release the response only
-  // once it is durable (http::Response::await); null: issue() itself waits for it.
+  // once it is durable (http::Response::await) and emit the token_issued event then; null:
+  // issue() itself waits for it (rethrowing store::AlreadyRedeemed) and emits the event.
   std::shared_ptr<store::PendingWrite>* durable = nullptr;
+  // The code or rotating refresh token this grant uses up: the tokens are saved only if it
+  // was not used up already (store::Database::redeem_later).
+  std::optional<store::Redemption> redeem;
   // A public client cannot authenticate again when it refreshes, so its refresh token is bound
   // to cnf_x5t as well (RFC 8705 §4).
   bool public_client = false;
@@ -58,7 +63,7 @@ struct Issued {
 
 class TokenIssuer {
  public:
-  TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque,
+  TokenIssuer(store::Database& tokens, token::OpaqueTokens& opaque,
               const token::JwtAccessTokens& jwts, const oidc::IdTokens& ids, const Clock& clock,
               std::string issuer, EventSink& events)
       : tokens_(tokens),
@@ -76,7 +81,7 @@ class TokenIssuer {
                                std::string_view issued_at);
 
  private:
-  store::TokenStore& tokens_;
+  store::Database& tokens_;
   token::OpaqueTokens& opaque_;
   const token::JwtAccessTokens& jwts_;
   const oidc::IdTokens& ids_;

@@ -151,6 +151,26 @@ int CachingDatabase::revoke_token(const TokenRef& ref) {
   return n;
 }
 
+std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
+                                                             const std::vector<Token>& tokens) {
+  // A rotated refresh token changes; until the write settles a cached copy may still say it is
+  // not rotated, which is harmless: the write, not the cache, decides a redemption.
+  if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
+  auto outer = std::make_shared<PendingWrite>();
+  inner_.redeem_later(r, tokens)->on_settled([this, outer, r, tokens](std::exception_ptr error) {
+    if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
+    if (error) {
+      // An earlier use's tokens were revoked by code or family: names the cache cannot key.
+      tokens_.clear();
+    } else {
+      const int64_t now = clock_.now_ms();
+      for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
+    }
+    outer->settle(error);
+  });
+  return outer;
+}
+
 // Revocations by family, code or user reach tokens the cache cannot name by
 // key; they are rare (a replayed code, a reused refresh token, an admin
 // action), so the whole token table goes.

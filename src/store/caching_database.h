@@ -66,6 +66,9 @@ class CachingDatabase final : public Database {
   std::optional<AuthCode> consume_code(const std::string& code_hash) override {
     return inner_.consume_code(code_hash);
   }
+  std::optional<AuthCode> find_code(const std::string& code_hash) override {
+    return inner_.find_code(code_hash);
+  }
 
   // TokenStore
   void save_tokens(const std::vector<Token>& tokens) override;
@@ -74,6 +77,8 @@ class CachingDatabase final : public Database {
   std::optional<Token> find_token(const TokenRef& ref) override;
   bool mark_rotated(const TokenRef& ref) override;
   int revoke_token(const TokenRef& ref) override;
+  std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                             const std::vector<Token>& tokens) override;
   int revoke_family(const std::string& family_id) override;
   int revoke_by_code(const std::string& code_hash) override;
   int revoke_by_user(const std::string& user_id) override;

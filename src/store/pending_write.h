@@ -8,8 +8,16 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 
 namespace latchkey::store {
+
+// What a redeeming write (Database::redeem_later) settles with when the code or refresh token
+// it redeems was used up already: its tokens were not stored, and what that earlier use issued
+// is revoked (durably, like any write).
+struct AlreadyRedeemed : std::runtime_error {
+  AlreadyRedeemed() : std::runtime_error("already redeemed") {}
+};
 
 class PendingWrite {
  public:

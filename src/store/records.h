@@ -115,6 +115,17 @@ struct Token {
   TokenRef ref() const { return {id, token_hash}; }
 };
 
+// The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
+// or a refresh token under the rotate policy (by TokenRef). If another request used it up
+// first, `revoke_key` names what to revoke instead: the code's tokens (RFC 6749 §4.1.2) or the
+// refresh token's family (RFC 9700 §4.14.2).
+struct Redemption {
+  enum class Kind { code, refresh_token };
+  Kind kind = Kind::code;
+  TokenRef ref;
+  std::string revoke_key;
+};
+
 struct Consent {
   std::string user_id;
   std::string client_id;

@@ -63,6 +63,8 @@ class CodeStore {
   // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
   // the first exchange sees used=false, every later one used=true). nullopt if unknown.
   virtual std::optional<AuthCode> consume_code(const std::string& code_hash) = 0;
+  // The code as stored, without using it up (nullopt if unknown).
+  virtual std::optional<AuthCode> find_code(const std::string& code_hash) = 0;
 };
 
 class TokenStore {
@@ -134,6 +136,13 @@ class Database : public OrgStore,
                  public SessionStore {
  public:
   ~Database() override = default;
+
+  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
+  // write; otherwise revokes what `r.revoke_key` names and settles with AlreadyRedeemed. Like
+  // save_tokens_later() the result is known once the write is durable. This default decides
+  // and writes at once, in two steps; backends with a writer queue make it one queued write.
+  virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                                     const std::vector<Token>& tokens);
 };
 
 }  // namespace latchkey::store

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/pending_write.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace latchkey::store {
@@ -63,6 +64,24 @@ TEST_F(CachingDatabaseTest, RevocationByUserAndRotationAreSeenAtOnce) {
   EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->rotated);
   EXPECT_EQ(cache_.revoke_by_user("005alice"), 1);
   EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->revoked);
+}
+
+// A redemption that finds its code or refresh token used up revokes by code or family, which
+// the cache cannot key: every cached token goes, so the revocation is seen at once. A rotated
+// refresh token is seen rotated at once too.
+TEST_F(CachingDatabaseTest, RedemptionsAreSeenAtOnce) {
+  Token old = token("rt", "fam-r");
+  old.kind = TokenKind::refresh;
+  cache_.save_tokens({old, token("access-of-fam", "fam-r")});
+  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("rt"))->rotated);
+  Redemption r{Redemption::Kind::refresh_token, TokenRef::by_hash("rt"), "fam-r"};
+  cache_.redeem_later(r, {token("next", "fam-r")})->wait();
+  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("rt"))->rotated);
+  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("next"))->revoked);
+  EXPECT_THROW(cache_.redeem_later(r, {token("stolen", "fam-r")})->wait(), AlreadyRedeemed);
+  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("next"))->revoked);
+  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("access-of-fam"))->revoked);
+  EXPECT_FALSE(cache_.find_token(TokenRef::by_hash("stolen")));
 }
 
 TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanTheMaxAge) {

@@ -23,12 +23,8 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   in.grant_type = req.params.value("grant_type");
   // The assertion names the app; what the request's client brings (its secret for the
   // signature, its certificate binding) applies only when that client is the same app.
-  if (req.client.app.client_id == app.client_id) {
-    apply_client(in, req);
-  } else {
-    in.durable = req.durable;
-  }
-  return issuer_.issue(in).body;
+  if (req.client.app.client_id == app.client_id) apply_client(in, req);
+  return issue_tokens(issuer_, in, req);
 }
 
 }  // namespace latchkey::oauth

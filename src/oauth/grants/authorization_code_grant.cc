@@ -18,16 +18,19 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   if (code->size() > 512) return Error::invalid_grant("invalid authorization code");
 
   std::string code_hash = token::hash_of(*code);
-  auto record = codes_.consume_code(code_hash);
+  // Read, not used up: the code is used up by the same write that saves its tokens, so the
+  // exchange never waits for a write of its own (store::Database::redeem_later).
+  auto record = codes_.find_code(code_hash);
   if (!record || record->client_id != app.client_id) {
     return Error::invalid_grant("invalid authorization code");
   }
-  if (record->used) {
-    // RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens previously issued from it.
-    tokens_.revoke_by_code(code_hash);
-    return Error::invalid_grant("invalid authorization code")
-        .with_debug("authorization code replayed; its tokens were revoked");
-  }
+  // RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens previously issued from it; that
+  // happens in the write, whether the replay is seen here or only there.
+  auto replayed = Error::invalid_grant("invalid authorization code")
+                      .with_debug("authorization code replayed; its tokens were revoked");
+  store::Redemption redeem{store::Redemption::Kind::code, store::TokenRef::by_hash(code_hash),
+                           code_hash};
+  if (record->used) return refuse_redeemed(tokens_, redeem, std::move(replayed), req);
   if (clock_.now_ms() >= record->expires_ms) return Error::invalid_grant("expired authorization code");
 
   // RFC 6749 §4.1.3: redirect_uri must be identical to the one sent to authorize.
@@ -56,8 +59,9 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.code_hash = code_hash;
   in.nonce = record->nonce;
   in.auth_time_s = record->auth_time_s;
+  in.redeem = std::move(redeem);
   apply_client(in, req);
-  return issuer_.issue(in).body;
+  return issue_tokens(issuer_, in, req, std::move(replayed));
 }
 
 }  // namespace latchkey::oauth

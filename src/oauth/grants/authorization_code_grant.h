@@ -10,7 +10,7 @@ namespace latchkey::oauth {
 
 class AuthorizationCodeGrant final : public TokenGrantHandler {
  public:
-  AuthorizationCodeGrant(store::CodeStore& codes, store::TokenStore& tokens,
+  AuthorizationCodeGrant(store::CodeStore& codes, store::Database& tokens,
                          store::UserStore& users, TokenIssuer& issuer, const Clock& clock)
       : codes_(codes), tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
 
@@ -19,7 +19,7 @@ class AuthorizationCodeGrant final : public TokenGrantHandler {
 
  private:
   store::CodeStore& codes_;
-  store::TokenStore& tokens_;
+  store::Database& tokens_;
   store::UserStore& users_;
   TokenIssuer& issuer_;
   const Clock& clock_;

@@ -19,7 +19,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
   in.grant_type = "client_credentials";
   in.with_id_token = false;  // no end-user authentication happened
   apply_client(in, req);
-  return issuer_.issue(in).body;
+  return issue_tokens(issuer_, in, req);
 }
 
 }  // namespace latchkey::oauth

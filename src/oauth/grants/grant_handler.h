@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/result.h"
@@ -15,23 +17,43 @@
 
 namespace latchkey::oauth {
 
+// A token response whose tokens are still being written: the endpoint sends it once the write
+// is durable, and emits the token_issued event then.
+struct Deferred {
+  std::shared_ptr<store::PendingWrite> write;  // null: nothing to wait for
+  // What to answer instead if the write finds the code or refresh token used up already.
+  std::optional<Error> if_redeemed;
+  std::string client_id, user_id, grant_type;  // for the event
+};
+
 struct TokenRequest {
   const http::Request& http;
   const http::Params& params;
   const ClientAuth& client;
-  // Where the grant leaves its token write (GrantInput::durable) for the endpoint to await.
-  std::shared_ptr<store::PendingWrite>* durable = nullptr;
+  // Where the grant leaves its token write for the endpoint to await; null: the grant waits.
+  Deferred* deferred = nullptr;
 };
 
 // What a grant's tokens take from the client that asked for them: the secret (for
 // `signature`), the certificate binding (RFC 8705 §3; a public client's refresh token too,
-// §4) and where the token write is left for the endpoint to await.
+// §4).
 inline void apply_client(GrantInput& in, const TokenRequest& req) {
   in.client_secret = req.client.secret;
   in.cnf_x5t = req.client.cnf_x5t;
   in.public_client = !req.client.authenticated();
-  in.durable = req.durable;
 }
+
+// Issues the tokens of `in`, leaving their write in req.deferred when the endpoint awaits it,
+// else waiting for it here. `if_redeemed` is the answer when in.redeem was used up already.
+Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
+                                         const TokenRequest& req,
+                                         std::optional<Error> if_redeemed = std::nullopt);
+
+// For a code or refresh token already seen used up: a redemption that saves nothing, so that
+// the write revokes what the earlier use issued, then `refusal`. Used-up stays used up, so that
+// write always refuses; the endpoint awaits it like any token write (never holding a thread).
+Result<boost::json::object> refuse_redeemed(store::Database& db, const store::Redemption& r,
+                                            Error refusal, const TokenRequest& req);
 
 class TokenGrantHandler {
  public:

@@ -39,23 +39,27 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
     scopes = std::move(asked.value());
   }
 
-  bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
-  if (rotate && !tokens_.mark_rotated(t->ref())) {
-    tokens_.revoke_family(t->family_id);
-    return expired().with_debug("rotated refresh token reused; family revoked");
-  }
-  if (t->rotated) return expired();
-
   auto user = users_.find_user(t->user_id);
   if (!user || !user->active) return expired();
+
+  // Under the rotate policy the presented token is used up by the same write that saves the
+  // new ones (store::Database::redeem_later); if it was used already, that write revokes its
+  // family instead (RFC 9700 §4.14.2 reuse detection).
+  bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
+  auto reused = expired().with_debug("rotated refresh token reused; family revoked");
+  store::Redemption redeem{store::Redemption::Kind::refresh_token, t->ref(), t->family_id};
+  if (t->rotated) {
+    return rotate ? refuse_redeemed(tokens_, redeem, std::move(reused), req) : expired();
+  }
 
   GrantInput in{app, *user, scopes};
   in.grant_type = "refresh_token";
   in.issue_refresh = rotate;
   in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;
+  if (rotate) in.redeem = std::move(redeem);
   apply_client(in, req);
-  return issuer_.issue(in).body;
+  return issue_tokens(issuer_, in, req, std::move(reused));
 }
 
 }  // namespace latchkey::oauth

@@ -13,7 +13,7 @@ namespace latchkey::oauth {
 
 class RefreshTokenGrant final : public TokenGrantHandler {
  public:
-  RefreshTokenGrant(store::TokenStore& tokens, store::UserStore& users, TokenIssuer& issuer,
+  RefreshTokenGrant(store::Database& tokens, store::UserStore& users, TokenIssuer& issuer,
                     const Clock& clock)
       : tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
 
@@ -21,7 +21,7 @@ class RefreshTokenGrant final : public TokenGrantHandler {
   Result<boost::json::object> handle(const TokenRequest& request) override;
 
  private:
-  store::TokenStore& tokens_;
+  store::Database& tokens_;
   store::UserStore& users_;
   TokenIssuer& issuer_;
   const Clock& clock_;

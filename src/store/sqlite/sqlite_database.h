@@ -63,6 +63,7 @@ class SqliteDatabase final : public Database {
   // CodeStore (codes.cc)
   void save_code(const AuthCode& code) override;
   std::optional<AuthCode> consume_code(const std::string& code_hash) override;
+  std::optional<AuthCode> find_code(const std::string& code_hash) override;
 
   // TokenStore (tokens.cc)
   void save_tokens(const std::vector<Token>& tokens) override;
@@ -75,6 +76,10 @@ class SqliteDatabase final : public Database {
   int revoke_by_code(const std::string& code_hash) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
+
+  // Database (tokens.cc)
+  std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                             const std::vector<Token>& tokens) override;
 
   // ConsentStore (consents.cc)
   std::optional<Consent> find_consent(const std::string& user_id,

@@ -1,4 +1,4 @@
-// TokenStore: access and refresh tokens (stored by hash) and their revocation.
+// TokenStore: access and refresh tokens (stored by hash), their revocation, and redemption.
 #include <algorithm>
 #include <chrono>
 
@@ -74,6 +74,32 @@ constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND token_hash = ?2 AND revoked = 0";
 constexpr const char* kRevokeByHash =
     "UPDATE tokens SET revoked = 1 WHERE token_hash = ?2 AND id < 0 AND revoked = 0";
+
+// Marks `r` used if it was not; true if this call did.
+bool use_up(Connection& conn, const Redemption& r) {
+  if (r.kind == Redemption::Kind::code) {
+    conn.prepare("UPDATE auth_codes SET used = 1 WHERE code_hash = ?1 AND used = 0")
+        .bind_text(1, r.ref.hash)
+        .run();
+  } else {
+    Statement st = conn.prepare(r.ref.id != 0 ? kRotateById : kRotateByHash);
+    if (r.ref.id != 0) st.bind_int(1, r.ref.id);
+    st.bind_text(2, r.ref.hash).run();
+  }
+  return conn.changes() == 1;
+}
+
+// Revokes what an earlier use of `r` issued. The `!= ''` terms select the partial indexes.
+void revoke_issued(Connection& conn, const Redemption& r) {
+  if (r.revoke_key.empty()) return;
+  conn.prepare(r.kind == Redemption::Kind::code
+                   ? "UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != ''"
+                     " AND revoked = 0"
+                   : "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != ''"
+                     " AND revoked = 0")
+      .bind_text(1, r.revoke_key)
+      .run();
+}
 
 }  // namespace
 
@@ -155,6 +181,34 @@ int SqliteDatabase::update_ref(const char* sql, const TokenRef& ref) {
     st.bind_text(2, ref.hash).run();
     return static_cast<int>(conn.changes());
   });
+}
+
+// Using up a code or a rotating refresh token and saving the tokens it buys are one queued
+// write. The writer orders every redemption, so of two requests with the same code exactly one
+// finds it unused, and neither request holds a thread while it waits.
+std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
+                                                           const std::vector<Token>& tokens) {
+  // Decided inside the write; `redeemed` is read once the write has settled.
+  auto redeemed = std::make_shared<bool>(false);
+  auto work = [r, rows = with_ids(tokens), redeemed](Connection& conn) {
+    *redeemed = use_up(conn, r);
+    if (*redeemed) {
+      insert_tokens(conn, rows);
+    } else {
+      revoke_issued(conn, r);
+    }
+  };
+  if (memory_) {
+    write(work);
+    return PendingWrite::settled(*redeemed ? nullptr
+                                           : std::make_exception_ptr(AlreadyRedeemed()));
+  }
+  auto pending = std::make_shared<PendingWrite>();
+  writer_->submit(std::move(work), [pending, redeemed](std::exception_ptr error) {
+    if (!error && !*redeemed) error = std::make_exception_ptr(AlreadyRedeemed());
+    pending->settle(std::move(error));
+  });
+  return pending;
 }
 
 // Each revocation counts only rows it newly revoked (revoked 0 -> 1).

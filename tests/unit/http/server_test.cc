@@ -204,13 +204,14 @@ TEST(Server, DeliversHandlerResponseWithHeaders) {
 }
 
 // A response that awaits a write is sent only once the write is released: as is on success,
-// as 503 temporarily_unavailable on failure; the connection stays usable either way.
+// or the response released instead (a 503 when the write failed); the connection stays usable
+// either way.
 TEST(Server, SendsAnAwaitingResponseOnlyOnceReleased) {
   std::mutex mu;
-  std::vector<std::function<void(bool)>> releases;
+  std::vector<Response::Release> releases;
   Handler handler = [&](const Request&) {
     Response r = Response::json(200, R"({"token":"t"})");
-    r.await = [&](std::function<void(bool)> release) {
+    r.await = [&](Response::Release release) {
       std::lock_guard lock(mu);
       releases.push_back(std::move(release));
     };
@@ -229,7 +230,7 @@ TEST(Server, SendsAnAwaitingResponseOnlyOnceReleased) {
     ASSERT_EQ(releases.size(), 1u);
   }
   // Released from another thread, as the database writer does.
-  std::thread([&] { releases[0](true); }).join();
+  std::thread([&] { releases[0](std::nullopt); }).join();
   auto ok = client.read();
   ASSERT_TRUE(ok) << client.last_error().message();
   EXPECT_EQ(ok->result_int(), 200u);
@@ -243,7 +244,9 @@ TEST(Server, SendsAnAwaitingResponseOnlyOnceReleased) {
     }
     std::this_thread::sleep_for(10ms);
   }
-  std::thread([&] { releases.at(1)(false); }).join();
+  std::thread([&] {
+    releases.at(1)(Response::json(503, R"({"error":"temporarily_unavailable"})"));
+  }).join();
   auto failed = client.read();
   ASSERT_TRUE(failed) << client.last_error().message();
   EXPECT_EQ(failed->result_int(), 503u);

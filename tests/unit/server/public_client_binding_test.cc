@@ -107,16 +107,16 @@ class PublicClientBindingTest : public ::testing::Test {
 
   // `extra` carries the client's credential, if any ("&client_secret=...").
   http::Response exchange(const Connection& c, const store::App& app, const std::string& extra) {
-    return endpoint_.handle(
+    return testsupport::released(endpoint_.handle(
         request(c, "grant_type=authorization_code&code=" + http::form_encode(save_code(app)) +
                        "&redirect_uri=" + http::form_encode(kCallback) +
-                       "&code_verifier=" + kVerifier + "&client_id=" + app.client_id + extra));
+                       "&code_verifier=" + kVerifier + "&client_id=" + app.client_id + extra)));
   }
   http::Response refresh(const Connection& c, const store::App& app, const std::string& token,
                          const std::string& extra = "") {
-    return endpoint_.handle(
+    return testsupport::released(endpoint_.handle(
         request(c, "grant_type=refresh_token&refresh_token=" + http::form_encode(token) +
-                       "&client_id=" + app.client_id + extra));
+                       "&client_id=" + app.client_id + extra)));
   }
 
   store::Token row(const boost::json::object& body, const char* key) {

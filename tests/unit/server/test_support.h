@@ -2,7 +2,10 @@
 // confidential app, a fake clock, and helpers to build requests and self-signed certificates.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <boost/json.hpp>
+#include <optional>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -82,6 +85,23 @@ class RecordingEvents final : public EventSink {
   mutable std::mutex mu_;
   std::vector<Recorded> events_;
 };
+
+// A response as the server sends it: one that awaits its write (http::Response::await) is
+// released first, as the session would once the write settles. The in-memory test database
+// settles every write at once, so release must have been called by the time await returns.
+inline http::Response released(http::Response r) {
+  if (!r.await) return r;
+  auto await = std::move(r.await);
+  r.await = nullptr;
+  bool called = false;
+  std::optional<http::Response> instead;
+  await([&](std::optional<http::Response> i) {
+    called = true;
+    instead = std::move(i);
+  });
+  EXPECT_TRUE(called) << "the response was never released";
+  return instead ? std::move(*instead) : std::move(r);
+}
 
 class TestWorld {
  public:

@@ -86,8 +86,8 @@ TEST_F(TokenEndpointTest, ListsRegisteredGrantTypes) {
 }
 
 TEST_F(TokenEndpointTest, CodeExchangeWithBasicSucceedsWithNoStore) {
-  auto r = endpoint_.handle(
-      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  auto r = testsupport::released(endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret()))));
   ASSERT_EQ(r.status, 200u) << r.body;
   // RFC 6749 §5.1: token responses are not cached.
   EXPECT_EQ(r.header("cache-control").value_or(""), "no-store");
@@ -105,14 +105,14 @@ TEST_F(TokenEndpointTest, CodeExchangeWithBasicSucceedsWithNoStore) {
 }
 
 TEST_F(TokenEndpointTest, CodeExchangeWithPostSecretSucceeds) {
-  auto r = endpoint_.handle(form_post(code_body(save_code()) + "&client_id=" + app_.client_id +
-                                      "&client_secret=" + http::form_encode(TestWorld::secret())));
+  auto r = testsupport::released(endpoint_.handle(form_post(code_body(save_code()) + "&client_id=" + app_.client_id +
+                                      "&client_secret=" + http::form_encode(TestWorld::secret()))));
   ASSERT_EQ(r.status, 200u) << r.body;
 }
 
 TEST_F(TokenEndpointTest, WrongBasicSecretIs401WithChallenge) {
   // RFC 6749 §5.2: invalid_client after Basic is 401 with WWW-Authenticate.
-  auto r = endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "x")));
+  auto r = testsupport::released(endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "x"))));
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(error_of(r), "invalid_client");
   EXPECT_TRUE(r.header("www-authenticate").has_value());
@@ -125,21 +125,21 @@ TEST_F(TokenEndpointTest, RepeatedWrongSecretsLockTheClientOutForAWhile) {
   // Brute force on one client id (RFC 9700 §4.x): after five failures even the right secret
   // is refused until the lockout passes.
   for (int i = 0; i < 6; ++i) {
-    endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "guess")));
+    testsupport::released(endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "guess"))));
   }
-  auto locked = endpoint_.handle(
-      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  auto locked = testsupport::released(endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(locked.status, 401u);
   EXPECT_EQ(error_of(locked), "invalid_client");
   world_.clock().advance_s(61);
-  auto after = endpoint_.handle(
-      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  auto after = testsupport::released(endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(after.status, 200u) << after.body;
 }
 
 TEST_F(TokenEndpointTest, WrongPostSecretIs400InvalidClient) {
-  auto r = endpoint_.handle(
-      form_post(code_body(save_code()) + "&client_id=" + app_.client_id + "&client_secret=wrong"));
+  auto r = testsupport::released(endpoint_.handle(
+      form_post(code_body(save_code()) + "&client_id=" + app_.client_id + "&client_secret=wrong")));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_client");
   EXPECT_EQ(std::string(json_of(r).at("error_description").as_string()),
@@ -147,9 +147,9 @@ TEST_F(TokenEndpointTest, WrongPostSecretIs400InvalidClient) {
 }
 
 TEST_F(TokenEndpointTest, BasicAndPostSecretTogetherIsInvalidRequest) {
-  auto r = endpoint_.handle(
+  auto r = testsupport::released(endpoint_.handle(
       form_post(code_body(save_code()) + "&client_secret=" + http::form_encode(TestWorld::secret()),
-                basic_header(app_.client_id, TestWorld::secret())));
+                basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_request");
 }
@@ -157,26 +157,26 @@ TEST_F(TokenEndpointTest, BasicAndPostSecretTogetherIsInvalidRequest) {
 TEST_F(TokenEndpointTest, RepeatedParameterIsInvalidRequest) {
   // RFC 6749 §3.2: parameters MUST NOT be included more than once.
   std::string code = save_code();
-  auto r = endpoint_.handle(form_post(code_body(code) + "&code=" + http::form_encode(code),
-                                      basic_header(app_.client_id, TestWorld::secret())));
+  auto r = testsupport::released(endpoint_.handle(form_post(code_body(code) + "&code=" + http::form_encode(code),
+                                      basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_request");
   // The code was not touched: a correct request still works.
-  auto ok = endpoint_.handle(
-      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret())));
+  auto ok = testsupport::released(endpoint_.handle(
+      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(ok.status, 200u) << ok.body;
 }
 
 TEST_F(TokenEndpointTest, UnknownGrantTypeIsUnsupportedGrantType) {
-  auto r = endpoint_.handle(form_post("grant_type=password&username=a&password=b",
-                                      basic_header(app_.client_id, TestWorld::secret())));
+  auto r = testsupport::released(endpoint_.handle(form_post("grant_type=password&username=a&password=b",
+                                      basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "unsupported_grant_type");
 }
 
 TEST_F(TokenEndpointTest, MissingGrantTypeIsInvalidRequest) {
   auto r =
-      endpoint_.handle(form_post("code=abc", basic_header(app_.client_id, TestWorld::secret())));
+      testsupport::released(endpoint_.handle(form_post("code=abc", basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_request");
 }
@@ -184,21 +184,69 @@ TEST_F(TokenEndpointTest, MissingGrantTypeIsInvalidRequest) {
 TEST_F(TokenEndpointTest, NonFormContentTypeIsInvalidRequest) {
   http::Request r = form_post(code_body(save_code()), basic_header(app_.client_id, "x"));
   r.headers.front().second = "application/json";
-  auto resp = endpoint_.handle(r);
+  auto resp = testsupport::released(endpoint_.handle(r));
   EXPECT_EQ(resp.status, 400u);
   EXPECT_EQ(error_of(resp), "invalid_request");
 }
 
 TEST_F(TokenEndpointTest, RefreshAfterCodeExchangeWorksEndToEnd) {
-  auto first = endpoint_.handle(
-      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret())));
+  auto first = testsupport::released(endpoint_.handle(
+      form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret()))));
   ASSERT_EQ(first.status, 200u) << first.body;
   std::string refresh(json_of(first).at("refresh_token").as_string());
-  auto r = endpoint_.handle(
+  auto r = testsupport::released(endpoint_.handle(
       form_post("grant_type=refresh_token&refresh_token=" + http::form_encode(refresh),
-                basic_header(app_.client_id, TestWorld::secret())));
+                basic_header(app_.client_id, TestWorld::secret()))));
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_TRUE(json_of(r).contains("access_token"));
+}
+
+// The code is used up by the write that saves its tokens, so a replay is decided there: it is
+// answered invalid_grant, revokes what the first exchange got, and is not reported as issued.
+TEST_F(TokenEndpointTest, ReplayedCodeIsInvalidGrantRevokesTheFirstTokensAndIsNotReportedIssued) {
+  std::string code = save_code();
+  auto first = testsupport::released(
+      endpoint_.handle(form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret()))));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  std::string access(json_of(first).at("access_token").as_string());
+  auto replay = endpoint_.handle(
+      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret())));
+  EXPECT_TRUE(replay.await) << "the replay must be decided by the write, after it is durable";
+  replay = testsupport::released(std::move(replay));
+  EXPECT_EQ(replay.status, 400u);
+  EXPECT_EQ(error_of(replay), "invalid_grant");
+  EXPECT_EQ(replay.body.find("access_token"), std::string::npos) << replay.body;
+  EXPECT_TRUE(world_.db().find_token(token::ref_of(access))->revoked);
+  auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "token_issued");
+  EXPECT_EQ(events[1].type, "token_refused");
+  EXPECT_EQ(events[1].detail, "invalid_grant authorization_code");
+}
+
+TEST_F(TokenEndpointTest, ReusedRotatedRefreshTokenIsInvalidGrantAndRevokesItsFamily) {
+  app_ = world_.add_app([](store::App& a) {
+    a.client_id = "3MVGrotating";
+    a.refresh_policy = store::RefreshPolicy::rotate;
+  });
+  auto auth = basic_header(app_.client_id, TestWorld::secret());
+  auto first = testsupport::released(endpoint_.handle(form_post(code_body(save_code()), auth)));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  std::string old(json_of(first).at("refresh_token").as_string());
+  const std::string body = "grant_type=refresh_token&refresh_token=" + http::form_encode(old);
+  auto rotated = testsupport::released(endpoint_.handle(form_post(body, auth)));
+  ASSERT_EQ(rotated.status, 200u) << rotated.body;
+  std::string next(json_of(rotated).at("refresh_token").as_string());
+  std::string next_access(json_of(rotated).at("access_token").as_string());
+
+  auto reuse = testsupport::released(endpoint_.handle(form_post(body, auth)));
+  EXPECT_EQ(reuse.status, 400u);
+  EXPECT_EQ(error_of(reuse), "invalid_grant");
+  EXPECT_TRUE(world_.db().find_token(token::ref_of(next))->revoked);
+  EXPECT_TRUE(world_.db().find_token(token::ref_of(next_access))->revoked);
+  auto again = testsupport::released(endpoint_.handle(
+      form_post("grant_type=refresh_token&refresh_token=" + http::form_encode(next), auth)));
+  EXPECT_EQ(error_of(again), "invalid_grant") << "the family's newest token still worked";
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+#include "oauth/grants/grant_handler.h"
+
+namespace latchkey::oauth {
+
+Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
+                                         const TokenRequest& req,
+                                         std::optional<Error> if_redeemed) {
+  if (req.deferred == nullptr) {
+    in.durable = nullptr;
+    try {
+      return issuer.issue(in).body;
+    } catch (const store::AlreadyRedeemed&) {
+      if (!if_redeemed) throw;
+      return std::move(*if_redeemed);
+    }
+  }
+  Deferred& d = *req.deferred;
+  in.durable = &d.write;
+  d.if_redeemed = std::move(if_redeemed);
+  d.client_id = in.app.client_id;
+  d.user_id = in.user.id;
+  d.grant_type = in.grant_type;
+  return issuer.issue(in).body;
+}
+
+Result<boost::json::object> refuse_redeemed(store::Database& db, const store::Redemption& r,
+                                            Error refusal, const TokenRequest& req) {
+  auto write = db.redeem_later(r, {});
+  if (req.deferred == nullptr) {
+    try {
+      write->wait();
+    } catch (const store::AlreadyRedeemed&) {
+    }
+    return refusal;
+  }
+  req.deferred->write = std::move(write);
+  req.deferred->if_redeemed = std::move(refusal);
+  req.deferred->client_id = req.client.app.client_id;
+  req.deferred->grant_type = req.params.value("grant_type");
+  return boost::json::object{};  // never sent: the write refuses
+}
+
+}  // namespace latchkey::oauth
