@@ -6,7 +6,7 @@
 The database must already hold the bench user and apps (latchkey's CLI made them); the tokens
 are spread over those apps, half access and half refresh tokens, none expired or revoked,
 exactly the rows latchkey itself writes (increasing row ids from the clock as
-allocate_token_id() makes them, hashes of random secrets, JSON scope lists), in one
+allocate_id() makes them, hashes of random secrets, JSON scope lists), in one
 transaction.
 """
 import os
@@ -29,7 +29,7 @@ def main():
     con.execute("BEGIN")
     con.executemany(
         "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
-        " code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
+        " code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 0, 0, '')",
         (
             (first_id + i, os.urandom(32).hex(), "access" if i % 2 == 0 else "refresh",

@@ -21,12 +21,12 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     out.family_id = in.family_id;
   } else if (in.issue_refresh) {
     // An increasing id rather than a random one: new families are appended to their index.
-    out.family_id = std::to_string(tokens_.allocate_token_id());
+    out.family_id = std::to_string(tokens_.allocate_id());
   }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
   const bool jwt = in.app.token_format == "jwt";
   // Opaque tokens carry their row id; a JWT is found by its hash (a negative id).
-  const int64_t access_id = jwt ? -tokens_.allocate_token_id() : tokens_.allocate_token_id();
+  const int64_t access_id = jwt ? -tokens_.allocate_id() : tokens_.allocate_id();
   out.access_token = jwt ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
                                       in.auth_time_s, in.cnf_x5t)
                          : opaque_.new_access_token(in.user.org_id, access_id);
@@ -41,7 +41,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   access.org_id = in.user.org_id;
   access.scopes = in.scopes;
   access.family_id = out.family_id;
-  access.code_hash = in.code_hash;
+  access.code_key = in.code_key;
   access.issued_ms = now;
   access.expires_ms = expires_ms;
   access.cnf_x5t = in.cnf_x5t;
@@ -49,7 +49,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
 
   if (in.issue_refresh) {
     store::Token refresh = access;
-    refresh.id = tokens_.allocate_token_id();
+    refresh.id = tokens_.allocate_id();
     out.refresh_token = opaque_.new_refresh_token(refresh.id);
     refresh.token_hash = token::hash_of(out.refresh_token);
     refresh.kind = store::TokenKind::refresh;

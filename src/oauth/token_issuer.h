@@ -32,7 +32,7 @@ struct GrantInput {
   bool issue_refresh = false;  // the flow allows one and the scopes ask for it
   bool with_id_token = true;   // when `openid` is granted and a user authenticated
   std::string family_id;       // existing family (refresh flow); empty starts a new one
-  std::string code_hash;       // the code this grant redeems, if any
+  std::string code_key;        // the code this grant redeems, if any (Token::code_key)
   std::string nonce;
   int64_t auth_time_s = 0;
   std::string client_secret;   // as presented, for `signature`; empty when none

@@ -128,24 +128,24 @@ std::shared_ptr<PendingWrite> CachingDatabase::save_tokens_later(const std::vect
   return pending;
 }
 
-int64_t CachingDatabase::allocate_token_id() { return inner_.allocate_token_id(); }
+int64_t CachingDatabase::allocate_id() { return inner_.allocate_id(); }
 
 // Keyed by hash, which names one token whatever its id; a cached row is returned only to a
 // ref whose id matches it too (so a guessed id with a known hash finds nothing more here
 // than in the store).
-std::optional<Token> CachingDatabase::find_token(const TokenRef& ref) {
+std::optional<Token> CachingDatabase::find_token(const SecretRef& ref) {
   auto t = cached(tokens_, ref.hash, [&] { return inner_.find_token(ref); });
   if (t && ref.id != 0 && t->id != ref.id) return std::nullopt;
   return t;
 }
 
-bool CachingDatabase::mark_rotated(const TokenRef& ref) {
+bool CachingDatabase::mark_rotated(const SecretRef& ref) {
   bool first = inner_.mark_rotated(ref);
   tokens_.erase(ref.hash);
   return first;
 }
 
-int CachingDatabase::revoke_token(const TokenRef& ref) {
+int CachingDatabase::revoke_token(const SecretRef& ref) {
   int n = inner_.revoke_token(ref);
   tokens_.erase(ref.hash);
   return n;
@@ -180,8 +180,8 @@ int CachingDatabase::revoke_family(const std::string& family_id) {
   return n;
 }
 
-int CachingDatabase::revoke_by_code(const std::string& code_hash) {
-  int n = inner_.revoke_by_code(code_hash);
+int CachingDatabase::revoke_by_code(const std::string& code_key) {
+  int n = inner_.revoke_by_code(code_key);
   tokens_.clear();
   return n;
 }

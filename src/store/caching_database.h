@@ -62,25 +62,24 @@ class CachingDatabase final : public Database {
   }
 
   // CodeStore
+  int64_t allocate_code_id() override { return inner_.allocate_code_id(); }
   void save_code(const AuthCode& code) override { inner_.save_code(code); }
-  std::optional<AuthCode> consume_code(const std::string& code_hash) override {
-    return inner_.consume_code(code_hash);
+  std::optional<AuthCode> consume_code(const SecretRef& ref) override {
+    return inner_.consume_code(ref);
   }
-  std::optional<AuthCode> find_code(const std::string& code_hash) override {
-    return inner_.find_code(code_hash);
-  }
+  std::optional<AuthCode> find_code(const SecretRef& ref) override { return inner_.find_code(ref); }
 
   // TokenStore
   void save_tokens(const std::vector<Token>& tokens) override;
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
-  int64_t allocate_token_id() override;
-  std::optional<Token> find_token(const TokenRef& ref) override;
-  bool mark_rotated(const TokenRef& ref) override;
-  int revoke_token(const TokenRef& ref) override;
+  int64_t allocate_id() override;
+  std::optional<Token> find_token(const SecretRef& ref) override;
+  bool mark_rotated(const SecretRef& ref) override;
+  int revoke_token(const SecretRef& ref) override;
   std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                              const std::vector<Token>& tokens) override;
   int revoke_family(const std::string& family_id) override;
-  int revoke_by_code(const std::string& code_hash) override;
+  int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 

@@ -64,7 +64,21 @@ struct Preauthorization {
   std::string name;
 };
 
+// How a presented token or authorization code is found. Those minted by this version carry
+// their row id (`id` > 0): the row is read by that id and the stored hash compared in constant
+// time, so rows are appended in id order and no index over random hashes grows with each one.
+// Those without an id (minted before, JWT access tokens, rows saved with id 0) are found by
+// hash alone among the rows that have negative ids.
+struct SecretRef {
+  int64_t id = 0;
+  std::string hash;
+
+  static SecretRef by_hash(std::string hash) { return {0, std::move(hash)}; }
+};
+
 struct AuthCode {
+  // Row id: as Token::id (> 0 for codes that carry it, < 0 found by hash, 0 before saving).
+  int64_t id = 0;
   std::string code_hash;
   std::string client_id;
   std::string user_id;
@@ -75,22 +89,12 @@ struct AuthCode {
   int64_t auth_time_s = 0;
   int64_t expires_ms = 0;
   bool used = false;
+
+  SecretRef ref() const { return {id, code_hash}; }
 };
 
 // Access and refresh tokens share one table; `kind` tells them apart.
 enum class TokenKind { access, refresh };
-
-// How a presented token is found. Tokens minted by this version carry their row id (`id` > 0):
-// the row is read by that id and the stored hash compared in constant time, so rows are
-// appended in id order and no index over random hashes grows with every token. Tokens without
-// an id (minted before, JWT access tokens, rows saved with id 0) are found by hash alone among
-// the rows that have negative ids.
-struct TokenRef {
-  int64_t id = 0;
-  std::string hash;
-
-  static TokenRef by_hash(std::string hash) { return {0, std::move(hash)}; }
-};
 
 struct Token {
   // Row id: > 0 for tokens that carry it, < 0 for tokens found by hash, 0 before saving
@@ -105,24 +109,26 @@ struct Token {
   // Refresh-token family: every token descended from one grant (code exchange) shares it, so
   // reuse detection and code replay can revoke the whole family at once.
   std::string family_id;
-  std::string code_hash;  // the code it was minted from, if any
+  // The code it was minted from (TokenStore::revoke_by_code), empty if none: the code's row id
+  // in decimal, which grows with every code and so keeps its index appended to.
+  std::string code_key;
   int64_t issued_ms = 0;
   int64_t expires_ms = 0;  // 0 = never
   bool revoked = false;
   bool rotated = false;    // refresh token already exchanged under the rotate policy
   std::string cnf_x5t;     // RFC 8705 certificate binding (base64url SHA-256), empty if none
 
-  TokenRef ref() const { return {id, token_hash}; }
+  SecretRef ref() const { return {id, token_hash}; }
 };
 
 // The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
-// or a refresh token under the rotate policy (by TokenRef). If another request used it up
+// or a refresh token under the rotate policy (by SecretRef). If another request used it up
 // first, `revoke_key` names what to revoke instead: the code's tokens (RFC 6749 §4.1.2) or the
 // refresh token's family (RFC 9700 §4.14.2).
 struct Redemption {
   enum class Kind { code, refresh_token };
   Kind kind = Kind::code;
-  TokenRef ref;
+  SecretRef ref;
   std::string revoke_key;
 };
 

@@ -7,7 +7,7 @@ std::shared_ptr<PendingWrite> Database::redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens) {
   bool first = false;
   if (r.kind == Redemption::Kind::code) {
-    auto before = consume_code(r.ref.hash);
+    auto before = consume_code(r.ref);
     first = before && !before->used;
   } else {
     first = mark_rotated(r.ref);

@@ -59,12 +59,15 @@ class AppStore {
 class CodeStore {
  public:
   virtual ~CodeStore() = default;
+  // A fresh row id for a code that will carry it (as TokenStore::allocate_id()).
+  virtual int64_t allocate_code_id() = 0;
+  // Saves the code; one with id 0 gets a negative id (found by hash).
   virtual void save_code(const AuthCode& code) = 0;
   // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
   // the first exchange sees used=false, every later one used=true). nullopt if unknown.
-  virtual std::optional<AuthCode> consume_code(const std::string& code_hash) = 0;
-  // The code as stored, without using it up (nullopt if unknown).
-  virtual std::optional<AuthCode> find_code(const std::string& code_hash) = 0;
+  virtual std::optional<AuthCode> consume_code(const SecretRef& ref) = 0;
+  // The code as stored, without using it up (nullopt if unknown or the hash does not match).
+  virtual std::optional<AuthCode> find_code(const SecretRef& ref) = 0;
 };
 
 class TokenStore {
@@ -80,17 +83,17 @@ class TokenStore {
     save_tokens(tokens);
     return PendingWrite::settled();
   }
-  // A fresh row id for a token that will carry it: positive, unique in this database and
-  // increasing (so new rows are appended), whatever thread asks.
-  virtual int64_t allocate_token_id() = 0;
+  // A fresh row id for a token that will carry it: positive, unique in this database among
+  // token and code ids, and increasing (so new rows are appended), whatever thread asks.
+  virtual int64_t allocate_id() = 0;
   // The token `ref` names, if its hash matches (compared in constant time).
-  virtual std::optional<Token> find_token(const TokenRef& ref) = 0;
+  virtual std::optional<Token> find_token(const SecretRef& ref) = 0;
   // Atomically marks a refresh token rotated; returns false if it already was (reuse).
-  virtual bool mark_rotated(const TokenRef& ref) = 0;
+  virtual bool mark_rotated(const SecretRef& ref) = 0;
   // Revocations return how many tokens they revoked.
-  virtual int revoke_token(const TokenRef& ref) = 0;
+  virtual int revoke_token(const SecretRef& ref) = 0;
   virtual int revoke_family(const std::string& family_id) = 0;
-  virtual int revoke_by_code(const std::string& code_hash) = 0;
+  virtual int revoke_by_code(const std::string& code_key) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;
   // Every token one user holds for one app (the user's approval of the app was revoked).
   virtual int revoke_by_user_app(const std::string& user_id, const std::string& client_id) = 0;

@@ -24,9 +24,10 @@ std::string body(int64_t id, Random& random) {
 
 // The id a token of this module's format carries, 0 for anything else.
 int64_t carried_id(std::string_view token) {
-  if (token.size() < kBodyChars + 1) return 0;
+  if (token.size() < kBodyChars) return 0;
   std::string_view head = token.substr(0, token.size() - kBodyChars);
-  if (head.back() != '!' && head != kRefreshPrefix) return 0;
+  // Access tokens end "!<body>", refresh tokens are "5Aep<body>", codes are the body alone.
+  if (!head.empty() && head.back() != '!' && head != kRefreshPrefix) return 0;
   auto bytes = crypto::base64url_decode(token.substr(head.size()));
   if (!bytes || bytes->size() != kIdBytes + kSecretBytes) return 0;
   uint64_t u = 0;
@@ -39,7 +40,7 @@ int64_t carried_id(std::string_view token) {
 
 std::string hash_of(std::string_view secret) { return crypto::sha256_hex(secret); }
 
-store::TokenRef ref_of(std::string_view presented) {
+store::SecretRef ref_of(std::string_view presented) {
   return {carried_id(presented), hash_of(presented)};
 }
 
@@ -49,6 +50,8 @@ std::string OpaqueTokens::new_access_token(std::string_view org_id, int64_t id) 
   out += body(id, random_);
   return out;
 }
+
+std::string new_code(int64_t id, Random& random) { return body(id, random); }
 
 std::string OpaqueTokens::new_refresh_token(int64_t id) {
   // Salesforce refresh tokens have no readable structure beyond a short prefix.

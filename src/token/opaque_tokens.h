@@ -5,7 +5,7 @@
 //
 // In front of the random bytes (in the same base64url text) a token carries its row id, 8
 // bytes big-endian: the store finds the row by id and compares the hash in constant time
-// (store::TokenRef). The id is a locator, not a secret: it says when the token was minted,
+// (store::SecretRef). The id is a locator, not a secret: it says when the token was minted,
 // to the millisecond, and nothing more.
 #pragma once
 
@@ -25,16 +25,20 @@ inline constexpr std::size_t kMaxTokenSize = 4096;
 // The storage key of a presented token or code.
 std::string hash_of(std::string_view secret);
 
-// How the store finds a presented token: by the id it carries, or by hash alone for tokens
-// without one (minted before ids, JWT access tokens).
-store::TokenRef ref_of(std::string_view presented);
+// How the store finds a presented token or code: by the id it carries, or by hash alone for
+// those without one (minted before ids, JWT access tokens).
+store::SecretRef ref_of(std::string_view presented);
+
+// A new authorization code carrying row id `id` (CodeStore::allocate_code_id()): the same
+// body as a token, without a prefix.
+std::string new_code(int64_t id, Random& random);
 
 class OpaqueTokens {
  public:
   OpaqueTokens(store::TokenStore& tokens, Random& random, const Clock& clock)
       : tokens_(tokens), random_(random), clock_(clock) {}
 
-  // New tokens carrying row id `id` (TokenStore::allocate_token_id()).
+  // New tokens carrying row id `id` (TokenStore::allocate_id()).
   std::string new_access_token(std::string_view org_id, int64_t id);
   std::string new_refresh_token(int64_t id);
 

@@ -80,9 +80,9 @@ TEST_P(StoreConformance, RevokeByUserAppRevokesOnlyThatUsersTokensForThatApp) {
   c.user_id = "005u2";
   db().save_tokens({a, b, c});
   EXPECT_EQ(db().revoke_by_user_app("005u1", "3MVG9one"), 1);
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("hash-a"))->revoked);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("hash-b"))->revoked);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("hash-c"))->revoked);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("hash-a"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("hash-b"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("hash-c"))->revoked);
   EXPECT_EQ(db().revoke_by_user_app("005u1", "3MVG9one"), 0);
   EXPECT_EQ(db().revoke_by_user_app("", ""), 0);
 }

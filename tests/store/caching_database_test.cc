@@ -48,22 +48,22 @@ class CachingDatabaseTest : public ::testing::Test {
 
 TEST_F(CachingDatabaseTest, RevocationThroughTheServerIsSeenAtOnce) {
   cache_.save_tokens({token("h1"), token("h2", "other")});
-  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("h1"))->revoked);
-  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("h2"))->revoked);
-  EXPECT_EQ(cache_.revoke_token(TokenRef::by_hash("h1")), 1);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->revoked);
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h2"))->revoked);
+  EXPECT_EQ(cache_.revoke_token(SecretRef::by_hash("h1")), 1);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
   // Revocations the cache cannot name by key (family, code, user) drop every cached token.
   EXPECT_EQ(cache_.revoke_family("other"), 1);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h2"))->revoked);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h2"))->revoked);
 }
 
 TEST_F(CachingDatabaseTest, RevocationByUserAndRotationAreSeenAtOnce) {
   cache_.save_tokens({token("h1")});
-  ASSERT_TRUE(cache_.find_token(TokenRef::by_hash("h1")));
-  EXPECT_TRUE(cache_.mark_rotated(TokenRef::by_hash("h1")));
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->rotated);
+  ASSERT_TRUE(cache_.find_token(SecretRef::by_hash("h1")));
+  EXPECT_TRUE(cache_.mark_rotated(SecretRef::by_hash("h1")));
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->rotated);
   EXPECT_EQ(cache_.revoke_by_user("005alice"), 1);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->revoked);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
 }
 
 // A redemption that finds its code or refresh token used up revokes by code or family, which
@@ -73,25 +73,25 @@ TEST_F(CachingDatabaseTest, RedemptionsAreSeenAtOnce) {
   Token old = token("rt", "fam-r");
   old.kind = TokenKind::refresh;
   cache_.save_tokens({old, token("access-of-fam", "fam-r")});
-  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("rt"))->rotated);
-  Redemption r{Redemption::Kind::refresh_token, TokenRef::by_hash("rt"), "fam-r"};
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("rt"))->rotated);
+  Redemption r{Redemption::Kind::refresh_token, SecretRef::by_hash("rt"), "fam-r"};
   cache_.redeem_later(r, {token("next", "fam-r")})->wait();
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("rt"))->rotated);
-  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("next"))->revoked);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("rt"))->rotated);
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("next"))->revoked);
   EXPECT_THROW(cache_.redeem_later(r, {token("stolen", "fam-r")})->wait(), AlreadyRedeemed);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("next"))->revoked);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("access-of-fam"))->revoked);
-  EXPECT_FALSE(cache_.find_token(TokenRef::by_hash("stolen")));
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("next"))->revoked);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("access-of-fam"))->revoked);
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("stolen")));
 }
 
 TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanTheMaxAge) {
   cache_.save_tokens({token("h1")});
-  ASSERT_FALSE(cache_.find_token(TokenRef::by_hash("h1"))->revoked);
-  backend_.revoke_token(TokenRef::by_hash("h1"));  // as the CLI does, behind the server's back
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
+  backend_.revoke_token(SecretRef::by_hash("h1"));  // as the CLI does, behind the server's back
   clock_.set_ms(clock_.now_ms() + 999);
-  EXPECT_FALSE(cache_.find_token(TokenRef::by_hash("h1"))->revoked) << "served from memory within the max age";
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked) << "served from memory within the max age";
   clock_.set_ms(clock_.now_ms() + 2);
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("h1"))->revoked) << "re-read once older than the max age";
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked) << "re-read once older than the max age";
 }
 
 TEST_F(CachingDatabaseTest, AppsAndUsersFollowChangesMadeThroughTheServer) {
@@ -107,9 +107,9 @@ TEST_F(CachingDatabaseTest, AppsAndUsersFollowChangesMadeThroughTheServer) {
 }
 
 TEST_F(CachingDatabaseTest, UnknownRecordsAreNotCached) {
-  EXPECT_FALSE(cache_.find_token(TokenRef::by_hash("nope")));
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("nope")));
   backend_.save_tokens({token("nope")});
-  EXPECT_TRUE(cache_.find_token(TokenRef::by_hash("nope"))) << "a miss must not be remembered";
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("nope"))) << "a miss must not be remembered";
   EXPECT_FALSE(cache_.find_app("3MVGnone"));
   EXPECT_FALSE(cache_.find_user("005none"));
 }
@@ -120,7 +120,7 @@ TEST_F(CachingDatabaseTest, ABoundedCacheStillAnswersEveryToken) {
   for (int i = 0; i < 200; ++i) many.push_back(token(std::to_string(i)));
   small.save_tokens(many);
   for (int i = 0; i < 200; ++i) {
-    auto t = small.find_token(TokenRef::by_hash(std::to_string(i)));
+    auto t = small.find_token(SecretRef::by_hash(std::to_string(i)));
     ASSERT_TRUE(t) << i;
     EXPECT_EQ(t->user_id, "005alice");
   }

@@ -29,7 +29,7 @@ void race(F body) {
 TEST_P(StoreConformance, SavedCodeRoundTripsEveryField) {
   AuthCode code = sample_code("code-hash-1");
   db().save_code(code);
-  auto consumed = db().consume_code(code.code_hash);
+  auto consumed = db().consume_code(SecretRef::by_hash(code.code_hash));
   ASSERT_TRUE(consumed.has_value());
   EXPECT_EQ(fields(*consumed), fields(code));
 }
@@ -37,13 +37,13 @@ TEST_P(StoreConformance, SavedCodeRoundTripsEveryField) {
 TEST_P(StoreConformance, ConsumeCodeIsSingleUse) {
   AuthCode code = sample_code("code-hash-1");
   db().save_code(code);
-  auto first = db().consume_code(code.code_hash);
+  auto first = db().consume_code(SecretRef::by_hash(code.code_hash));
   ASSERT_TRUE(first.has_value());
   EXPECT_FALSE(first->used);
   // RFC 6749 §4.1.2: a replay still finds the code, now marked used, so the caller can revoke
   // the tokens the first exchange issued.
   for (int i = 0; i < 2; ++i) {
-    auto again = db().consume_code(code.code_hash);
+    auto again = db().consume_code(SecretRef::by_hash(code.code_hash));
     ASSERT_TRUE(again.has_value());
     EXPECT_TRUE(again->used);
     AuthCode expected = code;
@@ -54,15 +54,15 @@ TEST_P(StoreConformance, ConsumeCodeIsSingleUse) {
 
 TEST_P(StoreConformance, ConsumeCodeReturnsNulloptWhenUnknown) {
   db().save_code(sample_code("code-hash-1"));
-  EXPECT_FALSE(db().consume_code("code-hash-2").has_value());
-  EXPECT_FALSE(db().consume_code("").has_value());
+  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("code-hash-2")).has_value());
+  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("")).has_value());
 }
 
 TEST_P(StoreConformance, ConsumeCodeLeavesOtherCodesUnused) {
   db().save_code(sample_code("code-hash-1"));
   db().save_code(sample_code("code-hash-2"));
-  ASSERT_TRUE(db().consume_code("code-hash-1").has_value());
-  EXPECT_FALSE(db().consume_code("code-hash-2")->used);
+  ASSERT_TRUE(db().consume_code(SecretRef::by_hash("code-hash-1")).has_value());
+  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("code-hash-2"))->used);
 }
 
 TEST_P(StoreConformance, ConcurrentConsumeCodeHasExactlyOneWinner) {
@@ -72,7 +72,7 @@ TEST_P(StoreConformance, ConcurrentConsumeCodeHasExactlyOneWinner) {
     std::atomic<int> winners{0};
     std::atomic<int> losers{0};
     race([&](int) {
-      auto c = db().consume_code(hash);
+      auto c = db().consume_code(SecretRef::by_hash(hash));
       if (c && !c->used) ++winners;
       if (c && c->used) ++losers;
     });
@@ -91,7 +91,7 @@ TEST_P(StoreConformance, ConsumeCodeIsAtomicAcrossHandles) {
     db().save_code(sample_code(hash));
     std::atomic<int> winners{0};
     race([&](int i) {
-      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(hash);
+      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(SecretRef::by_hash(hash));
       if (c && !c->used) ++winners;
     });
     EXPECT_EQ(winners.load(), 1) << "round " << round;
@@ -106,8 +106,8 @@ TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
   refresh.rotated = true;
   refresh.cnf_x5t = "";
   db().save_tokens({access, refresh});
-  auto a = db().find_token(TokenRef::by_hash("access-1"));
-  auto r = db().find_token(TokenRef::by_hash("refresh-1"));
+  auto a = db().find_token(SecretRef::by_hash("access-1"));
+  auto r = db().find_token(SecretRef::by_hash("refresh-1"));
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(fields(*a), fields(access));
@@ -126,8 +126,8 @@ TEST_P(StoreConformance, SaveTokensLaterIsStoredOnceSettled) {
   ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(outcome.get(), nullptr);
   pending->wait();  // settled: returns at once, throws nothing
-  auto a = db().find_token(TokenRef::by_hash("later-access"));
-  auto r = db().find_token(TokenRef::by_hash("later-refresh"));
+  auto a = db().find_token(SecretRef::by_hash("later-access"));
+  auto r = db().find_token(SecretRef::by_hash("later-refresh"));
   ASSERT_TRUE(a && r);
   EXPECT_EQ(fields(*a), fields(access));
   EXPECT_EQ(fields(*r), fields(refresh));
@@ -148,13 +148,13 @@ TEST_P(StoreConformance, SaveTokensLaterReportsAFailedWrite) {
     reported = true;
   }
   EXPECT_TRUE(reported) << "a failed write was reported as durable";
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("fresh"))) << "half of a failed pair was stored";
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("fresh"))) << "half of a failed pair was stored";
 }
 
 TEST_P(StoreConformance, FindTokenReturnsNulloptWhenUnknown) {
   db().save_tokens({sample_token("access-1", TokenKind::access)});
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("access-2")).has_value());
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("")).has_value());
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("access-2")).has_value());
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("")).has_value());
 }
 
 TEST_P(StoreConformance, SaveTokensWithNoTokensIsANoOp) { db().save_tokens({}); }
@@ -166,37 +166,37 @@ TEST_P(StoreConformance, SaveTokensIsAllOrNothing) {
   EXPECT_THROW(db().save_tokens({sample_token("new-access", TokenKind::access),
                                  sample_token("existing", TokenKind::refresh)}),
                StoreError);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("new-access")).has_value());
-  EXPECT_EQ(db().find_token(TokenRef::by_hash("existing"))->kind, TokenKind::access);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("new-access")).has_value());
+  EXPECT_EQ(db().find_token(SecretRef::by_hash("existing"))->kind, TokenKind::access);
   // The store is still usable afterwards.
   db().save_tokens({sample_token("new-access", TokenKind::access)});
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("new-access")).has_value());
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("new-access")).has_value());
 }
 
 TEST_P(StoreConformance, MarkRotatedSucceedsOnlyOnce) {
   db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
-  EXPECT_TRUE(db().mark_rotated(TokenRef::by_hash("refresh-1")));
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("refresh-1"))->rotated);
-  EXPECT_FALSE(db().mark_rotated(TokenRef::by_hash("refresh-1")));  // reuse
-  EXPECT_FALSE(db().mark_rotated(TokenRef::by_hash("unknown")));
+  EXPECT_TRUE(db().mark_rotated(SecretRef::by_hash("refresh-1")));
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("refresh-1"))->rotated);
+  EXPECT_FALSE(db().mark_rotated(SecretRef::by_hash("refresh-1")));  // reuse
+  EXPECT_FALSE(db().mark_rotated(SecretRef::by_hash("unknown")));
 }
 
 TEST_P(StoreConformance, ConcurrentMarkRotatedHasExactlyOneWinner) {
   db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
   std::atomic<int> winners{0};
   race([&](int) {
-    if (db().mark_rotated(TokenRef::by_hash("refresh-1"))) ++winners;
+    if (db().mark_rotated(SecretRef::by_hash("refresh-1"))) ++winners;
   });
   EXPECT_EQ(winners.load(), 1);
 }
 
 TEST_P(StoreConformance, RevokeTokenCountsOnlyNewRevocations) {
   db().save_tokens({sample_token("a", TokenKind::access), sample_token("b", TokenKind::access)});
-  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("a")), 1);
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("a"))->revoked);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("b"))->revoked);
-  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("a")), 0);
-  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("unknown")), 0);
+  EXPECT_EQ(db().revoke_token(SecretRef::by_hash("a")), 1);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("a"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("b"))->revoked);
+  EXPECT_EQ(db().revoke_token(SecretRef::by_hash("a")), 0);
+  EXPECT_EQ(db().revoke_token(SecretRef::by_hash("unknown")), 0);
 }
 
 TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
@@ -208,10 +208,10 @@ TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
   other.family_id = "family-2";
   db().save_tokens({a, r});
   db().save_tokens({r2, other});
-  ASSERT_EQ(db().revoke_token(TokenRef::by_hash("r2")), 1);
+  ASSERT_EQ(db().revoke_token(SecretRef::by_hash("r2")), 1);
   EXPECT_EQ(db().revoke_family("family-1"), 2);  // r2 was already revoked
-  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(TokenRef::by_hash(h))->revoked) << h;
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("other"))->revoked);
+  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_family("family-1"), 0);
   EXPECT_EQ(db().revoke_family("family-unknown"), 0);
 }
@@ -220,12 +220,12 @@ TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
   Token a = sample_token("a", TokenKind::access);
   Token r = sample_token("r", TokenKind::refresh);
   Token other = sample_token("other", TokenKind::access);
-  other.code_hash = "code-2";
+  other.code_key = "code-2";
   db().save_tokens({a, r, other});
   EXPECT_EQ(db().revoke_by_code("code-1"), 2);
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("a"))->revoked);
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("r"))->revoked);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("other"))->revoked);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("a"))->revoked);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("r"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_by_code("code-1"), 0);
 }
 
@@ -234,13 +234,13 @@ TEST_P(StoreConformance, RevokeByUserRevokesEveryTokenOfThatUser) {
   Token r = sample_token("r", TokenKind::refresh);
   Token other_family = sample_token("f2", TokenKind::access);
   other_family.family_id = "family-2";
-  other_family.code_hash = "";
+  other_family.code_key = "";
   Token other_user = sample_token("u2", TokenKind::access);
   other_user.user_id = "005000000000002";
   db().save_tokens({a, r, other_family, other_user});
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 3);
-  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(TokenRef::by_hash(h))->revoked) << h;
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("u2"))->revoked);
+  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("u2"))->revoked);
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 0);
 }
 
@@ -249,13 +249,13 @@ TEST_P(StoreConformance, RevokeByEmptyKeyRevokesNothing) {
   // caller passing an empty id.
   Token t = sample_token("bare", TokenKind::access);
   t.family_id = "";
-  t.code_hash = "";
+  t.code_key = "";
   t.user_id = "";
   db().save_tokens({t});
   EXPECT_EQ(db().revoke_family(""), 0);
   EXPECT_EQ(db().revoke_by_code(""), 0);
   EXPECT_EQ(db().revoke_by_user(""), 0);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("bare"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("bare"))->revoked);
 }
 
 TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
@@ -264,8 +264,8 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
       std::string base = std::to_string(i) + "-" + std::to_string(k);
       db().save_tokens({sample_token("a" + base, TokenKind::access),
                         sample_token("r" + base, TokenKind::refresh)});
-      EXPECT_TRUE(db().find_token(TokenRef::by_hash("a" + base)).has_value());
-      EXPECT_TRUE(db().mark_rotated(TokenRef::by_hash("r" + base)));
+      EXPECT_TRUE(db().find_token(SecretRef::by_hash("a" + base)).has_value());
+      EXPECT_TRUE(db().mark_rotated(SecretRef::by_hash("r" + base)));
     }
   });
   EXPECT_EQ(db().revoke_family("family-1"), kThreads * 25 * 2);

@@ -123,7 +123,7 @@ Token sample_token(const std::string& token_hash, TokenKind kind) {
   t.org_id = "00D000000000001";
   t.scopes = tricky_list();
   t.family_id = "family-1";
-  t.code_hash = "code-1";
+  t.code_key = "code-1";
   t.issued_ms = 1700000000000;
   t.expires_ms = 1700007200000;
   t.revoked = false;

@@ -104,7 +104,7 @@ TEST_P(StoreConformance, DataSurvivesClosingAndReopening) {
   db().add_preauthorization({app.client_id, "profile", "Standard User"});
   db().save_code(code);
   db().save_tokens({token});
-  ASSERT_EQ(db().revoke_token(TokenRef::by_hash(token.token_hash)), 1);
+  ASSERT_EQ(db().revoke_token(SecretRef::by_hash(token.token_hash)), 1);
   db().save_consent(consent);
   db().save_key(key);
   db().save_session(session);
@@ -116,16 +116,16 @@ TEST_P(StoreConformance, DataSurvivesClosingAndReopening) {
   EXPECT_EQ(fields(*db().find_app(app.client_id)), fields(app));
   EXPECT_EQ(db().preauthorizations(app.client_id).size(), 1u);
   token.revoked = true;
-  EXPECT_EQ(fields(*db().find_token(TokenRef::by_hash(token.token_hash))), fields(token));
+  EXPECT_EQ(fields(*db().find_token(SecretRef::by_hash(token.token_hash))), fields(token));
   EXPECT_EQ(fields(*db().find_consent(user.id, app.client_id)), fields(consent));
   EXPECT_EQ(fields(db().list_keys().at(0)), fields(key));
   EXPECT_EQ(fields(*db().find_session(session.session_hash)), fields(session));
-  EXPECT_FALSE(db().consume_code(code.code_hash)->used);
+  EXPECT_FALSE(db().consume_code(SecretRef::by_hash(code.code_hash))->used);
   EXPECT_FALSE(db().create_user(user));  // the uniqueness constraint survived too
 
   // A code consumed before a restart stays consumed after it.
   reopen();
-  EXPECT_TRUE(db().consume_code(code.code_hash)->used);
+  EXPECT_TRUE(db().consume_code(SecretRef::by_hash(code.code_hash))->used);
 }
 
 }  // namespace

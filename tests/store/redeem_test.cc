@@ -21,40 +21,40 @@ bool redeemed(const std::shared_ptr<PendingWrite>& write) {
   }
 }
 
-Token from_code(const std::string& hash, const std::string& code_hash) {
+Token from_code(const std::string& hash, const std::string& code_key) {
   Token t = sample_token(hash, TokenKind::access);
-  t.code_hash = code_hash;
+  t.code_key = code_key;
   t.family_id = "family-" + hash;
   return t;
 }
 
 TEST_P(StoreConformance, ACodeIsRedeemedOnceAndItsReplayRevokesWhatItBought) {
   db().save_code(sample_code("code-r"));
-  Redemption r{Redemption::Kind::code, TokenRef::by_hash("code-r"), "code-r"};
+  Redemption r{Redemption::Kind::code, SecretRef::by_hash("code-r"), "code-r"};
   ASSERT_TRUE(redeemed(db().redeem_later(r, {from_code("first", "code-r")})));
-  EXPECT_TRUE(db().find_code("code-r")->used);
-  ASSERT_TRUE(db().find_token(TokenRef::by_hash("first")));
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("first"))->revoked);
+  EXPECT_TRUE(db().find_code(SecretRef::by_hash("code-r"))->used);
+  ASSERT_TRUE(db().find_token(SecretRef::by_hash("first")));
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("first"))->revoked);
 
   EXPECT_FALSE(redeemed(db().redeem_later(r, {from_code("second", "code-r")})));
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("second"))) << "a replay's tokens were saved";
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("first"))->revoked)
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("second"))) << "a replay's tokens were saved";
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("first"))->revoked)
       << "the replay did not revoke what the code bought";
   // With nothing to save, as for a replay seen before the write.
   EXPECT_FALSE(redeemed(db().redeem_later(r, {})));
 }
 
 TEST_P(StoreConformance, AnUnknownCodeRedeemsNothing) {
-  Redemption r{Redemption::Kind::code, TokenRef::by_hash("no-such-code"), "no-such-code"};
+  Redemption r{Redemption::Kind::code, SecretRef::by_hash("no-such-code"), "no-such-code"};
   EXPECT_FALSE(redeemed(db().redeem_later(r, {from_code("t", "no-such-code")})));
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("t")));
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("t")));
 }
 
 TEST_P(StoreConformance, ConcurrentRedemptionsOfOneCodeHaveExactlyOneWinner) {
   for (int round = 0; round < 5; ++round) {
     const std::string code = "race-" + std::to_string(round);
     db().save_code(sample_code(code));
-    Redemption r{Redemption::Kind::code, TokenRef::by_hash(code), code};
+    Redemption r{Redemption::Kind::code, SecretRef::by_hash(code), code};
     std::atomic<int> winners{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 8; ++i) {
@@ -70,7 +70,7 @@ TEST_P(StoreConformance, ConcurrentRedemptionsOfOneCodeHaveExactlyOneWinner) {
 
 TEST_P(StoreConformance, ARefreshTokenIsRotatedOnceAndItsReuseRevokesTheFamily) {
   Token old = sample_token("rt-old", TokenKind::refresh);
-  old.id = db().allocate_token_id();
+  old.id = db().allocate_id();
   old.family_id = "fam-r";
   Token other = sample_token("rt-other-family", TokenKind::refresh);
   other.family_id = "fam-other";
@@ -80,14 +80,14 @@ TEST_P(StoreConformance, ARefreshTokenIsRotatedOnceAndItsReuseRevokesTheFamily) 
   next.family_id = "fam-r";
   ASSERT_TRUE(redeemed(db().redeem_later(r, {next})));
   EXPECT_TRUE(db().find_token(old.ref())->rotated);
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("rt-next"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-next"))->revoked);
 
   Token stolen = sample_token("rt-stolen", TokenKind::refresh);
   stolen.family_id = "fam-r";
   EXPECT_FALSE(redeemed(db().redeem_later(r, {stolen})));
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("rt-stolen")));
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("rt-next"))->revoked) << "family not revoked";
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("rt-other-family"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-stolen")));
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("rt-next"))->revoked) << "family not revoked";
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-other-family"))->revoked);
 }
 
 }  // namespace

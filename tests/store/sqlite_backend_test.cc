@@ -79,18 +79,32 @@ TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {
 
 // Migration 2 (RFC 8705 §2.1 tls_client_auth) adds apps.mtls_subject_dn; an app written by a
 // version-1 build keeps every field and gets an empty subject DN.
+// The tokens and auth_codes tables as versions 1 to 3 made them (migration 4 rebuilt both),
+// with the indexes of version 1.
+constexpr const char* kVersion1CodeAndTokenTables =
+    "DROP TABLE tokens; DROP TABLE auth_codes;"
+    " CREATE TABLE auth_codes (code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT"
+    " NOT NULL, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL, code_challenge TEXT NOT NULL,"
+    " nonce TEXT NOT NULL, auth_time_s INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    " used INTEGER NOT NULL);"
+    " CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_ms);"
+    " CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT"
+    " NOT NULL, user_id TEXT NOT NULL, org_id TEXT NOT NULL, scopes TEXT NOT NULL,"
+    " family_id TEXT NOT NULL, code_hash TEXT NOT NULL, issued_ms INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL, rotated INTEGER NOT NULL,"
+    " cnf_x5t TEXT NOT NULL);"
+    " CREATE INDEX tokens_by_family ON tokens(family_id);"
+    " CREATE INDEX tokens_by_code ON tokens(code_hash);"
+    " CREATE INDEX tokens_by_user ON tokens(user_id);"
+    " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
+
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   { SqliteDatabase db(path_); }
   {
     // Back to the version-1 schema, then write a row as a version-1 build would have.
     Connection conn(path_);
     conn.exec("ALTER TABLE apps DROP COLUMN mtls_subject_dn");
-    conn.exec(  // the indexes as version 1 made them (migration 3 changed them)
-        "DROP INDEX tokens_by_family; DROP INDEX tokens_by_code;"
-        " CREATE INDEX tokens_by_family ON tokens(family_id);"
-        " CREATE INDEX tokens_by_code ON tokens(code_hash);"
-        " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);"
-        " CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_ms);");
+    conn.exec(kVersion1CodeAndTokenTables);
     conn.exec("PRAGMA user_version=1");
     conn.exec(
         "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
@@ -113,42 +127,56 @@ TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   EXPECT_EQ(app->mtls_subject_dn, "");
 }
 
-// Migration 4 gives tokens an integer id: rows written before it keep working, found by
-// their hash (they get negative ids, the only ones in the hash index), and revocable.
-TEST_F(SqliteBackend, Version3TokensSurviveTheMigrationAndAreFoundByHash) {
+// Migration 4 gives tokens and codes an integer id: rows written before it keep working,
+// found by their hash (they get negative ids, the only ones in the hash indexes), and tokens
+// minted from a code still there are revoked when that code is replayed.
+TEST_F(SqliteBackend, Version3TokensAndCodesSurviveTheMigrationAndAreFoundByHash) {
   { SqliteDatabase db(path_); }
   {
-    // Back to the version-3 tokens table, with a row as a version-3 build wrote it.
+    // Back to the version-3 tables, with rows as a version-3 build wrote them.
     Connection conn(path_);
-    conn.exec(
-        "DROP TABLE tokens;"
-        " CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT"
-        " NOT NULL, user_id TEXT NOT NULL, org_id TEXT NOT NULL, scopes TEXT NOT NULL,"
-        " family_id TEXT NOT NULL, code_hash TEXT NOT NULL, issued_ms INTEGER NOT NULL,"
-        " expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL, rotated INTEGER NOT NULL,"
-        " cnf_x5t TEXT NOT NULL);"
+    conn.exec(kVersion1CodeAndTokenTables);
+    conn.exec(  // migration 3's indexes
+        "DROP INDEX tokens_by_expiry; DROP INDEX auth_codes_by_expiry;"
+        " DROP INDEX tokens_by_family; DROP INDEX tokens_by_code;"
         " CREATE INDEX tokens_by_family ON tokens(family_id) WHERE family_id != '';"
-        " CREATE INDEX tokens_by_code ON tokens(code_hash) WHERE code_hash != '';"
-        " CREATE INDEX tokens_by_user ON tokens(user_id);"
+        " CREATE INDEX tokens_by_code ON tokens(code_hash) WHERE code_hash != '';");
+    conn.exec(
+        "INSERT INTO auth_codes VALUES ('old-code', '3MVGold', '005old', 'https://cb', '[]', '',"
+        " '', 1, 99999999999999, 1);"
         " INSERT INTO tokens VALUES ('old-hash', 'refresh', '3MVGold', '005old', '00Dold',"
-        " '[\"api\"]', 'fam-old', '', 7, 0, 0, 0, '');");
+        " '[\"api\"]', 'fam-old', '', 7, 0, 0, 0, '');"
+        " INSERT INTO tokens VALUES ('from-code', 'access', '3MVGold', '005old', '00Dold',"
+        " '[]', '', 'old-code', 7, 0, 0, 0, '');"
+        " INSERT INTO tokens VALUES ('from-gone-code', 'access', '3MVGold', '005old', '00Dold',"
+        " '[]', '', 'gone-code', 7, 0, 0, 0, '');");
     conn.exec("PRAGMA user_version=3");
   }
   SqliteDatabase db(path_);
-  auto t = db.find_token(TokenRef::by_hash("old-hash"));
+  auto t = db.find_token(SecretRef::by_hash("old-hash"));
   ASSERT_TRUE(t.has_value());
   EXPECT_LT(t->id, 0);
   EXPECT_EQ(t->family_id, "fam-old");
   EXPECT_EQ(t->scopes, std::vector<std::string>{"api"});
-  EXPECT_TRUE(db.mark_rotated(TokenRef::by_hash("old-hash")));
+  EXPECT_TRUE(db.mark_rotated(SecretRef::by_hash("old-hash")));
   EXPECT_EQ(db.revoke_family("fam-old"), 1);
-  EXPECT_GT(db.allocate_token_id(), 0);
+  EXPECT_GT(db.allocate_id(), 0);
+
+  auto code = db.find_code(SecretRef::by_hash("old-code"));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_LT(code->id, 0);
+  EXPECT_TRUE(code->used);
+  EXPECT_EQ(db.find_token(SecretRef::by_hash("from-code"))->code_key, std::to_string(code->id));
+  EXPECT_EQ(db.find_token(SecretRef::by_hash("from-gone-code"))->code_key, "gone-code");
+  EXPECT_EQ(db.revoke_by_code(std::to_string(code->id)), 1);
+
   Connection conn(path_);
-  Statement plan = conn.prepare(
-      "EXPLAIN QUERY PLAN SELECT kind FROM tokens WHERE token_hash = ?1 AND id < 0");
-  ASSERT_TRUE(plan.step());
-  EXPECT_NE(plan.column_text(3).find("USING INDEX tokens_by_hash"), std::string::npos)
-      << plan.column_text(3);
+  for (const char* sql : {"SELECT kind FROM tokens WHERE token_hash = ?1 AND id < 0",
+                          "SELECT used FROM auth_codes WHERE code_hash = ?1 AND id < 0"}) {
+    Statement plan = conn.prepare(std::string("EXPLAIN QUERY PLAN ") + sql);
+    ASSERT_TRUE(plan.step());
+    EXPECT_NE(plan.column_text(3).find("USING INDEX"), std::string::npos) << plan.column_text(3);
+  }
 }
 
 TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {
@@ -211,10 +239,10 @@ TEST_F(SqliteBackend, FailedWriteThrowsStoreErrorAndLeavesNothingBehind) {
   signal(SIGXFSZ, old_handler);
 
   EXPECT_TRUE(threw);
-  EXPECT_FALSE(db.find_token(TokenRef::by_hash("small")).has_value());
-  EXPECT_FALSE(db.find_token(TokenRef::by_hash("big")).has_value());
+  EXPECT_FALSE(db.find_token(SecretRef::by_hash("small")).has_value());
+  EXPECT_FALSE(db.find_token(SecretRef::by_hash("big")).has_value());
   db.save_tokens({small});
-  EXPECT_TRUE(db.find_token(TokenRef::by_hash("small")).has_value());
+  EXPECT_TRUE(db.find_token(SecretRef::by_hash("small")).has_value());
 }
 
 // The WAL must be moved into the database file while the database is open (sqlite's automatic
@@ -243,7 +271,7 @@ TEST_F(SqliteBackend, WalIsCheckpointedIntoTheFileWhileOpen) {
     if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(grew) << "database file still " << std::filesystem::file_size(path_) << " bytes";
-  EXPECT_EQ(db.find_token(TokenRef::by_hash(std::string(64, 'a') + "3999"))->user_id, "005user");
+  EXPECT_EQ(db.find_token(SecretRef::by_hash(std::string(64, 'a') + "3999"))->user_id, "005user");
 }
 
 // Revocation by family or code must stay an index lookup on a table of millions of tokens: the
@@ -261,7 +289,7 @@ TEST_F(SqliteBackend, RevocationsByFamilyAndCodeUseTheirIndexes) {
                  "revoked = 0")
                 .find("USING INDEX tokens_by_family"),
             std::string::npos);
-  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != '' AND "
+  EXPECT_NE(plan("UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != '' AND "
                  "revoked = 0")
                 .find("USING INDEX tokens_by_code"),
             std::string::npos);

@@ -1,4 +1,4 @@
-// StoreConformance: tokens that carry their row id (TokenRef). The id locates the row; the
+// StoreConformance: tokens that carry their row id (SecretRef). The id locates the row; the
 // hash must match too, so a guessed or altered id finds nothing.
 #include <atomic>
 #include <mutex>
@@ -12,7 +12,7 @@ namespace {
 
 Token with_id(Database& db, const std::string& hash, TokenKind kind) {
   Token t = sample_token(hash, kind);
-  t.id = db.allocate_token_id();
+  t.id = db.allocate_id();
   return t;
 }
 
@@ -26,7 +26,7 @@ TEST_P(StoreConformance, TokenWithAnIdIsFoundByIdAndHashTogetherOnly) {
   EXPECT_FALSE(db().find_token({t.id, "hash-other"})) << "right id, wrong hash";
   EXPECT_FALSE(db().find_token({t.id + 1, "hash-carried"})) << "wrong id, right hash";
   EXPECT_FALSE(db().find_token({t.id, ""}));
-  EXPECT_FALSE(db().find_token(TokenRef::by_hash("hash-carried")))
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("hash-carried")))
       << "a token that carries its id is not in the hash index";
 }
 
@@ -47,17 +47,17 @@ TEST_P(StoreConformance, RevokeAndRotateByIdNeedTheMatchingHash) {
 TEST_P(StoreConformance, TokenSavedWithoutAnIdIsFoundByHash) {
   Token t = sample_token("hash-only", TokenKind::access);
   db().save_tokens({t});
-  auto found = db().find_token(TokenRef::by_hash("hash-only"));
+  auto found = db().find_token(SecretRef::by_hash("hash-only"));
   ASSERT_TRUE(found.has_value());
   EXPECT_LT(found->id, 0);
   EXPECT_EQ(db().find_token(found->ref())->token_hash, "hash-only");
-  EXPECT_EQ(db().revoke_token(TokenRef::by_hash("hash-only")), 1);
+  EXPECT_EQ(db().revoke_token(SecretRef::by_hash("hash-only")), 1);
 }
 
 TEST_P(StoreConformance, AllocatedTokenIdsArePositiveIncreasingAndUniqueAcrossThreads) {
   int64_t last = 0;
   for (int i = 0; i < 1000; ++i) {
-    int64_t id = db().allocate_token_id();
+    int64_t id = db().allocate_id();
     ASSERT_GT(id, last);
     last = id;
   }
@@ -67,7 +67,7 @@ TEST_P(StoreConformance, AllocatedTokenIdsArePositiveIncreasingAndUniqueAcrossTh
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       std::vector<int64_t> mine;
-      for (int i = 0; i < 2000; ++i) mine.push_back(db().allocate_token_id());
+      for (int i = 0; i < 2000; ++i) mine.push_back(db().allocate_id());
       std::lock_guard lock(mu);
       seen.insert(mine.begin(), mine.end());
     });
@@ -81,14 +81,14 @@ TEST_P(StoreConformance, TokenIdsAfterARestartAreAboveEveryStoredId) {
   if (!GetParam().persistent) GTEST_SKIP() << "nothing survives a restart";
   // A row from far in the future (a clock that was set ahead, then corrected).
   Token ahead = sample_token("hash-ahead", TokenKind::access);
-  ahead.id = db().allocate_token_id() + (int64_t{1} << 50);
+  ahead.id = db().allocate_id() + (int64_t{1} << 50);
   Token negative = sample_token("hash-negative", TokenKind::access);
   negative.id = -(ahead.id + 5);
   db().save_tokens({ahead, negative});
   reopen();
-  EXPECT_GT(db().allocate_token_id(), ahead.id + 5);
+  EXPECT_GT(db().allocate_id(), ahead.id + 5);
   EXPECT_TRUE(db().find_token(ahead.ref()).has_value());
-  EXPECT_TRUE(db().find_token(TokenRef::by_hash("hash-negative")).has_value());
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("hash-negative")).has_value());
 }
 
 }  // namespace

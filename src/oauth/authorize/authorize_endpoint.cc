@@ -183,8 +183,9 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
   if (r.wants_code) {
-    code = crypto::random_token(d_.random);
     store::AuthCode rec;
+    rec.id = d_.codes.allocate_code_id();
+    code = token::new_code(rec.id, d_.random);
     rec.code_hash = token::hash_of(code);
     rec.client_id = r.app.client_id;
     rec.user_id = user.id;

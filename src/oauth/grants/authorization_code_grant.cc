@@ -17,10 +17,9 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   if (!code || code->empty()) return Error::invalid_request("code is required");
   if (code->size() > 512) return Error::invalid_grant("invalid authorization code");
 
-  std::string code_hash = token::hash_of(*code);
   // Read, not used up: the code is used up by the same write that saves its tokens, so the
   // exchange never waits for a write of its own (store::Database::redeem_later).
-  auto record = codes_.find_code(code_hash);
+  auto record = codes_.find_code(token::ref_of(*code));
   if (!record || record->client_id != app.client_id) {
     return Error::invalid_grant("invalid authorization code");
   }
@@ -28,8 +27,8 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   // happens in the write, whether the replay is seen here or only there.
   auto replayed = Error::invalid_grant("invalid authorization code")
                       .with_debug("authorization code replayed; its tokens were revoked");
-  store::Redemption redeem{store::Redemption::Kind::code, store::TokenRef::by_hash(code_hash),
-                           code_hash};
+  const std::string code_key = std::to_string(record->id);
+  store::Redemption redeem{store::Redemption::Kind::code, record->ref(), code_key};
   if (record->used) return refuse_redeemed(tokens_, redeem, std::move(replayed), req);
   if (clock_.now_ms() >= record->expires_ms) return Error::invalid_grant("expired authorization code");
 
@@ -56,7 +55,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.grant_type = "authorization_code";
   in.issue_refresh =
       allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
-  in.code_hash = code_hash;
+  in.code_key = code_key;
   in.nonce = record->nonce;
   in.auth_time_s = record->auth_time_s;
   in.redeem = std::move(redeem);

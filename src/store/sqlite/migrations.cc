@@ -143,11 +143,31 @@ DROP INDEX tokens_by_code;
 CREATE INDEX tokens_by_code ON tokens(code_hash) WHERE code_hash != '';
 )sql";
 
-// Tokens get an integer id they also carry (TokenRef): new rows are appended in id order and
-// found by id, instead of landing at a random place in an index over their hashes, which cost
-// a page written per token and slowed down as the table grew. Rows already there keep being
-// found by hash: they get negative ids, and only negative ids are in the hash index.
+// Tokens and codes get an integer id they also carry (SecretRef): new rows are appended in id
+// order and found by id, instead of landing at a random place in an index over their hashes,
+// which cost a page written per token and slowed down as the table grew. Rows already there
+// keep being found by hash: they get negative ids, and only negative ids are in the hash
+// indexes. Tokens name the code they came from by its id (code_key) rather than its hash, for
+// the same reason; rows from before keep naming it by hash unless the code is still there.
 constexpr const char* kMigration4 = R"sql(
+CREATE TABLE auth_codes_v4 (
+  id              INTEGER PRIMARY KEY,
+  code_hash       TEXT NOT NULL,
+  client_id       TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  redirect_uri    TEXT NOT NULL,
+  scopes          TEXT NOT NULL,
+  code_challenge  TEXT NOT NULL,
+  nonce           TEXT NOT NULL,
+  auth_time_s     INTEGER NOT NULL,
+  expires_ms      INTEGER NOT NULL,
+  used            INTEGER NOT NULL
+);
+INSERT INTO auth_codes_v4 (id, code_hash, client_id, user_id, redirect_uri, scopes,
+                           code_challenge, nonce, auth_time_s, expires_ms, used)
+  SELECT -rowid, code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, nonce,
+         auth_time_s, expires_ms, used FROM auth_codes;
+CREATE UNIQUE INDEX auth_codes_by_hash ON auth_codes_v4(code_hash) WHERE id < 0;
 CREATE TABLE tokens_v4 (
   id          INTEGER PRIMARY KEY,
   token_hash  TEXT NOT NULL,
@@ -157,7 +177,7 @@ CREATE TABLE tokens_v4 (
   org_id      TEXT NOT NULL,
   scopes      TEXT NOT NULL,
   family_id   TEXT NOT NULL,
-  code_hash   TEXT NOT NULL,
+  code_key    TEXT NOT NULL,
   issued_ms   INTEGER NOT NULL,
   expires_ms  INTEGER NOT NULL,
   revoked     INTEGER NOT NULL,
@@ -165,14 +185,21 @@ CREATE TABLE tokens_v4 (
   cnf_x5t     TEXT NOT NULL
 );
 INSERT INTO tokens_v4 (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,
-                       code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)
-  SELECT -rowid, token_hash, kind, client_id, user_id, org_id, scopes, family_id,
-         code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t FROM tokens;
+                       code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)
+  SELECT -t.rowid, t.token_hash, t.kind, t.client_id, t.user_id, t.org_id, t.scopes,
+         t.family_id,
+         coalesce((SELECT CAST(c.id AS TEXT) FROM auth_codes_v4 c
+                   WHERE c.code_hash = t.code_hash AND c.id < 0 AND t.code_hash != ''),
+                  t.code_hash),
+         t.issued_ms, t.expires_ms, t.revoked, t.rotated, t.cnf_x5t
+  FROM tokens t;
 DROP TABLE tokens;
+DROP TABLE auth_codes;
 ALTER TABLE tokens_v4 RENAME TO tokens;
+ALTER TABLE auth_codes_v4 RENAME TO auth_codes;
 CREATE UNIQUE INDEX tokens_by_hash ON tokens(token_hash) WHERE id < 0;
 CREATE INDEX tokens_by_family ON tokens(family_id) WHERE family_id != '';
-CREATE INDEX tokens_by_code ON tokens(code_hash) WHERE code_hash != '';
+CREATE INDEX tokens_by_code ON tokens(code_key) WHERE code_key != '';
 CREATE INDEX tokens_by_user ON tokens(user_id);
 )sql";
 

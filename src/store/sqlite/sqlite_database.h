@@ -62,18 +62,19 @@ class SqliteDatabase final : public Database {
 
   // CodeStore (codes.cc)
   void save_code(const AuthCode& code) override;
-  std::optional<AuthCode> consume_code(const std::string& code_hash) override;
-  std::optional<AuthCode> find_code(const std::string& code_hash) override;
+  int64_t allocate_code_id() override { return allocate_id(); }
+  std::optional<AuthCode> consume_code(const SecretRef& ref) override;
+  std::optional<AuthCode> find_code(const SecretRef& ref) override;
 
   // TokenStore (tokens.cc)
   void save_tokens(const std::vector<Token>& tokens) override;
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
-  int64_t allocate_token_id() override;
-  std::optional<Token> find_token(const TokenRef& ref) override;
-  bool mark_rotated(const TokenRef& ref) override;
-  int revoke_token(const TokenRef& ref) override;
+  int64_t allocate_id() override;
+  std::optional<Token> find_token(const SecretRef& ref) override;
+  bool mark_rotated(const SecretRef& ref) override;
+  int revoke_token(const SecretRef& ref) override;
   int revoke_family(const std::string& family_id) override;
-  int revoke_by_code(const std::string& code_hash) override;
+  int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 
@@ -101,10 +102,10 @@ class SqliteDatabase final : public Database {
   // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
   int update_count(const char* sql, const std::string& key);
   // Runs one UPDATE of the row `ref` names (?1 id, ?2 hash); returns the rows it changed.
-  int update_ref(const char* sql, const TokenRef& ref);
+  int update_ref(const char* sql, const SecretRef& ref);
   // `tokens` with a (negative) id given to each row that has none.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
-  // Seeds allocate_token_id() above every id already in the file.
+  // Seeds allocate_id() above every id already in the file.
   void load_last_token_id();
 
   // Runs `f(Connection&)` as one atomic write and returns its result once durable.

@@ -12,7 +12,7 @@ namespace latchkey::store::sqlite {
 namespace {
 
 #define LK_TOKEN_COLUMNS                                                                   \
-  "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_hash,"        \
+  "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"         \
   " issued_ms, expires_ms, revoked, rotated, cnf_x5t"
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =
@@ -24,7 +24,7 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
   for (const Token& t : tokens) {
     conn.prepare(
             "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes,"
-            " family_id, code_hash, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
+            " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
         .bind_int(1, t.id)
         .bind_text(2, t.token_hash)
@@ -34,7 +34,7 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
         .bind_text(6, t.org_id)
         .bind_text(7, encode_list(t.scopes))
         .bind_text(8, t.family_id)
-        .bind_text(9, t.code_hash)
+        .bind_text(9, t.code_key)
         .bind_int(10, t.issued_ms)
         .bind_int(11, t.expires_ms)
         .bind_bool(12, t.revoked)
@@ -56,7 +56,7 @@ Token read_token(const Statement& st) {
   t.org_id = st.column_text(5);
   t.scopes = decode_list(st.column_text(6));
   t.family_id = st.column_text(7);
-  t.code_hash = st.column_text(8);
+  t.code_key = st.column_text(8);
   t.issued_ms = st.column_int(9);
   t.expires_ms = st.column_int(10);
   t.revoked = st.column_bool(11);
@@ -65,7 +65,7 @@ Token read_token(const Statement& st) {
   return t;
 }
 
-// The UPDATEs naming one row by TokenRef: ?1 is its id, ?2 its hash.
+// The UPDATEs naming one row by SecretRef: ?1 is its id, ?2 its hash.
 constexpr const char* kRotateById =
     "UPDATE tokens SET rotated = 1 WHERE id = ?1 AND token_hash = ?2 AND rotated = 0";
 constexpr const char* kRotateByHash =
@@ -78,9 +78,12 @@ constexpr const char* kRevokeByHash =
 // Marks `r` used if it was not; true if this call did.
 bool use_up(Connection& conn, const Redemption& r) {
   if (r.kind == Redemption::Kind::code) {
-    conn.prepare("UPDATE auth_codes SET used = 1 WHERE code_hash = ?1 AND used = 0")
-        .bind_text(1, r.ref.hash)
-        .run();
+    Statement st = conn.prepare(
+        r.ref.id != 0
+            ? "UPDATE auth_codes SET used = 1 WHERE id = ?1 AND code_hash = ?2 AND used = 0"
+            : "UPDATE auth_codes SET used = 1 WHERE code_hash = ?2 AND id < 0 AND used = 0");
+    if (r.ref.id != 0) st.bind_int(1, r.ref.id);
+    st.bind_text(2, r.ref.hash).run();
   } else {
     Statement st = conn.prepare(r.ref.id != 0 ? kRotateById : kRotateByHash);
     if (r.ref.id != 0) st.bind_int(1, r.ref.id);
@@ -93,7 +96,7 @@ bool use_up(Connection& conn, const Redemption& r) {
 void revoke_issued(Connection& conn, const Redemption& r) {
   if (r.revoke_key.empty()) return;
   conn.prepare(r.kind == Redemption::Kind::code
-                   ? "UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != ''"
+                   ? "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != ''"
                      " AND revoked = 0"
                    : "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != ''"
                      " AND revoked = 0")
@@ -103,7 +106,7 @@ void revoke_issued(Connection& conn, const Redemption& r) {
 
 }  // namespace
 
-int64_t SqliteDatabase::allocate_token_id() {
+int64_t SqliteDatabase::allocate_id() {
   // Milliseconds in the high bits keep ids increasing across restarts; the low 16 bits count
   // within a millisecond (and carry into the next one if ever more are needed).
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -128,7 +131,7 @@ void SqliteDatabase::load_last_token_id() {
 std::vector<Token> SqliteDatabase::with_ids(const std::vector<Token>& tokens) {
   std::vector<Token> rows = tokens;
   for (Token& t : rows) {
-    if (t.id == 0) t.id = -allocate_token_id();
+    if (t.id == 0) t.id = -allocate_id();
   }
   return rows;
 }
@@ -146,7 +149,7 @@ std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vecto
   return pending;
 }
 
-std::optional<Token> SqliteDatabase::find_token(const TokenRef& ref) {
+std::optional<Token> SqliteDatabase::find_token(const SecretRef& ref) {
   if (ref.hash.empty()) return std::nullopt;
   return read([&](Connection& conn) -> std::optional<Token> {
     // By id, the hash is compared here rather than in SQL: in constant time.
@@ -163,17 +166,17 @@ std::optional<Token> SqliteDatabase::find_token(const TokenRef& ref) {
   });
 }
 
-bool SqliteDatabase::mark_rotated(const TokenRef& ref) {
+bool SqliteDatabase::mark_rotated(const SecretRef& ref) {
   // A single conditional UPDATE is atomic across processes: of two concurrent refreshes with
   // the same token, exactly one changes the row (RFC 9700 §4.14.2 refresh token rotation).
   return update_ref(ref.id != 0 ? kRotateById : kRotateByHash, ref) == 1;
 }
 
-int SqliteDatabase::revoke_token(const TokenRef& ref) {
+int SqliteDatabase::revoke_token(const SecretRef& ref) {
   return update_ref(ref.id != 0 ? kRevokeById : kRevokeByHash, ref);
 }
 
-int SqliteDatabase::update_ref(const char* sql, const TokenRef& ref) {
+int SqliteDatabase::update_ref(const char* sql, const SecretRef& ref) {
   if (ref.hash.empty()) return 0;
   return write([&](Connection& conn) -> int {
     Statement st = conn.prepare(sql);
@@ -220,11 +223,11 @@ int SqliteDatabase::revoke_family(const std::string& family_id) {
       family_id);
 }
 
-int SqliteDatabase::revoke_by_code(const std::string& code_hash) {
+int SqliteDatabase::revoke_by_code(const std::string& code_key) {
   // RFC 6749 §4.1.2: on code replay, revoke the tokens previously issued from that code.
   return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE code_hash = ?1 AND code_hash != '' AND revoked = 0",
-      code_hash);
+      "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != '' AND revoked = 0",
+      code_key);
 }
 
 int SqliteDatabase::revoke_by_user(const std::string& user_id) {

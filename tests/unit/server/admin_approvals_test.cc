@@ -61,7 +61,7 @@ TEST_F(AdminApprovals, DeactivatingAUserRevokesTheirTokens) {
   db_->save_tokens({token("h1", client_id_)});
   ASSERT_TRUE(admin_.update_user("alice@localhost", std::nullopt, std::nullopt, false).ok());
   EXPECT_FALSE(db_->find_user(user_id_)->active);
-  EXPECT_TRUE(db_->find_token(store::TokenRef::by_hash("h1"))->revoked);
+  EXPECT_TRUE(db_->find_token(store::SecretRef::by_hash("h1"))->revoked);
 }
 
 TEST_F(AdminApprovals, ApprovalsListPreauthorizationsAndUsersWhoApproved) {
@@ -96,8 +96,8 @@ TEST_F(AdminApprovals, RevokeApprovalForgetsConsentAndRevokesOnlyThatAppsTokens)
   ASSERT_TRUE(r.ok()) << r.error().description();
   EXPECT_EQ(r->at("revoked_tokens").as_int64(), 1);
   EXPECT_FALSE(db_->find_consent(user_id_, client_id_).has_value());
-  EXPECT_TRUE(db_->find_token(store::TokenRef::by_hash("mine"))->revoked);
-  EXPECT_FALSE(db_->find_token(store::TokenRef::by_hash("other"))->revoked);
+  EXPECT_TRUE(db_->find_token(store::SecretRef::by_hash("mine"))->revoked);
+  EXPECT_FALSE(db_->find_token(store::SecretRef::by_hash("other"))->revoked);
   // A second revocation has nothing to revoke.
   EXPECT_FALSE(admin_.revoke_approval(client_id_, "alice@localhost").ok());
 }

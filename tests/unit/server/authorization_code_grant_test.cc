@@ -151,7 +151,7 @@ TEST_F(AuthorizationCodeGrantTest, StoresOnlyHashesOfIssuedTokens) {
   EXPECT_EQ(access->kind, store::TokenKind::access);
   EXPECT_EQ(access->client_id, app_.client_id);
   EXPECT_EQ(access->user_id, world_.user().id);
-  EXPECT_EQ(access->code_hash, token::hash_of(code));
+  EXPECT_EQ(access->code_key, std::to_string(world_.db().find_code(token::ref_of(code))->id));
   EXPECT_FALSE(access->revoked);
   EXPECT_EQ(access->expires_ms, world_.clock().now_ms() + app_.access_token_ttl_s * 1000);
   auto refresh = token(str(r.value(), "refresh_token"));
@@ -159,7 +159,7 @@ TEST_F(AuthorizationCodeGrantTest, StoresOnlyHashesOfIssuedTokens) {
   EXPECT_EQ(refresh->kind, store::TokenKind::refresh);
   EXPECT_EQ(refresh->family_id, access->family_id);
   EXPECT_EQ(refresh->expires_ms, 0);  // until revoked
-  EXPECT_FALSE(world_.db().find_token(store::TokenRef::by_hash(str(r.value(), "access_token"))).has_value());
+  EXPECT_FALSE(world_.db().find_token(store::SecretRef::by_hash(str(r.value(), "access_token"))).has_value());
 }
 
 TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {

@@ -120,7 +120,7 @@ TEST_F(MtlsTest, CertificateOutsideItsValidityIsRefused) {
 TEST_F(MtlsTest, BoundTokenNeedsItsCertificate) {
   token::OpaqueTokens opaque(world_.db(), world_.random(), world_.clock());
   store::Token t;
-  t.id = world_.db().allocate_token_id();
+  t.id = world_.db().allocate_id();
   std::string presented = opaque.new_access_token(world_.org().id, t.id);
   t.token_hash = token::hash_of(presented);
   t.kind = store::TokenKind::access;

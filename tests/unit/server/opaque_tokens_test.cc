@@ -19,7 +19,7 @@ class OpaqueTokensTest : public ::testing::Test {
   // Mints an access token as the issuer does and stores its row.
   std::string mint_access() {
     store::Token t;
-    t.id = world_.db().allocate_token_id();
+    t.id = world_.db().allocate_id();
     std::string presented = opaque_.new_access_token(world_.org().id, t.id);
     t.token_hash = hash_of(presented);
     t.kind = store::TokenKind::access;
@@ -37,7 +37,7 @@ class OpaqueTokensTest : public ::testing::Test {
 };
 
 TEST_F(OpaqueTokensTest, AccessTokenLooksLikeASalesforceSessionIdAndCarriesItsId) {
-  int64_t id = world_.db().allocate_token_id();
+  int64_t id = world_.db().allocate_id();
   std::string token = opaque_.new_access_token("00Dorg", id);
   ASSERT_TRUE(token.starts_with("00Dorg!"));
   EXPECT_EQ(token.size(), std::string("00Dorg!").size() + 54);  // base64url of 8 + 32 bytes
@@ -47,10 +47,21 @@ TEST_F(OpaqueTokensTest, AccessTokenLooksLikeASalesforceSessionIdAndCarriesItsId
 }
 
 TEST_F(OpaqueTokensTest, RefreshTokenCarriesItsId) {
-  int64_t id = world_.db().allocate_token_id();
+  int64_t id = world_.db().allocate_id();
   std::string token = opaque_.new_refresh_token(id);
   ASSERT_TRUE(token.starts_with("5Aep"));
   EXPECT_EQ(ref_of(token).id, id);
+}
+
+TEST_F(OpaqueTokensTest, CodeIsABareBodyCarryingItsId) {
+  int64_t id = world_.db().allocate_code_id();
+  std::string code = new_code(id, world_.random());
+  EXPECT_EQ(code.size(), 54u);
+  EXPECT_EQ(code.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos)
+      << "codes go into redirect URIs unescaped";
+  EXPECT_EQ(ref_of(code).id, id);
 }
 
 TEST_F(OpaqueTokensTest, TokensWithoutAnIdAreLookedUpByHash) {
