@@ -93,17 +93,23 @@ measure() {
   record "$flow" "$server" "$TMP/run.json" "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')" "$hwm"
 }
 
-# code_flow FLOW SERVER URL MINT_FN: mints probe codes, warms up on them (measuring the exchange
-# rate), mints enough codes for the measured run, then measures.
+# code_flow FLOW SERVER URL MINT_FN: measures the exchange rate on probe codes during the
+# warm-up (a probe used up before the warm-up ends says only "faster than this", so it is
+# retried three times larger), mints enough codes for the measured run, then measures.
 code_flow() {
   local flow=$1 server=$2 url=$3 mint=$4
-  local probe=${BENCH_PROBE_CODES:-3000}
-  $mint "$probe" "$TMP/probe.codes"
-  FLOW_CODES=$TMP/probe.codes wrk_run "$WARMUP" "$TMP/warm.json" "$url"
-  local rate; rate=$(json_field rps <"$TMP/warm.json")
-  local exh; exh=$(json_field exhausted <"$TMP/warm.json")
-  local n; n=$(awk -v r="$rate" -v e="$exh" -v p="$probe" -v w="$WARMUP" -v d="$DURATION" \
-    'BEGIN{ if (e > 0) r = 2 * p / w; n = int(r * d * 2) + 1000; print n }')
+  local probe=${BENCH_PROBE_CODES:-6000} rate exh
+  for _ in 1 2 3; do
+    $mint "$probe" "$TMP/probe.codes"
+    FLOW_CODES=$TMP/probe.codes wrk_run "$WARMUP" "$TMP/warm.json" "$url"
+    rate=$(json_field rps <"$TMP/warm.json")
+    exh=$(json_field exhausted <"$TMP/warm.json")
+    [ "${exh:-0}" -gt 0 ] || break
+    probe=$((probe * 3))
+  done
+  # Half as many again as the warm-up rate needs, and never fewer than the last probe.
+  local n; n=$(awk -v r="$rate" -v p="$probe" -v d="$DURATION" \
+    'BEGIN{ n = int(r * d * 1.5) + 1000; if (n < p) n = p; print n }')
   log "$flow/$server: exchange warm-up ${rate} req/s; minting $n codes"
   $mint "$n" "$TMP/run.codes"
   FLOW_CODES=$TMP/run.codes measure "$flow" "$server" "$url"

@@ -10,6 +10,7 @@
 //                               SECONDS CONCURRENCY WARMUP_SECONDS         (prints JSON results)
 import { createSign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 
@@ -111,20 +112,32 @@ async function mintCodes([base, clientId, user, password, scope, n, out]) {
   const s = new Session(base);
   const url = authorizeUrl(base, '/services/oauth2/authorize', clientId, scope);
   await s.authorize(url, user, password); // login and consent once; the first code is unused
+  // The session's cookie is all each further authorize needs. Plain keep-alive node:http
+  // rather than fetch: minting is bounded by this client's CPU, not by the server.
+  const cookie = [...s.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const get = () => new Promise((resolve, reject) => {
+    const req = http.request(url, { agent, headers: { cookie } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
   const codes = new Array(n);
   let next = 0;
   const t0 = Date.now();
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      const r = await s.request(url);
-      const loc = r.location && new URL(r.location, url);
-      const code = loc?.searchParams.get('code');
-      if (r.status !== 302 || !code) throw new Error(`mint: expected a 302 with a code, got HTTP ${r.status} ${r.location ?? r.text.slice(0, 200)}`);
-      codes[i] = code;
+      const r = await get();
+      const m = r.status === 302 && r.location?.startsWith(REDIRECT_URI) && /[?&]code=([^&#]+)/.exec(r.location);
+      if (!m) throw new Error(`mint: expected a 302 to the callback with a code, got HTTP ${r.status} ${r.location ?? ''}`);
+      codes[i] = decodeURIComponent(m[1]);
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
+  agent.destroy();
   writeFileSync(out, codes.join('\n') + '\n');
   process.stderr.write(`minted ${n} codes in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
