@@ -130,6 +130,20 @@ bool Application::never_waits_on_disk(const http::Request& req) {
   // response awaits without holding a thread: codes and rotating refresh tokens are used up by
   // that same write (store::Database::redeem_later).
   if (p == "/services/oauth2/token") return true;
+  // Showing the login or consent page, or redirecting with a code (whose write the redirect
+  // awaits). Not the user-agent flow, whose tokens are written at once, nor the forms posted
+  // back (a password check takes tens of milliseconds of CPU).
+  if (p == "/services/oauth2/authorize" && req.method == "GET") {
+    auto query = http::parse_form(req.query);
+    if (!query) return true;  // refused at once
+    std::string_view types = query->value("response_type");
+    for (std::size_t i = 0; i <= types.size();) {
+      std::size_t end = std::min(types.find(' ', i), types.size());
+      if (types.substr(i, end - i) == "token") return false;
+      i = end + 1;
+    }
+    return true;
+  }
   return p == "/services/oauth2/introspect" || p == "/services/oauth2/userinfo" ||
          p.starts_with("/id/") || p.starts_with("/.well-known/") ||
          p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||

@@ -64,6 +64,9 @@ class CachingDatabase final : public Database {
   // CodeStore
   int64_t allocate_code_id() override { return inner_.allocate_code_id(); }
   void save_code(const AuthCode& code) override { inner_.save_code(code); }
+  std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override {
+    return inner_.save_code_later(code);
+  }
   std::optional<AuthCode> consume_code(const SecretRef& ref) override {
     return inner_.consume_code(ref);
   }

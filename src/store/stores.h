@@ -63,6 +63,12 @@ class CodeStore {
   virtual int64_t allocate_code_id() = 0;
   // Saves the code; one with id 0 gets a negative id (found by hash).
   virtual void save_code(const AuthCode& code) = 0;
+  // The same write, queued (as TokenStore::save_tokens_later): the code may be handed out
+  // only once it is durable.
+  virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) {
+    save_code(code);
+    return PendingWrite::settled();
+  }
   // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
   // the first exchange sees used=false, every later one used=true). nullopt if unknown.
   virtual std::optional<AuthCode> consume_code(const SecretRef& ref) = 0;

@@ -34,6 +34,19 @@ TEST_P(StoreConformance, SavedCodeRoundTripsEveryField) {
   EXPECT_EQ(fields(*consumed), fields(code));
 }
 
+// The queued save: once it reports durable, the code is there and can be used up once.
+TEST_P(StoreConformance, SaveCodeLaterIsStoredOnceSettled) {
+  AuthCode code = sample_code("later-code");
+  code.id = db().allocate_code_id();
+  db().save_code_later(code)->wait();
+  auto found = db().find_code(code.ref());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(fields(*found), fields(code));
+  EXPECT_FALSE(db().consume_code(code.ref())->used);
+  EXPECT_TRUE(db().consume_code(code.ref())->used);
+  EXPECT_FALSE(db().find_code({code.id, "another-hash"})) << "right id, wrong hash";
+}
+
 TEST_P(StoreConformance, ConsumeCodeIsSingleUse) {
   AuthCode code = sample_code("code-hash-1");
   db().save_code(code);

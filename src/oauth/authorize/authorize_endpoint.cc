@@ -182,6 +182,7 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
                                         const store::Session& session) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
+  std::shared_ptr<store::PendingWrite> code_write;
   if (r.wants_code) {
     store::AuthCode rec;
     rec.id = d_.codes.allocate_code_id();
@@ -195,7 +196,13 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     rec.nonce = r.nonce;
     rec.auth_time_s = session.auth_time_s;
     rec.expires_ms = d_.clock.now_ms() + kCodeTtlMs;
-    d_.codes.save_code(rec);
+    // Queued: the redirect that carries the code waits for it without holding a thread. The
+    // user-agent flow below writes tokens and waits, so there the code is written at once.
+    if (r.wants_token) {
+      d_.codes.save_code(rec);
+    } else {
+      code_write = d_.codes.save_code_later(rec);
+    }
     out.emplace_back("code", code);
   }
   if (r.wants_token) {
@@ -220,6 +227,16 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   out.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(r.redirect_uri, r.fragment, out));
   http::no_store(resp);
+  if (code_write) {
+    // RFC 6749 §4.1.2.1: a code that could not be stored is temporarily_unavailable.
+    auto failed = redirect_error({Error::temporarily_unavailable("try again later"), true,
+                                  r.redirect_uri, r.fragment, r.state});
+    resp.await = [code_write, failed = std::move(failed)](http::Response::Release release) {
+      code_write->on_settled([release = std::move(release), failed](std::exception_ptr error) {
+        release(error ? std::optional<http::Response>(failed) : std::nullopt);
+      });
+    };
+  }
   return resp;
 }
 

@@ -43,28 +43,46 @@ std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
 
 }  // namespace
 
+namespace {
+
+void insert_code(Connection& conn, const AuthCode& code) {
+  // Plain INSERT: a collision must fail loudly, never reset `used` on an existing code.
+  conn.prepare(
+          "INSERT INTO auth_codes (id, code_hash, client_id, user_id, redirect_uri, scopes,"
+          " code_challenge, nonce, auth_time_s, expires_ms, used)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+      .bind_int(1, code.id)
+      .bind_text(2, code.code_hash)
+      .bind_text(3, code.client_id)
+      .bind_text(4, code.user_id)
+      .bind_text(5, code.redirect_uri)
+      .bind_text(6, encode_list(code.scopes))
+      .bind_text(7, code.code_challenge)
+      .bind_text(8, code.nonce)
+      .bind_int(9, code.auth_time_s)
+      .bind_int(10, code.expires_ms)
+      .bind_bool(11, code.used)
+      .run();
+}
+
+}  // namespace
+
+AuthCode SqliteDatabase::with_id(const AuthCode& code) {
+  AuthCode row = code;
+  if (row.id == 0) row.id = -allocate_id();
+  return row;
+}
+
 void SqliteDatabase::save_code(const AuthCode& code) {
-  const int64_t id = code.id != 0 ? code.id : -allocate_id();
-  return write([&](Connection& conn) {
-    // Plain INSERT: a collision must fail loudly, never reset `used` on an existing code.
-    conn
-        .prepare(
-            "INSERT INTO auth_codes (id, code_hash, client_id, user_id, redirect_uri, scopes,"
-            " code_challenge, nonce, auth_time_s, expires_ms, used)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
-        .bind_int(1, id)
-        .bind_text(2, code.code_hash)
-        .bind_text(3, code.client_id)
-        .bind_text(4, code.user_id)
-        .bind_text(5, code.redirect_uri)
-        .bind_text(6, encode_list(code.scopes))
-        .bind_text(7, code.code_challenge)
-        .bind_text(8, code.nonce)
-        .bind_int(9, code.auth_time_s)
-        .bind_int(10, code.expires_ms)
-        .bind_bool(11, code.used)
-        .run();
-  });
+  write([row = with_id(code)](Connection& conn) { insert_code(conn, row); });
+}
+
+std::shared_ptr<PendingWrite> SqliteDatabase::save_code_later(const AuthCode& code) {
+  if (memory_) return CodeStore::save_code_later(code);
+  auto pending = std::make_shared<PendingWrite>();
+  writer_->submit([row = with_id(code)](Connection& conn) { insert_code(conn, row); },
+                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  return pending;
 }
 
 std::optional<AuthCode> SqliteDatabase::find_code(const SecretRef& ref) {

@@ -62,6 +62,7 @@ class SqliteDatabase final : public Database {
 
   // CodeStore (codes.cc)
   void save_code(const AuthCode& code) override;
+  std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override;
   int64_t allocate_code_id() override { return allocate_id(); }
   std::optional<AuthCode> consume_code(const SecretRef& ref) override;
   std::optional<AuthCode> find_code(const SecretRef& ref) override;
@@ -103,8 +104,9 @@ class SqliteDatabase final : public Database {
   int update_count(const char* sql, const std::string& key);
   // Runs one UPDATE of the row `ref` names (?1 id, ?2 hash); returns the rows it changed.
   int update_ref(const char* sql, const SecretRef& ref);
-  // `tokens` with a (negative) id given to each row that has none.
+  // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
+  AuthCode with_id(const AuthCode& code);
   // Seeds allocate_id() above every id already in the file.
   void load_last_token_id();
 

@@ -1,0 +1,48 @@
+// Which requests the server may run on its I/O threads: those that never wait for a write of
+// their own (their token or code write is awaited by the response instead), and never the
+// password check of a posted login form.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "app/application.h"
+#include "http/message.h"
+
+namespace latchkey::app {
+namespace {
+
+http::Request request(std::string method, std::string path, std::string query = "") {
+  http::Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.query = std::move(query);
+  r.target = r.path + (r.query.empty() ? "" : "?" + r.query);
+  return r;
+}
+
+TEST(InlineRoutes, EveryGrantAndEveryReadOnlyEndpointRunsInline) {
+  for (const char* path : {"/services/oauth2/token", "/services/oauth2/introspect",
+                           "/services/oauth2/userinfo", "/id/00Dx/005x", "/healthz",
+                           "/.well-known/openid-configuration", "/services/data/v59.0"}) {
+    EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path))) << path;
+  }
+}
+
+TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
+  const std::string authorize = "/services/oauth2/authorize";
+  EXPECT_TRUE(Application::never_waits_on_disk(
+      request("GET", authorize, "response_type=code&client_id=x")));
+  EXPECT_TRUE(Application::never_waits_on_disk(
+      request("GET", authorize, "response_type=code%20id_token&client_id=x")));
+  EXPECT_FALSE(Application::never_waits_on_disk(
+      request("GET", authorize, "response_type=token&client_id=x")));
+  EXPECT_FALSE(Application::never_waits_on_disk(
+      request("GET", authorize, "response_type=code+token&client_id=x")));
+  EXPECT_FALSE(Application::never_waits_on_disk(
+      request("GET", authorize, "response_type=id_token%20token")));
+  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize)));
+  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke")));
+}
+
+}  // namespace
+}  // namespace latchkey::app
