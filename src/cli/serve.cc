@@ -1,6 +1,5 @@
 #include "cli/serve.h"
 
-#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -52,11 +51,6 @@ int serve(store::Database& db, const ServeOptions& o) {
     tls->key_file = o.tls_key;
     tls->client_ca_file = o.tls_client_ca;
   }
-  // Each login's Argon2id check allocates 19 MiB. Left to itself glibc raises its mmap threshold
-  // after the first such block is freed and then keeps later ones in per-thread arenas, so the
-  // resident size would grow with the handler threads; a fixed threshold returns every large
-  // block to the system when it is freed.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   crypto::OsRandom random;
   SystemClock clock;
   app::bootstrap(db, random, clock);
