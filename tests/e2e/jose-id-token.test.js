@@ -1,7 +1,7 @@
 // The ID token verified directly with jose against /id/keys.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { startWorld } from './lib/server.js';
 import { codeFlow, randomString, userinfo, httpGet, show } from './lib/oauth.js';
 
@@ -21,7 +21,7 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
   });
   after(async () => { await world?.stop(); });
 
-  it('/id/keys is a JWKS of public RSA signing keys with kids and no private members', async () => {
+  it('/id/keys is a JWKS of public RS256 and ES256 signing keys with kids and no private members', async () => {
     const r = await httpGet(`${world.issuer}/id/keys`);
     assert.equal(r.status, 200, show(r));
     assert.match(r.headers.get('content-type') || '', /json/);
@@ -31,7 +31,13 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
       assert.ok(k.kty, 'every key has a kty');
       for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.ok(!(priv in k), `JWKS must not expose "${priv}"`);
     }
-    assert.ok(r.json.keys.some((k) => k.kty === 'RSA' && k.n && k.e), 'an RSA key is published');
+    const rsa = r.json.keys.find((k) => k.kty === 'RSA' && k.alg === 'RS256');
+    assert.ok(rsa?.n && rsa.e && rsa.use === 'sig', `an RS256 signing key is published: ${show(r)}`);
+    const ec = r.json.keys.find((k) => k.kty === 'EC' && k.alg === 'ES256');
+    assert.ok(ec && ec.crv === 'P-256' && ec.x && ec.y && ec.use === 'sig', `an ES256 (P-256) signing key is published: ${show(r)}`);
+    // Each is a usable public key.
+    await importJWK(rsa, 'RS256');
+    await importJWK(ec, 'ES256');
   });
 
   it('verifies with createRemoteJWKSet: RS256, kid, iss, aud, sub, nonce, iat, exp', async () => {
