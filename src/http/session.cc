@@ -475,9 +475,11 @@ void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_
   if (auto& log = state_.options.log; log && !request_.method.empty()) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    // Path only: the query string can carry codes and tokens (ARCHITECTURE.md habit 10).
-    log->info("{} {} {} {} {}us {}", request_.method, request_.path, status_,
-              response_.body().size(), micros, remote_);
+    // One logfmt line per request, so log tools can pick fields by name. Path only: the query
+    // string can carry codes and tokens. The path is as received (no spaces: HTTP/1.1 request
+    // line), so no field needs quoting.
+    log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method,
+              request_.path, status_, response_.body().size(), micros, remote_);
   }
   if (phase_ == Phase::closed) return;
   if (ec) return close();
