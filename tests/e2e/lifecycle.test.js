@@ -40,6 +40,23 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
     }
   });
 
+  it('serve exits with status 0 on SIGINT (Ctrl-C) too', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const server = await startServer(db);
+    try {
+      await codeFlow({ issuer: server.issuer, users: { alice }, apps: { app } }, { app });
+      server.child.kill('SIGINT');
+      const r = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
+      assert.ok(r, 'server still running 5 s after SIGINT');
+      assert.equal(r.signal, null, `server died from signal ${r.signal}`);
+      assert.equal(r.code, 0, `exit status ${r.code}`);
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
   it('serve --stop-on-stdin-eof exits when its stdin closes', async () => {
     const { db, cleanup } = await freshDb();
     await seed(db);
