@@ -11,7 +11,7 @@ import http from 'node:http';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
-import { startWorld, makeTempDir, cli } from './lib/server.js';
+import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
 import { makeCert } from './lib/keys.js';
 import { tokenRequest, assertTokenError, assertTokenSuccess, userinfo, show } from './lib/oauth.js';
 
@@ -23,6 +23,7 @@ const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const NOT_APPROVED = "user hasn't approved this consumer";
+const AUTH_FAILURE = 'authentication failure';
 const INTEGRATION = 'Integration User';
 
 const isoTime = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -43,6 +44,7 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
         integ: { username: 'integ@localhost', name: 'Integration Bot', email: 'integ@localhost', extra: integ },
         victim: { username: 'victim@localhost', name: 'Vic Tim', email: 'victim@localhost', extra: integ },
         plain: { username: 'plain@localhost', name: 'Plain User', email: 'plain@localhost' },
+        retired: { username: 'retired@localhost', name: 'Retired Bot', email: 'retired@localhost', extra: integ },
       },
       apps: {
         // refresh_token among the app's scopes: the flow must still not return one.
@@ -275,8 +277,17 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertRefused(await samlBearer(signed({ nameId: 'plain@localhost' })), NOT_APPROVED);
   });
 
-  it('an unknown NameID → invalid_grant', async () => {
-    assertRefused(await samlBearer(signed({ nameId: 'nobody@localhost' })));
+  it('an unknown NameID → invalid_grant "authentication failure"', async () => {
+    assertRefused(await samlBearer(signed({ nameId: 'nobody@localhost' })), AUTH_FAILURE);
+  });
+
+  it('an inactive NameID (user update --active false) → invalid_grant "authentication failure", though it worked before', async () => {
+    const retired = world.users.retired;
+    assertSamlTokens(await samlBearer(signed({ nameId: retired.username })), retired);
+    await cli(world.db, ['user', 'update', '--username', retired.username, '--active', 'false']);
+    // The server reads users again once its cached copy is older than --cache-ms (1 s).
+    const r = await eventually(() => samlBearer(signed({ nameId: retired.username })), (res) => res.status !== 200);
+    assertRefused(r, AUTH_FAILURE);
   });
 
   it('a DOCTYPE with a billion-laughs entity → 4xx within 2 s, and the server still answers', async () => {
