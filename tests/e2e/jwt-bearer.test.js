@@ -175,6 +175,13 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertTokenError(await bearer(await sign(c)), 'invalid_grant');
   });
 
+  it('exp 4 minutes ahead → invalid_grant; 2.5 minutes ahead → token (Salesforce: at most 3 minutes)', async () => {
+    const far = claims(world.apps.rsa, world.users.integ, { exp: nowS() + 240 });
+    assertTokenError(await bearer(await sign(far)), 'invalid_grant', { description: 'invalid assertion' });
+    const near = claims(world.apps.rsa, world.users.integ, { exp: nowS() + 150 });
+    assertBearerTokens(await bearer(await sign(near)), world.apps.rsa, world.users.integ);
+  });
+
   it('no exp at all → invalid_grant', async () => {
     const c = claims(world.apps.rsa, world.users.integ, { exp: undefined });
     assertTokenError(await bearer(await sign(c)), 'invalid_grant');
