@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
-import { makeCert } from './lib/keys.js';
+import { makeCert, makeOutOfDateCerts } from './lib/keys.js';
 import {
   tokenRequest, assertTokenError, assertTokenSuccess, userinfo, getCode, show,
 } from './lib/oauth.js';
@@ -28,12 +28,15 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
   let ec;
   let selfRsa;
   let otherRsaKey;
+  let outOfDate; // {expired, early}: app certificates outside their validity period
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-jwtbearer-');
     [rsa, ec, selfRsa] = await Promise.all([
       makeCert(keyDir, 'rsa'), makeCert(keyDir, 'ec', { type: 'ec' }), makeCert(keyDir, 'self'),
     ]);
+    outOfDate = await makeOutOfDateCerts(keyDir, 'app');
+    for (const c of Object.values(outOfDate)) c.key = await importPKCS8(c.keyPem, 'RS256');
     rsa.key = await importPKCS8(rsa.keyPem, 'RS256');
     ec.key = await importPKCS8(ec.keyPem, 'ES256');
     selfRsa.key = await importPKCS8(selfRsa.keyPem, 'RS256');
@@ -56,9 +59,12 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
         ec: { callbacks: [], scopes: 'api openid', extra: ['--cert', ec.certPath, '--permitted-users', 'admin-approved'] },
         // Self-authorize ("all") app with a callback, so that a user can approve it once.
         self: { scopes: 'api openid', extra: ['--cert', selfRsa.certPath, '--permitted-users', 'all'] },
+        // Certificates outside their validity period (expired in 2020; valid from tomorrow).
+        expired: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
+        early: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },
       },
     });
-    for (const app of [world.apps.rsa, world.apps.ec]) {
+    for (const app of [world.apps.rsa, world.apps.ec, world.apps.expired, world.apps.early]) {
       const out = await cli(world.db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
       assert.equal(typeof out, 'object');
     }
@@ -180,6 +186,17 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertTokenError(await bearer(await sign(far)), 'invalid_grant', { description: 'invalid assertion' });
     const near = claims(world.apps.rsa, world.users.integ, { exp: nowS() + 150 });
     assertBearerTokens(await bearer(await sign(near)), world.apps.rsa, world.users.integ);
+  });
+
+  it('an app certificate outside its validity period (expired; not yet valid) → invalid_grant', async () => {
+    // The user is pre-authorized on both apps and the assertions are otherwise good: only the
+    // certificate's dates are wrong.
+    for (const which of ['expired', 'early']) {
+      const app = world.apps[which];
+      const r = await bearer(await sign(claims(app, world.users.integ), outOfDate[which].key));
+      assertTokenError(r, 'invalid_grant', { description: 'invalid assertion' });
+      assert.equal(r.json.access_token, undefined, show(r));
+    }
   });
 
   it('no exp at all → invalid_grant', async () => {

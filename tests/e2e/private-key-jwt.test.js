@@ -1,7 +1,7 @@
 // CONTRACT §5.1 client authentication with private_key_jwt (RFC 7523 §2.2) using the app's
 // --cert; aud may be the token URL or the issuer (§7); one method per request. The same at every
 // client-authenticated endpoint (token, introspect, revoke), with one jti registry for all of
-// them.
+// them, and never with an app certificate outside its validity period.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import { startWorld, makeTempDir } from './lib/server.js';
+import { makeOutOfDateCerts } from './lib/keys.js';
 import {
   getCode, tokenRequest, assertTokenError, assertTokenSuccess, userinfo, introspect, show,
 } from './lib/oauth.js';
@@ -23,6 +24,7 @@ describe('private_key_jwt client authentication', { concurrency: true, timeout: 
   let key; // CryptoKey for the app's certificate
   let otherKey; // a key the server does not know
   let keyDir;
+  let outOfDate; // {expired, early}: app certificates outside their validity period
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-keys-');
@@ -33,12 +35,17 @@ describe('private_key_jwt client authentication', { concurrency: true, timeout: 
     key = await importPKCS8(await readFile(keyPath, 'utf8'), 'RS256');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     otherKey = await importPKCS8(privateKey.export({ type: 'pkcs8', format: 'pem' }), 'RS256');
+    outOfDate = await makeOutOfDateCerts(keyDir, 'app');
+    for (const c of Object.values(outOfDate)) c.key = await importPKCS8(c.keyPem, 'RS256');
     // Each app has a run-as user, so that the client credentials grant mints tokens to
     // introspect and revoke without a browser.
     const runAs = ['--client-credentials-user', 'alice@localhost'];
     world = await startWorld({
       apps: {
         jwt: { scopes: 'api refresh_token', extra: ['--cert', certPath, ...runAs] },
+        // Certificates outside their validity period (expired in 2020; valid from tomorrow).
+        expired: { scopes: 'api', extra: ['--cert', outOfDate.expired.certPath, ...runAs] },
+        early: { scopes: 'api', extra: ['--cert', outOfDate.early.certPath, ...runAs] },
       },
     });
   });
@@ -217,5 +224,29 @@ describe('private_key_jwt client authentication', { concurrency: true, timeout: 
       assertInvalidClient(await revokeWith(token, once));
       assert.equal(await active(token), true, 'a revoke with a replayed assertion revoked the token');
     });
+  });
+
+  describe('an app certificate outside its validity period', { concurrency: true }, () => {
+    // The apps differ from the working one only in the dates of their certificates.
+    for (const which of ['expired', 'early']) {
+      it(`${which === 'expired' ? 'expired' : 'not yet valid'} certificate → invalid_client at the token endpoint and at introspect`, async () => {
+        const app = world.apps[which];
+        const signWith = outOfDate[which].key;
+        const r = await tokenRequest(world.issuer, {
+          grant_type: 'client_credentials', client_id: app.client_id, client_assertion_type: ASSERTION_TYPE,
+          client_assertion: await assertion({ app, signWith }),
+        });
+        assertTokenError(r, 'invalid_client', { status: r.status });
+        assert.equal(r.json.access_token, undefined, show(r));
+
+        const token = assertTokenSuccess(await tokenRequest(world.issuer, {
+          grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret,
+        })).access_token;
+        const i = await tokenRequest(world.issuer, {
+          token, client_id: app.client_id, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion({ app, signWith }),
+        }, { path: '/services/oauth2/introspect' });
+        assertTokenError(i, 'invalid_client', { status: i.status });
+      });
+    }
   });
 });

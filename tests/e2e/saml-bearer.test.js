@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
-import { makeCert } from './lib/keys.js';
+import { makeCert, makeOutOfDateCerts } from './lib/keys.js';
 import { tokenRequest, assertTokenError, assertTokenSuccess, userinfo, show } from './lib/oauth.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
@@ -34,10 +34,13 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
   let keyDir;
   let appCert;
   let otherCert;
+  let outOfDate; // {expired, early}: app certificates outside their validity period
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-saml-');
-    [appCert, otherCert] = await Promise.all([makeCert(keyDir, 'saml'), makeCert(keyDir, 'intruder')]);
+    [appCert, otherCert, outOfDate] = await Promise.all([
+      makeCert(keyDir, 'saml'), makeCert(keyDir, 'intruder'), makeOutOfDateCerts(keyDir, 'app'),
+    ]);
     const integ = ['--profile', INTEGRATION];
     world = await startWorld({
       users: {
@@ -49,9 +52,14 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
       apps: {
         // refresh_token among the app's scopes: the flow must still not return one.
         saml: { callbacks: [], scopes: 'api openid refresh_token', extra: ['--cert', appCert.certPath, '--permitted-users', 'admin-approved'] },
+        // Certificates outside their validity period (expired in 2020; valid from tomorrow).
+        expired: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
+        early: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },
       },
     });
-    await cli(world.db, ['app', 'preauthorize', '--client-id', world.apps.saml.client_id, '--profile', INTEGRATION]);
+    for (const app of [world.apps.saml, world.apps.expired, world.apps.early]) {
+      await cli(world.db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
+    }
   });
   after(async () => {
     await world?.stop();
@@ -288,6 +296,14 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
     // The server reads users again once its cached copy is older than --cache-ms (1 s).
     const r = await eventually(() => samlBearer(signed({ nameId: retired.username })), (res) => res.status !== 200);
     assertRefused(r, AUTH_FAILURE);
+  });
+
+  it('an app certificate outside its validity period (expired; not yet valid) → invalid_grant', async () => {
+    // Signed with that certificate's key for a pre-authorized user: only its dates are wrong.
+    for (const which of ['expired', 'early']) {
+      const xml = sign(assertionXml({ issuer: world.apps[which].client_id }), outOfDate[which]);
+      assertRefused(await samlBearer(xml), 'invalid assertion');
+    }
   });
 
   it('a DOCTYPE with a billion-laughs entity → 4xx within 2 s, and the server still answers', async () => {
