@@ -70,8 +70,8 @@ struct Application::Services {
              [this](const http::Request& r) { return token.handle(r); },
              [this](const http::Request& r) { return users.userinfo(r); }) {
     token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
-    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
-    token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
+    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, db, issuer, clock));
+    token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, db, issuer));
     token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
     token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,

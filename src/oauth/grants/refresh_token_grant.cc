@@ -1,5 +1,6 @@
 #include "oauth/grants/refresh_token_grant.h"
 
+#include "oauth/approval.h"
 #include "oauth/bearer.h"
 #include "oauth/scopes.h"
 
@@ -40,7 +41,14 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   }
 
   auto user = users_.find_user(t->user_id);
-  if (!user || !user->active) return expired();
+  if (!user || !user->active) return expired().with_debug("user unknown or inactive");
+  // A refresh token outlives the approval it was issued under: an admin-approved app stops
+  // serving a user it no longer pre-authorizes (withdrawn, or the user's profile or permission
+  // sets changed) at the next refresh, not when the refresh token expires.
+  if (!may_use(apps_, app, *user)) {
+    return Error::invalid_grant("user hasn't approved this consumer")
+        .with_debug("user no longer pre-authorized");
+  }
 
   // Under the rotate policy the presented token is used up by the same write that saves the
   // new ones (store::Database::redeem_later); if it was used already, that write revokes its

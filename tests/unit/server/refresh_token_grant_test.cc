@@ -29,7 +29,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
  protected:
   RefreshTokenGrantTest()
       : stack_(world_, kIssuer),
-        grant_(world_.db(), world_.db(), issuer_, world_.clock()) {}
+        grant_(world_.db(), world_.db(), world_.db(), issuer_, world_.clock()) {}
 
   // What a code exchange would have given: an access and a refresh token of a new family.
   Issued initial(const store::App& app,
@@ -256,6 +256,84 @@ TEST_F(RefreshTokenGrantTest, TokenOfAnotherClientIsRefused) {
   auto r = refresh(confidential(thief), initial(owner).refresh_token);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");
+}
+
+// The user is re-checked at every refresh: deactivation stops a refresh token even when its
+// tokens were not revoked along with it.
+TEST_F(RefreshTokenGrantTest, InactiveUserIsRefused) {
+  auto app = app_with(store::RefreshPolicy::until_revoked);
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  ASSERT_TRUE(world_.db().set_user_active(world_.user().id, false));
+  auto r = refresh(confidential(app), first.refresh_token);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_grant");
+}
+
+// Issue 3 (approval model): for an admin-approved app "a user not covered cannot use the app in
+// any flow", so a refresh token stops working once its user is no longer pre-authorized.
+class RefreshTokenGrantApprovalTest : public RefreshTokenGrantTest {
+ protected:
+  static constexpr const char* kNotApproved = "user hasn't approved this consumer";
+
+  store::App admin_approved(store::RefreshPolicy policy = store::RefreshPolicy::until_revoked) {
+    return world_.add_app([&](store::App& a) {
+      a.admin_approved_only = true;
+      a.refresh_policy = policy;
+    });
+  }
+  void expect_not_approved(const Result<boost::json::object>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), "invalid_grant");
+    EXPECT_EQ(r.error().description(), kNotApproved);
+  }
+};
+
+TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused) {
+  auto app = admin_approved();
+  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  world_.db().add_preauthorization(pre);
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  ASSERT_TRUE(world_.db().remove_preauthorization(pre));  // app unpreauthorize
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
+  auto app = admin_approved();
+  world_.db().add_preauthorization({app.client_id, "profile", world_.user().profile});
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  // user update --profile
+  ASSERT_TRUE(world_.db().update_user_access(world_.user().id, "Read Only", {}));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, PermissionSetTakenAwayIsRefused) {
+  auto app = admin_approved();
+  world_.db().add_preauthorization({app.client_id, "permission_set", "API Only"});
+  ASSERT_TRUE(
+      world_.db().update_user_access(world_.user().id, world_.user().profile, {"API Only"}));
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  // user update --clear-permission-sets
+  ASSERT_TRUE(world_.db().update_user_access(world_.user().id, world_.user().profile, {}));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, RefusalUnderRotateSpendsNothing) {
+  // Checked before the rotation is written: once the user is covered again, the same refresh
+  // token still works and no family was revoked.
+  auto app = admin_approved(store::RefreshPolicy::rotate);
+  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  world_.db().add_preauthorization(pre);
+  auto first = initial(app);
+  ASSERT_TRUE(world_.db().remove_preauthorization(pre));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+  world_.db().add_preauthorization(pre);
+  auto again = refresh(confidential(app), first.refresh_token);
+  ASSERT_TRUE(again.ok()) << again.error().description();
+  EXPECT_FALSE(token(first.access_token)->revoked);
 }
 
 TEST_F(RefreshTokenGrantTest, MissingRefreshTokenIsInvalidRequest) {

@@ -32,8 +32,8 @@ class TokenEndpointTest : public ::testing::Test {
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            issuer_, world_.clock()));
-    endpoint_.add(
-        std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), issuer_, world_.clock()));
+    endpoint_.add(std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), world_.db(),
+                                                      issuer_, world_.clock()));
     app_ = world_.add_app();
   }
 
