@@ -174,7 +174,8 @@ describe('OIDC front channel: implicit and hybrid ID tokens', { concurrency: tru
   for (const responseType of ['code token', 'code id_token token', 'token code']) {
     it(`an app without --allow-implicit refuses response_type="${responseType}" (unsupported_response_type in the fragment), before any login`, async () => {
       const got = await getCode(world, {
-        app: world.apps.plain, responseType, scope: SCOPE, nonce: randomString(), expectCode: false,
+        // Scopes the app has: the response type is the only thing wrong with the request.
+        app: world.apps.plain, responseType, scope: 'openid api', nonce: randomString(), expectCode: false,
       });
       const r = got.result;
       assert.ok(r.location, `expected an error redirect: ${describeResult(r)}`);
