@@ -3,7 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { startWorld } from './lib/server.js';
-import { codeFlow, randomString, userinfo, httpGet, show } from './lib/oauth.js';
+import { codeFlow, randomString, userinfo, httpGet, show, refresh, sleep } from './lib/oauth.js';
 
 describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
   let world;
@@ -95,6 +95,23 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
       assert.ok(Number.isInteger(payload.auth_time) && payload.auth_time >= before - 5 && payload.auth_time <= payload.iat,
         `auth_time ${payload.auth_time} is the login just made`);
     }
+  });
+
+  it('an ID token minted by a refresh keeps the auth_time of the original login (OIDC Core §12.2)', async () => {
+    const app = world.apps.oidc;
+    const { tokens } = await codeFlow(world, { app, scope: 'api refresh_token openid', nonce: randomString() });
+    const first = (await jwtVerify(tokens.id_token, jwks, { issuer: world.issuer, audience: app.client_id })).payload;
+    assert.ok(Number.isInteger(first.auth_time), 'the code flow ID token has auth_time');
+    await sleep(1100); // a refresh in a later second: "now" would differ from the login
+    const r = await refresh(world, app, tokens.refresh_token);
+    assert.equal(r.status, 200, show(r));
+    assert.ok(r.json.id_token, `openid was granted: ${show(r)}`);
+    const again = (await jwtVerify(r.json.id_token, jwks, { issuer: world.issuer, audience: app.client_id })).payload;
+    assert.equal(again.sub, first.sub);
+    assert.equal(again.auth_time, first.auth_time, 'auth_time is the original login, not the refresh');
+    assert.ok(again.iat > first.auth_time, `iat ${again.iat} is the time of the refresh`);
+    assert.equal(again.acr, first.acr);
+    assert.deepEqual(again.amr, first.amr);
   });
 
   it('no id_token when openid was not granted', async () => {

@@ -65,6 +65,8 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.issue_refresh = rotate;
   in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;
+  // OIDC Core §12.2: the ID token of a refresh states the original authentication, not now.
+  in.auth_time_s = t->auth_time_s;
   if (rotate) in.redeem = std::move(redeem);
   apply_client(in, req);
   return issue_tokens(issuer_, in, req, std::move(reused));

@@ -13,7 +13,7 @@ namespace {
 
 #define LK_TOKEN_COLUMNS                                                                   \
   "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"         \
-  " issued_ms, expires_ms, revoked, rotated, cnf_x5t"
+  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1 AND id < 0";
@@ -24,8 +24,9 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
   for (const Token& t : tokens) {
     conn.prepare(
             "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes,"
-            " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+            " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t,"
+            " auth_time_s)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
         .bind_int(1, t.id)
         .bind_text(2, t.token_hash)
         .bind_text(3, to_string(t.kind))
@@ -40,6 +41,7 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
         .bind_bool(12, t.revoked)
         .bind_bool(13, t.rotated)
         .bind_text(14, t.cnf_x5t)
+        .bind_int(15, t.auth_time_s)
         .run();
   }
 }
@@ -62,6 +64,7 @@ Token read_token(const Statement& st) {
   t.revoked = st.column_bool(11);
   t.rotated = st.column_bool(12);
   t.cnf_x5t = st.column_text(13);
+  t.auth_time_s = st.column_int(14);
   return t;
 }
 

@@ -105,6 +105,44 @@ TEST_F(RefreshTokenGrantTest, ResponseCarriesSignatureAndIdToken) {
   EXPECT_EQ(str(b, "scope"), "api refresh_token openid");
 }
 
+// OIDC Core §12.2: an ID token minted by a refresh carries the auth_time of the original
+// login (with its acr and amr), not the time of the refresh; under rotation the new refresh
+// token keeps it for the next one.
+TEST_F(RefreshTokenGrantTest, IdTokenKeepsTheOriginalAuthTime) {
+  for (auto policy : {store::RefreshPolicy::until_revoked, store::RefreshPolicy::rotate}) {
+    auto app = app_with(policy);
+    const int64_t login_s = world_.clock().now_s() - 30;
+    GrantInput in(app, world_.user(), {"api", "refresh_token", "openid"});
+    in.issue_refresh = true;
+    in.auth_time_s = login_s;
+    std::string refresh_token = issuer_.issue(in).refresh_token;
+    for (int i = 0; i < 2; ++i) {
+      world_.clock().advance_s(3600);
+      auto r = refresh(confidential(app), refresh_token);
+      ASSERT_TRUE(r.ok()) << r.error().description();
+      auto jwt = crypto::decode_jwt(str(r.value(), "id_token"));
+      ASSERT_TRUE(jwt.ok());
+      const auto& c = jwt->claims;
+      ASSERT_TRUE(c.contains("auth_time")) << "refresh " << i;
+      EXPECT_EQ(c.at("auth_time").to_number<int64_t>(), login_s);
+      EXPECT_EQ(c.at("iat").to_number<int64_t>(), world_.clock().now_s());
+      EXPECT_EQ(str(c, "acr"), oidc::kPasswordAcr);
+      if (policy == store::RefreshPolicy::rotate) refresh_token = str(r.value(), "refresh_token");
+    }
+  }
+}
+
+TEST_F(RefreshTokenGrantTest, IdTokenHasNoAuthTimeWhenNoUserSignedIn) {
+  // A grant without an interactive login (JWT bearer, client credentials) has none to carry.
+  auto app = app_with(store::RefreshPolicy::until_revoked);
+  auto r = refresh(confidential(app), initial(app).refresh_token);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  auto jwt = crypto::decode_jwt(str(r.value(), "id_token"));
+  ASSERT_TRUE(jwt.ok());
+  EXPECT_FALSE(jwt->claims.contains("auth_time"));
+  EXPECT_FALSE(jwt->claims.contains("acr"));
+}
+
 TEST_F(RefreshTokenGrantTest, RotateReturnsNewRefreshToken) {
   auto app = app_with(store::RefreshPolicy::rotate);
   auto first = initial(app);
