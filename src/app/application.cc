@@ -114,14 +114,9 @@ Application::Application(store::Database& db, Random& random, const Clock& clock
 
 Application::~Application() = default;
 
-http::Response Application::handle(const http::Request& req) {
-  auto start = std::chrono::steady_clock::now();
-  http::Response r = route(req);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start)
-                .count();
-  s_->metrics.observe(Metrics::endpoint_of(req.path), r.status, us);
-  return r;
+void Application::observe(const http::Request& req, unsigned status,
+                          std::chrono::microseconds elapsed) {
+  s_->metrics.observe(Metrics::endpoint_of(req.path), status, elapsed.count());
 }
 
 bool Application::never_waits_on_disk(const http::Request& req) {
@@ -150,7 +145,7 @@ bool Application::never_waits_on_disk(const http::Request& req) {
          p == "/static/style.css";
 }
 
-http::Response Application::route(const http::Request& req) {
+http::Response Application::handle(const http::Request& req) {
   const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   try {

@@ -324,6 +324,7 @@ void Session<Stream>::on_continue_written(beast::error_code ec, std::size_t /*by
 template <class Stream>
 void Session<Stream>::serve() {
   phase_ = Phase::writing;
+  parsed_ = Clock::now();
   auto message = parser_->release();
   fill_request(message, request_);
   request_keep_alive_ = message.keep_alive();
@@ -385,6 +386,13 @@ Response Session<Stream>::call_handler() {
 
 template <class Stream>
 void Session<Stream>::respond(Response response) {
+  if (!response.await) {
+    // The final answer, even if the client left meanwhile (it was decided all the same).
+    if (auto& observe = state_.options.on_response) {
+      observe(request_, response.status,
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - parsed_));
+    }
+  }
   if (phase_ == Phase::closed) return;
   if (response.await) {
     // Sent only once what it reports is durable; meanwhile this thread serves others. The work

@@ -57,7 +57,8 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   auto reused = expired().with_debug("rotated refresh token reused; family revoked");
   store::Redemption redeem{store::Redemption::Kind::refresh_token, t->ref(), t->family_id};
   if (t->rotated) {
-    return rotate ? refuse_redeemed(tokens_, redeem, std::move(reused), req) : expired();
+    return rotate ? refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req)
+                  : expired();
   }
 
   GrantInput in{app, *user, scopes};

@@ -95,9 +95,10 @@ bool use_up(Connection& conn, const Redemption& r) {
   return conn.changes() == 1;
 }
 
-// Revokes what an earlier use of `r` issued. The `!= ''` terms select the partial indexes.
-void revoke_issued(Connection& conn, const Redemption& r) {
-  if (r.revoke_key.empty()) return;
+// Revokes what an earlier use of `r` issued; returns how many tokens that revoked. The `!= ''`
+// terms select the partial indexes.
+int revoke_issued(Connection& conn, const Redemption& r) {
+  if (r.revoke_key.empty()) return 0;
   conn.prepare(r.kind == Redemption::Kind::code
                    ? "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != ''"
                      " AND revoked = 0"
@@ -105,6 +106,7 @@ void revoke_issued(Connection& conn, const Redemption& r) {
                      " AND revoked = 0")
       .bind_text(1, r.revoke_key)
       .run();
+  return static_cast<int>(conn.changes());
 }
 
 }  // namespace
@@ -194,24 +196,30 @@ int SqliteDatabase::update_ref(const char* sql, const SecretRef& ref) {
 // finds it unused, and neither request holds a thread while it waits.
 std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
                                                            const std::vector<Token>& tokens) {
-  // Decided inside the write; `redeemed` is read once the write has settled.
-  auto redeemed = std::make_shared<bool>(false);
-  auto work = [r, rows = with_ids(tokens), redeemed](Connection& conn) {
-    *redeemed = use_up(conn, r);
-    if (*redeemed) {
+  // Decided inside the write; read once the write has settled.
+  struct Outcome {
+    bool redeemed = false;
+    int revoked = 0;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  auto work = [r, rows = with_ids(tokens), outcome](Connection& conn) {
+    outcome->redeemed = use_up(conn, r);
+    if (outcome->redeemed) {
       insert_tokens(conn, rows);
     } else {
-      revoke_issued(conn, r);
+      outcome->revoked = revoke_issued(conn, r);
     }
   };
   if (memory_) {
     write(work);
-    return PendingWrite::settled(*redeemed ? nullptr
-                                           : std::make_exception_ptr(AlreadyRedeemed()));
+    return PendingWrite::settled(
+        outcome->redeemed ? nullptr : std::make_exception_ptr(AlreadyRedeemed(outcome->revoked)));
   }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, redeemed](std::exception_ptr error) {
-    if (!error && !*redeemed) error = std::make_exception_ptr(AlreadyRedeemed());
+  writer_->submit(std::move(work), [pending, outcome](std::exception_ptr error) {
+    if (!error && !outcome->redeemed) {
+      error = std::make_exception_ptr(AlreadyRedeemed(outcome->revoked));
+    }
     pending->settle(std::move(error));
   });
   return pending;
