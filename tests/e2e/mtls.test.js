@@ -44,6 +44,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
   let keyDir;
   let server;   // TLS server certificate
   let client;   // the app's registered --mtls-cert
+  let peerCert; // registered by another app (peer)
   let other;    // a self-signed certificate nobody registered
   let expired;  // registered for its own app, but long expired
   let tlsBase;
@@ -52,12 +53,16 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
   const ccToken = (app, c, extra = {}) => tlsRequest(tlsBase + TOKEN, {
     method: 'POST', headers: formHeaders, body: form({ grant_type: GRANT, client_id: app.client_id, ...extra }), ...as(c),
   });
+  const revokeOverTls = (clientId, token, c) => tlsRequest(`${tlsBase}/services/oauth2/revoke`, {
+    method: 'POST', headers: formHeaders, body: form({ client_id: clientId, token }), ...as(c),
+  });
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-mtls-');
-    [server, client, other, expired] = await Promise.all([
+    [server, client, peerCert, other, expired] = await Promise.all([
       makeCert(keyDir, 'server', { type: 'ec', cn: '127.0.0.1', san: 'IP:127.0.0.1,DNS:localhost' }),
       makeCert(keyDir, 'client'),
+      makeCert(keyDir, 'peer', { type: 'ec' }),
       makeCert(keyDir, 'other', { type: 'ec' }),
       makeCertWithDates(keyDir, 'expired', { startdate: '20200101000000Z', enddate: '20200102000000Z' }),
     ]);
@@ -67,6 +72,7 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
       users: { svc: { username: 'svc@localhost', name: 'Service User', email: 'svc@localhost' } },
       apps: {
         mtls: { scopes: 'api openid refresh_token', extra: ['--mtls-cert', client.certPath, '--client-credentials-user', 'svc@localhost'] },
+        peer: { scopes: 'api', extra: ['--mtls-cert', peerCert.certPath, '--client-credentials-user', 'svc@localhost'] },
         old: { scopes: 'api', extra: ['--mtls-cert', expired.certPath, '--client-credentials-user', 'svc@localhost'] },
         plain: { scopes: 'api', extra: ['--client-credentials-user', 'svc@localhost'] },
       },
@@ -115,13 +121,44 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     assertInvalidSession(await tlsRequest(`${tlsBase}/services/data/v62.0/`, { headers: auth, ...as(null) }),
       'bound token at /services/data without a certificate:');
 
-    // RFC 7009 over mTLS: revocation authenticated by the certificate.
-    const rev = await tlsRequest(`${tlsBase}/services/oauth2/revoke`, {
-      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(client),
-    });
+    // RFC 7009 over mTLS: revocation authenticated by the certificate. Another certificate
+    // naming the same client is refused and revokes nothing; the registered one revokes.
+    assertTokenError(await revokeOverTls(app.client_id, at, other), 'invalid_client');
+    assert.equal((await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(client) })).status, 200,
+      'a revocation with the wrong certificate must leave the token alive');
+    const rev = await revokeOverTls(app.client_id, at, client);
     assert.equal(rev.status, 200, show(rev));
     assertInvalidSession(await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(client) }),
       'revoked bound token:');
+  });
+
+  it('revoke and introspect authenticate the certificate as the token endpoint does', async () => {
+    const app = world.apps.mtls;
+    const at = assertTokenSuccess(await ccToken(app, client)).access_token;
+    const active = async () => (await introspectOverTls(tlsBase, app.client_id, at, as(client))).json?.active;
+    // An unregistered certificate, another app's registered one, and an expired registered one
+    // (for the app that registered it) are invalid_client at both endpoints.
+    for (const [clientId, cert, what] of [[app.client_id, other, 'unregistered certificate'],
+      [app.client_id, peerCert, "another app's certificate"], [world.apps.old.client_id, expired, 'expired certificate']]) {
+      const intro = await introspectOverTls(tlsBase, clientId, at, as(cert));
+      assertTokenError(intro, 'invalid_client');
+      assert.ok(!('active' in intro.json), `introspection with an ${what} answered: ${show(intro)}`);
+      assertTokenError(await revokeOverTls(clientId, at, cert), 'invalid_client');
+      assert.equal(await active(), true, `revocation with an ${what} must revoke nothing`);
+    }
+    // The registered certificate introspects and revokes.
+    assert.equal(await active(), true);
+    assert.equal((await revokeOverTls(app.client_id, at, client)).status, 200);
+    assert.equal(await active(), false, 'revocation with the registered certificate must revoke');
+  });
+
+  it("an mTLS client cannot revoke another app's token (RFC 7009 §2.1)", async () => {
+    const peer = world.apps.peer;
+    const theirs = assertTokenSuccess(await ccToken(peer, peerCert)).access_token;
+    const r = await revokeOverTls(world.apps.mtls.client_id, theirs, client);
+    assert.equal(r.status, 200, show(r));  // RFC 7009 §2.2: the answer tells nothing
+    const intro = await introspectOverTls(tlsBase, peer.client_id, theirs, as(peerCert));
+    assert.equal(intro.json?.active, true, `another client's revocation revoked the token: ${show(intro)}`);
   });
 
   it('an unregistered certificate at the token endpoint is invalid_client', async () => {
