@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/result.h"
 #include "http/message.h"
 #include "store/stores.h"
 
@@ -31,6 +32,12 @@ class Application {
   Application& operator=(const Application&) = delete;
 
   http::Response handle(const http::Request& request);
+  // Reads the signing keys from the store again (after `latchkey keys rotate`; the server
+  // calls this on SIGHUP). New tokens are signed with, and the JWKS publishes, the new ring;
+  // requests already signing keep the ring they hold. On failure the old ring stays and the
+  // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
+  // Thread-safe.
+  Result<std::string> reload_signing_keys();
   // True for requests whose handling never blocks on a durable write: token validation,
   // introspection, identity and discovery (they read, mostly from the cache, and write
   // nothing) and the grants whose only write is the token write the response awaits. The

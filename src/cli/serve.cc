@@ -65,10 +65,21 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.run_inline = &app::Application::never_waits_on_disk;
   so.tls = tls;
   if (!o.quiet) so.log = log;
+  // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
+  // delivered only once run() runs, after `application` is built.
+  std::unique_ptr<app::Application> application;
+  so.on_hangup = [&application, &log] {
+    if (!application) return;
+    auto reloaded = application->reload_signing_keys();
+    if (reloaded) {
+      log->info("signing keys reloaded: {}", *reloaded);
+    } else {
+      log->error("signing key reload failed, keeping the old keys: {}", reloaded.error().debug());
+    }
+  };
 
   // The issuer is known only once the port is bound (port 0 picks one), so the application
   // is built after listen(); the handler forwards to it.
-  std::unique_ptr<app::Application> application;
   http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
   unsigned short bound = 0;
   try {
