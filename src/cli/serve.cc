@@ -11,6 +11,7 @@
 
 #include "app/admin.h"
 #include "app/application.h"
+#include "config/mtls_base_url.h"
 #include "core/clock.h"
 #include "store/caching_database.h"
 #include "crypto/crypto.h"
@@ -99,7 +100,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   app::AppOptions ao;
   ao.issuer = issuer;
   if (tls) {
-    ao.mtls_base_url = "https://" + url_host(tls->host) + ":" + std::to_string(server.tls_port());
+    ao.mtls_base_url = config::mtls_base_url(issuer, tls->host, server.tls_port(), o.tls_issuer);
   }
   ao.audit_log = o.audit_log;
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes

@@ -261,6 +261,24 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     }
   });
 
+  it('--tls-issuer sets the base of mtls_endpoint_aliases; it must be https and needs --tls-listen', async () => {
+    const tlsArgs = ['--tls-listen', '127.0.0.1:0', '--tls-cert', server.certPath, '--tls-key', server.keyPath];
+    const s = await startServer(world.db, { extraArgs: [...tlsArgs, '--tls-issuer', 'https://mtls.example.test:9443/'] });
+    try {
+      const d = (await httpGet(`${s.issuer}/.well-known/openid-configuration`)).json;
+      assert.equal(d.mtls_endpoint_aliases.token_endpoint, 'https://mtls.example.test:9443/services/oauth2/token');
+      assert.equal(d.mtls_endpoint_aliases.userinfo_endpoint, 'https://mtls.example.test:9443/services/oauth2/userinfo');
+    } finally {
+      await s.stop();
+    }
+    const plain = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', ...tlsArgs, '--tls-issuer', 'http://mtls.example.test']);
+    assert.equal(plain.code, 2);
+    assert.match(plain.stderr, /--tls-issuer must be an https:\/\/ URL/, plain.stderr);
+    const alone = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', '--tls-issuer', 'https://mtls.example.test']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--tls-issuer need --tls-listen/, alone.stderr);
+  });
+
   it('start-up fails clearly for an unreadable certificate or a key that does not match', async () => {
     const missing = path.join(keyDir, 'missing.crt');
     const r1 = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
