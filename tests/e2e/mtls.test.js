@@ -2,12 +2,15 @@
 // registered with --mtls-cert authenticates with that self-signed certificate
 // (self_signed_tls_client_auth, matched by SHA-256 thumbprint, no CA needed), and its access
 // tokens are bound to it (cnf.x5t#S256): a bound token used without that certificate, with
-// another one, or over the plain listener gets 401 INVALID_SESSION_ID. Also the TLS policy
-// (1.2 minimum) seen by `openssl s_client`, discovery's mtls_endpoint_aliases, start-up errors
-// and the certificate reload on SIGHUP. Node's https module acts as the client.
+// another one, or over the plain listener gets 401 INVALID_SESSION_ID. Revocation and
+// introspection authenticate the certificate as the token endpoint does. Also the TLS policy
+// (1.2 minimum) seen by `openssl s_client`, discovery's mtls_endpoint_aliases (and
+// --tls-issuer), start-up errors and the certificate reload on SIGHUP. Node's https module
+// acts as the client.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, startServer, makeTempDir, run } from './lib/server.js';
@@ -18,6 +21,7 @@ import {
 } from './lib/oauth.js';
 
 const TOKEN = '/services/oauth2/token';
+const execFileP = promisify(execFile);
 const GRANT = 'client_credentials';
 
 async function waitFor(cond, what, ms = 5000) {
@@ -289,6 +293,41 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
       '--tls-cert', server.certPath, '--tls-key', client.keyPath]);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stderr, /does not match/, r2.stderr);
+  });
+
+  it('start-up fails with one clear line naming the file: unreadable key or client CA, garbage PEM, encrypted key', async () => {
+    const garbage = path.join(keyDir, 'garbage.pem');
+    await writeFile(garbage, 'this is not PEM\n');
+    const fakePem = path.join(keyDir, 'fake-cert.pem');
+    await writeFile(fakePem, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+    const encrypted = path.join(keyDir, 'encrypted.key');
+    await execFileP('openssl', ['pkey', '-in', server.keyPath, '-aes256', '-passout', 'pass:secret', '-out', encrypted]);
+    const missing = path.join(keyDir, 'no-such.pem');
+    const tls = (cert, key, ca) => ['--tls-listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key,
+      ...(ca ? ['--tls-client-ca', ca] : [])];
+    const cases = [
+      [tls(server.certPath, keyDir), `cannot read TLS key file ${keyDir}: Is a directory`],
+      [tls(server.certPath, missing), `cannot read TLS key file ${missing}: No such file or directory`],
+      [tls(server.certPath, server.keyPath, keyDir), `cannot read TLS client CA file ${keyDir}: Is a directory`],
+      [tls(server.certPath, server.keyPath, missing), `cannot read TLS client CA file ${missing}: No such file or directory`],
+      [tls(garbage, server.keyPath), `cannot load TLS certificate file ${garbage}: not a PEM certificate chain`],
+      [tls(fakePem, server.keyPath), `cannot load TLS certificate file ${fakePem}: not a PEM certificate chain`],
+      [tls(server.certPath, garbage), `cannot load TLS key file ${garbage}: not an unencrypted PEM private key`],
+      [tls(server.certPath, encrypted), `cannot load TLS key file ${encrypted}: not an unencrypted PEM private key`],
+      [tls(server.certPath, server.keyPath, garbage), `cannot load TLS client CA file ${garbage}: not PEM CA certificates`],
+      [tls(server.certPath, server.keyPath, fakePem), `cannot load TLS client CA file ${fakePem}: not PEM CA certificates`],
+    ];
+    await Promise.all(cases.map(async ([args, expected]) => {
+      // A prompt for the encrypted key's passphrase would wait on stdin: the short timeout fails it.
+      const r = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', ...args], { timeoutMs: 10000 });
+      const what = `${expected}\n  exit ${r.code}, signal ${r.signal}, stderr:\n${r.stderr}`;
+      assert.equal(r.signal, null, `must exit, not crash or hang: ${what}`);
+      assert.equal(r.code, 1, what);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line expected: ${what}`);
+      assert.ok(lines[0].startsWith(`latchkey: ${expected}`), what);
+      assert.doesNotMatch(r.stdout, /listening on/, what);
+    }));
   });
 
   it('SIGHUP reloads the certificate; a bad file on reload keeps the old one', async () => {
