@@ -5,6 +5,9 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 DB        ?= sqlite:latchkey.db
 LISTEN    ?= 127.0.0.1:8080
 
+# Node.js 20 for the test clients where the system's is older (scripts/install-deps.sh).
+export PATH := $(CURDIR)/scripts/node-runtime/node_modules/.bin:$(PATH)
+
 # ccache keys on paths relative to the checkout, so a fresh clone elsewhere reuses the cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1

@@ -44,6 +44,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The test clients and the benchmark's peer need Node.js 20 or newer (node --test
+# --test-concurrency, jose 6, openid-client 6); Debian 12's nodejs is 18. Where the node on PATH
+# is older, Node.js 20 comes from the npm registry, pinned by scripts/node-runtime's lockfile, and
+# the Makefile puts it first on PATH.
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    if [ "$(uname -m)" != x86_64 ]; then
+      echo "install-deps: Node.js >= 20 is needed and only x86_64 is pinned in scripts/node-runtime;" \
+           "install Node.js 20 for $(uname -m) and run again" >&2
+      exit 1
+    fi
+    echo "install-deps: node $(node -v 2>/dev/null) is older than 20; npm ci in scripts/node-runtime"
+    (cd scripts/node-runtime && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
 if [ "$mode" = test ]; then
   # Test clients are pinned by tests/e2e/package-lock.json; reinstall only when it changed.
   stamp=tests/e2e/node_modules/.lock-stamp

@@ -74,8 +74,8 @@ struct Application::Services {
              [this](const http::Request& r) { return token.handle(r); },
              [this](const http::Request& r) { return users.userinfo(r); }) {
     token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
-    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, issuer, clock));
-    token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, issuer));
+    token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, db, issuer, clock));
+    token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, db, issuer));
     token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
     token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
@@ -143,14 +143,9 @@ Result<std::string> Application::reload_signing_keys() {
   return active;
 }
 
-http::Response Application::handle(const http::Request& req) {
-  auto start = std::chrono::steady_clock::now();
-  http::Response r = route(req);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start)
-                .count();
-  s_->metrics.observe(Metrics::endpoint_of(req.path), r.status, us);
-  return r;
+void Application::observe(const http::Request& req, unsigned status,
+                          std::chrono::microseconds elapsed) {
+  s_->metrics.observe(Metrics::endpoint_of(req.path), status, elapsed.count());
 }
 
 bool Application::never_waits_on_disk(const http::Request& req) {
@@ -179,7 +174,7 @@ bool Application::never_waits_on_disk(const http::Request& req) {
          p == "/static/style.css";
 }
 
-http::Response Application::route(const http::Request& req) {
+http::Response Application::handle(const http::Request& req) {
   const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   try {

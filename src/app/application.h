@@ -2,6 +2,7 @@
 // every service for the life of the server; handle() is the router and is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,10 @@ class Application {
   // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
   // Thread-safe.
   Result<std::string> reload_signing_keys();
+  // Counts a request in the metrics once its answer is final (http::ServerOptions::
+  // on_response): a token response that awaited its write is counted with what the write
+  // decided, and its latency includes the wait. Thread-safe, lock-free.
+  void observe(const http::Request& request, unsigned status, std::chrono::microseconds elapsed);
   // True for requests whose handling never blocks on a durable write: token validation,
   // introspection, identity and discovery (they read, mostly from the cache, and write
   // nothing) and the grants whose only write is the token write the response awaits. The
@@ -45,8 +50,6 @@ class Application {
   static bool never_waits_on_disk(const http::Request& request);
 
  private:
-  http::Response route(const http::Request& request);
-
   struct Services;
   std::unique_ptr<Services> s_;
 };

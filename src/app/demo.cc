@@ -37,24 +37,29 @@ http::Response Demo::start(const http::Request&) {
   return r;
 }
 
+namespace {
+
+http::Response failed(const web::Pages& pages, web::DemoResultView v, std::string msg) {
+  v.error = std::move(msg);
+  http::Response r = http::Response::html(400, pages.demo_result(v));
+  http::no_store(r);
+  return r;
+}
+
+}  // namespace
+
 http::Response Demo::callback(const http::Request& request) {
-  web::DemoResultView v;
   auto q = http::parse_form(request.query);
   std::string cookie;
   if (auto c = request.header("cookie")) cookie = http::cookie_value(*c, kDemoCookie).value_or("");
   auto dot = cookie.find('.');
-  auto fail = [&](std::string msg) {
-    v.error = std::move(msg);
-    http::Response r = http::Response::html(400, pages_.demo_result(v));
-    http::no_store(r);
-    return r;
-  };
-  if (!q) return fail("malformed callback");
+  if (!q) return failed(pages_, {}, "malformed callback");
   if (q->has("error")) {
-    return fail(std::string(q->value("error")) + ": " + std::string(q->value("error_description")));
+    return failed(pages_, {},
+                  std::string(q->value("error")) + ": " + std::string(q->value("error_description")));
   }
   if (dot == std::string::npos || q->value("state") != std::string_view(cookie).substr(0, dot)) {
-    return fail("state does not match: start again from the home page");
+    return failed(pages_, {}, "state does not match: start again from the home page");
   }
   http::Request token_req;
   token_req.method = "POST";
@@ -66,10 +71,30 @@ http::Response Demo::callback(const http::Request& request) {
                    "&redirect_uri=" + http::form_encode(callback()) +
                    "&code_verifier=" + cookie.substr(dot + 1);
   http::Response tr = token_(token_req);
+  if (!tr.await) return result_page(tr);
+  // The token response is final only once its write is durable (or refused there, as a
+  // replayed code is), and userinfo knows the new token only then: the page is made when the
+  // write settles, in place of this placeholder.
+  auto settle = std::move(tr.await);
+  tr.await = nullptr;
+  http::Response pending;
+  pending.await = [this, settle = std::move(settle), tr = std::move(tr)](
+                      http::Response::Release release) {
+    settle([this, tr, release](std::optional<http::Response> instead) {
+      release(result_page(instead ? *instead : tr));
+    });
+  };
+  return pending;
+}
+
+http::Response Demo::result_page(const http::Response& tr) {
+  web::DemoResultView v;
   v.token_response_json = web::pretty_json(tr.body);
   boost::system::error_code ec;
   auto tv = boost::json::parse(tr.body, ec);
-  if (ec || tr.status != 200 || !tv.is_object()) return fail("token request failed: " + tr.body);
+  if (ec || tr.status != 200 || !tv.is_object()) {
+    return failed(pages_, std::move(v), "token request failed: " + tr.body);
+  }
   const auto& t = tv.get_object();
   if (auto it = t.find("id_token"); it != t.end() && it->value().is_string()) {
     std::string_view idt = it->value().get_string();

@@ -36,6 +36,10 @@ class Demo {
   http::Response callback(const http::Request& request);
 
  private:
+  // The result page for a settled token response: the decoded ID token and a userinfo call
+  // with the new access token.
+  http::Response result_page(const http::Response& token_response);
+
   std::string issuer_;
   std::string client_id_;
   Random& random_;

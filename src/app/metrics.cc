@@ -80,7 +80,9 @@ std::string Metrics::render() const {
     }
   }
   counter_header(out, "latchkey_http_request_duration_seconds",
-                 "Time from a parsed request to its response, by endpoint.", "histogram");
+                 "Time from a parsed request to its final response (a token response "
+                 "includes the wait for its durable write), by endpoint.",
+                 "histogram");
   for (std::size_t e = 0; e < endpoints_.size(); ++e) {
     const auto& m = endpoints_[e];
     uint64_t count = m.count.load(std::memory_order_relaxed);
@@ -101,7 +103,8 @@ std::string Metrics::render() const {
     out += "latchkey_http_request_duration_seconds_count{" + label + "} " +
            std::to_string(count) + "\n";
   }
-  counter_header(out, "latchkey_tokens_issued_total", "Access tokens issued by grant type.");
+  counter_header(out, "latchkey_tokens_issued_total",
+                 "Access tokens issued (their write durable) by grant type.");
   for (std::size_t i = 0; i <= kGrants.size(); ++i) {
     out += "latchkey_tokens_issued_total{grant_type=\"";
     out += i < kGrants.size() ? kGrants[i] : "other";
@@ -113,7 +116,9 @@ std::string Metrics::render() const {
   out += "latchkey_logins_total " + std::to_string(logins_.load()) + "\n";
   counter_header(out, "latchkey_failed_logins_total", "Failed logins.");
   out += "latchkey_failed_logins_total " + std::to_string(failed_logins_.load()) + "\n";
-  counter_header(out, "latchkey_revocations_total", "Revocation requests that revoked a token.");
+  counter_header(out, "latchkey_revocations_total",
+                 "Revocations that revoked a token: by request, or of what a replayed code or "
+                 "reused refresh token had issued.");
   out += "latchkey_revocations_total " + std::to_string(revocations_.load()) + "\n";
   return out;
 }

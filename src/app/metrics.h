@@ -1,6 +1,7 @@
 // Prometheus metrics (text exposition format 0.0.4) at GET /metrics: requests by endpoint and
 // status, latency histograms by endpoint, tokens issued by grant type, failed logins. Lock-free
-// counters on the request path; rendering reads them without stopping writers.
+// counters on the request path; rendering reads them without stopping writers. Requests are
+// counted once their answer is final (Application::observe, called when the server sends it).
 #pragma once
 
 #include <array>

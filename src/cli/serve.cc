@@ -81,6 +81,9 @@ int serve(store::Database& db, const ServeOptions& o) {
 
   // The issuer is known only once the port is bound (port 0 picks one), so the application
   // is built after listen(); the handler forwards to it.
+  so.on_response = [&](const http::Request& r, unsigned status, std::chrono::microseconds us) {
+    application->observe(r, status, us);
+  };
   http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
   unsigned short bound = 0;
   try {

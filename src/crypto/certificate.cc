@@ -22,6 +22,10 @@ std::optional<int64_t> epoch_seconds(const ASN1_TIME* t) {
 
 std::string x5t_s256(std::string_view der) { return base64url_encode(sha256(der)); }
 
+bool within_validity(const CertificateValidity& validity, int64_t now_s) {
+  return validity.not_before_s <= now_s && now_s <= validity.not_after_s;
+}
+
 std::optional<CertificateValidity> certificate_validity(std::string_view der) {
   if (der.empty() || der.size() > 64 * 1024) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "crypto/certificate.h"
 
 namespace latchkey::crypto {
 
@@ -30,6 +31,11 @@ class PublicKey {
   // For certificates: notBefore/notAfter in seconds since the epoch (0 when from a bare key).
   int64_t not_before_s() const { return not_before_s_; }
   int64_t not_after_s() const { return not_after_s_; }
+  // The certificate's validity window; nullopt for a bare key, which has none to check.
+  std::optional<CertificateValidity> validity() const {
+    if (x5t_s256_.empty()) return std::nullopt;
+    return CertificateValidity{not_before_s_, not_after_s_};
+  }
   // SHA-256 of the DER certificate, base64url (RFC 8705 x5t#S256); empty for a bare key.
   const std::string& x5t_s256() const { return x5t_s256_; }
 

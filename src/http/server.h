@@ -7,6 +7,7 @@
 // TlsOptions).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,6 +53,14 @@ struct ServerOptions {
   unsigned read_timeout_s = 30;  // whole request must arrive within this (slowloris)
   unsigned idle_timeout_s = 60;  // keep-alive idle
   std::size_t max_connections = 10'000;
+  // Called once for each request the handler answered, with the status it was answered with
+  // and the time from the parsed request to then. An awaiting response (Response::await) is
+  // reported once released, with what the release decided (a refusal or a 503 instead of the
+  // provisional 200) and the wait included. Not called for requests refused before the handler
+  // (malformed, over a limit, over max_connections). Runs on an I/O thread, concurrently: it
+  // must be quick, thread-safe and never block. Null: nothing is reported.
+  std::function<void(const Request&, unsigned status, std::chrono::microseconds elapsed)>
+      on_response;
   // Access lines at info (method, path without the query, status, bytes, µs, address) and
   // errors at warn. Null: no logging.
   std::shared_ptr<spdlog::logger> log;

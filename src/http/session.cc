@@ -324,6 +324,7 @@ void Session<Stream>::on_continue_written(beast::error_code ec, std::size_t /*by
 template <class Stream>
 void Session<Stream>::serve() {
   phase_ = Phase::writing;
+  parsed_ = Clock::now();
   auto message = parser_->release();
   fill_request(message, request_);
   request_keep_alive_ = message.keep_alive();
@@ -385,6 +386,13 @@ Response Session<Stream>::call_handler() {
 
 template <class Stream>
 void Session<Stream>::respond(Response response) {
+  if (!response.await) {
+    // The final answer, even if the client left meanwhile (it was decided all the same).
+    if (auto& observe = state_.options.on_response) {
+      observe(request_, response.status,
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - parsed_));
+    }
+  }
   if (phase_ == Phase::closed) return;
   if (response.await) {
     // Sent only once what it reports is durable; meanwhile this thread serves others. The work
@@ -475,9 +483,11 @@ void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_
   if (auto& log = state_.options.log; log && !request_.method.empty()) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    // Path only: the query string can carry codes and tokens (ARCHITECTURE.md habit 10).
-    log->info("{} {} {} {} {}us {}", request_.method, request_.path, status_,
-              response_.body().size(), micros, remote_);
+    // One logfmt line per request, so log tools can pick fields by name. Path only: the query
+    // string can carry codes and tokens. The path is as received (no spaces: HTTP/1.1 request
+    // line), so no field needs quoting.
+    log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method,
+              request_.path, status_, response_.body().size(), micros, remote_);
   }
   if (phase_ == Phase::closed) return;
   if (ec) return close();

@@ -139,7 +139,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::size_t head_bytes_ = 0;  // bytes of the current request's head consumed so far
   bool linger_after_write_ = false;
   std::size_t lingered_bytes_ = 0;
-  Clock::time_point started_;
+  Clock::time_point started_;  // first byte of the request
+  Clock::time_point parsed_;   // the request complete, handed to the handler
   unsigned status_ = 0;
 };
 

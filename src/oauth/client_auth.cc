@@ -166,8 +166,7 @@ Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app,
   // the verification outcome is only recorded); the credential itself must be within its
   // validity window, checked against our clock.
   auto validity = crypto::certificate_validity(der);
-  const int64_t now = clock_.now_s();
-  if (!validity || now < validity->not_before_s || now > validity->not_after_s) {
+  if (!validity || !crypto::within_validity(*validity, clock_.now_s())) {
     return Error::invalid_client("client certificate expired or not yet valid");
   }
   // RFC 8705 §3: tokens issued on this request are bound to the certificate presented.
@@ -189,12 +188,17 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   if (!app || app->cert_pem.empty()) return bad_credentials();
   auto key = crypto::PublicKey::from_pem(app->cert_pem);
   if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
+  int64_t now = clock_.now_s();
+  // The registered certificate is the credential: once it has expired (or before it is valid)
+  // a signature made with its key proves nothing, as for the JWT and SAML bearer grants.
+  if (auto v = key->validity(); v && !crypto::within_validity(*v, now)) {
+    return bad_credentials().with_debug("the app's certificate is outside its validity period");
+  }
   // aud: the token URL or the issuer (CONTRACT §7).
   if (!audience_matches(c, {token_url_, issuer_})) return Error::invalid_client("audience is invalid");
 
   auto exp = claim_time(c, "exp");
   if (!exp) return bad_credentials();
-  int64_t now = clock_.now_s();
   if (*exp <= now) return Error::invalid_client("expired authorization code");
   if (*exp > now + kMaxAssertionLifetimeS) return bad_credentials();
   std::string jti = claim_string(c, "jti");

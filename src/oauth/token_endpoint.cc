@@ -85,8 +85,12 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred de
                     .with_debug("the token write failed");
       try {
         std::rethrow_exception(error);
-      } catch (const store::AlreadyRedeemed&) {
+      } catch (const store::AlreadyRedeemed& used) {
         if (d.if_redeemed) e = *d.if_redeemed;
+        // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: the replay revoked what the first use issued.
+        if (used.revoked > 0) {
+          events_.emit({"token_revoked", d.client_id, d.user_id, d.revoke_reason, remote});
+        }
       } catch (...) {
       }
       release(refused(e, d.grant_type, d.client_id, remote, tried_basic));

@@ -45,6 +45,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   access.issued_ms = now;
   access.expires_ms = expires_ms;
   access.cnf_x5t = in.cnf_x5t;
+  access.auth_time_s = in.auth_time_s;
   rows.push_back(access);
 
   if (in.issue_refresh) {

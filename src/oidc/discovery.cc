@@ -40,8 +40,10 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
       {"jwks_uri", i + "/id/keys"},
       {"scopes_supported", strings({"api", "web", "full", "id", "openid", "profile", "email",
                                     "address", "phone", "refresh_token", "offline_access"})},
-      {"response_types_supported", strings({"code", "token", "id_token", "code id_token",
-                                            "token id_token"})},
+      // Every combination of code, token and id_token (oauth/authorize/response_type.h).
+      {"response_types_supported",
+       strings({"code", "token", "id_token", "code id_token", "token id_token", "code token",
+                "code id_token token"})},
       {"response_modes_supported", strings({"query", "fragment"})},
       {"grant_types_supported", strings(grants)},
       {"subject_types_supported", strings({"public"})},

@@ -34,7 +34,8 @@ inline constexpr std::string_view kPasswordAcr = "urn:latchkey:acr:password";
 // OIDC Core §2 authentication claims, for ID tokens and RFC 9068 §2.2.1 JWT access tokens.
 // auth_time_s > 0 means a user signed in interactively (at the login page, with a password):
 // then auth_time, acr (kPasswordAcr) and amr ["pwd"] (RFC 8176 §2). Grants without an
-// interactive login (refresh, JWT/SAML bearer, client credentials) pass 0 and get none.
+// interactive login (JWT/SAML bearer, client credentials) pass 0 and get none; a refresh
+// passes the time of the login its grant began with (OIDC Core §12.2), 0 if unknown.
 void add_authentication_claims(boost::json::object& claims, int64_t auth_time_s);
 
 // Left half of SHA-256, base64url (OIDC Core §3.1.3.6 at_hash, §3.3.2.11 c_hash).

@@ -16,7 +16,10 @@ namespace latchkey::store {
 // it redeems was used up already: its tokens were not stored, and what that earlier use issued
 // is revoked (durably, like any write).
 struct AlreadyRedeemed : std::runtime_error {
-  AlreadyRedeemed() : std::runtime_error("already redeemed") {}
+  explicit AlreadyRedeemed(int revoked_tokens = 0)
+      : std::runtime_error("already redeemed"), revoked(revoked_tokens) {}
+  // Tokens this write revoked: 0 when there were none, or an earlier replay revoked them.
+  int revoked = 0;
 };
 
 class PendingWrite {

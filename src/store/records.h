@@ -117,6 +117,10 @@ struct Token {
   bool revoked = false;
   bool rotated = false;    // refresh token already exchanged under the rotate policy
   std::string cnf_x5t;     // RFC 8705 certificate binding (base64url SHA-256), empty if none
+  // When the user signed in interactively for the grant this token descends from (seconds
+  // since the epoch), 0 when none did: ID tokens minted by a refresh carry the original
+  // auth_time (OIDC Core §12.2).
+  int64_t auth_time_s = 0;
 
   SecretRef ref() const { return {id, token_hash}; }
 };

@@ -13,12 +13,9 @@ std::shared_ptr<PendingWrite> Database::redeem_later(const Redemption& r,
     first = mark_rotated(r.ref);
   }
   if (!first) {
-    if (r.kind == Redemption::Kind::code) {
-      revoke_by_code(r.revoke_key);
-    } else {
-      revoke_family(r.revoke_key);
-    }
-    return PendingWrite::settled(std::make_exception_ptr(AlreadyRedeemed()));
+    int revoked = r.kind == Redemption::Kind::code ? revoke_by_code(r.revoke_key)
+                                                   : revoke_family(r.revoke_key);
+    return PendingWrite::settled(std::make_exception_ptr(AlreadyRedeemed(revoked)));
   }
   save_tokens(tokens);
   return PendingWrite::settled();

@@ -151,6 +151,21 @@ describe('browser (Chromium)', { concurrency: false, timeout: 90000 }, () => {
       assert.match(text, /instance_url/);
       assert.match(text, /issued_at/);
       assert.ok(page.url().startsWith(server.issuer), `the demo result page is served by latchkey: ${page.url()}`);
+      // The decoded ID token and the userinfo, each under its heading, about the demo user.
+      const section = async (heading) => {
+        const pre = page.locator('pre').and(page.getByLabel(heading, { exact: true }));
+        assert.equal(await pre.count(), 1, `the result page has a "${heading}" section`);
+        return JSON.parse(await pre.innerText());
+      };
+      const header = await section('ID token header');
+      assert.equal(header.alg, 'RS256');
+      assert.ok(header.kid, 'the ID token header names its key');
+      const claims = await section('ID token claims');
+      assert.equal(claims.iss, server.issuer);
+      assert.ok(claims.nonce, 'the demo sends a nonce and the ID token carries it');
+      const info = await section('Userinfo');
+      assert.equal(info.sub, claims.sub, `userinfo and the ID token name the same user: ${JSON.stringify(info)} ${JSON.stringify(claims)}`);
+      assert.equal(info.preferred_username, username);
     } finally {
       await context.close();
       await server.stop();

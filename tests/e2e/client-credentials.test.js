@@ -1,6 +1,8 @@
 // CONTRACT §5.8: the client credentials grant — only for apps with --client-credentials-user, the
 // token acts as that user, no refresh token; client authentication by secret (Basic or POST)
-// or private_key_jwt (§5.1), a client assertion is single-use. Raw HTTP and Authlib
+// or private_key_jwt (§5.1), a client assertion is single-use. The run-as user must be active
+// ("authentication failure" otherwise) and, for an admin-approved app, pre-authorized (issue 3:
+// a user the app does not cover cannot use it in any flow). Raw HTTP and Authlib
 // (py/authlib_client.py, run with Debian's /usr/bin/python3 which has python3-authlib).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorld, makeTempDir } from './lib/server.js';
+import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
 import { makeCert } from './lib/keys.js';
 import {
   tokenRequest, assertTokenError, assertTokenSuccess, userinfo, expectedSignature, show,
@@ -19,6 +21,9 @@ const PYTHON = process.env.E2E_PYTHON ?? '/usr/bin/python3';
 const AUTHLIB_CLIENT = path.join(here, 'py', 'authlib_client.py');
 const GRANT = 'client_credentials';
 const NO_USER = 'no client credentials user enabled';
+const NOT_APPROVED = "user hasn't approved this consumer";
+const AUTH_FAILURE = 'authentication failure';
+const INTEGRATION = 'Integration User';
 
 /** Runs py/authlib_client.py; resolves its JSON output. */
 function authlib(args) {
@@ -52,6 +57,8 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
       users: {
         alice: { username: 'alice@localhost', name: 'Alice Smith', email: 'alice@localhost' },
         bob: { username: 'bob@localhost', name: 'Bob Jones', email: 'bob@localhost' },
+        carol: { username: 'carol@localhost', name: 'Carol Batch', email: 'carol@localhost', extra: ['--profile', INTEGRATION] },
+        dave: { username: 'dave@localhost', name: 'Dave Retired', email: 'dave@localhost' },
       },
       apps: {
         // refresh_token among the scopes: client credentials must still not return one.
@@ -60,6 +67,10 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
         // Wrong-secret tests use their own app: failed secrets count towards a per-client lockout
         // (CONTRACT §6), which must not reach the concurrently running tests that expect success.
         ccbad: { scopes: 'api', extra: ['--client-credentials-user', 'bob@localhost'] },
+        // Admin-approved, run as carol, whose profile is pre-authorized only within one test.
+        ccadmin: { scopes: 'api', extra: ['--client-credentials-user', 'carol@localhost', '--permitted-users', 'admin-approved', '--cert', cert.certPath] },
+        // Run as dave, who is deactivated within one test.
+        ccretired: { scopes: 'api', extra: ['--client-credentials-user', 'dave@localhost'] },
       },
     });
   });
@@ -141,6 +152,39 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
         grant_type: GRANT, client_id: world.apps.ccbad.client_id, client_secret: world.apps.nocc.client_secret,
       });
       assertTokenError(r, 'invalid_client');
+    });
+  });
+
+  describe('the run-as user', { concurrency: true }, () => {
+    const bySecret = (app) => tokenRequest(world.issuer, { grant_type: GRANT }, { basic: [app.client_id, app.client_secret] });
+
+    it('admin-approved app: refused until the run-as user\'s profile is pre-authorized, and again once it is withdrawn', async () => {
+      const app = world.apps.ccadmin;
+      assertTokenError(await bySecret(app), 'invalid_grant', { description: NOT_APPROVED });
+      // private_key_jwt is refused alike: it is the user, not the client, who is not covered.
+      const viaJwt = await authlib(['--token-url', tokenUrl(), '--client-id', app.client_id, '--key', cert.keyPath,
+        '--method', 'private_key_jwt', '--expires-in', '120']);
+      assert.equal(viaJwt.results[0].error, 'invalid_grant', JSON.stringify(viaJwt.results[0]));
+      assert.equal(viaJwt.results[0].error_description, NOT_APPROVED, JSON.stringify(viaJwt.results[0]));
+
+      await cli(world.db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
+      // The server reads apps again once its cached copy is older than --cache-ms (1 s).
+      const ok = await eventually(() => bySecret(app), (r) => r.status === 200);
+      const t = assertTokenSuccess(ok);
+      const carol = world.users.carol;
+      assert.equal(t.id, `${world.issuer}/id/${carol.org_id}/${carol.user_id}`, show(ok));
+
+      await cli(world.db, ['app', 'unpreauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
+      const again = await eventually(() => bySecret(app), (r) => r.status !== 200);
+      assertTokenError(again, 'invalid_grant', { description: NOT_APPROVED });
+    });
+
+    it('an inactive run-as user (user update --active false) → invalid_grant "authentication failure"', async () => {
+      const app = world.apps.ccretired;
+      assertTokenSuccess(await bySecret(app));
+      await cli(world.db, ['user', 'update', '--username', 'dave@localhost', '--active', 'false']);
+      const r = await eventually(() => bySecret(app), (res) => res.status !== 200);
+      assertTokenError(r, 'invalid_grant', { description: AUTH_FAILURE });
     });
   });
 

@@ -1,9 +1,9 @@
 // The ID token verified directly with jose against /id/keys.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { startWorld } from './lib/server.js';
-import { codeFlow, randomString, userinfo, httpGet, show } from './lib/oauth.js';
+import { codeFlow, randomString, userinfo, httpGet, show, refresh, sleep } from './lib/oauth.js';
 
 describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
   let world;
@@ -21,7 +21,7 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
   });
   after(async () => { await world?.stop(); });
 
-  it('/id/keys is a JWKS of public RSA signing keys with kids and no private members', async () => {
+  it('/id/keys is a JWKS of public RS256 and ES256 signing keys with kids and no private members', async () => {
     const r = await httpGet(`${world.issuer}/id/keys`);
     assert.equal(r.status, 200, show(r));
     assert.match(r.headers.get('content-type') || '', /json/);
@@ -31,7 +31,13 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
       assert.ok(k.kty, 'every key has a kty');
       for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.ok(!(priv in k), `JWKS must not expose "${priv}"`);
     }
-    assert.ok(r.json.keys.some((k) => k.kty === 'RSA' && k.n && k.e), 'an RSA key is published');
+    const rsa = r.json.keys.find((k) => k.kty === 'RSA' && k.alg === 'RS256');
+    assert.ok(rsa?.n && rsa.e && rsa.use === 'sig', `an RS256 signing key is published: ${show(r)}`);
+    const ec = r.json.keys.find((k) => k.kty === 'EC' && k.alg === 'ES256');
+    assert.ok(ec && ec.crv === 'P-256' && ec.x && ec.y && ec.use === 'sig', `an ES256 (P-256) signing key is published: ${show(r)}`);
+    // Each is a usable public key.
+    await importJWK(rsa, 'RS256');
+    await importJWK(ec, 'ES256');
   });
 
   it('verifies with createRemoteJWKSet: RS256, kid, iss, aud, sub, nonce, iat, exp', async () => {
@@ -89,6 +95,23 @@ describe('ID token (jose)', { concurrency: true, timeout: 60000 }, () => {
       assert.ok(Number.isInteger(payload.auth_time) && payload.auth_time >= before - 5 && payload.auth_time <= payload.iat,
         `auth_time ${payload.auth_time} is the login just made`);
     }
+  });
+
+  it('an ID token minted by a refresh keeps the auth_time of the original login (OIDC Core §12.2)', async () => {
+    const app = world.apps.oidc;
+    const { tokens } = await codeFlow(world, { app, scope: 'api refresh_token openid', nonce: randomString() });
+    const first = (await jwtVerify(tokens.id_token, jwks, { issuer: world.issuer, audience: app.client_id })).payload;
+    assert.ok(Number.isInteger(first.auth_time), 'the code flow ID token has auth_time');
+    await sleep(1100); // a refresh in a later second: "now" would differ from the login
+    const r = await refresh(world, app, tokens.refresh_token);
+    assert.equal(r.status, 200, show(r));
+    assert.ok(r.json.id_token, `openid was granted: ${show(r)}`);
+    const again = (await jwtVerify(r.json.id_token, jwks, { issuer: world.issuer, audience: app.client_id })).payload;
+    assert.equal(again.sub, first.sub);
+    assert.equal(again.auth_time, first.auth_time, 'auth_time is the original login, not the refresh');
+    assert.ok(again.iat > first.auth_time, `iat ${again.iat} is the time of the refresh`);
+    assert.equal(again.acr, first.acr);
+    assert.deepEqual(again.amr, first.amr);
   });
 
   it('no id_token when openid was not granted', async () => {

@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
-import { startWorld, makeTempDir, cli } from './lib/server.js';
-import { makeCert } from './lib/keys.js';
+import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
+import { makeCert, makeOutOfDateCerts } from './lib/keys.js';
 import {
   tokenRequest, assertTokenError, assertTokenSuccess, userinfo, getCode, show,
 } from './lib/oauth.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const NOT_APPROVED = "user hasn't approved this consumer";
+const AUTH_FAILURE = 'authentication failure';
 const INTEGRATION = 'Integration User';
 
 const b64json = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -27,12 +28,15 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
   let ec;
   let selfRsa;
   let otherRsaKey;
+  let outOfDate; // {expired, early}: app certificates outside their validity period
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-jwtbearer-');
     [rsa, ec, selfRsa] = await Promise.all([
       makeCert(keyDir, 'rsa'), makeCert(keyDir, 'ec', { type: 'ec' }), makeCert(keyDir, 'self'),
     ]);
+    outOfDate = await makeOutOfDateCerts(keyDir, 'app');
+    for (const c of Object.values(outOfDate)) c.key = await importPKCS8(c.keyPem, 'RS256');
     rsa.key = await importPKCS8(rsa.keyPem, 'RS256');
     ec.key = await importPKCS8(ec.keyPem, 'ES256');
     selfRsa.key = await importPKCS8(selfRsa.keyPem, 'RS256');
@@ -55,9 +59,12 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
         ec: { callbacks: [], scopes: 'api openid', extra: ['--cert', ec.certPath, '--permitted-users', 'admin-approved'] },
         // Self-authorize ("all") app with a callback, so that a user can approve it once.
         self: { scopes: 'api openid', extra: ['--cert', selfRsa.certPath, '--permitted-users', 'all'] },
+        // Certificates outside their validity period (expired in 2020; valid from tomorrow).
+        expired: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
+        early: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },
       },
     });
-    for (const app of [world.apps.rsa, world.apps.ec]) {
+    for (const app of [world.apps.rsa, world.apps.ec, world.apps.expired, world.apps.early]) {
       const out = await cli(world.db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
       assert.equal(typeof out, 'object');
     }
@@ -174,6 +181,24 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertTokenError(await bearer(await sign(c)), 'invalid_grant');
   });
 
+  it('exp 4 minutes ahead → invalid_grant; 2.5 minutes ahead → token (Salesforce: at most 3 minutes)', async () => {
+    const far = claims(world.apps.rsa, world.users.integ, { exp: nowS() + 240 });
+    assertTokenError(await bearer(await sign(far)), 'invalid_grant', { description: 'invalid assertion' });
+    const near = claims(world.apps.rsa, world.users.integ, { exp: nowS() + 150 });
+    assertBearerTokens(await bearer(await sign(near)), world.apps.rsa, world.users.integ);
+  });
+
+  it('an app certificate outside its validity period (expired; not yet valid) → invalid_grant', async () => {
+    // The user is pre-authorized on both apps and the assertions are otherwise good: only the
+    // certificate's dates are wrong.
+    for (const which of ['expired', 'early']) {
+      const app = world.apps[which];
+      const r = await bearer(await sign(claims(app, world.users.integ), outOfDate[which].key));
+      assertTokenError(r, 'invalid_grant', { description: 'invalid assertion' });
+      assert.equal(r.json.access_token, undefined, show(r));
+    }
+  });
+
   it('no exp at all → invalid_grant', async () => {
     const c = claims(world.apps.rsa, world.users.integ, { exp: undefined });
     assertTokenError(await bearer(await sign(c)), 'invalid_grant');
@@ -197,17 +222,19 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertTokenError(r, 'invalid_client', { status: r.status, description: 'client identifier invalid' });
   });
 
-  it('an unknown sub (no such user) → invalid_grant', async () => {
+  it('an unknown sub (no such user) → invalid_grant "authentication failure"', async () => {
     const c = claims(world.apps.rsa, world.users.integ, { sub: 'nobody@localhost' });
-    assertTokenError(await bearer(await sign(c)), 'invalid_grant');
+    assertTokenError(await bearer(await sign(c)), 'invalid_grant', { description: AUTH_FAILURE });
   });
 
-  it('an inactive sub (deactivated with user update --active false) → invalid_grant, though it worked before', async () => {
+  it('an inactive sub (deactivated with user update --active false) → invalid_grant "authentication failure", though it worked before', async () => {
     const c = () => claims(world.apps.rsa, world.users.retired);
     assertTokenSuccess(await bearer(await sign(c())));
     const out = await cli(world.db, ['user', 'update', '--username', world.users.retired.username, '--active', 'false']);
     assert.equal(out.active, false);
-    assertTokenError(await bearer(await sign(c())), 'invalid_grant');
+    // The server reads users again once its cached copy is older than --cache-ms (1 s).
+    const r = await eventually(async () => bearer(await sign(c())), (res) => res.status !== 200);
+    assertTokenError(r, 'invalid_grant', { description: AUTH_FAILURE });
   });
 
   it('admin-approved app, user whose profile is not pre-authorized → invalid_grant "user hasn\'t approved this consumer"', async () => {

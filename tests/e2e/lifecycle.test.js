@@ -4,8 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { makeTempDir, createUser, createApp, startServer, run, cli, freePort } from './lib/server.js';
-import { codeFlow, getCode, userinfo, refresh, assertTokenSuccess, httpGet, show } from './lib/oauth.js';
+import { makeTempDir, createUser, createApp, startServer, run, cli, freePort, eventually } from './lib/server.js';
+import {
+  codeFlow, getCode, exchangeCode, userinfo, refresh, assertTokenSuccess, assertTokenError, assertInvalidSession,
+  httpGet, show,
+} from './lib/oauth.js';
 
 async function freshDb() {
   const dir = await makeTempDir();
@@ -31,6 +34,23 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
       assert.equal(r.signal, null, `server died from signal ${r.signal}`);
       assert.equal(r.code, 0, `exit status ${r.code}; output:\n${server.logs().slice(-1000)}`);
       assert.ok(r.ms < 5000);
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('serve exits with status 0 on SIGINT (Ctrl-C) too', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const server = await startServer(db);
+    try {
+      await codeFlow({ issuer: server.issuer, users: { alice }, apps: { app } }, { app });
+      server.child.kill('SIGINT');
+      const r = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
+      assert.ok(r, 'server still running 5 s after SIGINT');
+      assert.equal(r.signal, null, `server died from signal ${r.signal}`);
+      assert.equal(r.code, 0, `exit status ${r.code}`);
     } finally {
       await server.stop();
       await cleanup();
@@ -154,12 +174,17 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
       assert.equal(typeof pre2, 'object');
       const bad = await run(['--db', db, 'app', 'preauthorize', '--client-id', '3MVG9nosuchapp', '--profile', 'Integration User']);
       assert.notEqual(bad.code, 0, 'preauthorize for an unknown app must fail');
+      const apps = await cli(db, ['app', 'list']);
+      assert.deepEqual(apps.apps.map((a) => a.client_id), [app.client_id]);
+      const users = await cli(db, ['user', 'list']);
+      assert.deepEqual(users.users.map((u) => u.username).sort(),
+        ['integ@localhost', 'perm@localhost', 'plain@localhost']);
+      assert.equal(users.users.find((u) => u.username === 'integ@localhost').profile, 'Integration User');
       for (const listing of [['app', 'list'], ['user', 'list']]) {
         const r = await run(['--db', db, ...listing]);
-        if (r.code !== 0) continue; // listing commands are optional
         assert.ok(!r.stdout.includes(app.client_secret), `${listing.join(' ')} shows the client secret`);
         assert.ok(!r.stdout.includes(i.password), `${listing.join(' ')} shows a password`);
-        JSON.parse(r.stdout);
+        assert.ok(!r.stdout.includes('$argon2'), `${listing.join(' ')} shows a password hash`);
       }
       const server = await startServer(db);
       try {
@@ -175,6 +200,63 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
         await server.stop();
       }
     } finally {
+      await cleanup();
+    }
+  });
+
+  it('app rotate-secret: the new secret works at once for the running server, the old one never again', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const server = await startServer(db);
+    try {
+      const world = { issuer: server.issuer, users: { alice }, apps: { app } };
+      await codeFlow(world, { app });
+      const rotated = await cli(db, ['app', 'rotate-secret', '--client-id', app.client_id]);
+      assert.equal(rotated.client_id, app.client_id);
+      assert.match(rotated.client_secret, /^[A-Za-z0-9]{32,}$/);
+      assert.notEqual(rotated.client_secret, app.client_secret);
+      const withOld = { ...app };
+      const withNew = { ...app, client_secret: rotated.client_secret };
+      // The server reads apps through its cache (--cache-ms): the old secret stops within it.
+      const old = await eventually(async () => {
+        const got = await getCode(world, { app: withOld });
+        return exchangeCode(world, withOld, got);
+      }, (r) => r.status !== 200);
+      assertTokenError(old, 'invalid_client', { status: 400 });
+      const fresh = await codeFlow(world, { app: withNew });
+      assert.ok(fresh.tokens.access_token);
+      const unknown = await run(['--db', db, 'app', 'rotate-secret', '--client-id', '3MVG9nosuchapp']);
+      assert.notEqual(unknown.code, 0, 'rotate-secret for an unknown app must fail');
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+
+  it('token revoke --user: every token of that user stops working, other users keep theirs', async () => {
+    const { db, cleanup } = await freshDb();
+    const { alice, app } = await seed(db);
+    const bob = await createUser(db, { username: 'bob@localhost', name: 'Bob Jones' });
+    const server = await startServer(db);
+    try {
+      const world = { issuer: server.issuer, users: { alice, bob }, apps: { app } };
+      const a1 = (await codeFlow(world, { app, user: alice })).tokens;
+      const a2 = (await codeFlow(world, { app, user: alice })).tokens;
+      const b1 = (await codeFlow(world, { app, user: bob })).tokens;
+      const out = await cli(db, ['token', 'revoke', '--user', 'alice@localhost']);
+      assert.equal(out.user_id, a1.id.split('/').pop());
+      assert.equal(out.revoked, 4, 'two access and two refresh tokens of alice');
+      for (const t of [a1, a2]) {
+        const r = await eventually(() => userinfo(world, t.access_token), (x) => x.status === 401);
+        assertInvalidSession(r, 'revoked access token');
+        assertTokenError(await refresh(world, app, t.refresh_token), 'invalid_grant');
+      }
+      assert.equal((await userinfo(world, b1.access_token)).status, 200, "bob's token was revoked too");
+      assertTokenSuccess(await refresh(world, app, b1.refresh_token));
+      const unknown = await run(['--db', db, 'token', 'revoke', '--user', 'nobody@localhost']);
+      assert.notEqual(unknown.code, 0, 'token revoke for an unknown user must fail');
+    } finally {
+      await server.stop();
       await cleanup();
     }
   });

@@ -6,7 +6,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, makeTempDir } from './lib/server.js';
 import { Browser } from './lib/driver.js';
-import { codeFlow, authorizeUrl, tokenRequest, sleep } from './lib/oauth.js';
+import {
+  codeFlow, getCode, exchangeCode, refresh, revoke, introspect, authorizeUrl, tokenRequest, sleep,
+  assertTokenError, assertTokenSuccess,
+} from './lib/oauth.js';
 
 describe('operations: audit log and metrics', () => {
   let world;
@@ -18,6 +21,8 @@ describe('operations: audit log and metrics', () => {
     world = await startWorld({
       apps: {
         web: { callback: 'http://127.0.0.1:9/cb', scopes: 'api refresh_token openid' },
+        rotating: { scopes: 'api refresh_token', refreshPolicy: 'rotate' },
+        denied: { scopes: 'api' },
       },
       serve: { extraArgs: ['--audit-log', auditPath] },
     });
@@ -27,6 +32,34 @@ describe('operations: audit log and metrics', () => {
   async function auditLines() {
     const text = await readFile(auditPath, 'utf8');
     return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  // Every value a client was given or knows that must never reach the log.
+  const secrets = [];
+  async function assertNoSecretLogged() {
+    const raw = await readFile(auditPath, 'utf8');
+    for (const secret of secrets.filter(Boolean)) {
+      assert.ok(!raw.includes(secret), `a secret or token reached the audit log: ${secret.slice(0, 8)}…`);
+    }
+  }
+
+  /** The one audit line of `event` with `detail` for the app, asserting there is exactly one. */
+  async function onlyLine(event, detail, app) {
+    const lines = (await auditLines()).filter((l) => l.event === event && l.detail === detail && l.client_id === app.client_id);
+    assert.equal(lines.length, 1, `expected one ${event} ${detail} line for ${app.client_id}: ${JSON.stringify(lines)}`);
+    assert.equal(typeof lines[0].ts, 'number');
+    return lines[0];
+  }
+
+  async function metrics() {
+    const r = await fetch(`${world.issuer}/metrics`);
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    return (name, labels = '') => {
+      const escaped = (name + (labels ? `{${labels}}` : '')).replace(/[{}"+.\\]/g, '\\$&');
+      const m = new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
   }
 
   it('records a failed login, a login, consent and the issued token as JSON lines without secrets', async () => {
@@ -63,6 +96,7 @@ describe('operations: audit log and metrics', () => {
 
   it('records refused token requests and revocations', async () => {
     const app = world.apps.web;
+    const alice = world.users.alice;
     const bad = await tokenRequest(world.issuer, {
       grant_type: 'authorization_code', code: 'nope', redirect_uri: app.callback,
       client_id: app.client_id, client_secret: app.client_secret,
@@ -72,6 +106,73 @@ describe('operations: audit log and metrics', () => {
     const refused = lines.filter((l) => l.event === 'token_refused');
     assert.ok(refused.some((l) => l.detail === 'invalid_grant authorization_code' && l.client_id === app.client_id),
       JSON.stringify(refused));
+
+    // Revoked at the revoke endpoint (RFC 7009): the refresh token and with it its family.
+    const { tokens } = await codeFlow(world, { app, scope: 'api refresh_token' });
+    secrets.push(tokens.access_token, tokens.refresh_token);
+    assert.equal((await revoke(world, tokens.refresh_token)).status, 200);
+    const revoked = await onlyLine('token_revoked', 'refresh_token', app);
+    assert.equal(revoked.user, alice.user_id);
+    assert.equal(revoked.remote_addr, '127.0.0.1');
+    await assertNoSecretLogged();
+  });
+
+  it('records the revocation a replayed authorization code causes (RFC 6749 §4.1.2)', async () => {
+    const app = world.apps.web;
+    const got = await getCode(world, { app, scope: 'api refresh_token' });
+    const tokens = assertTokenSuccess(await exchangeCode(world, app, got));
+    secrets.push(got.code, got.verifier, tokens.access_token, tokens.refresh_token);
+    assertTokenError(await exchangeCode(world, app, got), 'invalid_grant');
+    const active = (await introspect(world, app, tokens.access_token)).json?.active;
+    assert.equal(active, false, 'the replay did not revoke the tokens of the first exchange');
+
+    const line = await onlyLine('token_revoked', 'code_replay', app);
+    assert.equal(line.user, world.users.alice.user_id);
+    // A second replay has nothing left to revoke: refused, and no second revocation line.
+    assertTokenError(await exchangeCode(world, app, got), 'invalid_grant');
+    await onlyLine('token_revoked', 'code_replay', app);
+    await assertNoSecretLogged();
+  });
+
+  it('records the revocation a reused rotated refresh token causes (RFC 9700 §4.14.2)', async () => {
+    const app = world.apps.rotating;
+    const { tokens } = await codeFlow(world, { app });
+    const rotated = assertTokenSuccess(await refresh(world, app, tokens.refresh_token));
+    secrets.push(tokens.access_token, tokens.refresh_token, rotated.access_token, rotated.refresh_token);
+    assertTokenError(await refresh(world, app, tokens.refresh_token), 'invalid_grant');
+    assertTokenError(await refresh(world, app, rotated.refresh_token), 'invalid_grant');
+
+    const line = await onlyLine('token_revoked', 'refresh_token_reuse', app);
+    assert.equal(line.user, world.users.alice.user_id);
+    await assertNoSecretLogged();
+  });
+
+  it('records a denied consent with the app, the user and the scopes asked for', async () => {
+    const app = world.apps.denied;
+    const got = await getCode(world, { app, decision: 'deny', expectCode: false });
+    assert.equal(got.result.params.get('error'), 'access_denied', got.result.location);
+    const line = await onlyLine('consent_denied', 'api', app);
+    assert.equal(line.user, world.users.alice.user_id);
+    assert.equal(line.remote_addr, '127.0.0.1');
+    secrets.push(app.client_secret);
+    await assertNoSecretLogged();
+  });
+
+  it('/metrics counts a replayed code as the 400 it was answered with, and no token issued', async () => {
+    const app = world.apps.web;
+    const before = await metrics();
+    const got = await getCode(world, { app, scope: 'api' });
+    assertTokenSuccess(await exchangeCode(world, app, got));
+    assertTokenError(await exchangeCode(world, app, got), 'invalid_grant');
+    const after = await metrics();
+    const delta = (name, labels) => after(name, labels) - before(name, labels);
+    assert.equal(delta('latchkey_http_requests_total', 'endpoint="token",status="400"'), 1,
+      'the replay is not counted under the token endpoint with status 400');
+    assert.equal(delta('latchkey_http_requests_total', 'endpoint="token",status="200"'), 1,
+      'the replay was counted with the provisional status 200');
+    assert.equal(delta('latchkey_tokens_issued_total', 'grant_type="authorization_code"'), 1);
+    assert.equal(delta('latchkey_http_request_duration_seconds_count', 'endpoint="token"'), 2);
+    assert.equal(delta('latchkey_revocations_total'), 1, 'the replay revoked what the code bought');
   });
 
   it('/metrics counts requests by endpoint and status, tokens by grant type, failed logins', async () => {

@@ -37,8 +37,13 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
       const ok = await callApi(url, t.access_token);
       assert.equal(ok.status, 200, `${name} with a fresh token: ${show(ok)}`);
     }
+    const post = await callApi(endpoints()[0][1], t.access_token, { method: 'POST' });
+    assert.equal(post.status, 200, `POST userinfo with a fresh token: ${show(post)}`);
     await sleep(Math.max(0, issued + 3200 - Date.now()));
     for (const [name, url] of endpoints()) assertInvalidSession(await callApi(url, t.access_token), `${name}:`);
+    // userinfo is GET and POST (CONTRACT §4); the OAuth scheme too (§5).
+    assertInvalidSession(await callApi(endpoints()[0][1], t.access_token, { method: 'POST' }), 'POST userinfo:');
+    assertInvalidSession(await callApi(endpoints()[0][1], t.access_token, { scheme: 'OAuth' }), 'userinfo with OAuth:');
     // the identity URL with the expired token as oauth_token
     const u = new URL(endpoints()[1][1]);
     u.searchParams.set('oauth_token', t.access_token);

@@ -11,8 +11,8 @@ import http from 'node:http';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
-import { startWorld, makeTempDir, cli } from './lib/server.js';
-import { makeCert } from './lib/keys.js';
+import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
+import { makeCert, makeOutOfDateCerts } from './lib/keys.js';
 import { tokenRequest, assertTokenError, assertTokenSuccess, userinfo, show } from './lib/oauth.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
@@ -23,6 +23,7 @@ const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const NOT_APPROVED = "user hasn't approved this consumer";
+const AUTH_FAILURE = 'authentication failure';
 const INTEGRATION = 'Integration User';
 
 const isoTime = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -33,23 +34,32 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
   let keyDir;
   let appCert;
   let otherCert;
+  let outOfDate; // {expired, early}: app certificates outside their validity period
 
   before(async () => {
     keyDir = await makeTempDir('latchkey-e2e-saml-');
-    [appCert, otherCert] = await Promise.all([makeCert(keyDir, 'saml'), makeCert(keyDir, 'intruder')]);
+    [appCert, otherCert, outOfDate] = await Promise.all([
+      makeCert(keyDir, 'saml'), makeCert(keyDir, 'intruder'), makeOutOfDateCerts(keyDir, 'app'),
+    ]);
     const integ = ['--profile', INTEGRATION];
     world = await startWorld({
       users: {
         integ: { username: 'integ@localhost', name: 'Integration Bot', email: 'integ@localhost', extra: integ },
         victim: { username: 'victim@localhost', name: 'Vic Tim', email: 'victim@localhost', extra: integ },
         plain: { username: 'plain@localhost', name: 'Plain User', email: 'plain@localhost' },
+        retired: { username: 'retired@localhost', name: 'Retired Bot', email: 'retired@localhost', extra: integ },
       },
       apps: {
         // refresh_token among the app's scopes: the flow must still not return one.
         saml: { callbacks: [], scopes: 'api openid refresh_token', extra: ['--cert', appCert.certPath, '--permitted-users', 'admin-approved'] },
+        // Certificates outside their validity period (expired in 2020; valid from tomorrow).
+        expired: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
+        early: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },
       },
     });
-    await cli(world.db, ['app', 'preauthorize', '--client-id', world.apps.saml.client_id, '--profile', INTEGRATION]);
+    for (const app of [world.apps.saml, world.apps.expired, world.apps.early]) {
+      await cli(world.db, ['app', 'preauthorize', '--client-id', app.client_id, '--profile', INTEGRATION]);
+    }
   });
   after(async () => {
     await world?.stop();
@@ -275,8 +285,25 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
     assertRefused(await samlBearer(signed({ nameId: 'plain@localhost' })), NOT_APPROVED);
   });
 
-  it('an unknown NameID → invalid_grant', async () => {
-    assertRefused(await samlBearer(signed({ nameId: 'nobody@localhost' })));
+  it('an unknown NameID → invalid_grant "authentication failure"', async () => {
+    assertRefused(await samlBearer(signed({ nameId: 'nobody@localhost' })), AUTH_FAILURE);
+  });
+
+  it('an inactive NameID (user update --active false) → invalid_grant "authentication failure", though it worked before', async () => {
+    const retired = world.users.retired;
+    assertSamlTokens(await samlBearer(signed({ nameId: retired.username })), retired);
+    await cli(world.db, ['user', 'update', '--username', retired.username, '--active', 'false']);
+    // The server reads users again once its cached copy is older than --cache-ms (1 s).
+    const r = await eventually(() => samlBearer(signed({ nameId: retired.username })), (res) => res.status !== 200);
+    assertRefused(r, AUTH_FAILURE);
+  });
+
+  it('an app certificate outside its validity period (expired; not yet valid) → invalid_grant', async () => {
+    // Signed with that certificate's key for a pre-authorized user: only its dates are wrong.
+    for (const which of ['expired', 'early']) {
+      const xml = sign(assertionXml({ issuer: world.apps[which].client_id }), outOfDate[which]);
+      assertRefused(await samlBearer(xml), 'invalid assertion');
+    }
   });
 
   it('a DOCTYPE with a billion-laughs entity → 4xx within 2 s, and the server still answers', async () => {

@@ -124,5 +124,15 @@ describe('secrets at rest and in logs (CONTRACT §2, RFC 9700 §4.3)', { concurr
       assert.ok(value.length > 0, `${what} is not empty`);
       assert.ok(!log.includes(Buffer.from(value)), `${what} appears in the server log: ${value.slice(0, 80)}`);
     }
+    // The access log: one logfmt line per request, fields by name, the path without its query.
+    const line = world.logs().split('\n').find((l) => l.includes('path=/services/oauth2/token '));
+    assert.ok(line, 'the token requests are in the access log');
+    const fields = Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    assert.equal(fields.method, 'POST');
+    assert.match(fields.status, /^[1-5]\d\d$/);
+    assert.match(fields.bytes, /^\d+$/);
+    assert.match(fields.us, /^\d+$/);
+    assert.equal(fields.addr, '127.0.0.1');
+    assert.ok(!world.logs().includes('path=/services/oauth2/authorize?'), 'a query string in the access log');
   });
 });

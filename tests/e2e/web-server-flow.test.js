@@ -25,6 +25,7 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
         frank: { username: 'frank@localhost', name: 'Frank Moss', email: 'frank@localhost' },
         gina: { username: 'gina@localhost', name: 'Gina Lee', email: 'gina@localhost' },
         hank: { username: 'hank@localhost', name: 'Hank Hill', email: 'hank@localhost' },
+        ivy: { username: 'ivy@localhost', name: 'Ivy Park', email: 'ivy@localhost' },
       },
       apps: {
         web: { scopes: 'api refresh_token openid', callbacks: ['http://127.0.0.1:9/cb', CB2] },
@@ -182,6 +183,17 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
     // the same consent is remembered for a fresh browser after a login
     const fresh = await getCode(world, { app, user });
     assert.deepEqual(fresh.result.pages, ['login'], describeResult(fresh.result));
+  });
+
+  it('consent is per app: approving one app does not approve another for the same user', async () => {
+    const b = new Browser(world.issuer);
+    const user = world.users.ivy;
+    const first = await getCode(world, { app: world.apps.web, browser: b, user });
+    assert.deepEqual(first.result.pages, ['login', 'consent'], describeResult(first.result));
+    const other = await getCode(world, { app: world.apps.other, browser: b, user });
+    assert.deepEqual(other.result.pages, ['consent'], `another app must ask for consent: ${describeResult(other.result)}`);
+    const back = await getCode(world, { app: world.apps.web, browser: b, user });
+    assert.deepEqual(back.result.pages, [], describeResult(back.result));
   });
 
   it('max_age: a login older than max_age asks for the password again; a recent one does not (OIDC Core §3.1.2.1)', async () => {

@@ -129,6 +129,7 @@ Token sample_token(const std::string& token_hash, TokenKind kind) {
   t.revoked = false;
   t.rotated = false;
   t.cnf_x5t = "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2";
+  t.auth_time_s = 1699999990;
   return t;
 }
 

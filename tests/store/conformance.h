@@ -73,7 +73,7 @@ inline auto fields(const AuthCode& c) {
 inline auto fields(const Token& t) {
   return std::make_tuple(t.token_hash, static_cast<int>(t.kind), t.client_id, t.user_id, t.org_id,
                          t.scopes, t.family_id, t.code_key, t.issued_ms, t.expires_ms, t.revoked,
-                         t.rotated, t.cnf_x5t);
+                         t.rotated, t.cnf_x5t, t.auth_time_s);
 }
 inline auto fields(const Consent& c) {
   return std::tie(c.user_id, c.client_id, c.scopes, c.granted_ms);

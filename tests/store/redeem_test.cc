@@ -1,6 +1,7 @@
 // StoreConformance: Database::redeem_later. A code or a rotating refresh token buys tokens
 // once: the first redemption saves them, every later one saves nothing, revokes what the
-// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and reports AlreadyRedeemed.
+// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and reports AlreadyRedeemed with how many
+// tokens it revoked.
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -21,6 +22,17 @@ bool redeemed(const std::shared_ptr<PendingWrite>& write) {
   }
 }
 
+// For a redemption that finds its code or refresh token used up: how many tokens it revoked
+// (AlreadyRedeemed::revoked, which the audit log reports); -1 if it redeemed.
+int revoked_by(const std::shared_ptr<PendingWrite>& write) {
+  try {
+    write->wait();
+    return -1;
+  } catch (const AlreadyRedeemed& e) {
+    return e.revoked;
+  }
+}
+
 Token from_code(const std::string& hash, const std::string& code_key) {
   Token t = sample_token(hash, TokenKind::access);
   t.code_key = code_key;
@@ -36,12 +48,12 @@ TEST_P(StoreConformance, ACodeIsRedeemedOnceAndItsReplayRevokesWhatItBought) {
   ASSERT_TRUE(db().find_token(SecretRef::by_hash("first")));
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("first"))->revoked);
 
-  EXPECT_FALSE(redeemed(db().redeem_later(r, {from_code("second", "code-r")})));
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {from_code("second", "code-r")})), 1);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("second"))) << "a replay's tokens were saved";
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("first"))->revoked)
       << "the replay did not revoke what the code bought";
-  // With nothing to save, as for a replay seen before the write.
-  EXPECT_FALSE(redeemed(db().redeem_later(r, {})));
+  // With nothing to save, as for a replay seen before the write; nothing left to revoke.
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {})), 0);
 }
 
 TEST_P(StoreConformance, AnUnknownCodeRedeemsNothing) {
@@ -84,7 +96,8 @@ TEST_P(StoreConformance, ARefreshTokenIsRotatedOnceAndItsReuseRevokesTheFamily) 
 
   Token stolen = sample_token("rt-stolen", TokenKind::refresh);
   stolen.family_id = "fam-r";
-  EXPECT_FALSE(redeemed(db().redeem_later(r, {stolen})));
+  // The rotated token and its successor.
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {stolen})), 2);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-stolen")));
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("rt-next"))->revoked) << "family not revoked";
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-other-family"))->revoked);

@@ -179,6 +179,40 @@ TEST_F(SqliteBackend, Version3TokensAndCodesSurviveTheMigrationAndAreFoundByHash
   }
 }
 
+// Migration 5 adds tokens.auth_time_s (OIDC Core §12.2): a token written by a version-4 build
+// reads back with 0 (no authentication time known), and new rows keep theirs.
+TEST_F(SqliteBackend, Version4TokensSurviveTheMigrationWithNoAuthTime) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec("ALTER TABLE tokens DROP COLUMN auth_time_s");
+    conn.exec("PRAGMA user_version=4");
+    conn.exec(
+        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
+        " code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
+        " VALUES (42, 'v4-hash', 'refresh', '3MVGold', '005old', '00Dold', '[\"api\"]',"
+        " 'fam-v4', '', 7, 0, 0, 0, '')");
+  }
+  SqliteDatabase db(path_);
+  {
+    Connection conn(path_);
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+  }
+  auto old = db.find_token(SecretRef{42, "v4-hash"});
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->family_id, "fam-v4");
+  EXPECT_EQ(old->auth_time_s, 0);
+
+  Token fresh;
+  fresh.id = db.allocate_id();
+  fresh.token_hash = "v5-hash";
+  fresh.kind = TokenKind::refresh;
+  fresh.client_id = "3MVGnew";
+  fresh.auth_time_s = 1700000000;
+  db.save_tokens({fresh});
+  EXPECT_EQ(db.find_token(fresh.ref())->auth_time_s, 1700000000);
+}
+
 TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {
   { SqliteDatabase db(path_); }
   {

@@ -182,6 +182,7 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
                                         const store::Session& session) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
+  std::string code_key;  // Token::code_key of the code, when one is issued
   std::shared_ptr<store::PendingWrite> code_write;
   if (r.wants_code) {
     store::AuthCode rec;
@@ -196,6 +197,7 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     rec.nonce = r.nonce;
     rec.auth_time_s = session.auth_time_s;
     rec.expires_ms = d_.clock.now_ms() + kCodeTtlMs;
+    code_key = std::to_string(rec.id);
     // Queued: the redirect that carries the code waits for it without holding a thread. The
     // user-agent flow below writes tokens and waits, so there the code is written at once.
     if (r.wants_token) {
@@ -206,14 +208,19 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     out.emplace_back("code", code);
   }
   if (r.wants_token) {
-    // User-agent flow: no refresh token in the front channel.
+    // User-agent flow, or a hybrid one with a code: no refresh token in the front channel.
     GrantInput in{r.app, user, r.scopes};
     in.grant_type = "implicit";
     in.nonce = r.nonce;
     in.auth_time_s = session.auth_time_s;
+    // OIDC Core §3.3.2.11: the ID token of a hybrid response carries c_hash of its code (and,
+    // from the issuer, at_hash of its access token).
+    in.code = code;
+    in.with_id_token = r.wants_id_token;
+    // Issued with the code, so a replay of that code revokes it too (RFC 6749 §4.1.2).
+    in.code_key = code_key;
     auto issued = d_.tokens.issue(in);
     for (const auto& [k, v] : issued.body) {
-      if (k == "id_token" && !r.wants_id_token) continue;
       out.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string())
                                                      : boost::json::serialize(v));
     }

@@ -1,5 +1,6 @@
 // GET/POST /services/oauth2/authorize: the web server flow (response_type=code), the
-// user-agent flow (token) and OIDC (id_token, code id_token). Login page, consent page and
+// user-agent flow (token) and OIDC implicit and hybrid (id_token with or without token and
+// code, code token; oauth/authorize/response_type.h). Login page, consent page and
 // the redirect back, with the session, CSRF and consent rules of CONTRACT §4–§5.
 //
 // The login and consent forms post back to this endpoint with the request's own parameters

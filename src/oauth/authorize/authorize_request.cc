@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "oauth/authorize/response_type.h"
 #include "oauth/pkce.h"
 #include "oauth/scopes.h"
 
@@ -58,26 +59,25 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
   if (r.response_type.empty()) {
     return client_error(r, Error::invalid_request("response_type is required"));
   }
-  auto types = split_scopes(r.response_type);  // same space-delimited grammar
-  bool unknown = types.empty();
-  for (const auto& t : types) {
-    if (t == "code") {
-      r.wants_code = true;
-    } else if (t == "token") {
-      r.wants_token = true;
-    } else if (t == "id_token") {
-      r.wants_id_token = true;
-    } else {
-      unknown = true;
-    }
-  }
-  r.fragment = r.wants_token || r.wants_id_token;
-  if (unknown || (r.wants_code && r.wants_token)) {
+  auto type = parse_response_type(r.response_type);
+  if (!type) {
+    r.fragment = mentions_front_channel(r.response_type);
     return client_error(r, Error::unsupported_response_type());
   }
-  // The user-agent flow (and every response that puts tokens in the front channel) only for
-  // apps that allow it (CONTRACT §5.5).
-  if (r.fragment && !r.app.allow_implicit) {
+  r.wants_code = type->code;
+  r.wants_token = type->token;
+  r.wants_id_token = type->id_token;
+  // Errors about the response mode itself go where the response type would answer by default.
+  r.fragment = type->fragment_by_default();
+  auto mode = choose_response_mode(*type, params.value("response_mode"));
+  if (!mode) {
+    return client_error(r, Error::invalid_request(
+                               "response_mode must be fragment, or query for response_type=code"));
+  }
+  r.fragment = *mode == ResponseMode::fragment;
+  // The user-agent flow (and every response that puts tokens in the front channel, ID tokens
+  // included) only for apps that allow it (CONTRACT §5.5).
+  if (type->fragment_by_default() && !r.app.allow_implicit) {
     return client_error(r, Error::unsupported_response_type(
                                "this app does not allow the user-agent flow"));
   }

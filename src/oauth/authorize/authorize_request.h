@@ -18,11 +18,13 @@ namespace latchkey::oauth {
 struct AuthorizeRequest {
   store::App app;
   std::string redirect_uri;
-  std::string response_type;  // "code", "token", "id_token", "code id_token", "token id_token"
+  std::string response_type;  // as sent; any order of code, token, id_token (response_type.h)
   bool wants_code = false;
   bool wants_token = false;
   bool wants_id_token = false;
-  bool fragment = false;  // response_mode: fragment for anything that returns tokens
+  // Response mode: the fragment by default for anything but plain `code`, which may also ask
+  // for it with response_mode=fragment (response_type.h).
+  bool fragment = false;
   std::string state;
   std::string nonce;
   std::vector<std::string> scopes;  // granted scopes

@@ -12,7 +12,8 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
                   ? std::nullopt
                   : users_.find_user_by_username(std::string(username));
   if (!user || !user->active) {
-    return Error::invalid_grant("invalid assertion").with_debug("unknown or inactive user");
+    // Salesforce's description when the named user does not exist or cannot log in.
+    return Error::invalid_grant("authentication failure").with_debug("unknown or inactive user");
   }
   if (!has_approved(apps_, consents_, app, *user)) {
     return Error::invalid_grant("user hasn't approved this consumer");

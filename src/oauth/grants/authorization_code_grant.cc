@@ -29,7 +29,9 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
                       .with_debug("authorization code replayed; its tokens were revoked");
   const std::string code_key = std::to_string(record->id);
   store::Redemption redeem{store::Redemption::Kind::code, record->ref(), code_key};
-  if (record->used) return refuse_redeemed(tokens_, redeem, std::move(replayed), req);
+  if (record->used) {
+    return refuse_redeemed(tokens_, redeem, record->user_id, std::move(replayed), req);
+  }
   if (clock_.now_ms() >= record->expires_ms) return Error::invalid_grant("expired authorization code");
 
   // RFC 6749 §4.1.3: redirect_uri must be identical to the one sent to authorize.

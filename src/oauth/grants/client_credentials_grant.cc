@@ -1,5 +1,6 @@
 #include "oauth/grants/client_credentials_grant.h"
 
+#include "oauth/approval.h"
 #include "oauth/scopes.h"
 
 namespace latchkey::oauth {
@@ -12,7 +13,17 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
     return Error::invalid_grant("no client credentials user enabled");
   }
   auto user = users_.find_user(app.client_credentials_user_id);
-  if (!user || !user->active) return Error::invalid_grant("no client credentials user enabled");
+  if (!user) return Error::invalid_grant("no client credentials user enabled");
+  // Salesforce answers a run-as user who can no longer log in with "authentication failure".
+  if (!user->active) {
+    return Error::invalid_grant("authentication failure").with_debug("run-as user inactive");
+  }
+  // Nobody asks the run-as user, so an approval recorded in the web flow does not matter; what
+  // does is the admin's: an admin-approved app is usable only by users it pre-authorized.
+  if (!may_use(apps_, app, *user)) {
+    return Error::invalid_grant("user hasn't approved this consumer")
+        .with_debug("run-as user not pre-authorized");
+  }
   auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};

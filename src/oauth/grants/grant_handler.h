@@ -23,8 +23,14 @@ struct Deferred {
   std::shared_ptr<store::PendingWrite> write;  // null: nothing to wait for
   // What to answer instead if the write finds the code or refresh token used up already.
   std::optional<Error> if_redeemed;
-  std::string client_id, user_id, grant_type;  // for the event
+  std::string client_id, user_id, grant_type;  // for the events
+  // Why the write revokes tokens when it finds them used up (the token_revoked event's
+  // detail): "code_replay" or "refresh_token_reuse"; empty when it redeems nothing.
+  std::string_view revoke_reason;
 };
+
+// The token_revoked detail for what a redemption of `r` revokes when it was used up already.
+std::string_view revoke_reason(const store::Redemption& r);
 
 struct TokenRequest {
   const http::Request& http;
@@ -50,10 +56,12 @@ Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
                                          std::optional<Error> if_redeemed = std::nullopt);
 
 // For a code or refresh token already seen used up: a redemption that saves nothing, so that
-// the write revokes what the earlier use issued, then `refusal`. Used-up stays used up, so that
-// write always refuses; the endpoint awaits it like any token write (never holding a thread).
+// the write revokes what the earlier use issued (tokens of `user_id`), then `refusal`. Used-up
+// stays used up, so that write always refuses; the endpoint awaits it like any token write
+// (never holding a thread).
 Result<boost::json::object> refuse_redeemed(store::Database& db, const store::Redemption& r,
-                                            Error refusal, const TokenRequest& req);
+                                            std::string_view user_id, Error refusal,
+                                            const TokenRequest& req);
 
 class TokenGrantHandler {
  public:

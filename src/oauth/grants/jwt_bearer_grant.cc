@@ -1,5 +1,6 @@
 #include "oauth/grants/jwt_bearer_grant.h"
 
+#include "crypto/certificate.h"
 #include "crypto/jose.h"
 #include "oauth/jwt_claims.h"
 
@@ -36,7 +37,7 @@ Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
   // verify_jwt allows only RS256/ES256 matching the key: alg none and HMAC never verify.
   if (!key || !crypto::verify_jwt(*jwt, *key)) return invalid();
   int64_t now = clock_.now_s();
-  if (key->not_after_s() != 0 && (now < key->not_before_s() || now > key->not_after_s())) {
+  if (auto v = key->validity(); v && !crypto::within_validity(*v, now)) {
     return invalid().with_debug("the app's certificate is outside its validity period");
   }
 

@@ -1,5 +1,6 @@
 #include "oauth/grants/refresh_token_grant.h"
 
+#include "oauth/approval.h"
 #include "oauth/bearer.h"
 #include "oauth/scopes.h"
 
@@ -40,7 +41,14 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   }
 
   auto user = users_.find_user(t->user_id);
-  if (!user || !user->active) return expired();
+  if (!user || !user->active) return expired().with_debug("user unknown or inactive");
+  // A refresh token outlives the approval it was issued under: an admin-approved app stops
+  // serving a user it no longer pre-authorizes (withdrawn, or the user's profile or permission
+  // sets changed) at the next refresh, not when the refresh token expires.
+  if (!may_use(apps_, app, *user)) {
+    return Error::invalid_grant("user hasn't approved this consumer")
+        .with_debug("user no longer pre-authorized");
+  }
 
   // Under the rotate policy the presented token is used up by the same write that saves the
   // new ones (store::Database::redeem_later); if it was used already, that write revokes its
@@ -49,7 +57,8 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   auto reused = expired().with_debug("rotated refresh token reused; family revoked");
   store::Redemption redeem{store::Redemption::Kind::refresh_token, t->ref(), t->family_id};
   if (t->rotated) {
-    return rotate ? refuse_redeemed(tokens_, redeem, std::move(reused), req) : expired();
+    return rotate ? refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req)
+                  : expired();
   }
 
   GrantInput in{app, *user, scopes};
@@ -57,6 +66,8 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.issue_refresh = rotate;
   in.refresh_scopes = t->scopes;
   in.family_id = t->family_id;
+  // OIDC Core §12.2: the ID token of a refresh states the original authentication, not now.
+  in.auth_time_s = t->auth_time_s;
   if (rotate) in.redeem = std::move(redeem);
   apply_client(in, req);
   return issue_tokens(issuer_, in, req, std::move(reused));

@@ -1,6 +1,8 @@
 // grant_type=refresh_token (RFC 6749 §6; CONTRACT §5.4) with the app's refresh policy:
 // until revoked, immediately (never issued), expire after N seconds, or rotate with reuse
-// detection (RFC 9700 §4.14.2: reuse of a rotated token revokes the whole family).
+// detection (RFC 9700 §4.14.2: reuse of a rotated token revokes the whole family). Each use
+// re-checks the user: still active, and still covered by an admin-approved app's
+// pre-authorizations (they may have been withdrawn, or the user's profile changed, since).
 #pragma once
 
 #include "core/clock.h"
@@ -13,15 +15,16 @@ namespace latchkey::oauth {
 
 class RefreshTokenGrant final : public TokenGrantHandler {
  public:
-  RefreshTokenGrant(store::Database& tokens, store::UserStore& users, TokenIssuer& issuer,
-                    const Clock& clock)
-      : tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
+  RefreshTokenGrant(store::Database& tokens, store::AppStore& apps, store::UserStore& users,
+                    TokenIssuer& issuer, const Clock& clock)
+      : tokens_(tokens), apps_(apps), users_(users), issuer_(issuer), clock_(clock) {}
 
   std::string_view grant_type() const override { return "refresh_token"; }
   Result<boost::json::object> handle(const TokenRequest& request) override;
 
  private:
   store::Database& tokens_;
+  store::AppStore& apps_;
   store::UserStore& users_;
   TokenIssuer& issuer_;
   const Clock& clock_;

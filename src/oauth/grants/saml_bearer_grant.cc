@@ -1,5 +1,6 @@
 #include "oauth/grants/saml_bearer_grant.h"
 
+#include "crypto/certificate.h"
 #include "crypto/jose.h"
 #include "saml/saml_assertion.h"
 
@@ -27,7 +28,8 @@ Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
 
   int64_t now = clock_.now_s();
   auto key = keys_.get(app->cert_pem);
-  if (!key || (key->not_after_s() != 0 && (now < key->not_before_s() || now > key->not_after_s()))) {
+  auto validity = key ? key->validity() : std::nullopt;
+  if (!key || (validity && !crypto::within_validity(*validity, now))) {
     return invalid().with_debug("the app's certificate is unreadable or outside its validity");
   }
   saml::Expectations e;

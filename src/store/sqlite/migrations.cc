@@ -203,9 +203,17 @@ CREATE INDEX tokens_by_code ON tokens(code_key) WHERE code_key != '';
 CREATE INDEX tokens_by_user ON tokens(user_id);
 )sql";
 
+// Tokens remember when the user signed in for their grant, so that an ID token minted by a
+// refresh carries the original auth_time (OIDC Core §12.2). Adding a column with a constant
+// default rewrites no rows; tokens from before read 0 (no authentication time known) and so
+// refresh as before, without auth_time.
+constexpr const char* kMigration5 = R"sql(
+ALTER TABLE tokens ADD COLUMN auth_time_s INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4};
+constexpr std::array<const char*, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5};
 
 }  // namespace
 

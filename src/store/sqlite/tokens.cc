@@ -13,7 +13,7 @@ namespace {
 
 #define LK_TOKEN_COLUMNS                                                                   \
   "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"         \
-  " issued_ms, expires_ms, revoked, rotated, cnf_x5t"
+  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1 AND id < 0";
@@ -24,8 +24,9 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
   for (const Token& t : tokens) {
     conn.prepare(
             "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes,"
-            " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+            " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t,"
+            " auth_time_s)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
         .bind_int(1, t.id)
         .bind_text(2, t.token_hash)
         .bind_text(3, to_string(t.kind))
@@ -40,6 +41,7 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
         .bind_bool(12, t.revoked)
         .bind_bool(13, t.rotated)
         .bind_text(14, t.cnf_x5t)
+        .bind_int(15, t.auth_time_s)
         .run();
   }
 }
@@ -62,6 +64,7 @@ Token read_token(const Statement& st) {
   t.revoked = st.column_bool(11);
   t.rotated = st.column_bool(12);
   t.cnf_x5t = st.column_text(13);
+  t.auth_time_s = st.column_int(14);
   return t;
 }
 
@@ -92,9 +95,10 @@ bool use_up(Connection& conn, const Redemption& r) {
   return conn.changes() == 1;
 }
 
-// Revokes what an earlier use of `r` issued. The `!= ''` terms select the partial indexes.
-void revoke_issued(Connection& conn, const Redemption& r) {
-  if (r.revoke_key.empty()) return;
+// Revokes what an earlier use of `r` issued; returns how many tokens that revoked. The `!= ''`
+// terms select the partial indexes.
+int revoke_issued(Connection& conn, const Redemption& r) {
+  if (r.revoke_key.empty()) return 0;
   conn.prepare(r.kind == Redemption::Kind::code
                    ? "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != ''"
                      " AND revoked = 0"
@@ -102,6 +106,7 @@ void revoke_issued(Connection& conn, const Redemption& r) {
                      " AND revoked = 0")
       .bind_text(1, r.revoke_key)
       .run();
+  return static_cast<int>(conn.changes());
 }
 
 }  // namespace
@@ -191,24 +196,30 @@ int SqliteDatabase::update_ref(const char* sql, const SecretRef& ref) {
 // finds it unused, and neither request holds a thread while it waits.
 std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
                                                            const std::vector<Token>& tokens) {
-  // Decided inside the write; `redeemed` is read once the write has settled.
-  auto redeemed = std::make_shared<bool>(false);
-  auto work = [r, rows = with_ids(tokens), redeemed](Connection& conn) {
-    *redeemed = use_up(conn, r);
-    if (*redeemed) {
+  // Decided inside the write; read once the write has settled.
+  struct Outcome {
+    bool redeemed = false;
+    int revoked = 0;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  auto work = [r, rows = with_ids(tokens), outcome](Connection& conn) {
+    outcome->redeemed = use_up(conn, r);
+    if (outcome->redeemed) {
       insert_tokens(conn, rows);
     } else {
-      revoke_issued(conn, r);
+      outcome->revoked = revoke_issued(conn, r);
     }
   };
   if (memory_) {
     write(work);
-    return PendingWrite::settled(*redeemed ? nullptr
-                                           : std::make_exception_ptr(AlreadyRedeemed()));
+    return PendingWrite::settled(
+        outcome->redeemed ? nullptr : std::make_exception_ptr(AlreadyRedeemed(outcome->revoked)));
   }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, redeemed](std::exception_ptr error) {
-    if (!error && !*redeemed) error = std::make_exception_ptr(AlreadyRedeemed());
+  writer_->submit(std::move(work), [pending, outcome](std::exception_ptr error) {
+    if (!error && !outcome->redeemed) {
+      error = std::make_exception_ptr(AlreadyRedeemed(outcome->revoked));
+    }
     pending->settle(std::move(error));
   });
   return pending;

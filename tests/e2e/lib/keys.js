@@ -49,6 +49,25 @@ export async function makeCertWithDates(dir, name, { startdate, enddate }) {
   return { keyPath, certPath, keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') };
 }
 
+/** A time in the YYYYMMDDHHMMSSZ form `openssl ca -startdate/-enddate` takes, from epoch ms. */
+export function certTime(ms) {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The two app certificates outside their validity period that every use of an app certificate
+ * must refuse: NAME-expired (valid for one day in 2020) and NAME-early (valid from tomorrow).
+ * Resolves {expired, early}, each shaped like makeCert's result.
+ */
+export async function makeOutOfDateCerts(dir, name) {
+  const day = 24 * 3600 * 1000;
+  const [expired, early] = await Promise.all([
+    makeCertWithDates(dir, `${name}-expired`, { startdate: '20200101000000Z', enddate: '20200102000000Z' }),
+    makeCertWithDates(dir, `${name}-early`, { startdate: certTime(Date.now() + day), enddate: certTime(Date.now() + 2 * day) }),
+  ]);
+  return { expired, early };
+}
+
 /**
  * A CA for client certificates (--tls-client-ca): NAME.key and NAME.crt (self-signed, with
  * basicConstraints CA:TRUE) in dir, plus the files `openssl ca` keeps. Resolves {keyPath,

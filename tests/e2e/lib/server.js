@@ -108,15 +108,23 @@ export function freePort() {
 
 /**
  * Starts `latchkey serve`. stdin stays an open pipe (--stop-on-stdin-eof) so that the server dies
- * with the test process. Resolves once the "listening on http://..." line appears.
+ * with the test process. Resolves once the "listening on http://..." line appears. `bin` replaces
+ * the binary (harness.test.js checks the harness itself with a stand-in).
  */
-export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000 } = {}) {
+export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000, bin = BIN } = {}) {
   const args = ['--db', db, 'serve', '--listen', listen, '--stop-on-stdin-eof', ...extraArgs];
-  const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let log = '';
   const append = (chunk) => {
     log += chunk.toString('utf8');
     if (log.length > 4 << 20) log = log.slice(-(2 << 20));
+  };
+  // stderr alone as well: where a sanitizer reports what made the exit status non-zero.
+  let errLog = '';
+  const appendErr = (chunk) => {
+    append(chunk);
+    errLog += chunk.toString('utf8');
+    if (errLog.length > 1 << 20) errLog = errLog.slice(-(512 << 10));
   };
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -134,7 +142,7 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
       }
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', append);
+    child.stderr.on('data', appendErr);
     child.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${BIN}: ${e.message}`)); });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
@@ -143,31 +151,53 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
   });
   child.stdin.on('error', () => {});
 
+  // Why the server did not end cleanly (CONTRACT §7: exit status 0 within a few seconds of
+  // SIGTERM), with the tail of its stderr: under `make test-sanitize` a leak or UB found at
+  // shutdown shows only there and in the exit status. Null when it did end cleanly.
+  const unclean = (r, how) => {
+    if (r.code === 0 && !r.killed) return null;
+    const what = r.killed ? `did not exit within ${r.ms} ms of SIGTERM and was killed`
+      : r.signal ? `died from ${r.signal}` : `exited with status ${r.code}`;
+    return new Error(`latchkey serve ${what} ${how}; stderr tail:\n${errLog.slice(-4000) || '(empty)'}`);
+  };
+
   let stopped = null;
   const server = {
     child,
     exited,
     logs: () => log,
-    /** SIGTERM, wait up to timeoutMs; SIGKILL after that. Resolves {code, signal, ms, killed}. */
+    stderr: () => errLog,
+    /**
+     * SIGTERM, wait up to timeoutMs; SIGKILL after that. Resolves {code, signal, ms, killed}.
+     * Rejects when the server does not exit with status 0 by itself in time, or had already
+     * ended with a non-zero status or a signal other than the SIGKILL a test sends.
+     */
     stop(timeoutMs = 8000) {
       if (stopped) return stopped;
       stopped = (async () => {
         if (child.exitCode !== null || child.signalCode !== null) {
-          return { code: child.exitCode, signal: child.signalCode, ms: 0, killed: false };
+          const r = { code: child.exitCode, signal: child.signalCode, ms: 0, killed: false };
+          if (r.signal === 'SIGKILL') return r;  // a crash test's kill -9
+          const e = unclean(r, 'before it was stopped');
+          if (e) throw e;
+          return r;
         }
         const t0 = Date.now();
         child.kill('SIGTERM');
         let timer;
         const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
-        const r = await Promise.race([exited, timedOut]);
+        let r = await Promise.race([exited, timedOut]);
         clearTimeout(timer);
         if (r) {
           try { child.stdin.end(); } catch { /* ignore */ }
-          return { ...r, ms: Date.now() - t0, killed: false };
+          r = { ...r, ms: Date.now() - t0, killed: false };
+        } else {
+          child.kill('SIGKILL');
+          r = { ...(await exited), ms: Date.now() - t0, killed: true };
         }
-        child.kill('SIGKILL');
-        const r2 = await exited;
-        return { ...r2, ms: Date.now() - t0, killed: true };
+        const e = unclean(r, 'after SIGTERM');
+        if (e) throw e;
+        return r;
       })();
       return stopped;
     },
@@ -203,9 +233,11 @@ export async function startWorld(spec = {}) {
     issuer: server.issuer,
     logs: () => server.logs(),
     async stop() {
-      const r = await server.stop();
-      if (!process.env.E2E_KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {});
-      return r;
+      try {
+        return await server.stop();
+      } finally {
+        if (!process.env.E2E_KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {});
+      }
     },
   };
   return world;

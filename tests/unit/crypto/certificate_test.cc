@@ -21,5 +21,15 @@ TEST(Certificate, GarbageDoesNotParse) {
           .has_value());
 }
 
+TEST(Certificate, WithinValidityIncludesBothEnds) {
+  // RFC 5280 §4.1.2.5: valid from notBefore through notAfter, both inclusive.
+  const CertificateValidity v{1'000, 2'000};
+  EXPECT_FALSE(within_validity(v, 999));
+  EXPECT_TRUE(within_validity(v, 1'000));
+  EXPECT_TRUE(within_validity(v, 1'500));
+  EXPECT_TRUE(within_validity(v, 2'000));
+  EXPECT_FALSE(within_validity(v, 2'001));
+}
+
 }  // namespace
 }  // namespace latchkey::crypto

@@ -255,6 +255,66 @@ TEST(Server, SendsAnAwaitingResponseOnlyOnceReleased) {
   EXPECT_EQ(failed->body().find("token"), std::string::npos) << "the unreleased answer leaked";
 }
 
+// ServerOptions::on_response (what /metrics counts): an awaiting response is reported once,
+// when released, with the status it was released with and the wait included; a handler that
+// throws is reported as its 500; a request refused before the handler is not reported.
+TEST(Server, ReportsEachAnsweredRequestOnceWithItsFinalStatusAndTime) {
+  struct Reported {
+    std::string path;
+    unsigned status;
+    std::chrono::microseconds elapsed;
+  };
+  std::mutex mu;
+  std::vector<Reported> reported;
+  std::promise<Response::Release> awaiting;
+  Handler handler = [&](const Request& req) -> Response {
+    if (req.path == "/boom") throw std::runtime_error("boom");
+    Response r = Response::json(200, R"({"token":"t"})");
+    r.await = [&](Response::Release release) { awaiting.set_value(std::move(release)); };
+    return r;
+  };
+  ServerOptions options;
+  options.on_response = [&](const Request& req, unsigned status, std::chrono::microseconds us) {
+    std::lock_guard lock(mu);
+    reported.push_back({req.path, status, us});
+  };
+  RunningServer server(options, handler);
+  auto reports = [&] {
+    std::lock_guard lock(mu);
+    return reported;
+  };
+
+  Client client(server.port());
+  ASSERT_FALSE(client.send(get("/token")));
+  auto future = awaiting.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  Response::Release release = future.get();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(reports().empty()) << "reported before the response was released";
+  // The write decided a refusal, as for a replayed authorization code.
+  std::thread([&] { release(Response::json(400, R"({"error":"invalid_grant"})")); }).join();
+  auto refused = client.read();
+  ASSERT_TRUE(refused) << client.last_error().message();
+  EXPECT_EQ(refused->result_int(), 400u);
+  ASSERT_EQ(reports().size(), 1u);
+  EXPECT_EQ(reports()[0].path, "/token");
+  EXPECT_EQ(reports()[0].status, 400u) << "the provisional 200 was reported";
+  EXPECT_GE(reports()[0].elapsed, 200ms) << "the wait for the write was left out";
+
+  ASSERT_FALSE(client.send(get("/boom")));
+  ASSERT_TRUE(client.read());
+  ASSERT_EQ(reports().size(), 2u);
+  EXPECT_EQ(reports()[1].path, "/boom");
+  EXPECT_EQ(reports()[1].status, 500u);
+
+  Client garbage(server.port());
+  ASSERT_FALSE(garbage.send("NOT HTTP\r\n\r\n"));
+  auto bad = garbage.read();
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->result_int(), 400u);
+  EXPECT_EQ(reports().size(), 2u) << "a request the handler never saw was reported";
+}
+
 TEST(Server, ServesTwoRequestsOnOneKeepAliveConnection) {
   std::atomic<int> calls{0};
   RunningServer server({}, [&](const Request& req) {

@@ -293,6 +293,184 @@ TEST_F(AuthorizeRequestTest, IdTokenWithoutOpenidScopeIsInvalidRequest) {
                         "invalid_request");
 }
 
+// The seven response types of OIDC Core (and OAuth 2.0 Multiple Response Types §3), each
+// written in two word orders, for an --allow-implicit app with openid and a nonce.
+struct ResponseTypeCase {
+  const char* text;
+  bool code, token, id_token;
+};
+constexpr ResponseTypeCase kResponseTypes[] = {
+    {"code", true, false, false},
+    {"token", false, true, false},
+    {"id_token", false, false, true},
+    {"id_token token", false, true, true},
+    {"token id_token", false, true, true},
+    {"code id_token", true, false, true},
+    {"id_token code", true, false, true},
+    {"code token", true, true, false},
+    {"token code", true, true, false},
+    {"code id_token token", true, true, true},
+    {"token code id_token", true, true, true},
+    {"id_token token code", true, true, true},
+};
+
+TEST_F(AuthorizeRequestTest, EveryOidcResponseTypeParsesForAnImplicitApp) {
+  auto implicit = world_.add_app([](store::App& a) { a.allow_implicit = true; });
+  for (const auto& c : kResponseTypes) {
+    auto r = parse({{"response_type", c.text},
+                    {"client_id", implicit.client_id},
+                    {"redirect_uri", kCallback},
+                    {"scope", "openid api"},
+                    {"nonce", "n-0S6_WzA2Mj"},
+                    {"state", "st"}});
+    ASSERT_TRUE(r.request.has_value()) << c.text << ": " << r.error->error.description();
+    EXPECT_EQ(r.request->wants_code, c.code) << c.text;
+    EXPECT_EQ(r.request->wants_token, c.token) << c.text;
+    EXPECT_EQ(r.request->wants_id_token, c.id_token) << c.text;
+    // Only plain code answers in the query by default (Multiple Response Types §5).
+    EXPECT_EQ(r.request->fragment, c.token || c.id_token) << c.text;
+    EXPECT_EQ(r.request->nonce, "n-0S6_WzA2Mj");
+  }
+}
+
+TEST_F(AuthorizeRequestTest, ResponseTypesWithFrontChannelTokensNeedAllowImplicit) {
+  // CONTRACT §5.5: tokens (ID tokens included) in the redirect only for --allow-implicit apps;
+  // the error goes to the fragment, where the response would have gone (RFC 6749 §4.2.2.1).
+  for (const auto& c : kResponseTypes) {
+    auto r = parse({{"response_type", c.text},
+                    {"client_id", app_.client_id},
+                    {"redirect_uri", kCallback},
+                    {"scope", "openid api"},
+                    {"nonce", "n"},
+                    {"state", "st"}});
+    if (!c.token && !c.id_token) {
+      EXPECT_TRUE(r.request.has_value()) << c.text;
+      continue;
+    }
+    expect_redirect_error(r, "unsupported_response_type");
+    EXPECT_TRUE(r.error->fragment) << c.text;
+    EXPECT_EQ(r.error->state, "st");
+  }
+}
+
+TEST_F(AuthorizeRequestTest, ResponseTypesWithIdTokenNeedOpenidAndNonce) {
+  // OIDC Core §3.2.2.1 and §3.3.2.11: nonce REQUIRED whenever the authorize endpoint returns
+  // an ID token; an ID token needs the openid scope.
+  auto implicit = world_.add_app([](store::App& a) { a.allow_implicit = true; });
+  for (const auto& c : kResponseTypes) {
+    if (!c.id_token) continue;
+    auto no_nonce = parse({{"response_type", c.text},
+                           {"client_id", implicit.client_id},
+                           {"redirect_uri", kCallback},
+                           {"scope", "openid api"}});
+    expect_redirect_error(no_nonce, "invalid_request");
+    EXPECT_TRUE(no_nonce.error->fragment) << c.text;
+    auto no_openid = parse({{"response_type", c.text},
+                            {"client_id", implicit.client_id},
+                            {"redirect_uri", kCallback},
+                            {"scope", "api"},
+                            {"nonce", "n"}});
+    expect_redirect_error(no_openid, "invalid_request");
+  }
+  // Without id_token neither is needed.
+  for (const char* t : {"code", "token", "code token"}) {
+    auto r = parse({{"response_type", t},
+                    {"client_id", implicit.client_id},
+                    {"redirect_uri", kCallback},
+                    {"scope", "api"}});
+    EXPECT_TRUE(r.request.has_value()) << t;
+  }
+}
+
+TEST_F(AuthorizeRequestTest, UnregisteredResponseTypesAreUnsupported) {
+  auto implicit = world_.add_app([](store::App& a) { a.allow_implicit = true; });
+  for (const char* t : {"none", "code none", "code code", "id_token id_token", "code id_token x",
+                        "Code", "code,token", " "}) {
+    auto r = parse({{"response_type", t},
+                    {"client_id", implicit.client_id},
+                    {"redirect_uri", kCallback},
+                    {"scope", "openid"},
+                    {"nonce", "n"}});
+    expect_redirect_error(r, "unsupported_response_type");
+  }
+  // An unusable type that names a front-channel credential answers in the fragment.
+  auto r = parse({{"response_type", "token bogus"},
+                  {"client_id", implicit.client_id},
+                  {"redirect_uri", kCallback}});
+  expect_redirect_error(r, "unsupported_response_type");
+  EXPECT_TRUE(r.error->fragment);
+  auto q = parse({{"response_type", "code bogus"},
+                  {"client_id", implicit.client_id},
+                  {"redirect_uri", kCallback}});
+  expect_redirect_error(q, "unsupported_response_type");
+  EXPECT_FALSE(q.error->fragment);
+}
+
+TEST_F(AuthorizeRequestTest, HybridCodeNeedsPkceWhereTheAppRequiresIt) {
+  // CONTRACT §5.2/§5.3: the code of a hybrid response is a code like any other.
+  auto strict = world_.add_app([](store::App& a) {
+    a.allow_implicit = true;
+    a.pkce_required = true;
+  });
+  for (const char* t : {"code id_token", "code token", "code id_token token"}) {
+    std::vector<std::pair<std::string, std::string>> p = {{"response_type", t},
+                                                          {"client_id", strict.client_id},
+                                                          {"redirect_uri", kCallback},
+                                                          {"scope", "openid"},
+                                                          {"nonce", "n"}};
+    expect_redirect_error(parse(p), "invalid_request");
+    p.emplace_back("code_challenge", kChallenge);
+    p.emplace_back("code_challenge_method", "S256");
+    auto ok = parse(p);
+    ASSERT_TRUE(ok.request.has_value()) << t;
+    EXPECT_EQ(ok.request->code_challenge, kChallenge);
+  }
+  // Without a code there is nothing to bind a challenge to.
+  EXPECT_TRUE(parse({{"response_type", "id_token token"},
+                     {"client_id", strict.client_id},
+                     {"redirect_uri", kCallback},
+                     {"scope", "openid"},
+                     {"nonce", "n"}})
+                  .request.has_value());
+}
+
+TEST_F(AuthorizeRequestTest, ResponseModeIsHonouredAndNeverPutsTokensInTheQuery) {
+  auto implicit = world_.add_app([](store::App& a) { a.allow_implicit = true; });
+  auto with_mode = [&](const char* type, const char* mode) {
+    return parse({{"response_type", type},
+                  {"client_id", implicit.client_id},
+                  {"redirect_uri", kCallback},
+                  {"scope", "openid"},
+                  {"nonce", "n"},
+                  {"state", "st"},
+                  {"response_mode", mode}});
+  };
+  auto code_fragment = with_mode("code", "fragment");
+  ASSERT_TRUE(code_fragment.request.has_value());
+  EXPECT_TRUE(code_fragment.request->fragment);
+  auto code_query = with_mode("code", "query");
+  ASSERT_TRUE(code_query.request.has_value());
+  EXPECT_FALSE(code_query.request->fragment);
+  auto code_empty = with_mode("code", "");  // OIDC Core §3.1.2.1: empty means omitted
+  ASSERT_TRUE(code_empty.request.has_value());
+  EXPECT_FALSE(code_empty.request->fragment);
+  for (const auto& c : kResponseTypes) {
+    if (!c.token && !c.id_token) continue;
+    auto q = with_mode(c.text, "query");
+    expect_redirect_error(q, "invalid_request");
+    EXPECT_TRUE(q.error->fragment) << c.text;  // the error itself never in the query either
+    EXPECT_EQ(q.error->state, "st");
+    auto f = with_mode(c.text, "fragment");
+    ASSERT_TRUE(f.request.has_value()) << c.text;
+    EXPECT_TRUE(f.request->fragment);
+  }
+  for (const char* bad : {"form_post", "jwt", "Query"}) {
+    auto r = with_mode("code", bad);
+    expect_redirect_error(r, "invalid_request");
+    EXPECT_FALSE(r.error->fragment) << bad;
+  }
+}
+
 TEST_F(AuthorizeRequestTest, NoScopeParameterGrantsAppScopes) {
   auto r = parse({{"response_type", "code"}, {"client_id", app_.client_id}});
   ASSERT_TRUE(r.request.has_value());

@@ -283,6 +283,34 @@ TEST_F(ClientAuthTest, PrivateKeyJwtSignedByAnotherKeyIsRefused) {
   EXPECT_EQ(r.error().description(), "invalid client credentials");
 }
 
+// The app's certificate (testsupport: valid 1'600'000'000 to 2'600'000'000) is the credential;
+// outside its validity period a signature by its key authenticates nobody (issue 3, item 4).
+TEST_F(ClientAuthTest, PrivateKeyJwtWithExpiredAppCertificateIsRefused) {
+  world_.clock().set_ms(2'600'000'001'000);
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(
+                                   client_key(), claims(token_url(), 60, "jti-cert-expired"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+  EXPECT_EQ(r.error().description(), "invalid client credentials");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtWithNotYetValidAppCertificateIsRefused) {
+  world_.clock().set_ms(1'599'999'999'000);
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(
+                                   client_key(), claims(token_url(), 60, "jti-cert-early"))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, PrivateKeyJwtInLastSecondOfAppCertificateAuthenticates) {
+  // RFC 5280 §4.1.2.5: notAfter itself is still within the validity period.
+  world_.clock().set_ms(2'600'000'000'000);
+  auto r = run(post_request(), assertion_params(crypto::sign_jwt(
+                                   client_key(), claims(token_url(), 60, "jti-cert-last"))));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r.value().method, AuthMethod::private_key_jwt);
+}
+
 TEST_F(ClientAuthTest, PrivateKeyJwtForAppWithoutCertificateIsRefused) {
   auto c = claims(token_url(), 60, "jti-nocert");
   c["iss"] = app_.client_id;

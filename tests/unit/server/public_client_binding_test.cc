@@ -63,8 +63,8 @@ class PublicClientBindingTest : public ::testing::Test {
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            stack_.issuer, world_.clock()));
-    endpoint_.add(std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), stack_.issuer,
-                                                      world_.clock()));
+    endpoint_.add(std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), world_.db(),
+                                                      stack_.issuer, world_.clock()));
   }
 
   // A public app (--require-secret-web-server false, --require-secret-refresh false).

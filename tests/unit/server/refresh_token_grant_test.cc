@@ -29,7 +29,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
  protected:
   RefreshTokenGrantTest()
       : stack_(world_, kIssuer),
-        grant_(world_.db(), world_.db(), issuer_, world_.clock()) {}
+        grant_(world_.db(), world_.db(), world_.db(), issuer_, world_.clock()) {}
 
   // What a code exchange would have given: an access and a refresh token of a new family.
   Issued initial(const store::App& app,
@@ -103,6 +103,44 @@ TEST_F(RefreshTokenGrantTest, ResponseCarriesSignatureAndIdToken) {
             TokenIssuer::signature(TestWorld::secret(), str(b, "id"), str(b, "issued_at")));
   EXPECT_FALSE(str(b, "id_token").empty());  // openid was granted
   EXPECT_EQ(str(b, "scope"), "api refresh_token openid");
+}
+
+// OIDC Core §12.2: an ID token minted by a refresh carries the auth_time of the original
+// login (with its acr and amr), not the time of the refresh; under rotation the new refresh
+// token keeps it for the next one.
+TEST_F(RefreshTokenGrantTest, IdTokenKeepsTheOriginalAuthTime) {
+  for (auto policy : {store::RefreshPolicy::until_revoked, store::RefreshPolicy::rotate}) {
+    auto app = app_with(policy);
+    const int64_t login_s = world_.clock().now_s() - 30;
+    GrantInput in(app, world_.user(), {"api", "refresh_token", "openid"});
+    in.issue_refresh = true;
+    in.auth_time_s = login_s;
+    std::string refresh_token = issuer_.issue(in).refresh_token;
+    for (int i = 0; i < 2; ++i) {
+      world_.clock().advance_s(3600);
+      auto r = refresh(confidential(app), refresh_token);
+      ASSERT_TRUE(r.ok()) << r.error().description();
+      auto jwt = crypto::decode_jwt(str(r.value(), "id_token"));
+      ASSERT_TRUE(jwt.ok());
+      const auto& c = jwt->claims;
+      ASSERT_TRUE(c.contains("auth_time")) << "refresh " << i;
+      EXPECT_EQ(c.at("auth_time").to_number<int64_t>(), login_s);
+      EXPECT_EQ(c.at("iat").to_number<int64_t>(), world_.clock().now_s());
+      EXPECT_EQ(str(c, "acr"), oidc::kPasswordAcr);
+      if (policy == store::RefreshPolicy::rotate) refresh_token = str(r.value(), "refresh_token");
+    }
+  }
+}
+
+TEST_F(RefreshTokenGrantTest, IdTokenHasNoAuthTimeWhenNoUserSignedIn) {
+  // A grant without an interactive login (JWT bearer, client credentials) has none to carry.
+  auto app = app_with(store::RefreshPolicy::until_revoked);
+  auto r = refresh(confidential(app), initial(app).refresh_token);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  auto jwt = crypto::decode_jwt(str(r.value(), "id_token"));
+  ASSERT_TRUE(jwt.ok());
+  EXPECT_FALSE(jwt->claims.contains("auth_time"));
+  EXPECT_FALSE(jwt->claims.contains("acr"));
 }
 
 TEST_F(RefreshTokenGrantTest, RotateReturnsNewRefreshToken) {
@@ -256,6 +294,84 @@ TEST_F(RefreshTokenGrantTest, TokenOfAnotherClientIsRefused) {
   auto r = refresh(confidential(thief), initial(owner).refresh_token);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");
+}
+
+// The user is re-checked at every refresh: deactivation stops a refresh token even when its
+// tokens were not revoked along with it.
+TEST_F(RefreshTokenGrantTest, InactiveUserIsRefused) {
+  auto app = app_with(store::RefreshPolicy::until_revoked);
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  ASSERT_TRUE(world_.db().set_user_active(world_.user().id, false));
+  auto r = refresh(confidential(app), first.refresh_token);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_grant");
+}
+
+// Issue 3 (approval model): for an admin-approved app "a user not covered cannot use the app in
+// any flow", so a refresh token stops working once its user is no longer pre-authorized.
+class RefreshTokenGrantApprovalTest : public RefreshTokenGrantTest {
+ protected:
+  static constexpr const char* kNotApproved = "user hasn't approved this consumer";
+
+  store::App admin_approved(store::RefreshPolicy policy = store::RefreshPolicy::until_revoked) {
+    return world_.add_app([&](store::App& a) {
+      a.admin_approved_only = true;
+      a.refresh_policy = policy;
+    });
+  }
+  void expect_not_approved(const Result<boost::json::object>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), "invalid_grant");
+    EXPECT_EQ(r.error().description(), kNotApproved);
+  }
+};
+
+TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused) {
+  auto app = admin_approved();
+  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  world_.db().add_preauthorization(pre);
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  ASSERT_TRUE(world_.db().remove_preauthorization(pre));  // app unpreauthorize
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
+  auto app = admin_approved();
+  world_.db().add_preauthorization({app.client_id, "profile", world_.user().profile});
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  // user update --profile
+  ASSERT_TRUE(world_.db().update_user_access(world_.user().id, "Read Only", {}));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, PermissionSetTakenAwayIsRefused) {
+  auto app = admin_approved();
+  world_.db().add_preauthorization({app.client_id, "permission_set", "API Only"});
+  ASSERT_TRUE(
+      world_.db().update_user_access(world_.user().id, world_.user().profile, {"API Only"}));
+  auto first = initial(app);
+  ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
+  // user update --clear-permission-sets
+  ASSERT_TRUE(world_.db().update_user_access(world_.user().id, world_.user().profile, {}));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+}
+
+TEST_F(RefreshTokenGrantApprovalTest, RefusalUnderRotateSpendsNothing) {
+  // Checked before the rotation is written: once the user is covered again, the same refresh
+  // token still works and no family was revoked.
+  auto app = admin_approved(store::RefreshPolicy::rotate);
+  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  world_.db().add_preauthorization(pre);
+  auto first = initial(app);
+  ASSERT_TRUE(world_.db().remove_preauthorization(pre));
+  expect_not_approved(refresh(confidential(app), first.refresh_token));
+  world_.db().add_preauthorization(pre);
+  auto again = refresh(confidential(app), first.refresh_token);
+  ASSERT_TRUE(again.ok()) << again.error().description();
+  EXPECT_FALSE(token(first.access_token)->revoked);
 }
 
 TEST_F(RefreshTokenGrantTest, MissingRefreshTokenIsInvalidRequest) {

@@ -32,8 +32,8 @@ class TokenEndpointTest : public ::testing::Test {
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            issuer_, world_.clock()));
-    endpoint_.add(
-        std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), issuer_, world_.clock()));
+    endpoint_.add(std::make_unique<RefreshTokenGrant>(world_.db(), world_.db(), world_.db(),
+                                                      issuer_, world_.clock()));
     app_ = world_.add_app();
   }
 
@@ -217,11 +217,23 @@ TEST_F(TokenEndpointTest, ReplayedCodeIsInvalidGrantRevokesTheFirstTokensAndIsNo
   EXPECT_EQ(error_of(replay), "invalid_grant");
   EXPECT_EQ(replay.body.find("access_token"), std::string::npos) << replay.body;
   EXPECT_TRUE(world_.db().find_token(token::ref_of(access))->revoked);
+  // The audit log hears of the revocation and why, and the refusal; not of an issue.
   auto events = world_.events().all();
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].type, "token_issued");
-  EXPECT_EQ(events[1].type, "token_refused");
-  EXPECT_EQ(events[1].detail, "invalid_grant authorization_code");
+  EXPECT_EQ(events[1].type, "token_revoked");
+  EXPECT_EQ(events[1].detail, "code_replay");
+  EXPECT_EQ(events[1].client_id, app_.client_id);
+  EXPECT_EQ(events[1].user, world_.user().id);
+  EXPECT_EQ(events[2].type, "token_refused");
+  EXPECT_EQ(events[2].detail, "invalid_grant authorization_code");
+
+  // A second replay finds nothing left to revoke: refused, no revocation reported.
+  auto again = testsupport::released(endpoint_.handle(
+      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret()))));
+  EXPECT_EQ(error_of(again), "invalid_grant");
+  EXPECT_EQ(world_.events().count("token_revoked"), 1u);
+  EXPECT_EQ(world_.events().count("token_refused"), 2u);
 }
 
 TEST_F(TokenEndpointTest, ReusedRotatedRefreshTokenIsInvalidGrantAndRevokesItsFamily) {
@@ -242,6 +254,13 @@ TEST_F(TokenEndpointTest, ReusedRotatedRefreshTokenIsInvalidGrantAndRevokesItsFa
   auto reuse = testsupport::released(endpoint_.handle(form_post(body, auth)));
   EXPECT_EQ(reuse.status, 400u);
   EXPECT_EQ(error_of(reuse), "invalid_grant");
+  auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 4u);  // issued, issued, revoked, refused
+  EXPECT_EQ(events[2].type, "token_revoked");
+  EXPECT_EQ(events[2].detail, "refresh_token_reuse");
+  EXPECT_EQ(events[2].client_id, app_.client_id);
+  EXPECT_EQ(events[2].user, world_.user().id);
+  EXPECT_EQ(events[3].type, "token_refused");
   EXPECT_TRUE(world_.db().find_token(token::ref_of(next))->revoked);
   EXPECT_TRUE(world_.db().find_token(token::ref_of(next_access))->revoked);
   auto again = testsupport::released(endpoint_.handle(
