@@ -356,7 +356,7 @@ Result<boost::json::object> Admin::rotate_key(const std::string& alg) {
   std::string kid = oidc::KeyRing::rotate(db_, random_, clock_, alg);
   auto out = list_keys();
   out["rotated"] = boost::json::object{{"kid", kid}, {"alg", alg}};
-  out["note"] = "running servers sign with the new key after a restart";
+  out["note"] = "running servers sign with the new key after SIGHUP (kill -HUP) or a restart";
   return out;
 }
 

@@ -73,8 +73,8 @@ class Admin {
   // Forgets a user's approval of an app and revokes the tokens the user holds for it.
   Result<boost::json::object> revoke_approval(const std::string& client_id,
                                               const std::string& username);
-  // Signing keys: a new one of `alg` signs from the next server start; the previous one is
-  // retired but stays in the JWKS while tokens it signed may live.
+  // Signing keys: a new one of `alg` signs once servers reload (SIGHUP) or restart; the
+  // previous one is retired but stays in the JWKS while tokens it signed may live.
   Result<boost::json::object> rotate_key(const std::string& alg);
   boost::json::object list_keys();
   // Registers the demo user and app for `make run` unless they exist; prints how to use them.

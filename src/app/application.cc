@@ -1,6 +1,8 @@
 #include "app/application.h"
 
 #include <chrono>
+#include <exception>
+#include <memory>
 
 #include "app/audit_log.h"
 #include "app/demo.h"
@@ -23,6 +25,7 @@
 #include "oidc/data_resources.h"
 #include "oidc/discovery.h"
 #include "oidc/id_token.h"
+#include "oidc/current_key_ring.h"
 #include "oidc/key_ring.h"
 #include "oidc/user_endpoints.h"
 #include "token/opaque_tokens.h"
@@ -47,11 +50,12 @@ http::Response not_found() {
 // Declaration order is construction order: each service is built from those above it.
 struct Application::Services {
   Services(store::Database& db, Random& random, const Clock& clock, AppOptions o)
-      : options(std::move(o)),
+      : key_source{db, random, clock},
+        options(std::move(o)),
         audit(options.audit_log.empty() ? nullptr
                                         : std::make_unique<AuditLog>(options.audit_log, clock)),
         events(fan_out(audit.get(), &metrics)),
-        keys(db, random, clock),
+        keys(std::make_shared<const oidc::KeyRing>(db, random, clock)),
         passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
@@ -85,12 +89,18 @@ struct Application::Services {
     return f;
   }
 
+  // What reload_signing_keys() reads a new key ring with.
+  struct KeySource {
+    store::KeyStore& store;
+    Random& random;
+    const Clock& clock;
+  } key_source;
   AppOptions options;
   Metrics metrics;
   std::unique_ptr<AuditLog> audit;
   FanOut events;
   web::Pages pages;
-  oidc::KeyRing keys;
+  oidc::CurrentKeyRing keys;
   crypto::PasswordHasher passwords;
   token::OpaqueTokens opaque;
   oidc::IdTokens id_tokens;
@@ -113,6 +123,25 @@ Application::Application(store::Database& db, Random& random, const Clock& clock
     : s_(std::make_unique<Services>(db, random, clock, std::move(options))) {}
 
 Application::~Application() = default;
+
+Result<std::string> Application::reload_signing_keys() {
+  std::shared_ptr<const oidc::KeyRing> ring;
+  std::string active;
+  try {
+    ring = std::make_shared<const oidc::KeyRing>(s_->key_source.store, s_->key_source.random,
+                                                 s_->key_source.clock);
+    // Both algorithms must keep a signing key, or every token signed with the missing one
+    // would fail from now on; signing_key() throws for a missing one.
+    for (const char* alg : {"RS256", "ES256"}) {
+      active += std::string(active.empty() ? "" : ", ") + alg + " " + ring->signing_key(alg).kid();
+    }
+  } catch (const std::exception& e) {
+    // An unreadable or missing key, or the database itself (store::StoreError).
+    return oauth::Error::temporarily_unavailable("signing keys not reloaded").with_debug(e.what());
+  }
+  s_->keys.replace(std::move(ring));
+  return active;
+}
 
 void Application::observe(const http::Request& req, unsigned status,
                           std::chrono::microseconds elapsed) {

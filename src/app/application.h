@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/result.h"
 #include "http/message.h"
 #include "store/stores.h"
 
@@ -32,6 +33,12 @@ class Application {
   Application& operator=(const Application&) = delete;
 
   http::Response handle(const http::Request& request);
+  // Reads the signing keys from the store again (after `latchkey keys rotate`; the server
+  // calls this on SIGHUP). New tokens are signed with, and the JWKS publishes, the new ring;
+  // requests already signing keep the ring they hold. On failure the old ring stays and the
+  // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
+  // Thread-safe.
+  Result<std::string> reload_signing_keys();
   // Counts a request in the metrics once its answer is final (http::ServerOptions::
   // on_response): a token response that awaited its write is counted with what the write
   // decided, and its latency includes the wait. Thread-safe, lock-free.

@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "server certificate chain (PEM)");
   serve_cmd->add_option("--tls-key", serve.tls_key, "server private key (PEM)");
   serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca, "CA for client certificates (PEM)");
+  serve_cmd->add_option("--tls-issuer", serve.tls_issuer,
+                        "public https:// base URL of the TLS listener, advertised in "
+                        "mtls_endpoint_aliases (default: https://HOST:PORT of --tls-listen, with "
+                        "the --issuer host when HOST is 0.0.0.0 or ::)");
 
   auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
   std::string demo_listen = "127.0.0.1:8080", demo_issuer;
@@ -176,8 +180,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (serve_cmd->parsed() && serve.tls_listen.empty() &&
-      !(serve.tls_cert.empty() && serve.tls_key.empty() && serve.tls_client_ca.empty())) {
-    std::cerr << "latchkey: --tls-cert, --tls-key and --tls-client-ca need --tls-listen\n";
+      !(serve.tls_cert.empty() && serve.tls_key.empty() && serve.tls_client_ca.empty() &&
+        serve.tls_issuer.empty())) {
+    std::cerr << "latchkey: --tls-cert, --tls-key, --tls-client-ca and --tls-issuer need "
+                 "--tls-listen\n";
+    return 2;
+  }
+  if (serve_cmd->parsed() && !serve.tls_issuer.empty() &&
+      !serve.tls_issuer.starts_with("https://")) {
+    std::cerr << "latchkey: --tls-issuer must be an https:// URL, got '" << serve.tls_issuer
+              << "'\n";
     return 2;
   }
   if ((app_pre->parsed() || app_unpre->parsed()) && pre_profile.empty() && pre_permset.empty()) {

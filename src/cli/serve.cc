@@ -11,6 +11,7 @@
 
 #include "app/admin.h"
 #include "app/application.h"
+#include "config/mtls_base_url.h"
 #include "core/clock.h"
 #include "store/caching_database.h"
 #include "crypto/crypto.h"
@@ -65,10 +66,21 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.run_inline = &app::Application::never_waits_on_disk;
   so.tls = tls;
   if (!o.quiet) so.log = log;
+  // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
+  // delivered only once run() runs, after `application` is built.
+  std::unique_ptr<app::Application> application;
+  so.on_hangup = [&application, &log] {
+    if (!application) return;
+    auto reloaded = application->reload_signing_keys();
+    if (reloaded) {
+      log->info("signing keys reloaded: {}", *reloaded);
+    } else {
+      log->error("signing key reload failed, keeping the old keys: {}", reloaded.error().debug());
+    }
+  };
 
   // The issuer is known only once the port is bound (port 0 picks one), so the application
   // is built after listen(); the handler forwards to it.
-  std::unique_ptr<app::Application> application;
   so.on_response = [&](const http::Request& r, unsigned status, std::chrono::microseconds us) {
     application->observe(r, status, us);
   };
@@ -91,7 +103,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   app::AppOptions ao;
   ao.issuer = issuer;
   if (tls) {
-    ao.mtls_base_url = "https://" + url_host(tls->host) + ":" + std::to_string(server.tls_port());
+    ao.mtls_base_url = config::mtls_base_url(issuer, tls->host, server.tls_port(), o.tls_issuer);
   }
   ao.audit_log = o.audit_log;
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes

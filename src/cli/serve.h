@@ -25,6 +25,9 @@ struct ServeOptions {
   std::string tls_cert;       // PEM chain
   std::string tls_key;        // PEM key
   std::string tls_client_ca;  // PEM CAs for client certificates; optional
+  // Base URL clients reach the TLS listener at (mtls_endpoint_aliases); default: see
+  // config::mtls_base_url.
+  std::string tls_issuer;
 };
 
 int serve(store::Database& db, const ServeOptions& options);

@@ -189,14 +189,20 @@ void Server::Impl::wait_for_signal() {
   signals->async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      // Certificate rotation without a restart; connections in flight keep their context.
-      if (auto error = self->reload_tls()) {
-        if (state.options.log) {
-          state.options.log->error("TLS reload failed, keeping the old certificate: {}", *error);
+      // Certificate and key rotation without a restart; connections in flight keep their
+      // context and requests in flight their keys. Caught with or without TLS: SIGHUP's
+      // default action would end the process. Rare, and it reads only a few files and a
+      // small table, so it runs here rather than hopping threads.
+      if (state.options.tls) {
+        if (auto error = self->reload_tls()) {
+          if (state.options.log) {
+            state.options.log->error("TLS reload failed, keeping the old certificate: {}", *error);
+          }
+        } else if (state.options.log) {
+          state.options.log->info("TLS certificate and key reloaded");
         }
-      } else if (state.options.log) {
-        state.options.log->info("TLS certificate and key reloaded");
       }
+      if (state.options.on_hangup) state.options.on_hangup();
       return wait_for_signal();
     }
     if (state.options.log) state.options.log->info("signal {}: stopping", signal);
@@ -231,6 +237,10 @@ unsigned short Server::listen() {
       throw;
     }
   }
+  // Registered now, not in run(): the caller announces readiness after listen(), and a
+  // signal sent on that cue must find the server's handler, not the default action (which
+  // for SIGHUP and SIGTERM ends the process). Asio queues it until run() waits.
+  m.signals.emplace(m.strand, SIGINT, SIGTERM, SIGHUP);
   return port;
 }
 
@@ -258,11 +268,6 @@ std::optional<std::string> Server::reload_tls() {
 void Server::run() {
   Impl& m = *impl_;
   const unsigned short port = listen();
-  if (m.state.options.tls) {
-    m.signals.emplace(m.strand, SIGINT, SIGTERM, SIGHUP);
-  } else {
-    m.signals.emplace(m.strand, SIGINT, SIGTERM);
-  }
   m.wait_for_signal();
   asio::post(m.strand, [&m] {
     m.do_accept(m.plain);

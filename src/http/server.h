@@ -2,7 +2,9 @@
 // worker. Enforces the limits of CONTRACT.md §6 (request line + headers 16 KiB, body 64 KiB),
 // read/idle timeouts and a cap on concurrent connections, then hands each request to the
 // router. Stops gracefully on SIGTERM/SIGINT: stops accepting, lets in-flight requests
-// finish, returns from run(). Optionally also listens for TLS (see TlsOptions).
+// finish, returns from run(). On SIGHUP it reloads (the TLS files, then
+// ServerOptions::on_hangup) and goes on serving. Optionally also listens for TLS (see
+// TlsOptions).
 #pragma once
 
 #include <chrono>
@@ -64,6 +66,10 @@ struct ServerOptions {
   std::shared_ptr<spdlog::logger> log;
   // A second listener speaking TLS, served by the same workers under the same limits.
   std::optional<TlsOptions> tls;
+  // Called on SIGHUP, after the TLS files are re-read (with TLS on): reloads what else the
+  // application read at start (its signing keys). Runs on the thread that handles signals,
+  // one call at a time; it must not throw. Null: SIGHUP reloads only TLS, or nothing.
+  std::function<void()> on_hangup;
 };
 
 class Server {
@@ -75,6 +81,8 @@ class Server {
 
   // Binds and listens; returns the bound port (useful with port 0). Throws on bind failure,
   // and, with TLS, when the certificate, key or CA file cannot be used (the message names it).
+  // From here on SIGTERM, SIGINT and SIGHUP are the server's: one that comes before run() is
+  // acted on once run() starts, so a caller may announce readiness right after listen().
   unsigned short listen();
   // The TLS listener's bound port; 0 without TLS or before listen().
   unsigned short tls_port() const;
@@ -83,7 +91,8 @@ class Server {
   std::optional<std::string> reload_tls();
   // Accepts and serves on `workers` threads (the caller's among them) until stop() or
   // SIGTERM/SIGINT, then closes idle connections, lets requests in flight be answered and
-  // returns. Calls listen() first if it was not called.
+  // returns; SIGHUP reloads (see ServerOptions::on_hangup) and never stops it. Calls
+  // listen() first if it was not called.
   void run();
   // Thread-safe; may be called from any thread, from a handler, or before run().
   void stop();

@@ -38,13 +38,17 @@ std::string openssl_error() {
 }
 
 // A readable file, or an error that names it; OpenSSL's own message for a missing file is
-// "system library" noise.
+// "system library" noise, and for a directory "PEM lib". Reads one byte, since opening a
+// directory succeeds and only reading it fails.
 void require_readable(const std::string& what, const std::string& path) {
   if (path.empty()) throw std::runtime_error(what + " file is required with --tls-listen");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
+  if (in) in.peek();
+  if (in.eof() && !in.bad()) throw std::runtime_error(what + " file " + path + " is empty");
   if (!in) {
     throw std::runtime_error("cannot read " + what + " file " + path + ": " +
-                             std::strerror(errno));
+                             std::strerror(errno != 0 ? errno : EIO));
   }
 }
 
@@ -52,6 +56,10 @@ void require_readable(const std::string& what, const std::string& path) {
 // credential. The handshake accepts any certificate; OpenSSL keeps the verification outcome
 // (SSL_get_verify_result), which the session records as "chained" or not.
 int accept_any_certificate(int /*preverified*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
+// An encrypted key would make OpenSSL prompt on the terminal (a server started by a service
+// manager would hang there, or read its stdin); failing to decrypt makes it a start-up error.
+int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return 0; }
 
 }  // namespace
 
@@ -72,11 +80,13 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsOptions& o) {
     throw std::runtime_error("cannot set the TLS 1.2 cipher suites: " + openssl_error());
   }
   if (SSL_CTX_use_certificate_chain_file(c, o.cert_file.c_str()) != 1) {
-    throw std::runtime_error("cannot load TLS certificate file " + o.cert_file + ": " +
-                             openssl_error());
+    throw std::runtime_error("cannot load TLS certificate file " + o.cert_file +
+                             ": not a PEM certificate chain (" + openssl_error() + ")");
   }
+  SSL_CTX_set_default_passwd_cb(c, no_passphrase);
   if (SSL_CTX_use_PrivateKey_file(c, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    throw std::runtime_error("cannot load TLS key file " + o.key_file + ": " + openssl_error());
+    throw std::runtime_error("cannot load TLS key file " + o.key_file +
+                             ": not an unencrypted PEM private key (" + openssl_error() + ")");
   }
   if (SSL_CTX_check_private_key(c) != 1) {
     throw std::runtime_error("TLS key file " + o.key_file + " does not match certificate " +
@@ -84,8 +94,8 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsOptions& o) {
   }
   if (!o.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(c, o.client_ca_file.c_str(), nullptr) != 1) {
-      throw std::runtime_error("cannot load TLS client CA file " + o.client_ca_file + ": " +
-                               openssl_error());
+      throw std::runtime_error("cannot load TLS client CA file " + o.client_ca_file +
+                               ": not PEM CA certificates (" + openssl_error() + ")");
     }
     // Named in the CertificateRequest so that clients with several certificates pick one
     // from this CA; clients with a single (self-signed) certificate send it regardless.

@@ -15,11 +15,15 @@ http::Response RevokeEndpoint::handle(const http::Request& request) {
 
   // A client that presents credentials must present good ones, and may revoke only its own
   // tokens (RFC 7009 §2.1). Without credentials, possession of the token is enough, as with
-  // Salesforce's revoke endpoint.
+  // Salesforce's revoke endpoint. A client certificate from the TLS handshake with a client_id
+  // is a credential too (RFC 8705 §2): the authenticator checks it exactly as at the token and
+  // introspect endpoints.
+  const bool presents_certificate =
+      request.tls && !request.client_cert_der.empty() && params->has("client_id");
   std::string only_client;
   bool tried_basic = false;
   if (request.header("authorization") || params->has("client_secret") ||
-      params->has("client_assertion")) {
+      params->has("client_assertion") || presents_certificate) {
     auto client = clients_.authenticate(request, *params, tried_basic);
     if (!client) return http::token_error(client.error(), tried_basic);
     only_client = client->app.client_id;

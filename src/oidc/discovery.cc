@@ -17,12 +17,14 @@ boost::json::array strings(std::vector<std::string> v) {
 }  // namespace
 
 Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_types,
-                     const KeyRing& keys, const std::string& mtls_base_url) {
+                     const CurrentKeyRing& keys, const std::string& mtls_base_url)
+    : keys_(keys) {
   std::vector<std::string> grants = grant_types;
   grants.push_back("implicit");
   std::sort(grants.begin(), grants.end());
   std::vector<std::string> sig_algs;
-  for (const auto& k : keys.keys()) {
+  // Rotation keeps the algorithms (it replaces a key of one alg by a new one of the same).
+  for (const auto& k : keys.current()->keys()) {
     if (std::find(sig_algs.begin(), sig_algs.end(), k.alg()) == sig_algs.end()) {
       sig_algs.push_back(k.alg());
     }
@@ -82,7 +84,6 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
     }
   }
   configuration_ = boost::json::serialize(d);
-  jwks_ = boost::json::serialize(keys.jwks());
 }
 
 http::Response Discovery::configuration() const {
@@ -93,7 +94,7 @@ http::Response Discovery::configuration() const {
 }
 
 http::Response Discovery::jwks() const {
-  http::Response r = http::Response::json(200, jwks_);
+  http::Response r = http::Response::json(200, keys_.current()->jwks_json());
   r.set("Content-Type", "application/jwk-set+json");
   r.set("Cache-Control", "public, max-age=300");
   r.set("Access-Control-Allow-Origin", "*");

@@ -69,7 +69,8 @@ std::string IdTokens::make(const IdTokenInput& in) const {
   if (!in.access_token.empty()) c["at_hash"] = half_hash(in.access_token);
   if (!in.code.empty()) c["c_hash"] = half_hash(in.code);
   add_profile_claims(c, in.user, in.scopes);
-  return crypto::sign_jwt(keys_.signing_key("RS256"), c);
+  const auto ring = keys_.current();
+  return crypto::sign_jwt(ring->signing_key("RS256"), c);
 }
 
 }  // namespace latchkey::oidc

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "oidc/key_ring.h"
+#include "oidc/current_key_ring.h"
 #include "store/records.h"
 
 namespace latchkey::oidc {
@@ -47,12 +47,12 @@ void add_profile_claims(boost::json::object& claims, const store::User& user,
 
 class IdTokens {
  public:
-  IdTokens(const KeyRing& keys, const Clock& clock, std::string issuer)
+  IdTokens(const CurrentKeyRing& keys, const Clock& clock, std::string issuer)
       : keys_(keys), clock_(clock), issuer_(std::move(issuer)) {}
   std::string make(const IdTokenInput& in) const;
 
  private:
-  const KeyRing& keys_;
+  const CurrentKeyRing& keys_;
   const Clock& clock_;
   std::string issuer_;
 };

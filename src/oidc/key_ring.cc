@@ -32,6 +32,7 @@ KeyRing::KeyRing(store::KeyStore& keys, Random& random, const Clock& clock) {
     keys_.push_back(std::move(*key));
     active_.push_back(active);
   }
+  jwks_json_ = boost::json::serialize(jwks());
 }
 
 std::string KeyRing::rotate(store::KeyStore& keys, Random& random, const Clock& clock,

@@ -1,9 +1,11 @@
 // The signing keys: RS256 (default for ID tokens, what Salesforce uses) and ES256. Loaded
-// from the KeyStore at start-up; made and saved there when the database has none.
+// from the KeyStore at start-up and again on SIGHUP (a new ring each time, see
+// current_key_ring.h); made and saved there when the database has none.
 // Immutable after construction; thread-safe to share.
 #pragma once
 
 #include <boost/json.hpp>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
@@ -24,8 +26,8 @@ class KeyRing {
   KeyRing(store::KeyStore& keys, Random& random, const Clock& clock);
 
   // Makes a new key of `alg` the signing key and retires the previous ones of that alg (they
-  // stay published for kRetiredKeyPublishedMs). Servers pick it up when they start. Returns
-  // the new key's kid.
+  // stay published for kRetiredKeyPublishedMs). Servers pick it up when they start or reload
+  // their keys on SIGHUP. Returns the new key's kid.
   static std::string rotate(store::KeyStore& keys, Random& random, const Clock& clock,
                             const std::string& alg);
 
@@ -33,11 +35,14 @@ class KeyRing {
   const crypto::SigningKey& signing_key(std::string_view alg = "RS256") const;
   // RFC 7517 JWK Set of every key (current and previous), public parts only.
   boost::json::object jwks() const;
+  // The same, serialized once at construction: what GET /id/keys sends.
+  const std::string& jwks_json() const { return jwks_json_; }
   const std::vector<crypto::SigningKey>& keys() const { return keys_; }
 
  private:
   std::vector<crypto::SigningKey> keys_;  // newest first: active and still-published retired
   std::vector<bool> active_;               // parallel to keys_
+  std::string jwks_json_;
 };
 
 }  // namespace latchkey::oidc

@@ -28,7 +28,8 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
   // or it would accept the token from anyone holding it.
   if (!cnf_x5t.empty()) c["cnf"] = boost::json::object{{"x5t#S256", cnf_x5t}};
   // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens.
-  return crypto::sign_jwt(keys_.signing_key("RS256"), c, "at+jwt");
+  const auto ring = keys_.current();
+  return crypto::sign_jwt(ring->signing_key("RS256"), c, "at+jwt");
 }
 
 }  // namespace latchkey::token

@@ -10,14 +10,14 @@
 
 #include "core/clock.h"
 #include "core/random.h"
-#include "oidc/key_ring.h"
+#include "oidc/current_key_ring.h"
 #include "store/records.h"
 
 namespace latchkey::token {
 
 class JwtAccessTokens {
  public:
-  JwtAccessTokens(const oidc::KeyRing& keys, Random& random, std::string issuer)
+  JwtAccessTokens(const oidc::CurrentKeyRing& keys, Random& random, std::string issuer)
       : keys_(keys), random_(random), issuer_(std::move(issuer)) {}
 
   // iss, sub (the identity URL, like the ID token's), aud (the issuer: latchkey is its own
@@ -30,7 +30,7 @@ class JwtAccessTokens {
                    std::string_view cnf_x5t = {}) const;
 
  private:
-  const oidc::KeyRing& keys_;
+  const oidc::CurrentKeyRing& keys_;
   Random& random_;
   std::string issuer_;
 };

@@ -1,11 +1,14 @@
 // OIDC completeness: JWT access tokens (RFC 9068) for --token-format jwt apps, verified by jose
 // against the JWKS, and signing-key rotation from the CLI (`keys rotate`): tokens signed
-// before a rotation keep verifying, new ones carry the new kid.
+// before a rotation keep verifying, new ones carry the new kid, after a restart or, without
+// one, after SIGHUP (which never stops the server, with or without TLS).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startWorld, startServer, cli } from './lib/server.js';
-import { codeFlow, userinfo, introspect, show } from './lib/oauth.js';
+import { startWorld, startServer, cli, eventually } from './lib/server.js';
+import { codeFlow, userinfo, introspect, show, httpGet } from './lib/oauth.js';
+
+const kidsOf = async (issuer) => (await httpGet(`${issuer}/id/keys`)).json.keys.map((k) => k.kid);
 
 describe('JWT access tokens and key rotation', { timeout: 60000 }, () => {
   let world;
@@ -69,6 +72,66 @@ describe('JWT access tokens and key rotation', { timeout: 60000 }, () => {
       assert.equal(ui.status, 200, show(ui));
     } finally {
       await server.stop();
+    }
+  });
+
+  it('keys rotate then SIGHUP: the running server signs with the new key and publishes both', async () => {
+    // A world of its own: the case above restarts the shared server.
+    const w = await startWorld({
+      apps: { jwt: { callback: 'http://127.0.0.1:9/cb', scopes: 'api openid', extra: ['--token-format', 'jwt'] } },
+    });
+    try {
+      const app = w.apps.jwt;
+      const before = await codeFlow(w, { app, scope: 'api openid', nonce: 'h1' });
+      const oldKid = decodeProtectedHeader(before.tokens.id_token).kid;
+      assert.ok((await kidsOf(w.issuer)).includes(oldKid));
+
+      const out = await cli(w.db, ['keys', 'rotate', '--alg', 'RS256']);
+      const newKid = out.rotated.kid;
+      assert.notEqual(newKid, oldKid);
+      assert.ok(!(await kidsOf(w.issuer)).includes(newKid), 'published before the reload');
+      // Rotating in the database alone does not reach the running server.
+      const unreloaded = await codeFlow(w, { app, scope: 'api openid', nonce: 'h2' });
+      assert.equal(decodeProtectedHeader(unreloaded.tokens.id_token).kid, oldKid);
+
+      w.server.child.kill('SIGHUP');
+      const logs = await eventually(() => w.logs(), (l) => /signing keys reloaded/.test(l), { withinMs: 5000 });
+      assert.match(logs, new RegExp(`signing keys reloaded: RS256 ${newKid}`),
+        `no reload of the new key after SIGHUP (exit ${w.server.child.exitCode}, signal ${w.server.child.signalCode}):\n${logs.slice(-2000)}`);
+
+      const after = await codeFlow(w, { app, scope: 'api openid', nonce: 'h3' });
+      assert.equal(decodeProtectedHeader(after.tokens.id_token).kid, newKid);
+      assert.equal(decodeProtectedHeader(after.tokens.access_token).kid, newKid);
+      const kids = await kidsOf(w.issuer);
+      assert.ok(kids.includes(oldKid) && kids.includes(newKid), `JWKS must publish both: ${kids}`);
+      // jose, fetching the JWKS afresh, verifies the tokens signed before and after.
+      const jwks = createRemoteJWKSet(new URL(`${w.issuer}/id/keys`));
+      await jwtVerify(before.tokens.id_token, jwks, { issuer: w.issuer, audience: app.client_id });
+      await jwtVerify(before.tokens.access_token, jwks, { issuer: w.issuer, typ: 'at+jwt' });
+      await jwtVerify(after.tokens.id_token, jwks, { issuer: w.issuer, audience: app.client_id });
+      // Tokens issued before the reload still work at latchkey itself.
+      assert.equal((await userinfo(w, before.tokens.access_token)).status, 200);
+      assert.equal(w.server.child.exitCode, null, 'SIGHUP must not stop the server');
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a server without TLS survives SIGHUP, even one sent as soon as it says it listens', async () => {
+    const s = await startServer(world.db);
+    try {
+      s.child.kill('SIGHUP');
+      const logs = await eventually(() => s.logs(), (l) => /signing keys reloaded/.test(l), { withinMs: 5000 });
+      assert.match(logs, /signing keys reloaded/, `no reload after SIGHUP (exit ${s.child.exitCode}, signal ${s.child.signalCode}):\n${logs.slice(-1000)}`);
+      s.child.kill('SIGHUP');
+      const health = await httpGet(`${s.issuer}/healthz`);
+      assert.equal(health.status, 200, show(health));
+      assert.equal(s.child.exitCode, null, `SIGHUP stopped the server: ${s.logs().slice(-1000)}`);
+      assert.equal(s.child.signalCode, null, `SIGHUP killed the server: ${s.logs().slice(-1000)}`);
+      const stopped = await s.stop();
+      assert.deepEqual([stopped.code, stopped.killed], [0, false], 'SIGTERM after SIGHUP must still stop cleanly');
+    } finally {
+      await s.stop();
     }
   });
 });

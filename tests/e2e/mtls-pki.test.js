@@ -125,6 +125,21 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
     assertTokenError(await ccToken(world.apps.pki, expired), 'invalid_client');
   });
 
+  it('revocation checks the chain and subject as the token endpoint does (RFC 7009 §2.1)', async () => {
+    const app = world.apps.pki;
+    const at = assertTokenSuccess(await ccToken(app, client)).access_token;
+    const revoke = (c) => tlsRequest(`${tlsBase}/services/oauth2/revoke`, {
+      method: 'POST', headers: formHeaders, body: form({ client_id: app.client_id, token: at }), ...as(c),
+    });
+    const active = async () => (await introspectOverTls(tlsBase, app.client_id, at, as(client))).json?.active;
+    for (const [c, what] of [[rogue, 'an untrusted CA'], [otherDn, 'another subject'], [expired, 'an expired certificate']]) {
+      assertTokenError(await revoke(c), 'invalid_client');
+      assert.equal(await active(), true, `a revocation with ${what} must revoke nothing`);
+    }
+    assert.equal((await revoke(renewed)).status, 200);
+    assert.equal(await active(), false, 'a chained certificate with the registered subject revokes');
+  });
+
   it('no certificate is no credential: invalid_client', async () => {
     assertTokenError(await ccToken(world.apps.pki, null), 'invalid_client');
   });

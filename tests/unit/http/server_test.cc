@@ -15,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <future>
 #include <memory>
@@ -614,6 +615,30 @@ TEST(Server, StopBeforeRunReturnsAtOnce) {
   const auto start = Clock::now();
   server.run();
   EXPECT_LT(Clock::now() - start, 1s);
+}
+
+// SIGHUP reloads and never ends the server, with or without TLS; and the handler is in place
+// from listen() on, because `serve` announces "listening on" between listen() and run(): a
+// signal sent on that cue would otherwise meet the default action and end the process (this
+// test's process). Signals that come before run() are acted on once it runs.
+TEST(Server, SighupFromListenOnReloadsAndDoesNotStop) {
+  std::atomic<int> hangups{0};
+  ServerOptions options;
+  options.port = 0;
+  options.workers = 1;
+  options.on_hangup = [&hangups] { hangups.fetch_add(1); };
+  Server server(options, echo);
+  server.listen();
+  ASSERT_EQ(::raise(SIGHUP), 0);
+  std::thread runner([&server] { server.run(); });
+  const auto deadline = Clock::now() + 5s;
+  while (hangups.load() == 0 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(hangups.load(), 1);
+  ASSERT_EQ(::raise(SIGHUP), 0);
+  while (hangups.load() < 2 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(hangups.load(), 2) << "the second SIGHUP was not handled";
+  server.stop();
+  runner.join();
 }
 
 TEST(Server, Answers503OverMaxConnections) {

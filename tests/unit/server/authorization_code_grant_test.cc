@@ -170,7 +170,8 @@ TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {
   ASSERT_FALSE(id_token.empty());
   auto jwt = crypto::decode_jwt(id_token);
   ASSERT_TRUE(jwt.ok());
-  EXPECT_TRUE(crypto::verify_jwt(jwt.value(), stack_.keys.signing_key("RS256").public_key()));
+  EXPECT_TRUE(
+      crypto::verify_jwt(jwt.value(), stack_.keys.current()->signing_key("RS256").public_key()));
   const auto& c = jwt->claims;
   EXPECT_EQ(str(c, "iss"), kIssuer);
   EXPECT_EQ(str(c, "aud"), app_.client_id);

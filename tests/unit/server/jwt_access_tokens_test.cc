@@ -27,7 +27,7 @@ class JwtAccessTokenTest : public ::testing::Test {
     Issued out = stack_.issuer.issue(in);
     auto jwt = crypto::decode_jwt(out.access_token);
     EXPECT_TRUE(jwt.ok()) << out.access_token;
-    EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.signing_key("RS256").public_key()));
+    EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.current()->signing_key("RS256").public_key()));
     // The stored row carries the same binding that latchkey's own endpoints enforce.
     auto row = world_.db().find_token(token::ref_of(out.access_token));
     EXPECT_TRUE(row.has_value());

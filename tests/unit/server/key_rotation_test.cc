@@ -1,8 +1,14 @@
 // Signing-key rotation (issue: OIDC completeness) and JWT access tokens (RFC 9068).
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
+#include "app/application.h"
+
 #include "crypto/jose.h"
 #include "oidc/id_token.h"
+#include "oidc/current_key_ring.h"
 #include "oidc/key_ring.h"
 #include "token/jwt_access_tokens.h"
 #include "unit/server/test_support.h"
@@ -30,7 +36,8 @@ TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
   EXPECT_EQ(after.signing_key("ES256").kid(), before.signing_key("ES256").kid());
 
   // A token signed before the rotation still verifies with a key from the new JWKS.
-  IdTokens old_ids(before, world.clock(), "http://issuer.test");
+  CurrentKeyRing before_ring(std::make_shared<const KeyRing>(before));
+  IdTokens old_ids(before_ring, world.clock(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";
   std::vector<std::string> scopes{"openid"};
@@ -58,9 +65,72 @@ TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
   }
 }
 
+// SIGHUP after `keys rotate`: the server replaces its ring. Tokens made afterwards carry the new
+// kid and the JWKS publishes both keys; a ring a request took before the swap stays usable.
+TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
+  TestWorld world;
+  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
+  IdTokens ids(keys, world.clock(), "http://issuer.test");
+  token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
+  store::App app;
+  app.client_id = "3MVG9x";
+  std::vector<std::string> scopes{"openid"};
+  std::shared_ptr<const KeyRing> held = keys.current();
+  const std::string old_kid = held->signing_key("RS256").kid();
+  std::string old_token = ids.make({app, world.user(), scopes, "", 0, "", ""});
+  ASSERT_EQ(kid_of(old_token), old_kid);
+
+  std::string new_kid = KeyRing::rotate(world.db(), world.random(), world.clock(), "RS256");
+  // Rotating in the store alone changes nothing until the ring is reloaded.
+  EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), old_kid);
+  keys.replace(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
+
+  EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), new_kid);
+  EXPECT_EQ(kid_of(jwts.make(app, world.user(), {"api"}, 1000, 8200, 0)), new_kid);
+  const std::string& published = keys.current()->jwks_json();
+  EXPECT_NE(published.find(new_kid), std::string::npos) << published;
+  EXPECT_NE(published.find(old_kid), std::string::npos) << "the old key left the JWKS";
+  // The old token verifies against the new ring's copy of the old key.
+  auto decoded = crypto::decode_jwt(old_token);
+  ASSERT_TRUE(decoded.ok());
+  bool verified = false;
+  for (const auto& k : keys.current()->keys()) {
+    if (k.kid() == old_kid) verified = crypto::verify_jwt(*decoded, k.public_key());
+  }
+  EXPECT_TRUE(verified);
+  // The ring held across the swap is whole: same key, still signs.
+  EXPECT_EQ(held->signing_key("RS256").kid(), old_kid);
+  EXPECT_TRUE(crypto::verify_jwt(*decoded, held->signing_key("RS256").public_key()));
+}
+
+// What the server does on SIGHUP: /id/keys then publishes the rotated key beside the old one.
+TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
+  TestWorld world;
+  app::AppOptions options;
+  options.issuer = "http://issuer.test";
+  app::Application application(world.db(), world.random(), world.clock(), options);
+  http::Request jwks;
+  jwks.method = "GET";
+  jwks.path = jwks.target = "/id/keys";
+  const std::string before = application.handle(jwks).body;
+  std::string new_kid = KeyRing::rotate(world.db(), world.random(), world.clock(), "ES256");
+  EXPECT_EQ(application.handle(jwks).body, before) << "keys changed without a reload";
+
+  auto reloaded = application.reload_signing_keys();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().debug();
+  EXPECT_NE(reloaded->find("ES256 " + new_kid), std::string::npos) << *reloaded;
+  const std::string after = application.handle(jwks).body;
+  EXPECT_NE(after.find(new_kid), std::string::npos) << after;
+  auto old_keys = boost::json::parse(before).at("keys").as_array();
+  for (const auto& k : old_keys) {
+    EXPECT_NE(after.find(std::string(k.at("kid").as_string())), std::string::npos)
+        << "a key published before the reload left the JWKS";
+  }
+}
+
 TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   TestWorld world;
-  KeyRing keys(world.db(), world.random(), world.clock());
+  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";
@@ -68,7 +138,7 @@ TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   auto d = crypto::decode_jwt(t);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->header.at("typ").as_string(), "at+jwt");  // RFC 9068 §2.1
-  EXPECT_TRUE(crypto::verify_jwt(*d, keys.signing_key("RS256").public_key()));
+  EXPECT_TRUE(crypto::verify_jwt(*d, keys.current()->signing_key("RS256").public_key()));
   EXPECT_EQ(d->claims.at("client_id").as_string(), "3MVG9x");
   EXPECT_EQ(d->claims.at("scope").as_string(), "api openid");
   EXPECT_EQ(d->claims.at("exp").as_int64(), 8200);

@@ -145,12 +145,12 @@ class TestWorld {
 // construction order).
 struct IssuerStack {
   IssuerStack(TestWorld& w, const std::string& issuer_url)
-      : keys(w.db(), w.random(), w.clock()),
+      : keys(std::make_shared<const oidc::KeyRing>(w.db(), w.random(), w.clock())),
         ids(keys, w.clock(), issuer_url),
         opaque(w.db(), w.random(), w.clock()),
         jwts(keys, w.random(), issuer_url),
         issuer(w.db(), opaque, jwts, ids, w.clock(), issuer_url, w.events()) {}
-  oidc::KeyRing keys;
+  oidc::CurrentKeyRing keys;
   oidc::IdTokens ids;
   token::OpaqueTokens opaque;
   token::JwtAccessTokens jwts;
