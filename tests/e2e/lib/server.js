@@ -109,10 +109,13 @@ export function freePort() {
 /**
  * Starts `latchkey serve`. stdin stays an open pipe (--stop-on-stdin-eof) so that the server dies
  * with the test process. Resolves once the "listening on http://..." line appears.
+ * `launcher` (e.g. ['sh', '-c', 'ulimit ... && exec "$@"', 'sh']) runs the binary through a
+ * command that execs it, for process limits node cannot set.
  */
-export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000 } = {}) {
+export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000, launcher = [] } = {}) {
   const args = ['--db', db, 'serve', '--listen', listen, '--stop-on-stdin-eof', ...extraArgs];
-  const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [cmd, ...cmdArgs] = [...launcher, BIN, ...args];
+  const child = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
   let log = '';
   const append = (chunk) => {
     log += chunk.toString('utf8');
