@@ -69,8 +69,8 @@ int serve(store::Database& db, const ServeOptions& o) {
   // Connections must fit in the open-file limit, or accept() fails with EMFILE before the
   // cap's 503 is ever sent.
   const http::FdLimits fds = http::raise_open_file_limit();
-  so.max_connections = http::connection_cap(
-      o.max_connections, fds.soft, http::fd_reserve(std::thread::hardware_concurrency()));
+  so.max_connections = http::connection_cap(o.max_connections, fds.soft,
+                                            http::fd_reserve(std::thread::hardware_concurrency()));
   log->info("serving at most {} connections (--max-connections {}, open files limit {} of {})",
             so.max_connections, o.max_connections, fds.soft, fds.hard);
 

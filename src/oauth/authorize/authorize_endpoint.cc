@@ -130,8 +130,8 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
       wait > 0) {
     // Refused before the password is checked, and not counted towards the lockout (that would
     // only lengthen it for the user), but still a failed login for the audit log and metrics.
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out",
-                    request.remote_addr});
+    d_.events.emit(
+        {"login_failure", r.app.client_id, logged_user, "locked_out", request.remote_addr});
     return login_page(r, b,
                       "Too many failed attempts. Try again in " + std::to_string(wait) +
                           " seconds.",

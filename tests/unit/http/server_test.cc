@@ -659,9 +659,8 @@ TEST(Server, BacksOffWhileOutOfDescriptorsAndServesOnceTheyAreBack) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   const bool connected = ::connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   const std::string request = get("/");
-  const bool sent =
-      connected && ::send(sock, request.data(), request.size(), 0) ==
-                       static_cast<ssize_t>(request.size());
+  const bool sent = connected && ::send(sock, request.data(), request.size(), 0) ==
+                                     static_cast<ssize_t>(request.size());
   std::this_thread::sleep_for(1s);
   const int failed = failures->count();
   release();
