@@ -4,7 +4,8 @@
 # tests/fuzz/corpus/<target>/, which is only read: what the run discovers goes to
 # <build dir>/fuzz-corpus/<target>/, and crashing inputs to <build dir>/fuzz-artifacts/.
 # Prints one summary line per target; exits non-zero if any target found a crash, a leak, a
-# sanitizer report or a timeout.
+# sanitizer report or a timeout, or if a target of tests/fuzz/fuzz_*.cc was not built (a target
+# that silently stopped being built would otherwise pass unnoticed).
 #   scripts/run-fuzz.sh [BUILD_DIR]        FUZZ_SECONDS (default 30) per target
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +18,17 @@ logs=$build/fuzz-logs
 mkdir -p "$work" "$artifacts" "$logs"
 
 targets=()
+missing=()
 for src in tests/fuzz/fuzz_*.cc; do
   t=$(basename "$src" .cc)
-  if [ -x "$bin_dir/$t" ]; then targets+=("$t"); else echo "fuzz: $t not built, skipped"; fi
+  if [ -x "$bin_dir/$t" ]; then targets+=("$t"); else missing+=("$t"); fi
 done
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets built in $bin_dir" >&2; exit 1; }
 
 failed=()
+for t in "${missing[@]}"; do
+  printf 'fuzz: %-16s FAILED (not built: no %s/%s)\n' "$t" "$bin_dir" "$t"
+done
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   seeds=tests/fuzz/corpus/$t
@@ -48,6 +53,9 @@ for t in "${targets[@]}"; do
     "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$status"
 done
 
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "fuzz: expected targets not built: ${missing[*]} (each tests/fuzz/fuzz_*.cc needs an lk_fuzz line in tests/fuzz/CMakeLists.txt)" >&2
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: findings in ${failed[*]}; inputs in $artifacts/" >&2
   for t in "${failed[@]}"; do
@@ -57,3 +65,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   done
   exit 1
 fi
+[ ${#missing[@]} -eq 0 ] || exit 1

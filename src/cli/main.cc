@@ -59,6 +59,11 @@ int main(int argc, char** argv) {
                    "another process (the CLI) are seen within it; 0 = always read the database "
                    "(default 1000)")
       ->check(CLI::Range(0, 60'000));
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "concurrent connections served; more are answered 503 (default 10000, "
+                   "lowered to fit the open-file limit)")
+      ->check(CLI::Range(1, 1'000'000));
   serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
                       "exit when standard input closes (for test harnesses)");
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "store/caching_database.h"
 #include "crypto/crypto.h"
+#include "http/fd_budget.h"
 #include "http/server.h"
 
 namespace latchkey::cli {
@@ -66,6 +67,13 @@ int serve(store::Database& db, const ServeOptions& o) {
   so.run_inline = &app::Application::never_waits_on_disk;
   so.tls = tls;
   if (!o.quiet) so.log = log;
+  // Connections must fit in the open-file limit, or accept() fails with EMFILE before the
+  // cap's 503 is ever sent.
+  const http::FdLimits fds = http::raise_open_file_limit();
+  so.max_connections = http::connection_cap(o.max_connections, fds.soft,
+                                            http::fd_reserve(std::thread::hardware_concurrency()));
+  log->info("serving at most {} connections (--max-connections {}, open files limit {} of {})",
+            so.max_connections, o.max_connections, fds.soft, fds.hard);
   // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
   // delivered only once run() runs, after `application` is built.
   std::unique_ptr<app::Application> application;

@@ -2,6 +2,7 @@
 // until SIGTERM/SIGINT (or stdin EOF with --stop-on-stdin-eof, for test harnesses).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -17,6 +18,9 @@ struct ServeOptions {
   // How long apps, users and tokens read from the database are served from memory; changes
   // made by another process (the CLI) are seen within this. 0 = no cache.
   int64_t cache_ms = 1000;
+  // Concurrent connections served; beyond it, 503. Lowered at start-up to what the open-file
+  // limit allows (http/fd_budget.h).
+  std::size_t max_connections = 10'000;
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout

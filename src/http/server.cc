@@ -29,8 +29,8 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Out of descriptors or memory: the pending connection stays in the backlog, so wait a little
-// instead of spinning on accept.
+// Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the backlog and
+// the listener stays readable, so retrying at once would spin; wait a little instead.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 unsigned resolve_workers(unsigned requested) {
@@ -48,6 +48,7 @@ struct Server::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer retry;
     const bool tls;
+    bool starved = false;  // the last accept failed for want of descriptors or memory
   };
 
   Impl(ServerOptions options, Handler handler)
@@ -106,16 +107,31 @@ void Server::Impl::do_accept(Listener& l) {
 void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
   if (ec) {
-    if (state.options.log) state.options.log->warn("accept failed: {}", ec.message());
-    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-        ec == asio::error::no_memory) {
-      l.retry.expires_after(kAcceptRetry);
-      l.retry.async_wait([this, &l](boost::system::error_code wait_ec) {
-        if (!wait_ec) do_accept(l);
-      });
-      return;
+    const bool starved = ec == asio::error::no_descriptors ||  // EMFILE: this process
+                         ec == boost::system::errc::too_many_files_open_in_system ||  // ENFILE
+                         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+    if (!starved) {
+      if (state.options.log) state.options.log->warn("accept failed: {}", ec.message());
+      return do_accept(l);
     }
-    return do_accept(l);
+    // One warning per spell, not one per retry: a spell can last as long as connections do.
+    if (auto& log = state.options.log) {
+      if (!l.starved) {
+        log->warn("accept failed: {}; retrying every {} ms", ec.message(), kAcceptRetry.count());
+      } else {
+        log->debug("accept failed again: {}", ec.message());
+      }
+    }
+    l.starved = true;
+    l.retry.expires_after(kAcceptRetry);
+    l.retry.async_wait([this, &l](boost::system::error_code wait_ec) {
+      if (!wait_ec) do_accept(l);
+    });
+    return;
+  }
+  if (l.starved) {
+    l.starved = false;
+    if (state.options.log) state.options.log->info("accepting connections again");
   }
   // Only this strand increments (both listeners share it), so load-then-add cannot overshoot;
   // sessions decrement from their own threads, which only makes room.

@@ -106,12 +106,12 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
 
 Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id, bool guessable,
                                                 Result<ClientAuth> result) {
-  // Keyed by the client id as sent. Only secrets can be guessed, so only failed secrets count
-  // towards a lockout; a bad signature or certificate cannot be brute-forced, and counting it
-  // would only let anyone lock a private_key_jwt or mTLS client out. A lockout, once earned,
-  // holds for every method.
-  std::string key = result ? result->app.client_id : client_id;
-  if (key.size() > 256) key.resize(256);
+  // Keyed by the client id as sent (held as its digest, so a long id costs no more memory than
+  // a short one). Only secrets can be guessed, so only failed secrets count towards a lockout;
+  // a bad signature or certificate cannot be brute-forced, and counting it would only let
+  // anyone lock a private_key_jwt or mTLS client out. A lockout, once earned, holds for every
+  // method.
+  const auto key = FailureThrottle::key_of(result ? result->app.client_id : client_id);
   if (failures_.wait_s(key) > 0) {
     return Error::invalid_client("too many failed attempts; try again later");
   }

@@ -1,6 +1,10 @@
 #include "oauth/failure_throttle.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "crypto/crypto.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -10,7 +14,14 @@ constexpr int64_t kForgetAfterMs = 60 * 60 * 1000;
 
 }  // namespace
 
-int64_t FailureThrottle::wait_s(const std::string& key) {
+FailureThrottle::Key FailureThrottle::key_of(std::string_view text) {
+  const std::string digest = crypto::sha256(text);
+  Key key{};
+  std::memcpy(key.data(), digest.data(), std::min(digest.size(), key.size()));
+  return key;
+}
+
+int64_t FailureThrottle::wait_s(const Key& key) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return 0;
@@ -18,22 +29,29 @@ int64_t FailureThrottle::wait_s(const std::string& key) {
   return left > 0 ? (left + 999) / 1000 : 0;
 }
 
-void FailureThrottle::failure(const std::string& key) {
+void FailureThrottle::failure(const Key& key) {
   std::lock_guard lock(mu_);
-  int64_t now = clock_.now_ms();
-  if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
-    std::erase_if(entries_, [&](const auto& e) { return now - e.second.last_ms > kForgetAfterMs; });
+  const int64_t now = clock_.now_ms();
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
     if (entries_.size() >= max_entries_) {
-      // Still full: shed the least recently active key, never the one under attack now.
-      auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a,
-                                                                          const auto& b) {
-        return a.second.last_ms < b.second.last_ms;
-      });
-      entries_.erase(oldest);
+      // Full: shed the least recently active key, never the one failing now. The front of the
+      // list is the quietest key, so an idle key goes before any that is still being tried.
+      entries_.erase(lru_.front());
+      lru_.pop_front();
     }
+    lru_.push_back(key);
+    it = entries_.emplace(key, Entry{}).first;
+    it->second.lru = std::prev(lru_.end());
+    it->second.last_ms = now;
+  } else {
+    lru_.splice(lru_.end(), lru_, it->second.lru);  // now the most recently active
   }
-  Entry& e = entries_[key];
-  if (now - e.last_ms > kForgetAfterMs) e = Entry{};
+  Entry& e = it->second;
+  if (now - e.last_ms > kForgetAfterMs) {
+    e.failures = 0;
+    e.locked_until_ms = 0;
+  }
   e.failures++;
   e.last_ms = now;
   if (e.failures >= kFreeFailures) {
@@ -42,9 +60,24 @@ void FailureThrottle::failure(const std::string& key) {
   }
 }
 
-void FailureThrottle::success(const std::string& key) {
+void FailureThrottle::success(const Key& key) {
   std::lock_guard lock(mu_);
-  entries_.erase(key);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  lru_.erase(it->second.lru);
+  entries_.erase(it);
+}
+
+std::size_t FailureThrottle::size() {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+std::size_t FailureThrottle::key_bytes() {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [key, entry] : entries_) n += key.size();
+  return n;
 }
 
 }  // namespace latchkey::oauth

@@ -1,12 +1,22 @@
 // Failure limiting by key: failed logins per username and per client address (CONTRACT §6),
 // failed client authentication per client id. After a few free failures each further one
-// doubles a lockout, up to `max_lockout_ms`. Memory is bounded: the table holds at most
-// `max_entries` keys and sheds the least recently active ones when full.
+// doubles a lockout, up to `max_lockout_ms`.
+//
+// Memory is bounded in entries and in bytes: every key is held as the SHA-256 of the text the
+// caller passed, so a 64 KiB username costs the same 32 bytes as a short one, and the table
+// holds at most `max_entries` keys. When it is full, a new key sheds the least recently
+// active one (a list ordered by last failure makes that O(1), not a scan under the mutex).
+// Digests also make the table's hashing immune to keys chosen to collide.
+//
+// Thread-safe: one mutex, held only for map and list operations.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <list>
 #include <mutex>
-#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -15,26 +25,50 @@ namespace latchkey::oauth {
 
 class FailureThrottle {
  public:
+  using Key = std::array<unsigned char, 32>;
+  // The SHA-256 of `text`; callers derive a key once and use it for every call of a request.
+  static Key key_of(std::string_view text);
+
   explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,
                            int64_t max_lockout_ms = 15 * 60 * 1000)
-      : clock_(clock), max_entries_(max_entries), max_lockout_ms_(max_lockout_ms) {}
+      : clock_(clock),
+        max_entries_(max_entries == 0 ? 1 : max_entries),
+        max_lockout_ms_(max_lockout_ms) {}
 
   // Seconds until the key may try again; 0 when it may try now.
-  int64_t wait_s(const std::string& key);
-  void failure(const std::string& key);
-  void success(const std::string& key);
+  int64_t wait_s(const Key& key);
+  void failure(const Key& key);
+  void success(const Key& key);
+  int64_t wait_s(std::string_view text) { return wait_s(key_of(text)); }
+  void failure(std::string_view text) { failure(key_of(text)); }
+  void success(std::string_view text) { success(key_of(text)); }
+
+  // Keys held, and the bytes their keys take (what an attacker controls); for tests and
+  // metrics.
+  std::size_t size();
+  std::size_t key_bytes();
 
  private:
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      std::size_t h;
+      std::memcpy(&h, k.data(), sizeof h);  // a digest is already uniformly spread
+      return h;
+    }
+  };
+  using Lru = std::list<Key>;  // least recently failed first
   struct Entry {
     int failures = 0;
     int64_t locked_until_ms = 0;
     int64_t last_ms = 0;
+    Lru::iterator lru;
   };
   const Clock& clock_;
-  std::size_t max_entries_;
-  int64_t max_lockout_ms_;
+  const std::size_t max_entries_;
+  const int64_t max_lockout_ms_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<Key, Entry, KeyHash> entries_;
+  Lru lru_;
 };
 
 }  // namespace latchkey::oauth

@@ -2,15 +2,21 @@
 // lockout of 127.0.0.1 would disturb every other test sharing a server.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld } from './lib/server.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startWorld, makeTempDir, eventually } from './lib/server.js';
 import { Browser, describeResult, parseForms, pageKind } from './lib/driver.js';
 import { authorizeUrl } from './lib/oauth.js';
 
 describe('failed-login rate limiting (CONTRACT §6)', { timeout: 60000 }, () => {
   let world;
+  let auditPath;
+  const statuses = [];  // of every login POST, in order
 
   before(async () => {
+    auditPath = path.join(await makeTempDir('latchkey-audit-'), 'audit.jsonl');
     world = await startWorld({
+      serve: { extraArgs: ['--audit-log', auditPath] },
       users: {
         victim: { username: 'victim@localhost', name: 'Vic Tim', email: 'victim@localhost' },
         bystander: { username: 'bystander@localhost', name: 'By Stander', email: 'bystander@localhost' },
@@ -31,6 +37,7 @@ describe('failed-login rate limiting (CONTRACT §6)', { timeout: 60000 }, () => 
     assert.equal(kind, 'login', page.body.slice(0, 300));
     const form = forms.find((f) => f.inputs.some((i) => i.name === 'password'));
     const res = await b.submit(form, { set: { username, password } });
+    statuses.push(res.status);
     let loggedIn = pageKind(parseForms(res.body, res.url)) === 'consent';
     if (res.status >= 300 && res.status < 400 && res.location) {
       const next = new URL(res.location, res.url);
@@ -57,5 +64,23 @@ describe('failed-login rate limiting (CONTRACT §6)', { timeout: 60000 }, () => 
       response_type: 'code', client_id: world.apps.web.client_id, redirect_uri: world.apps.web.callback, state: 'n', prompt: 'none',
     }));
     assert.equal(none.params.get('error'), 'login_required', describeResult(none));
+  });
+
+  it('logins refused during the lockout are failed logins in the audit log (detail locked_out) and in /metrics', async () => {
+    const refused = statuses.filter((s) => s === 429).length;
+    const failed = statuses.filter((s) => s === 401).length + refused;
+    assert.ok(refused >= 2, `statuses: ${statuses}`);
+    const audit = async () => (await readFile(auditPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = await eventually(audit, (ls) => ls.filter((l) => l.event === 'login_failure').length >= failed);
+    const failures = lines.filter((l) => l.event === 'login_failure');
+    assert.equal(failures.length, failed, `statuses ${statuses}; audit ${JSON.stringify(failures)}`);
+    const locked = failures.filter((l) => l.detail === 'locked_out');
+    assert.equal(locked.length, refused, JSON.stringify(failures));
+    assert.ok(locked.some((l) => l.user === 'victim@localhost' && l.remote_addr === '127.0.0.1'), JSON.stringify(locked));
+    assert.ok(locked.some((l) => l.user === 'bystander@localhost'), JSON.stringify(locked));
+    const metrics = await (await fetch(`${world.issuer}/metrics`)).text();
+    const m = /^latchkey_failed_logins_total (\d+)$/m.exec(metrics);
+    assert.ok(m, metrics);
+    assert.equal(Number(m[1]), failed, `statuses ${statuses}`);
   });
 });

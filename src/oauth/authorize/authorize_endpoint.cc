@@ -1,5 +1,7 @@
 #include "oauth/authorize/authorize_endpoint.h"
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 #include "http/errors.h"
 #include "http/params.h"
@@ -115,10 +117,21 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
                                                 const http::Request& request) {
   std::string username(form.value("username"));
   std::string password(form.value("password"));
-  std::string user_key = "u:" + username;
-  std::string addr_key = "a:" + request.remote_addr;
+  // Usernames match case-insensitively (ASCII, as the user store's COLLATE NOCASE), so case
+  // variants of one username share its counter.
+  std::string folded = username;
+  std::transform(folded.begin(), folded.end(), folded.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+  const auto user_key = FailureThrottle::key_of("u:" + folded);
+  const auto addr_key = FailureThrottle::key_of("a:" + request.remote_addr);
+  // The audit log names the attempted username unless it is too long to be one.
+  std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
   if (int64_t wait = std::max(d_.throttle.wait_s(user_key), d_.throttle.wait_s(addr_key));
       wait > 0) {
+    // Refused before the password is checked, and not counted towards the lockout (that would
+    // only lengthen it for the user), but still a failed login for the audit log and metrics.
+    d_.events.emit(
+        {"login_failure", r.app.client_id, logged_user, "locked_out", request.remote_addr});
     return login_page(r, b,
                       "Too many failed attempts. Try again in " + std::to_string(wait) +
                           " seconds.",
@@ -129,14 +142,14 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({"login_failure", r.app.client_id, username.size() <= 256 ? username : "",
-                    {}, request.remote_addr});
+    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, request.remote_addr});
     d_.throttle.failure(user_key);
     d_.throttle.failure(addr_key);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
+  // Only this user's count is cleared: clearing the address's too would let someone with one
+  // valid account reset it between guesses at other users' passwords.
   d_.throttle.success(user_key);
-  d_.throttle.success(addr_key);
   d_.events.emit({"login_success", r.app.client_id, user->id, {}, request.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};

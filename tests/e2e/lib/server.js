@@ -109,11 +109,14 @@ export function freePort() {
 /**
  * Starts `latchkey serve`. stdin stays an open pipe (--stop-on-stdin-eof) so that the server dies
  * with the test process. Resolves once the "listening on http://..." line appears. `bin` replaces
- * the binary (harness.test.js checks the harness itself with a stand-in).
+ * the binary (harness.test.js checks the harness itself with a stand-in). `launcher` (e.g.
+ * ['sh', '-c', 'ulimit ... && exec "$@"', 'sh']) runs the binary through a command that execs
+ * it, for process limits node cannot set.
  */
-export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000, bin = BIN } = {}) {
+export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000, bin = BIN, launcher = [] } = {}) {
   const args = ['--db', db, 'serve', '--listen', listen, '--stop-on-stdin-eof', ...extraArgs];
-  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [cmd, ...cmdArgs] = [...launcher, bin, ...args];
+  const child = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
   let log = '';
   const append = (chunk) => {
     log += chunk.toString('utf8');

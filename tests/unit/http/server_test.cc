@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -673,6 +680,88 @@ TEST(Server, Answers503OverMaxConnections) {
   }
   ASSERT_TRUE(later);
   EXPECT_EQ(later->result_int(), 200u);
+}
+
+// Counts log lines containing `needle`; safe to read while the server writes.
+class CountingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit CountingSink(std::string needle) : needle_(std::move(needle)) {}
+  int count() const { return count_.load(); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (std::string_view(msg.payload.data(), msg.payload.size()).find(needle_) !=
+        std::string_view::npos) {
+      ++count_;
+    }
+  }
+  void flush_() override {}
+
+ private:
+  const std::string needle_;
+  std::atomic<int> count_{0};
+};
+
+// Out of descriptors, accept() fails with EMFILE while the connection waits in the backlog and
+// the listener stays readable: the server must back off rather than spin, and serve the
+// connection once descriptors are free again.
+TEST(Server, BacksOffWhileOutOfDescriptorsAndServesOnceTheyAreBack) {
+  auto failures = std::make_shared<CountingSink>("accept failed");
+  auto log = std::make_shared<spdlog::logger>("test", failures);
+  log->set_level(spdlog::level::debug);  // every failed accept is a line
+  ServerOptions options;
+  options.log = log;
+  options.workers = 1;
+  RunningServer server(options, echo);
+  {
+    // run() has set up (its signal set opens a pipe) once a request has been served.
+    Client warm(server.port());
+    ASSERT_FALSE(warm.send(get("/")));
+    ASSERT_TRUE(warm.read());
+  }
+
+  // The client's socket is made first; connecting needs no further descriptor.
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  timeval five{5, 0};
+  ASSERT_EQ(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five), 0);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 256);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
+  auto release = [&] {
+    for (int fd : fillers) ::close(fd);
+    fillers.clear();
+    setrlimit(RLIMIT_NOFILE, &saved);
+  };
+
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  const std::string request = get("/");
+  const bool sent = connected && ::send(sock, request.data(), request.size(), 0) ==
+                                     static_cast<ssize_t>(request.size());
+  std::this_thread::sleep_for(1s);
+  const int failed = failures->count();
+  release();
+  ASSERT_TRUE(sent);
+  EXPECT_GE(failed, 1) << "accept never ran out of descriptors";
+  // A 100 ms back-off fails about ten times a second; a loop retrying at once, thousands.
+  EXPECT_LE(failed, 30);
+
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; answer.find("\r\n\r\n") == std::string::npos &&
+                  (n = ::recv(sock, buf, sizeof buf, 0)) > 0;) {
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(sock);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
 }
 
 TEST(Server, ListenThrowsWhenPortIsTaken) {

@@ -131,5 +131,47 @@ TEST(FailureThrottle, FullTableEvictsTheLeastRecentlyActiveEntry) {
   }
 }
 
+TEST(FailureThrottle, LongKeyCostsOneFixedSizeDigest) {
+  // An attacker chooses the key (a username of up to 64 KiB): an entry must cost the same
+  // whatever its length, or the entry cap alone would not bound memory.
+  FakeClock clock;
+  FailureThrottle t(clock);
+  const std::string huge(60 * 1024, 'x');
+  fail_n(t, huge, 5);
+  EXPECT_GT(t.wait_s(huge), 0);
+  EXPECT_EQ(t.wait_s(huge + "y"), 0);  // the whole text counts, not a prefix
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_LE(t.key_bytes(), 32u);
+}
+
+TEST(FailureThrottle, FullTableShedsTheKeyThatFailedLeastRecently) {
+  // Activity, not first appearance, decides what goes: a key that failed again is kept.
+  FakeClock clock;
+  FailureThrottle t(clock, 3);
+  for (const char* k : {"a", "b", "c"}) {
+    fail_n(t, k, 8);  // locked for 8 s, longer than this test's clock moves
+    clock.advance_s(1);
+  }
+  t.failure("a");  // "a" is now the most recently active, "b" the least
+  fail_n(t, "d", 5);
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.wait_s("b"), 0);
+  EXPECT_GT(t.wait_s("a"), 0);
+  EXPECT_GT(t.wait_s("c"), 0);
+  EXPECT_GT(t.wait_s("d"), 0);
+}
+
+TEST(FailureThrottle, SuccessForgetsTheKeyAndFreesItsPlace) {
+  FakeClock clock;
+  FailureThrottle t(clock, 2);
+  fail_n(t, "a", 5);
+  fail_n(t, "b", 5);
+  t.success("b");
+  EXPECT_EQ(t.size(), 1u);
+  fail_n(t, "c", 5);  // room was made by the success: "a" stays locked
+  EXPECT_GT(t.wait_s("a"), 0);
+  EXPECT_GT(t.wait_s("c"), 0);
+}
+
 }  // namespace
 }  // namespace latchkey::oauth
