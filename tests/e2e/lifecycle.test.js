@@ -21,41 +21,37 @@ async function seed(db) {
   return { alice, app };
 }
 
-describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () => {
-  it('serve exits with status 0 within 5 s of SIGTERM after serving requests', async () => {
-    const { db, cleanup } = await freshDb();
-    const { alice, app } = await seed(db);
-    const server = await startServer(db);
-    try {
-      const world = { issuer: server.issuer, users: { alice }, apps: { app } };
-      await codeFlow(world, { app });
-      const r = await server.stop(5000);
-      assert.equal(r.killed, false, `server ignored SIGTERM for 5 s; output:\n${server.logs().slice(-1000)}`);
-      assert.equal(r.signal, null, `server died from signal ${r.signal}`);
-      assert.equal(r.code, 0, `exit status ${r.code}; output:\n${server.logs().slice(-1000)}`);
-      assert.ok(r.ms < 5000);
-    } finally {
-      await server.stop();
-      await cleanup();
-    }
-  });
+/** A fresh seeded database and a server on it for `fn({ db, server, world })`; both gone after. */
+async function withSeededServer(fn) {
+  const { db, cleanup } = await freshDb();
+  const { alice, app } = await seed(db);
+  const server = await startServer(db);
+  try {
+    await fn({ db, server, world: { issuer: server.issuer, users: { alice }, apps: { app } } });
+  } finally {
+    await server.stop();
+    await cleanup();
+  }
+}
 
-  it('serve exits with status 0 on SIGINT (Ctrl-C) too', async () => {
-    const { db, cleanup } = await freshDb();
-    const { alice, app } = await seed(db);
-    const server = await startServer(db);
-    try {
-      await codeFlow({ issuer: server.issuer, users: { alice }, apps: { app } }, { app });
-      server.child.kill('SIGINT');
-      const r = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
-      assert.ok(r, 'server still running 5 s after SIGINT');
-      assert.equal(r.signal, null, `server died from signal ${r.signal}`);
-      assert.equal(r.code, 0, `exit status ${r.code}`);
-    } finally {
-      await server.stop();
-      await cleanup();
-    }
-  });
+describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () => {
+  it('serve exits with status 0 within 5 s of SIGTERM after serving requests', () => withSeededServer(async ({ server, world }) => {
+    await codeFlow(world, { app: world.apps.app });
+    const r = await server.stop(5000);
+    assert.equal(r.killed, false, `server ignored SIGTERM for 5 s; output:\n${server.logs().slice(-1000)}`);
+    assert.equal(r.signal, null, `server died from signal ${r.signal}`);
+    assert.equal(r.code, 0, `exit status ${r.code}; output:\n${server.logs().slice(-1000)}`);
+    assert.ok(r.ms < 5000);
+  }));
+
+  it('serve exits with status 0 on SIGINT (Ctrl-C) too', () => withSeededServer(async ({ server, world }) => {
+    await codeFlow(world, { app: world.apps.app });
+    server.child.kill('SIGINT');
+    const r = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
+    assert.ok(r, 'server still running 5 s after SIGINT');
+    assert.equal(r.signal, null, `server died from signal ${r.signal}`);
+    assert.equal(r.code, 0, `exit status ${r.code}`);
+  }));
 
   it('serve --stop-on-stdin-eof exits when its stdin closes', async () => {
     const { db, cleanup } = await freshDb();
@@ -204,34 +200,26 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
     }
   });
 
-  it('app rotate-secret: the new secret works at once for the running server, the old one never again', async () => {
-    const { db, cleanup } = await freshDb();
-    const { alice, app } = await seed(db);
-    const server = await startServer(db);
-    try {
-      const world = { issuer: server.issuer, users: { alice }, apps: { app } };
-      await codeFlow(world, { app });
-      const rotated = await cli(db, ['app', 'rotate-secret', '--client-id', app.client_id]);
-      assert.equal(rotated.client_id, app.client_id);
-      assert.match(rotated.client_secret, /^[A-Za-z0-9]{32,}$/);
-      assert.notEqual(rotated.client_secret, app.client_secret);
-      const withOld = { ...app };
-      const withNew = { ...app, client_secret: rotated.client_secret };
-      // The server reads apps through its cache (--cache-ms): the old secret stops within it.
-      const old = await eventually(async () => {
-        const got = await getCode(world, { app: withOld });
-        return exchangeCode(world, withOld, got);
-      }, (r) => r.status !== 200);
-      assertTokenError(old, 'invalid_client', { status: 400 });
-      const fresh = await codeFlow(world, { app: withNew });
-      assert.ok(fresh.tokens.access_token);
-      const unknown = await run(['--db', db, 'app', 'rotate-secret', '--client-id', '3MVG9nosuchapp']);
-      assert.notEqual(unknown.code, 0, 'rotate-secret for an unknown app must fail');
-    } finally {
-      await server.stop();
-      await cleanup();
-    }
-  });
+  it('app rotate-secret: the new secret works at once for the running server, the old one never again', () => withSeededServer(async ({ db, world }) => {
+    const { app } = world.apps;
+    await codeFlow(world, { app });
+    const rotated = await cli(db, ['app', 'rotate-secret', '--client-id', app.client_id]);
+    assert.equal(rotated.client_id, app.client_id);
+    assert.match(rotated.client_secret, /^[A-Za-z0-9]{32,}$/);
+    assert.notEqual(rotated.client_secret, app.client_secret);
+    const withOld = { ...app };
+    const withNew = { ...app, client_secret: rotated.client_secret };
+    // The server reads apps through its cache (--cache-ms): the old secret stops within it.
+    const old = await eventually(async () => {
+      const got = await getCode(world, { app: withOld });
+      return exchangeCode(world, withOld, got);
+    }, (r) => r.status !== 200);
+    assertTokenError(old, 'invalid_client', { status: 400 });
+    const fresh = await codeFlow(world, { app: withNew });
+    assert.ok(fresh.tokens.access_token);
+    const unknown = await run(['--db', db, 'app', 'rotate-secret', '--client-id', '3MVG9nosuchapp']);
+    assert.notEqual(unknown.code, 0, 'rotate-secret for an unknown app must fail');
+  }));
 
   it('token revoke --user: every token of that user stops working, other users keep theirs', async () => {
     const { db, cleanup } = await freshDb();
