@@ -186,7 +186,7 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   }
   auto app = apps_.find_app(iss);
   if (!app || app->cert_pem.empty()) return bad_credentials();
-  auto key = crypto::PublicKey::from_pem(app->cert_pem);
+  auto key = keys_.get(app->cert_pem);
   if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
   int64_t now = clock_.now_s();
   // The registered certificate is the credential: once it has expired (or before it is valid)

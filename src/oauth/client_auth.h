@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "crypto/public_key_cache.h"
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/failure_throttle.h"
@@ -71,6 +72,7 @@ class ClientAuthenticator {
   std::string token_url_;
   // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
   ReplayCache seen_jti_;
+  crypto::PublicKeyCache keys_;  // the apps' certificates for private_key_jwt, parsed once
   // Failed authentications per client id (RFC 9700 §4.x brute force): after five, each
   // further one doubles a lockout of at most a minute, so guessing is slow while a client
   // locked out by someone else's guesses recovers quickly.
