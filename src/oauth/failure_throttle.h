@@ -28,6 +28,10 @@ class FailureThrottle {
   using Key = std::array<unsigned char, 32>;
   // The SHA-256 of `text`; callers derive a key once and use it for every call of a request.
   static Key key_of(std::string_view text);
+  // What "one client address" means for counting: an IPv4 address as it is, an IPv6 address
+  // by its /64 (one subscriber's allocation, RFC 6177), so an attacker holding a whole prefix
+  // does not get a fresh counter per address. Text that is no address is returned unchanged.
+  static std::string address_of(std::string_view remote_addr);
 
   explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,
                            int64_t max_lockout_ms = 15 * 60 * 1000)

@@ -123,7 +123,8 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   std::transform(folded.begin(), folded.end(), folded.begin(),
                  [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
   const auto user_key = FailureThrottle::key_of("u:" + folded);
-  const auto addr_key = FailureThrottle::key_of("a:" + request.remote_addr);
+  const auto addr_key =
+      FailureThrottle::key_of("a:" + FailureThrottle::address_of(request.remote_addr));
   // The audit log names the attempted username unless it is too long to be one.
   std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
   if (int64_t wait = std::max(d_.throttle.wait_s(user_key), d_.throttle.wait_s(addr_key));

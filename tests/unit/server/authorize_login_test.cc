@@ -127,6 +127,18 @@ TEST_F(AuthorizeLoginTest, AddressLockoutHoldsForEveryUsername) {
   EXPECT_TRUE(logged_in(right("bob@localhost", "192.0.2.2")));
 }
 
+TEST_F(AuthorizeLoginTest, AnIPv6ClientIsCountedByItsSlash64) {
+  // Guesses from five addresses of one /64 lock that /64, not only the addresses used.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i),
+                    "2001:db8:1:2::" + std::to_string(i + 1))
+                  .status,
+              401u);
+  }
+  EXPECT_EQ(right("bob@localhost", "2001:db8:1:2:dead:beef:0:99").status, 429u);
+  EXPECT_TRUE(logged_in(right("bob@localhost", "2001:db8:1:3::1")));
+}
+
 TEST_F(AuthorizeLoginTest, SuccessDoesNotResetTheAddressCount) {
   // An attacker with one valid account must not be able to clear their address's count
   // between guesses at other users' passwords.

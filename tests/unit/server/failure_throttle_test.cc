@@ -175,3 +175,19 @@ TEST(FailureThrottle, SuccessForgetsTheKeyAndFreesItsPlace) {
 
 }  // namespace
 }  // namespace latchkey::oauth
+
+namespace latchkey::oauth {
+namespace {
+
+TEST(FailureThrottleAddress, IPv6CountsByItsSlash64AndIPv4AsItIs) {
+  EXPECT_EQ(FailureThrottle::address_of("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(FailureThrottle::address_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(FailureThrottle::address_of("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+  EXPECT_NE(FailureThrottle::address_of("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+  // An IPv4 client on a dual-stack socket is still its IPv4 address.
+  EXPECT_EQ(FailureThrottle::address_of("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(FailureThrottle::address_of("not an address"), "not an address");
+}
+
+}  // namespace
+}  // namespace latchkey::oauth
