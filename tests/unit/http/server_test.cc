@@ -706,6 +706,11 @@ class CountingSink final : public spdlog::sinks::base_sink<std::mutex> {
 // the listener stays readable: the server must back off rather than spin, and serve the
 // connection once descriptors are free again.
 TEST(Server, BacksOffWhileOutOfDescriptorsAndServesOnceTheyAreBack) {
+#ifdef LATCHKEY_SANITIZED
+  // UBSan's vptr check probes memory through a pipe; with every descriptor taken that probe
+  // fails and it reports the server's own objects as invalid. The Release suite runs this.
+  GTEST_SKIP() << "needs free descriptors under the sanitizers";
+#endif
   auto failures = std::make_shared<CountingSink>("accept failed");
   auto log = std::make_shared<spdlog::logger>("test", failures);
   log->set_level(spdlog::level::debug);  // every failed accept is a line
