@@ -123,25 +123,21 @@ class Client {
 
   // True when the server closes (EOF or reset) within the deadline.
   bool closed_within(std::chrono::seconds deadline) {
-    beast::error_code result;
-    char scratch[1024];
-    stream_.expires_after(deadline);
-    for (;;) {
-      std::size_t got = 0;
-      stream_.async_read_some(asio::buffer(scratch), [&](beast::error_code ec, std::size_t n) {
-        result = ec;
-        got = n;
-      });
-      run();
-      if (result || got == 0) break;
-    }
-    return result && result != beast::error::timeout;
+    beast::error_code why = drain(deadline, nullptr);
+    return why && why != beast::error::timeout;
   }
 
   // Everything the server sends until it closes the connection.
   std::string read_all(std::chrono::seconds deadline) {
     std::string out = beast::buffers_to_string(buffer_.data());
     buffer_.clear();
+    drain(deadline, &out);
+    return out;
+  }
+
+  // Reads until the connection ends or the deadline passes, appending to `out` if given;
+  // returns why reading stopped (EOF, reset, timeout).
+  beast::error_code drain(std::chrono::seconds deadline, std::string* out) {
     beast::error_code result;
     char scratch[4096];
     stream_.expires_after(deadline);
@@ -152,10 +148,9 @@ class Client {
         got = n;
       });
       run();
-      out.append(scratch, got);
-      if (result) break;
+      if (out) out->append(scratch, got);
+      if (result || got == 0) return result;
     }
-    return out;
   }
 
   beast::error_code last_error() const { return last_error_; }
