@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,36 @@ TEST(Crypto, Sha256MatchesFips180Vectors) {
 TEST(Crypto, HmacSha256MatchesRfc4231Case2) {
   EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, HmacSha256MatchesRfc4231Case6KeyLongerThanABlock) {
+  // A key over 64 bytes is hashed first (RFC 2104 §2); each use starts from a shared context.
+  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'),
+                            "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, HashesAgreeAcrossThreads) {
+  // The algorithm objects are fetched once and shared: threads hashing at the same time must
+  // each get the right answer.
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&wrong] {
+      for (int i = 0; i < 2000; ++i) {
+        if (hex(hmac_sha256("Jefe", "what do ya want for nothing?")) !=
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" ||
+            sha256_hex("abc") !=
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Crypto, HmacSha256AcceptsEmptyKey) {
