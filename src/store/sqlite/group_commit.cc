@@ -67,17 +67,36 @@ void GroupCommit::loop() {
 }
 
 void GroupCommit::execute(std::vector<Job>& batch) {
+  if (attempt(batch, /*isolated=*/false) != Attempt::job_failed) return;
+  // A job threw and the whole transaction was undone. Alone, it simply failed; with others,
+  // the batch runs again with each job in its own savepoint, so that only that job is left out.
+  if (batch.size() == 1) return;
+  for (Job& job : batch) job.error = nullptr;
+  attempt(batch, /*isolated=*/true);
+}
+
+GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated) {
   Connection& conn = *conn_;
-  // Transaction statements are prepared once and cached: two of them run per write.
+  // Transaction statements are prepared once and cached.
   try {
     conn.prepare("BEGIN IMMEDIATE").run();
   } catch (...) {
     for (Job& job : batch) job.error = std::current_exception();
-    return;
+    return Attempt::failed;
   }
   std::size_t i = 0;
   for (; i < batch.size(); ++i) {
     Job& job = batch[i];
+    if (!isolated) {
+      try {
+        job.work(conn);
+        continue;
+      } catch (...) {
+        job.error = std::current_exception();
+      }
+      roll_back(conn);
+      return Attempt::job_failed;
+    }
     try {
       conn.prepare("SAVEPOINT work").run();
       job.work(conn);
@@ -98,31 +117,31 @@ void GroupCommit::execute(std::vector<Job>& batch) {
     // otherwise.
     std::exception_ptr error = batch[i].error;
     for (Job& job : batch) job.error = error;
-    if (conn.in_transaction()) {
-      try {
-        conn.exec("ROLLBACK");
-      } catch (...) {
-        // The connection reports the same failure again on the next batch, if it persists.
-      }
-    }
-    return;
+    roll_back(conn);
+    return Attempt::failed;
   }
   try {
     conn.prepare("COMMIT").run();
     commits_.fetch_add(1, std::memory_order_relaxed);
     writes_.fetch_add(batch.size(), std::memory_order_relaxed);
+    return Attempt::committed;
   } catch (...) {
     std::exception_ptr error = std::current_exception();
     for (Job& job : batch) {
       if (!job.error) job.error = error;
     }
-    if (conn.in_transaction()) {
-      try {
-        conn.exec("ROLLBACK");
-      } catch (...) {
-        // As above: nothing more to do here; the callers have the error.
-      }
-    }
+    roll_back(conn);
+    return Attempt::failed;
+  }
+}
+
+void GroupCommit::roll_back(Connection& conn) {
+  if (!conn.in_transaction()) return;
+  try {
+    conn.exec("ROLLBACK");
+  } catch (...) {
+    // The connection reports the same failure again on the next batch, if it persists; the
+    // callers already have theirs.
   }
 }
 

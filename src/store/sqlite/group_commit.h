@@ -5,9 +5,12 @@
 // token is answered only once it would survive kill -9 or power loss), and no caller holds a
 // lock across the disk write.
 //
-// Each piece of work runs inside its own SAVEPOINT: if it throws, its changes alone are undone
-// and the exception reaches its caller; the rest of the batch commits. If the transaction
-// itself fails (disk full, I/O error), every caller of that batch gets the error.
+// If a piece of work throws, its changes alone are undone and the exception reaches its caller;
+// the rest of the batch commits. A batch first runs as one plain transaction; only if a piece of
+// work throws is it undone and run again with each piece inside its own SAVEPOINT (two
+// statements a piece that a batch without failures need not pay). So work may run twice: it must
+// take everything from the connection and set its outputs, never add to them. If the
+// transaction itself fails (disk full, I/O error), every caller of that batch gets the error.
 #pragma once
 
 #include <atomic>
@@ -60,8 +63,14 @@ class GroupCommit {
     std::exception_ptr error;
   };
 
+  enum class Attempt { committed, job_failed, failed };
+
   void loop();
   void execute(std::vector<Job>& batch);
+  // One transaction over the batch; `isolated` puts each job in a savepoint. Without it, the
+  // first job that throws undoes the whole transaction (job_failed).
+  Attempt attempt(std::vector<Job>& batch, bool isolated);
+  static void roll_back(Connection& conn);
 
   std::unique_ptr<Connection> conn_;  // used by the writer thread only
   const std::size_t max_batch_;

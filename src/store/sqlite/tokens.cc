@@ -202,7 +202,9 @@ std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
     int revoked = 0;
   };
   auto outcome = std::make_shared<Outcome>();
+  // Sets every output on each run: the writer may run work twice (GroupCommit).
   auto work = [r, rows = with_ids(tokens), outcome](Connection& conn) {
+    outcome->revoked = 0;
     outcome->redeemed = use_up(conn, r);
     if (outcome->redeemed) {
       insert_tokens(conn, rows);
