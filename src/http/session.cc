@@ -472,10 +472,28 @@ void Session<Stream>::refuse(unsigned status, std::string_view error,
 template <class Stream>
 void Session<Stream>::write(bool keep_alive) {
   response_.keep_alive(keep_alive);
+  // The message goes out as one buffer rendered here: Beast's serializer walks a chain of
+  // buffer views that cost about a tenth of the server's time on small JSON answers. Same bytes:
+  // status line, the fields in order (Content-Length and Connection set above), the body.
+  std::string_view reason = response_.reason();
+  if (reason.empty()) reason = bhttp::obsolete_reason(response_.result());
+  wire_.assign(response_.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  wire_ += std::to_string(response_.result_int());
+  wire_ += ' ';
+  wire_ += reason;
+  wire_ += "\r\n";
+  for (const auto& field : response_) {
+    wire_ += field.name_string();
+    wire_ += ": ";
+    wire_ += field.value();
+    wire_ += "\r\n";
+  }
+  wire_ += "\r\n";
+  wire_ += response_.body();  // empty for HEAD, 204 and 304 (see respond)
   // A client that stops reading must not hold the connection forever either.
   tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
-  bhttp::async_write(stream_, response_,
-                     beast::bind_front_handler(&Session::on_write, self(), keep_alive));
+  asio::async_write(stream_, asio::buffer(wire_),
+                    beast::bind_front_handler(&Session::on_write, self(), keep_alive));
 }
 
 template <class Stream>

@@ -126,6 +126,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string wire_;  // response_ as sent; reused so it keeps its capacity
   Request request_;  // reused so its vectors keep their capacity
   // What respond() needs of the request after the parser let go of it.
   bool request_keep_alive_ = false;
