@@ -1,5 +1,7 @@
 #include "oauth/token_endpoint.h"
 
+#include <mutex>
+
 #include "http/errors.h"
 
 namespace latchkey::oauth {
@@ -61,41 +63,108 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
     return refused(body.error(), grant_type, client->app.client_id, request.remote_addr,
                    tried_basic);
   }
-  http::Response response = http::token_json(boost::json::serialize(*body));
-  if (deferred.write) response.await = awaiting(std::move(deferred), request, tried_basic);
+  if (!deferred.write) return http::token_json(boost::json::serialize(*body));
+  // Sent as it is once the write is durable; one still to be signed is sent completed instead.
+  http::Response response =
+      http::token_json(deferred.id_token ? std::string() : boost::json::serialize(*body));
+  response.await = awaiting(std::move(deferred), std::move(*body), request, tried_basic);
   return response;
 }
 
 // The tokens in the response exist only once their write is durable; until then the response
-// waits (without a thread), and the write may still turn it into a refusal.
+// waits (without a thread), and the write may still turn it into a refusal. An ID token is
+// signed meanwhile, on another thread when there is one (offload_).
 std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred deferred,
+                                                                     boost::json::object body,
                                                                      const http::Request& request,
                                                                      bool tried_basic) {
-  return [this, d = std::move(deferred), remote = request.remote_addr,
-          tried_basic](http::Response::Release release) {
-    auto write = d.write;
-    write->on_settled([this, d = std::move(d), remote, tried_basic,
-                       release = std::move(release)](std::exception_ptr error) {
-      if (!error) {
-        events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});
-        release(std::nullopt);
-        return;
+  return [this, d = std::move(deferred), body = std::move(body), remote = request.remote_addr,
+          tried_basic](http::Response::Release release) mutable {
+    if (!d.id_token) {
+      auto write = d.write;
+      write->on_settled([this, d = std::move(d), remote, tried_basic,
+                         release = std::move(release)](std::exception_ptr error) {
+        boost::json::object unused;  // the body was serialized already
+        settle(d, unused, std::move(error), std::nullopt, remote, tried_basic, release);
+      });
+      return;
+    }
+    // Two things to wait for; whichever finishes second answers.
+    struct Join {
+      Join(Deferred d, boost::json::object b) : deferred(std::move(d)), body(std::move(b)) {}
+      Deferred deferred;
+      boost::json::object body;
+      std::mutex mu;
+      int outstanding = 2;  // guarded by mu, as are the two below
+      std::exception_ptr write_error;
+      std::optional<std::string> id_token;  // nullopt if signing failed
+    };
+    auto join = std::make_shared<Join>(std::move(d), std::move(body));
+    auto finish = [this, join, remote, tried_basic, release = std::move(release)] {
+      settle(join->deferred, join->body, join->write_error, std::move(join->id_token), remote,
+             tried_basic, release);
+    };
+    auto done = [join, finish](const std::function<void(Join&)>& record) {
+      {
+        std::lock_guard lock(join->mu);
+        record(*join);
+        if (--join->outstanding > 0) return;
       }
-      Error e = Error::temporarily_unavailable("storage is unavailable, try again")
-                    .with_debug("the token write failed");
+      finish();
+    };
+    auto sign = [join, done] {
+      std::optional<std::string> token;
       try {
-        std::rethrow_exception(error);
-      } catch (const store::AlreadyRedeemed& used) {
-        if (d.if_redeemed) e = *d.if_redeemed;
-        // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: the replay revoked what the first use issued.
-        if (used.revoked > 0) {
-          events_.emit({"token_revoked", d.client_id, d.user_id, d.revoke_reason, remote});
-        }
+        token = join->deferred.id_token();
       } catch (...) {
+        // Answered as server_error below; the token write stands, unused by the client.
       }
-      release(refused(e, d.grant_type, d.client_id, remote, tried_basic));
+      done([&token](Join& j) { j.id_token = std::move(token); });
+    };
+    auto write = join->deferred.write;
+    write->on_settled([done](std::exception_ptr error) {
+      done([&error](Join& j) { j.write_error = std::move(error); });
     });
+    if (offload_) {
+      offload_(std::move(sign));
+    } else {
+      sign();
+    }
   };
+}
+
+void TokenEndpoint::settle(const Deferred& d, boost::json::object& body,
+                           std::exception_ptr write_error, std::optional<std::string> id_token,
+                           const std::string& remote, bool tried_basic,
+                           const http::Response::Release& release) {
+  if (!write_error) {
+    if (d.id_token && !id_token) {
+      release(refused(Error::server_error("signing the ID token failed"), d.grant_type,
+                      d.client_id, remote, tried_basic));
+      return;
+    }
+    events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});
+    if (!d.id_token) {
+      release(std::nullopt);
+      return;
+    }
+    body["id_token"] = std::move(*id_token);
+    release(http::token_json(boost::json::serialize(body)));
+    return;
+  }
+  Error e = Error::temporarily_unavailable("storage is unavailable, try again")
+                .with_debug("the token write failed");
+  try {
+    std::rethrow_exception(write_error);
+  } catch (const store::AlreadyRedeemed& used) {
+    if (d.if_redeemed) e = *d.if_redeemed;
+    // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: the replay revoked what the first use issued.
+    if (used.revoked > 0) {
+      events_.emit({"token_revoked", d.client_id, d.user_id, d.revoke_reason, remote});
+    }
+  } catch (...) {
+  }
+  release(refused(e, d.grant_type, d.client_id, remote, tried_basic));
 }
 
 }  // namespace latchkey::oauth

@@ -2,7 +2,9 @@
 // dispatch by grant_type to the registered TokenGrantHandler (ARCHITECTURE.md).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -15,8 +17,13 @@ namespace latchkey::oauth {
 
 class TokenEndpoint {
  public:
-  TokenEndpoint(ClientAuthenticator& clients, EventSink& events)
-      : clients_(clients), events_(events) {}
+  // Runs a job on another thread. The endpoint signs ID tokens with it, while the token write
+  // is made durable, so that the RSA signature does not hold up an I/O thread. Empty: they are
+  // signed on the thread that finds the write durable.
+  using Offload = std::function<void(std::function<void()>)>;
+
+  TokenEndpoint(ClientAuthenticator& clients, EventSink& events, Offload offload = {})
+      : clients_(clients), events_(events), offload_(std::move(offload)) {}
   void add(std::unique_ptr<TokenGrantHandler> handler);
   http::Response handle(const http::Request& request);
   // grant_type values served, for discovery.
@@ -26,12 +33,20 @@ class TokenEndpoint {
   // The error response, with its token_refused event.
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
                          std::string_view remote_addr, bool tried_basic);
+  // The response's release: once the write is durable and, if the body still lacks its ID
+  // token, that is signed. `body` is what the grant answered (sent only in the second case).
   std::function<void(http::Response::Release)> awaiting(Deferred deferred,
+                                                        boost::json::object body,
                                                         const http::Request& request,
                                                         bool tried_basic);
+  // The answer once everything awaited is done: a refusal if the write failed, else the tokens.
+  void settle(const Deferred& d, boost::json::object& body, std::exception_ptr write_error,
+              std::optional<std::string> id_token, const std::string& remote, bool tried_basic,
+              const http::Response::Release& release);
 
   ClientAuthenticator& clients_;
   EventSink& events_;
+  Offload offload_;
   std::unordered_map<std::string, std::unique_ptr<TokenGrantHandler>> handlers_;
 };
 

@@ -63,7 +63,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   }
   // Both rows in one transaction: a client never holds a refresh token whose access token
   // was lost, or the reverse. Queued now, so the response below is built (and an ID token
-  // signed) while the write is being made durable.
+  // signed, here or by the caller) while the write is being made durable.
   auto pending = in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
   const bool deferred = in.durable != nullptr;
   if (deferred) {
@@ -80,9 +80,14 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   if (!in.client_secret.empty()) b["signature"] = signature(in.client_secret, id, issued_at);
   b["scope"] = join_scopes(in.scopes);
   if (in.with_id_token && has_scope(in.scopes, "openid")) {
-    out.id_token = ids_.make({in.app, in.user, in.scopes, in.nonce, in.auth_time_s,
-                              out.access_token, in.code});
-    b["id_token"] = out.id_token;
+    auto sign = ids_.make_later(
+        {in.app, in.user, in.scopes, in.nonce, in.auth_time_s, out.access_token, in.code});
+    if (in.id_token_later != nullptr) {
+      *in.id_token_later = std::move(sign);
+    } else {
+      out.id_token = sign();
+      b["id_token"] = out.id_token;
+    }
   }
   b["instance_url"] = issuer_;
   b["id"] = id;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ struct GrantInput {
   // once it is durable (http::Response::await) and emit the token_issued event then; null:
   // issue() itself waits for it (rethrowing store::AlreadyRedeemed) and emits the event.
   std::shared_ptr<store::PendingWrite>* durable = nullptr;
+  // Where issue() leaves the signing of the ID token for its caller, who adds the token to the
+  // body (as "id_token") before sending it; null: issue() signs it into the body itself.
+  std::function<std::string()>* id_token_later = nullptr;
   // The code or rotating refresh token this grant uses up: the tokens are saved only if it
   // was not used up already (store::Database::redeem_later).
   std::optional<store::Redemption> redeem;

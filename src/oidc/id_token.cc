@@ -55,7 +55,9 @@ void add_profile_claims(boost::json::object& claims, const store::User& user,
   }
 }
 
-std::string IdTokens::make(const IdTokenInput& in) const {
+std::string IdTokens::make(const IdTokenInput& in) const { return make_later(in)(); }
+
+std::function<std::string()> IdTokens::make_later(const IdTokenInput& in) const {
   int64_t now = clock_.now_s();
   boost::json::object c{
       {"iss", issuer_},
@@ -69,8 +71,10 @@ std::string IdTokens::make(const IdTokenInput& in) const {
   if (!in.access_token.empty()) c["at_hash"] = half_hash(in.access_token);
   if (!in.code.empty()) c["c_hash"] = half_hash(in.code);
   add_profile_claims(c, in.user, in.scopes);
-  const auto ring = keys_.current();
-  return crypto::sign_jwt(ring->signing_key("RS256"), c);
+  return [this, c = std::move(c)] {
+    const auto ring = keys_.current();
+    return crypto::sign_jwt(ring->signing_key("RS256"), c);
+  };
 }
 
 }  // namespace latchkey::oidc

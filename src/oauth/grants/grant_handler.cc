@@ -11,6 +11,7 @@ Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
                                          std::optional<Error> if_redeemed) {
   if (req.deferred == nullptr) {
     in.durable = nullptr;
+    in.id_token_later = nullptr;
     try {
       return issuer.issue(in).body;
     } catch (const store::AlreadyRedeemed&) {
@@ -20,6 +21,7 @@ Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
   }
   Deferred& d = *req.deferred;
   in.durable = &d.write;
+  in.id_token_later = &d.id_token;
   d.if_redeemed = std::move(if_redeemed);
   d.client_id = in.app.client_id;
   d.user_id = in.user.id;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ namespace latchkey::oauth {
 // is durable, and emits the token_issued event then.
 struct Deferred {
   std::shared_ptr<store::PendingWrite> write;  // null: nothing to wait for
+  // Signs the response's ID token, which the endpoint adds to the body as "id_token"; null:
+  // none, or it is in the body already.
+  std::function<std::string()> id_token;
   // What to answer instead if the write finds the code or refresh token used up already.
   std::optional<Error> if_redeemed;
   std::string client_id, user_id, grant_type;  // for the events

@@ -6,8 +6,11 @@
 #include <boost/json.hpp>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto/crypto.h"
+#include "crypto/jose.h"
 #include "oauth/grants/authorization_code_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/token_issuer.h"
@@ -37,14 +40,16 @@ class TokenEndpointTest : public ::testing::Test {
     app_ = world_.add_app();
   }
 
-  std::string save_code() {
+  std::string save_code(std::vector<std::string> scopes = {"api", "refresh_token"},
+                        std::string nonce = "") {
     std::string code = crypto::random_token(world_.random());
     store::AuthCode rec;
     rec.code_hash = token::hash_of(code);
     rec.client_id = app_.client_id;
     rec.user_id = world_.user().id;
     rec.redirect_uri = kCallback;
-    rec.scopes = {"api", "refresh_token"};
+    rec.scopes = std::move(scopes);
+    rec.nonce = std::move(nonce);
     rec.expires_ms = world_.clock().now_ms() + 600'000;
     world_.db().save_code(rec);
     return code;
@@ -266,6 +271,69 @@ TEST_F(TokenEndpointTest, ReusedRotatedRefreshTokenIsInvalidGrantAndRevokesItsFa
   auto again = testsupport::released(endpoint_.handle(
       form_post("grant_type=refresh_token&refresh_token=" + http::form_encode(next), auth)));
   EXPECT_EQ(error_of(again), "invalid_grant") << "the family's newest token still worked";
+}
+
+// The RSA signature of an ID token is made off the I/O thread (TokenEndpoint::Offload) while the
+// token write is made durable, and the token is in the body that is finally sent.
+TEST_F(TokenEndpointTest, AnIdTokenIsSignedOnTheOffloadThreadAndSentInTheBody) {
+  int offloaded = 0;
+  std::thread::id signed_on;
+  TokenEndpoint endpoint(clients_, world_.events(), [&](std::function<void()> job) {
+    ++offloaded;
+    std::thread worker([&signed_on, job = std::move(job)] {
+      signed_on = std::this_thread::get_id();
+      job();
+    });
+    worker.join();
+  });
+  endpoint.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
+                                                        issuer_, world_.clock()));
+  const std::string basic = basic_header(app_.client_id, TestWorld::secret());
+
+  auto plain = testsupport::released(endpoint.handle(form_post(code_body(save_code()), basic)));
+  ASSERT_EQ(plain.status, 200u) << plain.body;
+  EXPECT_FALSE(json_of(plain).contains("id_token"));
+  EXPECT_EQ(offloaded, 0) << "nothing to sign without openid";
+
+  auto pending = endpoint.handle(
+      form_post(code_body(save_code({"api", "openid"}, "n-0S6_WzA2Mj")), basic));
+  ASSERT_TRUE(pending.await);
+  auto r = testsupport::released(std::move(pending));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(offloaded, 1);
+  EXPECT_NE(signed_on, std::this_thread::get_id());
+  EXPECT_EQ(r.header("cache-control").value_or(""), "no-store");
+  auto body = json_of(r);
+  ASSERT_TRUE(body.contains("id_token")) << r.body;
+  auto jwt = crypto::decode_jwt(std::string(body.at("id_token").as_string()));
+  ASSERT_TRUE(jwt);
+  EXPECT_EQ(jwt->header.at("alg").as_string(), "RS256");
+  EXPECT_EQ(jwt->claims.at("aud").as_string(), app_.client_id);
+  EXPECT_EQ(jwt->claims.at("nonce").as_string(), "n-0S6_WzA2Mj");
+  EXPECT_EQ(jwt->claims.at("at_hash").as_string(),
+            oidc::half_hash(std::string(body.at("access_token").as_string())));
+  EXPECT_TRUE(body.contains("signature"));
+  EXPECT_EQ(world_.events().count("token_issued"), 2u);
+}
+
+TEST_F(TokenEndpointTest, AReplayedOpenidCodeIsRefusedEvenThoughItsIdTokenWasSigned) {
+  int offloaded = 0;
+  TokenEndpoint endpoint(clients_, world_.events(), [&](std::function<void()> job) {
+    ++offloaded;
+    job();
+  });
+  endpoint.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
+                                                        issuer_, world_.clock()));
+  const std::string basic = basic_header(app_.client_id, TestWorld::secret());
+  const std::string code = save_code({"api", "openid"});
+  auto first = testsupport::released(endpoint.handle(form_post(code_body(code), basic)));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  auto replay = testsupport::released(endpoint.handle(form_post(code_body(code), basic)));
+  EXPECT_EQ(replay.status, 400u);
+  EXPECT_EQ(error_of(replay), "invalid_grant");
+  EXPECT_EQ(replay.body.find("id_token"), std::string::npos) << replay.body;
+  EXPECT_EQ(world_.events().count("token_issued"), 1u);
+  EXPECT_EQ(world_.events().count("token_revoked"), 1u);
 }
 
 }  // namespace
