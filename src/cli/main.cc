@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT")->required();
   serve_cmd->add_option("--issuer", serve.issuer, "public base URL (default http://HOST:PORT)");
-  serve_cmd->add_option("--workers", serve.workers, "I/O threads (default: one per core but one, at least one)");
+  serve_cmd->add_option("--workers", serve.workers, "I/O threads (default: one per core)");
   serve_cmd
       ->add_option("--handler-threads", serve.handler_threads,
                    "threads running request handlers; requests waiting on a durable write share "

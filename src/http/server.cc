@@ -35,12 +35,10 @@ constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 unsigned resolve_workers(unsigned requested) {
   if (requested != 0) return requested;
-  return default_workers(std::thread::hardware_concurrency());
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace
-
-unsigned default_workers(unsigned cores) { return cores > 1 ? cores - 1 : 1; }
 
 struct Server::Impl {
   // One acceptor and its retry timer; both serialized on the server's strand.

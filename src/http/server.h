@@ -36,17 +36,10 @@ struct TlsOptions {
   std::string client_ca_file;  // PEM CA certificates for client certificates; optional
 };
 
-// I/O threads when none are asked for: one per core but one, and at least one. The core left
-// over is for the threads the I/O threads hand work to: the database writer, which every token
-// waits for (preempting it stalls them all), and the threads that check passwords and sign ID
-// tokens. On two cores with the load generator beside it, one I/O thread served about 20% more
-// userinfo requests than two and as many client-credentials tokens (README, Performance).
-unsigned default_workers(unsigned cores);
-
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0 = pick a free port
-  unsigned workers = 0;        // 0 = default_workers(cores)
+  unsigned workers = 0;        // 0 = one per core
   // Threads that run the handler, so a request waiting on a durable write holds a pool thread,
   // not an I/O thread; as many requests as this can share one group commit. 0 = run handlers
   // on the I/O threads.

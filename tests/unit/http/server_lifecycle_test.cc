@@ -249,13 +249,6 @@ TEST(Server, BacksOffWhileOutOfDescriptorsAndServesOnceTheyAreBack) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
 }
 
-TEST(Server, DefaultWorkersLeaveOneCoreToTheThreadsTheyHandWorkTo) {
-  EXPECT_EQ(default_workers(0), 1u);  // hardware_concurrency() unknown
-  EXPECT_EQ(default_workers(1), 1u);
-  EXPECT_EQ(default_workers(2), 1u);
-  EXPECT_EQ(default_workers(8), 7u);
-}
-
 TEST(Server, ListenThrowsWhenPortIsTaken) {
   RunningServer first({}, echo);
   ServerOptions options;
