@@ -122,7 +122,7 @@ struct Application::Services {
   Demo demo;
   std::unique_ptr<oidc::Discovery> discovery;
   // Threads that sign the token endpoint's ID tokens while their token writes are made durable
-  // (an RS256 signature would otherwise hold an I/O thread for a quarter of a millisecond).
+  // (an RS256 signature would otherwise hold an I/O thread for a third of a millisecond).
   // Declared last, so destroyed first: its jobs use the services above.
   struct Signers {
     boost::asio::thread_pool pool{std::max(1u, std::thread::hardware_concurrency())};

@@ -64,10 +64,14 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
                    tried_basic);
   }
   if (!deferred.write) return http::token_json(boost::json::serialize(*body));
-  // Sent as it is once the write is durable; one still to be signed is sent completed instead.
+  // Sent as it is once the write is durable; a body still to be signed is kept and sent
+  // completed instead.
+  const bool sign_later = static_cast<bool>(deferred.id_token);
   http::Response response =
-      http::token_json(deferred.id_token ? std::string() : boost::json::serialize(*body));
-  response.await = awaiting(std::move(deferred), std::move(*body), request, tried_basic);
+      http::token_json(sign_later ? std::string() : boost::json::serialize(*body));
+  response.await = awaiting(std::move(deferred),
+                            sign_later ? std::move(*body) : boost::json::object(), request,
+                            tried_basic);
   return response;
 }
 

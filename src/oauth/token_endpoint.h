@@ -19,7 +19,7 @@ class TokenEndpoint {
  public:
   // Runs a job on another thread. The endpoint signs ID tokens with it, while the token write
   // is made durable, so that the RSA signature does not hold up an I/O thread. Empty: they are
-  // signed on the thread that finds the write durable.
+  // signed at once, on the thread that starts the response's wait.
   using Offload = std::function<void(std::function<void()>)>;
 
   TokenEndpoint(ClientAuthenticator& clients, EventSink& events, Offload offload = {})
@@ -34,7 +34,7 @@ class TokenEndpoint {
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
                          std::string_view remote_addr, bool tried_basic);
   // The response's release: once the write is durable and, if the body still lacks its ID
-  // token, that is signed. `body` is what the grant answered (sent only in the second case).
+  // token, that is signed. `body` is what the grant answered, kept only in the second case.
   std::function<void(http::Response::Release)> awaiting(Deferred deferred,
                                                         boost::json::object body,
                                                         const http::Request& request,

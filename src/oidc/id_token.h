@@ -51,9 +51,9 @@ class IdTokens {
   IdTokens(const CurrentKeyRing& keys, const Clock& clock, std::string issuer)
       : keys_(keys), clock_(clock), issuer_(std::move(issuer)) {}
   std::string make(const IdTokenInput& in) const;
-  // The same token in two steps: the claims are taken now, the RS256 signature (about a
-  // quarter of a millisecond of CPU) is made when the returned function runs, so that a caller
-  // can make it on another thread. The function must not outlive this object.
+  // The same token in two steps: the claims are taken now, the RS256 signature (about a third
+  // of a millisecond of CPU) is made when the returned function runs, so that a caller can make
+  // it on another thread. The function must not outlive this object.
   std::function<std::string()> make_later(const IdTokenInput& in) const;
 
  private:
