@@ -193,6 +193,55 @@ TEST(Server, AnswersHeadWithoutBody) {
   EXPECT_EQ(raw.substr(raw.size() - 4), "\r\n\r\n") << raw;
 }
 
+// The response as it goes on the wire: status line, each field once, Content-Length framing the
+// body exactly, nothing after it.
+TEST(Server, SendsTheResponseBytesAsHttp11Frames) {
+  RunningServer server({}, [](const Request&) {
+    return Response::json(201, "{\"a\":1}").set("X-Test", "v");
+  });
+  Client client(server.port());
+  ASSERT_FALSE(client.send(get("/", "Connection: close\r\n")));
+  const std::string raw = client.read_all(5s);
+  EXPECT_EQ(raw.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << raw;
+  const std::size_t end = raw.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << raw;
+  const std::string head = raw.substr(0, end + 2);
+  EXPECT_EQ(raw.substr(end + 4), "{\"a\":1}");
+  for (const char* field : {"X-Test: v\r\n", "Content-Length: 7\r\n", "Connection: close\r\n",
+                            "Server: latchkey\r\n"}) {
+    const std::size_t at = head.find(field);
+    EXPECT_NE(at, std::string::npos) << field << " in " << head;
+    EXPECT_EQ(head.find(field, at + 1), std::string::npos) << field << " twice in " << head;
+  }
+}
+
+// RFC 9110 §6.4.1: a 204 carries no content and no Content-Length. An HTTP/1.0 request is
+// answered as HTTP/1.0 and closed, having not asked to be kept alive.
+TEST(Server, Answers204WithoutContentLengthAndHttp10AsHttp10) {
+  RunningServer server({}, [](const Request&) {
+    Response r;
+    r.status = 204;
+    return r;
+  });
+  {
+    Client client(server.port());
+    ASSERT_FALSE(client.send(get("/", "Connection: close\r\n")));
+    const std::string raw = client.read_all(5s);
+    EXPECT_EQ(raw.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << raw;
+    EXPECT_EQ(raw.find("Content-Length"), std::string::npos) << raw;
+    EXPECT_EQ(raw.substr(raw.size() - 4), "\r\n\r\n") << raw;
+  }
+  {
+    Client client(server.port());
+    ASSERT_FALSE(client.send("GET / HTTP/1.0\r\nHost: t\r\n\r\n"));
+    auto res = client.read();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->version(), 10u);
+    EXPECT_EQ(res->result_int(), 204u);
+    EXPECT_TRUE(client.closed_within(5s));
+  }
+}
+
 TEST(Server, HandlesExpect100Continue) {
   RunningServer server({}, echo);
   Client client(server.port());
