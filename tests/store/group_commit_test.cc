@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -128,23 +129,31 @@ TEST_F(GroupCommitTest, ResultsAndExceptionsOfTheWorkReachTheCaller) {
 }
 
 // Holds the writer inside a piece of work until release(), so that what is submitted meanwhile
-// forms the next batch, in submission order.
+// forms the next batch, in submission order. Released at the latest when it goes out of scope
+// (before the writer, declared first), so a failed assertion cannot leave the writer's thread
+// waiting forever; the held work shares the flags, so it never reads a destroyed object.
 class HeldWriter {
  public:
-  explicit HeldWriter(GroupCommit& writer) {
+  explicit HeldWriter(GroupCommit& writer) : flags_(std::make_shared<Flags>()) {
     writer.submit(
-        [this](Connection&) {
-          held_ = true;
-          while (!released_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        [flags = flags_](Connection&) {
+          flags->held = true;
+          while (!flags->released) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         },
         [](std::exception_ptr) {});
-    while (!held_) std::this_thread::yield();
+    while (!flags_->held) std::this_thread::yield();
   }
-  void release() { released_ = true; }
+  ~HeldWriter() { release(); }
+  HeldWriter(const HeldWriter&) = delete;
+  HeldWriter& operator=(const HeldWriter&) = delete;
+  void release() { flags_->released = true; }
 
  private:
-  std::atomic<bool> held_{false};
-  std::atomic<bool> released_{false};
+  struct Flags {
+    std::atomic<bool> held{false};
+    std::atomic<bool> released{false};
+  };
+  std::shared_ptr<Flags> flags_;
 };
 
 struct Outcome {
