@@ -10,7 +10,6 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cstdint>
 #include <exception>
