@@ -18,10 +18,28 @@ void CachingDatabase::Table<Record>::put(const std::string& key, Record record, 
   Shard& s = shard(key);
   std::lock_guard lock(s.mu);
   if (generation() != loaded_at_generation) return;
-  // Bounded memory without per-hit bookkeeping: a full shard starts over, and
-  // the records still in use come back on their next read.
-  if (s.map.size() >= max_per_shard_ && !s.map.contains(key)) s.map.clear();
+  // Bounded memory without per-hit bookkeeping: a full shard drops one record to make room,
+  // and a record still in use comes back on its next read. Starting the shard over instead
+  // cost a pause (tens of thousands of records freed under the lock) and a burst of reads.
+  if (s.map.size() >= max_per_shard_ && !s.map.contains(key)) evict_one(s.map, key);
   s.map.insert_or_assign(key, Entry{std::move(record), now_ms});
+}
+
+// Which record goes is as good as random (keys are hashes of random secrets, or ids): the first
+// one found from the bucket the new key falls into. With the map's load factor at most 1 the
+// search ends after a bucket or two.
+template <class Record>
+void CachingDatabase::Table<Record>::evict_one(std::unordered_map<std::string, Entry>& map,
+                                               const std::string& incoming) {
+  const std::size_t buckets = map.bucket_count();
+  const std::size_t start = map.bucket(incoming);
+  for (std::size_t i = 0; i < buckets; ++i) {
+    const std::size_t b = (start + i) % buckets;
+    if (map.bucket_size(b) > 0) {
+      map.erase(map.begin(b)->first);
+      return;
+    }
+  }
 }
 
 template <class Record>
@@ -114,17 +132,24 @@ bool CachingDatabase::update_secret_hash(const std::string& client_id, const std
 
 void CachingDatabase::save_tokens(const std::vector<Token>& tokens) {
   inner_.save_tokens(tokens);
-  // Write-through: a token is usually presented soon after it is issued.
+  cache_issued(tokens);
+}
+
+// Write-through for access tokens: one is usually presented soon after it is issued. A refresh
+// token is presented when its access token has expired, long after a cached copy would have
+// gone stale, so caching it would only cost a copy and push out records in use.
+void CachingDatabase::cache_issued(const std::vector<Token>& tokens) {
   const int64_t now = clock_.now_ms();
-  for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
+  for (const Token& t : tokens) {
+    if (t.kind == TokenKind::access) tokens_.put(t.token_hash, t, now, tokens_.generation());
+  }
 }
 
 std::shared_ptr<PendingWrite> CachingDatabase::save_tokens_later(const std::vector<Token>& tokens) {
   auto pending = inner_.save_tokens_later(tokens);
   // Cached before it is durable: nobody holds these tokens until it is (their response waits
   // for the write), and if the write fails they are never handed out.
-  const int64_t now = clock_.now_ms();
-  for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
+  cache_issued(tokens);
   return pending;
 }
 
@@ -157,14 +182,18 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
   // not rotated, which is harmless: the write, not the cache, decides a redemption.
   if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
   auto outer = std::make_shared<PendingWrite>();
-  inner_.redeem_later(r, tokens)->on_settled([this, outer, r, tokens](std::exception_ptr error) {
+  std::vector<Token> access;
+  for (const Token& t : tokens) {
+    if (t.kind == TokenKind::access) access.push_back(t);
+  }
+  inner_.redeem_later(r, tokens)->on_settled([this, outer, r, access = std::move(access)](
+                                                 std::exception_ptr error) {
     if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
     if (error) {
       // An earlier use's tokens were revoked by code or family: names the cache cannot key.
       tokens_.clear();
     } else {
-      const int64_t now = clock_.now_ms();
-      for (const Token& t : tokens) tokens_.put(t.token_hash, t, now, tokens_.generation());
+      cache_issued(access);
     }
     outer->settle(error);
   });

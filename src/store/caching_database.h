@@ -10,7 +10,7 @@
 // CLI, another node sharing PostgreSQL) are seen once the cached copy is older
 // than `max_age_ms` (default 1 s): every entry is re-read after that. Only
 // records that exist are cached, so unknown tokens cannot fill the cache, and
-// each table holds at most `max_entries` records (a full table starts over).
+// each table holds at most about `max_entries` records (a full shard drops one to make room).
 #pragma once
 
 #include <array>
@@ -134,6 +134,8 @@ class CachingDatabase final : public Database {
       Record record;
       int64_t loaded_ms;
     };
+    static void evict_one(std::unordered_map<std::string, Entry>& map,
+                          const std::string& incoming);
     struct Shard {
       std::mutex mu;
       std::unordered_map<std::string, Entry> map;
@@ -148,6 +150,8 @@ class CachingDatabase final : public Database {
 
   // Looks `key` up in `table`, loading and caching it with `load` when absent
   // or stale.
+  void cache_issued(const std::vector<Token>& tokens);
+
   template <class Record, class Load>
   std::optional<Record> cached(Table<Record>& table, const std::string& key, Load load);
 

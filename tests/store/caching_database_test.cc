@@ -4,8 +4,12 @@
 #include "store/caching_database.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include "store/pending_write.h"
+#include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace latchkey::store {
@@ -124,6 +128,60 @@ TEST_F(CachingDatabaseTest, ABoundedCacheStillAnswersEveryToken) {
     ASSERT_TRUE(t) << i;
     EXPECT_EQ(t->user_id, "005alice");
   }
+}
+
+
+// A full cache makes room one record at a time: the records it holds stay served from memory.
+// (It used to drop a whole shard, a sixteenth of the cache, at once.) The rows are deleted from
+// the file behind the cache's back, so whatever is still found was answered from memory, and a
+// miss caches nothing that could push another record out while counting.
+TEST(CachingDatabaseBound, AFullCacheStillHoldsAsManyRecordsAsItsBound) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-cache-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  const std::string path = (dir / "latchkey.db").string();
+  {
+    sqlite::SqliteDatabase backend(path);
+    FakeClock clock;
+    constexpr std::size_t kBound = 160;
+    CachingDatabase small(backend, clock, 1000, kBound);
+    std::vector<Token> many;
+    for (int i = 0; i < 2000; ++i) {
+      Token t;
+      t.token_hash = "hash-" + std::to_string(i);
+      t.client_id = "3MVGapp";
+      t.user_id = "005alice";
+      t.org_id = "00Dorg";
+      many.push_back(t);
+    }
+    small.save_tokens(many);
+    sqlite::Connection(path).exec("DELETE FROM tokens");
+
+    std::size_t from_memory = 0;
+    for (const Token& t : many) {
+      if (small.find_token(SecretRef::by_hash(t.token_hash))) ++from_memory;
+    }
+    EXPECT_GE(from_memory, kBound);
+    EXPECT_LE(from_memory, kBound + 16) << "one more per shard at most";
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// Refresh tokens are presented long after the cache's copy would be stale; only access tokens
+// are cached as they are issued, so a refresh token's first use reads the store.
+TEST_F(CachingDatabaseTest, OnlyAccessTokensAreCachedAsTheyAreIssued) {
+  Token access = token("at");
+  Token refresh = token("rt");
+  refresh.kind = TokenKind::refresh;
+  cache_.save_tokens({access, refresh});
+  // Revoked behind the cache's back: a cached copy would still say live.
+  backend_.revoke_token(SecretRef::by_hash("at"));
+  backend_.revoke_token(SecretRef::by_hash("rt"));
+  ASSERT_TRUE(cache_.find_token(SecretRef::by_hash("at")));
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("at"))->revoked) << "served from memory";
+  ASSERT_TRUE(cache_.find_token(SecretRef::by_hash("rt")));
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("rt"))->revoked) << "read from the store";
 }
 
 }  // namespace
