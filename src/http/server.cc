@@ -11,7 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <csignal>
 #include <exception>
 #include <mutex>
@@ -41,10 +41,9 @@ unsigned resolve_workers(unsigned requested) {
 }  // namespace
 
 struct Server::Impl {
-  // One acceptor and its retry timer; both serialized on the server's strand.
+  // One acceptor and its retry timer; both on the first I/O thread.
   struct Listener {
-    Listener(asio::strand<asio::io_context::executor_type>& strand, bool is_tls)
-        : acceptor(strand), retry(strand), tls(is_tls) {}
+    Listener(asio::io_context& ioc, bool is_tls) : acceptor(ioc), retry(ioc), tls(is_tls) {}
     tcp::acceptor acceptor;
     asio::steady_timer retry;
     const bool tls;
@@ -54,20 +53,29 @@ struct Server::Impl {
   Impl(ServerOptions options, Handler handler)
       : workers(resolve_workers(options.workers)),
         state(std::move(options), std::move(handler)),
-        ioc(static_cast<int>(workers)),
+        iocs(make_io_contexts(workers)),
         handler_pool(state.options.handler_threads > 0
                          ? std::make_unique<asio::thread_pool>(state.options.handler_threads)
                          : nullptr),
-        strand(asio::make_strand(ioc)),
-        plain(strand, false),
-        secure(strand, true) {
+        plain(first(), false),
+        secure(first(), true) {
     state.handler_pool = handler_pool.get();
   }
 
+  static std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    // Hint 1: each is run by one thread, so its scheduler never wakes another to share work.
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  // Runs the acceptors, retry timers and signals besides its share of the connections; only
+  // the first thread runs it, which serializes them without a strand.
+  asio::io_context& first() { return *iocs.front(); }
+
   void do_accept(Listener& l);
-  void on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket);
+  void on_accept(Listener& l, boost::system::error_code ec, detail::Socket socket);
   void do_stop();
-  void run_worker();
+  void run_worker(asio::io_context& ioc);
   void wait_for_signal();
   unsigned short bind(Listener& l, const std::string& host, unsigned short port);
   std::shared_ptr<asio::ssl::context> tls_context() {
@@ -79,13 +87,17 @@ struct Server::Impl {
   // Declared before the io_context: destroying the io_context destroys pending handlers and
   // with them sessions, which still reach into `state`.
   detail::ServerState state;
-  asio::io_context ioc;
-  // Runs handlers (see ServerOptions::handler_threads). Every job it runs holds work on ioc, so
-  // once the I/O threads return from run() the pool is idle.
+  // One io_context per I/O thread, each run by that thread alone. A connection is handed to one
+  // of them in turn when accepted and stays there, so its handlers never run concurrently
+  // without a strand, and the threads do not contend on one scheduler's queue and lock.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  // Keeps the other threads' io_contexts running while there is nothing on them yet; released
+  // by do_stop(), after which each returns once its connections are done.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> accepting;
+  std::size_t next_ioc = 0;  // round robin over iocs; first() only
+  // Runs handlers (see ServerOptions::handler_threads). Every job it runs holds work on its
+  // connection's io_context, so once the I/O threads return from run() the pool is idle.
   std::unique_ptr<asio::thread_pool> handler_pool;
-  // Serializes the acceptors, the retry timers and the signal set (stop() may come from any
-  // thread; it only posts here).
-  asio::strand<asio::io_context::executor_type> strand;
   Listener plain;
   Listener secure;  // open only with ServerOptions::tls
   std::optional<asio::signal_set> signals;
@@ -97,14 +109,14 @@ struct Server::Impl {
 
 void Server::Impl::do_accept(Listener& l) {
   if (state.stopping.load(std::memory_order_acquire) || !l.acceptor.is_open()) return;
-  // Each connection gets its own strand so its handlers never run concurrently.
-  l.acceptor.async_accept(asio::make_strand(ioc),
-                          [this, &l](boost::system::error_code ec, tcp::socket socket) {
-                            on_accept(l, ec, std::move(socket));
-                          });
+  asio::io_context& home = *iocs[next_ioc];
+  next_ioc = (next_ioc + 1) % iocs.size();
+  l.acceptor.async_accept(home, [this, &l](boost::system::error_code ec, detail::Socket socket) {
+    on_accept(l, ec, std::move(socket));
+  });
 }
 
-void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, tcp::socket socket) {
+void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, detail::Socket socket) {
   if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
   if (ec) {
     const bool starved = ec == asio::error::no_descriptors ||  // EMFILE: this process
@@ -133,7 +145,7 @@ void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, tcp::soc
     l.starved = false;
     if (state.options.log) state.options.log->info("accepting connections again");
   }
-  // Only this strand increments (both listeners share it), so load-then-add cannot overshoot;
+  // Only the first thread increments (both listeners are there), so load-then-add cannot overshoot;
   // sessions decrement from their own threads, which only makes room.
   const bool refuse =
       state.connections.load(std::memory_order_relaxed) >= state.options.max_connections;
@@ -158,9 +170,10 @@ void Server::Impl::do_stop() {
   }
   if (signals) signals->cancel(ec);
   for (const auto& session : state.sessions()) session->shutdown();
+  accepting.clear();
 }
 
-void Server::Impl::run_worker() {
+void Server::Impl::run_worker(asio::io_context& ioc) {
   // Asio's pattern for a handler that throws: report it and keep the thread serving rather
   // than let the exception end the process.
   for (;;) {
@@ -182,7 +195,7 @@ unsigned short Server::Impl::bind(Listener& l, const std::string& host, unsigned
     tcp::endpoint endpoint;
     if (ec) {
       // A host name (e.g. "localhost"): listen on its first address.
-      tcp::resolver resolver(ioc);
+      tcp::resolver resolver(first());
       endpoint = *resolver.resolve(host, std::to_string(port)).begin();
     } else {
       endpoint = tcp::endpoint(address, port);
@@ -256,7 +269,7 @@ unsigned short Server::listen() {
   // Registered now, not in run(): the caller announces readiness after listen(), and a
   // signal sent on that cue must find the server's handler, not the default action (which
   // for SIGHUP and SIGTERM ends the process). Asio queues it until run() waits.
-  m.signals.emplace(m.strand, SIGINT, SIGTERM, SIGHUP);
+  m.signals.emplace(m.first(), SIGINT, SIGTERM, SIGHUP);
   return port;
 }
 
@@ -285,7 +298,10 @@ void Server::run() {
   Impl& m = *impl_;
   const unsigned short port = listen();
   m.wait_for_signal();
-  asio::post(m.strand, [&m] {
+  for (std::size_t i = 1; i < m.iocs.size(); ++i) {
+    m.accepting.push_back(asio::make_work_guard(*m.iocs[i]));
+  }
+  asio::post(m.first(), [&m] {
     m.do_accept(m.plain);
     m.do_accept(m.secure);
   });
@@ -299,17 +315,19 @@ void Server::run() {
 
   std::vector<std::thread> threads;
   threads.reserve(m.workers - 1);
-  for (unsigned i = 1; i < m.workers; ++i) threads.emplace_back([&m] { m.run_worker(); });
-  m.run_worker();
+  for (unsigned i = 1; i < m.workers; ++i) {
+    threads.emplace_back([&m, i] { m.run_worker(*m.iocs[i]); });
+  }
+  m.run_worker(m.first());
   for (auto& t : threads) t.join();
-  // The io_context ran out of work: acceptor closed, signals cancelled, every session gone.
+  // The io_contexts ran out of work: acceptors closed, signals cancelled, every session gone.
   m.signals.reset();
   if (m.state.options.log) m.state.options.log->info("stopped");
 }
 
 void Server::stop() {
   impl_->state.stopping.store(true, std::memory_order_release);
-  asio::post(impl_->strand, [m = impl_.get()] { m->do_stop(); });
+  asio::post(impl_->first(), [m = impl_.get()] { m->do_stop(); });
 }
 
 }  // namespace latchkey::http

@@ -55,7 +55,7 @@ std::string error_json(std::string_view error, std::string_view description) {
   return body;
 }
 
-std::string remote_address(const asio::ip::tcp::socket& socket) {
+std::string remote_address(const Socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   if (ec) return {};
@@ -71,7 +71,7 @@ std::string remote_address(const asio::ip::tcp::socket& socket) {
 // Constructs the stream in place (guaranteed copy elision), so neither stream type need be
 // movable.
 template <class Stream>
-Stream make_stream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+Stream make_stream(Socket socket, asio::ssl::context* tls) {
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     return Stream(std::move(socket), *tls);
   } else {
@@ -103,7 +103,7 @@ std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
 }
 
 template <class Stream>
-Session<Stream>::Session(ServerState& state, asio::ip::tcp::socket socket,
+Session<Stream>::Session(ServerState& state, Socket socket,
                          std::shared_ptr<asio::ssl::context> tls, bool refuse)
     : state_(state),
       tls_(std::move(tls)),
@@ -336,7 +336,7 @@ void Session<Stream>::serve() {
   }
   // The handler may wait on the disk (a durable write commits with others in a batch): run it
   // on the handler pool so this I/O thread goes on serving other connections, then come back
-  // to the connection's strand to write. The work guard keeps the io_context running (and a
+  // to the connection's I/O thread to write. The work guard keeps the io_context running (and a
   // stopping server waiting) until the response is handed back.
   asio::post(*state_.handler_pool,
              [self = self(), work = asio::make_work_guard(stream_.get_executor())]() mutable {
@@ -519,7 +519,7 @@ void Session<Stream>::linger() {
   phase_ = Phase::lingering;
   beast::error_code ec;
   // Our half is done: the client sees the answer followed by end of stream.
-  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().socket().shutdown(Socket::shutdown_send, ec);
   if (ec) return close();
   tcp().expires_after(kLingerTime);
   buffer_.clear();
@@ -542,7 +542,7 @@ void Session<Stream>::close() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   beast::error_code ec;
-  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp().socket().shutdown(Socket::shutdown_send, ec);
   tcp().close();
 }
 

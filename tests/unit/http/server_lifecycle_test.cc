@@ -2,6 +2,9 @@
 // connection cap and running out of descriptors.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "unit/http/server_fixture.h"
 
 namespace latchkey::http {
@@ -255,6 +258,40 @@ TEST(Server, ListenThrowsWhenPortIsTaken) {
   options.port = first.port();
   Server second(options, echo);
   EXPECT_THROW(second.listen(), std::runtime_error);
+}
+
+
+// Each I/O thread runs its own event loop: a connection is handed to one thread when accepted and
+// all its requests are served there, and consecutive connections go to different threads, so
+// the load spreads over the cores without connections contending for one queue.
+TEST(Server, ConnectionsStayOnOneIoThreadAndAreSpreadOverThem) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::thread::id>> seen;
+  Handler handler = [&](const Request& req) {
+    std::lock_guard lock(mu);
+    seen.emplace_back(req.path, std::this_thread::get_id());
+    return Response::json(200, "{}");
+  };
+  ServerOptions options;
+  options.workers = 2;
+  options.run_inline = [](const Request&) { return true; };
+  RunningServer server(options, handler);
+  Client first(server.port());
+  Client second(server.port());
+  for (int i = 0; i < 20; ++i) {
+    for (auto* client : {&first, &second}) {
+      ASSERT_FALSE(client->send(get(client == &first ? "/first" : "/second")));
+      ASSERT_TRUE(client->read());
+    }
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 40u);
+  std::set<std::thread::id> first_threads;
+  std::set<std::thread::id> second_threads;
+  for (const auto& [path, id] : seen) (path == "/first" ? first_threads : second_threads).insert(id);
+  ASSERT_EQ(first_threads.size(), 1u) << "one connection's requests ran on several threads";
+  ASSERT_EQ(second_threads.size(), 1u) << "one connection's requests ran on several threads";
+  EXPECT_NE(*first_threads.begin(), *second_threads.begin()) << "both connections on one thread";
 }
 
 }  // namespace
