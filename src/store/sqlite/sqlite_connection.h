@@ -67,6 +67,8 @@ class Connection {
   // Rows changed by the most recent INSERT/UPDATE/DELETE on this connection.
   [[nodiscard]] int64_t changes() const;
   [[nodiscard]] bool in_transaction() const;
+  // The sqlite3 handle, for what this wrapper does not cover (hooks, checkpoints).
+  [[nodiscard]] sqlite3* handle() const { return db_; }
 
   // Throws StoreError describing `rc` and the connection's last error message.
   [[noreturn]] void fail(int rc, std::string_view during) const;

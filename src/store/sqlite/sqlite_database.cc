@@ -26,6 +26,8 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
   // The writer keeps the hot index pages of the token table in memory (sqlite's default cache
   // is 2 MiB); 64 MiB holds the inner pages of a table of millions of tokens.
   conn->exec("PRAGMA cache_size=-65536");
+  checkpointer_ = std::make_unique<Checkpointer>(path);
+  checkpointer_->attach(*conn);
   writer_ = std::make_unique<GroupCommit>(std::move(conn));
   readers_ = std::make_unique<ReaderPool>(path, reader_pool_size());
   load_last_token_id();

@@ -23,6 +23,7 @@
 #include <string>
 #include <type_traits>
 
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/reader_pool.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -135,6 +136,8 @@ class SqliteDatabase final : public Database {
   }
 
   // File databases: the writer and the readers. In-memory: one connection and its mutex.
+  // The checkpointer is declared first so that it outlives the writer, whose commits call it.
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<GroupCommit> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::mutex memory_mu_;
