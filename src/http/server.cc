@@ -145,8 +145,8 @@ void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, detail::
     l.starved = false;
     if (state.options.log) state.options.log->info("accepting connections again");
   }
-  // Only the first thread increments (both listeners are there), so load-then-add cannot overshoot;
-  // sessions decrement from their own threads, which only makes room.
+  // Only the first thread increments (both listeners are there), so load-then-add cannot
+  // overshoot; sessions decrement from their own threads, which only makes room.
   const bool refuse =
       state.connections.load(std::memory_order_relaxed) >= state.options.max_connections;
   if (!refuse) state.connections.fetch_add(1, std::memory_order_relaxed);

@@ -288,7 +288,9 @@ TEST(Server, ConnectionsStayOnOneIoThreadAndAreSpreadOverThem) {
   ASSERT_EQ(seen.size(), 40u);
   std::set<std::thread::id> first_threads;
   std::set<std::thread::id> second_threads;
-  for (const auto& [path, id] : seen) (path == "/first" ? first_threads : second_threads).insert(id);
+  for (const auto& [path, id] : seen) {
+    (path == "/first" ? first_threads : second_threads).insert(id);
+  }
   ASSERT_EQ(first_threads.size(), 1u) << "one connection's requests ran on several threads";
   ASSERT_EQ(second_threads.size(), 1u) << "one connection's requests ran on several threads";
   EXPECT_NE(*first_threads.begin(), *second_threads.begin()) << "both connections on one thread";
