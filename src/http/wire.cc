@@ -33,12 +33,17 @@ void fill_request(boost::beast::http::request<boost::beast::http::string_body>& 
   out.path.assign(target.substr(0, question));
   out.query.assign(question == std::string_view::npos ? std::string_view()
                                                       : target.substr(question + 1));
-  out.headers.clear();
+  // Assigned over the previous request's strings, which keeps their memory: a connection's
+  // requests carry much the same fields, so after the first one this allocates nothing.
+  std::size_t n = 0;
   for (const auto& field : message) {
-    std::string name(field.name_string());
+    if (n == out.headers.size()) out.headers.emplace_back();
+    auto& [name, value] = out.headers[n++];
+    name.assign(field.name_string());
     for (char& c : name) c = lower(c);
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
+    value.assign(field.value());
   }
+  out.headers.resize(n);
   out.body = std::move(message.body());
 }
 

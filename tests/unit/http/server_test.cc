@@ -161,6 +161,29 @@ TEST(Server, ServesTwoRequestsOnOneKeepAliveConnection) {
   EXPECT_EQ(calls.load(), 2);
 }
 
+// The request handed to the handler is reused on a connection: the second request sees its own
+// fields only, not the first one's, with their own values.
+TEST(Server, EachRequestOnAConnectionSeesOnlyItsOwnFields) {
+  RunningServer server({}, echo);
+  Client client(server.port());
+  ASSERT_FALSE(client.send(get("/one", "User-Agent: first-agent-with-a-long-name/1.0\r\n"
+                                       "X-Only-First: 1\r\nX-Third: a\r\n")));
+  auto first = client.read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["X-Names"], "host,user-agent,x-only-first,x-third,");
+  EXPECT_EQ((*first)["X-Agent"], "first-agent-with-a-long-name/1.0");
+  ASSERT_FALSE(client.send(get("/two", "User-Agent: b\r\n")));
+  auto second = client.read();
+  ASSERT_TRUE(second);
+  EXPECT_EQ((*second)["X-Names"], "host,user-agent,");
+  EXPECT_EQ((*second)["X-Agent"], "b");
+  ASSERT_FALSE(client.send(get("/three")));
+  auto third = client.read();
+  ASSERT_TRUE(third);
+  EXPECT_EQ((*third)["X-Names"], "host,");
+  EXPECT_EQ((*third)["X-Agent"], "") << "a field of an earlier request";
+}
+
 TEST(Server, AnswersPipelinedRequestsInOrder) {
   RunningServer server({}, [](const Request& req) { return Response::json(200, req.path); });
   Client client(server.port());
