@@ -409,9 +409,8 @@ void Session<Stream>::respond(Response response) {
     return;
   }
   bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
-  response_ = {};
-  response_.version(request_version_);
-  response_.result(response.status);
+  const unsigned status = response.status;
+  start_response(request_version_, status);
   bool has_server = false;
   for (auto& [name, value] : response.headers) {
     if (!is_token(name) || !is_field_value(value)) {
@@ -427,22 +426,19 @@ void Session<Stream>::respond(Response response) {
       continue;
     }
     if (iequals(name, "Server")) has_server = true;
-    response_.insert(name, value);
+    add_field(name, value);
   }
-  if (!has_server) response_.set(bhttp::field::server, "latchkey");
+  if (!has_server) add_field("Server", "latchkey");
 
-  const unsigned status = response.status;
+  status_ = status;
   if (status == 204 || status == 304) {
     // RFC 9110 §6.4.1: these carry no content and no Content-Length to frame it.
-  } else if (request_is_head_) {
-    // RFC 9110 §9.3.2: the same header fields as GET, no content.
-    response_.content_length(response.body.size());
-  } else {
-    response_.body() = std::move(response.body);
-    response_.content_length(response_.body().size());
+    return finish_response(request_version_, keep_alive, {});
   }
-  status_ = status;
-  write(keep_alive);
+  add_field("Content-Length", std::to_string(response.body.size()));
+  // RFC 9110 §9.3.2: HEAD gets the same header fields as GET, no content.
+  finish_response(request_version_, keep_alive,
+                  request_is_head_ ? std::string_view() : std::string_view(response.body));
 }
 
 template <class Stream>
@@ -452,43 +448,50 @@ void Session<Stream>::refuse(unsigned status, std::string_view error,
     log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, description);
   }
   phase_ = Phase::writing;
-  response_ = {};
-  response_.version(11);
-  response_.result(status);
-  response_.set(bhttp::field::server, "latchkey");
-  response_.set(bhttp::field::content_type, kJson);
-  response_.set(bhttp::field::cache_control, "no-store");
-  if (status == 503) response_.set(bhttp::field::retry_after, "1");
-  response_.body() = error_json(error, description);
-  response_.content_length(response_.body().size());
+  const std::string body = error_json(error, description);
+  start_response(11, status);
+  add_field("Server", "latchkey");
+  add_field("Content-Type", kJson);
+  add_field("Cache-Control", "no-store");
+  if (status == 503) add_field("Retry-After", "1");
+  add_field("Content-Length", std::to_string(body.size()));
   status_ = status;
   linger_after_write_ = true;
   // Not counted as an access: no request was understood, and the warn line above says why.
   request_.method.clear();
-  write(false);
+  finish_response(11, false, body);
+}
+
+// A response is rendered straight into one buffer and sent with one write: Beast's serializer
+// walked a chain of buffer views that cost about a tenth of the server's time on small JSON
+// answers, and building a Beast message first cost an allocation per field. The bytes are what
+// Beast would send: status line, the fields in order, Content-Length, then Connection as
+// keep_alive() sets it, a blank line and the body.
+template <class Stream>
+void Session<Stream>::start_response(unsigned version, unsigned status) {
+  wire_.assign(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  wire_ += std::to_string(status);
+  wire_ += ' ';
+  wire_ += bhttp::obsolete_reason(bhttp::int_to_status(status));
+  wire_ += "\r\n";
 }
 
 template <class Stream>
-void Session<Stream>::write(bool keep_alive) {
-  response_.keep_alive(keep_alive);
-  // The message goes out as one buffer rendered here: Beast's serializer walks a chain of
-  // buffer views that cost about a tenth of the server's time on small JSON answers. Same bytes:
-  // status line, the fields in order (Content-Length and Connection set above), the body.
-  std::string_view reason = response_.reason();
-  if (reason.empty()) reason = bhttp::obsolete_reason(response_.result());
-  wire_.assign(response_.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  wire_ += std::to_string(response_.result_int());
-  wire_ += ' ';
-  wire_ += reason;
+void Session<Stream>::add_field(std::string_view name, std::string_view value) {
+  wire_ += name;
+  wire_ += ": ";
+  wire_ += value;
   wire_ += "\r\n";
-  for (const auto& field : response_) {
-    wire_ += field.name_string();
-    wire_ += ": ";
-    wire_ += field.value();
-    wire_ += "\r\n";
-  }
+}
+
+template <class Stream>
+void Session<Stream>::finish_response(unsigned version, bool keep_alive, std::string_view body) {
+  // HTTP/1.1 connections persist unless closed; HTTP/1.0 ones close unless kept alive.
+  if (version >= 11 && !keep_alive) add_field("Connection", "close");
+  if (version == 10 && keep_alive) add_field("Connection", "keep-alive");
   wire_ += "\r\n";
-  wire_ += response_.body();  // empty for HEAD, 204 and 304 (see respond)
+  wire_ += body;
+  body_bytes_ = body.size();
   // A client that stops reading must not hold the connection forever either.
   tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
   asio::async_write(stream_, asio::buffer(wire_),
@@ -504,7 +507,7 @@ void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_
     // string can carry codes and tokens. The path is as received (no spaces: HTTP/1.1 request
     // line), so no field needs quoting.
     log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method,
-              request_.path, status_, response_.body().size(), micros, remote_);
+              request_.path, status_, body_bytes_, micros, remote_);
   }
   if (phase_ == Phase::closed) return;
   if (ec) return close();

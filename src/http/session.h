@@ -118,7 +118,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Response call_handler();
   void respond(Response response);
   void refuse(unsigned status, std::string_view error, std::string_view description);
-  void write(bool keep_alive);
+  void start_response(unsigned version, unsigned status);
+  void add_field(std::string_view name, std::string_view value);
+  void finish_response(unsigned version, bool keep_alive, std::string_view body);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void linger();
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
@@ -131,8 +133,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Reused across requests on the connection; holds pipelined bytes between requests.
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  boost::beast::http::response<boost::beast::http::string_body> response_;
-  std::string wire_;  // response_ as sent; reused so it keeps its capacity
+  std::string wire_;  // the response as sent; reused so it keeps its capacity
+  std::size_t body_bytes_ = 0;  // of the response being sent, for the access log
   Request request_;  // reused so its vectors keep their capacity
   // What respond() needs of the request after the parser let go of it.
   bool request_keep_alive_ = false;
