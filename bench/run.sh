@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make bench: latchkey (fresh SQLite database) against node-oidc-provider, one server at a time,
-# same load generator and flows; prints one table, writes bench/results/latest.{md,json}.
+# make bench: latchkey (fresh SQLite database, and one preloaded with live tokens) against
+# node-oidc-provider, the same load generator and flows, each flow measured on each server in
+# turn; prints one table, writes bench/results/latest.{md,json}.
 # Exits non-zero if any run had an error. See bench/README.md.
 #   BENCH_SECONDS (10)  measured seconds per flow and server
 #   BENCH_WARMUP  (2)   warm-up seconds before each measured run (results discarded)
@@ -19,6 +20,7 @@ THREADS=${BENCH_THREADS:-2}
 WEB_CONC=${BENCH_WEB_CONCURRENCY:-8}
 LK_PORT=${BENCH_LATCHKEY_PORT:-18431}
 PEER_PORT=${BENCH_PEER_PORT:-18432}
+SCALE_PORT=${BENCH_SCALE_PORT:-18433}
 CB=http://127.0.0.1:9/cb
 CB_ENC=http%3A%2F%2F127.0.0.1%3A9%2Fcb
 CLIENT="node $ROOT/bench/lib/client.mjs"
@@ -39,15 +41,15 @@ fi
 TMP=$(mktemp -d /tmp/latchkey-bench.XXXXXX)
 RESULTS=$TMP/results.ndjson
 : >"$RESULTS"
-SERVER_PID=""
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
+SERVER_PID=""  # the server being measured (see use)
+ALL_PIDS=()
+stop_servers() {
+  local pid
+  for pid in "${ALL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${ALL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  ALL_PIDS=()
 }
-trap 'stop_server; rm -rf "$TMP"' EXIT
+trap 'stop_servers; rm -rf "$TMP"' EXIT
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -144,118 +146,169 @@ log "openssl speed rsa2048 (one core)"
 SIGN_RATE=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa +2048 bits/{print $(NF-1)}')
 log "RSA-2048 sign/s: $SIGN_RATE"
 
-# ---- latchkey -----------------------------------------------------------------------------------
+# ---- the servers -----------------------------------------------------------------------------
+# latchkey on a fresh database, latchkey on a database preloaded with many live tokens, and the
+# peer all run for the whole bench, idle but for the one being measured, and every flow is
+# measured on them one right after another. A ratio thus compares runs made within a minute of
+# each other, not runs minutes apart on a machine whose speed drifts (it does: the peer's rate
+# moved by half between runs of one morning).
 BUSER=alice@bench.local
 PASS='bench-Password-9!'
 TOKEN_PATH=/services/oauth2/token
+SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/jwt.key" -out "$TMP/jwt.crt" -days 2 \
   -subj /CN=bench-jwt >/dev/null 2>&1
 
-# lk_setup DBFILE: a fresh database with the bench user and apps (sets LK, *_ID, *_SECRET)
-lk_setup() {
-  LK="$BIN --db sqlite:$1"
-  echo "$PASS" | $LK user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
-  local web cc jwtapp
-  web=$($LK app create --name web --callback $CB --scopes "api refresh_token openid profile email")
-  cc=$($LK app create --name cc --scopes "api" --client-credentials-user $BUSER)
-  jwtapp=$($LK app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
-  $LK app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
-  WEB_ID=$(field "$web" client_id); WEB_SECRET=$(field "$web" client_secret)
-  CC_ID=$(field "$cc" client_id); CC_SECRET=$(field "$cc" client_secret)
-  JWT_ID=$(field "$jwtapp" client_id)
+declare -A S_PID S_URL S_NAME S_WEB_ID S_WEB_SECRET S_CC_ID S_CC_SECRET S_JWT_ID
+
+# lk_server SLOT DBFILE PORT NAME [PRELOAD]: a fresh database with the bench user and apps
+# (PRELOAD live tokens written into it first), and latchkey serving it on PORT.
+lk_server() {
+  local slot=$1 db=$2 port=$3 name=$4 preload=${5:-0}
+  local lk="$BIN --db sqlite:$db" web cc jwtapp
+  echo "$PASS" | $lk user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
+  web=$($lk app create --name web --callback $CB --scopes "api refresh_token openid profile email")
+  cc=$($lk app create --name cc --scopes "api" --client-credentials-user $BUSER)
+  jwtapp=$($lk app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
+  $lk app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
+  if [ "$preload" -gt 0 ]; then
+    log "preloading $preload live tokens"
+    /usr/bin/python3 bench/lib/preload.py "$db" "$preload"
+  fi
+  $lk serve --listen 127.0.0.1:$port --quiet >"$TMP/$slot.log" 2>&1 &
+  S_PID[$slot]=$!
+  ALL_PIDS+=("$!")
+  wait_listening "$TMP/$slot.log" "${S_PID[$slot]}"
+  S_URL[$slot]=http://127.0.0.1:$port
+  S_NAME[$slot]=$name
+  S_WEB_ID[$slot]=$(field "$web" client_id); S_WEB_SECRET[$slot]=$(field "$web" client_secret)
+  S_CC_ID[$slot]=$(field "$cc" client_id); S_CC_SECRET[$slot]=$(field "$cc" client_secret)
+  S_JWT_ID[$slot]=$(field "$jwtapp" client_id)
+  log "$name: latchkey $(git describe --always --dirty 2>/dev/null || echo '?') on ${S_URL[$slot]} (pid ${S_PID[$slot]})"
 }
 
-LK_URL=http://127.0.0.1:$LK_PORT
-lk_start() {
-  $LK serve --listen 127.0.0.1:$LK_PORT --quiet >"$TMP/latchkey.log" 2>&1 &
-  SERVER_PID=$!
-  wait_listening "$TMP/latchkey.log" "$SERVER_PID"
-  log "latchkey $(git describe --always --dirty 2>/dev/null || echo '?') on $LK_URL (pid $SERVER_PID)"
-}
-lk_mint()        { $CLIENT mint-codes "$LK_URL" "$WEB_ID" $BUSER "$PASS" "api refresh_token" "$1" "$2"; }
-lk_mint_openid() { $CLIENT mint-codes "$LK_URL" "$WEB_ID" $BUSER "$PASS" "api refresh_token openid profile email" "$1" "$2"; }
-
-# lk_token_flows SERVER: the flows whose cost depends on the token table
-lk_token_flows() {
-  local server=$1
-  export FLOW_METHOD=POST FLOW_PATH=$TOKEN_PATH FLOW_EXPECT='"access_token"'
-  FLOW_AUTH=$(basic "$CC_ID" "$CC_SECRET") FLOW_BODY='grant_type=client_credentials' \
-    measure client_credentials "$server" "$LK_URL"
-  lk_mint 1 "$TMP/one.codes"
-  T=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-  lk_mint_openid 1 "$TMP/one.codes"
-  TO=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-  FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET") FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$T" refresh_token)" \
-    measure refresh "$server" "$LK_URL"
-  FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET") FLOW_PATH=/services/oauth2/introspect FLOW_EXPECT='"active":true' \
-    FLOW_BODY="token=$(field "$TO" access_token)" measure introspection "$server" "$LK_URL"
-  FLOW_METHOD=GET FLOW_PATH=/services/oauth2/userinfo FLOW_EXPECT='"preferred_username"' FLOW_BODY= \
-    FLOW_AUTH="Bearer $(field "$TO" access_token)" measure userinfo "$server" "$LK_URL"
-}
-
-lk_setup "$TMP/bench.db"
-lk_start
-lk_token_flows latchkey
-export FLOW_METHOD=POST FLOW_PATH=$TOKEN_PATH FLOW_EXPECT='"access_token"'
-export FLOW_AUTH; FLOW_AUTH=$(basic "$WEB_ID" "$WEB_SECRET")
-FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" code_flow code latchkey "$LK_URL" lk_mint
-FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" \
-  code_flow code_openid latchkey "$LK_URL" lk_mint_openid
-lk_mint_openid 1 "$TMP/one.codes"
-TO=$($CLIENT token "$LK_URL" $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$TO" refresh_token)" \
-  measure refresh_openid latchkey "$LK_URL"
-ASSERTION=$($CLIENT jwt "$TMP/jwt.key" "$JWT_ID" $BUSER "$LK_URL")
-FLOW_AUTH= FLOW_BODY="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$ASSERTION" \
-  measure jwt_bearer latchkey "$LK_URL"
-web_flow web_server_flow latchkey "$LK_URL" /services/oauth2/authorize $TOKEN_PATH "$WEB_ID" "$WEB_SECRET" \
-  $BUSER "$PASS" "api refresh_token openid profile email"
-stop_server
-
-# ---- latchkey with many live tokens (scale) -------------------------------------------------------
-SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
+LK_SLOTS=(lk)
+lk_server lk "$TMP/bench.db" "$LK_PORT" latchkey
 if [ "$SCALE_TOKENS" -gt 0 ]; then
-  lk_setup "$TMP/scale.db"
-  log "preloading $SCALE_TOKENS live tokens"
-  /usr/bin/python3 bench/lib/preload.py "$TMP/scale.db" "$SCALE_TOKENS"
-  lk_start
-  lk_token_flows "latchkey@${SCALE_TOKENS}"
-  stop_server
-  rm -f "$TMP"/scale.db*
+  lk_server scale "$TMP/scale.db" "$SCALE_PORT" "latchkey@${SCALE_TOKENS}" "$SCALE_TOKENS"
+  LK_SLOTS+=(scale)
 fi
-
-# ---- node-oidc-provider -------------------------------------------------------------------------
-PEER_URL=http://127.0.0.1:$PEER_PORT
 NODE_ENV=production PORT=$PEER_PORT node bench/peer/oidc-provider.mjs >"$TMP/peer.log" 2>&1 &
-SERVER_PID=$!
-wait_listening "$TMP/peer.log" "$SERVER_PID"
+S_PID[peer]=$!
+ALL_PIDS+=("$!")
+wait_listening "$TMP/peer.log" "${S_PID[peer]}"
+S_URL[peer]=http://127.0.0.1:$PEER_PORT
+S_NAME[peer]=oidc-provider
 PEER_VERSION=$(node -p 'require("./bench/node_modules/oidc-provider/package.json").version')
-log "oidc-provider $PEER_VERSION on $PEER_URL (pid $SERVER_PID)"
+log "oidc-provider $PEER_VERSION on ${S_URL[peer]} (pid ${S_PID[peer]})"
 
-peer_mint()        { $CLIENT peer-codes "$PEER_URL" "api" "$1" "$2"; }
-peer_mint_openid() { $CLIENT peer-codes "$PEER_URL" "openid profile email offline_access" "$1" "$2"; }
+# Let start-up work settle before the first measurement (the peer's module loading, the
+# preloaded database's writes reaching the disk).
+sleep 3
 
-export FLOW_METHOD=POST FLOW_PATH=/token FLOW_EXPECT='"access_token"'
-FLOW_AUTH=$(basic cc cc-secret) FLOW_BODY='grant_type=client_credentials' \
-  measure client_credentials oidc-provider "$PEER_URL"
-FLOW_AUTH=$(basic web web-secret)
-FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" code_flow code oidc-provider "$PEER_URL" peer_mint
-FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" \
-  code_flow code_openid oidc-provider "$PEER_URL" peer_mint_openid
-peer_mint 1 "$TMP/one.codes"
-T=$($CLIENT token "$PEER_URL" /token web web-secret grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-peer_mint_openid 1 "$TMP/one.codes"
-TO=$($CLIENT token "$PEER_URL" /token web web-secret grant_type=authorization_code code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB)
-FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$T" refresh_token)" measure refresh oidc-provider "$PEER_URL"
-FLOW_EXPECT='"id_token"' FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$TO" refresh_token)" \
-  measure refresh_openid oidc-provider "$PEER_URL"
-FLOW_PATH=/token/introspection FLOW_EXPECT='"active":true' FLOW_BODY="token=$(field "$TO" access_token)" \
-  measure introspection oidc-provider "$PEER_URL"
-FLOW_METHOD=GET FLOW_PATH=/me FLOW_EXPECT='"preferred_username"' FLOW_BODY= \
-  FLOW_AUTH="Bearer $(field "$TO" access_token)" measure userinfo oidc-provider "$PEER_URL"
-web_flow web_server_flow oidc-provider "$PEER_URL" /auth /token web web-secret alice any-password \
-  "openid profile email offline_access"
-stop_server
+# use SLOT: the server the next measurement is for; sets what the flows below need of it.
+use() {
+  CUR=$1
+  SERVER_PID=${S_PID[$1]}
+  URL=${S_URL[$1]}
+  NAME=${S_NAME[$1]}
+  if [ "$1" = peer ]; then
+    TOKEN_EP=/token; INTROSPECT_EP=/token/introspection; USERINFO_EP=/me
+    WEB_ID=web; WEB_SECRET=web-secret; CC_AUTH=$(basic cc cc-secret)
+  else
+    TOKEN_EP=$TOKEN_PATH; INTROSPECT_EP=/services/oauth2/introspect
+    USERINFO_EP=/services/oauth2/userinfo
+    WEB_ID=${S_WEB_ID[$1]}; WEB_SECRET=${S_WEB_SECRET[$1]}
+    CC_AUTH=$(basic "${S_CC_ID[$1]}" "${S_CC_SECRET[$1]}")
+  fi
+  WEB_AUTH=$(basic "$WEB_ID" "$WEB_SECRET")
+}
+
+# mint N FILE [openid]: N codes for the web client of the current server, one a line
+mint() {
+  if [ "$CUR" = peer ]; then
+    local scope=api
+    [ "${3:-}" = openid ] && scope="openid profile email offline_access"
+    $CLIENT peer-codes "$URL" "$scope" "$1" "$2"
+  else
+    local scope="api refresh_token"
+    [ "${3:-}" = openid ] && scope="api refresh_token openid profile email"
+    $CLIENT mint-codes "$URL" "$WEB_ID" $BUSER "$PASS" "$scope" "$1" "$2"
+  fi
+}
+mint_plain() { mint "$1" "$2"; }
+mint_openid() { mint "$1" "$2" openid; }
+
+# web_token [openid]: one code minted and exchanged on the current server; the token response
+web_token() {
+  mint 1 "$TMP/one.codes" "${1:-}" >&2
+  $CLIENT token "$URL" "$TOKEN_EP" "$WEB_ID" "$WEB_SECRET" grant_type=authorization_code \
+    code="$(head -1 "$TMP/one.codes")" redirect_uri=$CB
+}
+
+# One function per flow, measuring the current server (see use).
+flow_client_credentials() {
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH=$CC_AUTH \
+    FLOW_BODY='grant_type=client_credentials' measure client_credentials "$NAME" "$URL"
+}
+flow_refresh() {
+  local t; t=$(web_token)
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH=$WEB_AUTH \
+    FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$t" refresh_token)" \
+    measure refresh "$NAME" "$URL"
+}
+flow_introspection() {
+  local t; t=$(web_token openid)
+  FLOW_METHOD=POST FLOW_PATH=$INTROSPECT_EP FLOW_EXPECT='"active":true' FLOW_AUTH=$WEB_AUTH \
+    FLOW_BODY="token=$(field "$t" access_token)" measure introspection "$NAME" "$URL"
+}
+flow_userinfo() {
+  local t; t=$(web_token openid)
+  FLOW_METHOD=GET FLOW_PATH=$USERINFO_EP FLOW_EXPECT='"preferred_username"' FLOW_BODY= \
+    FLOW_AUTH="Bearer $(field "$t" access_token)" measure userinfo "$NAME" "$URL"
+}
+flow_code() {
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH=$WEB_AUTH \
+    FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" \
+    code_flow code "$NAME" "$URL" mint_plain
+}
+flow_code_openid() {
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"id_token"' FLOW_AUTH=$WEB_AUTH \
+    FLOW_BODY="grant_type=authorization_code&code=CODE&redirect_uri=$CB_ENC" \
+    code_flow code_openid "$NAME" "$URL" mint_openid
+}
+flow_refresh_openid() {
+  local t; t=$(web_token openid)
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"id_token"' FLOW_AUTH=$WEB_AUTH \
+    FLOW_BODY="grant_type=refresh_token&refresh_token=$(field "$t" refresh_token)" \
+    measure refresh_openid "$NAME" "$URL"
+}
+flow_jwt_bearer() {  # latchkey only: oidc-provider has no JWT bearer grant
+  local assertion; assertion=$($CLIENT jwt "$TMP/jwt.key" "${S_JWT_ID[$CUR]}" $BUSER "$URL")
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH= \
+    FLOW_BODY="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$assertion" \
+    measure jwt_bearer "$NAME" "$URL"
+}
+flow_web_server_flow() {
+  if [ "$CUR" = peer ]; then
+    web_flow web_server_flow "$NAME" "$URL" /auth /token web web-secret alice any-password \
+      "openid profile email offline_access"
+  else
+    web_flow web_server_flow "$NAME" "$URL" /services/oauth2/authorize $TOKEN_PATH "$WEB_ID" \
+      "$WEB_SECRET" $BUSER "$PASS" "api refresh_token openid profile email"
+  fi
+}
+
+# The flows whose cost may depend on the token table on both latchkey databases, the others on
+# the fresh one; each on the peer right after.
+for flow in client_credentials refresh introspection userinfo; do
+  for slot in "${LK_SLOTS[@]}" peer; do use "$slot"; "flow_$flow"; done
+done
+for flow in code code_openid refresh_openid web_server_flow; do
+  for slot in lk peer; do use "$slot"; "flow_$flow"; done
+done
+use lk; flow_jwt_bearer
+stop_servers
 
 # ---- report -------------------------------------------------------------------------------------
 mkdir -p bench/results
