@@ -4,13 +4,11 @@
 #include "store/caching_database.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "store/pending_write.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
+#include "temp_dir.h"
 
 namespace latchkey::store {
 namespace {
@@ -136,10 +134,8 @@ TEST_F(CachingDatabaseTest, ABoundedCacheStillAnswersEveryToken) {
 // the file behind the cache's back, so whatever is still found was answered from memory, and a
 // miss caches nothing that could push another record out while counting.
 TEST(CachingDatabaseBound, AFullCacheStillHoldsAsManyRecordsAsItsBound) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-cache-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  const std::filesystem::path dir = tmpl;
-  const std::string path = (dir / "latchkey.db").string();
+  const test::TempDir dir;
+  const std::string path = dir.file("latchkey.db");
   {
     sqlite::SqliteDatabase backend(path);
     FakeClock clock;
@@ -164,8 +160,6 @@ TEST(CachingDatabaseBound, AFullCacheStillHoldsAsManyRecordsAsItsBound) {
     EXPECT_GE(from_memory, kBound);
     EXPECT_LE(from_memory, kBound + 16) << "one more per shard at most";
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 // Refresh tokens are presented long after the cache's copy would be stale; only access tokens

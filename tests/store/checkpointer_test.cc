@@ -4,36 +4,26 @@
 #include "store/sqlite/checkpointer.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
 #include "store/sqlite/sqlite_connection.h"
+#include "temp_dir.h"
 
 namespace latchkey::store::sqlite {
 namespace {
 
 class CheckpointerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-ckpt-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "latchkey.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   std::uintmax_t wal_bytes() const {
     std::error_code ec;
     auto n = std::filesystem::file_size(path_ + "-wal", ec);
     return ec ? 0 : n;
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  test::TempDir dir_;
+  const std::string path_ = dir_.file("latchkey.db");
 };
 
 constexpr std::uintmax_t kFrameBytes = 4096 + 24;  // a page and its frame header

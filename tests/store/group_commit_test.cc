@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/stores.h"
+#include "temp_dir.h"
 
 namespace latchkey::store::sqlite {
 namespace {
@@ -22,16 +23,8 @@ namespace {
 class GroupCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-gc-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "gc.db").string();
     Connection setup(path_);
     setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   int64_t count(const std::string& where = "1") {
     Connection reader(path_, Connection::Access::read_only);
@@ -41,8 +34,8 @@ class GroupCommitTest : public ::testing::Test {
     c.prepare("INSERT INTO t (k, v) VALUES (?1, ?2)").bind_text(1, k).bind_int(2, v).run();
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  test::TempDir dir_;
+  const std::string path_ = dir_.file("gc.db");
 };
 
 TEST_F(GroupCommitTest, WritesQueuedDuringACommitShareTheNextOne) {

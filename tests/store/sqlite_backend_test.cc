@@ -15,25 +15,15 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
+#include "temp_dir.h"
 
 namespace latchkey::store::sqlite {
 namespace {
 
 class SqliteBackend : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-sqlite-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "latchkey.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::filesystem::path dir_;
-  std::string path_;
+  test::TempDir dir_;
+  const std::string path_ = dir_.file("latchkey.db");
 };
 
 TEST_F(SqliteBackend, NewFileIsMigratedToTheLatestVersionInWalMode) {
