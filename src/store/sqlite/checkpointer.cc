@@ -11,6 +11,7 @@ Checkpointer::~Checkpointer() {
     stopping_ = true;
   }
   wake_.notify_one();
+  copied_.notify_all();
   thread_.join();
 }
 
@@ -28,15 +29,21 @@ int Checkpointer::on_commit(void* self, sqlite3* db, const char* /*schema*/, int
 void Checkpointer::committed(sqlite3* db, int frames) {
   bool finish = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (phase_ == Phase::idle && frames >= kStartFrames) {
       phase_ = Phase::copying;
       wake_.notify_one();
       return;
     }
-    // The thread copied the bulk; what is left is what the writer appended since. Also a
-    // backstop should the thread lag far behind (its own pass then simply finds less to do).
-    finish = phase_ == Phase::copied || frames >= kWriterFrames;
+    // The thread copied the bulk; what is left is what the writer appended since.
+    finish = phase_ == Phase::copied;
+    if (frames >= kWriterFrames) {
+      // The backstop: the thread lags far behind. Its pass holds the checkpoint lock, so wait
+      // for it to end (the commit is durable already; only this writer's next work waits),
+      // then copy the rest here.
+      copied_.wait(lock, [this] { return stopping_ || phase_ != Phase::copying; });
+      finish = true;
+    }
   }
   if (!finish) return;
   // PASSIVE never waits: if the thread is still copying, SQLITE_BUSY, and the next commit
@@ -62,6 +69,7 @@ void Checkpointer::loop() {
     if (rc == SQLITE_OK) ++background_passes_;
     // Even after a failure the writer goes next: its own pass copies everything that is left.
     phase_ = Phase::copied;
+    copied_.notify_all();
   }
 }
 

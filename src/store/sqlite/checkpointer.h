@@ -27,8 +27,11 @@ class Checkpointer {
  public:
   // SQLite's own threshold (about 4 MiB of WAL with 4 KiB pages).
   static constexpr int kStartFrames = 1000;
-  // Should the checkpoint thread fall behind, the writer copies the WAL back itself at this
-  // size, so that the file stays bounded whatever happens.
+  // Should the checkpoint thread fall behind (starved of CPU, or slow storage), the writer waits
+  // for its pass to end and copies the rest back itself at this size, so that the WAL stays
+  // bounded by this many frames plus one commit's, however the threads are scheduled. A
+  // PASSIVE checkpoint cannot run while another holds the checkpoint lock, so without the wait
+  // the writer could only retry at each commit while the WAL kept growing.
   static constexpr int kWriterFrames = 8 * kStartFrames;
 
   // Opens its own connection to `path` and starts the thread.
@@ -55,7 +58,8 @@ class Checkpointer {
 
   std::unique_ptr<Connection> conn_;  // used by the thread only
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;    // the thread waits here for work
+  std::condition_variable copied_;  // the writer waits here for the thread's pass (backstop)
   Phase phase_ = Phase::idle;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   uint64_t background_passes_ = 0;  // guarded by mu_
