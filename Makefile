@@ -15,7 +15,7 @@ export CCACHE_NOHASHDIR := 1
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
-.PHONY: all deps deps-test build run test unit e2e test-sanitize clean format fuzz
+.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -59,6 +59,23 @@ test-sanitize: deps-test
 	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
 test: deps-test unit e2e
+
+# The unit and store tests (the code that shares memory between threads: the server, the writer,
+# the caches, the throttles) against a ThreadSanitizer build: any data race fails the run.
+TSAN_DIR   ?= build-tsan
+TSAN_TESTS ?= unit_core unit_crypto unit_http unit_store unit_server
+test-tsan: deps
+	@cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_TSAN=ON \
+	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TESTS)
+	@for t in $(TSAN_TESTS); do \
+	  echo "test-tsan: $$t"; \
+	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/$$t --gtest_brief=1 || exit 1; \
+	done
+
+# Fails when a folder of src/ includes a folder above it (docs/design.md, "Layers").
+check-layers:
+	@scripts/check-layers.sh
 
 fuzz:
 	@scripts/install-deps.sh fuzz
