@@ -12,6 +12,7 @@
 #include "crypto/password.h"
 #include "oauth/scopes.h"
 #include "oidc/key_ring.h"
+#include "store/record_names.h"
 
 namespace latchkey::app {
 namespace {
@@ -57,6 +58,7 @@ boost::json::object app_json(const store::App& a) {
       {"access_token_ttl", a.access_token_ttl_s},
       {"allow_implicit", a.allow_implicit},
       {"token_format", a.token_format},
+      {"token_endpoint_auth_method", store::to_string(a.token_endpoint_auth_method)},
       {"has_cert", !a.cert_pem.empty()},
       {"has_mtls_cert", !a.mtls_cert_pem.empty()},
   };
@@ -67,6 +69,45 @@ boost::json::object app_json(const store::App& a) {
   }
   if (a.refresh_policy == store::RefreshPolicy::expire_after) o["refresh_ttl"] = a.refresh_ttl_s;
   return o;
+}
+
+bool uses_secret(const store::App& app) {
+  return app.token_endpoint_auth_method == store::ClientAuthMethod::client_secret_basic ||
+         app.token_endpoint_auth_method == store::ClientAuthMethod::client_secret_post;
+}
+
+// RFC 7591 §2 token_endpoint_auth_method: the one asked for, or the one the registration
+// implies. A registered client certificate is the app's only credential (RFC 8705 §2: a
+// secret beside it would get unbound tokens); each asymmetric method needs its credential.
+Result<store::ClientAuthMethod> auth_method_for(const NewApp& a, const store::App& app) {
+  using M = store::ClientAuthMethod;
+  M implied = M::client_secret_basic;
+  if (!app.mtls_cert_pem.empty()) implied = M::self_signed_tls_client_auth;
+  if (!app.mtls_subject_dn.empty()) implied = M::tls_client_auth;
+  if (a.token_endpoint_auth_method.empty()) return implied;
+  auto chosen = store::parse_client_auth_method(a.token_endpoint_auth_method);
+  if (!chosen) {
+    return Error::invalid_request(
+        "--token-endpoint-auth-method must be client_secret_basic, client_secret_post, "
+        "private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none");
+  }
+  if (implied != M::client_secret_basic && *chosen != implied) {
+    const char* option = app.mtls_cert_pem.empty() ? "--mtls-subject-dn" : "--mtls-cert";
+    return Error::invalid_request(std::string("an app with ") + option + " authenticates with " +
+                                  std::string(store::to_string(implied)) + " only");
+  }
+  if (*chosen == M::private_key_jwt && app.cert_pem.empty()) {
+    return Error::invalid_request("--token-endpoint-auth-method private_key_jwt needs --cert");
+  }
+  if (*chosen == M::self_signed_tls_client_auth && app.mtls_cert_pem.empty()) {
+    return Error::invalid_request(
+        "--token-endpoint-auth-method self_signed_tls_client_auth needs --mtls-cert");
+  }
+  if (*chosen == M::tls_client_auth && app.mtls_subject_dn.empty()) {
+    return Error::invalid_request("--token-endpoint-auth-method tls_client_auth needs "
+                                  "--mtls-subject-dn");
+  }
+  return *chosen;
 }
 
 }  // namespace
@@ -182,6 +223,14 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     }
     *field = *pem;
   }
+  auto method = auth_method_for(a, app);
+  if (!method) return std::move(method).error();
+  app.token_endpoint_auth_method = *method;
+  if (*method == store::ClientAuthMethod::none) {
+    // A public client has nothing to authenticate with, at either step.
+    app.require_secret_web_server = false;
+    app.require_secret_refresh = false;
+  }
   if (!a.client_credentials_user.empty()) {
     auto u = db_.find_user_by_username(a.client_credentials_user);
     if (!u) return Error::invalid_request("no such user: " + a.client_credentials_user);
@@ -217,11 +266,18 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
   }
   app.token_format = a.token_format;
   app.created_ms = clock_.now_ms();
-  // The secret is shown once, here; only its SHA-256 is kept (CONTRACT §2).
-  std::string secret = random_base62(random_, 64);
-  app.secret_hash = crypto::sha256_hex(secret);
+  boost::json::object out{
+      {"client_id", app.client_id},
+      {"token_endpoint_auth_method", store::to_string(app.token_endpoint_auth_method)}};
+  // The secret is shown once, here; only its SHA-256 is kept. An app that cannot use one gets
+  // none, so there is no secret to leak that would get unbound tokens for an mTLS app.
+  if (uses_secret(app)) {
+    std::string secret = random_base62(random_, 64);
+    app.secret_hash = crypto::sha256_hex(secret);
+    out["client_secret"] = secret;
+  }
   db_.create_app(app);
-  return boost::json::object{{"client_id", app.client_id}, {"client_secret", secret}};
+  return out;
 }
 
 Result<boost::json::object> Admin::preauthorize(const std::string& client_id,
@@ -270,6 +326,13 @@ Result<boost::json::object> Admin::show_app(const std::string& client_id) {
 }
 
 Result<boost::json::object> Admin::rotate_secret(const std::string& client_id) {
+  auto app = db_.find_app(client_id);
+  if (!app) return Error::invalid_request("no such app: " + client_id);
+  if (!uses_secret(*app)) {
+    return Error::invalid_request("app " + client_id + " authenticates with " +
+                                  std::string(store::to_string(app->token_endpoint_auth_method)) +
+                                  ", not with a client secret");
+  }
   std::string secret = random_base62(random_, 64);
   if (!db_.update_secret_hash(client_id, crypto::sha256_hex(secret))) {
     return Error::invalid_request("no such app: " + client_id);

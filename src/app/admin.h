@@ -44,6 +44,9 @@ struct NewApp {
   std::string token_format = "opaque";
   // RFC 8705 §2.1 tls_client_auth: RFC 4514 subject DN of a certificate from --tls-client-ca.
   std::string mtls_subject_dn;
+  // RFC 7591 §2 token_endpoint_auth_method by its wire name; empty takes the one the
+  // registration implies (Admin::create_app).
+  std::string token_endpoint_auth_method;
 };
 
 class Admin {
@@ -52,12 +55,18 @@ class Admin {
       : db_(db), random_(random), clock_(clock) {}
 
   Result<boost::json::object> create_user(const NewUser& u);
+  // The client authentication method is --token-endpoint-auth-method, or by default the one
+  // the registration implies: self_signed_tls_client_auth for --mtls-cert, tls_client_auth for
+  // --mtls-subject-dn (those apps may have no other), client_secret_basic otherwise. Only an
+  // app that authenticates with a secret gets one (printed once, here); `none` is a public
+  // client, which needs no secret at either the web server or the refresh step.
   Result<boost::json::object> create_app(const NewApp& a);
   Result<boost::json::object> preauthorize(const std::string& client_id, const std::string& kind,
                                            const std::string& name);
   boost::json::object list_users();
   boost::json::object list_apps();
   Result<boost::json::object> show_app(const std::string& client_id);
+  // Only for apps that authenticate with a secret.
   Result<boost::json::object> rotate_secret(const std::string& client_id);
   Result<boost::json::object> revoke_user_tokens(const std::string& username);
   // Approval model (connected-app "permitted users").

@@ -65,7 +65,7 @@ struct Application::Services {
         id_tokens(keys, clock, options.issuer),
         jwt_tokens(keys, random, options.issuer),
         issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer, events),
-        clients(db, clock, options.issuer),
+        clients(db, db, clock, options.issuer),
         throttle(clock),
         token(clients, events,
               [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
@@ -81,8 +81,10 @@ struct Application::Services {
     token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
     token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, db, issuer, clock));
     token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, db, issuer));
-    token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, issuer, clock, options.issuer));
-    token.add(std::make_unique<oauth::SamlBearerGrant>(db, db, db, issuer, clock, options.issuer));
+    token.add(
+        std::make_unique<oauth::JwtBearerGrant>(db, db, db, db, issuer, clock, options.issuer));
+    token.add(
+        std::make_unique<oauth::SamlBearerGrant>(db, db, db, db, issuer, clock, options.issuer));
     discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
                                                   options.mtls_base_url);
   }
@@ -164,8 +166,10 @@ bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
   // Every grant reads (mostly from the cache) and ends with one queued write, which the
   // response awaits without holding a thread: codes and rotating refresh tokens are used up by
-  // that same write (store::Database::redeem_later).
-  if (p == "/services/oauth2/token") return true;
+  // that same write (store::Database::redeem_later). Not a request carrying an assertion (a
+  // client assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the
+  // database first, a durable write of its own (store::ReplayStore).
+  if (p == "/services/oauth2/token") return req.body.find("assertion") == std::string::npos;
   // Showing the login or consent page, or redirecting with a code (whose write the redirect
   // awaits). Not the user-agent flow, whose tokens are written at once, nor the forms posted
   // back (a password check takes tens of milliseconds of CPU).
@@ -180,7 +184,8 @@ bool Application::never_waits_on_disk(const http::Request& req) {
     }
     return true;
   }
-  return p == "/services/oauth2/introspect" || p == "/services/oauth2/userinfo" ||
+  if (p == "/services/oauth2/introspect") return req.body.find("assertion") == std::string::npos;
+  return p == "/services/oauth2/userinfo" ||
          p.starts_with("/id/") || p.starts_with("/.well-known/") ||
          p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||
          p == "/static/style.css";

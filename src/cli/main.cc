@@ -137,6 +137,10 @@ int main(int argc, char** argv) {
                          "subject DN of a client certificate issued by --tls-client-ca "
                          "(RFC 4514, e.g. \"CN=client,O=Example\")");
   app_create->add_option("--token-format", na.token_format, "opaque|jwt");
+  app_create->add_option("--token-endpoint-auth-method", na.token_endpoint_auth_method,
+                         "client_secret_basic|client_secret_post|private_key_jwt|"
+                         "tls_client_auth|self_signed_tls_client_auth|none (RFC 7591; default "
+                         "from --mtls-cert / --mtls-subject-dn, else client_secret_basic)");
   auto* app_list = app_cmd->add_subcommand("list", "list apps");
   std::string client_id, pre_profile, pre_permset;
   auto* app_show = app_cmd->add_subcommand("show", "show one app");

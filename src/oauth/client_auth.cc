@@ -1,6 +1,8 @@
 #include "oauth/client_auth.h"
 
+#include <algorithm>
 #include <cctype>
+#include <string>
 
 #include "crypto/certificate.h"
 #include "crypto/crypto.h"
@@ -27,16 +29,39 @@ std::string public_binding(const http::Request& request) {
   return crypto::x5t_s256(request.client_cert_der);
 }
 
+Error method_not_permitted() {
+  return bad_credentials().with_debug("method not registered for this client");
+}
+
 }  // namespace
 
-ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, const Clock& clock,
-                                         std::string issuer)
+bool permits(const store::App& app, AuthMethod used) {
+  switch (app.token_endpoint_auth_method) {
+    case AuthMethod::none:
+      return false;
+    case AuthMethod::client_secret_basic:
+    case AuthMethod::client_secret_post:
+      return used == AuthMethod::client_secret_basic || used == AuthMethod::client_secret_post ||
+             (used == AuthMethod::private_key_jwt && !app.cert_pem.empty());
+    case AuthMethod::private_key_jwt:
+    case AuthMethod::self_signed_tls_client_auth:
+    case AuthMethod::tls_client_auth:
+      return used == app.token_endpoint_auth_method;
+  }
+  return false;
+}
+
+ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays,
+                                         const Clock& clock, std::string issuer,
+                                         ClientAuthLimits limits)
     : apps_(apps),
+      replays_(replays),
       clock_(clock),
       issuer_(std::move(issuer)),
       token_url_(issuer_ + "/services/oauth2/token"),
-      seen_jti_(clock),
-      failures_(clock, 50'000, 60'000) {}
+      limits_(limits),
+      by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address),
+      by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client) {}
 
 Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& request,
                                                      const http::Params& params,
@@ -77,48 +102,52 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
 
   if (basic) {
     if (body_id && *body_id != basic->id) return bad_credentials();
-    return counted(basic->id, /*guessable=*/true,
-                   with_secret(basic->id, basic->secret, AuthMethod::client_secret_basic));
+    return secret_attempt(basic->id, basic->secret, AuthMethod::client_secret_basic, request);
   }
   if (post_secret) {
     if (!body_id) return Error::invalid_client("client identifier invalid");
-    return counted(std::string(*body_id), /*guessable=*/true,
-                   with_secret(*body_id, params.value("client_secret"),
-                               AuthMethod::client_secret_post));
+    return secret_attempt(std::string(*body_id), params.value("client_secret"),
+                          AuthMethod::client_secret_post, request);
   }
+  // Signatures and certificates cannot be guessed: they are neither counted nor delayed.
   if (assertion) {
     if (params.value("client_assertion_type") != kJwtBearerAssertion) {
       return Error::invalid_client("unsupported client_assertion_type");
     }
-    return counted(std::string(body_id.value_or("")), /*guessable=*/false,
-                   with_assertion(body_id.value_or(""), params.value("client_assertion")));
+    return with_assertion(body_id.value_or(""), params.value("client_assertion"));
   }
-  if (mtls_app) {
-    std::string id = mtls_app->client_id;
-    return counted(id, /*guessable=*/false,
-                   with_certificate(std::move(*mtls_app), request));
-  }
+  if (mtls_app) return with_certificate(std::move(*mtls_app), request);
   if (!body_id || body_id->empty()) return Error::invalid_client("client identifier invalid");
   auto app = apps_.find_app(std::string(*body_id));
   if (!app) return Error::invalid_client("client identifier invalid");
   return ClientAuth{std::move(*app), AuthMethod::none, {}, public_binding(request)};
 }
 
-Result<ClientAuth> ClientAuthenticator::counted(const std::string& client_id, bool guessable,
-                                                Result<ClientAuth> result) {
-  // Keyed by the client id as sent (held as its digest, so a long id costs no more memory than
-  // a short one). Only secrets can be guessed, so only failed secrets count towards a lockout;
-  // a bad signature or certificate cannot be brute-forced, and counting it would only let
-  // anyone lock a private_key_jwt or mTLS client out. A lockout, once earned, holds for every
-  // method.
-  const auto key = FailureThrottle::key_of(result ? result->app.client_id : client_id);
-  if (failures_.wait_s(key) > 0) {
-    return Error::invalid_client("too many failed attempts; try again later");
+Result<ClientAuth> ClientAuthenticator::secret_attempt(const std::string& client_id,
+                                                       std::string_view secret, AuthMethod method,
+                                                       const http::Request& request) {
+  // Keyed by the client id as sent (held as a digest, so a long id costs no more memory than a
+  // short one). Per address, so that someone guessing from one address slows down that address
+  // alone and the client's own servers elsewhere keep getting in; per client id with a much
+  // higher allowance, so that guessing spread over many addresses is slowed as well. Delays
+  // grow with the failures (1 s, 2 s, 4 s, ... up to a minute) rather than walling the client
+  // off, and a client told to wait is told for how long.
+  const auto client_key = FailureThrottle::key_of(client_id);
+  const auto address_key =
+      FailureThrottle::key_of(client_id + '\n' + FailureThrottle::address_of(request.remote_addr));
+  if (int64_t wait = std::max(by_address_.wait_s(address_key), by_client_.wait_s(client_key));
+      wait > 0) {
+    return Error::invalid_client("too many failed attempts; try again in " + std::to_string(wait) +
+                                 " s");
   }
+  Result<ClientAuth> result = with_secret(client_id, secret, method);
   if (result) {
-    if (guessable) failures_.success(key);
-  } else if (guessable && result.error().code() == "invalid_client") {
-    failures_.failure(key);
+    // Only this address's count: a client's own successes must not reset the count that slows
+    // a guesser elsewhere.
+    by_address_.success(address_key);
+  } else if (result.error().code() == "invalid_client") {
+    by_address_.failure(address_key);
+    by_client_.failure(client_key);
   }
   return result;
 }
@@ -127,6 +156,9 @@ Result<ClientAuth> ClientAuthenticator::with_secret(std::string_view client_id,
                                                     std::string_view secret, AuthMethod method) {
   if (client_id.empty() || client_id.size() > 256) return bad_credentials();
   auto app = apps_.find_app(std::string(client_id));
+  // An app registered for another method has no secret to check (or, registered before the
+  // method was, one it must no longer accept): refused alike, before any comparison.
+  if (app && !permits(*app, method)) return method_not_permitted();
   // Hash first and compare hashes in constant time; the stored value is a hash anyway.
   std::string presented = crypto::sha256_hex(secret);
   if (!app || app->secret_hash.empty() ||
@@ -169,6 +201,7 @@ Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app,
   if (!validity || !crypto::within_validity(*validity, clock_.now_s())) {
     return Error::invalid_client("client certificate expired or not yet valid");
   }
+  if (!permits(app, method)) return method_not_permitted();
   // RFC 8705 §3: tokens issued on this request are bound to the certificate presented.
   return ClientAuth{std::move(app), method, {}, crypto::x5t_s256(der)};
 }
@@ -186,6 +219,7 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   }
   auto app = apps_.find_app(iss);
   if (!app || app->cert_pem.empty()) return bad_credentials();
+  if (!permits(*app, AuthMethod::private_key_jwt)) return method_not_permitted();
   auto key = keys_.get(app->cert_pem);
   if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
   int64_t now = clock_.now_s();
@@ -202,8 +236,16 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
   if (*exp <= now) return Error::invalid_client("expired authorization code");
   if (*exp > now + kMaxAssertionLifetimeS) return bad_credentials();
   std::string jti = claim_string(c, "jti");
-  if (jti.empty() || !seen_jti_.first_use(iss + " " + jti, *exp)) {
-    return Error::invalid_client("client assertion replayed or without jti");
+  if (jti.empty()) return Error::invalid_client("client assertion replayed or without jti");
+  // One registry for the token, introspection and revocation endpoints, in the database.
+  switch (replays_.first_use("client_assertion " + iss + " " + jti, iss, *exp * 1000,
+                             clock_.now_ms(), limits_.max_live_assertions_per_client)) {
+    case store::ReplayStore::Use::first:
+      break;
+    case store::ReplayStore::Use::replayed:
+      return Error::invalid_client("client assertion replayed or without jti");
+    case store::ReplayStore::Use::over_quota:
+      return Error::invalid_client("too many assertions; try again once earlier ones expire");
   }
   return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}, {}};
 }

@@ -14,7 +14,6 @@
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/failure_throttle.h"
-#include "oauth/replay_cache.h"
 #include "store/stores.h"
 
 namespace latchkey::oauth {
@@ -23,15 +22,35 @@ namespace latchkey::oauth {
 // handshake, matched by its SHA-256 thumbprint.
 // tls_client_auth: RFC 8705 §2.1, a certificate that chained to --tls-client-ca and whose
 // subject DN is the app's --mtls-subject-dn.
-enum class AuthMethod {
-  none,
-  client_secret_basic,
-  client_secret_post,
-  private_key_jwt,
-  self_signed_tls_client_auth,
-  tls_client_auth
-};
+// The same enum as the registration (store::App::token_endpoint_auth_method), so that the wire
+// names live in one place (store/record_names.h).
+using AuthMethod = store::ClientAuthMethod;
 
+// Which methods an app's registered token_endpoint_auth_method admits (RFC 7591 §2):
+// - client_secret_basic, client_secret_post: the client secret, in the Authorization header or
+//   in the body alike (as Salesforce accepts it either way; RFC 7591 registers one method, and
+//   the value says which one the client prefers), and private_key_jwt when the app has a
+//   --cert: a signature with the registered key proves more than the secret does. This is what
+//   every app accepted before the method was registered.
+// - private_key_jwt, self_signed_tls_client_auth, tls_client_auth: that method alone; the app
+//   has no secret.
+// - none: no method at all (a public client).
+bool permits(const store::App& app, AuthMethod used);
+
+// Limits on client authentication (RFC 9700 §4.x online guessing; RFC 7523 §3 item 7 replay).
+struct ClientAuthLimits {
+  // The wrong secret from one address for one client id that starts a delay of 1 s; each
+  // further one doubles it (2 s, 4 s, ...) up to max_delay_ms. The ones before are free.
+  int free_failures_per_address = 5;
+  // The same for one client id from all addresses together, after which its secrets are
+  // delayed from every address: a guesser spread over many addresses is slowed too.
+  int free_failures_per_client = 100;
+  int64_t max_delay_ms = 60'000;
+  // Live single-use assertion identifiers per client id (client assertions, JWT and SAML
+  // bearer assertions together): over it that client's new assertions are refused until
+  // earlier ones expire, and other clients are unaffected.
+  int64_t max_live_assertions_per_client = 10'000;
+};
 struct ClientAuth {
   store::App app;
   AuthMethod method = AuthMethod::none;
@@ -49,7 +68,10 @@ struct ClientAuth {
 class ClientAuthenticator {
  public:
   // token_url and issuer are the accepted `aud` values of client assertions (CONTRACT §7).
-  ClientAuthenticator(store::AppStore& apps, const Clock& clock, std::string issuer);
+  // Seen assertion ids are kept in `replays` (the database), so a restart or another process on
+  // the same database still refuses a replay.
+  ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays, const Clock& clock,
+                      std::string issuer, ClientAuthLimits limits = {});
 
   // Identifies the client and checks whatever credential it presented. A request with no
   // credential but a client_id comes back with method none: whether that is enough is the
@@ -59,24 +81,28 @@ class ClientAuthenticator {
                                   bool& tried_basic);
 
  private:
+  // A secret attempt, delayed while its (client id, address) or its client id has failed too
+  // often; only its outcome is counted.
+  Result<ClientAuth> secret_attempt(const std::string& client_id, std::string_view secret,
+                                    AuthMethod method, const http::Request& request);
   Result<ClientAuth> with_secret(std::string_view client_id, std::string_view secret,
                                  AuthMethod method);
   Result<ClientAuth> with_assertion(std::string_view client_id, std::string_view assertion);
   Result<ClientAuth> with_certificate(store::App app, const http::Request& request);
-  Result<ClientAuth> counted(const std::string& client_id, bool guessable,
-                             Result<ClientAuth> result);
 
   store::AppStore& apps_;
+  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
+  store::ReplayStore& replays_;
   const Clock& clock_;
   std::string issuer_;
   std::string token_url_;
-  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
-  ReplayCache seen_jti_;
+  ClientAuthLimits limits_;
   crypto::PublicKeyCache keys_;  // the apps' certificates for private_key_jwt, parsed once
-  // Failed authentications per client id (RFC 9700 §4.x brute force): after five, each
-  // further one doubles a lockout of at most a minute, so guessing is slow while a client
-  // locked out by someone else's guesses recovers quickly.
-  FailureThrottle failures_;
+  // Failed secrets (RFC 9700 §4.x brute force), per (client id, address) and per client id.
+  // Only secrets can be guessed, so only secret attempts are counted and delayed: a valid
+  // private_key_jwt or certificate is never refused because someone sent wrong secrets.
+  FailureThrottle by_address_;
+  FailureThrottle by_client_;
 };
 
 }  // namespace latchkey::oauth

@@ -1,6 +1,6 @@
 // Failure limiting by key: failed logins per username and per client address (CONTRACT §6),
-// failed client authentication per client id. After a few free failures each further one
-// doubles a lockout, up to `max_lockout_ms`.
+// failed client secrets per (client id, address) and per client id. After `free_failures`
+// failures each further one doubles a lockout (1 s, 2 s, 4 s, ...), up to `max_lockout_ms`.
 //
 // Memory is bounded in entries and in bytes: every key is held as the SHA-256 of the text the
 // caller passed, so a 64 KiB username costs the same 32 bytes as a short one, and the table
@@ -34,10 +34,11 @@ class FailureThrottle {
   static std::string address_of(std::string_view remote_addr);
 
   explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,
-                           int64_t max_lockout_ms = 15 * 60 * 1000)
+                           int64_t max_lockout_ms = 15 * 60 * 1000, int free_failures = 5)
       : clock_(clock),
         max_entries_(max_entries == 0 ? 1 : max_entries),
-        max_lockout_ms_(max_lockout_ms) {}
+        max_lockout_ms_(max_lockout_ms),
+        free_failures_(free_failures < 1 ? 1 : free_failures) {}
 
   // Seconds until the key may try again; 0 when it may try now.
   int64_t wait_s(const Key& key);
@@ -70,6 +71,7 @@ class FailureThrottle {
   const Clock& clock_;
   const std::size_t max_entries_;
   const int64_t max_lockout_ms_;
+  const int free_failures_;
   std::mutex mu_;
   std::unordered_map<Key, Entry, KeyHash> entries_;
   Lru lru_;

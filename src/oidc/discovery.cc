@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "oidc/id_token.h"
+#include "store/record_names.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -11,6 +12,14 @@ namespace {
 boost::json::array strings(std::vector<std::string> v) {
   boost::json::array a;
   for (auto& s : v) a.emplace_back(std::move(s));
+  return a;
+}
+
+// Client authentication methods by their RFC 7591 names (store/record_names.h, the one place
+// the names are written).
+boost::json::array methods(std::initializer_list<store::ClientAuthMethod> list) {
+  boost::json::array a;
+  for (auto m : list) a.emplace_back(store::to_string(m));
   return a;
 }
 
@@ -30,6 +39,7 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
     }
   }
   const std::string& i = issuer;
+  using M = store::ClientAuthMethod;
   boost::json::object d{
       {"issuer", i},
       {"authorization_endpoint", i + "/services/oauth2/authorize"},
@@ -48,13 +58,15 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
       {"grant_types_supported", strings(grants)},
       {"subject_types_supported", strings({"public"})},
       {"id_token_signing_alg_values_supported", strings({"RS256"})},
+      // What apps can be registered with (app create --token-endpoint-auth-method); each app
+      // accepts only its own (oauth/client_auth.h).
       {"token_endpoint_auth_methods_supported",
-       strings({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"})},
+       methods({M::client_secret_basic, M::client_secret_post, M::private_key_jwt, M::none})},
       {"token_endpoint_auth_signing_alg_values_supported", strings(sig_algs)},
       {"revocation_endpoint_auth_methods_supported",
-       strings({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"})},
+       methods({M::client_secret_basic, M::client_secret_post, M::private_key_jwt, M::none})},
       {"introspection_endpoint_auth_methods_supported",
-       strings({"client_secret_basic", "client_secret_post", "private_key_jwt"})},
+       methods({M::client_secret_basic, M::client_secret_post, M::private_key_jwt})},
       {"code_challenge_methods_supported", strings({"S256"})},
       {"claims_supported",
        strings({"iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "at_hash",
@@ -79,8 +91,8 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
                             "revocation_endpoint_auth_methods_supported",
                             "introspection_endpoint_auth_methods_supported"}) {
       // RFC 8705 §2.1 (CA-issued, matched by subject DN) and §2.2 (self-signed, thumbprint).
-      d[key].as_array().emplace_back("tls_client_auth");
-      d[key].as_array().emplace_back("self_signed_tls_client_auth");
+      d[key].as_array().emplace_back(store::to_string(M::tls_client_auth));
+      d[key].as_array().emplace_back(store::to_string(M::self_signed_tls_client_auth));
     }
   }
   configuration_ = boost::json::serialize(d);

@@ -182,6 +182,16 @@ Result<Assertion> verify(std::string_view xml, std::string_view cert_pem, const 
     return invalid("Issuer is not the expected client");
   }
 
+  // SAML core §2.3.3: IssueInstant is required. The lifetime cap counts from it (with the same
+  // skew as the other times), so an assertion is refused once issued max_lifetime_s ago.
+  Result<std::optional<int64_t>> issued = time_attribute(root, "IssueInstant");
+  if (!issued) return std::move(issued).error();
+  if (!*issued) return invalid("no IssueInstant");
+  if (**issued > e.now_s + e.skew_s) return invalid("IssueInstant in the future");
+  out.issue_instant_s = **issued;
+  const int64_t lifetime_end = **issued + e.max_lifetime_s;
+  if (lifetime_end <= e.now_s - e.skew_s) return expired("issued too long ago");
+
   // RFC 7522 §3 item 3: the Subject's NameID is the user. EncryptedID and BaseID are refused.
   Result<xmlNode*> subject = single_child(root, "Subject");
   if (!subject) return std::move(subject).error();
@@ -215,6 +225,7 @@ Result<Assertion> verify(std::string_view xml, std::string_view cert_pem, const 
   if (*conditions_expiry) {
     out.not_on_or_after_s = std::min(out.not_on_or_after_s, **conditions_expiry);
   }
+  out.not_on_or_after_s = std::min(out.not_on_or_after_s, lifetime_end);
   return out;
 }
 

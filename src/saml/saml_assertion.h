@@ -39,15 +39,21 @@ struct Expectations {
   std::string recipient;  // {issuer}/services/oauth2/token, the bearer confirmation's Recipient
   int64_t now_s = 0;      // current time (seconds since the epoch), from the caller's Clock
   int64_t skew_s = 60;    // allowed clock skew, applied to NotBefore and NotOnOrAfter
+  // How long after its IssueInstant an assertion is accepted, however late its NotOnOrAfter
+  // (an issuer may write hours): so a captured assertion is useful for minutes, not hours,
+  // and the replay registry need not keep its ID for long.
+  int64_t max_lifetime_s = 300;
 };
 
 struct Assertion {
   std::string id;       // Assertion@ID, for replay detection by the caller
   std::string issuer;   // <saml:Issuer> text (the client id)
   std::string name_id;  // Subject/NameID text (the username)
-  // The earliest NotOnOrAfter that applies (Conditions and the accepted bearer
-  // SubjectConfirmationData). A replay cache keeps `id` until not_on_or_after_s + skew_s.
+  // The earliest of the NotOnOrAfter that apply (Conditions and the accepted bearer
+  // SubjectConfirmationData) and IssueInstant + max_lifetime_s. A replay registry keeps `id`
+  // until not_on_or_after_s + skew_s.
   int64_t not_on_or_after_s = 0;
+  int64_t issue_instant_s = 0;
 };
 
 // Step 1: parses `xml` (hardened: no DOCTYPE, no entities, no network, size-limited) and
@@ -62,9 +68,10 @@ struct Assertion {
 // caller, as for JWT bearer. Errors (all invalid_grant):
 //   "invalid assertion"          malformed, unsigned, bad signature, wrong key, signature
 //                                wrapping, no bearer confirmation, wrong recipient, NotBefore in
-//                                the future
+//                                the future, IssueInstant missing or in the future
 //   "audience is invalid"        our issuer URL missing from an AudienceRestriction
-//   "expired authorization code" a NotOnOrAfter has passed (Salesforce's text for this)
+//   "expired authorization code" a NotOnOrAfter has passed, or max_lifetime_s since
+//                                IssueInstant (Salesforce's text for this)
 [[nodiscard]] Result<Assertion> verify(std::string_view xml, std::string_view cert_pem,
                                        const Expectations& e);
 

@@ -112,6 +112,13 @@ class CachingDatabase final : public Database {
     inner_.delete_session(session_hash);
   }
 
+  // ReplayStore: never cached. Whether a key is used up is decided by the backend's atomic
+  // write alone, so that every process sharing the database agrees.
+  Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
+                int64_t now_ms, int64_t max_live_per_client) override {
+    return inner_.first_use(key, client_id, expires_ms, now_ms, max_live_per_client);
+  }
+
  private:
   // One table of cached records: sharded so that threads validating different
   // tokens do not queue on one lock.

@@ -17,4 +17,9 @@ namespace latchkey::store {
 // "access" | "refresh"; nullopt for anything else.
 [[nodiscard]] std::optional<TokenKind> parse_token_kind(std::string_view text);
 
+// The RFC 7591 §2 names: "none" | "client_secret_basic" | "client_secret_post" |
+// "private_key_jwt" | "self_signed_tls_client_auth" | "tls_client_auth"; nullopt otherwise.
+[[nodiscard]] std::string_view to_string(ClientAuthMethod method);
+[[nodiscard]] std::optional<ClientAuthMethod> parse_client_auth_method(std::string_view text);
+
 }  // namespace latchkey::store

@@ -31,6 +31,19 @@ struct User {
 
 enum class RefreshPolicy { until_revoked, immediately, expire_after, rotate };
 
+// Client authentication methods (RFC 7591 §2 token_endpoint_auth_method, RFC 7523 §2.2,
+// RFC 8705 §2). As a registration (App::token_endpoint_auth_method) it says which credentials
+// the app may present; as an outcome (oauth::ClientAuth::method) which one it did, `none` then
+// meaning no credential. Wire names in record_names.h.
+enum class ClientAuthMethod {
+  none,
+  client_secret_basic,
+  client_secret_post,
+  private_key_jwt,
+  self_signed_tls_client_auth,
+  tls_client_auth
+};
+
 struct App {
   std::string id;         // 0Ha... internal id
   std::string client_id;  // consumer key
@@ -55,6 +68,9 @@ struct App {
   // RFC 8705 §2.1 tls_client_auth: the subject DN of the app's CA-issued client certificate,
   // in the normal form of crypto::normalize_dn; empty when the app does not use it.
   std::string mtls_subject_dn;
+  // How the app authenticates at the token, introspection and revocation endpoints; every
+  // other method is refused (oauth/client_auth.h says what each value admits).
+  ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
 };
 
 // A pre-authorization of an admin-approved app for a profile or permission set.

@@ -134,6 +134,26 @@ class SessionStore {
   virtual void delete_session(const std::string& session_hash) = 0;
 };
 
+// Single-use identifiers of assertions (RFC 7523 §3 item 7 jti, RFC 7522 §3 item 7 assertion
+// IDs), remembered in the database until the assertion expires: a replay is refused after a
+// restart and by every process sharing the database. One client's identifiers cannot crowd out
+// another's: each client holds at most `max_live_per_client` live ones.
+class ReplayStore {
+ public:
+  enum class Use {
+    first,      // recorded now: the caller may accept the assertion
+    replayed,   // `key` is recorded and has not expired
+    over_quota  // the client already holds max_live_per_client live keys; nothing recorded
+  };
+  virtual ~ReplayStore() = default;
+  // Records `key` (any text; the backend keeps a digest) for `client_id` until `expires_ms`, in
+  // one atomic write, unless it is already recorded with an expiry after `now_ms`. A recorded
+  // key whose expiry has passed counts as unseen. Expired rows are purged along the way, a few
+  // per call.
+  virtual Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
+                        int64_t now_ms, int64_t max_live_per_client) = 0;
+};
+
 // Everything a backend provides, for the composition root.
 class Database : public OrgStore,
                  public UserStore,
@@ -142,7 +162,8 @@ class Database : public OrgStore,
                  public TokenStore,
                  public ConsentStore,
                  public KeyStore,
-                 public SessionStore {
+                 public SessionStore,
+                 public ReplayStore {
  public:
   ~Database() override = default;
 

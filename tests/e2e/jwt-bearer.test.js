@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
-import { startWorld, makeTempDir, cli, eventually } from './lib/server.js';
+import {startWorld, startServer, makeTempDir, cli, eventually, freePort} from './lib/server.js';
 import { makeCert, makeOutOfDateCerts } from './lib/keys.js';
 import {
   tokenRequest, assertTokenError, assertTokenSuccess, userinfo, getCode, show,
@@ -296,4 +296,93 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
     const r = await tokenRequest(world.issuer, { grant_type: GRANT });
     assertTokenError(r, 'invalid_request');
   });
+});
+
+// RFC 7523 §3 item 7: used identifiers are kept in the database until the assertion expires,
+// so a restart (or a second server on the same database) does not forget them.
+describe('assertion replay across a restart', {timeout: 60000}, () => {
+  let world;
+  let keyDir;
+  let cert;
+  let server;
+
+  before(async () => {
+    keyDir = await makeTempDir('latchkey-e2e-replay-');
+    cert = await makeCert(keyDir, 'replay');
+    cert.key = await importPKCS8(cert.keyPem, 'RS256');
+    // A fixed port, so that the issuer (the assertions' audience) is the same after the restart.
+    const port = await freePort();
+    world = await startWorld({
+      users: {
+        integ: {
+          username: 'integ@localhost',
+          name: 'Integration Bot',
+          email: 'integ@localhost',
+          extra: ['--profile', INTEGRATION]
+        }
+      },
+      apps: {
+        app: {
+          callbacks: [],
+          scopes: 'api',
+          extra: [
+            '--cert', cert.certPath, '--permitted-users', 'admin-approved',
+            '--client-credentials-user', 'integ@localhost'
+          ]
+        }
+      },
+      serve: {listen: `127.0.0.1:${port}`},
+    });
+    await cli(
+        world.db,
+        ['app', 'preauthorize', '--client-id', world.apps.app.client_id, '--profile', INTEGRATION]);
+  });
+  after(async () => {
+    await server?.stop();
+    await world?.stop();
+    if (keyDir) await rm(keyDir, {recursive: true, force: true});
+  });
+
+  const sign = (c) => new SignJWT(c).setProtectedHeader({alg: 'RS256', typ: 'JWT'}).sign(cert.key);
+  const bearerClaims = () => ({
+    iss: world.apps.app.client_id,
+    sub: 'integ@localhost',
+    aud: world.issuer,
+    exp: nowS() + 120,
+    jti: randomUUID(),
+  });
+  const clientClaims = () => ({
+    iss: world.apps.app.client_id,
+    sub: world.apps.app.client_id,
+    aud: `${world.issuer}/services/oauth2/token`,
+    exp: nowS() + 120,
+    jti: randomUUID(),
+  });
+  const bearer = (issuer, assertion) => tokenRequest(issuer, {grant_type: GRANT, assertion});
+  const clientCredentials = (issuer, assertion) => tokenRequest(issuer, {
+    grant_type: 'client_credentials',
+    client_id: world.apps.app.client_id,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
+
+  it('a JWT bearer assertion and a client assertion used once are refused after the server restarts on the same database',
+     async () => {
+       const jwt = await sign(bearerClaims());
+       const clientJwt = await sign(clientClaims());
+       assertTokenSuccess(await bearer(world.issuer, jwt));
+       assertTokenSuccess(await clientCredentials(world.issuer, clientJwt));
+
+       await world.server.stop();
+       server = await startServer(world.db, {listen: new URL(world.issuer).host});
+       assert.equal(server.issuer, world.issuer, 'the restarted server must have the same issuer');
+
+       assertTokenError(await bearer(server.issuer, jwt), 'invalid_grant');
+       const replayed = await clientCredentials(server.issuer, clientJwt);
+       assertTokenError(replayed, 'invalid_client', {status: replayed.status});
+       assert.match(replayed.json.error_description, /replayed/, show(replayed));
+       // Fresh assertions (new jti) of the same app still work: the refusals were the replays.
+       assertTokenSuccess(await bearer(server.issuer, await sign(bearerClaims())));
+       assertTokenSuccess(await clientCredentials(server.issuer, await sign(clientClaims())));
+     });
 });

@@ -146,7 +146,8 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
 
   it('certificate plus client secret is two methods: invalid_request', async () => {
     const app = world.apps.pki;
-    assertTokenError(await ccToken(app, client, { client_secret: app.client_secret }), 'invalid_request');
+    assert.equal(app.client_secret, undefined);  // tls_client_auth only: no secret was issued
+    assertTokenError(await ccToken(app, client, {client_secret: 'some-secret'}), 'invalid_request');
   });
 
   it('JWT access tokens of certificate-bound apps carry cnf.x5t#S256 of the certificate (RFC 8705 §3.1), verified against the JWKS', async () => {
@@ -162,11 +163,14 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
       assert.equal((await tlsRequest(`${tlsBase}/services/oauth2/userinfo`, { headers: auth, ...as(cert) })).status, 200, method);
       assertInvalidSession(await callApi(`${world.issuer}/services/oauth2/userinfo`, body.access_token), `${method} JWT over the plain listener:`);
     }
-    // The same kind of app authenticating with its secret gets an unbound JWT: no cnf.
+    // Nor can such an app get an unbound JWT with a secret: it has none, and any is refused.
     const app = world.apps.jwtSelf;
-    const plain = assertTokenSuccess(await tokenRequest(world.issuer, { grant_type: 'client_credentials' }, { basic: [app.client_id, app.client_secret] }));
-    const { payload } = await verify(plain.access_token);
-    assert.ok(!('cnf' in payload), `unbound JWT must not carry cnf: ${JSON.stringify(payload)}`);
+    assert.equal(app.client_secret, undefined);
+    assertTokenError(
+        await tokenRequest(
+            world.issuer, {grant_type: 'client_credentials'},
+            {basic: [app.client_id, 'some-secret']}),
+        'invalid_client', {status: 401});
   });
 
   it('app create refuses --mtls-cert with --mtls-subject-dn, and a malformed DN, with a clear message', async () => {

@@ -183,7 +183,9 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
   });
 
   it('certificate plus client secret is two methods: invalid_request', async () => {
-    const r = await ccToken(world.apps.mtls, client, { client_secret: world.apps.mtls.client_secret });
+    // The app has no secret (self_signed_tls_client_auth only); any secret sent is a second method.
+    assert.equal(world.apps.mtls.client_secret, undefined);
+    const r = await ccToken(world.apps.mtls, client, {client_secret: 'some-secret'});
     assertTokenError(r, 'invalid_request');
   });
 

@@ -333,41 +333,58 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
 
   // ---- §4.10 / CONTRACT §6: online guessing of client secrets ----
 
-  it('token endpoint brute force: after 30 wrong secrets for one client id, the right secret is refused until the lockout has passed, then works; other clients are unaffected', async () => {
-    const app = world.apps.brute;
-    const grant = { grant_type: 'client_credentials' };
-    const LOCKED = /too many failed attempts/i;
-    const control = await tokenRequest(world.issuer, grant, { basic: [app.client_id, app.client_secret] });
-    assertTokenSuccess(control);
-    // From the fifth failure on, each wrong secret that is checked (not refused unchecked during
-    // a lockout) doubles the lockout: 1 s, 2 s, 4 s. Go on past 30 until seven were checked, so
-    // the last one started a lockout of at least 4 s, in which the right secret is tried next.
-    let checked = 0;
-    for (let i = 0; i < 30 || checked < 7; i++) {
-      assert.ok(i < 300, `only ${checked} of ${i} wrong secrets were checked`);
-      const r = await tokenRequest(world.issuer, grant, { basic: [app.client_id, 'wrong-' + i] });
-      assert.equal(r.status, 401, `wrong secret ${i}: ${show(r)}`);
-      assert.equal(r.json?.error, 'invalid_client', show(r));
-      if (!LOCKED.test(r.json?.error_description ?? '')) checked++;
-      if (i >= 30) await sleep(100);
-    }
-    const right = await tokenRequest(world.issuer, grant, { basic: [app.client_id, app.client_secret] });
-    assert.ok(!right.json?.access_token, `the right secret succeeded during the lockout: ${show(right)}`);
-    assert.equal(right.status, 401, show(right));
-    assert.equal(right.json?.error, 'invalid_client', show(right));
-    assert.match(right.json?.error_description ?? '', LOCKED, show(right));
-    // Another client from the same address is not held back by this client's failures.
-    assertTokenSuccess(await tokenRequest(world.issuer, grant, { basic: [world.apps.bystander.client_id, world.apps.bystander.client_secret] }));
-    // The lockout is temporary: the right secret works again once it has passed, and until then
-    // it is refused for the lockout, nothing else.
-    const deadline = Date.now() + 20000;
-    let last;
-    for (;;) {
-      last = await tokenRequest(world.issuer, grant, { basic: [app.client_id, app.client_secret] });
-      if (last.status === 200 || Date.now() > deadline) break;
-      assert.match(last.json?.error_description ?? '', LOCKED, show(last));
-      await sleep(500);
-    }
-    assertTokenSuccess(last);
-  });
+  it('token endpoint brute force: wrong secrets from one address slow that address down (told how long to wait, then let in again); the right secret from another address and other clients are unaffected',
+     async () => {
+       const app = world.apps.brute;
+       const grant = {grant_type: 'client_credentials'};
+       const LOCKED = /too many failed attempts; try again in \d+ s/i;
+       const GUESSER = '127.0.0.1';
+       const ELSEWHERE = '127.0.0.2';  // the client's own server, somewhere else
+       const control = await tokenRequest(
+           world.issuer, grant, {basic: [app.client_id, app.client_secret], localAddress: GUESSER});
+       assertTokenSuccess(control);
+       // From the fifth failure on, each wrong secret that is checked (not refused unchecked during
+       // a delay) doubles the delay: 1 s, 2 s, 4 s. Go on past 30 until seven were checked, so the
+       // last one started a delay of at least 4 s, in which the right secret is tried next.
+       let checked = 0;
+       for (let i = 0; i < 30 || checked < 7; i++) {
+         assert.ok(i < 300, `only ${checked} of ${i} wrong secrets were checked`);
+         const r = await tokenRequest(
+             world.issuer, grant, {basic: [app.client_id, 'wrong-' + i], localAddress: GUESSER});
+         assert.equal(r.status, 401, `wrong secret ${i}: ${show(r)}`);
+         assert.equal(r.json?.error, 'invalid_client', show(r));
+         if (!LOCKED.test(r.json?.error_description ?? '')) checked++;
+         if (i >= 30) await sleep(100);
+       }
+       const right = await tokenRequest(
+           world.issuer, grant, {basic: [app.client_id, app.client_secret], localAddress: GUESSER});
+       assert.ok(
+           !right.json?.access_token,
+           `the right secret succeeded from the guessing address during its delay: ${show(right)}`);
+       assert.equal(right.status, 401, show(right));
+       assert.equal(right.json?.error, 'invalid_client', show(right));
+       assert.match(right.json?.error_description ?? '', LOCKED, show(right));
+       // The same client from another address is let in: the guesses slowed their own address.
+       assertTokenSuccess(await tokenRequest(
+           world.issuer, grant,
+           {basic: [app.client_id, app.client_secret], localAddress: ELSEWHERE}));
+       // Another client from the guessing address is not held back by this client's failures.
+       assertTokenSuccess(await tokenRequest(world.issuer, grant, {
+         basic: [world.apps.bystander.client_id, world.apps.bystander.client_secret],
+         localAddress: GUESSER
+       }));
+       // The delay is temporary: the right secret works again from the guessing address once it has
+       // passed, and until then it is refused for the delay, nothing else.
+       const deadline = Date.now() + 20000;
+       let last;
+       for (;;) {
+         last = await tokenRequest(
+             world.issuer, grant,
+             {basic: [app.client_id, app.client_secret], localAddress: GUESSER});
+         if (last.status === 200 || Date.now() > deadline) break;
+         assert.match(last.json?.error_description ?? '', LOCKED, show(last));
+         await sleep(500);
+       }
+       assertTokenSuccess(last);
+     });
 });

@@ -96,6 +96,7 @@ App sample_app(const std::string& client_id) {
   a.token_format = "jwt";
   a.created_ms = 1700000000456;
   a.mtls_subject_dn = R"(CN=Smith\, John+UID=js,O=Example \"Q\",C=DE)";
+  a.token_endpoint_auth_method = ClientAuthMethod::tls_client_auth;
   return a;
 }
 

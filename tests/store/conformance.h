@@ -63,7 +63,7 @@ inline auto fields(const App& a) {
                          a.admin_approved_only, a.cert_pem, a.client_credentials_user_id,
                          static_cast<int>(a.refresh_policy), a.refresh_ttl_s, a.access_token_ttl_s,
                          a.allow_implicit, a.mtls_cert_pem, a.token_format, a.created_ms,
-                         a.mtls_subject_dn);
+                         a.mtls_subject_dn, static_cast<int>(a.token_endpoint_auth_method));
 }
 inline auto fields(const Preauthorization& p) { return std::tie(p.client_id, p.kind, p.name); }
 inline auto fields(const AuthCode& c) {

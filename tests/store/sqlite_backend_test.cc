@@ -88,11 +88,16 @@ constexpr const char* kVersion1CodeAndTokenTables =
     " CREATE INDEX tokens_by_user ON tokens(user_id);"
     " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
 
+// What migration 6 added, for tests that go back to an earlier version.
+constexpr const char* kUndoMigration6 =
+    "ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
+
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   { SqliteDatabase db(path_); }
   {
     // Back to the version-1 schema, then write a row as a version-1 build would have.
     Connection conn(path_);
+    conn.exec(kUndoMigration6);
     conn.exec("ALTER TABLE apps DROP COLUMN mtls_subject_dn");
     conn.exec(kVersion1CodeAndTokenTables);
     conn.exec("PRAGMA user_version=1");
@@ -125,6 +130,7 @@ TEST_F(SqliteBackend, Version3TokensAndCodesSurviveTheMigrationAndAreFoundByHash
   {
     // Back to the version-3 tables, with rows as a version-3 build wrote them.
     Connection conn(path_);
+    conn.exec(kUndoMigration6);
     conn.exec(kVersion1CodeAndTokenTables);
     conn.exec(  // migration 3's indexes
         "DROP INDEX tokens_by_expiry; DROP INDEX auth_codes_by_expiry;"
@@ -175,6 +181,7 @@ TEST_F(SqliteBackend, Version4TokensSurviveTheMigrationWithNoAuthTime) {
   { SqliteDatabase db(path_); }
   {
     Connection conn(path_);
+    conn.exec(kUndoMigration6);
     conn.exec("ALTER TABLE tokens DROP COLUMN auth_time_s");
     conn.exec("PRAGMA user_version=4");
     conn.exec(
@@ -201,6 +208,63 @@ TEST_F(SqliteBackend, Version4TokensSurviveTheMigrationWithNoAuthTime) {
   fresh.auth_time_s = 1700000000;
   db.save_tokens({fresh});
   EXPECT_EQ(db.find_token(fresh.ref())->auth_time_s, 1700000000);
+}
+
+// Migration 6 adds apps.token_endpoint_auth_method (RFC 7591 §2): apps written by a version-5
+// build get the method their registration implies, so an mTLS app no longer takes its secret
+// and every other app keeps working as before; the replay table starts empty.
+TEST_F(SqliteBackend, Version5AppsGetTheMethodTheirRegistrationImplies) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec(kUndoMigration6);
+    conn.exec("PRAGMA user_version=5");
+    for (const char* row :
+         {"('3MVG9secret', '0Ha1', '', '', '')", "('3MVG9jwt', '0Ha2', 'CERT', '', '')",
+          "('3MVG9self', '0Ha3', '', 'MTLS', '')", "('3MVG9pki', '0Ha4', '', '', 'CN=client')"}) {
+      conn.exec(
+          std::string("INSERT INTO apps (client_id, id, cert_pem, mtls_cert_pem, mtls_subject_dn,"
+                      " org_id, name, secret_hash, callbacks, scopes, pkce_required,"
+                      " require_secret_web_server, require_secret_refresh, admin_approved_only,"
+                      " client_credentials_user_id, refresh_policy, refresh_ttl_s,"
+                      " access_token_ttl_s, allow_implicit, token_format, created_ms)"
+                      " SELECT *, '00D1', 'Old', 'h', '[]', '[\"api\"]', 0, 1, 1, 0, '',"
+                      " 'until_revoked', 0, 7200, 0, 'opaque', 5 FROM (VALUES ") +
+          row + ")");
+    }
+  }
+  SqliteDatabase db(path_);
+  {
+    Connection conn(path_);
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+  }
+  using M = ClientAuthMethod;
+  EXPECT_EQ(db.find_app("3MVG9secret")->token_endpoint_auth_method, M::client_secret_basic);
+  // client_secret_basic admits private_key_jwt for an app with a certificate, as before.
+  EXPECT_EQ(db.find_app("3MVG9jwt")->token_endpoint_auth_method, M::client_secret_basic);
+  EXPECT_EQ(db.find_app("3MVG9self")->token_endpoint_auth_method, M::self_signed_tls_client_auth);
+  EXPECT_EQ(db.find_app("3MVG9pki")->token_endpoint_auth_method, M::tls_client_auth);
+  EXPECT_EQ(db.find_app("3MVG9secret")->secret_hash, "h");
+  EXPECT_EQ(db.first_use("jti", "3MVG9jwt", 2000, 1000, 10), ReplayStore::Use::first);
+}
+
+// Expired replay keys are purged a few per recorded key, so the table holds what is live plus
+// a bounded backlog, without any one write scanning it whole.
+TEST_F(SqliteBackend, ExpiredReplayKeysArePurgedInSmallBatches) {
+  SqliteDatabase db(path_);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(db.first_use("old-" + std::to_string(i), "3MVG9one", 1010, 1000, 100),
+              ReplayStore::Use::first);
+  }
+  auto rows = [&] { return Connection(path_).query_int("SELECT count(*) FROM replay_keys"); };
+  EXPECT_EQ(rows(), 20);
+  ASSERT_EQ(db.first_use("new-0", "3MVG9one", 99'000, 2000, 100), ReplayStore::Use::first);
+  const int64_t after_one = rows();
+  EXPECT_LT(after_one, 20);  // some expired rows went...
+  EXPECT_GT(after_one, 1);   // ...but not all at once
+  for (int i = 1; i < 5; ++i)
+    db.first_use("new-" + std::to_string(i), "3MVG9one", 99'000, 2000, 100);
+  EXPECT_EQ(rows(), 5);  // the backlog is gone; the live keys stay
 }
 
 TEST_F(SqliteBackend, RefusesAFileFromANewerBuild) {

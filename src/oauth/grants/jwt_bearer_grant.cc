@@ -47,8 +47,18 @@ Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
   if (*exp <= now - kSkewS) return Error::invalid_grant("expired authorization code");
   if (*exp > now + kMaxLifetimeS + kSkewS) return invalid().with_debug("exp too far ahead");
   if (auto nbf = claim_time(c, "nbf"); nbf && *nbf > now + kSkewS) return invalid();
-  if (auto jti = claim_string(c, "jti"); !jti.empty() && !seen_.first_use(iss + " " + jti, *exp)) {
-    return invalid().with_debug("jti replayed");
+  // RFC 7523 §3 item 7: a jti is accepted once while the assertion could be accepted at all
+  // (until exp plus the skew allowed above). Salesforce does not require one, nor do we.
+  if (auto jti = claim_string(c, "jti"); !jti.empty()) {
+    switch (replays_.first_use("jwt_bearer " + iss + " " + jti, app->client_id,
+                               (*exp + kSkewS) * 1000, clock_.now_ms(), max_live_per_client_)) {
+      case store::ReplayStore::Use::first:
+        break;
+      case store::ReplayStore::Use::replayed:
+        return invalid().with_debug("jti replayed");
+      case store::ReplayStore::Use::over_quota:
+        return Error::invalid_grant("too many assertions; try again once earlier ones expire");
+    }
   }
 
   return subject_.issue(*app, claim_string(c, "sub"), req);

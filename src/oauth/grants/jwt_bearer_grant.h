@@ -8,7 +8,6 @@
 #include "crypto/public_key_cache.h"
 #include "oauth/grants/assertion_subject.h"
 #include "oauth/grants/grant_handler.h"
-#include "oauth/replay_cache.h"
 #include "oauth/token_issuer.h"
 #include "store/stores.h"
 
@@ -18,13 +17,19 @@ inline constexpr std::string_view kJwtBearerGrant = "urn:ietf:params:oauth:grant
 
 class JwtBearerGrant final : public TokenGrantHandler {
  public:
+  // Assertion ids are single-use, recorded in `replays` (the database) so that a restart or
+  // another process on the same database refuses a replay too; each client holds at most
+  // `max_live_per_client` live ones.
   JwtBearerGrant(store::AppStore& apps, store::UserStore& users, store::ConsentStore& consents,
-                 TokenIssuer& issuer, const Clock& clock, std::string issuer_url)
+                 store::ReplayStore& replays, TokenIssuer& issuer, const Clock& clock,
+                 std::string issuer_url,
+                 int64_t max_live_per_client = ClientAuthLimits{}.max_live_assertions_per_client)
       : apps_(apps),
         subject_(apps, users, consents, issuer),
+        replays_(replays),
         clock_(clock),
         issuer_url_(std::move(issuer_url)),
-        seen_(clock) {}
+        max_live_per_client_(max_live_per_client) {}
   std::string_view grant_type() const override { return kJwtBearerGrant; }
   bool client_named_by_assertion() const override { return true; }
   Result<boost::json::object> handle(const TokenRequest& request) override;
@@ -32,9 +37,10 @@ class JwtBearerGrant final : public TokenGrantHandler {
  private:
   store::AppStore& apps_;
   AssertionSubject subject_;
+  store::ReplayStore& replays_;
   const Clock& clock_;
   std::string issuer_url_;
-  ReplayCache seen_;
+  int64_t max_live_per_client_;
   crypto::PublicKeyCache keys_;  // the apps' certificates, parsed once
 };
 

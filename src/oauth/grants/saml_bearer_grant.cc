@@ -39,10 +39,17 @@ Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
   e.now_s = now;
   auto assertion = saml::verify(*xml, app->cert_pem, e);
   if (!assertion) return std::move(assertion).error();
-  // RFC 7522 §3 item 7 allows refusing replays; an ID is remembered while it could be valid.
-  if (!seen_.first_use(app->client_id + " " + assertion->id,
-                       assertion->not_on_or_after_s + e.skew_s)) {
-    return invalid().with_debug("assertion replayed");
+  // RFC 7522 §3 item 7 allows refusing replays; an ID is remembered while it could be valid
+  // (verify() caps that at kMaxLifetimeS past IssueInstant, so no row is kept for long).
+  switch (replays_.first_use("saml_bearer " + app->client_id + " " + assertion->id, app->client_id,
+                             (assertion->not_on_or_after_s + e.skew_s) * 1000, clock_.now_ms(),
+                             max_live_per_client_)) {
+    case store::ReplayStore::Use::first:
+      break;
+    case store::ReplayStore::Use::replayed:
+      return invalid().with_debug("assertion replayed");
+    case store::ReplayStore::Use::over_quota:
+      return Error::invalid_grant("too many assertions; try again once earlier ones expire");
   }
   return subject_.issue(*app, assertion->name_id, req);
 }

@@ -10,7 +10,8 @@ constexpr const char* kAppColumns =
     "id, client_id, org_id, name, secret_hash, callbacks, scopes, pkce_required, "
     "require_secret_web_server, require_secret_refresh, admin_approved_only, cert_pem, "
     "client_credentials_user_id, refresh_policy, refresh_ttl_s, access_token_ttl_s, "
-    "allow_implicit, mtls_cert_pem, token_format, created_ms, mtls_subject_dn";
+    "allow_implicit, mtls_cert_pem, token_format, created_ms, mtls_subject_dn, "
+    "token_endpoint_auth_method";
 
 App read_app(const Statement& st) {
   App a;
@@ -37,6 +38,9 @@ App read_app(const Statement& st) {
   a.token_format = st.column_text(18);
   a.created_ms = st.column_int(19);
   a.mtls_subject_dn = st.column_text(20);
+  auto method = parse_client_auth_method(st.column_text(21));
+  if (!method) throw StoreError("sqlite: unknown token_endpoint_auth_method in apps row");
+  a.token_endpoint_auth_method = *method;
   return a;
 }
 
@@ -47,7 +51,7 @@ void SqliteDatabase::create_app(const App& app) {
     conn
         .prepare(std::string("INSERT INTO apps (") + kAppColumns +
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                 " ?17, ?18, ?19, ?20, ?21)")
+                 " ?17, ?18, ?19, ?20, ?21, ?22)")
         .bind_text(1, app.id)
         .bind_text(2, app.client_id)
         .bind_text(3, app.org_id)
@@ -69,6 +73,7 @@ void SqliteDatabase::create_app(const App& app) {
         .bind_text(19, app.token_format)
         .bind_int(20, app.created_ms)
         .bind_text(21, app.mtls_subject_dn)
+        .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
         .run();
   });
 }

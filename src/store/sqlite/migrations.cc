@@ -211,9 +211,36 @@ constexpr const char* kMigration5 = R"sql(
 ALTER TABLE tokens ADD COLUMN auth_time_s INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Two things of the 2026-12 security review in one version:
+// - apps.token_endpoint_auth_method (RFC 7591 §2): apps registered before take the method their
+//   registration implies, so an mTLS app stops accepting its client secret and every other app
+//   keeps working as it did (client_secret_basic admits the secret in the header or the body,
+//   and private_key_jwt for an app with a certificate).
+// - replay_keys: the single-use identifiers of assertions (client assertion and JWT bearer
+//   jti, SAML assertion IDs), kept until the assertion expires, so that a restart or a second
+//   process on the same file still refuses a replay. `key` is a digest, so a row costs the same
+//   whatever the identifier; the index by client serves the per-client quota, the index by
+//   expiry the purge of expired rows.
+constexpr const char* kMigration6 = R"sql(
+ALTER TABLE apps ADD COLUMN token_endpoint_auth_method TEXT NOT NULL
+  DEFAULT 'client_secret_basic' CHECK (token_endpoint_auth_method IN
+  ('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt',
+   'self_signed_tls_client_auth', 'tls_client_auth'));
+UPDATE apps SET token_endpoint_auth_method = 'self_signed_tls_client_auth'
+  WHERE mtls_cert_pem != '';
+UPDATE apps SET token_endpoint_auth_method = 'tls_client_auth' WHERE mtls_subject_dn != '';
+CREATE TABLE replay_keys (
+  key         TEXT PRIMARY KEY,
+  client_id   TEXT NOT NULL,
+  expires_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replay_keys_by_client ON replay_keys(client_id, expires_ms);
+CREATE INDEX replay_keys_by_expiry ON replay_keys(expires_ms);
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4, kMigration5};
+constexpr std::array<const char*, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6};
 
 }  // namespace
 

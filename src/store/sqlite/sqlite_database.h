@@ -100,6 +100,10 @@ class SqliteDatabase final : public Database {
   std::optional<Session> find_session(const std::string& session_hash) override;
   void delete_session(const std::string& session_hash) override;
 
+  // ReplayStore (replay_keys.cc)
+  Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
+                int64_t now_ms, int64_t max_live_per_client) override;
+
  private:
   // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
   int update_count(const char* sql, const std::string& key);

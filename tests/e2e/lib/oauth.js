@@ -1,5 +1,6 @@
 // Raw OAuth helpers: authorize URLs, token requests, protected resource calls and assertions.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Browser, describeResult } from './driver.js';
 
@@ -45,15 +46,49 @@ async function wrap(res) {
 }
 
 /**
- * POST to the token endpoint. params: object or [[k,v]...] or a raw string body.
- * basic: [clientId, secret] for client_secret_basic.
+ * A POST sent from `localAddress` (another loopback address, e.g. 127.0.0.2), as wrap() returns
+ * it.
  */
-export async function tokenRequest(issuer, params, { basic, headers = {}, path = '/services/oauth2/token' } = {}) {
+function postFrom(localAddress, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req =
+        http.request(url, {method: 'POST', headers, localAddress, timeout: TIMEOUT_MS}, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            const h = new Headers();
+            for (const [k, v] of Object.entries(res.headers))
+              h.set(k, Array.isArray(v) ? v.join(', ') : v);
+            resolve({status: res.statusCode, headers: h, text, json});
+          });
+          res.on('error', reject);
+        });
+    req.on('timeout', () => req.destroy(new Error(`POST ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * POST to the token endpoint. params: object or [[k,v]...] or a raw string body.
+ * basic: [clientId, secret] for client_secret_basic. localAddress: the source address to send
+ * from (default: the system's choice, 127.0.0.1 for a loopback server).
+ */
+export async function tokenRequest(
+    issuer, params, {basic, headers = {}, path = '/services/oauth2/token', localAddress} = {}) {
   let body;
   if (typeof params === 'string') body = params;
   else body = new URLSearchParams(Array.isArray(params) ? params : Object.entries(params).filter(([, v]) => v !== undefined)).toString();
   const h = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers };
   if (basic) h.authorization = basicAuth(basic[0], basic[1]);
+  if (localAddress) return postFrom(localAddress, issuer + path, h, body);
   const res = await fetch(issuer + path, { method: 'POST', headers: h, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
   return wrap(res);
 }

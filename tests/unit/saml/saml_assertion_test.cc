@@ -172,6 +172,37 @@ TEST(SamlAssertion, AllowsClockSkewAroundTheWindow) {
   EXPECT_TRUE(r.ok()) << r.error().debug();
 }
 
+// However late an issuer writes NotOnOrAfter, an assertion is accepted for at most five minutes
+// after its IssueInstant (plus the skew), and that is how long its ID needs remembering.
+TEST(SamlAssertion, LifetimeIsCappedAtFiveMinutesPastIssueInstant) {
+  AssertionSpec spec;
+  spec.issue_instant = kNow - 200;
+  spec.not_on_or_after = kNow + 3600;
+  spec.scd_not_on_or_after = kNow + 3600;
+  Result<Assertion> r = verify_with_app_cert(testing::signed_assertion(spec));
+  ASSERT_TRUE(r.ok()) << r.error().debug();
+  EXPECT_EQ(r->issue_instant_s, kNow - 200);
+  EXPECT_EQ(r->not_on_or_after_s, kNow + 100);
+  // Issued 361 s ago: five minutes and the skew have passed, whatever NotOnOrAfter says.
+  spec.issue_instant = kNow - 361;
+  expect_refused(verify_with_app_cert(testing::signed_assertion(spec)),
+                 "expired authorization code");
+  // A NotOnOrAfter sooner than the cap still decides.
+  spec.issue_instant = kNow - 5;
+  spec.scd_not_on_or_after = kNow + 30;
+  r = verify_with_app_cert(testing::signed_assertion(spec));
+  ASSERT_TRUE(r.ok()) << r.error().debug();
+  EXPECT_EQ(r->not_on_or_after_s, kNow + 30);
+}
+
+TEST(SamlAssertion, RefusesMissingOrFutureIssueInstant) {
+  AssertionSpec spec;
+  spec.issue_instant = std::nullopt;
+  expect_refused(verify_with_app_cert(testing::signed_assertion(spec)), "invalid assertion");
+  spec.issue_instant = kNow + 600;
+  expect_refused(verify_with_app_cert(testing::signed_assertion(spec)), "invalid assertion");
+}
+
 TEST(SamlAssertion, RefusesNotBeforeInTheFuture) {
   AssertionSpec spec;
   spec.not_before = kNow + 600;

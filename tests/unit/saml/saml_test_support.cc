@@ -152,7 +152,8 @@ std::string render(const AssertionSpec& s) {
   const std::string sig = signature_template(s);
   std::string xml =
       "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"" + s.id +
-      "\" Version=\"2.0\" IssueInstant=\"" + saml_time(kNow - 5) + "\">"
+      "\" Version=\"2.0\"" +
+      (s.issue_instant ? " IssueInstant=\"" + saml_time(*s.issue_instant) + "\"" : "") + ">"
       "<saml:Issuer>" + s.issuer + "</saml:Issuer>" +
       (s.signature_at == SignatureAt::kRoot ? sig : "") +
       "<saml:Subject" + (s.subject_id.empty() ? "" : " ID=\"" + s.subject_id + "\"") + ">"

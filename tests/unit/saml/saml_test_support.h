@@ -42,6 +42,7 @@ struct AssertionSpec {
   std::string audience = kIssuerUrl;
   std::string recipient = kTokenUrl;
   std::string method = kBearer;
+  std::optional<int64_t> issue_instant = kNow - 5;  // nullopt: no IssueInstant attribute
   std::optional<int64_t> not_before = kNow - 30;
   std::optional<int64_t> not_on_or_after = kNow + 300;
   std::optional<int64_t> scd_not_on_or_after = kNow + 240;

@@ -272,6 +272,108 @@ TEST_F(AdminTest, CreateAppRefusesBothMtlsMethodsAndMalformedSubjectDns) {
   }
 }
 
+// RFC 7591 §2 token_endpoint_auth_method: what the registration implies by default, what may
+// be chosen, and no secret for an app that cannot use one (RFC 8705 §2: a secret beside the
+// certificate would get unbound tokens).
+class AdminAuthMethodTest : public AdminTest {
+ protected:
+  AdminAuthMethodTest() {
+    static const crypto::SigningKey key = crypto::SigningKey::generate_es256("admin-method");
+    std::ofstream(cert_path_) << testsupport::self_signed_cert_pem(key);
+  }
+  // Creates the app; its stored method and the printed object.
+  std::pair<store::ClientAuthMethod, boost::json::object> create(const NewApp& a) {
+    auto r = admin_.create_app(a);
+    EXPECT_TRUE(r.ok()) << r.error().description();
+    auto app = db_->find_app(client_id_of(r));
+    EXPECT_EQ(admin_.show_app(app->client_id)->at("token_endpoint_auth_method"),
+              r->at("token_endpoint_auth_method"));
+    EXPECT_EQ(app->secret_hash.empty(), !r->contains("client_secret"));
+    return {app->token_endpoint_auth_method, *r};
+  }
+  const std::string cert_path_ = ::testing::TempDir() + "admin-method-cert.pem";
+};
+
+TEST_F(AdminAuthMethodTest, MtlsAppsGetTheirCertificateMethodAndNoSecret) {
+  using M = store::ClientAuthMethod;
+  NewApp self = base();
+  self.mtls_cert_path = cert_path_;
+  auto [self_method, self_out] = create(self);
+  EXPECT_EQ(self_method, M::self_signed_tls_client_auth);
+  EXPECT_FALSE(self_out.contains("client_secret"));
+  NewApp pki = base();
+  pki.mtls_subject_dn = "CN=client,O=Example";
+  auto [pki_method, pki_out] = create(pki);
+  EXPECT_EQ(pki_method, M::tls_client_auth);
+  EXPECT_FALSE(pki_out.contains("client_secret"));
+  EXPECT_EQ(pki_out.at("token_endpoint_auth_method"), "tls_client_auth");
+  // Naming their own method is fine; any other is refused.
+  pki.token_endpoint_auth_method = "tls_client_auth";
+  EXPECT_EQ(create(pki).first, M::tls_client_auth);
+  for (const char* other : {"client_secret_basic", "client_secret_post", "none",
+                            "self_signed_tls_client_auth", "tls_client_auth", "private_key_jwt"}) {
+    const std::string method = other;
+    if (method != "tls_client_auth") {
+      expect_refused(
+          [&](NewApp& a) {
+            a.mtls_subject_dn = "CN=client";
+            a.token_endpoint_auth_method = method;
+          },
+          "--mtls-subject-dn with " + method);
+    }
+    if (method != "self_signed_tls_client_auth") {
+      expect_refused(
+          [&](NewApp& a) {
+            a.mtls_cert_path = cert_path_;
+            a.token_endpoint_auth_method = method;
+          },
+          "--mtls-cert with " + method);
+    }
+  }
+  // And an mTLS app has no secret to rotate either.
+  auto rotated = admin_.rotate_secret(std::string(self_out.at("client_id").as_string()));
+  ASSERT_FALSE(rotated.ok());
+  EXPECT_EQ(rotated.error().code(), "invalid_request");
+}
+
+TEST_F(AdminAuthMethodTest, OtherAppsDefaultToTheSecretAndMayChoose) {
+  using M = store::ClientAuthMethod;
+  auto [plain, plain_out] = create(base());
+  EXPECT_EQ(plain, M::client_secret_basic);
+  EXPECT_TRUE(plain_out.contains("client_secret"));
+  NewApp post = base();
+  post.token_endpoint_auth_method = "client_secret_post";
+  auto [post_method, post_out] = create(post);
+  EXPECT_EQ(post_method, M::client_secret_post);
+  EXPECT_TRUE(post_out.contains("client_secret"));
+  NewApp jwt = base();
+  jwt.cert_path = cert_path_;
+  EXPECT_EQ(create(jwt).first, M::client_secret_basic);  // with a --cert, the default stays
+  jwt.token_endpoint_auth_method = "private_key_jwt";
+  auto [jwt_method, jwt_out] = create(jwt);
+  EXPECT_EQ(jwt_method, M::private_key_jwt);
+  EXPECT_FALSE(jwt_out.contains("client_secret"));
+  expect_refused([](NewApp& a) { a.token_endpoint_auth_method = "private_key_jwt"; },
+                 "private_key_jwt without --cert");
+  expect_refused([](NewApp& a) { a.token_endpoint_auth_method = "tls_client_auth"; },
+                 "tls_client_auth without --mtls-subject-dn");
+  expect_refused([](NewApp& a) { a.token_endpoint_auth_method = "self_signed_tls_client_auth"; },
+                 "self_signed_tls_client_auth without --mtls-cert");
+  expect_refused([](NewApp& a) { a.token_endpoint_auth_method = "client_secret_jwt"; },
+                 "an unsupported method");
+}
+
+TEST_F(AdminAuthMethodTest, NoneIsAPublicClientWithoutASecret) {
+  NewApp a = base();
+  a.token_endpoint_auth_method = "none";
+  auto [method, out] = create(a);
+  EXPECT_EQ(method, store::ClientAuthMethod::none);
+  EXPECT_FALSE(out.contains("client_secret"));
+  auto app = db_->find_app(std::string(out.at("client_id").as_string()));
+  EXPECT_FALSE(app->require_secret_web_server);
+  EXPECT_FALSE(app->require_secret_refresh);
+}
+
 TEST_F(AdminTest, CreateUserRefusesMalformedUsername) {
   NewUser u;
   u.username = "alice";

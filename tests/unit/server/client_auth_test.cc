@@ -30,7 +30,7 @@ const crypto::SigningKey& other_key() {
 
 class ClientAuthTest : public ::testing::Test {
  protected:
-  ClientAuthTest() : auth_(world_.db(), world_.clock(), kIssuer) {
+  ClientAuthTest() : auth_(world_.db(), world_.db(), world_.clock(), kIssuer) {
     app_ = world_.add_app();
     jwt_app_ = world_.add_app(
         [](store::App& a) { a.cert_pem = testsupport::self_signed_cert_pem(client_key()); });
@@ -352,6 +352,191 @@ TEST_F(ClientAuthTest, GarbageAssertionIsRefused) {
   auto r = run(post_request(), assertion_params("not-a-jwt"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+// --- Failed secrets are limited per (client id, address), with a per-client ceiling, and never
+// hold back a signature or a certificate (RFC 9700 §4.x online guessing).
+
+class ClientAuthThrottleTest : public ClientAuthTest {
+ protected:
+  http::Request from(const std::string& address, const std::string& client_id,
+                     const std::string& secret) {
+    http::Request r = post_request({{"authorization", basic_header(client_id, secret)}});
+    r.remote_addr = address;
+    return r;
+  }
+  Result<ClientAuth> secret_from(const std::string& address, const std::string& client_id,
+                                 const std::string& secret) {
+    return run(from(address, client_id, secret), params({{"grant_type", "client_credentials"}}));
+  }
+  // Wrong secrets from `address` until `n` of them have been checked (attempts refused
+  // unchecked while a delay lasts do not count; the fake clock moves on past each delay).
+  void guess(const std::string& address, const std::string& client_id, int n) {
+    for (int checked = 0; checked < n;) {
+      auto r = secret_from(address, client_id, "guess-" + std::to_string(checked));
+      ASSERT_FALSE(r.ok());
+      ASSERT_EQ(r.error().code(), "invalid_client");
+      if (r.error().description().starts_with("too many failed attempts")) {
+        world_.clock().advance_s(1);
+      } else {
+        ++checked;
+      }
+    }
+  }
+};
+
+TEST_F(ClientAuthThrottleTest, WrongSecretsFromOneAddressDoNotHoldBackTheRightSecretFromAnother) {
+  guess("203.0.113.7", app_.client_id, 30);
+  auto other = secret_from("198.51.100.2", app_.client_id, TestWorld::secret());
+  ASSERT_TRUE(other.ok()) << other.error().description();
+  EXPECT_EQ(other->method, AuthMethod::client_secret_basic);
+}
+
+TEST_F(ClientAuthThrottleTest, TheGuessingAddressIsToldToWaitAndTheDelayGrowsFromShort) {
+  guess("203.0.113.7", app_.client_id, 4);                // free
+  ASSERT_EQ(world_.clock().now_ms(), 1'700'000'000'000);  // none of them was delayed
+  // The fifth failure starts a delay of a second; the right secret in it is refused unchecked,
+  // with how long to wait.
+  guess("203.0.113.7", app_.client_id, 1);
+  auto waiting = secret_from("203.0.113.7", app_.client_id, TestWorld::secret());
+  ASSERT_FALSE(waiting.ok());
+  EXPECT_EQ(waiting.error().code(), "invalid_client");
+  EXPECT_EQ(waiting.error().description(), "too many failed attempts; try again in 1 s");
+  world_.clock().advance_s(1);
+  // Each further failure doubles it: 2 s, then 4 s.
+  guess("203.0.113.7", app_.client_id, 1);
+  EXPECT_EQ(secret_from("203.0.113.7", app_.client_id, TestWorld::secret()).error().description(),
+            "too many failed attempts; try again in 2 s");
+  world_.clock().advance_s(2);
+  guess("203.0.113.7", app_.client_id, 1);
+  EXPECT_EQ(secret_from("203.0.113.7", app_.client_id, TestWorld::secret()).error().description(),
+            "too many failed attempts; try again in 4 s");
+  world_.clock().advance_s(4);
+  EXPECT_TRUE(secret_from("203.0.113.7", app_.client_id, TestWorld::secret()).ok());
+}
+
+TEST_F(ClientAuthThrottleTest, WrongSecretsNeverRefuseAValidPrivateKeyJwt) {
+  guess("203.0.113.7", jwt_app_.client_id, 30);
+  ASSERT_FALSE(secret_from("203.0.113.7", jwt_app_.client_id, TestWorld::secret()).ok());
+  http::Request same_address = post_request();
+  same_address.remote_addr = "203.0.113.7";
+  auto r = run(same_address, assertion_params(crypto::sign_jwt(
+                                 client_key(), claims(token_url(), 60, "jti-after-guesses"))));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::private_key_jwt);
+}
+
+TEST_F(ClientAuthThrottleTest, PerClientCeilingSlowsGuessesSpreadOverManyAddresses) {
+  // Three wrong secrets from each of 33 addresses: none of them is delayed on its own...
+  for (int a = 0; a < 33; ++a) guess("10.0.0." + std::to_string(a), app_.client_id, 3);
+  ASSERT_TRUE(secret_from("10.0.1.1", app_.client_id, TestWorld::secret()).ok());
+  // ...but the 100th failure in all for one client id delays its secrets from every address,
+  // until the (short, growing) delay has passed. A success does not reset that count.
+  guess("10.0.0.99", app_.client_id, 1);
+  auto fresh = secret_from("10.0.1.2", app_.client_id, TestWorld::secret());
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.error().description(), "too many failed attempts; try again in 1 s");
+  // Another client is unaffected, and so is this client's private_key_jwt (jwt_app_ here).
+  EXPECT_TRUE(secret_from("10.0.1.2", jwt_app_.client_id, TestWorld::secret()).ok());
+  world_.clock().advance_s(1);
+  EXPECT_TRUE(secret_from("10.0.1.2", app_.client_id, TestWorld::secret()).ok());
+}
+
+// --- The registered token_endpoint_auth_method (RFC 7591 §2): other methods are refused.
+
+TEST_F(ClientAuthTest, PrivateKeyJwtAppRefusesItsSecretAndTakesItsAssertion) {
+  // Registered as private_key_jwt; even a secret hash left over (as from before the method was
+  // registered) is never compared.
+  auto app = world_.add_app([](store::App& a) {
+    a.cert_pem = testsupport::self_signed_cert_pem(client_key());
+    a.token_endpoint_auth_method = AuthMethod::private_key_jwt;
+  });
+  auto basic =
+      run(post_request({{"authorization", basic_header(app.client_id, TestWorld::secret())}}),
+          params({}));
+  ASSERT_FALSE(basic.ok());
+  EXPECT_EQ(basic.error().code(), "invalid_client");
+  auto post = run(post_request(),
+                  params({{"client_id", app.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_FALSE(post.ok());
+  EXPECT_EQ(post.error().code(), "invalid_client");
+  boost::json::object c = claims(token_url(), 60, "jti-registered");
+  c["iss"] = c["sub"] = app.client_id;
+  auto r = run(post_request(), params({{"client_id", app.client_id},
+                                       {"client_assertion_type", kAssertionType},
+                                       {"client_assertion", crypto::sign_jwt(client_key(), c)}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::private_key_jwt);
+}
+
+TEST_F(ClientAuthTest, SecretMethodsAcceptTheSecretEitherWayAndPrivateKeyJwtWithACert) {
+  // client_secret_post registered: Basic works too (Salesforce accepts both places).
+  auto app = world_.add_app(
+      [](store::App& a) { a.token_endpoint_auth_method = AuthMethod::client_secret_post; });
+  EXPECT_TRUE(
+      run(post_request({{"authorization", basic_header(app.client_id, TestWorld::secret())}}),
+          params({}))
+          .ok());
+  // jwt_app_ is client_secret_basic (the default) with a --cert: private_key_jwt is accepted.
+  EXPECT_TRUE(permits(jwt_app_, AuthMethod::private_key_jwt));
+  EXPECT_FALSE(permits(app_, AuthMethod::private_key_jwt));  // no certificate
+  EXPECT_FALSE(permits(app_, AuthMethod::self_signed_tls_client_auth));
+}
+
+TEST_F(ClientAuthTest, PublicClientAcceptsNoCredentialButItsClientId) {
+  auto app = world_.add_app([](store::App& a) {
+    a.token_endpoint_auth_method = AuthMethod::none;
+    a.require_secret_web_server = false;
+    a.require_secret_refresh = false;
+  });
+  auto secret = run(post_request(),
+                    params({{"client_id", app.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_FALSE(secret.ok());
+  EXPECT_EQ(secret.error().code(), "invalid_client");
+  auto none = run(post_request(), params({{"client_id", app.client_id}}));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->authenticated());
+}
+
+// --- Single-use client assertions, recorded in the database (store::ReplayStore).
+
+TEST_F(ClientAuthTest, AReplayedJtiIsRefusedByAnotherAuthenticatorOnTheSameDatabase) {
+  // A restart, or a second process: the jti is remembered by the database, not the object.
+  auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-restart"));
+  ASSERT_TRUE(run(post_request(), assertion_params(jwt)).ok());
+  ClientAuthenticator restarted(world_.db(), world_.db(), world_.clock(), kIssuer);
+  bool tried_basic = false;
+  auto r = restarted.authenticate(post_request(), assertion_params(jwt), tried_basic);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
+TEST_F(ClientAuthTest, OneClientAtItsAssertionQuotaDoesNotBlockAnother) {
+  ClientAuthLimits limits;
+  limits.max_live_assertions_per_client = 3;
+  ClientAuthenticator auth(world_.db(), world_.db(), world_.clock(), kIssuer, limits);
+  auto other = world_.add_app(
+      [](store::App& a) { a.cert_pem = testsupport::self_signed_cert_pem(other_key()); });
+  auto attempt = [&](const store::App& app, const crypto::SigningKey& key, const std::string& jti) {
+    boost::json::object c = claims(token_url(), 60, jti);
+    c["iss"] = c["sub"] = app.client_id;
+    bool tried_basic = false;
+    return auth.authenticate(post_request(),
+                             params({{"client_id", app.client_id},
+                                     {"client_assertion_type", kAssertionType},
+                                     {"client_assertion", crypto::sign_jwt(key, c)}}),
+                             tried_basic);
+  };
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(attempt(jwt_app_, client_key(), "q-" + std::to_string(i)).ok());
+  auto full = attempt(jwt_app_, client_key(), "q-3");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code(), "invalid_client");
+  EXPECT_EQ(full.error().description(), "too many assertions; try again once earlier ones expire");
+  EXPECT_TRUE(attempt(other, other_key(), "q-0").ok());
+  // Once the first assertions have expired, the full client has room again.
+  world_.clock().advance_s(61);
+  EXPECT_TRUE(attempt(jwt_app_, client_key(), "q-4").ok());
 }
 
 }  // namespace

@@ -28,6 +28,20 @@ TEST(InlineRoutes, EveryGrantAndEveryReadOnlyEndpointRunsInline) {
   }
 }
 
+// A client assertion or a JWT/SAML bearer assertion has its identifier recorded as used in
+// the database before the grant goes on (store::ReplayStore): a durable write of its own.
+TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
+  for (const char* path : {"/services/oauth2/token", "/services/oauth2/introspect"}) {
+    for (const char* body :
+         {"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=x.y.z",
+          "grant_type=client_credentials&client_assertion_type=t&client_assertion=x.y.z"}) {
+      http::Request r = request("POST", path);
+      r.body = body;
+      EXPECT_FALSE(Application::never_waits_on_disk(r)) << path << " " << body;
+    }
+  }
+}
+
 TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
   const std::string authorize = "/services/oauth2/authorize";
   EXPECT_TRUE(Application::never_waits_on_disk(

@@ -44,7 +44,7 @@ http::Request over_tls(const std::string& cert_pem,
 
 class MtlsTest : public ::testing::Test {
  protected:
-  MtlsTest() : auth_(world_.db(), world_.clock(), kIssuer) {
+  MtlsTest() : auth_(world_.db(), world_.db(), world_.clock(), kIssuer) {
     app_ = world_.add_app([](store::App& a) { a.mtls_cert_pem = client_pem(); });
     plain_app_ = world_.add_app();
   }
@@ -86,6 +86,38 @@ TEST_F(MtlsTest, CertificateWithSecretIsInvalidRequest) {
   auto basic = run(over_tls(client_pem(), {{"authorization", authz}}), params({}));
   ASSERT_FALSE(basic.ok());
   EXPECT_EQ(basic.error().code(), "invalid_request");
+}
+
+// An mTLS app authenticates with its certificate alone (self_signed_tls_client_auth): its
+// secret, even one it holds from before the method was registered (add_app keeps the hash), is
+// refused without the certificate, so a leaked secret gets no unbound tokens.
+TEST_F(MtlsTest, TheSecretOfAnMtlsAppIsRefused) {
+  ASSERT_FALSE(app_.secret_hash.empty());
+  for (const http::Request& req :
+       {post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())}}),
+        over_tls("", {{"authorization", basic_header(app_.client_id, TestWorld::secret())}})}) {
+    auto r = run(req, params({}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), "invalid_client");
+  }
+  auto post = run(post_request(),
+                  params({{"client_id", app_.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_FALSE(post.ok());
+  EXPECT_EQ(post.error().code(), "invalid_client");
+}
+
+// Wrong secrets for an mTLS app's client id, from the very address the app connects from,
+// never hold back its certificate.
+TEST_F(MtlsTest, WrongSecretsNeverRefuseTheCertificate) {
+  for (int i = 0; i < 200; ++i) {
+    auto r =
+        run(post_request({{"authorization", basic_header(app_.client_id, "guess")}}), params({}));
+    ASSERT_FALSE(r.ok());
+    world_.clock().advance_s(1);
+  }
+  auto r = run(over_tls(client_pem()), params({{"client_id", app_.client_id}}));
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(r->method, AuthMethod::self_signed_tls_client_auth);
 }
 
 TEST_F(MtlsTest, CertificateOutsideTlsOrAbsentIsNoCredential) {

@@ -59,7 +59,7 @@ class PublicClientBindingTest : public ::testing::Test {
  protected:
   PublicClientBindingTest()
       : stack_(world_, kIssuer),
-        clients_(world_.db(), world_.clock(), kIssuer),
+        clients_(world_.db(), world_.db(), world_.clock(), kIssuer),
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            stack_.issuer, world_.clock()));

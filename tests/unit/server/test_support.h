@@ -115,11 +115,20 @@ class TestWorld {
   const store::User& user() const { return user_; }
 
   // Registers a confidential app with a known secret; `edit` may change any field first.
-  // Returns the app as stored; the clear secret is `secret_of(app)`.
+  // Returns the app as stored; the clear secret is `secret_of(app)`. As `app create` does, an
+  // app given a client certificate authenticates with it alone, unless `edit` chose a method.
+  // (It keeps the secret hash, as an app registered before the method existed does.)
   template <typename Edit>
   store::App add_app(Edit edit) {
     store::App app = base_app();
     edit(app);
+    if (app.token_endpoint_auth_method == store::ClientAuthMethod::client_secret_basic) {
+      if (!app.mtls_cert_pem.empty()) {
+        app.token_endpoint_auth_method = store::ClientAuthMethod::self_signed_tls_client_auth;
+      } else if (!app.mtls_subject_dn.empty()) {
+        app.token_endpoint_auth_method = store::ClientAuthMethod::tls_client_auth;
+      }
+    }
     db_->create_app(app);
     return *db_->find_app(app.client_id);
   }

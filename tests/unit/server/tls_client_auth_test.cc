@@ -47,7 +47,7 @@ http::Request over_tls(const std::string& cert_pem, bool chained,
 class TlsClientAuthTest : public ::testing::Test {
  protected:
   TlsClientAuthTest()
-      : auth_(world_.db(), world_.clock(), kIssuer),
+      : auth_(world_.db(), world_.db(), world_.clock(), kIssuer),
         cert_a_(testsupport::self_signed_cert_pem(key_a(), registered_subject())) {
     // Registered the way `app create --mtls-subject-dn` stores it: normalized.
     app_ = world_.add_app(
@@ -86,6 +86,14 @@ TEST_F(TlsClientAuthTest, AnyChainedCertificateWithTheSubjectWorksAndBindsToItse
 }
 
 // Anyone can write any subject into a self-signed certificate.
+// Registered for tls_client_auth: the secret is refused (RFC 7591 §2, one method per app).
+TEST_F(TlsClientAuthTest, TheSecretIsRefused) {
+  auto r = run(testsupport::post_request(),
+               params({{"client_id", app_.client_id}, {"client_secret", TestWorld::secret()}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_client");
+}
+
 TEST_F(TlsClientAuthTest, UnchainedCertificateWithMatchingSubjectIsInvalidClient) {
   auto r = run(over_tls(cert_a_, false), id_only());
   ASSERT_FALSE(r.ok());

@@ -31,7 +31,7 @@ class TokenEndpointTest : public ::testing::Test {
  protected:
   TokenEndpointTest()
       : stack_(world_, kIssuer),
-        clients_(world_.db(), world_.clock(), kIssuer),
+        clients_(world_.db(), world_.db(), world_.clock(), kIssuer),
         endpoint_(clients_, world_.events()) {
     endpoint_.add(std::make_unique<AuthorizationCodeGrant>(world_.db(), world_.db(), world_.db(),
                                                            issuer_, world_.clock()));
