@@ -14,8 +14,8 @@ describe('refresh token policies (CONTRACT §5.4)', { concurrency: true, timeout
       apps: {
         immediately: { scopes: 'api refresh_token', refreshPolicy: 'immediately' },
         expiring: { scopes: 'api refresh_token', refreshPolicy: 'expire-after:2' },
-        rotate: { scopes: 'api refresh_token', refreshPolicy: 'rotate' },
-        forever: { scopes: 'api refresh_token', refreshPolicy: 'until-revoked' },
+        rotate: { scopes: 'api refresh_token openid', refreshPolicy: 'rotate' },
+        forever: { scopes: 'api refresh_token openid', refreshPolicy: 'until-revoked' },
         other: { scopes: 'api refresh_token', refreshPolicy: 'until-revoked' },
       },
     });

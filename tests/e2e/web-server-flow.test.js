@@ -29,7 +29,7 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
       },
       apps: {
         web: { scopes: 'api refresh_token openid', callbacks: ['http://127.0.0.1:9/cb', CB2] },
-        other: { scopes: 'api refresh_token' },
+        other: { scopes: 'api refresh_token openid profile' },
         rotating: { scopes: 'api refresh_token openid', refreshPolicy: 'rotate' },
       },
     });

@@ -1,4 +1,6 @@
-// What a live token may see: introspection of a rotated refresh token (RFC 7662 §2.2).
+// What a live token may see: introspection of a rotated refresh token (RFC 7662 §2.2), and the
+// scopes the protected resources require (RFC 6750 §3.1 insufficient_scope; OIDC Core §5.3,
+// §5.4 for userinfo; Salesforce's scope table for the identity URL and /services/data).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -129,6 +131,77 @@ TEST_F(ResourceEndpointsTest, IntrospectionReportsAnUnrotatedRefreshTokenActive)
   auto body = json(introspect(t.refresh_token));
   EXPECT_TRUE(body.at("active").as_bool());
   EXPECT_EQ(str(body, "token_type"), "refresh_token");
+}
+
+// ---- userinfo
+
+TEST_F(ResourceEndpointsTest, UserinfoRefusesATokenWithoutOpenid) {
+  for (std::vector<std::string> scopes : std::vector<std::vector<std::string>>{
+           {"api"}, {"api", "refresh_token"}, {"id"}, {"profile", "email"}}) {
+    expect_insufficient_scope(userinfo(issue(scopes).access_token), "openid");
+  }
+}
+
+TEST_F(ResourceEndpointsTest, UserinfoWithOpenidAloneNamesTheUserButNoProfileOrEmail) {
+  http::Response r = userinfo(issue({"openid"}).access_token);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto o = json(r);
+  EXPECT_EQ(str(o, "sub"), oidc::identity_url(kIssuer, world_.user()));
+  EXPECT_EQ(str(o, "user_id"), world_.user().id);
+  EXPECT_EQ(str(o, "organization_id"), world_.user().org_id);
+  for (const char* claim : {"email", "email_verified", "name", "preferred_username", "nickname",
+                            "given_name", "family_name", "locale", "zoneinfo"}) {
+    EXPECT_FALSE(o.contains(claim)) << claim << " in " << r.body;
+  }
+}
+
+TEST_F(ResourceEndpointsTest, UserinfoReturnsTheClaimsOfEachGrantedScope) {
+  auto with_email = json(userinfo(issue({"openid", "email"}).access_token));
+  EXPECT_EQ(str(with_email, "email"), world_.user().email);
+  EXPECT_TRUE(with_email.contains("email_verified"));
+  EXPECT_FALSE(with_email.contains("name"));
+  EXPECT_FALSE(with_email.contains("preferred_username"));
+
+  auto with_profile = json(userinfo(issue({"openid", "profile"}).access_token));
+  EXPECT_EQ(str(with_profile, "preferred_username"), world_.user().username);
+  EXPECT_FALSE(str(with_profile, "name").empty());
+  EXPECT_FALSE(with_profile.contains("email"));
+
+  // Salesforce's `full` encompasses every other scope.
+  auto full = json(userinfo(issue({"full"}).access_token));
+  EXPECT_EQ(str(full, "email"), world_.user().email);
+  EXPECT_EQ(str(full, "preferred_username"), world_.user().username);
+  EXPECT_EQ(str(full, "user_id"), world_.user().id);
+}
+
+TEST_F(ResourceEndpointsTest, ABadTokenIsStill401BeforeAnyScopeCheck) {
+  Issued t = issue({"api"});
+  ASSERT_EQ(world_.db().revoke_token(token::ref_of(t.access_token)), 1);
+  for (const http::Response& r : {userinfo(t.access_token), identity(t.access_token),
+                                  data(t.access_token)}) {
+    EXPECT_EQ(r.status, 401u) << r.body;
+    EXPECT_EQ(r.header("www-authenticate").value_or(""), "Bearer error=\"invalid_token\"");
+  }
+}
+
+// ---- identity URL and /services/data
+
+TEST_F(ResourceEndpointsTest, IdentityUrlNeedsIdOrASynonymOpenidOrFull) {
+  expect_insufficient_scope(identity(issue({"api", "refresh_token"}).access_token), "id");
+  for (const char* scope : {"id", "profile", "email", "openid", "full"}) {
+    http::Response r = identity(issue({"api", scope}).access_token);
+    EXPECT_EQ(r.status, 200u) << scope << ": " << r.body;
+    EXPECT_EQ(str(json(r), "user_id"), world_.user().id) << scope;
+  }
+}
+
+TEST_F(ResourceEndpointsTest, DataResourcesNeedApiOrFull) {
+  for (std::vector<std::string> scopes : std::vector<std::vector<std::string>>{
+           {"openid"}, {"openid", "profile", "email"}, {"id", "refresh_token"}}) {
+    expect_insufficient_scope(data(issue(scopes).access_token), "api");
+  }
+  EXPECT_EQ(data(issue({"api"}).access_token).status, 200u);
+  EXPECT_EQ(data(issue({"full"}).access_token).status, 200u);
 }
 
 }  // namespace
