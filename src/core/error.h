@@ -46,6 +46,14 @@ class Error {
   static Error invalid_token(std::string desc = "Session expired or invalid") {
     return {"invalid_token", std::move(desc)};
   }
+  // RFC 6750 §3.1: a live token without the scope a resource requires (answered 403 with a
+  // challenge naming `required`, the scope that would grant access).
+  static Error insufficient_scope(std::string required) {
+    Error e{"insufficient_scope",
+            "the access token does not carry the scope this resource requires: " + required};
+    e.scope_ = std::move(required);
+    return e;
+  }
   static Error not_found(std::string desc = "not found") { return {"not_found", std::move(desc)}; }
   static Error method_not_allowed(std::string desc = "method not allowed") {
     return {"method_not_allowed", std::move(desc)};
@@ -65,6 +73,8 @@ class Error {
   const std::string& code() const { return code_; }
   const std::string& description() const { return description_; }
   const std::string& debug() const { return debug_; }
+  // The required scope of insufficient_scope (RFC 6750 §3 `scope` attribute); empty otherwise.
+  const std::string& scope() const { return scope_; }
   bool too_large() const { return kind_ == Kind::too_large; }
 
   // Adds private detail for the log; never serialized to a client.
@@ -81,6 +91,7 @@ class Error {
   std::string code_;
   std::string description_;
   std::string debug_;
+  std::string scope_;
   Kind kind_ = Kind::normal;
 };
 

@@ -9,6 +9,7 @@ unsigned status_for(const oauth::Error& e) {
   const std::string& c = e.code();
   if (e.too_large()) return 413;
   if (c == "not_found") return 404;
+  if (c == "insufficient_scope") return 403;
   if (c == "method_not_allowed") return 405;
   if (c == "temporarily_unavailable") return 503;
   if (c == "server_error") return 500;
@@ -43,6 +44,16 @@ Response token_error(const oauth::Error& error, bool client_used_basic) {
 }
 
 Response resource_error(const oauth::Error& error) {
+  if (error.code() == "insufficient_scope") {
+    // RFC 6750 §3.1: 403 with a challenge naming the scope that would grant access (a scope
+    // token has no quote or backslash, RFC 6749 §3.3, so it needs no escaping here).
+    boost::json::object body{{"error", error.code()}, {"error_description", error.description()}};
+    Response r = Response::json(403, boost::json::serialize(body));
+    r.set("WWW-Authenticate",
+          "Bearer error=\"insufficient_scope\", scope=\"" + error.scope() + "\"");
+    no_store(r);
+    return r;
+  }
   if (error.code() != "invalid_token") return token_error(error, false);
   Response r = Response::json(
       401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");

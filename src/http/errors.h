@@ -14,7 +14,9 @@ namespace latchkey::http {
 Response token_error(const oauth::Error& error, bool client_used_basic);
 
 // Protected resources (userinfo, identity URL, /services/data): RFC 6750 §3.1 challenge with
-// Salesforce's body `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`.
+// Salesforce's body `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`
+// for a bad token (401); insufficient_scope is 403 with `Bearer error="insufficient_scope",
+// scope="…"` and an RFC 6749 §5.2-shaped JSON body.
 Response resource_error(const oauth::Error& error);
 
 // Adds Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1) to a response that

@@ -54,4 +54,23 @@ bool allows_refresh(const std::vector<std::string>& scopes) {
   return has_scope(scopes, "refresh_token") || has_scope(scopes, "offline_access");
 }
 
+bool allows_api(const std::vector<std::string>& scopes) {
+  return has_scope(scopes, "api") || has_scope(scopes, "full");
+}
+
+bool allows_userinfo(const std::vector<std::string>& scopes) {
+  return has_scope(scopes, "openid") || has_scope(scopes, "full");
+}
+
+bool allows_identity(const std::vector<std::string>& scopes) {
+  for (std::string_view s : {"id", "profile", "email", "address", "phone", "openid", "full"}) {
+    if (has_scope(scopes, s)) return true;
+  }
+  return false;
+}
+
+bool allows_claims(const std::vector<std::string>& scopes, std::string_view claim_scope) {
+  return has_scope(scopes, claim_scope) || has_scope(scopes, "full");
+}
+
 }  // namespace latchkey::oauth

@@ -21,4 +21,18 @@ Result<std::vector<std::string>> grant_scopes(std::string_view requested,
 // True when the scopes allow a refresh token (Salesforce: refresh_token or offline_access).
 bool allows_refresh(const std::vector<std::string>& scopes);
 
+// What a token's scopes let it read at the protected resources (Salesforce's scope table,
+// where `full` encompasses every other scope; OIDC Core §5.3, §5.4):
+// - the REST API (/services/data/vNN.N/): `api` or `full`;
+// - userinfo: `openid` or `full`, and then the claims of OIDC Core §5.4 per scope;
+// - the identity URL: `id` or its synonyms `profile`, `email`, `address`, `phone`, or
+//   `openid`, or `full` (not `api` alone: Salesforce's `api` is the REST API, `id` the
+//   identity service).
+bool allows_api(const std::vector<std::string>& scopes);
+bool allows_userinfo(const std::vector<std::string>& scopes);
+bool allows_identity(const std::vector<std::string>& scopes);
+// Whether userinfo may return the claims of `claim_scope` (profile, email, address, phone):
+// granted that scope, or `full`.
+bool allows_claims(const std::vector<std::string>& scopes, std::string_view claim_scope);
+
 }  // namespace latchkey::oauth

@@ -5,6 +5,7 @@
 
 #include "http/errors.h"
 #include "oauth/bearer.h"
+#include "oauth/scopes.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -39,6 +40,11 @@ http::Response DataResources::versions(const http::Request&) const {
 http::Response DataResources::version_root(const http::Request& request) const {
   auto token = oauth::authenticate_bearer(request, tokens_, false);
   if (!token) return http::resource_error(token.error());
+  // Salesforce's REST API serves tokens granted `api` (or `full`), not an OpenID Connect or
+  // identity-only token.
+  if (!oauth::allows_api(token->scopes)) {
+    return http::resource_error(oauth::Error::insufficient_scope("api"));
+  }
   std::string_view rest = std::string_view(request.path).substr(std::string_view("/services/data/").size());
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (!known_version(rest)) {

@@ -1,6 +1,7 @@
 // The minimal protected REST surface: GET /services/data (the versions list, public as on
-// Salesforce) and GET /services/data/vNN.N/ (the resource map, Bearer-protected), enough for
-// clients that probe the API after login (jsforce, the Salesforce CLI).
+// Salesforce) and GET /services/data/vNN.N/ (the resource map, Bearer-protected, for tokens
+// granted `api` or `full`; any other live token is 403 insufficient_scope), enough for clients
+// that probe the API after login (jsforce, the Salesforce CLI).
 #pragma once
 
 #include "http/message.h"

@@ -4,6 +4,7 @@
 
 #include "http/errors.h"
 #include "oauth/bearer.h"
+#include "oauth/scopes.h"
 #include "oidc/id_token.h"
 
 namespace latchkey::oidc {
@@ -22,24 +23,36 @@ http::Response UserEndpoints::userinfo(const http::Request& request) {
   if (!token) return http::resource_error(token.error());
   auto user = users_.find_user(token->user_id);
   if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
+  // OIDC Core §5.3: userinfo serves tokens granted `openid` (or Salesforce's `full`).
+  const std::vector<std::string>& scopes = token->scopes;
+  if (!oauth::allows_userinfo(scopes)) {
+    return http::resource_error(oauth::Error::insufficient_scope("openid"));
+  }
 
+  // `sub` and Salesforce's account identifiers always; the claims of OIDC Core §5.4 only with
+  // the scope that asks for them. The user record holds no address or phone number, so those
+  // scopes add nothing.
   boost::json::object o{
       {"sub", identity_url(issuer_, *user)},
       {"user_id", user->id},
       {"organization_id", user->org_id},
-      {"preferred_username", user->username},
-      {"nickname", user->username},
-      {"name", display_name(*user)},
-      {"email", user->email},
-      {"email_verified", !user->email.empty()},
-      {"given_name", user->first_name},
-      {"family_name", user->last_name},
       {"active", user->active},
       {"user_type", "STANDARD"},
-      {"language", "en_US"},
-      {"locale", "en_US"},
-      {"zoneinfo", "America/Los_Angeles"},
   };
+  if (oauth::allows_claims(scopes, "profile")) {
+    o["preferred_username"] = user->username;
+    o["nickname"] = user->username;
+    o["name"] = display_name(*user);
+    o["given_name"] = user->first_name;
+    o["family_name"] = user->last_name;
+    o["language"] = "en_US";
+    o["locale"] = "en_US";
+    o["zoneinfo"] = "America/Los_Angeles";
+  }
+  if (oauth::allows_claims(scopes, "email")) {
+    o["email"] = user->email;
+    o["email_verified"] = !user->email.empty();
+  }
   http::Response r = http::Response::json(200, boost::json::serialize(o));
   http::no_store(r);
   return r;
@@ -50,6 +63,11 @@ http::Response UserEndpoints::identity(const http::Request& request) {
   if (!token) return http::resource_error(token.error());
   auto user = users_.find_user(token->user_id);
   if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
+  // Salesforce's identity service needs `id` or a synonym of it (profile, email, address,
+  // phone), `openid` or `full`; a token for the REST API alone (`api`) may not read it.
+  if (!oauth::allows_identity(token->scopes)) {
+    return http::resource_error(oauth::Error::insufficient_scope("id"));
+  }
   // A token may read only its own user's identity (Salesforce answers 403 otherwise).
   std::string expect = "/id/" + user->org_id + "/" + user->id;
   std::string_view path = request.path;

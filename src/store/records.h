@@ -125,7 +125,8 @@ struct Token {
   // Refresh-token family: every token descended from one grant (code exchange) shares it, so
   // reuse detection and code replay can revoke the whole family at once.
   std::string family_id;
-  // The code it was minted from (TokenStore::revoke_by_code), empty if none: the code's row id
+  // The code it was minted from (TokenStore::revoke_by_code), empty if none (a refresh keeps the
+  // family but not the code; a replay reaches its tokens through the family): the code's row id
   // in decimal, which grows with every code and so keeps its index appended to.
   std::string code_key;
   int64_t issued_ms = 0;
@@ -143,8 +144,9 @@ struct Token {
 
 // The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
 // or a refresh token under the rotate policy (by SecretRef). If another request used it up
-// first, `revoke_key` names what to revoke instead: the code's tokens (RFC 6749 §4.1.2) or the
-// refresh token's family (RFC 9700 §4.14.2).
+// first, `revoke_key` names what to revoke instead: the code's tokens and their families, as
+// TokenStore::revoke_by_code does (RFC 6749 §4.1.2), or the refresh token's family (RFC 9700
+// §4.14.2).
 struct Redemption {
   enum class Kind { code, refresh_token };
   Kind kind = Kind::code;

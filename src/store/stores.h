@@ -99,6 +99,9 @@ class TokenStore {
   // Revocations return how many tokens they revoked.
   virtual int revoke_token(const SecretRef& ref) = 0;
   virtual int revoke_family(const std::string& family_id) = 0;
+  // RFC 6749 §4.1.2 (a replayed code): every token minted from the code and every token of
+  // the refresh families those started, including tokens a later refresh added to them, in
+  // one atomic write.
   virtual int revoke_by_code(const std::string& code_key) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;
   // Every token one user holds for one app (the user's approval of the app was revoked).

@@ -59,7 +59,9 @@ std::string OpaqueTokens::new_refresh_token(int64_t id) {
 }
 
 bool OpaqueTokens::is_live(const store::Token& t) const {
-  if (t.revoked) return false;
+  // A refresh token rotated away under the rotate policy is used up: presenting it again is
+  // reuse (refused, and it revokes its family), so it is not active (RFC 7662 §2.2).
+  if (t.revoked || t.rotated) return false;
   return t.expires_ms == 0 || clock_.now_ms() < t.expires_ms;
 }
 

@@ -45,8 +45,9 @@ class OpaqueTokens {
   // A live access token: known, of kind access, not revoked, not expired. Otherwise
   // invalid_token (answered 401 INVALID_SESSION_ID by resources).
   Result<store::Token> validate_access(std::string_view presented) const;
-  // Any token (access or refresh) that is live; for introspection and revocation lookups.
+  // Any token (access or refresh) that is live; for introspection.
   std::optional<store::Token> find_live(std::string_view presented) const;
+  // Live: not revoked, not expired, and not a refresh token already rotated away (used up).
   bool is_live(const store::Token& t) const;
 
  private:

@@ -37,7 +37,7 @@ describe('approval model CLI', { timeout: 60000 }, () => {
       },
       apps: {
         admin: { scopes: 'api', extra: ['--cert', cert.certPath, '--permitted-users', 'admin-approved'] },
-        self: { scopes: 'api', extra: ['--cert', cert.certPath, '--permitted-users', 'all'] },
+        self: { scopes: 'api openid', extra: ['--cert', cert.certPath, '--permitted-users', 'all'] },
         // Web-flow apps with refresh tokens; covered users: profile "Nightly Jobs", set "Reports".
         nightly: { scopes: 'api refresh_token', extra: ['--permitted-users', 'admin-approved'] },
         reports: { scopes: 'api refresh_token', extra: ['--permitted-users', 'admin-approved'] },

@@ -16,7 +16,7 @@ describe('client authentication (CONTRACT §5.1, §5.3, §5.4)', { concurrency: 
     world = await startWorld({
       apps: {
         web: { scopes: 'api refresh_token' },
-        pub: { scopes: 'api refresh_token', requireSecretWebServer: false, requireSecretRefresh: false },
+        pub: { scopes: 'api refresh_token openid', requireSecretWebServer: false, requireSecretRefresh: false },
         pubRefreshSecret: { scopes: 'api refresh_token', requireSecretWebServer: false },
       },
     });

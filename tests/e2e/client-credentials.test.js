@@ -62,7 +62,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
       },
       apps: {
         // refresh_token among the scopes: client credentials must still not return one.
-        cc: { scopes: 'api refresh_token', extra: ['--client-credentials-user', 'bob@localhost', '--cert', cert.certPath] },
+        cc: { scopes: 'api refresh_token openid profile', extra: ['--client-credentials-user', 'bob@localhost', '--cert', cert.certPath] },
         nocc: { scopes: 'api refresh_token', extra: ['--cert', otherCert.certPath] },
         // Wrong-secret tests use their own app: failed secrets count towards a per-client lockout
         // (CONTRACT §6), which must not reach the concurrently running tests that expect success.

@@ -13,7 +13,7 @@ describe('jsforce', { concurrency: true, timeout: 60000 }, () => {
     world = await startWorld({
       apps: {
         web: { scopes: 'api refresh_token openid profile email' },
-        short: { scopes: 'api refresh_token', accessTokenTtl: 2 },
+        short: { scopes: 'api refresh_token openid', accessTokenTtl: 2 },
       },
     });
   });

@@ -55,10 +55,10 @@ describe('JWT bearer flow', { concurrency: true, timeout: 60000 }, () => {
       },
       apps: {
         // refresh_token is among the app's scopes: the flow must still not return one.
-        rsa: { callbacks: [], scopes: 'api openid refresh_token', extra: ['--cert', rsa.certPath, '--permitted-users', 'admin-approved'] },
-        ec: { callbacks: [], scopes: 'api openid', extra: ['--cert', ec.certPath, '--permitted-users', 'admin-approved'] },
+        rsa: { callbacks: [], scopes: 'api openid profile refresh_token', extra: ['--cert', rsa.certPath, '--permitted-users', 'admin-approved'] },
+        ec: { callbacks: [], scopes: 'api openid profile', extra: ['--cert', ec.certPath, '--permitted-users', 'admin-approved'] },
         // Self-authorize ("all") app with a callback, so that a user can approve it once.
-        self: { scopes: 'api openid', extra: ['--cert', selfRsa.certPath, '--permitted-users', 'all'] },
+        self: { scopes: 'api openid profile', extra: ['--cert', selfRsa.certPath, '--permitted-users', 'all'] },
         // Certificates outside their validity period (expired in 2020; valid from tomorrow).
         expired: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
         early: { callbacks: [], scopes: 'api openid', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },

@@ -17,7 +17,7 @@ async function freshDb() {
 
 async function seed(db) {
   const alice = await createUser(db, { username: 'alice@localhost', name: 'Alice Smith', email: 'alice@localhost' });
-  const app = await createApp(db, { name: 'Lifecycle', scopes: 'api refresh_token', refreshPolicy: 'until-revoked' });
+  const app = await createApp(db, { name: 'Lifecycle', scopes: 'api refresh_token openid', refreshPolicy: 'until-revoked' });
   return { alice, app };
 }
 

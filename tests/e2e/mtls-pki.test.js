@@ -59,9 +59,9 @@ describe('mutual TLS with CA-issued certificates (RFC 8705 §2.1 tls_client_auth
       users: { svc: { username: 'svc@localhost', name: 'Service User', email: 'svc@localhost' } },
       apps: {
         // Registered in another spelling of the same DN: stored normalized.
-        pki: { scopes: 'api', extra: ['--mtls-subject-dn', 'cn=pki-client, o=Example Corp', '--client-credentials-user', 'svc@localhost'] },
-        jwtPki: { scopes: 'api', extra: ['--mtls-subject-dn', SUBJECT, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
-        jwtSelf: { scopes: 'api', extra: ['--mtls-cert', selfDn.certPath, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
+        pki: { scopes: 'api openid profile', extra: ['--mtls-subject-dn', 'cn=pki-client, o=Example Corp', '--client-credentials-user', 'svc@localhost'] },
+        jwtPki: { scopes: 'api openid', extra: ['--mtls-subject-dn', SUBJECT, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
+        jwtSelf: { scopes: 'api openid', extra: ['--mtls-cert', selfDn.certPath, '--token-format', 'jwt', '--client-credentials-user', 'svc@localhost'] },
       },
       serve: {
         extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', server.certPath, '--tls-key', server.keyPath,

@@ -53,7 +53,7 @@ describe('mutual TLS binding for public clients (RFC 8705 §4)', { concurrency: 
       makeCert(keyDir, 'other', { type: 'ec' }),
     ]);
     const publicApp = {
-      scopes: 'api openid refresh_token', requireSecretWebServer: false, requireSecretRefresh: false,
+      scopes: 'api openid profile refresh_token', requireSecretWebServer: false, requireSecretRefresh: false,
     };
     world = await startWorld({
       apps: {

@@ -75,10 +75,10 @@ describe('mutual TLS (RFC 8705)', { concurrency: true, timeout: 120000 }, () => 
     world = await startWorld({
       users: { svc: { username: 'svc@localhost', name: 'Service User', email: 'svc@localhost' } },
       apps: {
-        mtls: { scopes: 'api openid refresh_token', extra: ['--mtls-cert', client.certPath, '--client-credentials-user', 'svc@localhost'] },
+        mtls: { scopes: 'api openid profile refresh_token', extra: ['--mtls-cert', client.certPath, '--client-credentials-user', 'svc@localhost'] },
         peer: { scopes: 'api', extra: ['--mtls-cert', peerCert.certPath, '--client-credentials-user', 'svc@localhost'] },
         old: { scopes: 'api', extra: ['--mtls-cert', expired.certPath, '--client-credentials-user', 'svc@localhost'] },
-        plain: { scopes: 'api', extra: ['--client-credentials-user', 'svc@localhost'] },
+        plain: { scopes: 'api openid', extra: ['--client-credentials-user', 'svc@localhost'] },
       },
       serve: {
         extraArgs: ['--tls-listen', '127.0.0.1:0', '--tls-cert', path.join(keyDir, 'live.crt'),

@@ -84,8 +84,8 @@ describe('openid-client over mutual TLS with undici (RFC 8705)', { concurrency: 
     world = await startWorld({
       users: { svc: { username: 'svc@localhost', name: 'Service User', email: 'svc@localhost' } },
       apps: {
-        pki: { scopes: 'api openid', extra: ['--mtls-subject-dn', SUBJECT, '--client-credentials-user', 'svc@localhost'] },
-        self: { scopes: 'api openid', extra: ['--mtls-cert', selfSigned.certPath, '--client-credentials-user', 'svc@localhost'] },
+        pki: { scopes: 'api openid profile', extra: ['--mtls-subject-dn', SUBJECT, '--client-credentials-user', 'svc@localhost'] },
+        self: { scopes: 'api openid profile', extra: ['--mtls-cert', selfSigned.certPath, '--client-credentials-user', 'svc@localhost'] },
       },
       serve: {
         extraArgs: ['--issuer', issuer, '--tls-listen', `127.0.0.1:${port}`, '--tls-cert', server.certPath,
@@ -127,7 +127,7 @@ describe('openid-client over mutual TLS with undici (RFC 8705)', { concurrency: 
       const app = world.apps[appKey];
       const cert = certOf();
       const { config, connections } = await configFor(app, cert);
-      const tokens = await client.clientCredentialsGrant(config, { scope: 'api' });
+      const tokens = await client.clientCredentialsGrant(config, { scope: 'api openid profile' });
       assert.equal(tokens.token_type.toLowerCase(), 'bearer');
       assert.ok(tokens.access_token);
 

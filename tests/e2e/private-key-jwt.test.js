@@ -42,7 +42,7 @@ describe('private_key_jwt client authentication', { concurrency: true, timeout: 
     const runAs = ['--client-credentials-user', 'alice@localhost'];
     world = await startWorld({
       apps: {
-        jwt: { scopes: 'api refresh_token', extra: ['--cert', certPath, ...runAs] },
+        jwt: { scopes: 'api refresh_token openid', extra: ['--cert', certPath, ...runAs] },
         // Certificates outside their validity period (expired in 2020; valid from tomorrow).
         expired: { scopes: 'api', extra: ['--cert', outOfDate.expired.certPath, ...runAs] },
         early: { scopes: 'api', extra: ['--cert', outOfDate.early.certPath, ...runAs] },

@@ -17,7 +17,7 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
       },
       apps: {
         web: { scopes: 'api refresh_token openid profile email' },
-        short: { scopes: 'api refresh_token', accessTokenTtl: 2 },
+        short: { scopes: 'api refresh_token openid', accessTokenTtl: 2 },
       },
     });
     ({ tokens } = await codeFlow(world, { app: world.apps.web, scope: world.apps.web.scopes }));
@@ -82,6 +82,63 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
       assert.equal(r.json.user_id, world.users.alice.user_id);
       assert.equal(r.json.organization_id, world.users.alice.org_id);
     }
+  });
+
+  // RFC 6750 §3.1: a live token without the scope a resource requires.
+  function assertInsufficientScope(r, scope, what) {
+    assert.equal(r.status, 403, `${what}: expected 403 insufficient_scope; got ${show(r)}`);
+    assert.equal(r.headers.get('www-authenticate'), `Bearer error="insufficient_scope", scope="${scope}"`, `${what}: WWW-Authenticate`);
+    assert.equal(r.json?.error, 'insufficient_scope', `${what}: ${show(r)}`);
+    assert.equal(typeof r.json.error_description, 'string', `${what}: ${show(r)}`);
+    assert.match(r.headers.get('cache-control') || '', /no-store/, `${what}: Cache-Control`);
+  }
+
+  it('an api-only token → userinfo and the identity URL 403 insufficient_scope; /services/data serves it', async () => {
+    const { tokens: t } = await codeFlow(world, { app: world.apps.web, scope: 'api refresh_token' });
+    assert.equal(t.scope, 'api refresh_token');
+    for (const method of ['GET', 'POST']) {
+      assertInsufficientScope(await userinfo(world, t.access_token, { method }), 'openid', `${method} userinfo`);
+    }
+    assertInsufficientScope(await callApi(t.id, t.access_token), 'id', 'identity URL');
+    const u = new URL(t.id);
+    u.searchParams.set('oauth_token', t.access_token);
+    u.searchParams.set('format', 'json');
+    assertInsufficientScope(await callApi(u.href, null), 'id', 'identity URL ?oauth_token=');
+    const data = await callApi(`${world.issuer}/services/data/v62.0/`, t.access_token);
+    assert.equal(data.status, 200, show(data));
+  });
+
+  it('an openid-only token → /services/data 403 insufficient_scope; userinfo names the user without profile or email claims', async () => {
+    const { tokens: t } = await codeFlow(world, { app: world.apps.web, scope: 'openid' });
+    assert.equal(t.scope, 'openid');
+    assertInsufficientScope(await callApi(`${world.issuer}/services/data/v62.0/`, t.access_token), 'api', '/services/data/v62.0/');
+    const r = await userinfo(world, t.access_token);
+    assert.equal(r.status, 200, show(r));
+    assert.equal(r.json.sub, t.id);
+    assert.equal(r.json.user_id, world.users.alice.user_id);
+    assert.equal(r.json.organization_id, world.users.alice.org_id);
+    for (const claim of ['email', 'email_verified', 'name', 'preferred_username', 'given_name', 'family_name', 'nickname']) {
+      assert.ok(!(claim in r.json), `${claim} without its scope: ${show(r)}`);
+    }
+    // openid alone reads the identity URL (Salesforce's identity service).
+    assert.equal((await callApi(t.id, t.access_token)).status, 200);
+  });
+
+  it('an openid email token → userinfo with email but no name; openid profile → name but no email', async () => {
+    const { tokens: e } = await codeFlow(world, { app: world.apps.web, scope: 'openid email' });
+    const withEmail = await userinfo(world, e.access_token);
+    assert.equal(withEmail.status, 200, show(withEmail));
+    assert.equal(withEmail.json.email, 'alice@localhost');
+    assert.equal(withEmail.json.email_verified, true);
+    for (const claim of ['name', 'preferred_username', 'given_name', 'family_name']) {
+      assert.ok(!(claim in withEmail.json), `${claim} without profile: ${show(withEmail)}`);
+    }
+    const { tokens: p } = await codeFlow(world, { app: world.apps.web, scope: 'openid profile' });
+    const withProfile = await userinfo(world, p.access_token);
+    assert.equal(withProfile.status, 200, show(withProfile));
+    assert.equal(withProfile.json.name, 'Alice Smith');
+    assert.equal(withProfile.json.preferred_username, 'alice@localhost');
+    assert.ok(!('email' in withProfile.json), `email without the email scope: ${show(withProfile)}`);
   });
 
   function checkIdentity(r) {

@@ -3,7 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from './lib/server.js';
 import {
-  codeFlow, refresh, assertTokenError, assertTokenSuccess, assertInvalidSession, userinfo, sleep, show,
+  codeFlow, refresh, assertTokenError, assertTokenSuccess, assertInvalidSession, userinfo, introspect, sleep, show,
 } from './lib/oauth.js';
 
 describe('refresh token policies (CONTRACT §5.4)', { concurrency: true, timeout: 60000 }, () => {
@@ -14,8 +14,8 @@ describe('refresh token policies (CONTRACT §5.4)', { concurrency: true, timeout
       apps: {
         immediately: { scopes: 'api refresh_token', refreshPolicy: 'immediately' },
         expiring: { scopes: 'api refresh_token', refreshPolicy: 'expire-after:2' },
-        rotate: { scopes: 'api refresh_token', refreshPolicy: 'rotate' },
-        forever: { scopes: 'api refresh_token', refreshPolicy: 'until-revoked' },
+        rotate: { scopes: 'api refresh_token openid', refreshPolicy: 'rotate' },
+        forever: { scopes: 'api refresh_token openid', refreshPolicy: 'until-revoked' },
         other: { scopes: 'api refresh_token', refreshPolicy: 'until-revoked' },
       },
     });
@@ -54,6 +54,22 @@ describe('refresh token policies (CONTRACT §5.4)', { concurrency: true, timeout
     // The whole family is gone: newest refresh token and its access token.
     assertTokenError(await refresh(world, app, r3.refresh_token), 'invalid_grant');
     assertInvalidSession(await userinfo(world, r3.access_token), 'newest access token of a revoked family:');
+  });
+
+  it('rotate: a refresh token rotated away introspects as {"active":false}, its successor as active (RFC 7662 §2.2)', async () => {
+    const app = world.apps.rotate;
+    const { tokens } = await codeFlow(world, { app });
+    const before = await introspect(world, app, tokens.refresh_token);
+    assert.equal(before.json?.active, true, show(before));
+    assert.equal(before.json.token_type, 'refresh_token', show(before));
+    const next = assertTokenSuccess(await refresh(world, app, tokens.refresh_token));
+    const old = await introspect(world, app, tokens.refresh_token);
+    assert.equal(old.status, 200, show(old));
+    assert.deepEqual(old.json, { active: false }, `the rotated refresh token: ${show(old)}`);
+    const successor = await introspect(world, app, next.refresh_token);
+    assert.equal(successor.json?.active, true, show(successor));
+    // Introspecting it revoked nothing: the successor still refreshes.
+    assertTokenSuccess(await refresh(world, app, next.refresh_token));
   });
 
   it('until-revoked: the same refresh token works repeatedly', async () => {

@@ -11,7 +11,7 @@ describe('revocation', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {
-    world = await startWorld({ apps: { web: { scopes: 'api refresh_token', refreshPolicy: 'until-revoked' } } });
+    world = await startWorld({ apps: { web: { scopes: 'api refresh_token openid', refreshPolicy: 'until-revoked' } } });
   });
   after(async () => { await world?.stop(); });
 

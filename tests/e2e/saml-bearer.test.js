@@ -51,7 +51,7 @@ describe('SAML bearer flow', { concurrency: true, timeout: 60000 }, () => {
       },
       apps: {
         // refresh_token among the app's scopes: the flow must still not return one.
-        saml: { callbacks: [], scopes: 'api openid refresh_token', extra: ['--cert', appCert.certPath, '--permitted-users', 'admin-approved'] },
+        saml: { callbacks: [], scopes: 'api openid profile refresh_token', extra: ['--cert', appCert.certPath, '--permitted-users', 'admin-approved'] },
         // Certificates outside their validity period (expired in 2020; valid from tomorrow).
         expired: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.expired.certPath, '--permitted-users', 'admin-approved'] },
         early: { callbacks: [], scopes: 'api', extra: ['--cert', outOfDate.early.certPath, '--permitted-users', 'admin-approved'] },

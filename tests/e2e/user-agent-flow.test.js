@@ -13,7 +13,7 @@ describe('user-agent flow (CONTRACT §5.5)', { concurrency: true, timeout: 60000
     world = await startWorld({
       apps: {
         noimplicit: { scopes: 'api refresh_token' },
-        implicit: { scopes: 'api refresh_token', allowImplicit: true },
+        implicit: { scopes: 'api refresh_token openid', allowImplicit: true },
       },
     });
   });

@@ -6,7 +6,7 @@ import { startWorld } from './lib/server.js';
 import { Browser, describeResult, parseForms, pageKind } from './lib/driver.js';
 import {
   getCode, exchangeCode, codeFlow, assertTokenError, assertTokenSuccess, assertInvalidSession,
-  authorizeUrl, userinfo, refresh, randomString, pkcePair, show, sleep,
+  authorizeUrl, userinfo, refresh, introspect, randomString, pkcePair, show, sleep,
 } from './lib/oauth.js';
 
 const CB2 = 'http://127.0.0.1:9/cb2';
@@ -29,7 +29,8 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
       },
       apps: {
         web: { scopes: 'api refresh_token openid', callbacks: ['http://127.0.0.1:9/cb', CB2] },
-        other: { scopes: 'api refresh_token' },
+        other: { scopes: 'api refresh_token openid profile' },
+        rotating: { scopes: 'api refresh_token openid', refreshPolicy: 'rotate' },
       },
     });
   });
@@ -46,6 +47,29 @@ describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000
     assertInvalidSession(await userinfo(world, first.access_token), 'access token of a replayed code:');
     assertTokenError(await refresh(world, app, first.refresh_token), 'invalid_grant');
   });
+
+  // RFC 6749 §4.1.2: "all tokens previously issued based on that authorization code", so also
+  // those the code's refresh token bought after the exchange.
+  for (const appKey of ['web', 'rotating']) {
+    it(`a replayed code also revokes the tokens refreshed from it (${appKey === 'web' ? 'until-revoked' : 'rotate'} policy)`, async () => {
+      const app = world.apps[appKey];
+      const got = await getCode(world, { app });
+      const first = assertTokenSuccess(await exchangeCode(world, app, got));
+      const later = assertTokenSuccess(await refresh(world, app, first.refresh_token));
+      const laterRefresh = later.refresh_token ?? first.refresh_token;
+      assert.equal((await userinfo(world, later.access_token)).status, 200);
+      assert.equal((await introspect(world, app, later.access_token)).json?.active, true);
+
+      assertTokenError(await exchangeCode(world, app, got), 'invalid_grant');
+      for (const [what, token] of [['refreshed access token', later.access_token], ['refresh token', laterRefresh]]) {
+        const intro = await introspect(world, app, token);
+        assert.equal(intro.status, 200, show(intro));
+        assert.deepEqual(intro.json, { active: false }, `${what} after the replay: ${show(intro)}`);
+      }
+      assertInvalidSession(await userinfo(world, later.access_token), 'access token refreshed from a replayed code:');
+      assertTokenError(await refresh(world, app, laterRefresh), 'invalid_grant');
+    });
+  }
 
   it('redirect_uri at the token step must equal the one used at authorize (another registered callback → invalid_grant)', async () => {
     const app = world.apps.web;

@@ -86,6 +86,29 @@ TEST_F(CachingDatabaseTest, RedemptionsAreSeenAtOnce) {
   EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("stolen")));
 }
 
+// A replayed code revokes the tokens later refreshed from its refresh token too (RFC 6749
+// §4.1.2); the refreshed access token, cached as it was issued, is seen revoked at once.
+TEST_F(CachingDatabaseTest, ACodeReplayIsSeenOnTheTokensRefreshedFromTheCode) {
+  AuthCode code;
+  code.code_hash = "code-hash";
+  code.client_id = "3MVGapp";
+  code.user_id = "005alice";
+  code.expires_ms = clock_.now_ms() + 600'000;
+  cache_.save_code(code);
+  Token access = token("code-access", "fam-c");
+  access.code_key = "code-key";
+  Token refresh = access;
+  refresh.token_hash = "code-refresh";
+  refresh.kind = TokenKind::refresh;
+  Redemption r{Redemption::Kind::code, SecretRef::by_hash("code-hash"), "code-key"};
+  cache_.redeem_later(r, {access, refresh})->wait();
+  cache_.save_tokens({token("refreshed-access", "fam-c")});  // a refresh: family, no code
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("refreshed-access"))->revoked);
+  EXPECT_THROW(cache_.redeem_later(r, {})->wait(), AlreadyRedeemed);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("refreshed-access"))->revoked);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("code-refresh"))->revoked);
+}
+
 TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanTheMaxAge) {
   cache_.save_tokens({token("h1")});
   ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);

@@ -232,14 +232,60 @@ TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
 TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
   Token a = sample_token("a", TokenKind::access);
   Token r = sample_token("r", TokenKind::refresh);
+  // Another code's tokens start a family of their own.
   Token other = sample_token("other", TokenKind::access);
   other.code_key = "code-2";
+  other.family_id = "family-2";
   db().save_tokens({a, r, other});
   EXPECT_EQ(db().revoke_by_code("code-1"), 2);
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("a"))->revoked);
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("r"))->revoked);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_by_code("code-1"), 0);
+}
+
+// RFC 6749 §4.1.2: "all tokens previously issued based on that authorization code". A refresh
+// of the code's refresh token mints tokens that name the family but not the code; they descend
+// from the code all the same.
+TEST_P(StoreConformance, RevokeByCodeRevokesTheFamiliesDescendedFromThatCode) {
+  Token a = sample_token("a", TokenKind::access);
+  Token r = sample_token("r", TokenKind::refresh);
+  // Minted by refreshing r: same family, no code.
+  Token refreshed_a = sample_token("refreshed-a", TokenKind::access);
+  refreshed_a.code_key = "";
+  Token refreshed_r = sample_token("refreshed-r", TokenKind::refresh);
+  refreshed_r.code_key = "";
+  // Another code's family, and a token of no family at all.
+  Token other = sample_token("other", TokenKind::refresh);
+  other.family_id = "family-2";
+  other.code_key = "code-2";
+  Token bare = sample_token("bare", TokenKind::access);
+  bare.family_id = "";
+  bare.code_key = "";
+  db().save_tokens({a, r});
+  db().save_tokens({refreshed_a, refreshed_r, other, bare});
+  EXPECT_EQ(db().revoke_by_code("code-1"), 4);
+  for (const char* h : {"a", "r", "refreshed-a", "refreshed-r"}) {
+    EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  }
+  for (const char* h : {"other", "bare"}) {
+    EXPECT_FALSE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  }
+  EXPECT_EQ(db().revoke_by_code("code-1"), 0);
+}
+
+// Tokens issued with a code but outside any family (a hybrid response's front-channel access
+// token) are revoked too, and a code whose tokens have no family revokes no family-less token.
+TEST_P(StoreConformance, RevokeByCodeRevokesTokensOfTheCodeWithoutAFamily) {
+  Token front = sample_token("front", TokenKind::access);
+  front.family_id = "";
+  Token bare = sample_token("bare", TokenKind::access);
+  bare.family_id = "";
+  bare.code_key = "";
+  db().save_tokens({front, bare});
+  EXPECT_EQ(db().revoke_by_code("code-1"), 1);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("front"))->revoked);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("bare"))->revoked);
 }
 
 TEST_P(StoreConformance, RevokeByUserRevokesEveryTokenOfThatUser) {

@@ -56,6 +56,29 @@ TEST_P(StoreConformance, ACodeIsRedeemedOnceAndItsReplayRevokesWhatItBought) {
   EXPECT_EQ(revoked_by(db().redeem_later(r, {})), 0);
 }
 
+// The replay decided inside the redemption's write revokes what the code's refresh token
+// bought later as well: those tokens carry the family but not the code (RFC 6749 §4.1.2).
+TEST_P(StoreConformance, ACodeReplayRevokesTheTokensRefreshedFromIt) {
+  db().save_code(sample_code("code-f"));
+  Redemption r{Redemption::Kind::code, SecretRef::by_hash("code-f"), "code-f"};
+  Token access = from_code("f-access", "code-f");
+  Token refresh = from_code("f-refresh", "code-f");
+  refresh.kind = TokenKind::refresh;
+  refresh.family_id = access.family_id;
+  ASSERT_TRUE(redeemed(db().redeem_later(r, {access, refresh})));
+  Token later = sample_token("f-refreshed", TokenKind::access);
+  later.family_id = access.family_id;
+  later.code_key = "";
+  Token unrelated = from_code("unrelated", "code-other");
+  db().save_tokens({later, unrelated});
+
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {})), 3);
+  for (const char* h : {"f-access", "f-refresh", "f-refreshed"}) {
+    EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  }
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("unrelated"))->revoked);
+}
+
 TEST_P(StoreConformance, AnUnknownCodeRedeemsNothing) {
   Redemption r{Redemption::Kind::code, SecretRef::by_hash("no-such-code"), "no-such-code"};
   EXPECT_FALSE(redeemed(db().redeem_later(r, {from_code("t", "no-such-code")})));

@@ -1,6 +1,7 @@
 // TokenStore: access and refresh tokens (stored by hash), their revocation, and redemption.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "crypto/crypto.h"
 #include "store/record_names.h"
@@ -95,15 +96,36 @@ bool use_up(Connection& conn, const Redemption& r) {
   return conn.changes() == 1;
 }
 
-// Revokes what an earlier use of `r` issued; returns how many tokens that revoked. The `!= ''`
-// terms select the partial indexes.
+// RFC 6749 §4.1.2: a replayed code revokes "all tokens previously issued based on that
+// authorization code": those minted from it (code_key) and every token of the refresh families
+// they started, which a later refresh extends with tokens that name the family but not the code.
+// Two UPDATEs inside the caller's one write; returns how many tokens they newly revoked. The
+// `!= ''` terms select the partial indexes of migration 4.
+int64_t revoke_code_descendants(Connection& conn, const std::string& code_key) {
+  if (code_key.empty()) return 0;
+  conn.prepare(
+          "UPDATE tokens SET revoked = 1 WHERE family_id != '' AND revoked = 0 AND family_id IN"
+          " (SELECT family_id FROM tokens WHERE code_key = ?1 AND code_key != ''"
+          " AND family_id != '')")
+      .bind_text(1, code_key)
+      .run();
+  int64_t n = conn.changes();
+  // Tokens issued with the code outside any family (a hybrid response's access token).
+  conn.prepare(
+          "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != '' AND revoked = 0")
+      .bind_text(1, code_key)
+      .run();
+  return n + conn.changes();
+}
+
+// Revokes what an earlier use of `r` issued; returns how many tokens that revoked.
 int revoke_issued(Connection& conn, const Redemption& r) {
   if (r.revoke_key.empty()) return 0;
-  conn.prepare(r.kind == Redemption::Kind::code
-                   ? "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != ''"
-                     " AND revoked = 0"
-                   : "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != ''"
-                     " AND revoked = 0")
+  if (r.kind == Redemption::Kind::code) {
+    return static_cast<int>(revoke_code_descendants(conn, r.revoke_key));
+  }
+  conn.prepare(
+          "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != '' AND revoked = 0")
       .bind_text(1, r.revoke_key)
       .run();
   return static_cast<int>(conn.changes());
@@ -237,10 +259,11 @@ int SqliteDatabase::revoke_family(const std::string& family_id) {
 }
 
 int SqliteDatabase::revoke_by_code(const std::string& code_key) {
-  // RFC 6749 §4.1.2: on code replay, revoke the tokens previously issued from that code.
-  return update_count(
-      "UPDATE tokens SET revoked = 1 WHERE code_key = ?1 AND code_key != '' AND revoked = 0",
-      code_key);
+  // One write: the code's tokens and their families go together or not at all.
+  if (code_key.empty()) return 0;
+  int64_t n = write([&](Connection& conn) { return revoke_code_descendants(conn, code_key); });
+  return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
+                                             : static_cast<int>(n);
 }
 
 int SqliteDatabase::revoke_by_user(const std::string& user_id) {

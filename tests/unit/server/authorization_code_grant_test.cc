@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
+#include "oauth/grants/refresh_token_grant.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
 #include "oidc/key_ring.h"
@@ -217,6 +218,37 @@ TEST_F(AuthorizationCodeGrantTest, ReplayedCodeIsInvalidGrantAndRevokesItsTokens
   ASSERT_TRUE(token(access).has_value());
   EXPECT_TRUE(token(access)->revoked);
   EXPECT_TRUE(token(refresh)->revoked);
+}
+
+// RFC 6749 §4.1.2: "all tokens previously issued based on that authorization code", which
+// includes what the code's refresh token bought afterwards (same family, no code of its own).
+TEST_F(AuthorizationCodeGrantTest, ReplayedCodeRevokesTheTokensRefreshedFromIt) {
+  for (auto policy : {store::RefreshPolicy::until_revoked, store::RefreshPolicy::rotate}) {
+    store::App app = world_.add_app([&](store::App& a) { a.refresh_policy = policy; });
+    CodeOptions o;
+    o.client_id = app.client_id;
+    std::string code = save_code(o);
+    auto first = exchange(confidential(app), code);
+    ASSERT_TRUE(first.ok());
+    RefreshTokenGrant refresher(world_.db(), world_.db(), world_.db(), issuer_, world_.clock());
+    http::Request req = post_request();
+    auto refreshed = refresher.handle(TokenRequest{
+        req,
+        params({{"grant_type", "refresh_token"},
+                {"refresh_token", str(first.value(), "refresh_token")}}),
+        confidential(app)});
+    ASSERT_TRUE(refreshed.ok());
+    std::string later_access = str(refreshed.value(), "access_token");
+    ASSERT_FALSE(token(later_access)->revoked);
+
+    auto replay = exchange(confidential(app), code);
+    ASSERT_FALSE(replay.ok());
+    EXPECT_EQ(replay.error().code(), "invalid_grant");
+    EXPECT_TRUE(token(later_access)->revoked) << "policy " << static_cast<int>(policy);
+    if (policy == store::RefreshPolicy::rotate) {
+      EXPECT_TRUE(token(str(refreshed.value(), "refresh_token"))->revoked);
+    }
+  }
 }
 
 TEST_F(AuthorizationCodeGrantTest, CodeIsValidForTenMinutes) {
