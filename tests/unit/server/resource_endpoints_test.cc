@@ -32,7 +32,7 @@ class ResourceEndpointsTest : public ::testing::Test {
  protected:
   ResourceEndpointsTest()
       : stack_(world_, kIssuer),
-        clients_(world_.db(), world_.clock(), kIssuer),
+        clients_(world_.db(), world_.db(), world_.clock(), kIssuer),
         introspect_(stack_.opaque, world_.db(), clients_, kIssuer),
         users_(stack_.opaque, world_.db(), kIssuer),
         data_(stack_.opaque, kIssuer) {
