@@ -71,8 +71,10 @@ struct Application::Services {
               [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
         revoke(db, clients, events),
         introspect(opaque, db, clients, options.issuer),
+        // The CSRF key is made here, once per start: no form outlives the server that showed it.
         authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
-                   events, options.issuer, options.issuer.rfind("https://", 0) == 0}),
+                   events, options.issuer, options.issuer.rfind("https://", 0) == 0,
+                   random.bytes(32)}),
         users(opaque, db, options.issuer),
         data(opaque, options.issuer),
         demo(options.issuer, demo_client_id(db), random, pages,
