@@ -11,7 +11,6 @@
 namespace latchkey::oauth {
 namespace {
 
-constexpr int kFreeFailures = 5;
 constexpr int64_t kForgetAfterMs = 60 * 60 * 1000;
 
 }  // namespace
@@ -69,10 +68,17 @@ void FailureThrottle::failure(const Key& key) {
   }
   e.failures++;
   e.last_ms = now;
-  if (e.failures >= kFreeFailures) {
-    int shift = std::min(e.failures - kFreeFailures, 10);
+  if (e.failures >= free_failures_) {
+    int shift = std::min(e.failures - free_failures_, 10);
     e.locked_until_ms = now + std::min<int64_t>(int64_t{1000} << shift, max_lockout_ms_);
   }
+}
+
+int FailureThrottle::failures(const Key& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || clock_.now_ms() - it->second.last_ms > kForgetAfterMs) return 0;
+  return it->second.failures;
 }
 
 void FailureThrottle::success(const Key& key) {

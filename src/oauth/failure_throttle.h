@@ -1,6 +1,6 @@
-// Failure limiting by key: failed logins per username and per client address (CONTRACT §6),
-// failed client authentication per client id. After a few free failures each further one
-// doubles a lockout, up to `max_lockout_ms`.
+// Failure limiting by key: the counters of failed logins (oauth/login_throttle.h combines three
+// of them) and of failed client authentication per client id. After `free_failures` free
+// failures (5 unless told) each further one doubles a lockout, up to `max_lockout_ms`.
 //
 // Memory is bounded in entries and in bytes: every key is held as the SHA-256 of the text the
 // caller passed, so a 64 KiB username costs the same 32 bytes as a short one, and the table
@@ -34,15 +34,18 @@ class FailureThrottle {
   static std::string address_of(std::string_view remote_addr);
 
   explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,
-                           int64_t max_lockout_ms = 15 * 60 * 1000)
+                           int64_t max_lockout_ms = 15 * 60 * 1000, int free_failures = 5)
       : clock_(clock),
         max_entries_(max_entries == 0 ? 1 : max_entries),
-        max_lockout_ms_(max_lockout_ms) {}
+        max_lockout_ms_(max_lockout_ms),
+        free_failures_(free_failures < 1 ? 1 : free_failures) {}
 
   // Seconds until the key may try again; 0 when it may try now.
   int64_t wait_s(const Key& key);
   void failure(const Key& key);
   void success(const Key& key);
+  // Failures counted for the key (0 once forgotten after an hour without one).
+  int failures(const Key& key);
   int64_t wait_s(std::string_view text) { return wait_s(key_of(text)); }
   void failure(std::string_view text) { failure(key_of(text)); }
   void success(std::string_view text) { success(key_of(text)); }
@@ -70,6 +73,7 @@ class FailureThrottle {
   const Clock& clock_;
   const std::size_t max_entries_;
   const int64_t max_lockout_ms_;
+  const int free_failures_;
   std::mutex mu_;
   std::unordered_map<Key, Entry, KeyHash> entries_;
   Lru lru_;

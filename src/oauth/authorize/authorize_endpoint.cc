@@ -69,7 +69,7 @@ http::Response AuthorizeEndpoint::handle(const http::Request& request) {
   }
   if (!sessions.empty()) b.session = std::move(sessions.front());
   if (!pre_sessions.empty()) b.pre_session = std::move(pre_sessions.front());
-  b.remote_addr = request.remote_addr;
+  b.remote_addr = http::client_address(request, d_.trusted_proxies);
 
   bool post = request.method == "POST";
   if (!post && request.method != "GET") return error_page(Error::method_not_allowed(), 405);
@@ -107,7 +107,7 @@ http::Response AuthorizeEndpoint::handle(const http::Request& request) {
                                              "go back and try again"),
                       403);
   }
-  if (login_form) return login_attempt(r, *params, b, request);
+  if (login_form) return login_attempt(r, *params, b);
   auto session = session_of(b);
   // The consent form's token says the user signed in for this request; that counts for as
   // long as the code would live.
@@ -154,26 +154,18 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
 }
 
 http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
-                                                const http::Params& form, const Browser& b,
-                                                const http::Request& request) {
+                                                const http::Params& form, const Browser& b) {
   std::string username(form.value("username"));
   std::string password(form.value("password"));
-  // Usernames match case-insensitively (ASCII, as the user store's COLLATE NOCASE), so case
-  // variants of one username share its counter.
-  std::string folded = username;
-  std::transform(folded.begin(), folded.end(), folded.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  const auto user_key = FailureThrottle::key_of("u:" + folded);
-  const auto addr_key =
-      FailureThrottle::key_of("a:" + FailureThrottle::address_of(request.remote_addr));
+  // Counted per (username, address), per address and per username (oauth/login_throttle.h);
+  // the address is the client's as http::client_address finds it.
+  const auto keys = LoginThrottle::keys_of(username, b.remote_addr);
   // The audit log names the attempted username unless it is too long to be one.
   std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
-  if (int64_t wait = std::max(d_.throttle.wait_s(user_key), d_.throttle.wait_s(addr_key));
-      wait > 0) {
-    // Refused before the password is checked, and not counted towards the lockout (that would
-    // only lengthen it for the user), but still a failed login for the audit log and metrics.
-    d_.events.emit(
-        {"login_failure", r.app.client_id, logged_user, "locked_out", request.remote_addr});
+  if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
+    // Refused before the password is checked, and not counted (that would only lengthen the
+    // delay), but still a failed login for the audit log and metrics.
+    d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out", b.remote_addr});
     return login_page(r, b,
                       "Too many failed attempts. Try again in " + std::to_string(wait) +
                           " seconds.",
@@ -184,15 +176,14 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, request.remote_addr});
-    d_.throttle.failure(user_key);
-    d_.throttle.failure(addr_key);
+    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, b.remote_addr});
+    d_.throttle.failure(keys);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
-  // Only this user's count is cleared: clearing the address's too would let someone with one
-  // valid account reset it between guesses at other users' passwords.
-  d_.throttle.success(user_key);
-  d_.events.emit({"login_success", r.app.client_id, user->id, {}, request.remote_addr});
+  // The address's count is not cleared: that would let someone with one valid account reset
+  // it between guesses at other users' passwords.
+  d_.throttle.success(keys);
+  d_.events.emit({"login_success", r.app.client_id, user->id, {}, b.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;

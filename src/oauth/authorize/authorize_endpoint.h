@@ -11,9 +11,10 @@
 #include "core/events.h"
 #include "core/random.h"
 #include "crypto/password.h"
+#include "http/client_address.h"
 #include "http/message.h"
 #include "oauth/authorize/authorize_request.h"
-#include "oauth/failure_throttle.h"
+#include "oauth/login_throttle.h"
 #include "oauth/token_issuer.h"
 #include "store/stores.h"
 #include "web/pages.h"
@@ -29,7 +30,7 @@ struct AuthorizeDeps {
   TokenIssuer& tokens;
   const oidc::IdTokens& id_tokens;
   const crypto::PasswordHasher& passwords;
-  FailureThrottle& throttle;
+  LoginThrottle& throttle;
   const web::Pages& pages;
   Random& random;
   const Clock& clock;
@@ -40,6 +41,9 @@ struct AuthorizeDeps {
   // or session identifier: random, made when the server starts (a restart only makes open
   // forms stale). When empty, the constructor draws one from `random`.
   std::string csrf_key;
+  // Reverse proxies whose Forwarded / X-Forwarded-For name the client (serve --trusted-proxy);
+  // the login throttle and the audit log use that address (http/client_address.h).
+  std::vector<http::Cidr> trusted_proxies;
 };
 
 class AuthorizeEndpoint {
@@ -53,7 +57,7 @@ class AuthorizeEndpoint {
   http::Response proceed(const AuthorizeRequest& r, const Browser& b,
                          std::optional<store::Session> session, bool signed_in_now);
   http::Response login_attempt(const AuthorizeRequest& r, const http::Params& form,
-                               const Browser& b, const http::Request& request);
+                               const Browser& b);
   http::Response decision(const AuthorizeRequest& r, const http::Params& form, const Browser& b,
                           std::optional<store::Session> session, bool signed_in_now);
   http::Response login_page(const AuthorizeRequest& r, const Browser& b, std::string error,

@@ -14,7 +14,7 @@
 #include "crypto/password.h"
 #include "http/params.h"
 #include "oauth/authorize/authorize_endpoint.h"
-#include "oauth/failure_throttle.h"
+#include "oauth/login_throttle.h"
 #include "unit/server/test_support.h"
 #include "web/pages.h"
 
@@ -60,7 +60,8 @@ class AuthorizeLoginTest : public ::testing::Test {
   AuthorizeDeps deps(const std::string& issuer, bool secure_cookies) {
     return {world_.db(), world_.db(), world_.db(), world_.db(), world_.db(), stack_.issuer,
             stack_.ids,  passwords_,  throttle_,   pages_,      world_.random(),
-            world_.clock(), events_,  issuer,      secure_cookies, world_.random().bytes(32)};
+            world_.clock(), events_,  issuer,      secure_cookies, world_.random().bytes(32),
+            {}};
   }
 
   app::FanOut fan_out() {
@@ -107,7 +108,9 @@ class AuthorizeLoginTest : public ::testing::Test {
     }
     r.remote_addr = addr;
     if (!jar.cookies.empty()) r.headers.emplace_back("cookie", jar.header());
-    auto resp = testsupport::released((endpoint ? *endpoint : endpoint_).handle(r));
+    for (const auto& h : extra_headers_) r.headers.push_back(h);
+    if (!endpoint) endpoint = target_ ? target_ : &endpoint_;
+    auto resp = testsupport::released(endpoint->handle(r));
     jar.store(resp);
     return resp;
   }
@@ -170,12 +173,16 @@ class AuthorizeLoginTest : public ::testing::Test {
   testsupport::TestWorld world_;
   testsupport::IssuerStack stack_;
   crypto::PasswordHasher passwords_;
-  FailureThrottle throttle_;
+  LoginThrottle throttle_;
   app::Metrics metrics_;
   app::FanOut events_;
   web::Pages pages_;
   AuthorizeEndpoint endpoint_;
   store::App app_;
+  // What send() adds to every request, and the endpoint it sends to when not told (endpoint_
+  // unless set).
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  AuthorizeEndpoint* target_ = nullptr;
 };
 
 TEST_F(AuthorizeLoginTest, RightPasswordLogsIn) {
@@ -184,34 +191,44 @@ TEST_F(AuthorizeLoginTest, RightPasswordLogsIn) {
   EXPECT_EQ(world_.events().count("login_success"), 1u);
 }
 
-TEST_F(AuthorizeLoginTest, UserLockoutHoldsFromEveryAddress) {
-  // Guesses spread over many addresses still lock the user they target.
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(login("bob@localhost", wrong(i), "192.0.2." + std::to_string(i + 1)).status, 401u);
-  }
-  auto locked = right("bob@localhost", "198.51.100.7");
-  EXPECT_EQ(locked.status, 429u);
-  EXPECT_FALSE(logged_in(locked));
+TEST_F(AuthorizeLoginTest, FailuresHoldBackTheUserOnlyFromTheAddressThatFailed) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login("bob@localhost", wrong(i), "192.0.2.1").status, 401u);
+  auto held = right("bob@localhost", "192.0.2.1");
+  EXPECT_EQ(held.status, 429u);
+  EXPECT_FALSE(logged_in(held));
   // Case variants of the username are the same user (the store matches case-insensitively).
-  EXPECT_EQ(right("BOB@localhost", "198.51.100.8").status, 429u);
-  // Another user from that fresh address is not held back.
-  EXPECT_TRUE(logged_in(right("carol@localhost", "198.51.100.7")));
+  EXPECT_EQ(right("BOB@localhost", "192.0.2.1").status, 429u);
+  // Bob from anywhere else, and another user from that address, are not held back.
+  EXPECT_TRUE(logged_in(right("bob@localhost", "198.51.100.7")));
+  EXPECT_TRUE(logged_in(right("carol@localhost", "192.0.2.1")));
 }
 
-TEST_F(AuthorizeLoginTest, AddressLockoutHoldsForEveryUsername) {
-  // One address trying a different username each time is still limited.
-  for (int i = 0; i < 5; ++i) {
+TEST_F(AuthorizeLoginTest, AnAttackerCannotLockTheUserOut) {
+  // Sixty wrong passwords for bob from one address, each once its delay has passed (so every
+  // one is checked and counted): that address waits longer and longer…
+  for (int i = 0; i < 60; ++i) {
+    world_.clock().advance_s(15 * 60 + 1);
+    EXPECT_EQ(login("bob@localhost", wrong(i), "192.0.2.66").status, 401u) << i;
+  }
+  EXPECT_EQ(right("bob@localhost", "192.0.2.66").status, 429u);
+  // …while bob, from an address that never failed, signs in at once.
+  EXPECT_TRUE(logged_in(right("bob@localhost", "198.51.100.7")));
+}
+
+TEST_F(AuthorizeLoginTest, AddressLimitHoldsForEveryUsername) {
+  // One address trying a different username each time is limited after 20.
+  for (int i = 0; i < LoginThrottle::kFreePerAddress; ++i) {
     EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i), "192.0.2.1").status, 401u);
   }
-  auto locked = right("bob@localhost", "192.0.2.1");
-  EXPECT_EQ(locked.status, 429u);
-  EXPECT_FALSE(logged_in(locked));
+  auto held = right("bob@localhost", "192.0.2.1");
+  EXPECT_EQ(held.status, 429u);
+  EXPECT_FALSE(logged_in(held));
   EXPECT_TRUE(logged_in(right("bob@localhost", "192.0.2.2")));
 }
 
 TEST_F(AuthorizeLoginTest, AnIPv6ClientIsCountedByItsSlash64) {
-  // Guesses from five addresses of one /64 lock that /64, not only the addresses used.
-  for (int i = 0; i < 5; ++i) {
+  // Guesses from many addresses of one /64 count against that /64, not only the addresses used.
+  for (int i = 0; i < LoginThrottle::kFreePerAddress; ++i) {
     EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i),
                     "2001:db8:1:2::" + std::to_string(i + 1))
                   .status,
@@ -221,21 +238,61 @@ TEST_F(AuthorizeLoginTest, AnIPv6ClientIsCountedByItsSlash64) {
   EXPECT_TRUE(logged_in(right("bob@localhost", "2001:db8:1:3::1")));
 }
 
+TEST_F(AuthorizeLoginTest, DistributedGuessingIsHeldBackWhereItFailed) {
+  // One guess from each of a hundred addresses: bob's ceiling is reached.
+  for (int i = 0; i < LoginThrottle::kFreePerUser; ++i) {
+    EXPECT_EQ(login("bob@localhost", wrong(i), "198.51." + std::to_string(i / 200) + "." +
+                                                   std::to_string(i % 200 + 1))
+                  .status,
+              401u);
+  }
+  // An address that already failed for bob now waits; bob from a clean one does not.
+  EXPECT_EQ(right("bob@localhost", "198.51.0.3").status, 429u);
+  EXPECT_TRUE(logged_in(right("bob@localhost", "203.0.113.5")));
+}
+
 TEST_F(AuthorizeLoginTest, SuccessDoesNotResetTheAddressCount) {
   // An attacker with one valid account must not be able to clear their address's count
   // between guesses at other users' passwords.
-  for (int i = 0; i < 4; ++i) login("bob@localhost", wrong(i), "192.0.2.1");
+  for (int i = 0; i < LoginThrottle::kFreePerAddress - 1; ++i) {
+    login("user" + std::to_string(i) + "@localhost", wrong(i), "192.0.2.1");
+  }
   EXPECT_TRUE(logged_in(right("carol@localhost", "192.0.2.1")));
-  EXPECT_EQ(login("bob@localhost", wrong(4), "192.0.2.1").status, 401u);  // the fifth
+  EXPECT_EQ(login("bob@localhost", wrong(0), "192.0.2.1").status, 401u);  // the twentieth
   EXPECT_EQ(right("carol@localhost", "192.0.2.1").status, 429u);
 }
 
-TEST_F(AuthorizeLoginTest, SuccessClearsThatUsersCount) {
-  for (int i = 0; i < 4; ++i) login("bob@localhost", wrong(i), "192.0.2." + std::to_string(i));
-  EXPECT_TRUE(logged_in(right("bob@localhost", "198.51.100.1")));
-  // The count started again: four more failures from fresh addresses are free.
-  for (int i = 0; i < 4; ++i) login("bob@localhost", wrong(i), "203.0.113." + std::to_string(i));
-  EXPECT_TRUE(logged_in(right("bob@localhost", "198.51.100.2")));
+TEST_F(AuthorizeLoginTest, SuccessClearsThatUsersCountFromThatAddress) {
+  for (int i = 0; i < 4; ++i) login("bob@localhost", wrong(i), "192.0.2.1");
+  EXPECT_TRUE(logged_in(right("bob@localhost", "192.0.2.1")));
+  // The count started again: four more failures are free.
+  for (int i = 0; i < 4; ++i) login("bob@localhost", wrong(i), "192.0.2.1");
+  EXPECT_TRUE(logged_in(right("bob@localhost", "192.0.2.1")));
+}
+
+TEST_F(AuthorizeLoginTest, ClientsOfATrustedProxyAreCountedApart) {
+  auto d = deps(kIssuer, true);
+  d.trusted_proxies = {*http::Cidr::parse("10.0.0.1")};
+  AuthorizeEndpoint proxied(std::move(d));
+  target_ = &proxied;
+  // The attacker behind the proxy fails enough to hold back its address…
+  for (int i = 0; i < LoginThrottle::kFreePerAddress; ++i) {
+    extra_headers_ = {{"x-forwarded-for", "198.51.100.9"}};
+    EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i), "10.0.0.1").status,
+              401u);
+  }
+  EXPECT_EQ(right("carol@localhost", "10.0.0.1").status, 429u);
+  // …but bob behind the same proxy, another client, signs in.
+  extra_headers_ = {{"forwarded", "for=198.51.100.10"}};
+  EXPECT_TRUE(logged_in(right("bob@localhost", "10.0.0.1")));
+  // From a peer that is not trusted, the header is ignored: a new X-Forwarded-For per guess
+  // does not make a new address.
+  for (int i = 0; i < 5; ++i) {
+    extra_headers_ = {{"x-forwarded-for", "203.0.113." + std::to_string(i + 1)}};
+    EXPECT_EQ(login("carol@localhost", wrong(i), "192.0.2.50").status, 401u);
+  }
+  extra_headers_ = {{"x-forwarded-for", "203.0.113.99"}};
+  EXPECT_EQ(right("carol@localhost", "192.0.2.50").status, 429u);
 }
 
 TEST_F(AuthorizeLoginTest, LongUsernamesCostOneFixedSizeKeyEach) {
@@ -244,11 +301,11 @@ TEST_F(AuthorizeLoginTest, LongUsernamesCostOneFixedSizeKeyEach) {
   for (int i = 0; i < 10; ++i) {
     login(base + std::to_string(i), wrong(i), "192.0.2." + std::to_string(i + 1));
   }
-  EXPECT_EQ(throttle_.size(), 20u);  // ten usernames, ten addresses
-  EXPECT_LE(throttle_.key_bytes(), 20u * 32u);
-  // The whole name is the key: the same long name from new addresses is locked out after five.
-  for (int i = 0; i < 5; ++i) login(base, wrong(i), "198.51.100." + std::to_string(i + 1));
-  EXPECT_EQ(login(base, wrong(9), "203.0.113.1").status, 429u);
+  EXPECT_EQ(throttle_.size(), 30u);  // ten usernames, ten addresses, ten pairs of both
+  EXPECT_LE(throttle_.key_bytes(), 30u * 32u);
+  // The whole name is the key: the same long name is held back after five.
+  for (int i = 0; i < 5; ++i) login(base, wrong(i), "198.51.100.1");
+  EXPECT_EQ(login(base, wrong(9), "198.51.100.1").status, 429u);
 }
 
 TEST_F(AuthorizeLoginTest, AttemptsRefusedDuringALockoutAreFailedLogins) {
