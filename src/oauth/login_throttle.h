@@ -1,4 +1,4 @@
-// Failed logins at the login page (CONTRACT §6), limited so that guessing is slow but nobody
+// Failed logins at the login page (SECURITY.md), limited so that guessing is slow but nobody
 // can lock a user out, nor, behind a reverse proxy, everyone at once:
 //
 //  - per (username, address): 5 free failures, then a delay that doubles with each further

@@ -1,6 +1,6 @@
-// CONTRACT §6: failed logins are rate limited, without handing anyone a way to lock a user out
-// (oauth/login_throttle.h): delays per (username, address) and per address, a far higher
-// ceiling per username. The server trusts 127.0.0.1 as a reverse proxy (--trusted-proxy), so a
+// Failed logins are rate limited (README, SECURITY.md) without handing anyone a way to lock a
+// user out (oauth/login_throttle.h): delays per (username, address) and per address, a far
+// higher ceiling per username. The server trusts 127.0.0.1 as a reverse proxy (--trusted-proxy), so a
 // request from 127.0.0.1 is counted under the address its X-Forwarded-For / Forwarded names;
 // requests from 127.0.0.2 (the test binds that local address) are not from a trusted proxy, and
 // their headers are ignored. Its own server: the delays would disturb other tests.
@@ -30,7 +30,7 @@ function rawRequest(url, { method = 'GET', headers = {}, body, localAddress }) {
   });
 }
 
-describe('failed-login rate limiting without lockouts (CONTRACT §6)', { timeout: 60000 }, () => {
+describe('failed-login rate limiting without lockouts', { timeout: 60000 }, () => {
   let world;
   let auditPath;
   const statuses = [];  // of every login POST, in order

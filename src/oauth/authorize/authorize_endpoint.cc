@@ -15,7 +15,7 @@ namespace {
 // Cookie names. Where the browser reaches us over https, the __Host- prefix makes the browser
 // accept the cookie only with Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2), so a
 // sibling subdomain or a plain-http page cannot plant one of its own. Over http browsers reject
-// Secure cookies, and so the prefix, and the names are plain.
+// Secure cookies (and so __Host- ones): there the names are plain.
 constexpr std::string_view kSessionCookie = "lk_sid";
 constexpr std::string_view kPreSessionCookie = "lk_csrf";
 constexpr std::string_view kSecureSessionCookie = "__Host-lk_sid";

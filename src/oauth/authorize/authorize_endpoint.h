@@ -7,6 +7,11 @@
 // as hidden fields, so one code path validates the request on every step.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/random.h"

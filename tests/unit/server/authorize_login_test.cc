@@ -1,6 +1,6 @@
 // The browser steps of the authorize endpoint, driven through AuthorizeEndpoint::handle as a
-// browser would: the login step under guessing (CONTRACT §6: failed logins are limited per
-// user and per address), the CSRF tokens of the login and consent forms (RFC 9700 §4.7), the
+// browser would: the login step under guessing (SECURITY.md: failed logins are slowed down,
+// never locked out), the CSRF tokens of the login and consent forms (RFC 9700 §4.7), the
 // cookies, and prompt=login / max_age at every step (OIDC Core §3.1.2.1).
 #include <gtest/gtest.h>
 
