@@ -22,7 +22,7 @@
 #include "oauth/grants/saml_bearer_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/introspect_endpoint.h"
-#include "oauth/failure_throttle.h"
+#include "oauth/login_throttle.h"
 #include "oauth/revoke_endpoint.h"
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
@@ -71,8 +71,10 @@ struct Application::Services {
               [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
         revoke(db, clients, events),
         introspect(opaque, db, clients, options.issuer),
+        // The CSRF key is made here, once per start: no form outlives the server that showed it.
         authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
-                   events, options.issuer, options.issuer.rfind("https://", 0) == 0}),
+                   events, options.issuer, options.issuer.rfind("https://", 0) == 0,
+                   random.bytes(32), options.trusted_proxies}),
         users(opaque, db, options.issuer),
         data(opaque, options.issuer),
         demo(options.issuer, demo_client_id(db), random, pages,
@@ -114,7 +116,7 @@ struct Application::Services {
   token::JwtAccessTokens jwt_tokens;
   oauth::TokenIssuer issuer;
   oauth::ClientAuthenticator clients;
-  oauth::FailureThrottle throttle;
+  oauth::LoginThrottle throttle;
   oauth::TokenEndpoint token;
   oauth::RevokeEndpoint revoke;
   oauth::IntrospectEndpoint introspect;

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/result.h"
+#include "http/client_address.h"
 #include "http/message.h"
 #include "store/stores.h"
 
@@ -23,6 +25,9 @@ struct AppOptions {
   std::string audit_log;
   // Base URL (https://HOST:PORT) of the TLS listener for RFC 8705 mutual TLS; empty when off.
   std::string mtls_base_url;
+  // Reverse proxies trusted to name the client (serve --trusted-proxy): the login throttle
+  // counts the address they report (http/client_address.h).
+  std::vector<http::Cidr> trusted_proxies;
 };
 
 class Application {

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");
   serve_cmd->add_option("--audit-log", serve.audit_log,
                         "JSON-lines audit log of authentication events (file, or - for stdout)");
+  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                        "reverse proxy (IP or CIDR, repeatable) whose Forwarded / "
+                        "X-Forwarded-For names the client for the login throttle");
   serve_cmd->add_option("--tls-listen", serve.tls_listen, "HOST:PORT of the TLS listener");
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "server certificate chain (PEM)");
   serve_cmd->add_option("--tls-key", serve.tls_key, "server private key (PEM)");

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "app/admin.h"
 #include "app/application.h"
@@ -15,6 +17,7 @@
 #include "core/clock.h"
 #include "store/caching_database.h"
 #include "crypto/crypto.h"
+#include "http/client_address.h"
 #include "http/fd_budget.h"
 #include "http/server.h"
 
@@ -41,6 +44,16 @@ int serve(store::Database& db, const ServeOptions& o) {
   if (!split_listen(o.listen, host, port)) {
     std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return 2;
+  }
+  std::vector<http::Cidr> trusted_proxies;
+  for (const auto& text : o.trusted_proxies) {
+    auto cidr = http::Cidr::parse(text);
+    if (!cidr) {
+      std::cerr << "latchkey: --trusted-proxy must be an IP address or CIDR block, got '" << text
+                << "'\n";
+      return 2;
+    }
+    trusted_proxies.push_back(*cidr);
   }
   std::optional<http::TlsOptions> tls;
   if (!o.tls_listen.empty()) {
@@ -114,6 +127,7 @@ int serve(store::Database& db, const ServeOptions& o) {
     ao.mtls_base_url = config::mtls_base_url(issuer, tls->host, server.tls_port(), o.tls_issuer);
   }
   ao.audit_log = o.audit_log;
+  ao.trusted_proxies = std::move(trusted_proxies);
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes
   // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "store/stores.h"
 
@@ -32,6 +33,9 @@ struct ServeOptions {
   // Base URL clients reach the TLS listener at (mtls_endpoint_aliases); default: see
   // config::mtls_base_url.
   std::string tls_issuer;
+  // Reverse proxies (address or CIDR block each) whose Forwarded / X-Forwarded-For name the
+  // client for the login throttle; from any other peer those headers are ignored.
+  std::vector<std::string> trusted_proxies;
 };
 
 int serve(store::Database& db, const ServeOptions& options);

@@ -192,9 +192,10 @@ std::optional<std::string> parse_bearer(std::string_view authorization) {
   return std::string(*token);
 }
 
-std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name) {
+std::vector<std::string> cookie_values(std::string_view cookie_header, std::string_view name) {
   // RFC 6265 §4.2.1: cookie-pair *( ";" SP cookie-pair ). Be lenient about the spacing since
   // browsers and proxies vary; names are case-sensitive.
+  std::vector<std::string> out;
   while (!cookie_header.empty()) {
     const std::size_t semi = cookie_header.find(';');
     const std::string_view pair = trim(cookie_header.substr(0, semi));
@@ -208,9 +209,15 @@ std::optional<std::string> cookie_value(std::string_view cookie_header, std::str
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    return std::string(value);
+    out.emplace_back(value);
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name) {
+  auto all = cookie_values(cookie_header, name);
+  if (all.empty()) return std::nullopt;
+  return std::move(all.front());
 }
 
 }  // namespace latchkey::http

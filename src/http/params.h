@@ -49,7 +49,12 @@ std::optional<BasicCredentials> parse_basic(std::string_view authorization);
 // "Bearer x" or "OAuth x" (Salesforce) → x. nullopt for any other scheme or an empty token.
 std::optional<std::string> parse_bearer(std::string_view authorization);
 
-// Cookie header → value of the named cookie.
+// Cookie header → value of the named cookie (the first, if it occurs more than once).
 std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name);
+// Cookie header → every value of the named cookie, in order. A browser sends one name more
+// than once when cookies of that name were set for several paths or domains (RFC 6265 §5.4),
+// which is how a related subdomain or a plain-http page can plant a second one; callers that
+// must not pick one of them see them all.
+std::vector<std::string> cookie_values(std::string_view cookie_header, std::string_view name);
 
 }  // namespace latchkey::http

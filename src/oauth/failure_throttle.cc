@@ -74,6 +74,13 @@ void FailureThrottle::failure(const Key& key) {
   }
 }
 
+int FailureThrottle::failures(const Key& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || clock_.now_ms() - it->second.last_ms > kForgetAfterMs) return 0;
+  return it->second.failures;
+}
+
 void FailureThrottle::success(const Key& key) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);

@@ -1,6 +1,7 @@
-// Failure limiting by key: failed logins per username and per client address (CONTRACT §6),
-// failed client secrets per (client id, address) and per client id. After `free_failures`
-// failures each further one doubles a lockout (1 s, 2 s, 4 s, ...), up to `max_lockout_ms`.
+// Failure limiting by key: the counters of failed logins (oauth/login_throttle.h combines three
+// of them) and of failed client secrets per (client id, address) and per client id. After
+// `free_failures` failures each further one doubles a lockout (1 s, 2 s, 4 s, ...), up to
+// `max_lockout_ms`.
 //
 // Memory is bounded in entries and in bytes: every key is held as the SHA-256 of the text the
 // caller passed, so a 64 KiB username costs the same 32 bytes as a short one, and the table
@@ -44,6 +45,8 @@ class FailureThrottle {
   int64_t wait_s(const Key& key);
   void failure(const Key& key);
   void success(const Key& key);
+  // Failures counted for the key (0 once forgotten after an hour without one).
+  int failures(const Key& key);
   int64_t wait_s(std::string_view text) { return wait_s(key_of(text)); }
   void failure(std::string_view text) { failure(key_of(text)); }
   void success(std::string_view text) { success(key_of(text)); }

@@ -44,7 +44,7 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
 
   before(async () => {
     world = await startWorld({
-      users: users('alice', 'csrf1', 'csrf2', 'csrf3', 'csrf4', 'hdr1', 'hdr2', 'hdr3', 'hdr4', 'mix1', 'redir1', 'ropc'),
+      users: users('alice', 'csrf1', 'csrf2', 'csrf3', 'csrf4', 'csrf5', 'csrf6', 'prompt1', 'hdr1', 'hdr2', 'hdr3', 'hdr4', 'mix1', 'redir1', 'ropc'),
       apps: {
         web: { scopes: 'api refresh_token openid', callbacks: [CB] },
         brute: { scopes: 'api', extra: ['--client-credentials-user', 'alice@localhost'] },
@@ -81,11 +81,11 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
     return { b, page, form, csrf };
   }
 
-  /** Removes the cookie that carries the double-submit value (whatever its name). */
-  function dropCsrfCookie(b, csrf) {
-    let dropped = 0;
-    for (const [id, c] of b.jar.cookies) if (c.value === csrf) { b.jar.cookies.delete(id); dropped++; }
-    assert.ok(dropped > 0, 'the csrf value is also held in a cookie (double submit)');
+  /** Removes the cookies `page` set (the login page: the pre-session cookie its token is bound to). */
+  function dropCookiesSetBy(b, page) {
+    const names = page.headers.getSetCookie().map((c) => c.split('=')[0].trim());
+    assert.ok(names.length > 0, 'the login page sets the cookie its csrf token is bound to');
+    for (const [id, c] of b.jar.cookies) if (names.includes(c.name)) b.jar.cookies.delete(id);
   }
 
   async function assertNoSession(b, what) {
@@ -188,11 +188,11 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
     assert.equal(u.searchParams.get('iss'), world.issuer, `iss missing on the error redirect: ${bad.location}`);
   });
 
-  // ---- §4.7: CSRF on the login and consent forms (double-submit cookie) ----
+  // ---- §4.7: CSRF on the login and consent forms (tokens derived from the browser's cookie) ----
 
   it('CSRF: login POST with a valid csrf field but without the csrf cookie → 403, no session', async () => {
-    const { b, form, csrf } = await atLogin();
-    dropCsrfCookie(b, csrf);
+    const { b, page, form } = await atLogin();
+    dropCookiesSetBy(b, page);
     const u = world.users.csrf1;
     const res = await b.submit(form, { set: { username: u.username, password: u.password } });
     assert.equal(res.status, 403, `${res.status} ${res.location ?? ''}`);
@@ -222,14 +222,79 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
     assert.ok(['consent_required', 'interaction_required'].includes(none.params.get('error')), describeResult(none));
   });
 
-  it('CSRF: consent POST with the csrf field but without the csrf cookie → 403, no code', async () => {
+  it('CSRF: consent POST with the csrf field but without the session cookie it is bound to → 403, no code', async () => {
     const { b, form } = await atConsent(world.users.csrf4);
     const csrf = form.fields.find(([k]) => k === 'csrf')?.[1];
     assert.ok(csrf, 'consent form carries a csrf field');
-    dropCsrfCookie(b, csrf);
+    let dropped = 0;
+    for (const [id, c] of b.jar.cookies) if (/lk_sid$/.test(c.name)) { b.jar.cookies.delete(id); dropped++; }
+    assert.equal(dropped, 1, 'the browser held a session cookie');
     const res = await b.submit(form, { set: { decision: 'allow' } });
     assert.equal(res.status, 403, `${res.status} ${res.location ?? ''}`);
     if (res.location) assert.ok(!/[?&#]code=/.test(res.location), `a code was issued: ${res.location}`);
+  });
+
+  it('CSRF: a csrf cookie and an equal csrf field made up by the attacker (not derived by the server) → 403, no session, no code', async () => {
+    const { b, page, form } = await atLogin();
+    const madeUp = randomString(43);
+    const names = page.headers.getSetCookie().map((c) => c.split('=')[0].trim());
+    for (const c of b.jar.cookies.values()) if (names.includes(c.name)) c.value = madeUp;
+    const u = world.users.csrf5;
+    const res = await b.submit(form, { set: { csrf: madeUp, username: u.username, password: u.password } });
+    assert.equal(res.status, 403, `${res.status} ${res.location ?? ''}`);
+    await assertNoSession(b, 'login with a made-up csrf pair');
+    // The same at the consent form, next to a genuine session.
+    const at = await atConsent(u);
+    for (const c of at.b.jar.cookies.values()) if (/lk_csrf$/.test(c.name)) c.value = madeUp;
+    const consent = await at.b.submit(at.form, { set: { csrf: madeUp, decision: 'allow' } });
+    assert.equal(consent.status, 403, `${consent.status} ${consent.location ?? ''}`);
+    if (consent.location) assert.ok(!/[?&#]code=/.test(consent.location), `a code was issued: ${consent.location}`);
+  });
+
+  it('CSRF: a cookie name sent twice (a planted second session or csrf cookie) → 400, no page, no code', async () => {
+    const { b, form } = await atConsent(world.users.csrf6);
+    const genuine = b.jar.header(form.action);
+    const names = genuine.split('; ').map((p) => p.split('=')[0]);
+    assert.equal(names.length, 2, `a csrf and a session cookie expected: ${genuine}`);
+    for (const name of names) {
+      const cookie = `${name}=planted; ${genuine}`;
+      const post = await fetch(form.action, {
+        method: 'POST', redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([...form.fields, ['decision', 'allow']]).toString(),
+      });
+      assert.equal(post.status, 400, `${name} twice on the consent POST: ${post.status} ${post.headers.get('location') ?? ''}`);
+      assert.equal(post.headers.get('location'), null);
+      const get = await fetch(authz(), { headers: { cookie }, redirect: 'manual' });
+      assert.equal(get.status, 400, `${name} twice on the authorize GET: ${get.status}`);
+      assert.match(await get.text(), /invalid_request/);
+    }
+  });
+
+  // ---- OIDC Core §3.1.2.1: prompt=login and max_age hold at the consent POST too ----
+
+  it('prompt=login / max_age=0 posted with the consent form of a session without a sign-in for that request → login page, no code; signing in for it → code', async () => {
+    const u = world.users.prompt1;
+    const { b } = await atConsent(u);
+    const signedInAt = Date.now();
+    // Whoever holds the browser session gets a consent form without the password…
+    const again = await b.load(authz());
+    assert.equal(again.kind, 'consent', `${again.page.status} ${again.page.body.slice(0, 300)}`);
+    const form = again.forms.find((f) => f.buttons.some((btn) => btn.name === 'decision'));
+    // …and posts it with prompt=login (then max_age=0) added.
+    const res = await b.submit(form, { set: { decision: 'allow', prompt: 'login' } });
+    assert.ok(!res.location || !/[?&#]code=/.test(res.location), `prompt=login: a code was issued: ${res.location}`);
+    assert.equal(pageKind(parseForms(res.body, res.url)), 'login', `prompt=login: ${res.status} ${res.body.slice(0, 300)}`);
+    // max_age=0: the sign-in must be at least a second old (auth_time has whole seconds).
+    await sleep(Math.max(0, 1100 - (Date.now() - signedInAt)));
+    const old = await b.submit(form, { set: { decision: 'allow', max_age: '0' } });
+    assert.ok(!old.location || !/[?&#]code=/.test(old.location), `max_age=0: a code was issued: ${old.location}`);
+    assert.equal(pageKind(parseForms(old.body, old.url)), 'login', `max_age=0: ${old.status} ${old.body.slice(0, 300)}`);
+    // The normal path: the password given for the prompt=login request, then consent.
+    for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+      const r = await b.authorize(authz(extra), { username: u.username, password: u.password });
+      assert.ok(r.params.get('code'), `${JSON.stringify(extra)}: ${describeResult(r)}`);
+    }
   });
 
   it('CSRF: the csrf and session cookies are HttpOnly and SameSite=Lax (or Strict), scoped to Path=/', async () => {
@@ -239,7 +304,8 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
     assert.ok(res.status < 400, `login: ${res.status}`);
     const cookies = [...login.page.headers.getSetCookie(), ...res.headers.getSetCookie()];
     assert.ok(cookies.length >= 2, `a csrf cookie on the login page and a session cookie on login expected; got ${JSON.stringify(cookies)}`);
-    assert.ok(cookies.some((c) => c.split(';')[0].split('=').slice(1).join('=') === login.csrf), `no cookie carries the csrf value: ${JSON.stringify(cookies)}`);
+    // The csrf field is derived from the cookie by the server, not a copy of it.
+    assert.ok(!cookies.some((c) => c.split(';')[0].split('=').slice(1).join('=') === login.csrf), `a cookie carries the csrf value itself: ${JSON.stringify(cookies)}`);
     for (const c of cookies) {
       const attrs = c.split(';').slice(1).map((a) => a.trim().toLowerCase());
       assert.ok(attrs.includes('httponly'), `not HttpOnly: ${c}`);

@@ -1,5 +1,6 @@
 // Form and query decoding, the Basic and Bearer Authorization headers and the Cookie header
-// (src/http/params.h): the parsers that see every request's bytes first.
+// (src/http/params.h): the parsers that see every request's bytes first; and the Forwarded /
+// X-Forwarded-For parsing of http/client_address.h, as a trusted proxy's request would meet it.
 //
 // Invariants: form_decode(form_encode(x)) == x; what parse_form accepts re-encodes to a form
 // that parses to the same pairs; what parse_basic / parse_bearer / cookie_value return obeys
@@ -8,9 +9,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/crypto.h"
 #include "fuzz_check.h"
+#include "http/client_address.h"
 #include "http/params.h"
 
 namespace {
@@ -105,6 +108,26 @@ void check_cookie(std::string_view header, std::string_view name) {
   if (header.find(name) == std::string_view::npos) fuzz::fail("cookie_value: name not in header");
 }
 
+// Whatever a trusted proxy's headers say, the client address is the peer's or an address that
+// parses again to itself; an address parse_address accepts is normal (parses to itself).
+void check_client_address(std::string_view input) {
+  if (const auto a = http::parse_address(input)) {
+    if (http::parse_address(*a) != *a) fuzz::fail("parse_address: not normal");
+  }
+  (void)http::Cidr::parse(input);
+  static const std::vector<http::Cidr> everyone = {*http::Cidr::parse("0.0.0.0/0"),
+                                                   *http::Cidr::parse("::/0")};
+  for (const char* header : {"forwarded", "x-forwarded-for"}) {
+    http::Request r;
+    r.remote_addr = "10.0.0.1";
+    r.headers.emplace_back(header, std::string(input));
+    const std::string client = http::client_address(r, everyone);
+    if (client != r.remote_addr && http::parse_address(client) != client) {
+      fuzz::fail("client_address: neither the peer nor an address");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -114,7 +137,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_basic(input);
   check_bearer(input);
   // The cookie names the server sets, and one taken from the input itself ("name\n header").
-  for (std::string_view name : {"lk_sid", "lk_csrf", "lk_demo"}) check_cookie(input, name);
+  for (std::string_view name :
+       {"lk_sid", "lk_csrf", "__Host-lk_sid", "__Host-lk_csrf", "lk_demo"}) {
+    check_cookie(input, name);
+  }
+  check_client_address(input);
   if (const std::size_t nl = input.find('\n'); nl != std::string_view::npos) {
     check_cookie(input.substr(nl + 1), input.substr(0, nl));
   }

@@ -12,10 +12,20 @@
 namespace latchkey::oauth {
 namespace {
 
+// Cookie names. Where the browser reaches us over https, the __Host- prefix makes the browser
+// accept the cookie only with Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2), so a
+// sibling subdomain or a plain-http page cannot plant one of its own. Over http browsers reject
+// Secure cookies (and so __Host- ones): there the names are plain.
 constexpr std::string_view kSessionCookie = "lk_sid";
-constexpr std::string_view kCsrfCookie = "lk_csrf";
+constexpr std::string_view kPreSessionCookie = "lk_csrf";
+constexpr std::string_view kSecureSessionCookie = "__Host-lk_sid";
+constexpr std::string_view kSecurePreSessionCookie = "__Host-lk_csrf";
+constexpr std::size_t kPreSessionChars = 43;           // crypto::random_token
 constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;      // CONTRACT §5.1: codes live 10 minutes
 constexpr int64_t kSessionTtlMs = 2 * 60 * 60 * 1000;  // Salesforce's default session timeout
+// How long a consent form shown right after a sign-in still counts that sign-in as made for
+// its request (prompt=login, max_age): as long as the code it leads to would live.
+constexpr int64_t kSignInCountsForS = kCodeTtlMs / 1000;
 
 std::vector<web::HiddenField> hidden_of(const AuthorizeRequest& r) {
   std::vector<web::HiddenField> out;
@@ -26,23 +36,40 @@ std::vector<web::HiddenField> hidden_of(const AuthorizeRequest& r) {
 }  // namespace
 
 struct AuthorizeEndpoint::Browser {
-  std::string session;  // raw cookie value
-  std::string csrf;     // raw cookie value
+  std::string session;      // raw cookie value
+  std::string pre_session;  // raw cookie value: what the login form's CSRF token is bound to
+  bool secure = false;      // reached over https: __Host- cookie names, Secure
   std::string remote_addr;
 };
 
 AuthorizeEndpoint::AuthorizeEndpoint(AuthorizeDeps deps)
     : d_(std::move(deps)),
       action_("/services/oauth2/authorize"),
-      dummy_hash_(d_.passwords.hash(crypto::random_token(d_.random))) {}
+      dummy_hash_(d_.passwords.hash(crypto::random_token(d_.random))) {
+  if (d_.csrf_key.empty()) d_.csrf_key = d_.random.bytes(32);
+}
 
 http::Response AuthorizeEndpoint::handle(const http::Request& request) {
   Browser b;
-  if (auto c = request.header("cookie")) {
-    b.session = http::cookie_value(*c, kSessionCookie).value_or("");
-    b.csrf = http::cookie_value(*c, kCsrfCookie).value_or("");
+  // The browser is on https when the issuer is, or when it reached the TLS listener.
+  b.secure = d_.secure_cookies || request.tls;
+  const std::string_view session_name = b.secure ? kSecureSessionCookie : kSessionCookie;
+  const std::string_view pre_name = b.secure ? kSecurePreSessionCookie : kPreSessionCookie;
+  std::vector<std::string> sessions, pre_sessions;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "cookie") continue;
+    for (auto& v : http::cookie_values(value, session_name)) sessions.push_back(std::move(v));
+    for (auto& v : http::cookie_values(value, pre_name)) pre_sessions.push_back(std::move(v));
   }
-  b.remote_addr = request.remote_addr;
+  // Two cookies of one name: one was planted (another path, a parent domain, plain http), and
+  // which one the browser sends first is not ours to trust. Refuse rather than pick one.
+  if (sessions.size() > 1 || pre_sessions.size() > 1) {
+    return error_page(Error::invalid_request("the request carries a sign-in cookie more than "
+                                             "once; clear this site's cookies and try again"));
+  }
+  if (!sessions.empty()) b.session = std::move(sessions.front());
+  if (!pre_sessions.empty()) b.pre_session = std::move(pre_sessions.front());
+  b.remote_addr = http::client_address(request, d_.trusted_proxies);
 
   bool post = request.method == "POST";
   if (!post && request.method != "GET") return error_page(Error::method_not_allowed(), 405);
@@ -57,32 +84,46 @@ http::Response AuthorizeEndpoint::handle(const http::Request& request) {
 
   if (!post) return proceed(r, b, session_of(b), false);
 
-  // Every POST comes from our own login or consent form: double-submit CSRF check
-  // (RFC 9700 §4.7; the cookie is SameSite=Lax and HttpOnly).
+  // Every POST comes from our own login or consent form (RFC 9700 §4.7). Its csrf field must
+  // be the token derived, under this server's key, from the cookie it is bound to: the
+  // pre-session cookie for the login form, the session cookie for the consent form. An equal
+  // cookie and field made up by someone else, or a token of another browser, do not pass.
   auto csrf = params->value("csrf");
-  if (b.csrf.empty() || csrf.empty() || !crypto::constant_time_equal(csrf, b.csrf)) {
+  auto matches = [&](const std::string& token) {
+    return !csrf.empty() && crypto::constant_time_equal(csrf, token);
+  };
+  const bool login_form = params->has("username") || params->has("password");
+  bool valid = false;
+  bool signed_in_now = false;
+  if (login_form || !params->has("decision")) {
+    valid = b.pre_session.size() == kPreSessionChars && matches(login_token(b.pre_session));
+  }
+  if (!login_form && !valid && !b.session.empty() && b.session.size() <= 128) {
+    signed_in_now = matches(consent_token(b.session, r, true));
+    valid = signed_in_now || matches(consent_token(b.session, r, false));
+  }
+  if (!valid) {
     return error_page(Error::invalid_request("the form expired or was not sent from this site; "
                                              "go back and try again"),
                       403);
   }
-  if (params->has("username") || params->has("password")) {
-    return login_attempt(r, *params, b, request);
-  }
-  if (params->has("decision")) return decision(r, *params, b, session_of(b));
-  return proceed(r, b, session_of(b), false);
+  if (login_form) return login_attempt(r, *params, b);
+  auto session = session_of(b);
+  // The consent form's token says the user signed in for this request; that counts for as
+  // long as the code would live.
+  signed_in_now =
+      signed_in_now && session && d_.clock.now_s() - session->auth_time_s <= kSignInCountsForS;
+  if (params->has("decision")) return decision(r, *params, b, std::move(session), signed_in_now);
+  return proceed(r, b, std::move(session), signed_in_now);
 }
 
 http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Browser& b,
                                           std::optional<store::Session> session,
-                                          bool fresh_login) {
+                                          bool signed_in_now) {
   auto err = [&](Error e) {
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
-  // OIDC Core §3.1.2.1: max_age asks for a login at most that many seconds old.
-  bool too_old = session && r.max_age_s >= 0 &&
-                 d_.clock.now_s() - session->auth_time_s > r.max_age_s;
-  bool must_login = !session || ((r.prompt_has("login") || too_old) && !fresh_login);
-  if (must_login) {
+  if (must_sign_in(r, session, signed_in_now, d_.clock.now_s())) {
     if (r.prompt_has("none")) return err(Error::login_required());
     return login_page(r, b, "", r.login_hint);
   }
@@ -107,32 +148,24 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
   if (need_consent && r.app.admin_approved_only && !r.prompt_has("consent")) need_consent = false;
   if (need_consent) {
     if (r.prompt_has("none")) return err(Error::consent_required());
-    return consent_page(r, b, *user);
+    return consent_page(r, b, *user, signed_in_now);
   }
   return issue(r, *user, *session);
 }
 
 http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
-                                                const http::Params& form, const Browser& b,
-                                                const http::Request& request) {
+                                                const http::Params& form, const Browser& b) {
   std::string username(form.value("username"));
   std::string password(form.value("password"));
-  // Usernames match case-insensitively (ASCII, as the user store's COLLATE NOCASE), so case
-  // variants of one username share its counter.
-  std::string folded = username;
-  std::transform(folded.begin(), folded.end(), folded.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  const auto user_key = FailureThrottle::key_of("u:" + folded);
-  const auto addr_key =
-      FailureThrottle::key_of("a:" + FailureThrottle::address_of(request.remote_addr));
+  // Counted per (username, address), per address and per username (oauth/login_throttle.h);
+  // the address is the client's as http::client_address finds it.
+  const auto keys = LoginThrottle::keys_of(username, b.remote_addr);
   // The audit log names the attempted username unless it is too long to be one.
   std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
-  if (int64_t wait = std::max(d_.throttle.wait_s(user_key), d_.throttle.wait_s(addr_key));
-      wait > 0) {
-    // Refused before the password is checked, and not counted towards the lockout (that would
-    // only lengthen it for the user), but still a failed login for the audit log and metrics.
-    d_.events.emit(
-        {"login_failure", r.app.client_id, logged_user, "locked_out", request.remote_addr});
+  if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
+    // Refused before the password is checked, and not counted (that would only lengthen the
+    // delay), but still a failed login for the audit log and metrics.
+    d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out", b.remote_addr});
     return login_page(r, b,
                       "Too many failed attempts. Try again in " + std::to_string(wait) +
                           " seconds.",
@@ -143,19 +176,18 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, request.remote_addr});
-    d_.throttle.failure(user_key);
-    d_.throttle.failure(addr_key);
+    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, b.remote_addr});
+    d_.throttle.failure(keys);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
-  // Only this user's count is cleared: clearing the address's too would let someone with one
-  // valid account reset it between guesses at other users' passwords.
-  d_.throttle.success(user_key);
-  d_.events.emit({"login_success", r.app.client_id, user->id, {}, request.remote_addr});
+  // The address's count is not cleared: that would let someone with one valid account reset
+  // it between guesses at other users' passwords.
+  d_.throttle.success(keys);
+  d_.events.emit({"login_success", r.app.client_id, user->id, {}, b.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;
-  std::string cookie = new_session(*user, out);
+  std::string cookie = new_session(*user, b, out);
   session.session_hash = token::hash_of(cookie);
   Browser after = b;
   after.session = cookie;
@@ -166,8 +198,13 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
 
 http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http::Params& form,
                                            const Browser& b,
-                                           std::optional<store::Session> session) {
-  if (!session) return login_page(r, b, "", r.login_hint);
+                                           std::optional<store::Session> session,
+                                           bool signed_in_now) {
+  // The same rule as the authorize GET (proceed): whoever holds a browser session cannot
+  // answer a consent form of a prompt=login or max_age request without signing in for it.
+  if (must_sign_in(r, session, signed_in_now, d_.clock.now_s())) {
+    return login_page(r, b, "", r.login_hint);
+  }
   auto user = d_.users.find_user(session->user_id);
   if (!user || !user->active) return login_page(r, b, "", r.login_hint);
   auto err = [&](Error e) {
@@ -268,43 +305,71 @@ std::optional<store::Session> AuthorizeEndpoint::session_of(const Browser& b) {
   return s;
 }
 
-std::string AuthorizeEndpoint::new_session(const store::User& user, http::Response& response) {
-  std::string cookie = crypto::random_token(d_.random);
-  d_.sessions.save_session({token::hash_of(cookie), user.id, d_.clock.now_s(),
+std::string AuthorizeEndpoint::new_session(const store::User& user, const Browser& b,
+                                           http::Response& response) {
+  std::string value = crypto::random_token(d_.random);
+  d_.sessions.save_session({token::hash_of(value), user.id, d_.clock.now_s(),
                             d_.clock.now_ms() + kSessionTtlMs});
-  std::string attrs = "; Path=/; HttpOnly; SameSite=Lax";
-  if (d_.secure_cookies) attrs += "; Secure";
-  response.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + cookie + attrs);
-  return cookie;
+  response.headers.emplace_back(
+      "Set-Cookie", cookie(b, b.secure ? kSecureSessionCookie : kSessionCookie, value));
+  return value;
 }
 
-void AuthorizeEndpoint::attach_csrf(http::Response& response, const Browser& b,
-                                    const std::string& csrf) {
-  if (b.csrf == csrf) return;
-  std::string attrs = "; Path=/; HttpOnly; SameSite=Lax";
-  if (d_.secure_cookies) attrs += "; Secure";
-  response.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + csrf + attrs);
+std::string AuthorizeEndpoint::cookie(const Browser& b, std::string_view name,
+                                      std::string_view value) const {
+  // Never a Domain attribute: host-only cookies (and __Host- requires it).
+  std::string out = std::string(name) + "=" + std::string(value) + "; Path=/";
+  if (b.secure) out += "; Secure";
+  out += "; HttpOnly; SameSite=Lax";
+  return out;
+}
+
+std::string AuthorizeEndpoint::login_token(std::string_view pre_session) const {
+  return crypto::base64url_encode(
+      crypto::hmac_sha256(d_.csrf_key, "login\n" + std::string(pre_session)));
+}
+
+std::string AuthorizeEndpoint::consent_token(std::string_view session, const AuthorizeRequest& r,
+                                             bool signed_in_now) const {
+  std::string data = signed_in_now ? "consent-after-sign-in\n" : "consent\n";
+  data += session;
+  if (signed_in_now) {
+    // The request's parameters, in a canonical order (a form may post them in any).
+    auto carried = r.carried;
+    std::sort(carried.begin(), carried.end());
+    for (const auto& [k, v] : carried) {
+      data += '\n';
+      data += http::form_encode(k);
+      data += '=';
+      data += http::form_encode(v);
+    }
+  }
+  return crypto::base64url_encode(crypto::hmac_sha256(d_.csrf_key, data));
 }
 
 http::Response AuthorizeEndpoint::login_page(const AuthorizeRequest& r, const Browser& b,
                                              std::string error, std::string username,
                                              unsigned status) {
-  std::string csrf = b.csrf.size() == 43 ? b.csrf : crypto::random_token(d_.random);
-  web::LoginView v{action_, r.app.name, std::move(username), std::move(error), csrf,
+  // The pre-session identifier: kept while the browser has one, else a new one.
+  const bool has_pre = b.pre_session.size() == kPreSessionChars;
+  std::string pre = has_pre ? b.pre_session : crypto::random_token(d_.random);
+  web::LoginView v{action_, r.app.name, std::move(username), std::move(error), login_token(pre),
                    hidden_of(r)};
   http::Response resp = http::Response::html(status, d_.pages.login(v));
   http::no_store(resp);
-  attach_csrf(resp, b, csrf);
+  if (!has_pre) {
+    resp.headers.emplace_back(
+        "Set-Cookie", cookie(b, b.secure ? kSecurePreSessionCookie : kPreSessionCookie, pre));
+  }
   return resp;
 }
 
 http::Response AuthorizeEndpoint::consent_page(const AuthorizeRequest& r, const Browser& b,
-                                               const store::User& user) {
-  std::string csrf = b.csrf.size() == 43 ? b.csrf : crypto::random_token(d_.random);
-  web::ConsentView v{action_, r.app.name, user.username, csrf, r.scopes, hidden_of(r)};
+                                               const store::User& user, bool signed_in_now) {
+  web::ConsentView v{action_, r.app.name, user.username,
+                     consent_token(b.session, r, signed_in_now), r.scopes, hidden_of(r)};
   http::Response resp = http::Response::html(200, d_.pages.consent(v));
   http::no_store(resp);
-  attach_csrf(resp, b, csrf);
   return resp;
 }
 

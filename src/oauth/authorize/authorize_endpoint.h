@@ -7,13 +7,19 @@
 // as hidden fields, so one code path validates the request on every step.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/random.h"
 #include "crypto/password.h"
+#include "http/client_address.h"
 #include "http/message.h"
 #include "oauth/authorize/authorize_request.h"
-#include "oauth/failure_throttle.h"
+#include "oauth/login_throttle.h"
 #include "oauth/token_issuer.h"
 #include "store/stores.h"
 #include "web/pages.h"
@@ -29,13 +35,20 @@ struct AuthorizeDeps {
   TokenIssuer& tokens;
   const oidc::IdTokens& id_tokens;
   const crypto::PasswordHasher& passwords;
-  FailureThrottle& throttle;
+  LoginThrottle& throttle;
   const web::Pages& pages;
   Random& random;
   const Clock& clock;
   EventSink& events;
   std::string issuer;
   bool secure_cookies = false;  // set when the issuer is https
+  // Key of the HMAC-SHA256 that derives the forms' CSRF tokens from the browser's pre-session
+  // or session identifier: random, made when the server starts (a restart only makes open
+  // forms stale). When empty, the constructor draws one from `random`.
+  std::string csrf_key;
+  // Reverse proxies whose Forwarded / X-Forwarded-For name the client (serve --trusted-proxy);
+  // the login throttle and the audit log use that address (http/client_address.h).
+  std::vector<http::Cidr> trusted_proxies;
 };
 
 class AuthorizeEndpoint {
@@ -47,15 +60,15 @@ class AuthorizeEndpoint {
   struct Browser;  // the cookies a request came with
 
   http::Response proceed(const AuthorizeRequest& r, const Browser& b,
-                         std::optional<store::Session> session, bool fresh_login);
+                         std::optional<store::Session> session, bool signed_in_now);
   http::Response login_attempt(const AuthorizeRequest& r, const http::Params& form,
-                               const Browser& b, const http::Request& request);
+                               const Browser& b);
   http::Response decision(const AuthorizeRequest& r, const http::Params& form, const Browser& b,
-                          std::optional<store::Session> session);
+                          std::optional<store::Session> session, bool signed_in_now);
   http::Response login_page(const AuthorizeRequest& r, const Browser& b, std::string error,
                             std::string username, unsigned status = 200);
   http::Response consent_page(const AuthorizeRequest& r, const Browser& b,
-                              const store::User& user);
+                              const store::User& user, bool signed_in_now);
   http::Response issue(const AuthorizeRequest& r, const store::User& user,
                        const store::Session& session);
   http::Response error_page(const oauth::Error& e, unsigned status = 400);
@@ -63,8 +76,15 @@ class AuthorizeEndpoint {
   std::string finish_url(const std::string& redirect_uri, bool fragment,
                          const std::vector<std::pair<std::string, std::string>>& params) const;
   std::optional<store::Session> session_of(const Browser& b);
-  std::string new_session(const store::User& user, http::Response& response);
-  void attach_csrf(http::Response& response, const Browser& b, const std::string& csrf);
+  std::string new_session(const store::User& user, const Browser& b, http::Response& response);
+  // CSRF tokens (RFC 9700 §4.7): an HMAC under csrf_key of what the form is bound to. The
+  // login form is bound to the pre-session cookie; the consent form to the session cookie,
+  // and, when the user signed in for this very request, also to the request's parameters, so
+  // that its token alone tells the consent POST that the sign-in was made for it.
+  std::string login_token(std::string_view pre_session) const;
+  std::string consent_token(std::string_view session, const AuthorizeRequest& r,
+                            bool signed_in_now) const;
+  std::string cookie(const Browser& b, std::string_view name, std::string_view value) const;
 
   AuthorizeDeps d_;
   std::string action_;

@@ -24,6 +24,14 @@ bool AuthorizeRequest::prompt_has(std::string_view p) const {
   return std::find(prompt.begin(), prompt.end(), p) != prompt.end();
 }
 
+bool must_sign_in(const AuthorizeRequest& r, const std::optional<store::Session>& session,
+                  bool signed_in_now, int64_t now_s) {
+  if (!session) return true;
+  if (signed_in_now) return false;
+  const bool too_old = r.max_age_s >= 0 && now_s - session->auth_time_s > r.max_age_s;
+  return r.prompt_has("login") || too_old;
+}
+
 bool is_page_field(std::string_view name) {
   return name == "csrf" || name == "username" || name == "password" || name == "decision";
 }

@@ -59,4 +59,12 @@ bool is_page_field(std::string_view name);
 
 AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps);
 
+// Whether the user must sign in (again) before this request may go on, at every step that
+// could end in a code or token (the authorize GET and the consent POST alike): without a
+// session; with prompt=login (OIDC Core §3.1.2.1), unless the user signed in during this
+// authorization (`signed_in_now`); or when the session's sign-in is more than max_age seconds
+// old (OIDC Core §3.1.2.1), again unless it was made during this authorization.
+bool must_sign_in(const AuthorizeRequest& r, const std::optional<store::Session>& session,
+                  bool signed_in_now, int64_t now_s);
+
 }  // namespace latchkey::oauth

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace latchkey::http {
 namespace {
@@ -220,6 +221,14 @@ TEST(Params, ReadsCookieValue) {
   EXPECT_FALSE(cookie_value(header, "LK_SESSION"));
   EXPECT_FALSE(cookie_value("", "a"));
   EXPECT_EQ(cookie_value("a=1; a=2", "a"), "1");
+}
+
+TEST(Params, CookieValuesListsEveryOccurrenceOfAName) {
+  // A browser sends one name twice when cookies of that name were set for several paths or
+  // domains; the caller must see both to refuse them.
+  EXPECT_EQ(cookie_values("a=1; b=x; a=\"2\";a=", "a"), (std::vector<std::string>{"1", "2", ""}));
+  EXPECT_TRUE(cookie_values("b=1; ab=2; a", "a").empty());
+  EXPECT_TRUE(cookie_values("", "a").empty());
 }
 
 }  // namespace

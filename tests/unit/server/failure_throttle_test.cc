@@ -161,6 +161,31 @@ TEST(FailureThrottle, FullTableShedsTheKeyThatFailedLeastRecently) {
   EXPECT_GT(t.wait_s("d"), 0);
 }
 
+TEST(FailureThrottle, FreeFailuresCanBeChosen) {
+  FakeClock clock;
+  FailureThrottle t(clock, 50'000, 15 * 60 * 1000, 20);
+  fail_n(t, "k", 19);
+  EXPECT_EQ(t.wait_s("k"), 0);
+  t.failure("k");
+  EXPECT_EQ(t.wait_s("k"), 1);
+}
+
+TEST(FailureThrottle, FailuresAreCountedUntilForgotten) {
+  FakeClock clock;
+  FailureThrottle t(clock);
+  const auto k = FailureThrottle::key_of("k");
+  EXPECT_EQ(t.failures(k), 0);
+  t.failure(k);
+  t.failure(k);
+  EXPECT_EQ(t.failures(k), 2);
+  clock.advance_s(60 * 60 + 1);  // an hour without a failure
+  EXPECT_EQ(t.failures(k), 0);
+  t.failure(k);
+  EXPECT_EQ(t.failures(k), 1);
+  t.success(k);
+  EXPECT_EQ(t.failures(k), 0);
+}
+
 TEST(FailureThrottle, SuccessForgetsTheKeyAndFreesItsPlace) {
   FakeClock clock;
   FailureThrottle t(clock, 2);
