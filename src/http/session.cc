@@ -82,7 +82,7 @@ ServerState::ServerState(ServerOptions opts, Handler fn)
 
 bool AddressSlots::acquire(const std::string& key, std::size_t cap) {
   std::lock_guard lock(mu_);
-  auto [it, added] = held_.try_emplace(key, 0);
+  auto it = held_.try_emplace(key, 0).first;
   if (it->second >= cap) return false;
   ++it->second;
   return true;
@@ -93,12 +93,6 @@ void AddressSlots::release(const std::string& key) {
   auto it = held_.find(key);
   if (it == held_.end()) return;
   if (--it->second == 0) held_.erase(it);
-}
-
-std::size_t AddressSlots::held(const std::string& key) {
-  std::lock_guard lock(mu_);
-  auto it = held_.find(key);
-  return it == held_.end() ? 0 : it->second;
 }
 
 void ServerState::add(const std::shared_ptr<SessionBase>& session) {

@@ -1,10 +1,11 @@
 // Internal to src/http: one Session per accepted TCP connection, and the state the sessions
-// share with the Server (options, handler, connection count, the set of live sessions so stop()
-// can reach them). Modelled on Boost.Beast's advanced server (and its "flex" variant for TLS),
-// with the request parsed by our own read loop so a complete request already in the buffer
-// costs no extra executor round trip. The session is a template over the stream: plain TCP
-// and TLS over TCP share every line of the request logic; only the handshake and the access to
-// the socket underneath differ (if constexpr). Both instantiations live in session.cc.
+// share with the Server (options, handler, connection count and slots per address, the set of
+// live sessions so stop() and pressure can reach them). Modelled on Boost.Beast's advanced
+// server (and its "flex" variant for TLS), with the request parsed by our own read loop so a
+// complete request already in the buffer costs no extra executor round trip. The session is a
+// template over the stream: plain TCP and TLS over TCP share every line of the request logic;
+// only the handshake and the access to the socket underneath differ (if constexpr). Both
+// instantiations live in session.cc.
 #pragma once
 
 #include <atomic>
@@ -57,7 +58,6 @@ class AddressSlots {
   // Takes one of `key`'s slots; false, taking nothing, when it already holds `cap`.
   bool acquire(const std::string& key, std::size_t cap);
   void release(const std::string& key);
-  std::size_t held(const std::string& key);
 
  private:
   std::mutex mu_;
@@ -190,8 +190,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool linger_after_write_ = false;
   std::size_t lingered_bytes_ = 0;
   const std::string address_key_;
-  // Waiting for a request since (the accept, or the end of the last response), and the how
-  // manieth such wait this is, so a pressure timer set in one wait never closes another.
+  // When the connection began waiting for a request (the accept, or the end of the last
+  // response), and a count of such waits, so a pressure timer set in one wait cannot close the
+  // connection in a later one.
   Clock::time_point idle_since_;
   std::uint64_t idle_round_ = 0;
   // Set by on_tighten() while idle: the stream's own timer cannot be moved under the read

@@ -114,7 +114,8 @@ void check_served_head(std::string_view head, unsigned version) {
   for (char c : coding) {
     if (c != ' ' && c != '\t' && c != ',') codings += c;
   }
-  if (transfer_encodings > 1 || codings != "chunked" || coding.find("chunked") == std::string::npos) {
+  if (transfer_encodings > 1 || codings != "chunked" ||
+      coding.find("chunked") == std::string::npos) {
     fuzz::fail("served a request with a transfer coding other than a single chunked");
   }
 }
