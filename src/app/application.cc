@@ -164,6 +164,10 @@ void Application::observe(const http::Request& req, unsigned status,
   s_->metrics.observe(Metrics::endpoint_of(req.path), status, elapsed.count());
 }
 
+void Application::connection_refused_per_address() {
+  s_->metrics.connection_refused_per_address();
+}
+
 bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
   // Every grant reads (mostly from the cache) and ends with one queued write, which the

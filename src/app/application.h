@@ -48,6 +48,9 @@ class Application {
   // on_response): a token response that awaited its write is counted with what the write
   // decided, and its latency includes the wait. Thread-safe, lock-free.
   void observe(const http::Request& request, unsigned status, std::chrono::microseconds elapsed);
+  // Counts a connection closed for being over the per-address cap (http::ServerOptions::
+  // on_address_refused). Thread-safe, lock-free.
+  void connection_refused_per_address();
   // True for requests whose handling never blocks on a durable write: token validation,
   // introspection, identity and discovery (they read, mostly from the cache, and write
   // nothing) and the grants whose only write is the token write the response awaits. The

@@ -66,6 +66,10 @@ void Metrics::emit(const Event& e) {
   }
 }
 
+void Metrics::connection_refused_per_address() {
+  refused_per_address_.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(8192);
@@ -120,6 +124,11 @@ std::string Metrics::render() const {
                  "Revocations that revoked a token: by request, or of what a replayed code or "
                  "reused refresh token had issued.");
   out += "latchkey_revocations_total " + std::to_string(revocations_.load()) + "\n";
+  counter_header(out, "latchkey_connections_refused_total",
+                 "Connections closed at once, by why: per_address, over "
+                 "--max-connections-per-address.");
+  out += "latchkey_connections_refused_total{reason=\"per_address\"} " +
+         std::to_string(refused_per_address_.load()) + "\n";
   return out;
 }
 

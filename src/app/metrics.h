@@ -1,5 +1,6 @@
 // Prometheus metrics (text exposition format 0.0.4) at GET /metrics: requests by endpoint and
-// status, latency histograms by endpoint, tokens issued by grant type, failed logins. Lock-free
+// status, latency histograms by endpoint, tokens issued by grant type, failed logins,
+// connections refused over the per-address cap. Lock-free
 // counters on the request path; rendering reads them without stopping writers. Requests are
 // counted once their answer is final (Application::observe, called when the server sends it).
 #pragma once
@@ -23,6 +24,9 @@ class Metrics final : public EventSink {
   static Endpoint endpoint_of(std::string_view path);
 
   void observe(Endpoint endpoint, unsigned status, int64_t micros);
+  // A connection the server closed at once for being over the per-address connection cap
+  // (http::ServerOptions::on_address_refused).
+  void connection_refused_per_address();
   void emit(const Event& event) override;
   std::string render() const;
 
@@ -48,6 +52,7 @@ class Metrics final : public EventSink {
   std::atomic<uint64_t> logins_{0};
   std::atomic<uint64_t> token_errors_{0};
   std::atomic<uint64_t> revocations_{0};
+  std::atomic<uint64_t> refused_per_address_{0};
 };
 
 }  // namespace latchkey::app

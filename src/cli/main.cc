@@ -64,6 +64,12 @@ int main(int argc, char** argv) {
                    "concurrent connections served; more are answered 503 (default 10000, "
                    "lowered to fit the open-file limit)")
       ->check(CLI::Range(1, 1'000'000));
+  serve_cmd
+      ->add_option("--max-connections-per-address", serve.max_connections_per_address,
+                   "concurrent connections from one client address (an IPv4 address, an IPv6 "
+                   "/64); more are closed at once (default: a quarter of the connection cap, at "
+                   "least 16)")
+      ->check(CLI::Range(1, 1'000'000));
   serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
                       "exit when standard input closes (for test harnesses)");
   serve_cmd->add_flag("--quiet", serve.quiet, "no access log");

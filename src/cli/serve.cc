@@ -87,6 +87,9 @@ int serve(store::Database& db, const ServeOptions& o) {
                                             http::fd_reserve(std::thread::hardware_concurrency()));
   log->info("serving at most {} connections (--max-connections {}, open files limit {} of {})",
             so.max_connections, o.max_connections, fds.soft, fds.hard);
+  // Of the cap as lowered, so the default stays a fraction of what is really served.
+  so.max_connections_per_address = o.max_connections_per_address;
+  log->info("at most {} connections per client address", http::per_address_cap(so));
   // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
   // delivered only once run() runs, after `application` is built.
   std::unique_ptr<app::Application> application;
@@ -104,6 +107,9 @@ int serve(store::Database& db, const ServeOptions& o) {
   // is built after listen(); the handler forwards to it.
   so.on_response = [&](const http::Request& r, unsigned status, std::chrono::microseconds us) {
     application->observe(r, status, us);
+  };
+  so.on_address_refused = [&](const std::string&) {
+    application->connection_refused_per_address();
   };
   http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
   unsigned short bound = 0;

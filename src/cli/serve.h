@@ -22,6 +22,9 @@ struct ServeOptions {
   // Concurrent connections served; beyond it, 503. Lowered at start-up to what the open-file
   // limit allows (http/fd_budget.h).
   std::size_t max_connections = 10'000;
+  // Concurrent connections from one client address (IPv4 address, IPv6 /64); beyond it a new
+  // connection is closed at once. 0 = a quarter of the connection cap, at least 16.
+  std::size_t max_connections_per_address = 0;
   bool stop_on_stdin_eof = false;
   bool quiet = false;  // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout

@@ -5,6 +5,7 @@
 #include <spdlog/logger.h>
 
 #include <algorithm>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/address.h"
 #include "http/session.h"
 #include "http/tls_context.h"
 
@@ -39,6 +41,11 @@ unsigned resolve_workers(unsigned requested) {
 }
 
 }  // namespace
+
+std::size_t per_address_cap(const ServerOptions& options) {
+  if (options.max_connections_per_address != 0) return options.max_connections_per_address;
+  return std::max(options.max_connections / 4, ServerOptions::kMinConnectionsPerAddress);
+}
 
 struct Server::Impl {
   // One acceptor and its retry timer; both on the first I/O thread.
@@ -73,6 +80,7 @@ struct Server::Impl {
   asio::io_context& first() { return *iocs.front(); }
 
   void do_accept(Listener& l);
+  void tighten_under_pressure();
   void on_accept(Listener& l, boost::system::error_code ec, detail::Socket socket);
   void do_stop();
   void run_worker(asio::io_context& ioc);
@@ -95,6 +103,10 @@ struct Server::Impl {
   // by do_stop(), after which each returns once its connections are done.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> accepting;
   std::size_t next_ioc = 0;  // round robin over iocs; first() only
+  // Pressure as the accept loop last saw it, and when idle connections were last cut to the
+  // pressure timeout; first() only.
+  bool pressured = false;
+  std::chrono::steady_clock::time_point last_tightened;
   // Runs handlers (see ServerOptions::handler_threads). Every job it runs holds work on its
   // connection's io_context, so once the I/O threads return from run() the pool is idle.
   std::unique_ptr<asio::thread_pool> handler_pool;
@@ -145,21 +157,65 @@ void Server::Impl::on_accept(Listener& l, boost::system::error_code ec, detail::
     l.starved = false;
     if (state.options.log) state.options.log->info("accepting connections again");
   }
+  // One client may hold only so many connections (ServerOptions::max_connections_per_address),
+  // counted by its TCP peer address. One over it is closed here, before a session, a handshake
+  // or a 503 costs anything.
+  std::string key;
+  {
+    boost::system::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (!peer_ec) key = address_key(peer.address());
+  }
+  if (!key.empty() && !state.slots.acquire(key, state.per_address_cap)) {
+    if (auto& log = state.options.log) {
+      log->debug("{}: over {} connections from one address, closed", key, state.per_address_cap);
+    }
+    if (state.options.on_address_refused) state.options.on_address_refused(key);
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return do_accept(l);
+  }
   // Only the first thread increments (both listeners are there), so load-then-add cannot
   // overshoot; sessions decrement from their own threads, which only makes room.
   const bool refuse =
       state.connections.load(std::memory_order_relaxed) >= state.options.max_connections;
-  if (!refuse) state.connections.fetch_add(1, std::memory_order_relaxed);
+  if (refuse) {
+    // Answered 503 and not served: it holds no slot of its address either.
+    if (!key.empty()) state.slots.release(key);
+    key.clear();
+  } else {
+    state.connections.fetch_add(1, std::memory_order_relaxed);
+    tighten_under_pressure();
+  }
   if (l.tls) {
     std::make_shared<detail::Session<detail::TlsStream>>(state, std::move(socket), tls_context(),
-                                                         refuse)
+                                                         refuse, std::move(key))
         ->start();
   } else {
     std::make_shared<detail::Session<detail::PlainStream>>(state, std::move(socket), nullptr,
-                                                           refuse)
+                                                           refuse, std::move(key))
         ->start();
   }
   do_accept(l);
+}
+
+void Server::Impl::tighten_under_pressure() {
+  if (!state.under_pressure()) {
+    pressured = false;
+    return;
+  }
+  // On entering pressure, and again every pressure_idle_timeout_s while it lasts (it may have
+  // eased and come back in between without an accept to notice), every connection waiting for
+  // a request is cut to the pressure timeout. Connections falling idle meanwhile take it on
+  // their own (Session::wait_for_request).
+  const auto now = std::chrono::steady_clock::now();
+  if (pressured &&
+      now - last_tightened < std::chrono::seconds(state.options.pressure_idle_timeout_s)) {
+    return;
+  }
+  pressured = true;
+  last_tightened = now;
+  for (const auto& session : state.sessions()) session->tighten();
 }
 
 void Server::Impl::do_stop() {

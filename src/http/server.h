@@ -53,6 +53,25 @@ struct ServerOptions {
   unsigned read_timeout_s = 30;  // whole request must arrive within this (slowloris)
   unsigned idle_timeout_s = 60;  // keep-alive idle
   std::size_t max_connections = 10'000;
+  // Concurrent connections from one client address (http/address.h: an IPv4 address, an IPv6
+  // /64), so that one client cannot hold every slot. A connection over it is closed at once,
+  // unanswered: it costs no handshake, no 503 and no descriptor beyond the accept. Keyed by the
+  // TCP peer address: behind a proxy every client shares the proxy's address and this cap,
+  // which then must be raised (trusting a forwarded address is not implemented). 0 = a quarter
+  // of max_connections, at least kMinConnectionsPerAddress (never above max_connections).
+  std::size_t max_connections_per_address = 0;
+  static constexpr std::size_t kMinConnectionsPerAddress = 16;
+  // Under pressure, when more than 3/4 of max_connections are in use, connections waiting for
+  // a request (idle keep-alive ones, and new ones that have sent nothing yet) may wait at most
+  // this long from when they fell idle (or were accepted), instead of idle_timeout_s (or
+  // read_timeout_s): a connection going idle gets this shorter timeout, and on entering
+  // pressure (and again every this many seconds while it lasts) those already idle are cut
+  // to it too, so the longest idle close first and free their slots. 0 = no such shortening.
+  unsigned pressure_idle_timeout_s = 5;
+  // Called once for each connection closed at once over max_connections_per_address, with the
+  // address key it was counted under. Runs on the accepting I/O thread: must be quick,
+  // thread-safe and never block. Null: not reported.
+  std::function<void(const std::string& address)> on_address_refused;
   // Called once for each request the handler answered, with the status it was answered with
   // and the time from the parsed request to then. An awaiting response (Response::await) is
   // reported once released, with what the release decided (a refusal or a 503 instead of the
@@ -71,6 +90,9 @@ struct ServerOptions {
   // one call at a time; it must not throw. Null: SIGHUP reloads only TLS, or nothing.
   std::function<void()> on_hangup;
 };
+
+// ServerOptions::max_connections_per_address with its default resolved.
+std::size_t per_address_cap(const ServerOptions& options);
 
 class Server {
  public:

@@ -1,4 +1,5 @@
 #include "http/session.h"
+#include "http/errors.h"
 #include "http/wire.h"
 
 #include <spdlog/logger.h>
@@ -38,21 +39,12 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 constexpr std::size_t kLingerChunk = 4 * 1024;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-constexpr std::string_view kJson = "application/json;charset=UTF-8";
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                             [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string error_json(std::string_view error, std::string_view description) {
-  std::string body;
-  body.reserve(48 + error.size() + description.size());
-  body.append(R"({"error":")").append(error).append(R"(","error_description":")");
-  body.append(description).append(R"("})");
-  return body;
 }
 
 std::string remote_address(const Socket& socket) {
@@ -82,6 +74,27 @@ Stream make_stream(Socket socket, asio::ssl::context* tls) {
 
 }  // namespace
 
+ServerState::ServerState(ServerOptions opts, Handler fn)
+    : options(std::move(opts)),
+      per_address_cap(http::per_address_cap(options)),
+      pressure_threshold(options.max_connections - options.max_connections / 4),
+      handler(std::move(fn)) {}
+
+bool AddressSlots::acquire(const std::string& key, std::size_t cap) {
+  std::lock_guard lock(mu_);
+  auto it = held_.try_emplace(key, 0).first;
+  if (it->second >= cap) return false;
+  ++it->second;
+  return true;
+}
+
+void AddressSlots::release(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(key);
+  if (it == held_.end()) return;
+  if (--it->second == 0) held_.erase(it);
+}
+
 void ServerState::add(const std::shared_ptr<SessionBase>& session) {
   std::lock_guard lock(mu_);
   sessions_.emplace(session.get(), session);
@@ -104,15 +117,18 @@ std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
 
 template <class Stream>
 Session<Stream>::Session(ServerState& state, Socket socket,
-                         std::shared_ptr<asio::ssl::context> tls, bool refuse)
+                         std::shared_ptr<asio::ssl::context> tls, bool refuse,
+                         std::string address_key)
     : state_(state),
       tls_(std::move(tls)),
       stream_(make_stream<Stream>(std::move(socket), tls_.get())),
-      refuse_(refuse) {}
+      refuse_(refuse),
+      address_key_(std::move(address_key)) {}
 
 template <class Stream>
 Session<Stream>::~Session() {
   if (!refuse_) state_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (!address_key_.empty()) state_.slots.release(address_key_);
   state_.remove(this);
 }
 
@@ -129,6 +145,12 @@ void Session<Stream>::shutdown() {
 }
 
 template <class Stream>
+void Session<Stream>::tighten() {
+  asio::post(stream_.get_executor(),
+             beast::bind_front_handler(&Session::on_tighten, self()));
+}
+
+template <class Stream>
 void Session<Stream>::begin() {
   // Registered before reading `stopping`, under the registry's mutex, so a stop() racing with
   // this accept either sees this session or this session sees `stopping`.
@@ -142,6 +164,8 @@ void Session<Stream>::begin() {
   // a client that connects and sends nothing (or dribbles) is dropped (slowloris). On the TLS
   // listener the handshake runs under the same deadline.
   tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
+  go_idle();
+  if (!refuse_ && state_.under_pressure()) on_tighten();
   if constexpr (kTls) {
     stream_.async_handshake(
         asio::ssl::stream_base::server,
@@ -190,7 +214,7 @@ void Session<Stream>::remember_client_certificate() {
 template <class Stream>
 void Session<Stream>::ready() {
   if (refuse_) {
-    return refuse(503, "temporarily_unavailable", "too many connections, retry later");
+    return refuse(503, oauth::Error::temporarily_unavailable("too many connections, retry later"));
   }
   request_.remote_addr = remote_;
   buffer_.reserve(kInitialBuffer);
@@ -208,6 +232,7 @@ void Session<Stream>::wait_for_request() {
   // exactly (see parse()).
   parser_->eager(false);
   head_bytes_ = 0;
+  head_after_newline_ = false;
   continue_checked_ = false;
 
   if (buffer_.size() > 0) {
@@ -222,7 +247,13 @@ void Session<Stream>::wait_for_request() {
   phase_ = Phase::idle;
   if (!first_request_) {
     if (buffer_.capacity() > kIdleBufferCap) buffer_.shrink_to_fit();
-    tcp().expires_after(std::chrono::seconds(state_.options.idle_timeout_s));
+    go_idle();
+    unsigned timeout_s = state_.options.idle_timeout_s;
+    if (state_.under_pressure()) {
+      timeout_s = std::min(timeout_s, state_.options.pressure_idle_timeout_s);
+      tightened_ = true;
+    }
+    tcp().expires_after(std::chrono::seconds(timeout_s));
   }
   read_more();
 }
@@ -251,8 +282,11 @@ void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
   if (phase_ == Phase::idle) {
     phase_ = Phase::reading;
     started_ = Clock::now();
+    // No longer idle: a pressure timer set for this wait must not close the connection.
+    ++idle_round_;
+    if (pressure_timer_) pressure_timer_->cancel();
     // Between keep-alive requests the idle timeout applied; from the first byte on, the whole
-    // request must arrive within the read timeout.
+    // request must arrive within the read timeout (the first one counted from the accept).
     if (!first_request_) {
       tcp().expires_after(std::chrono::seconds(state_.options.read_timeout_s));
     }
@@ -271,12 +305,25 @@ void Session<Stream>::parse() {
   while (buffer_.size() > 0 && !parser_->is_done()) {
     const bool in_head = !parser_->is_header_done();
     const std::size_t used = parser_->put(buffer_.data(), ec);
+    if (in_head && has_obs_fold(std::string_view(static_cast<const char*>(buffer_.data().data()),
+                                                 used),
+                                head_after_newline_)) {
+      return refuse(400, oauth::Error::invalid_request("obsolete line folding in header"));
+    }
     buffer_.consume(used);
     if (in_head) {
       head_bytes_ += used;
       const std::size_t pending = parser_->is_header_done() ? 0 : buffer_.size();
       if (head_bytes_ + pending > limit) {
-        return refuse(431, "invalid_request", "request header fields too large");
+        return refuse(431, oauth::Error::invalid_request("request header fields too large"));
+      }
+      if (parser_->is_header_done()) {
+        // Before a byte of the body is read: what follows a head we cannot frame must never be
+        // taken for the body, nor for the next request (request smuggling).
+        if (auto problem = framing_problem(parser_->get())) {
+          return refuse(problem->status,
+                        oauth::Error::invalid_request(std::string(problem->description)));
+        }
       }
     }
     if (ec == bhttp::error::need_more) {
@@ -290,12 +337,12 @@ void Session<Stream>::parse() {
     // CONTRACT.md §6: every malformed request gets a clear 4xx, then the connection closes
     // because what follows in the stream can no longer be framed.
     if (ec == bhttp::error::header_limit) {
-      return refuse(431, "invalid_request", "request header fields too large");
+      return refuse(431, oauth::Error::invalid_request("request header fields too large"));
     }
     if (ec == bhttp::error::body_limit) {
-      return refuse(413, "invalid_request", "request body too large");
+      return refuse(413, oauth::Error::payload_too_large("request body too large"));
     }
-    return refuse(400, "invalid_request", "malformed HTTP request");
+    return refuse(400, oauth::Error::invalid_request("malformed HTTP request"));
   }
   if (parser_->is_done()) return serve();
 
@@ -361,15 +408,13 @@ Response Session<Stream>::call_handler() {
       log->warn("handler failed for {} {} from {}: {}", request_.method, request_.path, remote_,
                 e.what());
     }
-    response = Response::json(500, error_json("server_error", "internal error"));
-    response.set("Cache-Control", "no-store");
+    response = token_error(oauth::Error::server_error("handler failed"), false);
   } catch (...) {
     if (auto& log = state_.options.log) {
       log->warn("handler failed for {} {} from {}: unknown exception", request_.method,
                 request_.path, remote_);
     }
-    response = Response::json(500, error_json("server_error", "internal error"));
-    response.set("Cache-Control", "no-store");
+    response = token_error(oauth::Error::server_error("handler failed"), false);
   }
   // 1xx would need a second response and we never send one; anything else is a handler bug.
   if (response.status < 200 || response.status > 599) {
@@ -377,8 +422,7 @@ Response Session<Stream>::call_handler() {
       log->warn("handler returned status {} for {} {}", response.status, request_.method,
                 request_.path);
     }
-    response = Response::json(500, error_json("server_error", "internal error"));
-    response.set("Cache-Control", "no-store");
+    response = token_error(oauth::Error::server_error("handler failed"), false);
   }
   return response;
 }
@@ -442,24 +486,27 @@ void Session<Stream>::respond(Response response) {
 }
 
 template <class Stream>
-void Session<Stream>::refuse(unsigned status, std::string_view error,
-                             std::string_view description) {
+void Session<Stream>::refuse(unsigned status, const oauth::Error& error) {
   if (auto& log = state_.options.log) {
-    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, description);
+    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status,
+              error.description());
   }
   phase_ = Phase::writing;
-  const std::string body = error_json(error, description);
+  // The body and its no-store fields come from the one serializer of errors (http/errors.h);
+  // the status is the transport's (431, 501 have no OAuth error code of their own).
+  const Response response = token_error(error, false);
   start_response(11, status);
   add_field("Server", "latchkey");
-  add_field("Content-Type", kJson);
-  add_field("Cache-Control", "no-store");
+  for (const auto& [name, value] : response.headers) add_field(name, value);
   if (status == 503) add_field("Retry-After", "1");
-  add_field("Content-Length", std::to_string(body.size()));
+  add_field("Content-Length", std::to_string(response.body.size()));
   status_ = status;
   linger_after_write_ = true;
   // Not counted as an access: no request was understood, and the warn line above says why.
   request_.method.clear();
-  finish_response(11, false, body);
+  // Connection: close, and nothing after this head is parsed: the connection lingers, only
+  // discarding what the client still sends, and closes.
+  finish_response(11, false, response.body);
 }
 
 // A response is rendered straight into one buffer and sent with one write: Beast's serializer
@@ -541,7 +588,40 @@ void Session<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
 }
 
 template <class Stream>
+void Session<Stream>::go_idle() {
+  idle_since_ = Clock::now();
+  ++idle_round_;
+  tightened_ = false;
+  if (pressure_timer_) pressure_timer_->cancel();
+}
+
+template <class Stream>
+void Session<Stream>::on_tighten() {
+  const unsigned pressure_s = state_.options.pressure_idle_timeout_s;
+  if (phase_ != Phase::idle || tightened_ || pressure_s == 0) return;
+  tightened_ = true;
+  // Counted from when the connection fell idle, so the longest idle go first.
+  const Clock::time_point deadline = idle_since_ + std::chrono::seconds(pressure_s);
+  if (deadline <= Clock::now()) {
+    if (auto& log = state_.options.log) log->debug("{}: idle under pressure, closed", remote_);
+    return close();
+  }
+  if (!pressure_timer_) pressure_timer_.emplace(stream_.get_executor());
+  pressure_timer_->expires_at(deadline);
+  pressure_timer_->async_wait(
+      beast::bind_front_handler(&Session::on_pressure_timer, self(), idle_round_));
+}
+
+template <class Stream>
+void Session<Stream>::on_pressure_timer(std::uint64_t idle_round, beast::error_code ec) {
+  if (ec || phase_ != Phase::idle || idle_round != idle_round_) return;
+  if (auto& log = state_.options.log) log->debug("{}: idle under pressure, closed", remote_);
+  close();
+}
+
+template <class Stream>
 void Session<Stream>::close() {
+  if (pressure_timer_) pressure_timer_->cancel();
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   beast::error_code ec;

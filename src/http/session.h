@@ -1,10 +1,11 @@
 // Internal to src/http: one Session per accepted TCP connection, and the state the sessions
-// share with the Server (options, handler, connection count, the set of live sessions so stop()
-// can reach them). Modelled on Boost.Beast's advanced server (and its "flex" variant for TLS),
-// with the request parsed by our own read loop so a complete request already in the buffer
-// costs no extra executor round trip. The session is a template over the stream: plain TCP
-// and TLS over TCP share every line of the request logic; only the handshake and the access to
-// the socket underneath differ (if constexpr). Both instantiations live in session.cc.
+// share with the Server (options, handler, connection count and slots per address, the set of
+// live sessions so stop() and pressure can reach them). Modelled on Boost.Beast's advanced
+// server (and its "flex" variant for TLS), with the request parsed by our own read loop so a
+// complete request already in the buffer costs no extra executor round trip. The session is a
+// template over the stream: plain TCP and TLS over TCP share every line of the request logic;
+// only the handshake and the access to the socket underneath differ (if constexpr). Both
+// instantiations live in session.cc.
 #pragma once
 
 #include <atomic>
@@ -18,8 +19,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.h"
 #include "http/message.h"
 #include "http/server.h"
 
@@ -41,15 +45,36 @@ class SessionBase {
   // Thread-safe. Closes the connection if it is idle; otherwise the current request is
   // answered (with Connection: close) and then the connection closes.
   virtual void shutdown() = 0;
+  // Thread-safe. The server is under pressure (ServerOptions::pressure_idle_timeout_s): if the
+  // connection is waiting for a request, it waits at most the pressure timeout from when it
+  // fell idle, closing at once if that has passed already.
+  virtual void tighten() = 0;
+};
+
+// Connections per client address (ServerOptions::max_connections_per_address). Thread-safe;
+// holds an entry only for addresses with a connection open, so it is bounded by them.
+class AddressSlots {
+ public:
+  // Takes one of `key`'s slots; false, taking nothing, when it already holds `cap`.
+  bool acquire(const std::string& key, std::size_t cap);
+  void release(const std::string& key);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::size_t> held_;
 };
 
 // Shared by the Server and all its sessions; outlives every session (the Server drains or
 // destroys its io_context before destroying this). Thread-safe as marked.
 class ServerState {
  public:
-  ServerState(ServerOptions opts, Handler fn) : options(std::move(opts)), handler(std::move(fn)) {}
+  ServerState(ServerOptions opts, Handler fn);
 
   const ServerOptions options;
+  // max_connections_per_address with its default resolved.
+  const std::size_t per_address_cap;
+  // More connections than this in use is pressure (ServerOptions::pressure_idle_timeout_s).
+  const std::size_t pressure_threshold;
   // Called concurrently from every I/O thread, or from the handler pool's threads.
   const Handler handler;
   // Where handlers run when ServerOptions::handler_threads > 0; null: on the I/O threads.
@@ -58,6 +83,13 @@ class ServerState {
   std::atomic<bool> stopping{false};
   // Connections being served (not those being refused with 503).
   std::atomic<std::size_t> connections{0};
+  // The served connections by client address; each served session holds one slot.
+  AddressSlots slots;
+
+  bool under_pressure() const {
+    return options.pressure_idle_timeout_s > 0 &&
+           connections.load(std::memory_order_relaxed) > pressure_threshold;
+  }
 
   // Registry of live sessions; per connection, never per request.
   void add(const std::shared_ptr<SessionBase>& session);
@@ -89,15 +121,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // `refuse` sessions answer 503 at once (over max_connections) and are not counted.
   // `tls` is the context for a TLS session (kept alive by the session, so that a reload may
-  // replace the server's context meanwhile); null for a plain one.
+  // replace the server's context meanwhile); null for a plain one. `address_key` names the slot
+  // the session holds in state.slots and gives back when it ends; empty: none.
   Session(ServerState& state, Socket socket,
-          std::shared_ptr<boost::asio::ssl::context> tls, bool refuse);
+          std::shared_ptr<boost::asio::ssl::context> tls, bool refuse,
+          std::string address_key = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start();
   void shutdown() override;
+  void tighten() override;
 
  private:
   enum class Phase { idle, reading, writing, lingering, closed };
@@ -117,7 +152,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void serve();
   Response call_handler();
   void respond(Response response);
-  void refuse(unsigned status, std::string_view error, std::string_view description);
+  // Answers `error` with `status` and Connection: close, then lingers and closes: for a request
+  // that cannot be served or framed, and for connections over max_connections.
+  void refuse(unsigned status, const oauth::Error& error);
   void start_response(unsigned version, unsigned status);
   void add_field(std::string_view name, std::string_view value);
   void finish_response(unsigned version, bool keep_alive, std::string_view body);
@@ -126,6 +163,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
   void close();
   void on_shutdown();
+  void go_idle();
+  void on_tighten();
+  void on_pressure_timer(std::uint64_t idle_round, boost::beast::error_code ec);
 
   ServerState& state_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_, which refers to it
@@ -146,8 +186,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool first_request_ = true;
   bool continue_checked_ = false;
   std::size_t head_bytes_ = 0;  // bytes of the current request's head consumed so far
+  bool head_after_newline_ = false;  // has_obs_fold's state over the current head
   bool linger_after_write_ = false;
   std::size_t lingered_bytes_ = 0;
+  const std::string address_key_;
+  // When the connection began waiting for a request (the accept, or the end of the last
+  // response), and a count of such waits, so a pressure timer set in one wait cannot close the
+  // connection in a later one.
+  Clock::time_point idle_since_;
+  std::uint64_t idle_round_ = 0;
+  // Set by on_tighten() while idle: the stream's own timer cannot be moved under the read
+  // that is waiting, so this one closes the connection at the shorter deadline.
+  std::optional<boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>,
+                                                  IoExecutor>>
+      pressure_timer_;
+  bool tightened_ = false;  // this wait already has the pressure deadline
   Clock::time_point started_;  // first byte of the request
   Clock::time_point parsed_;   // the request complete, handed to the handler
   unsigned status_ = 0;

@@ -8,6 +8,17 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
 
 bool is_token(std::string_view s) {
@@ -21,6 +32,60 @@ bool is_token(std::string_view s) {
 
 bool is_field_value(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::optional<FramingProblem> framing_problem(
+    const boost::beast::http::request_header<>& head) {
+  namespace bhttp = boost::beast::http;
+  const std::size_t hosts = head.count(bhttp::field::host);
+  if (hosts > 1) return FramingProblem{400, "more than one Host header field"};
+  if (hosts == 0 && head.version() >= 11) return FramingProblem{400, "missing Host header field"};
+
+  const auto codings = head.equal_range(bhttp::field::transfer_encoding);
+  if (codings.first == codings.second) return std::nullopt;
+  if (head.version() < 11) {
+    return FramingProblem{400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+  }
+  if (head.count(bhttp::field::content_length) > 0) {
+    return FramingProblem{400, "both Transfer-Encoding and Content-Length"};
+  }
+  std::size_t count = 0;
+  std::size_t chunked = 0;
+  bool last_chunked = false;
+  for (auto it = codings.first; it != codings.second; ++it) {
+    std::string_view list = it->value();
+    for (;;) {
+      const std::size_t comma = list.find(',');
+      const std::string_view coding = trim_ows(list.substr(0, comma));
+      if (!coding.empty()) {
+        ++count;
+        last_chunked = iequals(coding, "chunked");
+        if (last_chunked) ++chunked;
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  if (!last_chunked) {
+    return FramingProblem{400, "Transfer-Encoding must end in chunked"};
+  }
+  if (chunked > 1) return FramingProblem{400, "chunked applied more than once"};
+  if (count > 1) return FramingProblem{501, "transfer coding not implemented"};
+  return std::nullopt;
+}
+
+bool has_obs_fold(std::string_view head_piece, bool& after_newline) {
+  for (std::size_t at = 0; at < head_piece.size();) {
+    if (after_newline && (head_piece[at] == ' ' || head_piece[at] == '\t')) return true;
+    const std::size_t newline = head_piece.find('\n', at);
+    if (newline == std::string_view::npos) {
+      after_newline = false;
+      break;
+    }
+    after_newline = true;
+    at = newline + 1;
+  }
+  return false;
 }
 
 void fill_request(boost::beast::http::request<boost::beast::http::string_body>& message,

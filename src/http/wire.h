@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 #include <string_view>
 
 #include "http/message.h"
@@ -20,5 +21,38 @@ bool is_field_value(std::string_view s);
 // TLS fields as they are (the session sets them once per connection).
 void fill_request(boost::beast::http::request<boost::beast::http::string_body>& message,
                   Request& out);
+
+// Why a request whose head parsed cannot be served: the status to answer it with and what to
+// tell the client. Every such request is answered and its connection closed, because the bytes
+// after the head can no longer be framed (RFC 9112 §6.3, §9.6).
+struct FramingProblem {
+  unsigned status;
+  std::string_view description;
+};
+
+// The request framing rules Beast's parser leaves to us, checked once the head is parsed and
+// before any of the body is read:
+//  - Host: more than one field, or none in HTTP/1.1 (RFC 9112 §3.2), is 400. HTTP/1.0 does
+//    not require it.
+//  - Transfer-Encoding (every field, combined as one list, RFC 9110 §5.3; codings compared
+//    case-insensitively, empty list elements ignored, RFC 9110 §5.6.1):
+//    - in an HTTP/1.0 request: 400, the framing is faulty (RFC 9112 §6.1);
+//    - together with Content-Length: 400 (RFC 9112 §6.1 allows rejecting it; Beast would frame
+//      the body by Content-Length when the coding is not chunked, a smuggling vector);
+//    - final coding not chunked (gzip, identity, xchunked, "chunked, identity", or an empty
+//      list): 400, the body length cannot be determined (RFC 9112 §6.3);
+//    - chunked more than once: 400 (RFC 9112 §7: a sender must not apply it twice);
+//    - any other coding before a final chunked ("gzip, chunked"): 501 Not Implemented, since
+//      we decode no coding but chunked (RFC 9112 §6.1: "SHOULD respond with 501").
+// nullopt: the request may be served.
+std::optional<FramingProblem> framing_problem(
+    const boost::beast::http::request_header<>& head);
+
+// obs-fold (RFC 9112 §5.2): a header line that begins with SP or HTAB continues the field
+// before it. Beast unfolds such lines; we refuse them (400), as the RFC lets a server do, since
+// a proxy in front may read the fields differently. Fed the head in the pieces the parser
+// consumes it in: `after_newline` carries the state from one piece to the next and starts
+// false (the request line itself is Beast's to judge). True once a folded line is seen.
+bool has_obs_fold(std::string_view head_piece, bool& after_newline);
 
 }  // namespace latchkey::http

@@ -4,9 +4,8 @@
 #include <iterator>
 #include <string>
 
-#include <boost/asio/ip/address.hpp>
-
 #include "crypto/crypto.h"
+#include "http/address.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -16,16 +15,7 @@ constexpr int64_t kForgetAfterMs = 60 * 60 * 1000;
 }  // namespace
 
 std::string FailureThrottle::address_of(std::string_view remote_addr) {
-  boost::system::error_code ec;
-  auto a = boost::asio::ip::make_address(std::string(remote_addr), ec);
-  if (ec || !a.is_v6()) return std::string(remote_addr);
-  auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
-  }
-  auto bytes = v6.to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);
-  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+  return http::address_key(remote_addr);
 }
 
 FailureThrottle::Key FailureThrottle::key_of(std::string_view text) {

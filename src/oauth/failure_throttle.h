@@ -32,6 +32,7 @@ class FailureThrottle {
   // What "one client address" means for counting: an IPv4 address as it is, an IPv6 address
   // by its /64 (one subscriber's allocation, RFC 6177), so an attacker holding a whole prefix
   // does not get a fresh counter per address. Text that is no address is returned unchanged.
+  // The server's per-address connection cap counts the same way (http::address_key).
   static std::string address_of(std::string_view remote_addr);
 
   explicit FailureThrottle(const Clock& clock, std::size_t max_entries = 50'000,

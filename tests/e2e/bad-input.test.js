@@ -51,6 +51,30 @@ function rawRequest(issuer, chunks, { timeoutMs = 10000, pauseMs = 300 } = {}) {
   });
 }
 
+/** Sends raw bytes on one connection and resolves everything the server sends until it closes
+ * (or `timeoutMs` passes: then `closed` is false). */
+function rawExchange(issuer, bytes, { timeoutMs = 5000 } = {}) {
+  const { hostname, port } = new URL(issuer);
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: hostname, port: Number(port) }, () => sock.write(bytes));
+    const bufs = [];
+    let done = false;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const raw = Buffer.concat(bufs).toString('latin1');
+      resolve({ raw, closed, responses: raw.match(/HTTP\/1\.[01] \d{3} /g) ?? [] });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('data', (d) => bufs.push(d));
+    sock.on('end', () => finish(true));
+    sock.on('close', () => finish(true));
+    sock.on('error', () => finish(true));
+  });
+}
+
 describe('bad input (CONTRACT §6)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
@@ -131,6 +155,49 @@ describe('bad input (CONTRACT §6)', { concurrency: true, timeout: 60000 }, () =
     const r = await rawRequest(world.issuer, ['\x00\x01\x02 NOT HTTP AT ALL\r\n\r\n']);
     assert.ok(r.status === 400 || r.status === 0, `expected 400, got: ${r.head.slice(0, 200)}`);
     await assertAlive('garbage');
+  });
+
+  // RFC 9112 §6.1, §6.3, §3.2, §5.2: a head whose body the server cannot frame the way any
+  // other reader of the stream would is answered once and the connection closed, so a request
+  // hidden in its body (as a front end framing it differently would forward it) is never served.
+  const smuggled = () => `GET /.well-known/openid-configuration HTTP/1.1\r\nHost: ${host()}\r\n\r\n`;
+  const post = (fields) => `POST /services/oauth2/token HTTP/1.1\r\nHost: ${host()}\r\n${fields}\r\n`;
+  for (const [name, head, status] of [
+    ['Transfer-Encoding: xchunked', () => post('Transfer-Encoding: xchunked\r\n'), 400],
+    ['Transfer-Encoding: identity', () => post('Transfer-Encoding: identity\r\n'), 400],
+    ['Transfer-Encoding: gzip', () => post('Transfer-Encoding: gzip\r\n'), 400],
+    ['Transfer-Encoding: chunked, identity', () => post('Transfer-Encoding: chunked, identity\r\n'), 400],
+    ['Transfer-Encoding: gzip + Transfer-Encoding: chunked', () => `${post('Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n')}0\r\n\r\n`, 501],
+    ['Transfer-Encoding in HTTP/1.0', () => `POST /services/oauth2/token HTTP/1.0\r\nHost: ${host()}\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400],
+    ['Transfer-Encoding with Content-Length', () => `${post('Transfer-Encoding: gzip\r\nContent-Length: 5\r\n')}0\r\n\r\n`, 400],
+    ['no Host', () => 'GET /id/keys HTTP/1.1\r\n\r\n', 400],
+    ['two Host fields', () => `GET /id/keys HTTP/1.1\r\nHost: ${host()}\r\nHost: other.example\r\n\r\n`, 400],
+    ['a folded header line (obs-fold)', () => `${post('Transfer-Encoding:\r\n chunked\r\n')}0\r\n\r\n`, 400],
+  ]) {
+    it(`request smuggling: ${name} → one ${status} invalid_request with Connection: close, the hidden request unanswered`, async () => {
+      const r = await rawExchange(world.issuer, head() + smuggled());
+      assert.ok(r.closed, `the connection stayed open: ${r.raw.slice(0, 300)}`);
+      assert.equal(r.responses.length, 1, `responses: ${r.raw}`);
+      assert.match(r.raw, new RegExp(`^HTTP/1\\.1 ${status} `), r.raw.slice(0, 300));
+      assert.match(r.raw, /\r\nConnection: close\r\n/i, r.raw.slice(0, 300));
+      const body = JSON.parse(r.raw.slice(r.raw.indexOf('\r\n\r\n') + 4));
+      assert.equal(body.error, 'invalid_request', r.raw);
+      assert.equal(typeof body.error_description, 'string', r.raw);
+      await assertAlive(name);
+    });
+  }
+
+  it('a chunked body with the coding in mixed case (ChUnKeD) is served, and the request pipelined after it too', async () => {
+    const body = 'grant_type=client_credentials';
+    const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const head = post('Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: ChUnKeD\r\n');
+    const last = `GET /.well-known/openid-configuration HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`;
+    const r = await rawExchange(world.issuer, head + chunked + last);
+    assert.equal(r.responses.length, 2, r.raw);
+    // The token endpoint read the body: it asks for the client, not about the framing.
+    assert.doesNotMatch(r.responses[0], /^HTTP\/1\.1 (501|5\d\d) /, r.raw);
+    assert.match(r.raw, /"error":"invalid_client"/, r.raw);
+    assert.match(r.responses[1], /^HTTP\/1\.1 200 /, r.raw);
   });
 
   it('an invalid Content-Length → 400', async () => {

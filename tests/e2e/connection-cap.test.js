@@ -12,10 +12,11 @@ const CAP = 4;
 
 /** A raw keep-alive HTTP/1.1 connection: one request at a time, responses read by Content-Length. */
 class Conn {
-  static open(port) {
+  /** `localAddress`: the client address to connect from (all of 127.0.0.0/8 is loopback). */
+  static open(port, localAddress = undefined) {
     return new Promise((resolve, reject) => {
       const c = new Conn();
-      c.socket = net.connect({ host: '127.0.0.1', port }, () => resolve(c));
+      c.socket = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(c));
       c.socket.once('error', reject);
       c.socket.on('data', (d) => { c.buffer = Buffer.concat([c.buffer, d]); c.wake(); });
       c.socket.on('close', () => { c.closed = true; c.wake(); });
@@ -159,7 +160,11 @@ describe('connection cap under a low open-file limit (soft 200, hard 400)', { ti
 
   before(async () => {
     world = await startWorld({
-      serve: { launcher: ['sh', '-c', 'ulimit -S -n 200 && ulimit -H -n 400 && exec "$@"', 'sh'] },
+      serve: {
+        launcher: ['sh', '-c', 'ulimit -S -n 200 && ulimit -H -n 400 && exec "$@"', 'sh'],
+        // Every connection here comes from 127.0.0.1: the per-address cap is not under test.
+        extraArgs: ['--max-connections-per-address', '1000'],
+      },
     });
     port = Number(new URL(world.issuer).port);
   });
@@ -199,5 +204,74 @@ describe('connection cap under a low open-file limit (soft 200, hard 400)', { ti
       assert.equal(r.json?.error, 'temporarily_unavailable', r.body);
       c.socket.destroy();
     }
+  });
+});
+
+// One client cannot hold every slot: each client address (an IPv4 address, an IPv6 /64) may hold
+// at most --max-connections-per-address connections; one more is closed at once, unanswered,
+// while other addresses are still served.
+describe('connection cap per client address (serve --max-connections-per-address 3)', { timeout: 60000 }, () => {
+  const PER_ADDRESS = 3;
+  let world;
+  let port;
+  const open = [];
+
+  before(async () => {
+    world = await startWorld({ serve: { extraArgs: ['--max-connections-per-address', String(PER_ADDRESS)] } });
+    port = Number(new URL(world.issuer).port);
+  });
+  after(async () => {
+    for (const c of open) c.socket.destroy();
+    await world?.stop();
+  });
+
+  async function connect(from) {
+    const c = await Conn.open(port, from);
+    open.push(c);
+    return c;
+  }
+
+  it('the start-up log states the per-address cap', () => {
+    assert.match(world.logs(), new RegExp(`at most ${PER_ADDRESS} connections per client address`),
+      world.logs().slice(0, 2000));
+  });
+
+  it(`${PER_ADDRESS} connections from one address are served, the next is closed unanswered, and another address is still served`, async () => {
+    const held = [];
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const c = await connect('127.0.0.2');
+      assert.equal((await c.get('/id/keys')).status, 200, `connection ${i + 1}`);
+      held.push(c);
+    }
+    const extra = await connect('127.0.0.2');
+    await assert.rejects(extra.get('/id/keys'), /closed without a response/);
+    const metrics = await (await fetch(`${world.issuer}/metrics`)).text();
+    assert.match(metrics, /^latchkey_connections_refused_total\{reason="per_address"\} 1$/m, metrics);
+
+    const other = await connect('127.0.0.3');
+    assert.equal((await other.get('/id/keys')).status, 200, 'another address');
+    for (const [i, c] of held.entries()) {
+      assert.equal((await c.get('/id/keys')).status, 200, `held connection ${i + 1}`);
+    }
+
+    // The slot comes back once one of the address's connections closes.
+    held[0].close();
+    await held[0].until(() => held[0].closed, 5000, 'the closed connection to go');
+    let later;
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const c = await connect('127.0.0.2');
+      later = await c.get('/id/keys').catch((e) => ({ status: 0, body: String(e) }));
+      if (later.status === 200 || Date.now() > deadline) break;
+      c.socket.destroy();
+      await sleep(100);
+    }
+    assert.equal(later.status, 200, `after closing one: ${later.status} ${later.body.slice(0, 200)}`);
+  });
+
+  it('--max-connections-per-address must be at least 1', async () => {
+    const r = await run(['--db', world.db, 'serve', '--listen', '127.0.0.1:0', '--max-connections-per-address', '0']);
+    assert.notEqual(r.code, 0, `exit ${r.code}: ${r.stdout} ${r.stderr}`);
+    assert.match(r.stderr + r.stdout, /max-connections-per-address/);
   });
 });

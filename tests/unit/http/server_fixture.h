@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -89,8 +90,14 @@ class RunningServer {
 // fails the test instead of hanging it.
 class Client {
  public:
-  explicit Client(unsigned short port) : stream_(ioc_) {
+  // Connects from `source` when given: on Linux all of 127.0.0.0/8 is loopback, so clients
+  // from 127.0.0.2, 127.0.0.3, ... are distinct client addresses to the server.
+  explicit Client(unsigned short port, const char* source = nullptr) : stream_(ioc_) {
     stream_.expires_after(5s);
+    if (source != nullptr) {
+      stream_.socket().open(asio::ip::tcp::v4());
+      stream_.socket().bind(asio::ip::tcp::endpoint(asio::ip::make_address(source), 0));
+    }
     stream_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
 
@@ -121,14 +128,24 @@ class Client {
   // Bytes the server has sent that are waiting to be read.
   std::size_t available() { return stream_.socket().available(); }
 
-  // True when the server closes (EOF or reset) within the deadline.
-  bool closed_within(std::chrono::seconds deadline) {
+  // True when the server has closed the connection (EOF or reset) by now; unlike a read with
+  // a deadline, leaves the connection open when it has not.
+  bool closed_now() {
+    char byte;
+    const ssize_t n =
+        ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+  // True when the server closes (EOF or reset) within the deadline. A deadline that passes
+  // closes the client's end.
+  bool closed_within(std::chrono::milliseconds deadline) {
     beast::error_code why = drain(deadline, nullptr);
     return why && why != beast::error::timeout;
   }
 
   // Everything the server sends until it closes the connection.
-  std::string read_all(std::chrono::seconds deadline) {
+  std::string read_all(std::chrono::milliseconds deadline) {
     std::string out = beast::buffers_to_string(buffer_.data());
     buffer_.clear();
     drain(deadline, &out);
@@ -137,7 +154,7 @@ class Client {
 
   // Reads until the connection ends or the deadline passes, appending to `out` if given;
   // returns why reading stopped (EOF, reset, timeout).
-  beast::error_code drain(std::chrono::seconds deadline, std::string* out) {
+  beast::error_code drain(std::chrono::milliseconds deadline, std::string* out) {
     beast::error_code result;
     char scratch[4096];
     stream_.expires_after(deadline);

@@ -165,6 +165,110 @@ TEST(Server, Answers503OverMaxConnections) {
   EXPECT_EQ(later->result_int(), 200u);
 }
 
+// One client address may hold only max_connections_per_address connections: one more is
+// closed at once, unanswered, and reported, while another address is still served; the slot
+// comes back when one of its connections closes.
+TEST(Server, CapsConnectionsPerAddressWhileAnotherAddressIsServed) {
+  std::mutex mu;
+  std::vector<std::string> refused;
+  ServerOptions options;
+  options.max_connections = 100;
+  options.max_connections_per_address = 2;
+  options.on_address_refused = [&](const std::string& address) {
+    std::lock_guard lock(mu);
+    refused.push_back(address);
+  };
+  RunningServer server(options, echo);
+  Client a1(server.port(), "127.0.0.2");
+  Client a2(server.port(), "127.0.0.2");
+  for (Client* c : {&a1, &a2}) {
+    ASSERT_FALSE(c->send(get("/")));
+    auto res = c->read();
+    ASSERT_TRUE(res) << c->last_error().message();
+    EXPECT_EQ((*res)["X-Remote"], "127.0.0.2");
+  }
+
+  Client a3(server.port(), "127.0.0.2");
+  a3.send(get("/"));  // may fail: the server may have closed it already
+  EXPECT_EQ(a3.read_all(5s), "") << "a connection over the per-address cap was answered";
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(refused, std::vector<std::string>{"127.0.0.2"});
+  }
+
+  // Another address is served meanwhile, and the held connections still are.
+  Client b(server.port(), "127.0.0.3");
+  ASSERT_FALSE(b.send(get("/")));
+  auto other = b.read();
+  ASSERT_TRUE(other) << b.last_error().message();
+  EXPECT_EQ(other->result_int(), 200u);
+  EXPECT_EQ((*other)["X-Remote"], "127.0.0.3");
+  ASSERT_FALSE(a2.send(get("/")));
+  ASSERT_TRUE(a2.read());
+
+  // A slot comes back when one of the address's connections closes (the server notices the
+  // close on its own time, so the next connection may be refused once or twice first).
+  ASSERT_FALSE(a1.send(get("/", "Connection: close\r\n")));
+  ASSERT_TRUE(a1.read());
+  EXPECT_TRUE(a1.closed_within(5s));
+  std::optional<bhttp::response<bhttp::string_body>> later;
+  for (int i = 0; i < 50 && !later; ++i) {
+    Client again(server.port(), "127.0.0.2");
+    if (!again.send(get("/"))) later = again.read();
+    if (!later) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->result_int(), 200u);
+}
+
+// The default per-address cap is a quarter of max_connections, never below 16.
+TEST(Server, DefaultPerAddressCapIsAQuarterOfTheCapAtLeast16) {
+  ServerOptions options;
+  options.max_connections = 10'000;
+  EXPECT_EQ(per_address_cap(options), 2'500u);
+  options.max_connections = 40;
+  EXPECT_EQ(per_address_cap(options), 16u);
+  options.max_connections_per_address = 3;
+  EXPECT_EQ(per_address_cap(options), 3u);
+}
+
+// Under pressure (more than 3/4 of max_connections in use) idle keep-alive connections wait at
+// most pressure_idle_timeout_s from when they fell idle instead of idle_timeout_s: one idle
+// longer than that already is closed at once, the more recently idle ones when their time is
+// up, so the longest idle go first.
+TEST(Server, ClosesIdleConnectionsSoonerUnderPressureLongestIdleFirst) {
+  ServerOptions options;
+  options.max_connections = 4;  // pressure from 4 connections on
+  options.idle_timeout_s = 60;
+  options.pressure_idle_timeout_s = 1;
+  RunningServer server(options, echo);
+  auto serve = [](Client& c) {
+    ASSERT_FALSE(c.send(get("/")));
+    ASSERT_TRUE(c.read()) << c.last_error().message();
+  };
+  Client a(server.port());
+  serve(a);
+  std::this_thread::sleep_for(1200ms);  // `a` idle for longer than the pressure timeout
+  Client b(server.port());
+  serve(b);
+  Client c(server.port());
+  serve(c);
+  // Three of four in use is no pressure: `a` keeps its 60 s idle timeout.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(a.closed_now());
+
+  Client d(server.port());
+  serve(d);
+  const auto pressed = Clock::now();
+  EXPECT_TRUE(a.closed_within(5s));
+  EXPECT_LT(Clock::now() - pressed, 700ms) << "the longest idle was not closed at once";
+  EXPECT_TRUE(b.closed_within(5s));
+  const auto b_closed = Clock::now() - pressed;
+  EXPECT_GE(b_closed, 200ms) << "closed before its pressure timeout from falling idle";
+  EXPECT_LT(b_closed, 3s);
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
 // Counts log lines containing `needle`; safe to read while the server writes.
 class CountingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
