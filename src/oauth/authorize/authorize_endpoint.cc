@@ -125,8 +125,11 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   const auto user_key = FailureThrottle::key_of("u:" + folded);
   const auto addr_key =
       FailureThrottle::key_of("a:" + FailureThrottle::address_of(request.remote_addr));
-  // The audit log names the attempted username unless it is too long to be one.
-  std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
+  auto user = username.size() <= 256 ? d_.users.find_user_by_username(username) : std::nullopt;
+  // The audit log names the user only when the username is one: what was typed into the box
+  // otherwise may be anything, a password typed into the wrong field included (RFC 9700 §4.3:
+  // no secrets in logs), so it is logged as "unknown".
+  std::string_view logged_user = user ? std::string_view(user->username) : "unknown";
   if (int64_t wait = std::max(d_.throttle.wait_s(user_key), d_.throttle.wait_s(addr_key));
       wait > 0) {
     // Refused before the password is checked, and not counted towards the lockout (that would
@@ -138,7 +141,6 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
                           " seconds.",
                       username, 429);
   }
-  auto user = username.size() <= 256 ? d_.users.find_user_by_username(username) : std::nullopt;
   // Verify against a real Argon2id hash even for unknown users, so response time does not
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
