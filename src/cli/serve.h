@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "app/key_encryption.h"
 #include "store/stores.h"
 
 namespace latchkey::cli {
@@ -32,9 +33,12 @@ struct ServeOptions {
   // Base URL clients reach the TLS listener at (mtls_endpoint_aliases); default: see
   // config::mtls_base_url.
   std::string tls_issuer;
+  // The sqlite database file, for the start-up check of its mode; empty for other databases.
+  std::string db_file;
 };
 
-int serve(store::Database& db, const ServeOptions& options);
+// `kek` opens the signing keys: the server refuses to start when they do not open.
+int serve(store::Database& db, const ServeOptions& options, app::KekSource& kek);
 
 // "HOST:PORT" → host, port. False if malformed.
 bool split_listen(const std::string& listen, std::string& host, unsigned short& port);
