@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "app/demo.h"
 #include "core/ids.h"
@@ -135,15 +136,29 @@ bool valid_callback(std::string_view uri) {
   return true;  // custom schemes of native apps (RFC 8252 §7.1)
 }
 
-store::Org bootstrap(store::Database& db, Random& random, const Clock& clock) {
+store::Org bootstrap(store::Database& db, const crypto::KeySealer& sealer, Random& random,
+                     const Clock& clock) {
   auto org = db.default_org();
   if (!org) {
     store::Org o{make_id(random, "00D"), "latchkey", clock.now_ms()};
     db.create_org(o);
     org = db.default_org();
   }
-  oidc::KeyRing keys(db, random, clock);  // creates the signing keys on first use
+  oidc::KeyRing::seal_plaintext_keys(db, sealer);
+  oidc::KeyRing keys(db, sealer, random, clock);  // creates the signing keys on first use
   return *org;
+}
+
+Result<store::Org> Admin::bootstrapped() {
+  auto sealer = kek_.sealer(&db_);
+  if (!sealer) return std::move(sealer).error();
+  try {
+    return bootstrap(db_, **sealer, random_, clock_);
+  } catch (const store::StoreError&) {
+    throw;  // the database itself: main reports it
+  } catch (const std::runtime_error& e) {
+    return Error::invalid_request(e.what());
+  }
 }
 
 Result<boost::json::object> Admin::create_user(const NewUser& u) {
@@ -152,10 +167,11 @@ Result<boost::json::object> Admin::create_user(const NewUser& u) {
   }
   if (u.password.empty()) return Error::invalid_request("password must not be empty");
   if (u.password.size() > 1024) return Error::invalid_request("password is too long");
-  store::Org org = bootstrap(db_, random_, clock_);
+  auto org = bootstrapped();
+  if (!org) return std::move(org).error();
   store::User user;
   user.id = make_id(random_, "005");
-  user.org_id = org.id;
+  user.org_id = org->id;
   user.username = u.username;
   user.email = u.email.empty() ? u.username : u.email;
   auto space = u.name.find(' ');
@@ -173,11 +189,12 @@ Result<boost::json::object> Admin::create_user(const NewUser& u) {
 
 Result<boost::json::object> Admin::create_app(const NewApp& a) {
   if (a.name.empty()) return Error::invalid_request("--name is required");
-  store::Org org = bootstrap(db_, random_, clock_);
+  auto org = bootstrapped();
+  if (!org) return std::move(org).error();
   store::App app;
   app.id = make_id(random_, "0Ha");
   app.client_id = make_client_id(random_);
-  app.org_id = org.id;
+  app.org_id = org->id;
   app.name = a.name;
   for (const auto& c : a.callbacks) {
     if (!valid_callback(c)) return Error::invalid_request("not a valid callback URL: " + c);
@@ -415,8 +432,8 @@ Result<boost::json::object> Admin::revoke_approval(const std::string& client_id,
 
 Result<boost::json::object> Admin::rotate_key(const std::string& alg) {
   if (alg != "RS256" && alg != "ES256") return Error::invalid_request("--alg must be RS256 or ES256");
-  bootstrap(db_, random_, clock_);
-  std::string kid = oidc::KeyRing::rotate(db_, random_, clock_, alg);
+  if (auto org = bootstrapped(); !org) return std::move(org).error();
+  std::string kid = oidc::KeyRing::rotate(db_, **kek_.sealer(&db_), random_, clock_, alg);
   auto out = list_keys();
   out["rotated"] = boost::json::object{{"kid", kid}, {"alg", alg}};
   out["note"] = "running servers sign with the new key after SIGHUP (kill -HUP) or a restart";
@@ -430,14 +447,67 @@ boost::json::object Admin::list_keys() {
     std::string state = k.retired_ms == 0 ? "active"
                         : now - k.retired_ms <= oidc::kRetiredKeyPublishedMs ? "retired, published"
                                                                              : "retired";
-    list.push_back(boost::json::object{{"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms},
-                                       {"state", state}});
+    boost::json::object o{{"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms},
+                          {"state", state}};
+    // The id of the KEK the key is sealed under; null for a key from before sealing.
+    if (auto id = crypto::KeySealer::kek_id_of(k.private_pem)) {
+      o["key_encryption_key_id"] = *id;
+    } else {
+      o["key_encryption_key_id"] = nullptr;
+    }
+    list.push_back(std::move(o));
   }
   return {{"keys", std::move(list)}};
 }
 
+Result<boost::json::object> Admin::rewrap_keys(KekSource& new_kek) {
+  // Not bootstrapped(): after an interrupted run some keys no longer open under the current
+  // KEK, and a key ring over them would refuse the very run that finishes the job.
+  auto current = kek_.sealer(&db_);
+  if (!current) return std::move(current).error();
+  const crypto::KeySealer& old_sealer = **current;
+  oidc::KeyRing::seal_plaintext_keys(db_, old_sealer);
+  // The new file is created when missing, whatever the old KEK sealed: it is new by intent.
+  auto fresh = new_kek.sealer(nullptr);
+  if (!fresh) return std::move(fresh).error();
+  const crypto::KeySealer& new_sealer = **fresh;
+  if (new_sealer.id() == old_sealer.id()) {
+    return Error::invalid_request("the new key-encryption key file " + new_sealer.source() +
+                                  " holds the key-encryption key in use (" + old_sealer.id() +
+                                  ")");
+  }
+  // Everything is opened before anything is written: a key that does not open under the
+  // current KEK leaves every row as it was.
+  std::vector<store::SigningKeyRecord> rewrapped;
+  int already = 0;
+  for (auto r : db_.list_keys()) {
+    if (crypto::KeySealer::kek_id_of(r.private_pem) == new_sealer.id()) {
+      ++already;
+      continue;
+    }
+    auto pem = old_sealer.open(r.kid, r.alg, r.private_pem);
+    if (!pem) {
+      return Error::invalid_request("signing key " + r.kid + " cannot be decrypted with the "
+                                    "key-encryption key file " + old_sealer.source() + ": " +
+                                    pem.error().description() + "; nothing was changed");
+    }
+    r.private_pem = new_sealer.seal(r.kid, r.alg, *pem);
+    crypto::wipe(*pem);
+    rewrapped.push_back(std::move(r));
+  }
+  for (const auto& r : rewrapped) db_.save_key(r);
+  auto out = list_keys();
+  out["rewrapped"] = static_cast<int64_t>(rewrapped.size());
+  out["already_under_new_key"] = already;
+  out["key_encryption_key_file"] = new_sealer.source();
+  out["key_encryption_key_id"] = new_sealer.id();
+  out["note"] = "start servers and commands with --key-encryption-key-file " +
+                new_sealer.source() + " from now on; keep the old file until they all use it";
+  return out;
+}
+
 boost::json::object Admin::ensure_demo(const std::string& issuer) {
-  bootstrap(db_, random_, clock_);
+  if (auto org = bootstrapped(); !org) throw std::runtime_error(org.error().description());
   boost::json::object out{{"open", issuer + "/"},
                           {"username", kDemoUsername},
                           {"password", kDemoPassword}};

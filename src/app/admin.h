@@ -10,13 +10,18 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "app/key_encryption.h"
 #include "core/result.h"
+#include "crypto/key_sealer.h"
 #include "store/stores.h"
 
 namespace latchkey::app {
 
-// Creates the org and the signing keys when the database has none. Idempotent.
-store::Org bootstrap(store::Database& db, Random& random, const Clock& clock);
+// Creates the org and the signing keys when the database has none, and seals any key still
+// stored in plaintext (oidc::KeyRing::seal_plaintext_keys). Idempotent. Throws
+// std::runtime_error when the stored keys do not open under `sealer` (see oidc::KeyRing).
+store::Org bootstrap(store::Database& db, const crypto::KeySealer& sealer, Random& random,
+                     const Clock& clock);
 
 struct NewUser {
   std::string username, password, email, name;
@@ -51,8 +56,9 @@ struct NewApp {
 
 class Admin {
  public:
-  Admin(store::Database& db, Random& random, const Clock& clock)
-      : db_(db), random_(random), clock_(clock) {}
+  // `kek` is read (or its file created) only by the commands that need the signing keys.
+  Admin(store::Database& db, Random& random, const Clock& clock, KekSource& kek)
+      : db_(db), random_(random), clock_(clock), kek_(kek) {}
 
   Result<boost::json::object> create_user(const NewUser& u);
   // The client authentication method is --token-endpoint-auth-method, or by default the one
@@ -85,14 +91,25 @@ class Admin {
   // Signing keys: a new one of `alg` signs once servers reload (SIGHUP) or restart; the
   // previous one is retired but stays in the JWKS while tokens it signed may live.
   Result<boost::json::object> rotate_key(const std::string& alg);
+  // Each key's kid, alg, state and the id of the KEK it is sealed under.
   boost::json::object list_keys();
+  // KEK rotation: re-seals every signing key under the KEK of `new_kek` (its file created when
+  // missing), kids unchanged. Every key is opened under the current KEK before anything is
+  // written, so a wrong current KEK changes nothing; a key already sealed under the new KEK is
+  // left as it is, so an interrupted run can be run again. Servers must then be started (or
+  // restarted) with the new file.
+  Result<boost::json::object> rewrap_keys(KekSource& new_kek);
   // Registers the demo user and app for `make run` unless they exist; prints how to use them.
   boost::json::object ensure_demo(const std::string& issuer);
 
  private:
+  // The org, once the signing keys exist and are sealed; an error when the KEK is unusable.
+  Result<store::Org> bootstrapped();
+
   store::Database& db_;
   Random& random_;
   const Clock& clock_;
+  KekSource& kek_;
 };
 
 // name@host: one '@', something on each side, no spaces or controls.

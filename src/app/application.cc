@@ -53,13 +53,14 @@ http::Response not_found() {
 
 // Declaration order is construction order: each service is built from those above it.
 struct Application::Services {
-  Services(store::Database& db, Random& random, const Clock& clock, AppOptions o)
-      : key_source{db, random, clock},
+  Services(store::Database& db, Random& random, const Clock& clock,
+           const crypto::KeySealer& sealer, AppOptions o)
+      : key_source{db, sealer, random, clock},
         options(std::move(o)),
         audit(options.audit_log.empty() ? nullptr
                                         : std::make_unique<AuditLog>(options.audit_log, clock)),
         events(fan_out(audit.get(), &metrics)),
-        keys(std::make_shared<const oidc::KeyRing>(db, random, clock)),
+        keys(std::make_shared<const oidc::KeyRing>(db, sealer, random, clock)),
         passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
@@ -101,6 +102,7 @@ struct Application::Services {
   // What reload_signing_keys() reads a new key ring with.
   struct KeySource {
     store::KeyStore& store;
+    const crypto::KeySealer& sealer;
     Random& random;
     const Clock& clock;
   } key_source;
@@ -135,8 +137,8 @@ struct Application::Services {
 };
 
 Application::Application(store::Database& db, Random& random, const Clock& clock,
-                         AppOptions options)
-    : s_(std::make_unique<Services>(db, random, clock, std::move(options))) {}
+                         const crypto::KeySealer& sealer, AppOptions options)
+    : s_(std::make_unique<Services>(db, random, clock, sealer, std::move(options))) {}
 
 Application::~Application() = default;
 
@@ -144,8 +146,8 @@ Result<std::string> Application::reload_signing_keys() {
   std::shared_ptr<const oidc::KeyRing> ring;
   std::string active;
   try {
-    ring = std::make_shared<const oidc::KeyRing>(s_->key_source.store, s_->key_source.random,
-                                                 s_->key_source.clock);
+    ring = std::make_shared<const oidc::KeyRing>(s_->key_source.store, s_->key_source.sealer,
+                                                 s_->key_source.random, s_->key_source.clock);
     // Both algorithms must keep a signing key, or every token signed with the missing one
     // would fail from now on; signing_key() throws for a missing one.
     for (const char* alg : {"RS256", "ES256"}) {

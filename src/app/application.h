@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/result.h"
+#include "crypto/key_sealer.h"
 #include "http/client_address.h"
 #include "http/message.h"
 #include "store/stores.h"
@@ -32,7 +33,10 @@ struct AppOptions {
 
 class Application {
  public:
-  Application(store::Database& db, Random& random, const Clock& clock, AppOptions options);
+  // `sealer` opens the stored signing keys (oidc::KeyRing); it must outlive the application.
+  // Throws std::runtime_error when they do not open (the server must not start then).
+  Application(store::Database& db, Random& random, const Clock& clock,
+              const crypto::KeySealer& sealer, AppOptions options);
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;

@@ -4,7 +4,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 
 namespace latchkey::app {
 
@@ -13,6 +18,14 @@ AuditLog::AuditLog(const std::string& path, const Clock& clock) : clock_(clock) 
   if (path == "-") {
     sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   } else {
+    // The log names users and addresses: created for latchkey's user only (0600), whatever the
+    // umask; spdlog's fopen() would make it 0666 less the umask. An existing file keeps its
+    // mode (serve warns when it is open to others).
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      throw spdlog::spdlog_ex("cannot open the audit log " + path + ": " + std::strerror(errno));
+    }
+    ::close(fd);
     sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
   }
   log_ = std::make_shared<spdlog::logger>("audit", std::move(sink));

@@ -2,12 +2,14 @@
 // Admin commands print one JSON object on stdout; errors go to stderr with exit status 1
 // (bad input) or 2 (usage).
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "app/admin.h"
+#include "app/key_encryption.h"
 #include "cli/serve.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
@@ -36,12 +38,23 @@ std::string read_password_line() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every file latchkey creates is for its own user only (0600): the database holds password
+  // hashes and token hashes, the audit log usernames and addresses, the KEK file the key to the
+  // signing keys. SQLite creates the database and its -wal and -shm files with mode 0644 less
+  // the umask and has no per-file setting, so the umask is the one place that covers them; it
+  // is set before anything is opened. (The KEK file and the audit log ask for 0600 themselves.)
+  ::umask(077);
   CLI::App cli{"latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
   cli.require_subcommand(1);
   const char* env_db = std::getenv("LATCHKEY_DB");
   std::string db_url = env_db && *env_db ? env_db : "sqlite:latchkey.db";
   cli.add_option("--db", db_url, "sqlite:PATH or postgresql://user[:pw]@host[:port]/db")
       ->capture_default_str();
+  const char* env_kek = std::getenv("LATCHKEY_KEK_FILE");
+  std::string kek_file = env_kek && *env_kek ? env_kek : "";
+  cli.add_option("--key-encryption-key-file", kek_file,
+                 "file holding the key that encrypts the signing keys (64 hex characters; "
+                 "created, mode 0600, when missing; default for sqlite:PATH: PATH.kek)");
 
   cli::ServeOptions serve;
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
@@ -189,6 +202,13 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"RS256", "ES256"}));
   auto* keys_list = keys_cmd->add_subcommand("list", "list the signing keys");
+  std::string new_kek_file;
+  auto* keys_rewrap = keys_cmd->add_subcommand(
+      "rewrap", "encrypt every signing key under a new key-encryption key (kids unchanged)");
+  keys_rewrap
+      ->add_option("--new-key-encryption-key-file", new_kek_file,
+                   "file of the new key-encryption key (created when missing)")
+      ->required();
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -223,9 +243,20 @@ int main(int argc, char** argv) {
     auto db = store::open_database(db_url);
     crypto::OsRandom random;
     SystemClock clock;
-    app::Admin admin(*db, random, clock);
+    auto kek_path = app::kek_file_for(db_url, kek_file);
+    if (!kek_path) {
+      std::cerr << "latchkey: " << kek_path.error().description() << "\n";
+      return 2;
+    }
+    app::KekSource kek(*kek_path, random);
+    app::Admin admin(*db, random, clock, kek);
 
-    if (serve_cmd->parsed()) return cli::serve(*db, serve);
+    if (serve_cmd->parsed()) {
+      if (db_url.starts_with("sqlite:") && db_url != "sqlite::memory:") {
+        serve.db_file = db_url.substr(7);
+      }
+      return cli::serve(*db, serve, kek);
+    }
     if (demo_cmd->parsed()) {
       std::string host;
       unsigned short port = 0;
@@ -276,6 +307,10 @@ int main(int argc, char** argv) {
     if (app_approvals->parsed()) return print(admin.approvals(client_id));
     if (keys_rotate->parsed()) return print(admin.rotate_key(rotate_alg));
     if (keys_list->parsed()) return print(admin.list_keys());
+    if (keys_rewrap->parsed()) {
+      app::KekSource new_kek(new_kek_file, random);
+      return print(admin.rewrap_keys(new_kek));
+    }
     if (app_revoke->parsed()) return print(admin.revoke_approval(client_id, approval_user));
   } catch (const std::exception& e) {
     std::cerr << "latchkey: " << e.what() << "\n";

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -20,8 +22,22 @@
 #include "http/client_address.h"
 #include "http/fd_budget.h"
 #include "http/server.h"
+#include "oidc/key_ring.h"
 
 namespace latchkey::cli {
+namespace {
+
+// One line on stderr when an existing file that holds secrets is open to group or others.
+void warn_if_exposed(const std::string& path, const char* what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  std::cerr << "latchkey: warning: the " << what << " " << path << " is open to group or others "
+            << "(mode " << mode << "); chmod 600 it\n";
+}
+
+}  // namespace
 
 bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
   auto colon = listen.rfind(':');
@@ -38,7 +54,7 @@ bool split_listen(const std::string& listen, std::string& host, unsigned short& 
   return true;
 }
 
-int serve(store::Database& db, const ServeOptions& o) {
+int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   std::string host;
   unsigned short port = 0;
   if (!split_listen(o.listen, host, port)) {
@@ -68,10 +84,26 @@ int serve(store::Database& db, const ServeOptions& o) {
   }
   crypto::OsRandom random;
   SystemClock clock;
-  app::bootstrap(db, random, clock);
+  auto sealer = kek.sealer(&db);
+  if (!sealer) {
+    std::cerr << "latchkey: " << sealer.error().description() << "\n";
+    return 1;
+  }
+  // Files made before the umask of main() (or copied in by hand) may still be open to others.
+  if (!o.db_file.empty()) warn_if_exposed(o.db_file, "database file");
+  if (!kek.path().empty()) warn_if_exposed(kek.path(), "key-encryption key file");
+  if (!o.audit_log.empty() && o.audit_log != "-") warn_if_exposed(o.audit_log, "audit log");
 
   auto log = spdlog::stdout_color_mt("latchkey");
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  // A database from before the signing keys were sealed: seal them now (idempotent).
+  if (int sealed = oidc::KeyRing::seal_plaintext_keys(db, **sealer); sealed > 0) {
+    log->info("encrypted {} signing key(s) stored in plaintext under the key-encryption key {} "
+              "({})", sealed, (*sealer)->id(), (*sealer)->source());
+  }
+  // Throws, naming the kid and the KEK file, when the keys do not open under this KEK: the
+  // server does not start (main reports it) rather than make new keys or use plaintext ones.
+  app::bootstrap(db, **sealer, random, clock);
   http::ServerOptions so;
   so.host = host;
   so.port = port;
@@ -139,7 +171,7 @@ int serve(store::Database& db, const ServeOptions& o) {
   std::optional<store::CachingDatabase> cached;
   if (o.cache_ms > 0) cached.emplace(db, clock, o.cache_ms);
   store::Database& served = cached ? static_cast<store::Database&>(*cached) : db;
-  application = std::make_unique<app::Application>(served, random, clock, ao);
+  application = std::make_unique<app::Application>(served, random, clock, **sealer, ao);
 
   std::thread stdin_watch;
   if (o.stop_on_stdin_eof) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/key_encryption.h"
 #include "store/stores.h"
 
 namespace latchkey::cli {
@@ -39,9 +40,12 @@ struct ServeOptions {
   // Reverse proxies (address or CIDR block each) whose Forwarded / X-Forwarded-For name the
   // client for the login throttle; from any other peer those headers are ignored.
   std::vector<std::string> trusted_proxies;
+  // The sqlite database file, for the start-up check of its mode; empty for other databases.
+  std::string db_file;
 };
 
-int serve(store::Database& db, const ServeOptions& options);
+// `kek` opens the signing keys: the server refuses to start when they do not open.
+int serve(store::Database& db, const ServeOptions& options, app::KekSource& kek);
 
 // "HOST:PORT" → host, port. False if malformed.
 bool split_listen(const std::string& listen, std::string& host, unsigned short& port);

@@ -10,7 +10,8 @@ namespace latchkey {
 struct Event {
   std::string_view type;       // login_success, login_failure, consent_granted, ...
   std::string_view client_id;  // may be empty
-  std::string_view user;       // user id, or the attempted username for a failed login
+  std::string_view user;       // user id; for a failed login the username if it names a user,
+                               // else "unknown" (never what was typed: it may be a password)
   std::string_view detail;     // grant type, error code, ...
   std::string_view remote_addr;
 };

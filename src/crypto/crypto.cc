@@ -202,6 +202,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return decode(text, kBase64Table);
 }
 
+void wipe(std::string& secret) { OPENSSL_cleanse(secret.data(), secret.size()); }
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Lengths are not secret here (tokens and digests have fixed, public sizes).
   if (a.size() != b.size()) return false;

@@ -26,6 +26,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 std::string base64_encode(std::string_view data);  // standard, padded
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Overwrites the bytes of a secret no longer needed (OPENSSL_cleanse: not optimized away).
+void wipe(std::string& secret);
+
 // Compares in time that depends only on the lengths (CRYPTO_memcmp).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

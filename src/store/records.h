@@ -164,7 +164,9 @@ struct Consent {
 struct SigningKeyRecord {
   std::string kid;
   std::string alg;          // RS256 | ES256
-  std::string private_pem;  // PKCS#8
+  // The PKCS#8 PEM sealed under the key-encryption key (crypto/key_sealer.h); the store keeps it
+  // as given. Databases from before sealing hold the plaintext PEM until the first start.
+  std::string private_pem;
   int64_t created_ms = 0;
   int64_t retired_ms = 0;  // 0 = active
 };

@@ -4,11 +4,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startWorld, makeTempDir } from './lib/server.js';
+import { startWorld, makeTempDir, eventually } from './lib/server.js';
 import { Browser } from './lib/driver.js';
 import {
   codeFlow, getCode, exchangeCode, refresh, revoke, introspect, authorizeUrl, tokenRequest, sleep,
-  assertTokenError, assertTokenSuccess,
+  assertTokenError, assertTokenSuccess, randomString,
 } from './lib/oauth.js';
 
 describe('operations: audit log and metrics', () => {
@@ -92,6 +92,27 @@ describe('operations: audit log and metrics', () => {
       'not the password']) {
       assert.ok(!raw.includes(secret), 'a secret reached the audit log');
     }
+  });
+
+  it('a failed login whose username names no user (a password typed into the username box) is logged as "unknown", never as typed', async () => {
+    const app = world.apps.web;
+    const typed = `Tr0ub4dor&3-${randomString(10)}`;
+    const b = new Browser(world.issuer);
+    const r = await b.authorize(authorizeUrl(world.issuer, {
+      response_type: 'code', client_id: app.client_id, redirect_uri: app.callback, state: 's-unknown',
+    }), { username: typed, password: 'whatever was typed next' });
+    assert.equal(r.location, null, 'an unknown username logged in');
+    // A failed login for an existing user, after it, is still named.
+    const b2 = new Browser(world.issuer);
+    await b2.authorize(authorizeUrl(world.issuer, {
+      response_type: 'code', client_id: app.client_id, redirect_uri: app.callback, state: 's-known',
+    }), { username: world.users.alice.username, password: 'not alice\'s password' });
+    const lines = await eventually(auditLines, (ls) => ls.filter((l) => l.event === 'login_failure').length >= 3);
+    const raw = await readFile(auditPath, 'utf8');
+    assert.ok(!raw.includes(typed.slice(12)), `the typed username reached the audit log: ${raw}`);
+    const failures = lines.filter((l) => l.event === 'login_failure');
+    assert.equal(failures.at(-2).user, 'unknown', JSON.stringify(failures));
+    assert.equal(failures.at(-1).user, world.users.alice.username, JSON.stringify(failures));
   });
 
   it('records refused token requests and revocations', async () => {

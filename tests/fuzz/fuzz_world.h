@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "crypto/crypto.h"
+#include "crypto/key_sealer.h"
 #include "fuzz_check.h"
 #include "store/open.h"
 #include "store/stores.h"
@@ -55,6 +56,8 @@ class FuzzRandom final : public Random {
 struct World {
   FakeClock clock;
   FuzzRandom random;
+  // The signing keys' KEK: fixed, like everything else here.
+  crypto::KeySealer sealer{std::string(32, 'F'), "fuzz KEK", random};
   std::unique_ptr<store::Database> db;
   std::string client_id;
   std::string client_secret;
@@ -64,7 +67,8 @@ struct World {
     static World* world = [] {
       auto* w = new World;
       w->db = store::open_database("sqlite::memory:");
-      app::Admin admin(*w->db, w->random, w->clock);
+      app::KekSource kek(w->sealer);
+      app::Admin admin(*w->db, w->random, w->clock, kek);
       app::NewUser user;
       user.username = kUsername;
       user.password = kPassword;

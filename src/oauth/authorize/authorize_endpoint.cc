@@ -160,8 +160,11 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
   // Counted per (username, address), per address and per username (oauth/login_throttle.h);
   // the address is the client's as http::client_address finds it.
   const auto keys = LoginThrottle::keys_of(username, b.remote_addr);
-  // The audit log names the attempted username unless it is too long to be one.
-  std::string_view logged_user = username.size() <= 256 ? std::string_view(username) : "";
+  auto user = username.size() <= 256 ? d_.users.find_user_by_username(username) : std::nullopt;
+  // The audit log names the user only when the username is one: what was typed into the box
+  // otherwise may be anything, a password typed into the wrong field included (RFC 9700 §4.3:
+  // no secrets in logs), so it is logged as "unknown".
+  std::string_view logged_user = user ? std::string_view(user->username) : "unknown";
   if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
     // Refused before the password is checked, and not counted (that would only lengthen the
     // delay), but still a failed login for the audit log and metrics.
@@ -171,7 +174,6 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
                           " seconds.",
                       username, 429);
   }
-  auto user = username.size() <= 256 ? d_.users.find_user_by_username(username) : std::nullopt;
   // Verify against a real Argon2id hash even for unknown users, so response time does not
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);

@@ -15,7 +15,8 @@ namespace {
 
 class AdminApprovals : public ::testing::Test {
  protected:
-  AdminApprovals() : db_(store::open_database("sqlite::memory:")), admin_(*db_, random_, clock_) {
+  AdminApprovals()
+      : db_(store::open_database("sqlite::memory:")), admin_(*db_, random_, clock_, kek_) {
     testsupport::seed_signing_keys(*db_, clock_.now_ms());
     NewUser u;
     u.username = "alice@localhost";
@@ -42,6 +43,7 @@ class AdminApprovals : public ::testing::Test {
   FakeClock clock_;
   crypto::OsRandom random_;
   std::unique_ptr<store::Database> db_;
+  KekSource kek_{testsupport::test_sealer()};
   Admin admin_;
   std::string user_id_, client_id_;
 };

@@ -60,7 +60,7 @@ TEST(AdminValidCallback, RefusesRelativeFragmentAndMalformedUris) {
 
 class AdminTest : public ::testing::Test {
  protected:
-  AdminTest() : db_(store::open_database("sqlite::memory:")), admin_(*db_, random_, clock_) {
+  AdminTest() : db_(store::open_database("sqlite::memory:")), admin_(*db_, random_, clock_, kek_) {
     testsupport::seed_signing_keys(*db_, clock_.now_ms());
   }
 
@@ -90,6 +90,7 @@ class AdminTest : public ::testing::Test {
   FakeClock clock_;
   crypto::OsRandom random_;
   std::unique_ptr<store::Database> db_;
+  KekSource kek_{testsupport::test_sealer()};
   Admin admin_;
 };
 

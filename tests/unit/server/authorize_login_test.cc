@@ -8,6 +8,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "app/audit_log.h"
 #include "app/metrics.h"
@@ -534,6 +535,27 @@ TEST_F(AuthorizeLoginTest, CookiesAreHostPrefixedAndSecureOverHttpsOnly) {
   ASSERT_EQ(set_cookies(tls_page).size(), 1u);
   EXPECT_EQ(set_cookies(tls_page)[0].rfind("__Host-lk_csrf=", 0), 0u) << set_cookies(tls_page)[0];
   EXPECT_NE(set_cookies(tls_page)[0].find("; Secure"), std::string::npos);
+}
+
+TEST_F(AuthorizeLoginTest, AFailedLoginNamesOnlyAnExistingUser) {
+  // A password typed into the username box names no user: it must not reach the audit log.
+  const std::string typed_password = "Tr0ub4dor&3-typed-in-the-wrong-box";
+  EXPECT_EQ(login(typed_password, "anything", "192.0.2.1").status, 401u);
+  // An existing user is named (as stored, whatever the case typed).
+  EXPECT_EQ(login("BOB@localhost", wrong(1), "192.0.2.2").status, 401u);
+  // Refused during a lockout: the same rule.
+  for (int i = 0; i < 5; ++i) login(typed_password, wrong(i), "192.0.2.3");
+  EXPECT_EQ(login(typed_password, "anything", "192.0.2.3").status, 429u);
+  std::vector<std::string> users;
+  for (const auto& e : world_.events().all()) {
+    if (e.type != "login_failure") continue;
+    users.push_back(e.user);
+    EXPECT_EQ(e.user.find("Tr0ub4dor"), std::string::npos) << e.user;
+  }
+  ASSERT_EQ(users.size(), 8u);
+  EXPECT_EQ(users[0], "unknown");
+  EXPECT_EQ(users[1], "bob@localhost");
+  EXPECT_EQ(users[7], "unknown");
 }
 
 }  // namespace

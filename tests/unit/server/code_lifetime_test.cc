@@ -31,7 +31,7 @@ class CodeLifetime : public ::testing::Test {
     AppOptions options;
     options.issuer = testsupport::kIssuer;
     application_ = std::make_unique<Application>(world_.db(), world_.random(), world_.clock(),
-                                                 std::move(options));
+                                                 testsupport::test_sealer(), std::move(options));
   }
 
   // One browser: keeps the cookies the server sets, as a user agent would.

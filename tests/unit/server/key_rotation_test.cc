@@ -25,12 +25,13 @@ std::string kid_of(const std::string& jwt) {
 
 TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
   TestWorld world;
-  KeyRing before(world.db(), world.random(), world.clock());
+  KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
 
-  std::string new_kid = KeyRing::rotate(world.db(), world.random(), world.clock(), "RS256");
+  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+                                        world.clock(), "RS256");
   ASSERT_NE(new_kid, old_kid);
-  KeyRing after(world.db(), world.random(), world.clock());
+  KeyRing after(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   EXPECT_EQ(after.signing_key("RS256").kid(), new_kid);
   // The ES256 key was not rotated.
   EXPECT_EQ(after.signing_key("ES256").kid(), before.signing_key("ES256").kid());
@@ -53,11 +54,11 @@ TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
 
 TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
   TestWorld world;
-  KeyRing before(world.db(), world.random(), world.clock());
+  KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
-  KeyRing::rotate(world.db(), world.random(), world.clock(), "RS256");
+  KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(), world.clock(), "RS256");
   world.clock().advance_s(kRetiredKeyPublishedMs / 1000 + 1);
-  KeyRing later(world.db(), world.random(), world.clock());
+  KeyRing later(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   const auto jwks = later.jwks();
   ASSERT_FALSE(jwks.at("keys").as_array().empty());
   for (const auto& k : jwks.at("keys").as_array()) {
@@ -69,7 +70,8 @@ TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
 // kid and the JWKS publishes both keys; a ring a request took before the swap stays usable.
 TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
   TestWorld world;
-  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
+  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+                                                      world.random(), world.clock()));
   IdTokens ids(keys, world.clock(), "http://issuer.test");
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
@@ -80,10 +82,12 @@ TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
   std::string old_token = ids.make({app, world.user(), scopes, "", 0, "", ""});
   ASSERT_EQ(kid_of(old_token), old_kid);
 
-  std::string new_kid = KeyRing::rotate(world.db(), world.random(), world.clock(), "RS256");
+  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+                                        world.clock(), "RS256");
   // Rotating in the store alone changes nothing until the ring is reloaded.
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), old_kid);
-  keys.replace(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
+  keys.replace(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+                                               world.random(), world.clock()));
 
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), new_kid);
   EXPECT_EQ(kid_of(jwts.make(app, world.user(), {"api"}, 1000, 8200, 0)), new_kid);
@@ -108,12 +112,14 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
   TestWorld world;
   app::AppOptions options;
   options.issuer = "http://issuer.test";
-  app::Application application(world.db(), world.random(), world.clock(), options);
+  app::Application application(world.db(), world.random(), world.clock(),
+                               testsupport::test_sealer(), options);
   http::Request jwks;
   jwks.method = "GET";
   jwks.path = jwks.target = "/id/keys";
   const std::string before = application.handle(jwks).body;
-  std::string new_kid = KeyRing::rotate(world.db(), world.random(), world.clock(), "ES256");
+  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+                                        world.clock(), "ES256");
   EXPECT_EQ(application.handle(jwks).body, before) << "keys changed without a reload";
 
   auto reloaded = application.reload_signing_keys();
@@ -130,7 +136,8 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
 
 TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   TestWorld world;
-  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), world.random(), world.clock()));
+  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+                                                      world.random(), world.clock()));
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";

@@ -79,8 +79,16 @@ std::string self_signed_cert_pem(const crypto::SigningKey& key,
 void seed_signing_keys(store::KeyStore& keys, int64_t now_ms) {
   static const crypto::SigningKey es = crypto::SigningKey::generate_es256("unit-es256");
   static const crypto::SigningKey rs = crypto::SigningKey::generate_rs256("unit-rs256");
-  keys.save_key({es.kid(), es.alg(), es.private_pem(), now_ms, 0});
-  keys.save_key({rs.kid(), rs.alg(), rs.private_pem(), now_ms + 1, 0});
+  const crypto::KeySealer& sealer = test_sealer();
+  keys.save_key({es.kid(), es.alg(), sealer.seal(es.kid(), es.alg(), es.private_pem()), now_ms, 0});
+  keys.save_key({rs.kid(), rs.alg(), sealer.seal(rs.kid(), rs.alg(), rs.private_pem()), now_ms + 1,
+                 0});
+}
+
+const crypto::KeySealer& test_sealer() {
+  static crypto::OsRandom random;
+  static const crypto::KeySealer sealer(std::string(32, 'K'), "test KEK", random);
+  return sealer;
 }
 
 http::Params params(std::initializer_list<std::pair<std::string, std::string>> items) {

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
+#include "crypto/key_sealer.h"
 #include "http/message.h"
 #include "http/params.h"
 #include "store/records.h"
@@ -44,8 +45,11 @@ std::string self_signed_cert_pem(const crypto::SigningKey& key);
 std::string self_signed_cert_pem(const crypto::SigningKey& key,
                                  const std::vector<std::pair<std::string, std::string>>& subject);
 
-// Saves one RS256 and one ES256 signing key, made once per process, so that oidc::KeyRing and
-// app::bootstrap find keys and skip generating new ones for every test.
+// A key sealer over a fixed test KEK, shared by the tests of one process.
+const crypto::KeySealer& test_sealer();
+
+// Saves one RS256 and one ES256 signing key, made once per process and sealed by test_sealer(),
+// so that oidc::KeyRing and app::bootstrap find keys and skip generating new ones for every test.
 void seed_signing_keys(store::KeyStore& keys, int64_t now_ms);
 
 // Form parameters in the given order.
@@ -154,7 +158,7 @@ class TestWorld {
 // construction order).
 struct IssuerStack {
   IssuerStack(TestWorld& w, const std::string& issuer_url)
-      : keys(std::make_shared<const oidc::KeyRing>(w.db(), w.random(), w.clock())),
+      : keys(std::make_shared<const oidc::KeyRing>(w.db(), test_sealer(), w.random(), w.clock())),
         ids(keys, w.clock(), issuer_url),
         opaque(w.db(), w.random(), w.clock()),
         jwts(keys, w.random(), issuer_url),
