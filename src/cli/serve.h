@@ -32,6 +32,12 @@ struct ServeOptions {
   // Base URL clients reach the TLS listener at (mtls_endpoint_aliases); default: see
   // config::mtls_base_url.
   std::string tls_issuer;
+  // HOST:PORT of a plain-HTTP listener serving only /metrics and /healthz; empty: /metrics is
+  // served nowhere (the public listener never serves it).
+  std::string metrics_listen;
+  // Seconds between passes of the purge of expired codes, tokens and sessions
+  // (store/purger.h); 0 = no purge.
+  int64_t purge_interval_s = 60;
 };
 
 int serve(store::Database& db, const ServeOptions& options);

@@ -16,7 +16,7 @@ describe('failed-login rate limiting (CONTRACT §6)', { timeout: 60000 }, () => 
   before(async () => {
     auditPath = path.join(await makeTempDir('latchkey-audit-'), 'audit.jsonl');
     world = await startWorld({
-      serve: { extraArgs: ['--audit-log', auditPath] },
+      serve: { extraArgs: ['--audit-log', auditPath, '--metrics-listen', '127.0.0.1:0'] },
       users: {
         victim: { username: 'victim@localhost', name: 'Vic Tim', email: 'victim@localhost' },
         bystander: { username: 'bystander@localhost', name: 'By Stander', email: 'bystander@localhost' },
@@ -78,7 +78,7 @@ describe('failed-login rate limiting (CONTRACT §6)', { timeout: 60000 }, () => 
     assert.equal(locked.length, refused, JSON.stringify(failures));
     assert.ok(locked.some((l) => l.user === 'victim@localhost' && l.remote_addr === '127.0.0.1'), JSON.stringify(locked));
     assert.ok(locked.some((l) => l.user === 'bystander@localhost'), JSON.stringify(locked));
-    const metrics = await (await fetch(`${world.issuer}/metrics`)).text();
+    const metrics = await (await fetch(world.server.metricsUrl)).text();
     const m = /^latchkey_failed_logins_total (\d+)$/m.exec(metrics);
     assert.ok(m, metrics);
     assert.equal(Number(m[1]), failed, `statuses ${statuses}`);
