@@ -493,7 +493,13 @@ boost::json::object Admin::ensure_demo(const std::string& issuer) {
   a.require_secret_web_server = false;  // a public client: PKCE is mandatory for it
   a.require_secret_refresh = false;
   auto made = create_app(a);
-  if (made) out["client_id"] = made->at("client_id");
+  if (made) {
+    out["client_id"] = made->at("client_id");
+  } else {
+    // e.g. an http issuer on a host that is not loopback (--listen 0.0.0.0:8080): its
+    // callback is refused like any app's, and the demo has no app.
+    out["error"] = made.error().description();
+  }
   return out;
 }
 

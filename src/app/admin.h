@@ -78,6 +78,8 @@ class Admin {
   Result<boost::json::object> rotate_key(const std::string& alg);
   boost::json::object list_keys();
   // Registers the demo user and app for `make run` unless they exist; prints how to use them.
+  // "error" says why the app could not be registered (its callback, issuer + "/demo/callback",
+  // must be a valid one).
   boost::json::object ensure_demo(const std::string& issuer);
 
  private:

@@ -230,6 +230,10 @@ int main(int argc, char** argv) {
       }
       std::string issuer = demo_issuer.empty() ? "http://" + demo_listen : demo_issuer;
       auto out = admin.ensure_demo(issuer);
+      if (const auto* error = out.if_contains("error")) {
+        std::cerr << "latchkey: no demo app: " << error->as_string().c_str()
+                  << "\n  (give --issuer https://… or listen on 127.0.0.1)\n";
+      }
       std::cerr << "\n  latchkey demo\n  open      " << issuer << "/\n  username  "
                 << out["username"].as_string().c_str() << "\n  password  "
                 << out["password"].as_string().c_str() << "\n\n";

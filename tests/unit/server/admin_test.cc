@@ -281,6 +281,20 @@ TEST_F(AdminTest, CreateAppRefusesDangerousCallbackSchemesSayingWhatIsAllowed) {
   ASSERT_TRUE(r.ok()) << r.error().description();
 }
 
+// The demo app's callback is issuer + "/demo/callback": fine on a loopback issuer; on an http
+// issuer elsewhere it is refused like any app's, and ensure_demo says so instead of failing
+// silently.
+TEST_F(AdminTest, EnsureDemoSaysWhyItHasNoAppOnANonLoopbackHttpIssuer) {
+  auto refused = admin_.ensure_demo("http://0.0.0.0:8080");
+  EXPECT_FALSE(refused.contains("client_id"));
+  ASSERT_TRUE(refused.contains("error"));
+  EXPECT_NE(std::string(refused.at("error").as_string()).find("http://0.0.0.0:8080/demo/callback"),
+            std::string::npos);
+  auto made = admin_.ensure_demo("http://127.0.0.1:8080");
+  EXPECT_TRUE(made.contains("client_id"));
+  EXPECT_FALSE(made.contains("error"));
+}
+
 // RFC 8705 §2.1 tls_client_auth: the subject DN is stored in the normal form certificates are
 // compared in, and shown by app show and app list.
 TEST_F(AdminTest, CreateAppStoresTheNormalizedSubjectDnAndShowsIt) {
