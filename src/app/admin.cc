@@ -123,17 +123,104 @@ bool valid_username(std::string_view u) {
   return true;
 }
 
+namespace {
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+bool valid_scheme(std::string_view s) {
+  if (s.empty() || !is_alpha(s[0])) return false;
+  for (char c : s) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// 127.0.0.0/8 written as a dotted quad of decimal octets without leading zeros, so that no
+// reading of the host (octal, shortened forms) can name another address.
+bool ipv4_loopback(std::string_view host) {
+  int parts = 0;
+  bool first_is_127 = false;
+  while (true) {
+    auto dot = host.find('.');
+    std::string_view part = host.substr(0, dot);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    int value = 0;
+    for (char c : part) {
+      if (!is_digit(c)) return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+    if (parts == 0) first_is_127 = value == 127;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    host.remove_prefix(dot + 1);
+  }
+  return parts == 4 && first_is_127;
+}
+
+// The authority of an http(s) URI (the part after "://"): a host without userinfo and an
+// optional numeric port. `loopback_only` admits only localhost, 127.0.0.0/8 and [::1]
+// (RFC 8252 §7.3, §8.3: plain http is for redirects that never leave the device).
+bool valid_authority(std::string_view authority, bool loopback_only) {
+  // Userinfo has no use in a redirect and lets "http://localhost@evil.example" look local.
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+  std::string_view host, port;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(0, close + 1);
+    std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (host.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (!is_digit(c)) return false;
+  }
+  if (!loopback_only) return true;
+  return iequals(host, "localhost") || host == "[::1]" || ipv4_loopback(host);
+}
+
+}  // namespace
+
 bool valid_callback(std::string_view uri) {
   auto colon = uri.find(':');
-  if (uri.empty() || uri.size() > 2000 || colon == std::string_view::npos || colon == 0) return false;
+  if (uri.empty() || uri.size() > 2000 || colon == std::string_view::npos) return false;
   if (uri.find('#') != std::string_view::npos) return false;
   for (char c : uri) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
   }
   std::string_view scheme = uri.substr(0, colon);
-  if (scheme == "http" || scheme == "https") return uri.substr(colon).starts_with("://") &&
-                                                    uri.size() > colon + 3;
-  return true;  // custom schemes of native apps (RFC 8252 §7.1)
+  if (!valid_scheme(scheme)) return false;
+  bool https = iequals(scheme, "https");
+  if (https || iequals(scheme, "http")) {
+    std::string_view rest = uri.substr(colon + 1);
+    if (!rest.starts_with("//")) return false;
+    rest.remove_prefix(2);
+    return valid_authority(rest.substr(0, rest.find_first_of("/?")), !https);
+  }
+  // RFC 8252 §7.1: a native app's private-use scheme is a reverse domain name, so it has a
+  // period. That also keeps out javascript:, data:, vbscript:, file:, blob:, about: and every
+  // other scheme a browser would act on itself instead of handing to the app.
+  return scheme.find('.') != std::string_view::npos;
 }
 
 store::Org bootstrap(store::Database& db, const crypto::KeySealer& sealer, Random& random,
@@ -197,7 +284,12 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
   app.org_id = org->id;
   app.name = a.name;
   for (const auto& c : a.callbacks) {
-    if (!valid_callback(c)) return Error::invalid_request("not a valid callback URL: " + c);
+    if (!valid_callback(c)) {
+      return Error::invalid_request(
+          "not a valid callback URL: " + c +
+          " (use https://, http:// only for localhost, 127.0.0.0/8 or [::1], or a private-use "
+          "scheme with a period such as com.example.app:/callback; RFC 8252 §7; no fragment)");
+    }
   }
   app.callbacks = a.callbacks;
   app.scopes = oauth::split_scopes(a.scopes);
@@ -534,7 +626,13 @@ boost::json::object Admin::ensure_demo(const std::string& issuer) {
   a.require_secret_web_server = false;  // a public client: PKCE is mandatory for it
   a.require_secret_refresh = false;
   auto made = create_app(a);
-  if (made) out["client_id"] = made->at("client_id");
+  if (made) {
+    out["client_id"] = made->at("client_id");
+  } else {
+    // e.g. an http issuer on a host that is not loopback (--listen 0.0.0.0:8080): its
+    // callback is refused like any app's, and the demo has no app.
+    out["error"] = made.error().description();
+  }
   return out;
 }
 

@@ -100,6 +100,8 @@ class Admin {
   // restarted) with the new file.
   Result<boost::json::object> rewrap_keys(KekSource& new_kek);
   // Registers the demo user and app for `make run` unless they exist; prints how to use them.
+  // "error" says why the app could not be registered (its callback, issuer + "/demo/callback",
+  // must be a valid one).
   boost::json::object ensure_demo(const std::string& issuer);
 
  private:
@@ -114,7 +116,10 @@ class Admin {
 
 // name@host: one '@', something on each side, no spaces or controls.
 bool valid_username(std::string_view username);
-// An absolute redirect URI without a fragment (RFC 6749 §3.1.2).
+// An absolute redirect URI without a fragment (RFC 6749 §3.1.2) that a browser hands to the
+// client rather than acting on itself: https; http only to localhost, 127.0.0.0/8 or [::1]
+// (RFC 8252 §7.3, §8.3); or a native app's private-use scheme, which has a period
+// (com.example.app:/cb, RFC 8252 §7.1). javascript:, data:, file: and the like are refused.
 bool valid_callback(std::string_view uri);
 
 }  // namespace latchkey::app

@@ -49,6 +49,8 @@ http::Response not_found() {
   return http::token_error(oauth::Error::not_found("no such resource"), false);
 }
 
+http::Response healthz() { return http::Response::json(200, R"({"status":"ok"})"); }
+
 }  // namespace
 
 // Declaration order is construction order: each service is built from those above it.
@@ -199,6 +201,21 @@ bool Application::never_waits_on_disk(const http::Request& req) {
          p == "/static/style.css";
 }
 
+http::Response Application::handle_metrics(const http::Request& req) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    http::Response r = http::token_error(oauth::Error::method_not_allowed(), false);
+    r.set("Allow", "GET, HEAD");
+    return r;
+  }
+  if (req.path == "/healthz") return healthz();
+  if (req.path != "/metrics") return not_found();
+  http::Response r;
+  r.body = s_->metrics.render();
+  r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  r.set("Cache-Control", "no-store");
+  return r;
+}
+
 http::Response Application::handle(const http::Request& req) {
   const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
@@ -230,14 +247,7 @@ http::Response Application::handle(const http::Request& req) {
                          std::string(kDemoUsername), std::string(kDemoPassword)};
       return http::Response::html(200, s_->pages.landing(v));
     }
-    if (p == "/healthz") return http::Response::json(200, R"({"status":"ok"})");
-    if (p == "/metrics") {
-      http::Response r;
-      r.body = s_->metrics.render();
-      r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      r.set("Cache-Control", "no-store");
-      return r;
-    }
+    if (p == "/healthz") return healthz();
     return not_found();
   } catch (const store::StoreError& e) {
     // The database failed (disk full, I/O error): say so without detail; nothing was promised.

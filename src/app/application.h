@@ -41,7 +41,12 @@ class Application {
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
+  // The public listener. /metrics is not among its routes (404): what the server counts is
+  // for the operator's scraper alone, served by handle_metrics() on its own listener.
   http::Response handle(const http::Request& request);
+  // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text) and /healthz,
+  // 404 for everything else.
+  http::Response handle_metrics(const http::Request& request);
   // Reads the signing keys from the store again (after `latchkey keys rotate`; the server
   // calls this on SIGHUP). New tokens are signed with, and the JWKS publishes, the new ring;
   // requests already signing keep the ring they hold. On failure the old ring stays and the

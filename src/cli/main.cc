@@ -99,6 +99,14 @@ int main(int argc, char** argv) {
                         "public https:// base URL of the TLS listener, advertised in "
                         "mtls_endpoint_aliases (default: https://HOST:PORT of --tls-listen, with "
                         "the --issuer host when HOST is 0.0.0.0 or ::)");
+  serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
+                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus) "
+                        "and /healthz; without it /metrics is served nowhere");
+  serve_cmd
+      ->add_option("--purge-interval-s", serve.purge_interval_s,
+                   "seconds between passes removing codes, tokens and sessions expired for over "
+                   "an hour, in batches of 500 rows; 0 = never (default 60)")
+      ->check(CLI::Range(0, 86'400));
 
   auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
   std::string demo_listen = "127.0.0.1:8080", demo_issuer;
@@ -266,6 +274,10 @@ int main(int argc, char** argv) {
       }
       std::string issuer = demo_issuer.empty() ? "http://" + demo_listen : demo_issuer;
       auto out = admin.ensure_demo(issuer);
+      if (const auto* error = out.if_contains("error")) {
+        std::cerr << "latchkey: no demo app: " << error->as_string().c_str()
+                  << "\n  (give --issuer https://… or listen on 127.0.0.1)\n";
+      }
       std::cerr << "\n  latchkey demo\n  open      " << issuer << "/\n  username  "
                 << out["username"].as_string().c_str() << "\n  password  "
                 << out["password"].as_string().c_str() << "\n\n";

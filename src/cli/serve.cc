@@ -18,6 +18,7 @@
 #include "config/mtls_base_url.h"
 #include "core/clock.h"
 #include "store/caching_database.h"
+#include "store/purger.h"
 #include "crypto/crypto.h"
 #include "http/client_address.h"
 #include "http/fd_budget.h"
@@ -82,6 +83,13 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     tls->key_file = o.tls_key;
     tls->client_ca_file = o.tls_client_ca;
   }
+  std::string metrics_host;
+  unsigned short metrics_port = 0;
+  if (!o.metrics_listen.empty() && !split_listen(o.metrics_listen, metrics_host, metrics_port)) {
+    std::cerr << "latchkey: --metrics-listen must be HOST:PORT, got '" << o.metrics_listen
+              << "'\n";
+    return 2;
+  }
   crypto::OsRandom random;
   SystemClock clock;
   auto sealer = kek.sealer(&db);
@@ -144,9 +152,26 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     application->connection_refused_per_address();
   };
   http::Server server(so, [&](const http::Request& r) { return application->handle(r); });
+  // The metrics listener: a server of its own with one I/O thread and a few connections, for
+  // the operator's scraper; its requests are not counted (the scrapes would drown the rest).
+  std::optional<http::Server> metrics_server;
+  if (!o.metrics_listen.empty()) {
+    http::ServerOptions mo;
+    mo.host = metrics_host;
+    mo.port = metrics_port;
+    mo.workers = 1;
+    mo.handler_threads = 0;  // rendering the counters never blocks
+    mo.max_connections = 64;
+    if (!o.quiet) mo.log = log;
+    metrics_server.emplace(mo, [&](const http::Request& r) {
+      return application->handle_metrics(r);
+    });
+  }
   unsigned short bound = 0;
+  unsigned short metrics_bound = 0;
   try {
     bound = server.listen();
+    if (metrics_server) metrics_bound = metrics_server->listen();
   } catch (const std::exception& e) {
     // Bind failures say "cannot listen on ..."; TLS file problems name the file.
     std::cerr << "latchkey: " << e.what() << "\n";
@@ -183,10 +208,36 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     });
     stdin_watch.detach();  // blocked in read; the process exits after run() returns
   }
+  // Expired codes, tokens and sessions go in the background, a short write at a time.
+  std::optional<store::ExpiredRowPurger> purger;
+  if (o.purge_interval_s > 0) {
+    store::ExpiredRowPurger::Options po;
+    po.interval_ms = o.purge_interval_s * 1000;
+    purger.emplace(served, clock, po);
+    purger->start([&log](const std::exception& e) {
+      log->warn("purge of expired rows failed, retrying later: {}", e.what());
+    });
+  }
+
   std::printf("latchkey listening on %s\n", issuer.c_str());
   if (tls) std::printf("latchkey tls listening on %s\n", ao.mtls_base_url.c_str());
+  std::thread metrics_thread;
+  if (metrics_server) {
+    std::printf("latchkey metrics listening on http://%s:%u/metrics\n",
+                url_host(metrics_host).c_str(), static_cast<unsigned>(metrics_bound));
+    // Stops by itself on SIGTERM/SIGINT too (every listener handles them).
+    metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
+  }
   std::fflush(stdout);
   server.run();
+  if (metrics_server) {
+    metrics_server->stop();
+    metrics_thread.join();
+  }
+  if (purger) {
+    purger->stop();
+    log->info("purged {} expired rows", purger->purged());
+  }
   log->info("stopped");
   log->flush();
   return 0;

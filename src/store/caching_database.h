@@ -119,6 +119,12 @@ class CachingDatabase final : public Database {
     return inner_.first_use(key, client_id, expires_ms, now_ms, max_live_per_client);
   }
 
+  // Database. Nothing cached needs dropping: a cached copy of a purged token is an expired
+  // token, refused as such (codes and sessions are not cached).
+  PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) override {
+    return inner_.purge_expired(cutoff_ms, max_rows, from);
+  }
+
  private:
   // One table of cached records: sharded so that threads validating different
   // tokens do not queue on one lock.

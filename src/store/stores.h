@@ -4,6 +4,7 @@
 // which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -157,6 +158,19 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// Where a purge of expired rows has got to (Database::purge_expired); a default-constructed
+// cursor starts a pass at the beginning.
+struct PurgeCursor {
+  int table = 0;  // 0: authorization codes, 1: tokens; 2: the pass is over
+  int64_t after_id = INT64_MIN;  // rows of that table with a larger id are still to be examined
+};
+
+struct PurgeResult {
+  int deleted = 0;
+  PurgeCursor next;  // where the next call goes on
+  bool pass_done = false;  // every table examined to its end; `next` starts a new pass
+};
+
 // Everything a backend provides, for the composition root.
 class Database : public OrgStore,
                  public UserStore,
@@ -176,6 +190,21 @@ class Database : public OrgStore,
   // and writes at once, in two steps; backends with a writer queue make it one queued write.
   virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens);
+
+  // Deletes at most `max_rows` rows that expired before `cutoff_ms` and that nothing can
+  // still need, in one write that examines at most `max_rows` rows whatever the size of the
+  // tables: sessions first (by their expiry), then codes and tokens in id (that is, issue)
+  // order from `from` on, a deleted session counting as an examined row:
+  //  - browser sessions that expired;
+  //  - access and refresh tokens that expired (expires_ms != 0): both are refused as expired
+  //    before anything else is looked at (a rotated refresh token's reuse detection included,
+  //    RFC 9700 §4.14.2), so an unknown token is answered exactly as the expired one was.
+  //    Tokens that never expire stay, revoked and rotated ones included (reuse detection);
+  //  - authorization codes that expired, unless used and some token issued from the code is
+  //    neither revoked nor expired: a replay of such a code must still revoke those tokens
+  //    (RFC 6749 §4.1.2).
+  // Call again with `next` until `pass_done`.
+  virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
 };
 
 }  // namespace latchkey::store

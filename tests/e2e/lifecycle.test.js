@@ -157,6 +157,28 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
     }
   });
 
+  it('app create refuses javascript:, data: and other callbacks a browser would act on itself (exit 1, says what is allowed); loopback http, https and com.example.app:/cb are accepted', async () => {
+    const { db, cleanup } = await freshDb();
+    try {
+      for (const cb of ['javascript:alert(document.domain)', 'data:text/html,<script>alert(1)</script>',
+        'vbscript:msgbox(1)', 'file:///etc/passwd', 'blob:https://a.example/x', 'about:blank',
+        'http://app.example/cb', 'myapp://cb']) {
+        const r = await run(['--db', db, 'app', 'create', '--name', 'x', '--callback', cb]);
+        assert.equal(r.code, 1, `${cb} must be refused`);
+        assert.match(r.stderr, /not a valid callback URL/, cb);
+        assert.match(r.stderr, /https:\/\//, `${cb}: the message says what is allowed`);
+        assert.equal(r.stdout, '', `${cb}: no client id printed`);
+      }
+      const apps = await cli(db, ['app', 'list']);
+      assert.deepEqual(apps.apps, [], 'nothing was registered');
+      const ok = await createApp(db, { callbacks: ['http://localhost:1717/OauthRedirect', 'https://app.example/cb',
+        'http://[::1]:8080/cb', 'com.example.app:/cb'] });
+      assert.match(ok.client_id, /^3MVG9/);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('profiles and permission sets are created by name; app preauthorize prints JSON; app/user list never show secrets', async () => {
     const { db, cleanup } = await freshDb();
     try {

@@ -38,7 +38,7 @@ describe('failed-login rate limiting without lockouts', { timeout: 60000 }, () =
   before(async () => {
     auditPath = path.join(await makeTempDir('latchkey-audit-'), 'audit.jsonl');
     world = await startWorld({
-      serve: { extraArgs: ['--audit-log', auditPath, '--trusted-proxy', '127.0.0.1'] },
+      serve: { extraArgs: ['--audit-log', auditPath, '--trusted-proxy', '127.0.0.1', '--metrics-listen', '127.0.0.1:0'] },
       users: {
         victim: { username: 'victim@localhost', name: 'Vic Tim', email: 'victim@localhost' },
         bystander: { username: 'bystander@localhost', name: 'By Stander', email: 'bystander@localhost' },
@@ -144,7 +144,7 @@ describe('failed-login rate limiting without lockouts', { timeout: 60000 }, () =
     assert.equal(locked.length, refused, JSON.stringify(failures));
     assert.ok(locked.some((l) => l.user === 'victim@localhost' && l.remote_addr === '198.51.100.66'), JSON.stringify(locked));
     assert.ok(locked.some((l) => l.user === 'bystander@localhost' && l.remote_addr === '127.0.0.2'), JSON.stringify(locked));
-    const metrics = await (await fetch(`${world.issuer}/metrics`)).text();
+    const metrics = await (await fetch(world.server.metricsUrl)).text();
     const m = /^latchkey_failed_logins_total (\d+)$/m.exec(metrics);
     assert.ok(m, metrics);
     assert.equal(Number(m[1]), failed, `statuses ${statuses}`);

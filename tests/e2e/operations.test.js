@@ -24,7 +24,7 @@ describe('operations: audit log and metrics', () => {
         rotating: { scopes: 'api refresh_token', refreshPolicy: 'rotate' },
         denied: { scopes: 'api' },
       },
-      serve: { extraArgs: ['--audit-log', auditPath] },
+      serve: { extraArgs: ['--audit-log', auditPath, '--metrics-listen', '127.0.0.1:0'] },
     });
   });
   after(async () => { await world?.stop(); });
@@ -52,7 +52,7 @@ describe('operations: audit log and metrics', () => {
   }
 
   async function metrics() {
-    const r = await fetch(`${world.issuer}/metrics`);
+    const r = await fetch(world.server.metricsUrl);
     assert.equal(r.status, 200);
     const text = await r.text();
     return (name, labels = '') => {
@@ -197,7 +197,7 @@ describe('operations: audit log and metrics', () => {
   });
 
   it('/metrics counts requests by endpoint and status, tokens by grant type, failed logins', async () => {
-    const r = await fetch(`${world.issuer}/metrics`);
+    const r = await fetch(world.server.metricsUrl);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
     const text = await r.text();
@@ -213,5 +213,36 @@ describe('operations: audit log and metrics', () => {
     const count = value(/^latchkey_http_request_duration_seconds_count\{endpoint="token"\} (\d+)$/m);
     const inf = value(/^latchkey_http_request_duration_seconds_bucket\{endpoint="token",le="\+Inf"\} (\d+)$/m);
     assert.equal(inf, count, 'the +Inf bucket equals the count');
+  });
+
+  it('--metrics-listen: the public port answers 404 for /metrics, the metrics port 200 with the Prometheus text and /healthz, and nothing else', async () => {
+    const metricsUrl = new URL(world.server.metricsUrl);
+    assert.notEqual(metricsUrl.port, new URL(world.issuer).port);
+    const pub = await fetch(`${world.issuer}/metrics`);
+    assert.equal(pub.status, 404);
+    assert.doesNotMatch(await pub.text(), /latchkey_/);
+    const r = await fetch(metricsUrl);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    assert.match(await r.text(), /^# TYPE latchkey_http_requests_total counter$/m);
+    assert.equal((await fetch(new URL('/healthz', metricsUrl))).status, 200);
+    for (const p of ['/', '/services/oauth2/token', '/.well-known/openid-configuration']) {
+      assert.equal((await fetch(new URL(p, metricsUrl))).status, 404, p);
+    }
+    assert.equal((await fetch(`${world.issuer}/healthz`)).status, 200, 'health stays public');
+  });
+});
+
+describe('operations: /metrics without --metrics-listen', () => {
+  let world;
+  before(async () => { world = await startWorld({}); });
+  after(async () => { await world?.stop(); });
+
+  it('is served nowhere: the public port answers 404 and no metrics listener is announced', async () => {
+    const r = await fetch(`${world.issuer}/metrics`);
+    assert.equal(r.status, 404);
+    assert.doesNotMatch(await r.text(), /latchkey_/);
+    assert.equal(world.server.metricsUrl, null);
+    assert.doesNotMatch(world.logs(), /metrics listening on/);
   });
 });

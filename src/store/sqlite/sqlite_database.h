@@ -84,6 +84,9 @@ class SqliteDatabase final : public Database {
   std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                              const std::vector<Token>& tokens) override;
 
+  // Database (purge.cc)
+  PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) override;
+
   // ConsentStore (consents.cc)
   std::optional<Consent> find_consent(const std::string& user_id,
                                       const std::string& client_id) override;

@@ -108,7 +108,8 @@ export function freePort() {
 
 /**
  * Starts `latchkey serve`. stdin stays an open pipe (--stop-on-stdin-eof) so that the server dies
- * with the test process. Resolves once the "listening on http://..." line appears. `bin` replaces
+ * with the test process. Resolves once the "listening on http://..." line appears (and, with
+ * --metrics-listen in extraArgs, the metrics line too: `metricsUrl` is then its /metrics URL). `bin` replaces
  * the binary (harness.test.js checks the harness itself with a stand-in). `launcher` (e.g.
  * ['sh', '-c', 'ulimit ... && exec "$@"', 'sh']) runs the binary through a command that execs
  * it, for process limits node cannot set.
@@ -139,8 +140,11 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
     const onData = (chunk) => {
       append(chunk);
       const m = /listening on (https?:\/\/[^\s"']+)/.exec(log);
-      if (m) {
+      // With --metrics-listen, its line follows the issuer's: wait for both.
+      const metrics = /metrics listening on (http:\/\/[^\s"']+)/.exec(log);
+      if (m && (metrics || !args.includes('--metrics-listen'))) {
         clearTimeout(timer);
+        server.metricsUrl = metrics ? metrics[1] : null;
         resolve(m[1].replace(/\/+$/, ''));
       }
     };

@@ -39,9 +39,52 @@ TEST(AdminValidUsername, RefusesMalformedNames) {
 
 TEST(AdminValidCallback, AcceptsAbsoluteUris) {
   EXPECT_TRUE(valid_callback("https://app.example.test/callback"));
+  EXPECT_TRUE(valid_callback("https://app.example.test"));
+  EXPECT_TRUE(valid_callback("https://app.example.test:8443/cb?x=1"));
+  EXPECT_TRUE(valid_callback("HTTPS://app.example.test/cb"));  // RFC 3986 §3.1: any case
   EXPECT_TRUE(valid_callback("http://localhost:8080/cb?x=1"));
   EXPECT_TRUE(valid_callback("com.example.app:/oauth2redirect"));  // RFC 8252 §7.1
-  EXPECT_TRUE(valid_callback("myapp://callback"));
+  EXPECT_TRUE(valid_callback("com.example.app://callback"));
+}
+
+TEST(AdminValidCallback, AcceptsHttpOnlyForLoopbackHosts) {
+  // RFC 8252 §7.3, §8.3: plain http only for a redirect that stays on the device.
+  EXPECT_TRUE(valid_callback("http://localhost:1717/OauthRedirect"));  // the Salesforce CLI
+  EXPECT_TRUE(valid_callback("http://LocalHost/cb"));
+  EXPECT_TRUE(valid_callback("http://127.0.0.1:9/cb"));
+  EXPECT_TRUE(valid_callback("http://127.0.0.1"));
+  EXPECT_TRUE(valid_callback("http://127.255.10.3:80/cb"));
+  EXPECT_TRUE(valid_callback("http://[::1]:8080/cb"));
+  EXPECT_TRUE(valid_callback("http://[::1]/cb"));
+  EXPECT_FALSE(valid_callback("http://app.example.test/cb"));
+  EXPECT_FALSE(valid_callback("http://10.0.0.1/cb"));
+  EXPECT_FALSE(valid_callback("http://128.0.0.1/cb"));
+  EXPECT_FALSE(valid_callback("http://[::2]/cb"));
+  EXPECT_FALSE(valid_callback("http://[::ffff:127.0.0.1]/cb"));
+  EXPECT_FALSE(valid_callback("http://localhost.evil.example/cb"));
+  EXPECT_FALSE(valid_callback("http://127.0.0.1.evil.example/cb"));
+  EXPECT_FALSE(valid_callback("http://localhost@evil.example/cb"));  // userinfo
+  EXPECT_FALSE(valid_callback("http://evil.example@localhost/cb"));
+  EXPECT_FALSE(valid_callback("http://127.1/cb"));          // shortened forms
+  EXPECT_FALSE(valid_callback("http://0177.0.0.1/cb"));     // octal
+  EXPECT_FALSE(valid_callback("http://127.0.0.256/cb"));
+  EXPECT_FALSE(valid_callback("http://127.0.0.1:80x/cb"));  // a port is digits
+  EXPECT_FALSE(valid_callback("http://localhost:/cb#x"));
+}
+
+TEST(AdminValidCallback, RefusesSchemesABrowserActsOnItself) {
+  EXPECT_FALSE(valid_callback("javascript:alert(document.cookie)"));
+  EXPECT_FALSE(valid_callback("JavaScript://%0aalert(1)"));
+  EXPECT_FALSE(valid_callback("data:text/html,<script>alert(1)</script>"));
+  EXPECT_FALSE(valid_callback("vbscript:msgbox(1)"));
+  EXPECT_FALSE(valid_callback("file:///etc/passwd"));
+  EXPECT_FALSE(valid_callback("blob:https://app.example.test/uuid"));
+  EXPECT_FALSE(valid_callback("about:blank"));
+  EXPECT_FALSE(valid_callback("ftp://app.example.test/cb"));
+  // RFC 8252 §7.1: a private-use scheme is reverse-DNS, so one without a period is refused.
+  EXPECT_FALSE(valid_callback("myapp://callback"));
+  EXPECT_FALSE(valid_callback("com.exa_mple:/cb"));  // not RFC 3986 §3.1 scheme syntax
+  EXPECT_FALSE(valid_callback("1com.example:/cb"));
 }
 
 TEST(AdminValidCallback, RefusesRelativeFragmentAndMalformedUris) {
@@ -216,6 +259,41 @@ TEST_F(AdminTest, CreateAppRefusesOtherBadInput) {
   expect_refused([](NewApp& a) { a.cert_path = "/nonexistent/cert.pem"; }, "missing cert");
   expect_refused([](NewApp& a) { a.client_credentials_user = "nobody@localhost"; },
                  "unknown run-as user");
+}
+
+// `app create --callback javascript:…` and the like are refused with a message that says what
+// is allowed, and nothing is stored.
+TEST_F(AdminTest, CreateAppRefusesDangerousCallbackSchemesSayingWhatIsAllowed) {
+  for (const char* cb : {"javascript:alert(1)", "data:text/html,x", "vbscript:x", "file:///x",
+                         "blob:https://a.test/x", "about:blank", "http://app.example.test/cb",
+                         "myapp://cb"}) {
+    expect_refused([&](NewApp& a) { a.callbacks = {"https://ok.test/cb", cb}; }, cb);
+    NewApp a = base();
+    a.callbacks = {cb};
+    auto r = admin_.create_app(a);
+    ASSERT_FALSE(r.ok()) << cb;
+    EXPECT_NE(r.error().description().find(cb), std::string::npos) << cb;
+    EXPECT_NE(r.error().description().find("https://"), std::string::npos) << cb;
+  }
+  NewApp ok = base();
+  ok.callbacks = {"https://ok.test/cb", "http://localhost:1717/OauthRedirect",
+                  "http://127.0.0.1:9/cb", "http://[::1]:9/cb", "com.example.app:/cb"};
+  auto r = admin_.create_app(ok);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+}
+
+// The demo app's callback is issuer + "/demo/callback": fine on a loopback issuer; on an http
+// issuer elsewhere it is refused like any app's, and ensure_demo says so instead of failing
+// silently.
+TEST_F(AdminTest, EnsureDemoSaysWhyItHasNoAppOnANonLoopbackHttpIssuer) {
+  auto refused = admin_.ensure_demo("http://0.0.0.0:8080");
+  EXPECT_FALSE(refused.contains("client_id"));
+  ASSERT_TRUE(refused.contains("error"));
+  EXPECT_NE(std::string(refused.at("error").as_string()).find("http://0.0.0.0:8080/demo/callback"),
+            std::string::npos);
+  auto made = admin_.ensure_demo("http://127.0.0.1:8080");
+  EXPECT_TRUE(made.contains("client_id"));
+  EXPECT_FALSE(made.contains("error"));
 }
 
 // RFC 8705 §2.1 tls_client_auth: the subject DN is stored in the normal form certificates are
