@@ -1,4 +1,4 @@
-// Administrative operations behind the CLI (CONTRACT §3): each returns the JSON object the
+// Administrative operations behind the CLI (docs/behaviour.md §3): each returns the JSON object the
 // command prints, or an error whose description is the message for stderr. Kept apart from
 // argv handling so they are unit-testable.
 #pragma once

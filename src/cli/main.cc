@@ -1,4 +1,4 @@
-// latchkey's command line (CONTRACT §3). The only code that reads argv and the environment.
+// latchkey's command line (docs/behaviour.md §3). The only code that reads argv and the environment.
 // Admin commands print one JSON object on stdout; errors go to stderr with exit status 1
 // (bad input) or 2 (usage).
 #include <CLI/CLI.hpp>

@@ -1,6 +1,6 @@
 // oauth::Error — the one error value that flows from handlers to the HTTP layer.
 // Made only through named constructors so every code is an RFC (or Salesforce) code.
-// `debug` is for logs and never reaches a client (ARCHITECTURE.md "Errors are values").
+// `debug` is for logs and never reaches a client (docs/design.md, "Errors are values").
 #pragma once
 
 #include <string>

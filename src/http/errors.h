@@ -1,4 +1,4 @@
-// The ONE mapping from oauth::Error to an HTTP response (ARCHITECTURE.md). Every error a
+// The ONE mapping from oauth::Error to an HTTP response (docs/design.md). Every error a
 // client sees passes through here, so status codes, RFC 6749 §5.2 JSON, Salesforce's
 // INVALID_SESSION_ID body and the no-store headers are decided in one place.
 #pragma once

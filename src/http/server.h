@@ -1,5 +1,5 @@
 // The HTTP server: Boost.Beast over Asio, asynchronous, keep-alive, one io_context thread per
-// worker. Enforces the limits of CONTRACT.md §6 (request line + headers 16 KiB, body 64 KiB),
+// worker. Enforces the limits of docs/behaviour.md §6 (request line + headers 16 KiB, body 64 KiB),
 // read/idle timeouts and a cap on concurrent connections, then hands each request to the
 // router. Stops gracefully on SIGTERM/SIGINT: stops accepting, lets in-flight requests
 // finish, returns from run(). On SIGHUP it reloads (the TLS files, then

@@ -296,7 +296,7 @@ void Session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
 
 template <class Stream>
 void Session<Stream>::parse() {
-  // CONTRACT.md §6: request line and headers together at most max_header_bytes. Beast's
+  // docs/behaviour.md §6: request line and headers together at most max_header_bytes. Beast's
   // header_limit let heads spread over many lines grow past it, so the head is measured here:
   // the bytes the parser consumed while reading the head plus, until the head is complete,
   // everything still buffered (which can only be more head).
@@ -334,7 +334,7 @@ void Session<Stream>::parse() {
     if (used == 0) break;
   }
   if (ec) {
-    // CONTRACT.md §6: every malformed request gets a clear 4xx, then the connection closes
+    // docs/behaviour.md §6: every malformed request gets a clear 4xx, then the connection closes
     // because what follows in the stream can no longer be framed.
     if (ec == bhttp::error::header_limit) {
       return refuse(431, oauth::Error::invalid_request("request header fields too large"));
@@ -402,7 +402,7 @@ Response Session<Stream>::call_handler() {
   try {
     response = state_.handler(request_);
   } catch (const std::exception& e) {
-    // The text may carry internals; it goes to the log only (ARCHITECTURE.md "Errors are
+    // The text may carry internals; it goes to the log only (docs/design.md, "Errors are
     // values": a client sees server_error and nothing more).
     if (auto& log = state_.options.log) {
       log->warn("handler failed for {} {} from {}: {}", request_.method, request_.path, remote_,

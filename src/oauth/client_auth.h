@@ -54,7 +54,7 @@ struct ClientAuthLimits {
 struct ClientAuth {
   store::App app;
   AuthMethod method = AuthMethod::none;
-  // The secret as presented, kept only for the response `signature` (CONTRACT §5); empty
+  // The secret as presented, kept only for the response `signature` (docs/behaviour.md §5); empty
   // unless the client authenticated with its secret.
   std::string secret;
   // RFC 8705 §3: x5t#S256 of the client certificate the client authenticated with; tokens
@@ -67,7 +67,7 @@ struct ClientAuth {
 
 class ClientAuthenticator {
  public:
-  // token_url and issuer are the accepted `aud` values of client assertions (CONTRACT §7).
+  // token_url and issuer are the accepted `aud` values of client assertions (docs/behaviour.md §7).
   // Seen assertion ids are kept in `replays` (the database), so a restart or another process on
   // the same database still refuses a replay.
   ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays, const Clock& clock,

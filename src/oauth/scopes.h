@@ -13,7 +13,7 @@ std::vector<std::string> split_scopes(std::string_view text);
 std::string join_scopes(const std::vector<std::string>& scopes);
 bool has_scope(const std::vector<std::string>& scopes, std::string_view scope);
 
-// The scopes a request gets: the app's scopes when none were asked for (CONTRACT §7), else
+// The scopes a request gets: the app's scopes when none were asked for (docs/behaviour.md §7), else
 // the requested ones, each of which the app must have (invalid_scope otherwise).
 Result<std::vector<std::string>> grant_scopes(std::string_view requested,
                                               const std::vector<std::string>& app_scopes);

@@ -1,5 +1,5 @@
 // POST /services/oauth2/token: parse, refuse repeated parameters, authenticate the client,
-// dispatch by grant_type to the registered TokenGrantHandler (ARCHITECTURE.md).
+// dispatch by grant_type to the registered TokenGrantHandler (docs/design.md).
 #pragma once
 
 #include <functional>

@@ -1,5 +1,5 @@
 // Mints access (and refresh) tokens for a grant, stores their hashes in one durable write,
-// and builds the Salesforce-shaped token response (CONTRACT §5).
+// and builds the Salesforce-shaped token response (docs/behaviour.md §5).
 #pragma once
 
 #include <boost/json.hpp>

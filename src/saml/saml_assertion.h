@@ -13,7 +13,7 @@
 // has one Reference with URI "#" + the root's ID; RSA-SHA256, SHA-256 digest, exclusive c14n;
 // no DOCTYPE; at most 32 KiB. This fixed shape is what defeats XML signature wrapping.
 //
-// libxml2 and xmlsec stay behind this header (ARCHITECTURE.md). Thread safety: every function
+// libxml2 and xmlsec stay behind this header (docs/design.md). Thread safety: every function
 // here is safe to call concurrently; each call owns its document and xmlsec contexts, and the
 // libraries are initialised once per process (see xmlsec_runtime.h).
 #pragma once
@@ -28,7 +28,7 @@
 
 namespace latchkey::saml {
 
-// CONTRACT §6: an assertion is at most 32 KiB (after base64 decoding).
+// docs/behaviour.md §6: an assertion is at most 32 KiB (after base64 decoding).
 inline constexpr std::size_t kMaxAssertionBytes = 32 * 1024;
 
 struct Expectations {
@@ -76,7 +76,7 @@ struct Assertion {
                                        const Expectations& e);
 
 // Decodes the `assertion` form parameter: base64url or standard base64, with or without
-// padding (CONTRACT §7). Line breaks are ignored (MIME-style encoders wrap at 76 columns) and a
+// padding (docs/behaviour.md §7). Line breaks are ignored (MIME-style encoders wrap at 76 columns) and a
 // space is read as '+' (a '+' that was not percent-encoded arrives as a space after form
 // decoding). nullopt when not base64, empty, or longer than kMaxAssertionBytes once decoded.
 [[nodiscard]] std::optional<std::string> decode_assertion_param(std::string_view param);

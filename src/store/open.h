@@ -1,4 +1,4 @@
-// Opens the storage backend a --db URL names (CONTRACT.md §2).
+// Opens the storage backend a --db URL names (docs/behaviour.md §2).
 #pragma once
 
 #include <memory>

@@ -1,4 +1,4 @@
-// The approval model from the command line (CONTRACT §5.6 approval rule; issue: server-to-server
+// The approval model from the command line (docs/behaviour.md §5.6 approval rule; issue: server-to-server
 // flows, item 1): pre-authorizing by permission set, listing approvals, removing a
 // pre-authorization and revoking a user's own approval — each checked by what the JWT bearer
 // flow then allows; and a refresh token of an admin-approved app, which stops working once its

@@ -1,4 +1,4 @@
-// CONTRACT §6 bad input: size limits (headers 16 KiB, body 64 KiB), malformed requests get a
+// docs/behaviour.md §6 bad input: size limits (headers 16 KiB, body 64 KiB), malformed requests get a
 // clear 4xx, and the server keeps serving afterwards.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +75,7 @@ function rawExchange(issuer, bytes, { timeoutMs = 5000 } = {}) {
   });
 }
 
-describe('bad input (CONTRACT §6)', { concurrency: true, timeout: 60000 }, () => {
+describe('bad input (docs/behaviour.md §6)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

@@ -1,4 +1,4 @@
-// CONTRACT §5.1/§5.3/§5.4/§6: client authentication at the token endpoint, public clients,
+// docs/behaviour.md §5.1/§5.3/§5.4/§6: client authentication at the token endpoint, public clients,
 // duplicated parameters and unknown grant types.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import {
   userinfo, show,
 } from './lib/oauth.js';
 
-describe('client authentication (CONTRACT §5.1, §5.3, §5.4)', { concurrency: true, timeout: 60000 }, () => {
+describe('client authentication (docs/behaviour.md §5.1, §5.3, §5.4)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

@@ -1,4 +1,4 @@
-// CONTRACT §5.8: the client credentials grant — only for apps with --client-credentials-user, the
+// docs/behaviour.md §5.8: the client credentials grant — only for apps with --client-credentials-user, the
 // token acts as that user, no refresh token; client authentication by secret (Basic or POST)
 // or private_key_jwt (§5.1), a client assertion is single-use. The run-as user must be active
 // ("authentication failure" otherwise) and, for an admin-approved app, pre-authorized (issue 3:
@@ -65,7 +65,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
         cc: { scopes: 'api refresh_token openid profile', extra: ['--client-credentials-user', 'bob@localhost', '--cert', cert.certPath] },
         nocc: { scopes: 'api refresh_token', extra: ['--cert', otherCert.certPath] },
         // Wrong-secret tests use their own app: failed secrets count towards a per-client lockout
-        // (CONTRACT §6), which must not reach the concurrently running tests that expect success.
+        // (docs/behaviour.md §6), which must not reach the concurrently running tests that expect success.
         ccbad: { scopes: 'api', extra: ['--client-credentials-user', 'bob@localhost'] },
         // Admin-approved, run as carol, whose profile is pre-authorized only within one test.
         ccadmin: { scopes: 'api', extra: ['--client-credentials-user', 'carol@localhost', '--permitted-users', 'admin-approved', '--cert', cert.certPath] },
@@ -253,7 +253,7 @@ describe('client credentials grant', { concurrency: true, timeout: 60000 }, () =
     });
 
     it('private_key_jwt with Authlib\'s default assertion lifetime (exp = iat + 3600) → token', async () => {
-      // CONTRACT: Authlib works unchanged. Authlib's PrivateKeyJWT signs exp one hour ahead; RFC 7523
+      // Standard clients work unchanged (README): Authlib too. Authlib's PrivateKeyJWT signs exp one hour ahead; RFC 7523
       // sets no maximum lifetime and the jti is remembered until exp anyway.
       const app = world.apps.cc;
       const out = await authlib(['--token-url', tokenUrl(), '--client-id', app.client_id, '--key', cert.keyPath,

@@ -1,11 +1,11 @@
-// CONTRACT §2 durability: "a token that was returned to a client survives kill -9 of the server".
+// docs/behaviour.md §2 durability: "a token that was returned to a client survives kill -9 of the server".
 // kill -9 mid-load, five times on the same SQLite database: concurrent clients obtain
 // client_credentials tokens, exchange authorization codes and rotate refresh tokens (an app with
 // --refresh-policy rotate); the server is killed with SIGKILL after 1–1.5 s; after a restart
 // every access token a client received is still active, every refresh token received is still
 // active, every code obtained but not yet sent for exchange is redeemable exactly once, a sample
 // of the codes exchanged before the kill is still used up (a replay is invalid_grant and revokes
-// what the code bought, CONTRACT §5.1), the newest refresh token of every rotating family works
+// what the code bought, docs/behaviour.md §5.1), the newest refresh token of every rotating family works
 // exactly once and an older one is refused (§5.4), `PRAGMA integrity_check` says ok and no record
 // is half-written (a token without its used code, a used code without its tokens, a rotation
 // without its successor).
@@ -89,7 +89,7 @@ async function pool(items, n, fn) {
   await Promise.all(workers);
 }
 
-describe('crash safety: kill -9 mid-load (CONTRACT §2)', { concurrency: false, timeout: 60000 }, () => {
+describe('crash safety: kill -9 mid-load (docs/behaviour.md §2)', { concurrency: false, timeout: 60000 }, () => {
   let dir;
   let dbPath;
   let db;
@@ -297,7 +297,7 @@ describe('crash safety: kill -9 mid-load (CONTRACT §2)', { concurrency: false, 
 
   /**
    * Codes exchanged before the kill stay used up: a replay is invalid_grant, and the tokens the
-   * code bought are revoked by it (CONTRACT §5.1). Returns the failures and the revoked tokens.
+   * code bought are revoked by it (docs/behaviour.md §5.1). Returns the failures and the revoked tokens.
    */
   async function replayExchangedCodes(issuer, entries) {
     const failures = [];
@@ -316,7 +316,7 @@ describe('crash safety: kill -9 mid-load (CONTRACT §2)', { concurrency: false, 
   }
 
   /**
-   * CONTRACT §5.4 rotate: the newest refresh token of each family works once; used again, or an
+   * docs/behaviour.md §5.4 rotate: the newest refresh token of each family works once; used again, or an
    * older one used, it is refused, and the reuse revokes the whole family (the token the newest
    * just bought included).
    */

@@ -1,5 +1,5 @@
 // The harness itself (lib/server.js): stop() fails the test when the server does not shut down
-// cleanly. CONTRACT §7 says `serve` exits with status 0 after SIGTERM; under `make
+// cleanly. docs/behaviour.md §7 says `serve` exits with status 0 after SIGTERM; under `make
 // test-sanitize` a leak or UB found at shutdown shows only in that exit status and on stderr,
 // so every test that stops a server checks it. A shell script stands in for the server here.
 import { describe, it, before, after } from 'node:test';

@@ -1,4 +1,4 @@
-// CONTRACT §5.6: the JWT bearer flow (RFC 7523 §2.1) with Salesforce's rules — RS256/ES256
+// docs/behaviour.md §5.6: the JWT bearer flow (RFC 7523 §2.1) with Salesforce's rules — RS256/ES256
 // signed with the key of the app's --cert, iss = client id, sub = username, aud = issuer,
 // exp at most 3 minutes ahead and not expired, the user pre-authorized or having approved the
 // app, no refresh token. §6: assertions are limited to 32 KiB.

@@ -1,4 +1,4 @@
-// CONTRACT §1–§3, §7: the admin CLI, `serve` start/stop (SIGTERM → exit 0, stdin EOF),
+// docs/behaviour.md §1–§3, §7: the admin CLI, `serve` start/stop (SIGTERM → exit 0, stdin EOF),
 // --issuer, and SQLite durability across kill -9.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

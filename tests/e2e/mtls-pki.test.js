@@ -1,4 +1,4 @@
-// CONTRACT §3 and §5.9, RFC 8705 §2.1 tls_client_auth (PKI): on the TLS listener an app
+// docs/behaviour.md §3 and §5.9, RFC 8705 §2.1 tls_client_auth (PKI): on the TLS listener an app
 // registered with --mtls-subject-dn authenticates with a certificate that chained to
 // --tls-client-ca and carries that subject DN; its access tokens are bound to the certificate
 // presented (cnf.x5t#S256), like self_signed_tls_client_auth. A matching subject from a CA we

@@ -1,4 +1,4 @@
-// CONTRACT §3 (serve --tls-listen), §5.9 and §7: RFC 8705 mutual TLS. On the TLS listener an app
+// docs/behaviour.md §3 (serve --tls-listen), §5.9 and §7: RFC 8705 mutual TLS. On the TLS listener an app
 // registered with --mtls-cert authenticates with that self-signed certificate
 // (self_signed_tls_client_auth, matched by SHA-256 thumbprint, no CA needed), and its access
 // tokens are bound to it (cnf.x5t#S256): a bound token used without that certificate, with

@@ -1,7 +1,7 @@
 // OIDC Core §3.2 (implicit) and §3.3 (hybrid): ID tokens issued by the authorize endpoint,
 // verified with jose against /id/keys; c_hash and at_hash recomputed here (OIDC Core
 // §3.3.2.11, §3.2.2.10); RFC 9207 `iss` and `state` in the fragment; the hybrid code redeemed
-// at the token endpoint; the --allow-implicit rule of CONTRACT §5.5 for hybrid responses.
+// at the token endpoint; the --allow-implicit rule of docs/behaviour.md §5.5 for hybrid responses.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

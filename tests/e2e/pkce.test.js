@@ -1,11 +1,11 @@
-// CONTRACT §5.2 PKCE (RFC 7636): S256 only, verifier rules, --pkce required.
+// docs/behaviour.md §5.2 PKCE (RFC 7636): S256 only, verifier rules, --pkce required.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from './lib/server.js';
 import { describeResult } from './lib/driver.js';
 import { getCode, exchangeCode, assertTokenError, assertTokenSuccess, pkcePair, b64url } from './lib/oauth.js';
 
-describe('PKCE (CONTRACT §5.2)', { concurrency: true, timeout: 60000 }, () => {
+describe('PKCE (docs/behaviour.md §5.2)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

@@ -1,4 +1,4 @@
-// CONTRACT §5.1 client authentication with private_key_jwt (RFC 7523 §2.2) using the app's
+// docs/behaviour.md §5.1 client authentication with private_key_jwt (RFC 7523 §2.2) using the app's
 // --cert; aud may be the token URL or the issuer (§7); one method per request. The same at every
 // client-authenticated endpoint (token, introspect, revoke), with one jti registry for all of
 // them, and never with an app certificate outside its validity period.

@@ -1,4 +1,4 @@
-// CONTRACT §4, §5.4, §7: protected endpoints (userinfo, identity URL, /services/data), the
+// docs/behaviour.md §4, §5.4, §7: protected endpoints (userinfo, identity URL, /services/data), the
 // INVALID_SESSION_ID 401, the OAuth scheme, oauth_token/format=json, and discovery documents.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
     assert.equal(post.status, 200, `POST userinfo with a fresh token: ${show(post)}`);
     await sleep(Math.max(0, issued + 3200 - Date.now()));
     for (const [name, url] of endpoints()) assertInvalidSession(await callApi(url, t.access_token), `${name}:`);
-    // userinfo is GET and POST (CONTRACT §4); the OAuth scheme too (§5).
+    // userinfo is GET and POST (docs/behaviour.md §4); the OAuth scheme too (§5).
     assertInvalidSession(await callApi(endpoints()[0][1], t.access_token, { method: 'POST' }), 'POST userinfo:');
     assertInvalidSession(await callApi(endpoints()[0][1], t.access_token, { scheme: 'OAuth' }), 'userinfo with OAuth:');
     // the identity URL with the expired token as oauth_token

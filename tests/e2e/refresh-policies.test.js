@@ -1,4 +1,4 @@
-// CONTRACT §5.4 refresh token flow and policies: immediately, expire-after:N, rotate, until-revoked.
+// docs/behaviour.md §5.4 refresh token flow and policies: immediately, expire-after:N, rotate, until-revoked.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from './lib/server.js';
@@ -6,7 +6,7 @@ import {
   codeFlow, refresh, assertTokenError, assertTokenSuccess, assertInvalidSession, userinfo, introspect, sleep, show,
 } from './lib/oauth.js';
 
-describe('refresh token policies (CONTRACT §5.4)', { concurrency: true, timeout: 60000 }, () => {
+describe('refresh token policies (docs/behaviour.md §5.4)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

@@ -1,4 +1,4 @@
-// CONTRACT §4 revoke endpoint: POST token=, GET ?token=, revoking a refresh token revokes its
+// docs/behaviour.md §4 revoke endpoint: POST token=, GET ?token=, revoking a refresh token revokes its
 // access tokens; revoked tokens get the INVALID_SESSION_ID 401 everywhere (§7).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -397,7 +397,7 @@ describe('RFC 9700 countermeasures', { concurrency: true, timeout: 60000 }, () =
     assert.ok(!d.json.grant_types_supported.includes('password'), `advertised: ${d.json.grant_types_supported}`);
   });
 
-  // ---- §4.10 / CONTRACT §6: online guessing of client secrets ----
+  // ---- §4.10 / docs/behaviour.md §6: online guessing of client secrets ----
 
   it('token endpoint brute force: wrong secrets from one address slow that address down (told how long to wait, then let in again); the right secret from another address and other clients are unaffected',
      async () => {

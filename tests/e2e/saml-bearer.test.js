@@ -1,4 +1,4 @@
-// CONTRACT §5.7 (and §7, §6): the SAML 2.0 bearer flow (RFC 7522) — `assertion` is the
+// docs/behaviour.md §5.7 (and §7, §6): the SAML 2.0 bearer flow (RFC 7522) — `assertion` is the
 // base64url (with or without padding) of one SAML 2.0 Assertion, enveloped XML-DSig signed
 // (RSA-SHA256, exclusive c14n) with the key of the app's --cert; Issuer = client id, NameID =
 // username, Audience = issuer, bearer SubjectConfirmation with Recipient = the token URL;

@@ -1,5 +1,5 @@
-// CONTRACT §2: secrets, passwords and tokens are stored only as hashes ("a stolen database dump
-// yields no usable credential"), and RFC 9700 §4.3 / CONTRACT §5.5: codes and tokens never reach
+// docs/behaviour.md §2: secrets, passwords and tokens are stored only as hashes ("a stolen database dump
+// yields no usable credential"), and RFC 9700 §4.3 / docs/behaviour.md §5.5: codes and tokens never reach
 // a log. After a full web server flow (code → access + refresh token → refresh) and a
 // client_credentials grant, the raw bytes of the SQLite files (main file, -wal, -shm; while the
 // server runs and after it stopped) and the server's stdout/stderr hold none of the credentials.
@@ -70,7 +70,7 @@ function assertAbsent(files, secrets, when) {
   }
 }
 
-describe('secrets at rest and in logs (CONTRACT §2, RFC 9700 §4.3)', { concurrency: false, timeout: 60000 }, () => {
+describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', { concurrency: false, timeout: 60000 }, () => {
   let world;
   let auditDir;
   const values = {};

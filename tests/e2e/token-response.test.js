@@ -1,4 +1,4 @@
-// CONTRACT §5 token response shape (Salesforce wire format) and §2 storage of secrets.
+// docs/behaviour.md §5 token response shape (Salesforce wire format) and §2 storage of secrets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -35,7 +35,7 @@ function checkShape(world, app, t, { refreshToken, idToken, scopes }) {
   if (idToken === false) assert.ok(!('id_token' in t), 'no id_token without openid');
 }
 
-describe('token response (CONTRACT §5)', { concurrency: true, timeout: 60000 }, () => {
+describe('token response (docs/behaviour.md §5)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

@@ -1,4 +1,4 @@
-// CONTRACT §5.5 user-agent flow (response_type=token): only with --allow-implicit; tokens in
+// docs/behaviour.md §5.5 user-agent flow (response_type=token): only with --allow-implicit; tokens in
 // the fragment, never in a query or a log.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { startWorld } from './lib/server.js';
 import { Browser, describeResult } from './lib/driver.js';
 import { getCode, userinfo, authorizeUrl, show } from './lib/oauth.js';
 
-describe('user-agent flow (CONTRACT §5.5)', { concurrency: true, timeout: 60000 }, () => {
+describe('user-agent flow (docs/behaviour.md §5.5)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {
@@ -43,7 +43,7 @@ describe('user-agent flow (CONTRACT §5.5)', { concurrency: true, timeout: 60000
     const id = `${world.issuer}/id/${world.users.alice.org_id}/${world.users.alice.user_id}`;
     assert.equal(f.get('id'), id);
     assert.match(f.get('issued_at') ?? '', /^\d{13}$/);
-    // The server keeps only a SHA-256 of the client secret (CONTRACT §2), so it can key the
+    // The server keeps only a SHA-256 of the client secret (docs/behaviour.md §2), so it can key the
     // Salesforce `signature` HMAC only when a request presents the secret; the user-agent flow
     // never does, so no signature may appear (and never a wrong one).
     assert.equal(f.get('signature'), null, `unexpected signature in the fragment: ${r.location}`);

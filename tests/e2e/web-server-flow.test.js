@@ -1,4 +1,4 @@
-// CONTRACT §5.1 web server flow: single-use codes, exact redirect_uri, error page vs error
+// docs/behaviour.md §5.1 web server flow: single-use codes, exact redirect_uri, error page vs error
 // redirect, state, consent and login behaviour, CSRF.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import {
 
 const CB2 = 'http://127.0.0.1:9/cb2';
 
-describe('web server flow (CONTRACT §5.1)', { concurrency: true, timeout: 60000 }, () => {
+describe('web server flow (docs/behaviour.md §5.1)', { concurrency: true, timeout: 60000 }, () => {
   let world;
 
   before(async () => {

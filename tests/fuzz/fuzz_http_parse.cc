@@ -142,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input =
       world.expand(std::string_view(reinterpret_cast<const char*>(data), size));
   std::string_view rest(input);
-  const http::ServerOptions limits;  // the limits `serve` runs with (CONTRACT.md §6)
+  const http::ServerOptions limits;  // the limits `serve` runs with (docs/behaviour.md §6)
 
   for (int n = 0; n < kMaxRequestsPerInput && !rest.empty(); ++n) {
     // Session::wait_for_request() and Session::parse().

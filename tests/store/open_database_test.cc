@@ -1,4 +1,4 @@
-// open_database(): the --db URL forms of CONTRACT.md §2.
+// open_database(): the --db URL forms of docs/behaviour.md §2.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>

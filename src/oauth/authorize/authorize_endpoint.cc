@@ -21,7 +21,7 @@ constexpr std::string_view kPreSessionCookie = "lk_csrf";
 constexpr std::string_view kSecureSessionCookie = "__Host-lk_sid";
 constexpr std::string_view kSecurePreSessionCookie = "__Host-lk_csrf";
 constexpr std::size_t kPreSessionChars = 43;           // crypto::random_token
-constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;      // CONTRACT §5.1: codes live 10 minutes
+constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;      // docs/behaviour.md §5.1: codes live 10 minutes
 constexpr int64_t kSessionTtlMs = 2 * 60 * 60 * 1000;  // Salesforce's default session timeout
 // How long a consent form shown right after a sign-in still counts that sign-in as made for
 // its request (prompt=login, max_age): as long as the code it leads to would live.

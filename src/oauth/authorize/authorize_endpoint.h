@@ -1,7 +1,7 @@
 // GET/POST /services/oauth2/authorize: the web server flow (response_type=code), the
 // user-agent flow (token) and OIDC implicit and hybrid (id_token with or without token and
 // code, code token; oauth/authorize/response_type.h). Login page, consent page and
-// the redirect back, with the session, CSRF and consent rules of CONTRACT §4–§5.
+// the redirect back, with the session, CSRF and consent rules of docs/behaviour.md §4–§5.
 //
 // The login and consent forms post back to this endpoint with the request's own parameters
 // as hidden fields, so one code path validates the request on every step.

@@ -1,4 +1,4 @@
-// grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6; CONTRACT §5.1–§5.3).
+// grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6; docs/behaviour.md §5.1–§5.3).
 #pragma once
 
 #include "core/clock.h"

@@ -1,5 +1,5 @@
 // One class per grant type behind this interface; the token endpoint dispatches by
-// grant_type after parsing, duplicate checks and client authentication (ARCHITECTURE.md).
+// grant_type after parsing, duplicate checks and client authentication (docs/design.md).
 #pragma once
 
 #include <boost/json.hpp>

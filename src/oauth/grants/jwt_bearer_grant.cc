@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t kMaxLifetimeS = 180;  // Salesforce: exp no more than 3 minutes ahead
 constexpr int64_t kSkewS = 30;
-constexpr std::size_t kMaxAssertion = 32 * 1024;  // CONTRACT §6
+constexpr std::size_t kMaxAssertion = 32 * 1024;  // docs/behaviour.md §6
 
 Error invalid() { return Error::invalid_grant("invalid assertion"); }
 

@@ -1,4 +1,4 @@
-// grant_type=refresh_token (RFC 6749 §6; CONTRACT §5.4) with the app's refresh policy:
+// grant_type=refresh_token (RFC 6749 §6; docs/behaviour.md §5.4) with the app's refresh policy:
 // until revoked, immediately (never issued), expire after N seconds, or rotate with reuse
 // detection (RFC 9700 §4.14.2: reuse of a rotated token revokes the whole family). Each use
 // re-checks the user: still active, and still covered by an admin-approved app's

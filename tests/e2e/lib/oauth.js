@@ -127,7 +127,7 @@ export function assertTokenSuccess(r) {
   return r.json;
 }
 
-/** The 401 INVALID_SESSION_ID answer of CONTRACT §5.4. */
+/** The 401 INVALID_SESSION_ID answer of docs/behaviour.md §5.4. */
 export function assertInvalidSession(r, what = '') {
   assert.equal(r.status, 401, `${what} expected 401 INVALID_SESSION_ID; got ${show(r)}`);
   assert.deepEqual(r.json, INVALID_SESSION_BODY, `${what} expected the INVALID_SESSION_ID body; got ${show(r)}`);

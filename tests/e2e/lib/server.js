@@ -158,7 +158,7 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
   });
   child.stdin.on('error', () => {});
 
-  // Why the server did not end cleanly (CONTRACT §7: exit status 0 within a few seconds of
+  // Why the server did not end cleanly (docs/behaviour.md §7: exit status 0 within a few seconds of
   // SIGTERM), with the tail of its stderr: under `make test-sanitize` a leak or UB found at
   // shutdown shows only there and in the exit status. Null when it did end cleanly.
   const unclean = (r, how) => {

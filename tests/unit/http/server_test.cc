@@ -280,7 +280,7 @@ TEST(Server, HandlesExpect100Continue) {
   EXPECT_EQ((*res)["X-Body"], "abc");
 }
 
-// CONTRACT.md §6: request line and headers are limited to 16 KiB.
+// docs/behaviour.md §6: request line and headers are limited to 16 KiB.
 TEST(Server, Answers431ForOversizedHeaders) {
   RunningServer server({}, echo);
   Client client(server.port());
@@ -291,7 +291,7 @@ TEST(Server, Answers431ForOversizedHeaders) {
   EXPECT_TRUE(client.closed_within(5s));
 }
 
-// CONTRACT.md §6: bodies are limited to 64 KiB.
+// docs/behaviour.md §6: bodies are limited to 64 KiB.
 TEST(Server, Answers413ForOversizedBody) {
   RunningServer server({}, echo);
   Client client(server.port());

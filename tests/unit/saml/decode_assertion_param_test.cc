@@ -1,4 +1,4 @@
-// CONTRACT §7: the assertion parameter is base64url with or without padding; standard base64
+// docs/behaviour.md §7: the assertion parameter is base64url with or without padding; standard base64
 // is accepted too.
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@ namespace latchkey::app {
 namespace {
 
 TEST(AdminValidUsername, AcceptsEmailShapedNames) {
-  // CONTRACT §7: usernames are name@host; alice@localhost is valid.
+  // docs/behaviour.md §7: usernames are name@host; alice@localhost is valid.
   EXPECT_TRUE(valid_username("alice@localhost"));
   EXPECT_TRUE(valid_username("alice.smith+test@example.com"));
   EXPECT_TRUE(valid_username("a@b"));
@@ -138,7 +138,7 @@ class AdminTest : public ::testing::Test {
 };
 
 TEST_F(AdminTest, CreateAppReturnsSecretWhoseHashIsStored) {
-  // CONTRACT §2: only SHA-256 of the client secret is stored.
+  // docs/behaviour.md §2: only SHA-256 of the client secret is stored.
   auto r = admin_.create_app(base());
   ASSERT_TRUE(r.ok()) << r.error().description();
   ASSERT_TRUE(r->contains("client_secret"));
@@ -166,7 +166,7 @@ TEST_F(AdminTest, CreateAppGivesDistinctClientIdsAndSecrets) {
 }
 
 TEST_F(AdminTest, CreateAppDefaults) {
-  // CONTRACT §3 defaults: api refresh_token, pkce optional, secrets required, until revoked.
+  // docs/behaviour.md §3 defaults: api refresh_token, pkce optional, secrets required, until revoked.
   auto r = admin_.create_app(base());
   ASSERT_TRUE(r.ok());
   auto app = db_->find_app(client_id_of(r));

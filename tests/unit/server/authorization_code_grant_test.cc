@@ -28,7 +28,7 @@ using testsupport::TestWorld;
 // RFC 7636 Appendix B.
 constexpr const char* kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 constexpr const char* kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-constexpr int64_t kCodeTtlS = 600;  // CONTRACT §5.1: the code lives 10 minutes
+constexpr int64_t kCodeTtlS = 600;  // docs/behaviour.md §5.1: the code lives 10 minutes
 
 using testsupport::str;
 
@@ -118,7 +118,7 @@ TEST_F(AuthorizationCodeGrantTest, SuccessReturnsSalesforceShapedTokenResponse) 
 }
 
 TEST_F(AuthorizationCodeGrantTest, SignatureIsBase64HmacOfIdAndIssuedAt) {
-  // CONTRACT §5: base64(HMAC-SHA256(client secret, id + issued_at)), padded standard base64.
+  // docs/behaviour.md §5: base64(HMAC-SHA256(client secret, id + issued_at)), padded standard base64.
   auto r = exchange(confidential(app_), save_code());
   ASSERT_TRUE(r.ok()) << r.error().description();
   const std::string id = str(r.value(), "id");
@@ -143,7 +143,7 @@ TEST_F(AuthorizationCodeGrantTest, NoSignatureWithoutClientSecret) {
 }
 
 TEST_F(AuthorizationCodeGrantTest, StoresOnlyHashesOfIssuedTokens) {
-  // CONTRACT §2: tokens are stored only as SHA-256 hashes.
+  // docs/behaviour.md §2: tokens are stored only as SHA-256 hashes.
   std::string code = save_code();
   auto r = exchange(confidential(app_), code);
   ASSERT_TRUE(r.ok());
@@ -204,7 +204,7 @@ TEST_F(AuthorizationCodeGrantTest, IdTokenStatesThePasswordLogin) {
 }
 
 TEST_F(AuthorizationCodeGrantTest, ReplayedCodeIsInvalidGrantAndRevokesItsTokens) {
-  // RFC 6749 §4.1.2 and CONTRACT §5.1: single use; a replay revokes what the code gave.
+  // RFC 6749 §4.1.2 and docs/behaviour.md §5.1: single use; a replay revokes what the code gave.
   std::string code = save_code();
   auto first = exchange(confidential(app_), code);
   ASSERT_TRUE(first.ok());
@@ -313,21 +313,21 @@ TEST_F(AuthorizationCodeGrantTest, WrongVerifierIsInvalidCodeVerifier) {
 }
 
 TEST_F(AuthorizationCodeGrantTest, MissingVerifierWhereChallengeWasSentIsInvalidGrant) {
-  // CONTRACT §5.2; RFC 9700 §2.1.1 downgrade protection.
+  // docs/behaviour.md §5.2; RFC 9700 §2.1.1 downgrade protection.
   auto r = exchange(confidential(app_), save_code({kChallenge, {"api"}, "", ""}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");
 }
 
 TEST_F(AuthorizationCodeGrantTest, VerifierWithoutChallengeIsInvalidGrant) {
-  // CONTRACT §5.2; RFC 9700 §2.1.1: a verifier where no challenge was sent means a downgrade.
+  // docs/behaviour.md §5.2; RFC 9700 §2.1.1: a verifier where no challenge was sent means a downgrade.
   auto r = exchange(confidential(app_), save_code(), kVerifier);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");
 }
 
 TEST_F(AuthorizationCodeGrantTest, RequireSecretAppWithoutClientAuthIsInvalidClient) {
-  // CONTRACT §5.3.
+  // docs/behaviour.md §5.3.
   std::string code = save_code();
   auto r = exchange(public_client(app_), code);
   ASSERT_FALSE(r.ok());

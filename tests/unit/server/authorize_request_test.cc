@@ -153,7 +153,7 @@ TEST_F(AuthorizeRequestTest, SecondRegisteredCallbackIsAccepted) {
 }
 
 TEST_F(AuthorizeRequestTest, TokenResponseWithoutAllowImplicitIsRedirectErrorInFragment) {
-  // CONTRACT §5.5: user-agent flow only for --allow-implicit apps; the error goes where the
+  // docs/behaviour.md §5.5: user-agent flow only for --allow-implicit apps; the error goes where the
   // response would have gone, the fragment (RFC 6749 §4.2.2.1).
   auto r = parse({{"response_type", "token"},
                   {"client_id", app_.client_id},
@@ -181,7 +181,7 @@ TEST_F(AuthorizeRequestTest, UnknownResponseTypeIsUnsupportedResponseType) {
 }
 
 TEST_F(AuthorizeRequestTest, PlainCodeChallengeMethodIsInvalidRequest) {
-  // CONTRACT §5.2: S256 only; "plain" is refused (RFC 9700 §2.1.1).
+  // docs/behaviour.md §5.2: S256 only; "plain" is refused (RFC 9700 §2.1.1).
   auto r = parse({{"response_type", "code"},
                   {"client_id", app_.client_id},
                   {"redirect_uri", kCallback},
@@ -219,7 +219,7 @@ TEST_F(AuthorizeRequestTest, S256ChallengeIsKept) {
 }
 
 TEST_F(AuthorizeRequestTest, PkceRequiredAppWithoutChallengeIsInvalidRequest) {
-  // CONTRACT §5.2: --pkce required refuses an authorize request without a challenge.
+  // docs/behaviour.md §5.2: --pkce required refuses an authorize request without a challenge.
   auto strict = world_.add_app([](store::App& a) { a.pkce_required = true; });
   auto r = parse({{"response_type", "code"},
                   {"client_id", strict.client_id},
@@ -237,7 +237,7 @@ TEST_F(AuthorizeRequestTest, PkceRequiredAppWithoutChallengeIsInvalidRequest) {
 }
 
 TEST_F(AuthorizeRequestTest, PublicClientWithoutChallengeIsInvalidRequest) {
-  // CONTRACT §5.3: with require-secret-web-server off the client is public and PKCE mandatory.
+  // docs/behaviour.md §5.3: with require-secret-web-server off the client is public and PKCE mandatory.
   auto pub = world_.add_app([](store::App& a) { a.require_secret_web_server = false; });
   expect_redirect_error(
       parse({{"response_type", "code"}, {"client_id", pub.client_id}, {"redirect_uri", kCallback}}),
@@ -334,7 +334,7 @@ TEST_F(AuthorizeRequestTest, EveryOidcResponseTypeParsesForAnImplicitApp) {
 }
 
 TEST_F(AuthorizeRequestTest, ResponseTypesWithFrontChannelTokensNeedAllowImplicit) {
-  // CONTRACT §5.5: tokens (ID tokens included) in the redirect only for --allow-implicit apps;
+  // docs/behaviour.md §5.5: tokens (ID tokens included) in the redirect only for --allow-implicit apps;
   // the error goes to the fragment, where the response would have gone (RFC 6749 §4.2.2.1).
   for (const auto& c : kResponseTypes) {
     auto r = parse({{"response_type", c.text},
@@ -407,7 +407,7 @@ TEST_F(AuthorizeRequestTest, UnregisteredResponseTypesAreUnsupported) {
 }
 
 TEST_F(AuthorizeRequestTest, HybridCodeNeedsPkceWhereTheAppRequiresIt) {
-  // CONTRACT §5.2/§5.3: the code of a hybrid response is a code like any other.
+  // docs/behaviour.md §5.2/§5.3: the code of a hybrid response is a code like any other.
   auto strict = world_.add_app([](store::App& a) {
     a.allow_implicit = true;
     a.pkce_required = true;

@@ -186,7 +186,7 @@ TEST_F(ClientAuthTest, NoClientIdAtAllIsInvalidClient) {
 }
 
 TEST_F(ClientAuthTest, PrivateKeyJwtWithTokenUrlAudienceAuthenticates) {
-  // RFC 7523 §3 / CONTRACT §7: aud may be the token URL.
+  // RFC 7523 §3 / docs/behaviour.md §7: aud may be the token URL.
   auto jwt = crypto::sign_jwt(client_key(), claims(token_url(), 60, "jti-1"));
   auto r = run(post_request(), assertion_params(jwt));
   ASSERT_TRUE(r.ok()) << r.error().description();

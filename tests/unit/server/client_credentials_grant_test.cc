@@ -62,7 +62,7 @@ TEST_F(ClientCredentialsGrantTest, ServesClientCredentialsGrantType) {
 }
 
 TEST_F(ClientCredentialsGrantTest, TokenActsAsRunAsUserWithoutRefreshToken) {
-  // CONTRACT §5.8; a self-authorize app needs no approval recorded for its run-as user: nobody
+  // docs/behaviour.md §5.8; a self-authorize app needs no approval recorded for its run-as user: nobody
   // is there to ask, and the admin chose the user.
   auto r = request(run_as_app(/*admin_approved=*/false));
   ASSERT_TRUE(r.ok()) << r.error().description();
@@ -83,7 +83,7 @@ TEST_F(ClientCredentialsGrantTest, AppWithoutRunAsUserIsRefused) {
 }
 
 TEST_F(ClientCredentialsGrantTest, InactiveRunAsUserIsAuthenticationFailure) {
-  // Salesforce's description for a user who cannot log in (CONTRACT §5).
+  // Salesforce's description for a user who cannot log in (docs/behaviour.md §5).
   auto app = run_as_app(false);
   ASSERT_TRUE(request(app).ok());
   ASSERT_TRUE(world_.db().set_user_active(world_.user().id, false));

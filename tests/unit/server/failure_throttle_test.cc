@@ -86,7 +86,7 @@ TEST(FailureThrottle, QuietKeyIsForgottenAfterAnHour) {
 }
 
 TEST(FailureThrottle, EntriesAreBoundedByMaxEntries) {
-  // CONTRACT §6 rate limiting must not let an attacker grow memory without bound.
+  // docs/behaviour.md §6 rate limiting must not let an attacker grow memory without bound.
   FakeClock clock;
   FailureThrottle one(clock, 1);
   fail_n(one, "a", 5);
@@ -115,7 +115,7 @@ TEST(FailureThrottle, FullTableShedsQuietEntriesFirst) {
 }
 
 // Regression: a full table sheds the least recently active key, so flooding it with junk
-// keys cannot lift a lockout early (CONTRACT §6 rate limiting).
+// keys cannot lift a lockout early (docs/behaviour.md §6 rate limiting).
 TEST(FailureThrottle, FullTableEvictsTheLeastRecentlyActiveEntry) {
   for (int round = 0; round < 16; ++round) {
     FakeClock clock;

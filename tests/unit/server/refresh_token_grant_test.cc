@@ -159,7 +159,7 @@ TEST_F(RefreshTokenGrantTest, RotateReturnsNewRefreshToken) {
 }
 
 TEST_F(RefreshTokenGrantTest, RotateReuseOfOldTokenRevokesTheFamily) {
-  // RFC 9700 §4.14.2 and CONTRACT §5.4: reuse of a rotated token revokes the whole family.
+  // RFC 9700 §4.14.2 and docs/behaviour.md §5.4: reuse of a rotated token revokes the whole family.
   auto app = app_with(store::RefreshPolicy::rotate);
   auto first = initial(app);
   auto r = refresh(confidential(app), first.refresh_token);
@@ -206,7 +206,7 @@ TEST_F(RefreshTokenGrantTest, ImmediatelyPolicyRefusesRefresh) {
 }
 
 TEST_F(RefreshTokenGrantTest, RequireSecretRefreshRefusesUnauthenticatedClient) {
-  // CONTRACT §5.4: client secret required while --require-secret-refresh is on.
+  // docs/behaviour.md §5.4: client secret required while --require-secret-refresh is on.
   auto app = world_.add_app([](store::App& a) { a.require_secret_refresh = true; });
   auto first = initial(app);
   auto r = refresh(public_client(app), first.refresh_token);

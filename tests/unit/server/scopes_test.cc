@@ -40,7 +40,7 @@ TEST(Scopes, HasScopeIsExact) {
 }
 
 TEST(Scopes, GrantWithEmptyRequestGivesAppScopes) {
-  // CONTRACT §7: no scope parameter means the app's scopes.
+  // docs/behaviour.md §7: no scope parameter means the app's scopes.
   Scopes app{"api", "refresh_token", "openid"};
   auto g = grant_scopes("", app);
   ASSERT_TRUE(g.ok());

@@ -208,7 +208,7 @@ TEST(Pages, ErrorPageHasDefaultTitle) {
   EXPECT_THAT(html, HasSubstr("<code>invalid_client_id</code>"));
 }
 
-// CONTRACT §5.1: an unknown client or unregistered redirect never sends the user back.
+// docs/behaviour.md §5.1: an unknown client or unregistered redirect never sends the user back.
 TEST(Pages, ErrorPageNeverLinksBackToClient) {
   const std::string html = Pages{}.error(
       {"https://evil.example/cb", "redirect_uri_mismatch", "https://evil.example/cb"});
