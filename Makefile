@@ -58,7 +58,7 @@ test-sanitize: deps-test
 	@cd tests/e2e && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
-test: deps-test unit e2e
+test: deps-test check-layers unit e2e
 
 # The unit and store tests (the code that shares memory between threads: the server, the writer,
 # the caches, the throttles) against a ThreadSanitizer build: any data race fails the run.

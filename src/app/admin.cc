@@ -11,8 +11,8 @@
 #include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "crypto/password.h"
-#include "oauth/scopes.h"
-#include "oidc/key_ring.h"
+#include "token/scopes.h"
+#include "keys/key_ring.h"
 #include "store/record_names.h"
 
 namespace latchkey::app {
@@ -50,7 +50,7 @@ boost::json::object app_json(const store::App& a) {
       {"name", a.name},
       {"org_id", a.org_id},
       {"callbacks", to_array(a.callbacks)},
-      {"scopes", oauth::join_scopes(a.scopes)},
+      {"scopes", token::join_scopes(a.scopes)},
       {"pkce", a.pkce_required ? "required" : "optional"},
       {"require_secret_web_server", a.require_secret_web_server},
       {"require_secret_refresh", a.require_secret_refresh},
@@ -231,8 +231,8 @@ store::Org bootstrap(store::Database& db, const crypto::KeySealer& sealer, Rando
     db.create_org(o);
     org = db.default_org();
   }
-  oidc::KeyRing::seal_plaintext_keys(db, sealer);
-  oidc::KeyRing keys(db, sealer, random, clock);  // creates the signing keys on first use
+  keys::KeyRing::seal_plaintext_keys(db, sealer);
+  keys::KeyRing keys(db, sealer, random, clock);  // creates the signing keys on first use
   return *org;
 }
 
@@ -292,7 +292,7 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     }
   }
   app.callbacks = a.callbacks;
-  app.scopes = oauth::split_scopes(a.scopes);
+  app.scopes = token::split_scopes(a.scopes);
   if (app.scopes.empty()) return Error::invalid_request("--scopes must name at least one scope");
   if (a.pkce != "required" && a.pkce != "optional") {
     return Error::invalid_request("--pkce must be required or optional");
@@ -500,7 +500,7 @@ Result<boost::json::object> Admin::approvals(const std::string& client_id) {
     auto u = db_.find_user(c.user_id);
     users.push_back(boost::json::object{{"user_id", c.user_id},
                                         {"username", u ? u->username : ""},
-                                        {"scopes", oauth::join_scopes(c.scopes)},
+                                        {"scopes", token::join_scopes(c.scopes)},
                                         {"approved_ms", c.granted_ms}});
   }
   return boost::json::object{
@@ -525,7 +525,7 @@ Result<boost::json::object> Admin::revoke_approval(const std::string& client_id,
 Result<boost::json::object> Admin::rotate_key(const std::string& alg) {
   if (alg != "RS256" && alg != "ES256") return Error::invalid_request("--alg must be RS256 or ES256");
   if (auto org = bootstrapped(); !org) return std::move(org).error();
-  std::string kid = oidc::KeyRing::rotate(db_, **kek_.sealer(&db_), random_, clock_, alg);
+  std::string kid = keys::KeyRing::rotate(db_, **kek_.sealer(&db_), random_, clock_, alg);
   auto out = list_keys();
   out["rotated"] = boost::json::object{{"kid", kid}, {"alg", alg}};
   out["note"] = "running servers sign with the new key after SIGHUP (kill -HUP) or a restart";
@@ -537,7 +537,7 @@ boost::json::object Admin::list_keys() {
   int64_t now = clock_.now_ms();
   for (const auto& k : db_.list_keys()) {
     std::string state = k.retired_ms == 0 ? "active"
-                        : now - k.retired_ms <= oidc::kRetiredKeyPublishedMs ? "retired, published"
+                        : now - k.retired_ms <= keys::kRetiredKeyPublishedMs ? "retired, published"
                                                                              : "retired";
     boost::json::object o{{"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms},
                           {"state", state}};
@@ -558,7 +558,7 @@ Result<boost::json::object> Admin::rewrap_keys(KekSource& new_kek) {
   auto current = kek_.sealer(&db_);
   if (!current) return std::move(current).error();
   const crypto::KeySealer& old_sealer = **current;
-  oidc::KeyRing::seal_plaintext_keys(db_, old_sealer);
+  keys::KeyRing::seal_plaintext_keys(db_, old_sealer);
   // The new file is created when missing, whatever the old KEK sealed: it is new by intent.
   auto fresh = new_kek.sealer(nullptr);
   if (!fresh) return std::move(fresh).error();

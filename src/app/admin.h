@@ -18,8 +18,8 @@
 namespace latchkey::app {
 
 // Creates the org and the signing keys when the database has none, and seals any key still
-// stored in plaintext (oidc::KeyRing::seal_plaintext_keys). Idempotent. Throws
-// std::runtime_error when the stored keys do not open under `sealer` (see oidc::KeyRing).
+// stored in plaintext (keys::KeyRing::seal_plaintext_keys). Idempotent. Throws
+// std::runtime_error when the stored keys do not open under `sealer` (see keys::KeyRing).
 store::Org bootstrap(store::Database& db, const crypto::KeySealer& sealer, Random& random,
                      const Clock& clock);
 

@@ -29,8 +29,8 @@
 #include "oidc/data_resources.h"
 #include "oidc/discovery.h"
 #include "oidc/id_token.h"
-#include "oidc/current_key_ring.h"
-#include "oidc/key_ring.h"
+#include "keys/current_key_ring.h"
+#include "keys/key_ring.h"
 #include "oidc/user_endpoints.h"
 #include "token/opaque_tokens.h"
 #include "web/pages.h"
@@ -62,7 +62,7 @@ struct Application::Services {
         audit(options.audit_log.empty() ? nullptr
                                         : std::make_unique<AuditLog>(options.audit_log, clock)),
         events(fan_out(audit.get(), &metrics)),
-        keys(std::make_shared<const oidc::KeyRing>(db, sealer, random, clock)),
+        keys(std::make_shared<const keys::KeyRing>(db, sealer, random, clock)),
         passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
@@ -113,7 +113,7 @@ struct Application::Services {
   std::unique_ptr<AuditLog> audit;
   FanOut events;
   web::Pages pages;
-  oidc::CurrentKeyRing keys;
+  keys::CurrentKeyRing keys;
   crypto::PasswordHasher passwords;
   token::OpaqueTokens opaque;
   oidc::IdTokens id_tokens;
@@ -145,10 +145,10 @@ Application::Application(store::Database& db, Random& random, const Clock& clock
 Application::~Application() = default;
 
 Result<std::string> Application::reload_signing_keys() {
-  std::shared_ptr<const oidc::KeyRing> ring;
+  std::shared_ptr<const keys::KeyRing> ring;
   std::string active;
   try {
-    ring = std::make_shared<const oidc::KeyRing>(s_->key_source.store, s_->key_source.sealer,
+    ring = std::make_shared<const keys::KeyRing>(s_->key_source.store, s_->key_source.sealer,
                                                  s_->key_source.random, s_->key_source.clock);
     // Both algorithms must keep a signing key, or every token signed with the missing one
     // would fail from now on; signing_key() throws for a missing one.

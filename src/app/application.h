@@ -33,7 +33,7 @@ struct AppOptions {
 
 class Application {
  public:
-  // `sealer` opens the stored signing keys (oidc::KeyRing); it must outlive the application.
+  // `sealer` opens the stored signing keys (keys::KeyRing); it must outlive the application.
   // Throws std::runtime_error when they do not open (the server must not start then).
   Application(store::Database& db, Random& random, const Clock& clock,
               const crypto::KeySealer& sealer, AppOptions options);

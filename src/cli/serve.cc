@@ -23,7 +23,7 @@
 #include "http/client_address.h"
 #include "http/fd_budget.h"
 #include "http/server.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 
 namespace latchkey::cli {
 namespace {
@@ -105,7 +105,7 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   auto log = spdlog::stdout_color_mt("latchkey");
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   // A database from before the signing keys were sealed: seal them now (idempotent).
-  if (int sealed = oidc::KeyRing::seal_plaintext_keys(db, **sealer); sealed > 0) {
+  if (int sealed = keys::KeyRing::seal_plaintext_keys(db, **sealer); sealed > 0) {
     log->info("encrypted {} signing key(s) stored in plaintext under the key-encryption key {} "
               "({})", sealed, (*sealer)->id(), (*sealer)->source());
   }

@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 
 #include "http/errors.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 #include "oauth/token_endpoint.h"
 #include "oidc/id_token.h"
 
@@ -27,10 +27,10 @@ http::Response IntrospectEndpoint::handle(const http::Request& request) {
     auto user = users_.find_user(t->user_id);
     if (user && user->active) {
       body["active"] = true;
-      body["scope"] = join_scopes(t->scopes);
+      body["scope"] = token::join_scopes(t->scopes);
       body["client_id"] = t->client_id;
       body["username"] = user->username;
-      body["sub"] = oidc::identity_url(issuer_, *user);
+      body["sub"] = token::identity_url(issuer_, *user);
       body["token_type"] = t->kind == store::TokenKind::access ? "access_token" : "refresh_token";
       if (t->expires_ms != 0) body["exp"] = t->expires_ms / 1000;
       body["iat"] = t->issued_ms / 1000;

@@ -1,7 +1,7 @@
 #include "oauth/token_issuer.h"
 
 #include "crypto/crypto.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 
 namespace latchkey::oauth {
 
@@ -72,7 +72,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     pending->wait();
   }
 
-  std::string id = oidc::identity_url(issuer_, in.user);
+  std::string id = token::identity_url(issuer_, in.user);
   std::string issued_at = std::to_string(now);
   auto& b = out.body;
   // Room for every member below (and the ID token the caller may add), so the object is not
@@ -81,8 +81,8 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   b["access_token"] = out.access_token;
   if (!out.refresh_token.empty()) b["refresh_token"] = out.refresh_token;
   if (!in.client_secret.empty()) b["signature"] = signature(in.client_secret, id, issued_at);
-  b["scope"] = join_scopes(in.scopes);
-  if (in.with_id_token && has_scope(in.scopes, "openid")) {
+  b["scope"] = token::join_scopes(in.scopes);
+  if (in.with_id_token && token::has_scope(in.scopes, "openid")) {
     auto sign = ids_.make_later(
         {in.app, in.user, in.scopes, in.nonce, in.auth_time_s, out.access_token, in.code});
     if (in.id_token_later != nullptr) {

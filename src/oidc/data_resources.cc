@@ -4,8 +4,8 @@
 #include <charconv>
 
 #include "http/errors.h"
-#include "oauth/bearer.h"
-#include "oauth/scopes.h"
+#include "token/bearer.h"
+#include "token/scopes.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -38,11 +38,11 @@ http::Response DataResources::versions(const http::Request&) const {
 }
 
 http::Response DataResources::version_root(const http::Request& request) const {
-  auto token = oauth::authenticate_bearer(request, tokens_, false);
-  if (!token) return http::resource_error(token.error());
+  auto bearer = token::authenticate_bearer(request, tokens_, false);
+  if (!bearer) return http::resource_error(bearer.error());
   // Salesforce's REST API serves tokens granted `api` (or `full`), not an OpenID Connect or
   // identity-only token.
-  if (!oauth::allows_api(token->scopes)) {
+  if (!token::allows_api(bearer->scopes)) {
     return http::resource_error(oauth::Error::insufficient_scope("api"));
   }
   std::string_view rest = std::string_view(request.path).substr(std::string_view("/services/data/").size());
@@ -51,7 +51,7 @@ http::Response DataResources::version_root(const http::Request& request) const {
     return http::Response::json(404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
   }
   std::string base = "/services/data/" + std::string(rest);
-  boost::json::object o{{"identity", issuer_ + "/id/" + token->org_id + "/" + token->user_id},
+  boost::json::object o{{"identity", issuer_ + "/id/" + bearer->org_id + "/" + bearer->user_id},
                         {"limits", base + "/limits"},
                         {"sobjects", base + "/sobjects"},
                         {"query", base + "/query"}};

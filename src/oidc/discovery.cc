@@ -26,7 +26,7 @@ boost::json::array methods(std::initializer_list<store::ClientAuthMethod> list) 
 }  // namespace
 
 Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_types,
-                     const CurrentKeyRing& keys, const std::string& mtls_base_url)
+                     const keys::CurrentKeyRing& keys, const std::string& mtls_base_url)
     : keys_(keys) {
   std::vector<std::string> grants = grant_types;
   grants.push_back("implicit");
@@ -73,7 +73,7 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
                 "c_hash", "name", "given_name", "family_name", "preferred_username", "email",
                 "email_verified"})},
       {"prompt_values_supported", strings({"none", "login", "consent"})},
-      {"acr_values_supported", strings({std::string(kPasswordAcr)})},
+      {"acr_values_supported", strings({std::string(token::kPasswordAcr)})},
       {"authorization_response_iss_parameter_supported", true},
       {"request_parameter_supported", false},
       {"claims_parameter_supported", false},

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "http/message.h"
-#include "oidc/current_key_ring.h"
+#include "keys/current_key_ring.h"
 
 namespace latchkey::oidc {
 
@@ -17,13 +17,13 @@ class Discovery {
   // advertised as mtls_endpoint_aliases, with bound tokens and both mTLS client auth methods);
   // empty advertises none of it.
   Discovery(std::string issuer, const std::vector<std::string>& grant_types,
-            const CurrentKeyRing& keys, const std::string& mtls_base_url = {});
+            const keys::CurrentKeyRing& keys, const std::string& mtls_base_url = {});
   http::Response configuration() const;
   http::Response jwks() const;
 
  private:
   std::string configuration_;
-  const CurrentKeyRing& keys_;
+  const keys::CurrentKeyRing& keys_;
 };
 
 }  // namespace latchkey::oidc

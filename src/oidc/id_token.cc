@@ -15,24 +15,6 @@ bool has(const std::vector<std::string>& scopes, std::string_view s) {
 
 }  // namespace
 
-std::string identity_url(std::string_view issuer, const store::User& user) {
-  std::string out(issuer);
-  out += "/id/";
-  out += user.org_id;
-  out += '/';
-  out += user.id;
-  return out;
-}
-
-void add_authentication_claims(boost::json::object& claims, int64_t auth_time_s) {
-  if (auth_time_s <= 0) return;
-  claims["auth_time"] = auth_time_s;
-  // OIDC Core §3.1.2.1: acr_values are voluntary; whatever was asked for, the ID token states
-  // what was actually done.
-  claims["acr"] = kPasswordAcr;
-  claims["amr"] = boost::json::array{"pwd"};
-}
-
 std::string half_hash(std::string_view value) {
   std::string h = crypto::sha256(value);
   return crypto::base64url_encode(std::string_view(h).substr(0, 16));
@@ -61,12 +43,12 @@ std::function<std::string()> IdTokens::make_later(const IdTokenInput& in) const 
   int64_t now = clock_.now_s();
   boost::json::object c{
       {"iss", issuer_},
-      {"sub", identity_url(issuer_, in.user)},
+      {"sub", token::identity_url(issuer_, in.user)},
       {"aud", in.app.client_id},
       {"exp", now + kIdTokenTtlS},
       {"iat", now},
   };
-  add_authentication_claims(c, in.auth_time_s);
+  token::add_authentication_claims(c, in.auth_time_s);
   if (!in.nonce.empty()) c["nonce"] = in.nonce;
   if (!in.access_token.empty()) c["at_hash"] = half_hash(in.access_token);
   if (!in.code.empty()) c["c_hash"] = half_hash(in.code);

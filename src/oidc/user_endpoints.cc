@@ -3,8 +3,8 @@
 #include <boost/json.hpp>
 
 #include "http/errors.h"
-#include "oauth/bearer.h"
-#include "oauth/scopes.h"
+#include "token/bearer.h"
+#include "token/scopes.h"
 #include "oidc/id_token.h"
 
 namespace latchkey::oidc {
@@ -19,13 +19,13 @@ std::string display_name(const store::User& u) {
 }  // namespace
 
 http::Response UserEndpoints::userinfo(const http::Request& request) {
-  auto token = oauth::authenticate_bearer(request, tokens_, false);
-  if (!token) return http::resource_error(token.error());
-  auto user = users_.find_user(token->user_id);
+  auto bearer = token::authenticate_bearer(request, tokens_, false);
+  if (!bearer) return http::resource_error(bearer.error());
+  auto user = users_.find_user(bearer->user_id);
   if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
   // OIDC Core §5.3: userinfo serves tokens granted `openid` (or Salesforce's `full`).
-  const std::vector<std::string>& scopes = token->scopes;
-  if (!oauth::allows_userinfo(scopes)) {
+  const std::vector<std::string>& scopes = bearer->scopes;
+  if (!token::allows_userinfo(scopes)) {
     return http::resource_error(oauth::Error::insufficient_scope("openid"));
   }
 
@@ -33,13 +33,13 @@ http::Response UserEndpoints::userinfo(const http::Request& request) {
   // the scope that asks for them. The user record holds no address or phone number, so those
   // scopes add nothing.
   boost::json::object o{
-      {"sub", identity_url(issuer_, *user)},
+      {"sub", token::identity_url(issuer_, *user)},
       {"user_id", user->id},
       {"organization_id", user->org_id},
       {"active", user->active},
       {"user_type", "STANDARD"},
   };
-  if (oauth::allows_claims(scopes, "profile")) {
+  if (token::allows_claims(scopes, "profile")) {
     o["preferred_username"] = user->username;
     o["nickname"] = user->username;
     o["name"] = display_name(*user);
@@ -49,7 +49,7 @@ http::Response UserEndpoints::userinfo(const http::Request& request) {
     o["locale"] = "en_US";
     o["zoneinfo"] = "America/Los_Angeles";
   }
-  if (oauth::allows_claims(scopes, "email")) {
+  if (token::allows_claims(scopes, "email")) {
     o["email"] = user->email;
     o["email_verified"] = !user->email.empty();
   }
@@ -59,13 +59,13 @@ http::Response UserEndpoints::userinfo(const http::Request& request) {
 }
 
 http::Response UserEndpoints::identity(const http::Request& request) {
-  auto token = oauth::authenticate_bearer(request, tokens_, true);
-  if (!token) return http::resource_error(token.error());
-  auto user = users_.find_user(token->user_id);
+  auto bearer = token::authenticate_bearer(request, tokens_, true);
+  if (!bearer) return http::resource_error(bearer.error());
+  auto user = users_.find_user(bearer->user_id);
   if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
   // Salesforce's identity service needs `id` or a synonym of it (profile, email, address,
   // phone), `openid` or `full`; a token for the REST API alone (`api`) may not read it.
-  if (!oauth::allows_identity(token->scopes)) {
+  if (!token::allows_identity(bearer->scopes)) {
     return http::resource_error(oauth::Error::insufficient_scope("id"));
   }
   // A token may read only its own user's identity (Salesforce answers 403 otherwise).
@@ -89,7 +89,7 @@ http::Response UserEndpoints::identity(const http::Request& request) {
       {"userinfo", issuer_ + "/services/oauth2/userinfo"},
   };
   boost::json::object o{
-      {"id", identity_url(issuer_, *user)},
+      {"id", token::identity_url(issuer_, *user)},
       {"asserted_user", true},
       {"user_id", user->id},
       {"organization_id", user->org_id},

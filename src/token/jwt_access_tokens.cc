@@ -2,7 +2,7 @@
 
 #include "core/ids.h"
 #include "crypto/jose.h"
-#include "oidc/id_token.h"
+#include "token/claims.h"
 
 namespace latchkey::token {
 
@@ -14,7 +14,7 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
   boost::json::object c{
       {"iss", issuer_},
-      {"sub", oidc::identity_url(issuer_, user)},
+      {"sub", token::identity_url(issuer_, user)},
       {"aud", issuer_},
       {"client_id", app.client_id},
       {"scope", scope},
@@ -23,7 +23,7 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
       // The jti also makes every token unique, so its stored hash is unique.
       {"jti", random_base62(random_, 24)},
   };
-  oidc::add_authentication_claims(c, auth_time_s);  // RFC 9068 §2.2.1
+  token::add_authentication_claims(c, auth_time_s);  // RFC 9068 §2.2.1
   // RFC 8705 §3.1: a resource server that checks the JWT alone must also learn the binding,
   // or it would accept the token from anyone holding it.
   if (!cnf_x5t.empty()) c["cnf"] = boost::json::object{{"x5t#S256", cnf_x5t}};

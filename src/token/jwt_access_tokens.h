@@ -10,19 +10,19 @@
 
 #include "core/clock.h"
 #include "core/random.h"
-#include "oidc/current_key_ring.h"
+#include "keys/current_key_ring.h"
 #include "store/records.h"
 
 namespace latchkey::token {
 
 class JwtAccessTokens {
  public:
-  JwtAccessTokens(const oidc::CurrentKeyRing& keys, Random& random, std::string issuer)
+  JwtAccessTokens(const keys::CurrentKeyRing& keys, Random& random, std::string issuer)
       : keys_(keys), random_(random), issuer_(std::move(issuer)) {}
 
   // iss, sub (the identity URL, like the ID token's), aud (the issuer: latchkey is its own
   // resource server), client_id, scope, iat, exp, jti (RFC 9068 §2.2); auth_time, acr and
-  // amr when auth_time_s > 0 (§2.2.1, see oidc::add_authentication_claims); and
+  // amr when auth_time_s > 0 (§2.2.1, see token::add_authentication_claims); and
   // cnf {"x5t#S256": cnf_x5t} when the token is bound to a client certificate (RFC 8705 §3.1).
   std::string make(const store::App& app, const store::User& user,
                    const std::vector<std::string>& scopes, int64_t issued_s,
@@ -30,7 +30,7 @@ class JwtAccessTokens {
                    std::string_view cnf_x5t = {}) const;
 
  private:
-  const oidc::CurrentKeyRing& keys_;
+  const keys::CurrentKeyRing& keys_;
   Random& random_;
   std::string issuer_;
 };

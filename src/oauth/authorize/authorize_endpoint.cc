@@ -6,7 +6,7 @@
 #include "http/errors.h"
 #include "http/params.h"
 #include "oauth/approval.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 #include "token/opaque_tokens.h"
 
 namespace latchkey::oauth {
@@ -142,7 +142,7 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
     auto c = d_.consents.find_consent(user->id, r.app.client_id);
     need_consent = !c;
     if (c) {
-      for (const auto& s : r.scopes) need_consent = need_consent || !has_scope(c->scopes, s);
+      for (const auto& s : r.scopes) need_consent = need_consent || !token::has_scope(c->scopes, s);
     }
   }
   if (need_consent && r.app.admin_approved_only && !r.prompt_has("consent")) need_consent = false;
@@ -213,7 +213,7 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
   if (form.value("decision") != "allow") {
-    d_.events.emit({"consent_denied", r.app.client_id, user->id, join_scopes(r.scopes), b.remote_addr});
+    d_.events.emit({"consent_denied", r.app.client_id, user->id, token::join_scopes(r.scopes), b.remote_addr});
     return err(Error::access_denied());
   }
   if (!may_use(d_.apps, r.app, *user)) {
@@ -223,11 +223,11 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
   std::vector<std::string> scopes = r.scopes;
   if (auto prior = d_.consents.find_consent(user->id, r.app.client_id)) {
     for (const auto& s : prior->scopes) {
-      if (!has_scope(scopes, s)) scopes.push_back(s);
+      if (!token::has_scope(scopes, s)) scopes.push_back(s);
     }
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
-  d_.events.emit({"consent_granted", r.app.client_id, user->id, join_scopes(scopes), b.remote_addr});
+  d_.events.emit({"consent_granted", r.app.client_id, user->id, token::join_scopes(scopes), b.remote_addr});
   return issue(r, *user, *session);
 }
 

@@ -5,7 +5,7 @@
 
 #include "oauth/authorize/response_type.h"
 #include "oauth/pkce.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -90,7 +90,7 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
                                "this app does not allow the user-agent flow"));
   }
 
-  auto scopes = grant_scopes(params.value("scope"), r.app.scopes);
+  auto scopes = token::grant_scopes(params.value("scope"), r.app.scopes);
   if (!scopes) return client_error(r, std::move(scopes).error());
   r.scopes = std::move(scopes.value());
   r.nonce = std::string(params.value("nonce"));
@@ -98,7 +98,7 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
     return client_error(r, Error::invalid_request("state or nonce too long"));
   }
   if (r.wants_id_token) {
-    if (!has_scope(r.scopes, "openid")) {
+    if (!token::has_scope(r.scopes, "openid")) {
       return client_error(r, Error::invalid_request("id_token requires the openid scope"));
     }
     // OIDC Core §3.2.2.1: nonce is REQUIRED when an ID token comes from the authorize endpoint.
@@ -125,7 +125,7 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
     return client_error(r, Error::invalid_request("code_challenge is required"));
   }
 
-  r.prompt = split_scopes(params.value("prompt"));
+  r.prompt = token::split_scopes(params.value("prompt"));
   for (const auto& p : r.prompt) {
     if (p != "none" && p != "login" && p != "consent" && p != "select_account") {
       return client_error(r, Error::invalid_request("unsupported prompt value"));

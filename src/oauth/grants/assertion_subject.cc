@@ -1,7 +1,7 @@
 #include "oauth/grants/assertion_subject.h"
 
 #include "oauth/approval.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 
 namespace latchkey::oauth {
 
@@ -18,7 +18,7 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   if (!has_approved(apps_, consents_, app, *user)) {
     return Error::invalid_grant("user hasn't approved this consumer");
   }
-  auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
+  auto scopes = token::grant_scopes(req.params.value("scope"), app.scopes);
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};
   in.grant_type = req.params.value("grant_type");

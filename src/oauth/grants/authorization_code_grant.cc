@@ -1,7 +1,7 @@
 #include "oauth/grants/authorization_code_grant.h"
 
 #include "oauth/pkce.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 #include "token/opaque_tokens.h"
 
 namespace latchkey::oauth {
@@ -56,7 +56,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   GrantInput in{app, *user, record->scopes};
   in.grant_type = "authorization_code";
   in.issue_refresh =
-      allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
+      token::allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
   in.code_key = code_key;
   in.nonce = record->nonce;
   in.auth_time_s = record->auth_time_s;

@@ -1,7 +1,7 @@
 #include "oauth/grants/client_credentials_grant.h"
 
 #include "oauth/approval.h"
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 
 namespace latchkey::oauth {
 
@@ -24,7 +24,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
     return Error::invalid_grant("user hasn't approved this consumer")
         .with_debug("run-as user not pre-authorized");
   }
-  auto scopes = grant_scopes(req.params.value("scope"), app.scopes);
+  auto scopes = token::grant_scopes(req.params.value("scope"), app.scopes);
   if (!scopes) return std::move(scopes).error();
   GrantInput in{app, *user, std::move(scopes.value())};
   in.grant_type = "client_credentials";

@@ -1,8 +1,8 @@
 #include "oauth/grants/refresh_token_grant.h"
 
 #include "oauth/approval.h"
-#include "oauth/bearer.h"
-#include "oauth/scopes.h"
+#include "token/bearer.h"
+#include "token/scopes.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -26,7 +26,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   }
   // RFC 8705 §4: a bound refresh token (a public client's) is good only with its certificate.
   // Checked before rotation, so a refused attempt changes nothing.
-  if (!t->cnf_x5t.empty() && !presents_certificate(req.http, t->cnf_x5t)) {
+  if (!t->cnf_x5t.empty() && !token::presents_certificate(req.http, t->cnf_x5t)) {
     return expired().with_debug("refresh token bound to a client certificate not presented");
   }
   if (t->expires_ms != 0 && clock_.now_ms() >= t->expires_ms) return expired();
@@ -35,7 +35,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
   std::vector<std::string> scopes = t->scopes;
   if (auto s = req.params.get("scope"); s && !s->empty()) {
-    auto asked = grant_scopes(*s, t->scopes);
+    auto asked = token::grant_scopes(*s, t->scopes);
     if (!asked) return std::move(asked).error();
     scopes = std::move(asked.value());
   }

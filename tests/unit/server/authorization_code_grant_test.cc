@@ -12,7 +12,7 @@
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 #include "token/opaque_tokens.h"
 #include "unit/server/test_support.h"
 
@@ -196,7 +196,7 @@ TEST_F(AuthorizationCodeGrantTest, IdTokenStatesThePasswordLogin) {
   ASSERT_TRUE(jwt.ok());
   const auto& c = jwt->claims;
   EXPECT_EQ(str(c, "acr"), "urn:latchkey:acr:password");
-  EXPECT_EQ(str(c, "acr"), oidc::kPasswordAcr);
+  EXPECT_EQ(str(c, "acr"), token::kPasswordAcr);
   ASSERT_TRUE(c.contains("amr"));
   EXPECT_EQ(c.at("amr"), (boost::json::array{"pwd"}));
   ASSERT_TRUE(c.contains("auth_time"));

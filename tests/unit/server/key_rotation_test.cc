@@ -8,8 +8,8 @@
 
 #include "crypto/jose.h"
 #include "oidc/id_token.h"
-#include "oidc/current_key_ring.h"
-#include "oidc/key_ring.h"
+#include "keys/current_key_ring.h"
+#include "keys/key_ring.h"
 #include "token/jwt_access_tokens.h"
 #include "unit/server/test_support.h"
 
@@ -25,19 +25,19 @@ std::string kid_of(const std::string& jwt) {
 
 TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
   TestWorld world;
-  KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
+  keys::KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
 
-  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
                                         world.clock(), "RS256");
   ASSERT_NE(new_kid, old_kid);
-  KeyRing after(world.db(), testsupport::test_sealer(), world.random(), world.clock());
+  keys::KeyRing after(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   EXPECT_EQ(after.signing_key("RS256").kid(), new_kid);
   // The ES256 key was not rotated.
   EXPECT_EQ(after.signing_key("ES256").kid(), before.signing_key("ES256").kid());
 
   // A token signed before the rotation still verifies with a key from the new JWKS.
-  CurrentKeyRing before_ring(std::make_shared<const KeyRing>(before));
+  keys::CurrentKeyRing before_ring(std::make_shared<const keys::KeyRing>(before));
   IdTokens old_ids(before_ring, world.clock(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";
@@ -54,11 +54,11 @@ TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
 
 TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
   TestWorld world;
-  KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
+  keys::KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
-  KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(), world.clock(), "RS256");
-  world.clock().advance_s(kRetiredKeyPublishedMs / 1000 + 1);
-  KeyRing later(world.db(), testsupport::test_sealer(), world.random(), world.clock());
+  keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(), world.clock(), "RS256");
+  world.clock().advance_s(keys::kRetiredKeyPublishedMs / 1000 + 1);
+  keys::KeyRing later(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   const auto jwks = later.jwks();
   ASSERT_FALSE(jwks.at("keys").as_array().empty());
   for (const auto& k : jwks.at("keys").as_array()) {
@@ -70,23 +70,23 @@ TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
 // kid and the JWKS publishes both keys; a ring a request took before the swap stays usable.
 TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
   TestWorld world;
-  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
                                                       world.random(), world.clock()));
   IdTokens ids(keys, world.clock(), "http://issuer.test");
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";
   std::vector<std::string> scopes{"openid"};
-  std::shared_ptr<const KeyRing> held = keys.current();
+  std::shared_ptr<const keys::KeyRing> held = keys.current();
   const std::string old_kid = held->signing_key("RS256").kid();
   std::string old_token = ids.make({app, world.user(), scopes, "", 0, "", ""});
   ASSERT_EQ(kid_of(old_token), old_kid);
 
-  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
                                         world.clock(), "RS256");
   // Rotating in the store alone changes nothing until the ring is reloaded.
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), old_kid);
-  keys.replace(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+  keys.replace(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
                                                world.random(), world.clock()));
 
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), new_kid);
@@ -118,7 +118,7 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
   jwks.method = "GET";
   jwks.path = jwks.target = "/id/keys";
   const std::string before = application.handle(jwks).body;
-  std::string new_kid = KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
                                         world.clock(), "ES256");
   EXPECT_EQ(application.handle(jwks).body, before) << "keys changed without a reload";
 
@@ -136,7 +136,7 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
 
 TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   TestWorld world;
-  CurrentKeyRing keys(std::make_shared<const KeyRing>(world.db(), testsupport::test_sealer(),
+  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
                                                       world.random(), world.clock()));
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
@@ -150,7 +150,7 @@ TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   EXPECT_EQ(d->claims.at("scope").as_string(), "api openid");
   EXPECT_EQ(d->claims.at("exp").as_int64(), 8200);
   EXPECT_EQ(d->claims.at("iss").as_string(), "http://issuer.test");
-  EXPECT_EQ(d->claims.at("sub").as_string(), identity_url("http://issuer.test", world.user()));
+  EXPECT_EQ(d->claims.at("sub").as_string(), token::identity_url("http://issuer.test", world.user()));
   // Two tokens for the same grant differ (jti), so their stored hashes do too.
   EXPECT_NE(t, jwts.make(app, world.user(), {"api", "openid"}, 1000, 8200, 990));
 }

@@ -12,7 +12,7 @@
 #include "app/key_encryption.h"
 #include "crypto/crypto.h"
 #include "crypto/key_sealer.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 #include "store/open.h"
 #include "store/temp_dir.h"
 #include "unit/server/test_support.h"
@@ -20,7 +20,7 @@
 namespace latchkey::app {
 namespace {
 
-using oidc::KeyRing;
+using keys::KeyRing;
 using testsupport::test_sealer;
 
 bool looks_like_pem(const std::string& stored) {
@@ -46,22 +46,22 @@ class KeysAtRest : public ::testing::Test {
 };
 
 TEST_F(KeysAtRest, KeysMadeByTheKeyRingAreStoredSealedNotAsPem) {
-  KeyRing ring(*db_, test_sealer(), random_, clock_);
+  keys::KeyRing ring(*db_, test_sealer(), random_, clock_);
   auto stored = db_->list_keys();
   ASSERT_EQ(stored.size(), 2u);
   for (const auto& r : stored) {
     EXPECT_FALSE(looks_like_pem(r.private_pem)) << r.private_pem.substr(0, 40);
     EXPECT_EQ(crypto::KeySealer::kek_id_of(r.private_pem), test_sealer().id());
   }
-  KeyRing::rotate(*db_, test_sealer(), random_, clock_, "RS256");
+  keys::KeyRing::rotate(*db_, test_sealer(), random_, clock_, "RS256");
   for (const auto& r : db_->list_keys()) EXPECT_FALSE(looks_like_pem(r.private_pem)) << r.kid;
 }
 
 TEST_F(KeysAtRest, AnotherKekIsRefusedNamingTheFileAndNoKeyIsMade) {
-  KeyRing ring(*db_, test_sealer(), random_, clock_);
+  keys::KeyRing ring(*db_, test_sealer(), random_, clock_);
   auto before = db_->list_keys();
   try {
-    KeyRing wrong(*db_, other_, random_, clock_);
+    keys::KeyRing wrong(*db_, other_, random_, clock_);
     FAIL() << "keys opened under another KEK";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/elsewhere/other.kek"), std::string::npos) << e.what();
@@ -75,20 +75,20 @@ TEST_F(KeysAtRest, AnotherKekIsRefusedNamingTheFileAndNoKeyIsMade) {
 
 TEST_F(KeysAtRest, AKeyRingNeverUsesAPlaintextKey) {
   save_plaintext_key("plainkid");
-  EXPECT_THROW(KeyRing(*db_, test_sealer(), random_, clock_), std::runtime_error);
+  EXPECT_THROW(keys::KeyRing(*db_, test_sealer(), random_, clock_), std::runtime_error);
 }
 
 TEST_F(KeysAtRest, PlaintextKeysAreSealedOnceKeepingKidAndPublicKey) {
   const std::string jwk = save_plaintext_key("oldkid1");
-  EXPECT_EQ(KeyRing::seal_plaintext_keys(*db_, test_sealer()), 1);
-  EXPECT_EQ(KeyRing::seal_plaintext_keys(*db_, test_sealer()), 0) << "not idempotent";
+  EXPECT_EQ(keys::KeyRing::seal_plaintext_keys(*db_, test_sealer()), 1);
+  EXPECT_EQ(keys::KeyRing::seal_plaintext_keys(*db_, test_sealer()), 0) << "not idempotent";
   auto stored = db_->list_keys();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].kid, "oldkid1");
   EXPECT_FALSE(looks_like_pem(stored[0].private_pem));
   // The ring loads the sealed key as the same key (same kid, same public JWK); it makes no
   // RS256 key since the store is not empty, so only ES256 is asked for.
-  KeyRing ring(*db_, test_sealer(), random_, clock_);
+  keys::KeyRing ring(*db_, test_sealer(), random_, clock_);
   EXPECT_EQ(ring.signing_key("ES256").kid(), "oldkid1");
   EXPECT_EQ(boost::json::serialize(ring.signing_key("ES256").public_jwk()), jwk);
 }
@@ -121,7 +121,7 @@ TEST_F(KeysAtRest, RewrapSealsEveryKeyUnderTheNewKekKeepingKids) {
   KekSource kek{test_sealer()};
   Admin admin(*db_, random_, clock_, kek);
   ASSERT_TRUE(admin.rotate_key("RS256").ok());  // one retired key too
-  KeyRing before(*db_, test_sealer(), random_, clock_);
+  keys::KeyRing before(*db_, test_sealer(), random_, clock_);
   KekSource fresh{other_};
   auto out = admin.rewrap_keys(fresh);
   ASSERT_TRUE(out.ok()) << out.error().description();
@@ -130,8 +130,8 @@ TEST_F(KeysAtRest, RewrapSealsEveryKeyUnderTheNewKekKeepingKids) {
   for (const auto& r : db_->list_keys()) {
     EXPECT_EQ(crypto::KeySealer::kek_id_of(r.private_pem), other_.id()) << r.kid;
   }
-  EXPECT_THROW(KeyRing(*db_, test_sealer(), random_, clock_), std::runtime_error);
-  KeyRing after(*db_, other_, random_, clock_);
+  EXPECT_THROW(keys::KeyRing(*db_, test_sealer(), random_, clock_), std::runtime_error);
+  keys::KeyRing after(*db_, other_, random_, clock_);
   EXPECT_EQ(after.jwks_json(), before.jwks_json()) << "rewrap changed the published keys";
   // Run again (as after an interruption): nothing left to do.
   auto again = admin.rewrap_keys(fresh);
@@ -140,7 +140,7 @@ TEST_F(KeysAtRest, RewrapSealsEveryKeyUnderTheNewKekKeepingKids) {
 }
 
 TEST_F(KeysAtRest, RewrapWithTheWrongCurrentKekChangesNothing) {
-  KeyRing ring(*db_, test_sealer(), random_, clock_);
+  keys::KeyRing ring(*db_, test_sealer(), random_, clock_);
   auto before = db_->list_keys();
   KekSource wrong{other_};
   Admin admin(*db_, random_, clock_, wrong);
@@ -200,7 +200,7 @@ TEST(KekFile, AMissingFileIsNotCreatedForADatabaseWhoseKeysAreSealed) {
   crypto::OsRandom random;
   FakeClock clock;
   auto db = store::open_database("sqlite::memory:");
-  KeyRing ring(*db, test_sealer(), random, clock);
+  keys::KeyRing ring(*db, test_sealer(), random, clock);
   const std::string path = dir.file("moved.db.kek");
   KekSource kek(path, random);
   auto s = kek.sealer(db.get());

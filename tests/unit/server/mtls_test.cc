@@ -6,7 +6,7 @@
 
 #include "crypto/certificate.h"
 #include "crypto/jose.h"
-#include "oauth/bearer.h"
+#include "token/bearer.h"
 #include "oauth/client_auth.h"
 #include "token/opaque_tokens.h"
 #include "unit/server/test_support.h"
@@ -168,7 +168,7 @@ TEST_F(MtlsTest, BoundTokenNeedsItsCertificate) {
 
   auto with = [&](http::Request r) {
     r.headers.emplace_back("authorization", "Bearer " + presented);
-    return authenticate_bearer(r, opaque, false);
+    return token::authenticate_bearer(r, opaque, false);
   };
   EXPECT_TRUE(with(over_tls(client_pem())).ok());
   EXPECT_FALSE(with(over_tls("")).ok());

@@ -12,7 +12,7 @@
 #include "crypto/certificate.h"
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
-#include "oauth/bearer.h"
+#include "token/bearer.h"
 #include "oauth/client_auth.h"
 #include "oauth/grants/authorization_code_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
@@ -141,7 +141,7 @@ TEST_F(PublicClientBindingTest, CodeExchangeOverTlsWithCertificateBindsBothToken
   auto bearer = [&](const Connection& c) {
     http::Request r = request(c, "");
     r.headers.emplace_back("authorization", "Bearer " + testsupport::str(body, "access_token"));
-    return authenticate_bearer(r, stack_.opaque, false).ok();
+    return token::authenticate_bearer(r, stack_.opaque, false).ok();
   };
   EXPECT_TRUE(bearer(tls_with(client_pem())));
   EXPECT_FALSE(bearer(tls_with(other_pem())));

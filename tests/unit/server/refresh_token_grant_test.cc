@@ -9,7 +9,7 @@
 #include "crypto/crypto.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 #include "token/opaque_tokens.h"
 #include "unit/server/test_support.h"
 
@@ -126,7 +126,7 @@ TEST_F(RefreshTokenGrantTest, IdTokenKeepsTheOriginalAuthTime) {
       ASSERT_TRUE(c.contains("auth_time")) << "refresh " << i;
       EXPECT_EQ(c.at("auth_time").to_number<int64_t>(), login_s);
       EXPECT_EQ(c.at("iat").to_number<int64_t>(), world_.clock().now_s());
-      EXPECT_EQ(str(c, "acr"), oidc::kPasswordAcr);
+      EXPECT_EQ(str(c, "acr"), token::kPasswordAcr);
       if (policy == store::RefreshPolicy::rotate) refresh_token = str(r.value(), "refresh_token");
     }
   }

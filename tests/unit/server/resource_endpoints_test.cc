@@ -146,7 +146,7 @@ TEST_F(ResourceEndpointsTest, UserinfoWithOpenidAloneNamesTheUserButNoProfileOrE
   http::Response r = userinfo(issue({"openid"}).access_token);
   ASSERT_EQ(r.status, 200u) << r.body;
   auto o = json(r);
-  EXPECT_EQ(str(o, "sub"), oidc::identity_url(kIssuer, world_.user()));
+  EXPECT_EQ(str(o, "sub"), token::identity_url(kIssuer, world_.user()));
   EXPECT_EQ(str(o, "user_id"), world_.user().id);
   EXPECT_EQ(str(o, "organization_id"), world_.user().org_id);
   for (const char* claim : {"email", "email_verified", "name", "preferred_username", "nickname",

@@ -14,7 +14,7 @@
 #include "oauth/client_auth.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 #include "token/jwt_access_tokens.h"
 #include "token/opaque_tokens.h"
 
@@ -49,7 +49,7 @@ std::string self_signed_cert_pem(const crypto::SigningKey& key,
 const crypto::KeySealer& test_sealer();
 
 // Saves one RS256 and one ES256 signing key, made once per process and sealed by test_sealer(),
-// so that oidc::KeyRing and app::bootstrap find keys and skip generating new ones for every test.
+// so that keys::KeyRing and app::bootstrap find keys and skip generating new ones for every test.
 void seed_signing_keys(store::KeyStore& keys, int64_t now_ms);
 
 // Form parameters in the given order.
@@ -158,12 +158,12 @@ class TestWorld {
 // construction order).
 struct IssuerStack {
   IssuerStack(TestWorld& w, const std::string& issuer_url)
-      : keys(std::make_shared<const oidc::KeyRing>(w.db(), test_sealer(), w.random(), w.clock())),
+      : keys(std::make_shared<const keys::KeyRing>(w.db(), test_sealer(), w.random(), w.clock())),
         ids(keys, w.clock(), issuer_url),
         opaque(w.db(), w.random(), w.clock()),
         jwts(keys, w.random(), issuer_url),
         issuer(w.db(), opaque, jwts, ids, w.clock(), issuer_url, w.events()) {}
-  oidc::CurrentKeyRing keys;
+  keys::CurrentKeyRing keys;
   oidc::IdTokens ids;
   token::OpaqueTokens opaque;
   token::JwtAccessTokens jwts;

@@ -15,7 +15,7 @@
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 #include "token/opaque_tokens.h"
 #include "unit/server/test_support.h"
 

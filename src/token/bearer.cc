@@ -1,10 +1,10 @@
-#include "oauth/bearer.h"
+#include "token/bearer.h"
 
 #include "crypto/certificate.h"
 #include "crypto/crypto.h"
 #include "http/params.h"
 
-namespace latchkey::oauth {
+namespace latchkey::token {
 
 bool presents_certificate(const http::Request& request, const std::string& x5t) {
   return request.tls && !request.client_cert_der.empty() &&
@@ -12,27 +12,27 @@ bool presents_certificate(const http::Request& request, const std::string& x5t) 
 }
 
 Result<store::Token> authenticate_bearer(const http::Request& request,
-                                         const token::OpaqueTokens& tokens,
+                                         const OpaqueTokens& tokens,
                                          bool allow_query_token) {
   std::string presented;
   if (auto authz = request.header("authorization")) {
     auto t = http::parse_bearer(*authz);
-    if (!t) return Error::invalid_token();
+    if (!t) return oauth::Error::invalid_token();
     presented = std::move(*t);
   } else if (allow_query_token) {
     auto q = http::parse_form(request.query);
-    if (!q) return Error::invalid_token();
+    if (!q) return oauth::Error::invalid_token();
     presented = std::string(q->value("oauth_token"));
   }
-  if (presented.empty()) return Error::invalid_token();
+  if (presented.empty()) return oauth::Error::invalid_token();
   auto token = tokens.validate_access(presented);
   if (!token) return token;
   // RFC 8705 §3: a certificate-bound token is good only over mutual TLS with that same
   // certificate; anywhere else it is as invalid as an unknown token.
   if (!token->cnf_x5t.empty() && !presents_certificate(request, token->cnf_x5t)) {
-    return Error::invalid_token();
+    return oauth::Error::invalid_token();
   }
   return token;
 }
 
-}  // namespace latchkey::oauth
+}  // namespace latchkey::token

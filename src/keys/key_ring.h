@@ -16,7 +16,7 @@
 #include "crypto/key_sealer.h"
 #include "store/stores.h"
 
-namespace latchkey::oidc {
+namespace latchkey::keys {
 
 // A retired key stays in the JWKS this long, so every token it signed can still be verified:
 // the longest access-token lifetime an app may have (30 days) exceeds every other lifetime.
@@ -56,4 +56,4 @@ class KeyRing {
   std::string jwks_json_;
 };
 
-}  // namespace latchkey::oidc
+}  // namespace latchkey::keys

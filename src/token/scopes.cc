@@ -1,8 +1,8 @@
-#include "oauth/scopes.h"
+#include "token/scopes.h"
 
 #include <algorithm>
 
-namespace latchkey::oauth {
+namespace latchkey::token {
 
 std::vector<std::string> split_scopes(std::string_view text) {
   std::vector<std::string> out;
@@ -41,11 +41,11 @@ Result<std::vector<std::string>> grant_scopes(std::string_view requested,
     // RFC 6749 §3.3 scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
     for (char c : s) {
       if (c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e) {
-        return Error::invalid_scope("malformed scope");
+        return oauth::Error::invalid_scope("malformed scope");
       }
     }
     // Salesforce's "full" includes every scope but refresh_token; treat it as any other name.
-    if (!has_scope(app_scopes, s)) return Error::invalid_scope("the requested scope is not allowed: " + s);
+    if (!has_scope(app_scopes, s)) return oauth::Error::invalid_scope("the requested scope is not allowed: " + s);
   }
   return wanted;
 }
@@ -73,4 +73,4 @@ bool allows_claims(const std::vector<std::string>& scopes, std::string_view clai
   return has_scope(scopes, claim_scope) || has_scope(scopes, "full");
 }
 
-}  // namespace latchkey::oauth
+}  // namespace latchkey::token

@@ -1,11 +1,11 @@
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 
 #include <stdexcept>
 
 #include "core/ids.h"
 #include "crypto/crypto.h"
 
-namespace latchkey::oidc {
+namespace latchkey::keys {
 namespace {
 
 store::SigningKeyRecord record_of(const crypto::SigningKey& key,
@@ -97,4 +97,4 @@ boost::json::object KeyRing::jwks() const {
   return {{"keys", std::move(list)}};
 }
 
-}  // namespace latchkey::oidc
+}  // namespace latchkey::keys

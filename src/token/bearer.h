@@ -11,14 +11,14 @@
 #include "store/records.h"
 #include "token/opaque_tokens.h"
 
-namespace latchkey::oauth {
+namespace latchkey::token {
 
 // Whether the request came over TLS with the client certificate whose x5t#S256 is `x5t`
 // (RFC 8705 §3: what a bound token, access or refresh, needs to be used). Constant time.
 bool presents_certificate(const http::Request& request, const std::string& x5t);
 
 Result<store::Token> authenticate_bearer(const http::Request& request,
-                                         const token::OpaqueTokens& tokens,
+                                         const OpaqueTokens& tokens,
                                          bool allow_query_token);
 
-}  // namespace latchkey::oauth
+}  // namespace latchkey::token

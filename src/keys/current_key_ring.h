@@ -9,9 +9,9 @@
 #include <memory>
 #include <utility>
 
-#include "oidc/key_ring.h"
+#include "keys/key_ring.h"
 
-namespace latchkey::oidc {
+namespace latchkey::keys {
 
 class CurrentKeyRing {
  public:
@@ -28,4 +28,4 @@ class CurrentKeyRing {
   std::atomic<std::shared_ptr<const KeyRing>> ring_;
 };
 
-}  // namespace latchkey::oidc
+}  // namespace latchkey::keys

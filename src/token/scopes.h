@@ -7,7 +7,7 @@
 
 #include "core/result.h"
 
-namespace latchkey::oauth {
+namespace latchkey::token {
 
 std::vector<std::string> split_scopes(std::string_view text);
 std::string join_scopes(const std::vector<std::string>& scopes);
@@ -35,4 +35,4 @@ bool allows_identity(const std::vector<std::string>& scopes);
 // granted that scope, or `full`.
 bool allows_claims(const std::vector<std::string>& scopes, std::string_view claim_scope);
 
-}  // namespace latchkey::oauth
+}  // namespace latchkey::token
