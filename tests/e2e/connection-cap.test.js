@@ -217,7 +217,7 @@ describe('connection cap per client address (serve --max-connections-per-address
   const open = [];
 
   before(async () => {
-    world = await startWorld({ serve: { extraArgs: ['--max-connections-per-address', String(PER_ADDRESS)] } });
+    world = await startWorld({ serve: { extraArgs: ['--max-connections-per-address', String(PER_ADDRESS), '--metrics-listen', '127.0.0.1:0'] } });
     port = Number(new URL(world.issuer).port);
   });
   after(async () => {
@@ -245,7 +245,7 @@ describe('connection cap per client address (serve --max-connections-per-address
     }
     const extra = await connect('127.0.0.2');
     await assert.rejects(extra.get('/id/keys'), /closed without a response/);
-    const metrics = await (await fetch(`${world.issuer}/metrics`)).text();
+    const metrics = await (await fetch(world.server.metricsUrl)).text();
     assert.match(metrics, /^latchkey_connections_refused_total\{reason="per_address"\} 1$/m, metrics);
 
     const other = await connect('127.0.0.3');
