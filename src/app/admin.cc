@@ -36,10 +36,14 @@ std::optional<std::string> read_file(const std::string& path) {
 
 const char* policy_name(store::RefreshPolicy p) {
   switch (p) {
-    case store::RefreshPolicy::until_revoked: return "until-revoked";
-    case store::RefreshPolicy::immediately: return "immediately";
-    case store::RefreshPolicy::expire_after: return "expire-after";
-    case store::RefreshPolicy::rotate: return "rotate";
+    case store::RefreshPolicy::until_revoked:
+      return "until-revoked";
+    case store::RefreshPolicy::immediately:
+      return "immediately";
+    case store::RefreshPolicy::expire_after:
+      return "expire-after";
+    case store::RefreshPolicy::rotate:
+      return "rotate";
   }
   return "until-revoked";
 }
@@ -105,8 +109,9 @@ Result<store::ClientAuthMethod> auth_method_for(const NewApp& a, const store::Ap
         "--token-endpoint-auth-method self_signed_tls_client_auth needs --mtls-cert");
   }
   if (*chosen == M::tls_client_auth && app.mtls_subject_dn.empty()) {
-    return Error::invalid_request("--token-endpoint-auth-method tls_client_auth needs "
-                                  "--mtls-subject-dn");
+    return Error::invalid_request(
+        "--token-endpoint-auth-method tls_client_auth needs "
+        "--mtls-subject-dn");
   }
   return *chosen;
 }
@@ -270,8 +275,8 @@ Result<boost::json::object> Admin::create_user(const NewUser& u) {
   user.permission_sets = u.permission_sets;
   user.created_ms = clock_.now_ms();
   if (!db_.create_user(user)) return Error::invalid_request("username is taken: " + u.username);
-  return boost::json::object{{"user_id", user.id}, {"username", user.username},
-                             {"org_id", user.org_id}};
+  return boost::json::object{
+      {"user_id", user.id}, {"username", user.username}, {"org_id", user.org_id}};
 }
 
 Result<boost::json::object> Admin::create_app(const NewApp& a) {
@@ -315,19 +320,22 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     // Stored normalized, so `app show` prints what certificates are compared against.
     auto dn = crypto::normalize_dn(a.mtls_subject_dn);
     if (!dn) {
-      return Error::invalid_request("--mtls-subject-dn is not an RFC 4514 distinguished name "
-                                    "(e.g. \"CN=client,O=Example\"): " + a.mtls_subject_dn);
+      return Error::invalid_request(
+          "--mtls-subject-dn is not an RFC 4514 distinguished name "
+          "(e.g. \"CN=client,O=Example\"): " +
+          a.mtls_subject_dn);
     }
     app.mtls_subject_dn = *dn;
   }
-  for (auto [path, field] : {std::pair{&a.cert_path, &app.cert_pem},
-                             std::pair{&a.mtls_cert_path, &app.mtls_cert_pem}}) {
+  for (auto [path, field] :
+       {std::pair{&a.cert_path, &app.cert_pem}, std::pair{&a.mtls_cert_path, &app.mtls_cert_pem}}) {
     if (path->empty()) continue;
     auto pem = read_file(*path);
     if (!pem) return Error::invalid_request("cannot read certificate file " + *path);
     auto key = crypto::PublicKey::from_pem(*pem);
     if (!key || key->alg().empty()) {
-      return Error::invalid_request(*path + " is not a PEM certificate with an RSA (2048+) or "
+      return Error::invalid_request(*path +
+                                    " is not a PEM certificate with an RSA (2048+) or "
                                     "P-256 key");
     }
     *field = *pem;
@@ -357,7 +365,8 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     auto s = std::string_view(rp).substr(13);
     auto res = std::from_chars(s.data(), s.data() + s.size(), n);
     if (res.ec != std::errc{} || res.ptr != s.data() + s.size() || n <= 0) {
-      return Error::invalid_request("--refresh-policy expire-after:SECONDS needs a positive number");
+      return Error::invalid_request(
+          "--refresh-policy expire-after:SECONDS needs a positive number");
     }
     app.refresh_policy = store::RefreshPolicy::expire_after;
     app.refresh_ttl_s = n;
@@ -390,8 +399,7 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
 }
 
 Result<boost::json::object> Admin::preauthorize(const std::string& client_id,
-                                                const std::string& kind,
-                                                const std::string& name) {
+                                                const std::string& kind, const std::string& name) {
   auto app = db_.find_app(client_id);
   if (!app) return Error::invalid_request("no such app: " + client_id);
   if (name.empty()) return Error::invalid_request("a profile or permission set name is required");
@@ -456,9 +464,10 @@ Result<boost::json::object> Admin::revoke_user_tokens(const std::string& usernam
   return boost::json::object{{"user_id", u->id}, {"revoked", n}};
 }
 
-Result<boost::json::object> Admin::update_user(
-    const std::string& username, const std::optional<std::string>& profile,
-    const std::optional<std::vector<std::string>>& sets, std::optional<bool> active) {
+Result<boost::json::object> Admin::update_user(const std::string& username,
+                                               const std::optional<std::string>& profile,
+                                               const std::optional<std::vector<std::string>>& sets,
+                                               std::optional<bool> active) {
   auto u = db_.find_user_by_username(username);
   if (!u) return Error::invalid_request("no such user: " + username);
   if (profile && profile->empty()) return Error::invalid_request("--profile must not be empty");
@@ -518,12 +527,13 @@ Result<boost::json::object> Admin::revoke_approval(const std::string& client_id,
     return Error::invalid_request(username + " has not approved app " + client_id);
   }
   int revoked = db_.revoke_by_user_app(u->id, client_id);
-  return boost::json::object{{"client_id", client_id}, {"user_id", u->id},
-                             {"revoked_tokens", revoked}};
+  return boost::json::object{
+      {"client_id", client_id}, {"user_id", u->id}, {"revoked_tokens", revoked}};
 }
 
 Result<boost::json::object> Admin::rotate_key(const std::string& alg) {
-  if (alg != "RS256" && alg != "ES256") return Error::invalid_request("--alg must be RS256 or ES256");
+  if (alg != "RS256" && alg != "ES256")
+    return Error::invalid_request("--alg must be RS256 or ES256");
   if (auto org = bootstrapped(); !org) return std::move(org).error();
   std::string kid = keys::KeyRing::rotate(db_, **kek_.sealer(&db_), random_, clock_, alg);
   auto out = list_keys();
@@ -536,11 +546,11 @@ boost::json::object Admin::list_keys() {
   boost::json::array list;
   int64_t now = clock_.now_ms();
   for (const auto& k : db_.list_keys()) {
-    std::string state = k.retired_ms == 0 ? "active"
+    std::string state = k.retired_ms == 0                                    ? "active"
                         : now - k.retired_ms <= keys::kRetiredKeyPublishedMs ? "retired, published"
                                                                              : "retired";
-    boost::json::object o{{"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms},
-                          {"state", state}};
+    boost::json::object o{
+        {"kid", k.kid}, {"alg", k.alg}, {"created_ms", k.created_ms}, {"state", state}};
     // The id of the KEK the key is sealed under; null for a key from before sealing.
     if (auto id = crypto::KeySealer::kek_id_of(k.private_pem)) {
       o["key_encryption_key_id"] = *id;
@@ -565,8 +575,7 @@ Result<boost::json::object> Admin::rewrap_keys(KekSource& new_kek) {
   const crypto::KeySealer& new_sealer = **fresh;
   if (new_sealer.id() == old_sealer.id()) {
     return Error::invalid_request("the new key-encryption key file " + new_sealer.source() +
-                                  " holds the key-encryption key in use (" + old_sealer.id() +
-                                  ")");
+                                  " holds the key-encryption key in use (" + old_sealer.id() + ")");
   }
   // Everything is opened before anything is written: a key that does not open under the
   // current KEK leaves every row as it was.
@@ -579,9 +588,11 @@ Result<boost::json::object> Admin::rewrap_keys(KekSource& new_kek) {
     }
     auto pem = old_sealer.open(r.kid, r.alg, r.private_pem);
     if (!pem) {
-      return Error::invalid_request("signing key " + r.kid + " cannot be decrypted with the "
-                                    "key-encryption key file " + old_sealer.source() + ": " +
-                                    pem.error().description() + "; nothing was changed");
+      return Error::invalid_request("signing key " + r.kid +
+                                    " cannot be decrypted with the "
+                                    "key-encryption key file " +
+                                    old_sealer.source() + ": " + pem.error().description() +
+                                    "; nothing was changed");
     }
     r.private_pem = new_sealer.seal(r.kid, r.alg, *pem);
     crypto::wipe(*pem);
@@ -593,16 +604,15 @@ Result<boost::json::object> Admin::rewrap_keys(KekSource& new_kek) {
   out["already_under_new_key"] = already;
   out["key_encryption_key_file"] = new_sealer.source();
   out["key_encryption_key_id"] = new_sealer.id();
-  out["note"] = "start servers and commands with --key-encryption-key-file " +
-                new_sealer.source() + " from now on; keep the old file until they all use it";
+  out["note"] = "start servers and commands with --key-encryption-key-file " + new_sealer.source() +
+                " from now on; keep the old file until they all use it";
   return out;
 }
 
 boost::json::object Admin::ensure_demo(const std::string& issuer) {
   if (auto org = bootstrapped(); !org) throw std::runtime_error(org.error().description());
-  boost::json::object out{{"open", issuer + "/"},
-                          {"username", kDemoUsername},
-                          {"password", kDemoPassword}};
+  boost::json::object out{
+      {"open", issuer + "/"}, {"username", kDemoUsername}, {"password", kDemoPassword}};
   if (!db_.find_user_by_username(std::string(kDemoUsername))) {
     NewUser u;
     u.username = kDemoUsername;

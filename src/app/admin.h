@@ -81,8 +81,8 @@ class Admin {
                                           const std::optional<std::string>& profile,
                                           const std::optional<std::vector<std::string>>& sets,
                                           std::optional<bool> active);
-  Result<boost::json::object> unpreauthorize(const std::string& client_id,
-                                             const std::string& kind, const std::string& name);
+  Result<boost::json::object> unpreauthorize(const std::string& client_id, const std::string& kind,
+                                             const std::string& name);
   // Pre-authorizations and users' own approvals of one app.
   Result<boost::json::object> approvals(const std::string& client_id);
   // Forgets a user's approval of an app and revokes the tokens the user holds for it.

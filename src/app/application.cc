@@ -55,8 +55,8 @@ http::Response healthz() { return http::Response::json(200, R"({"status":"ok"})"
 
 // Declaration order is construction order: each service is built from those above it.
 struct Application::Services {
-  Services(store::Database& db, Random& random, const Clock& clock,
-           const crypto::KeySealer& sealer, AppOptions o)
+  Services(store::Database& db, Random& random, const Clock& clock, const crypto::KeySealer& sealer,
+           AppOptions o)
       : key_source{db, sealer, random, clock},
         options(std::move(o)),
         audit(options.audit_log.empty() ? nullptr
@@ -70,8 +70,9 @@ struct Application::Services {
         issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer, events),
         clients(db, db, clock, options.issuer),
         throttle(clock),
-        token(clients, events,
-              [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
+        token(
+            clients, events,
+            [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
         revoke(db, clients, events),
         introspect(opaque, db, clients, options.issuer),
         // The CSRF key is made here, once per start: no form outlives the server that showed it.
@@ -80,9 +81,10 @@ struct Application::Services {
                    random.bytes(32), options.trusted_proxies}),
         users(opaque, db, options.issuer),
         data(opaque, options.issuer),
-        demo(options.issuer, demo_client_id(db), random, pages,
-             [this](const http::Request& r) { return token.handle(r); },
-             [this](const http::Request& r) { return users.userinfo(r); }) {
+        demo(
+            options.issuer, demo_client_id(db), random, pages,
+            [this](const http::Request& r) { return token.handle(r); },
+            [this](const http::Request& r) { return users.userinfo(r); }) {
     token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
     token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, db, issuer, clock));
     token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, db, issuer));
@@ -168,9 +170,7 @@ void Application::observe(const http::Request& req, unsigned status,
   s_->metrics.observe(Metrics::endpoint_of(req.path), status, elapsed.count());
 }
 
-void Application::connection_refused_per_address() {
-  s_->metrics.connection_refused_per_address();
-}
+void Application::connection_refused_per_address() { s_->metrics.connection_refused_per_address(); }
 
 bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
@@ -195,10 +195,9 @@ bool Application::never_waits_on_disk(const http::Request& req) {
     return true;
   }
   if (p == "/services/oauth2/introspect") return req.body.find("assertion") == std::string::npos;
-  return p == "/services/oauth2/userinfo" ||
-         p.starts_with("/id/") || p.starts_with("/.well-known/") ||
-         p.starts_with("/services/data") || p == "/healthz" || p == "/metrics" ||
-         p == "/static/style.css";
+  return p == "/services/oauth2/userinfo" || p.starts_with("/id/") ||
+         p.starts_with("/.well-known/") || p.starts_with("/services/data") || p == "/healthz" ||
+         p == "/metrics" || p == "/static/style.css";
 }
 
 http::Response Application::handle_metrics(const http::Request& req) {
@@ -227,7 +226,8 @@ http::Response Application::handle(const http::Request& req) {
     if (p == "/services/oauth2/userinfo") return s_->users.userinfo(req);
     if (p.starts_with("/id/") && p != "/id/keys") return s_->users.identity(req);
     if (!get) return http::token_error(oauth::Error::method_not_allowed(), false);
-    if (p == "/.well-known/openid-configuration" || p == "/.well-known/oauth-authorization-server") {
+    if (p == "/.well-known/openid-configuration" ||
+        p == "/.well-known/oauth-authorization-server") {
       return s_->discovery->configuration();
     }
     if (p == "/id/keys") return s_->discovery->jwks();

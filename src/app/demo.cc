@@ -24,12 +24,12 @@ http::Response Demo::start(const http::Request&) {
   std::string verifier = crypto::random_token(random_, 48);
   std::string state = crypto::random_token(random_, 16);
   std::string challenge = crypto::base64url_encode(crypto::sha256(verifier));
-  std::string url = "/services/oauth2/authorize?response_type=code&client_id=" +
-                    http::form_encode(client_id_) +
-                    "&redirect_uri=" + http::form_encode(callback()) +
-                    "&scope=" + http::form_encode("api refresh_token openid profile email") +
-                    "&state=" + state + "&nonce=" + crypto::random_token(random_, 16) +
-                    "&code_challenge=" + challenge + "&code_challenge_method=S256";
+  std::string url =
+      "/services/oauth2/authorize?response_type=code&client_id=" + http::form_encode(client_id_) +
+      "&redirect_uri=" + http::form_encode(callback()) +
+      "&scope=" + http::form_encode("api refresh_token openid profile email") + "&state=" + state +
+      "&nonce=" + crypto::random_token(random_, 16) + "&code_challenge=" + challenge +
+      "&code_challenge_method=S256";
   http::Response r = http::Response::redirect(url);
   r.headers.emplace_back("Set-Cookie", std::string(kDemoCookie) + "=" + state + "." + verifier +
                                            "; Path=/demo; HttpOnly; SameSite=Lax");
@@ -55,8 +55,9 @@ http::Response Demo::callback(const http::Request& request) {
   auto dot = cookie.find('.');
   if (!q) return failed(pages_, {}, "malformed callback");
   if (q->has("error")) {
-    return failed(pages_, {},
-                  std::string(q->value("error")) + ": " + std::string(q->value("error_description")));
+    return failed(
+        pages_, {},
+        std::string(q->value("error")) + ": " + std::string(q->value("error_description")));
   }
   if (dot == std::string::npos || q->value("state") != std::string_view(cookie).substr(0, dot)) {
     return failed(pages_, {}, "state does not match: start again from the home page");
@@ -78,8 +79,8 @@ http::Response Demo::callback(const http::Request& request) {
   auto settle = std::move(tr.await);
   tr.await = nullptr;
   http::Response pending;
-  pending.await = [this, settle = std::move(settle), tr = std::move(tr)](
-                      http::Response::Release release) {
+  pending.await = [this, settle = std::move(settle),
+                   tr = std::move(tr)](http::Response::Release release) {
     settle([this, tr, release](std::optional<http::Response> instead) {
       release(result_page(instead ? *instead : tr));
     });

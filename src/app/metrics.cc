@@ -104,8 +104,8 @@ std::string Metrics::render() const {
     out += "latchkey_http_request_duration_seconds_sum{" + label + "} " +
            std::to_string(static_cast<double>(m.sum_us.load(std::memory_order_relaxed)) / 1e6) +
            "\n";
-    out += "latchkey_http_request_duration_seconds_count{" + label + "} " +
-           std::to_string(count) + "\n";
+    out += "latchkey_http_request_duration_seconds_count{" + label + "} " + std::to_string(count) +
+           "\n";
   }
   counter_header(out, "latchkey_tokens_issued_total",
                  "Access tokens issued (their write durable) by grant type.");

@@ -18,8 +18,19 @@ namespace latchkey::app {
 class Metrics final : public EventSink {
  public:
   enum Endpoint : int {
-    kAuthorize, kToken, kRevoke, kIntrospect, kUserinfo, kIdentity, kDiscovery, kJwks, kData,
-    kPages, kMetrics, kOther, kEndpointCount
+    kAuthorize,
+    kToken,
+    kRevoke,
+    kIntrospect,
+    kUserinfo,
+    kIdentity,
+    kDiscovery,
+    kJwks,
+    kData,
+    kPages,
+    kMetrics,
+    kOther,
+    kEndpointCount
   };
   static Endpoint endpoint_of(std::string_view path);
 
@@ -31,9 +42,8 @@ class Metrics final : public EventSink {
   std::string render() const;
 
  private:
-  static constexpr std::array<int64_t, 12> kBucketsUs{250,    500,    1000,   2500,   5000,
-                                                      10000,  25000,  50000,  100000, 250000,
-                                                      500000, 1000000};
+  static constexpr std::array<int64_t, 12> kBucketsUs{
+      250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
   struct PerEndpoint {
     std::array<std::atomic<uint64_t>, 600> by_status{};  // index = HTTP status
     std::array<std::atomic<uint64_t>, kBucketsUs.size()> buckets{};
@@ -44,9 +54,12 @@ class Metrics final : public EventSink {
 
   // Grant types the token endpoint serves; anything else counts as "other".
   static constexpr std::array<std::string_view, 6> kGrants{
-      "authorization_code", "refresh_token", "client_credentials",
+      "authorization_code",
+      "refresh_token",
+      "client_credentials",
       "urn:ietf:params:oauth:grant-type:jwt-bearer",
-      "urn:ietf:params:oauth:grant-type:saml2-bearer", "implicit"};
+      "urn:ietf:params:oauth:grant-type:saml2-bearer",
+      "implicit"};
   std::array<std::atomic<uint64_t>, kGrants.size() + 1> tokens_issued_{};
   std::atomic<uint64_t> failed_logins_{0};
   std::atomic<uint64_t> logins_{0};

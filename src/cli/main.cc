@@ -1,6 +1,6 @@
-// latchkey's command line (docs/behaviour.md §3). The only code that reads argv and the environment.
-// Admin commands print one JSON object on stdout; errors go to stderr with exit status 1
-// (bad input) or 2 (usage).
+// latchkey's command line (docs/behaviour.md §3). The only code that reads argv and the
+// environment. Admin commands print one JSON object on stdout; errors go to stderr with exit status
+// 1 (bad input) or 2 (usage).
 #include <CLI/CLI.hpp>
 #include <sys/stat.h>
 
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   // the umask and has no per-file setting, so the umask is the one place that covers them; it
   // is set before anything is opened. (The KEK file and the audit log ask for 0600 themselves.)
   ::umask(077);
-  CLI::App cli{"latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
+  CLI::App cli{
+      "latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
   cli.require_subcommand(1);
   const char* env_db = std::getenv("LATCHKEY_DB");
   std::string db_url = env_db && *env_db ? env_db : "sqlite:latchkey.db";
@@ -131,8 +132,9 @@ int main(int argc, char** argv) {
   std::string upd_username, upd_profile, upd_active;
   std::vector<std::string> upd_sets;
   bool upd_clear_sets = false;
-  auto* user_update = user_cmd->add_subcommand("update", "change a user's profile, permission "
-                                                         "sets or activation");
+  auto* user_update = user_cmd->add_subcommand("update",
+                                               "change a user's profile, permission "
+                                               "sets or activation");
   user_update->add_option("--username", upd_username)->required();
   user_update->add_option("--profile", upd_profile, "new profile");
   user_update->add_option("--permission-set", upd_sets, "permission set (repeatable; replaces)");
@@ -177,7 +179,8 @@ int main(int argc, char** argv) {
   app_show->add_option("--client-id", client_id)->required();
   auto* app_rotate = app_cmd->add_subcommand("rotate-secret", "issue a new client secret");
   app_rotate->add_option("--client-id", client_id)->required();
-  auto* app_pre = app_cmd->add_subcommand("preauthorize", "pre-authorize a profile or permission set");
+  auto* app_pre =
+      app_cmd->add_subcommand("preauthorize", "pre-authorize a profile or permission set");
   app_pre->add_option("--client-id", client_id)->required();
   auto* prof = app_pre->add_option("--profile", pre_profile, "profile name");
   auto* pset = app_pre->add_option("--permission-set", pre_permset, "permission set name");
@@ -298,8 +301,9 @@ int main(int argc, char** argv) {
     if (app_show->parsed()) return print(admin.show_app(client_id));
     if (app_rotate->parsed()) return print(admin.rotate_secret(client_id));
     if (app_pre->parsed()) {
-      return print(pre_profile.empty() ? admin.preauthorize(client_id, "permission_set", pre_permset)
-                                       : admin.preauthorize(client_id, "profile", pre_profile));
+      return print(pre_profile.empty()
+                       ? admin.preauthorize(client_id, "permission_set", pre_permset)
+                       : admin.preauthorize(client_id, "profile", pre_profile));
     }
     if (token_revoke->parsed()) return print(admin.revoke_user_tokens(revoke_user));
     if (user_update->parsed()) {

@@ -86,8 +86,7 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   std::string metrics_host;
   unsigned short metrics_port = 0;
   if (!o.metrics_listen.empty() && !split_listen(o.metrics_listen, metrics_host, metrics_port)) {
-    std::cerr << "latchkey: --metrics-listen must be HOST:PORT, got '" << o.metrics_listen
-              << "'\n";
+    std::cerr << "latchkey: --metrics-listen must be HOST:PORT, got '" << o.metrics_listen << "'\n";
     return 2;
   }
   crypto::OsRandom random;
@@ -106,8 +105,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   // A database from before the signing keys were sealed: seal them now (idempotent).
   if (int sealed = keys::KeyRing::seal_plaintext_keys(db, **sealer); sealed > 0) {
-    log->info("encrypted {} signing key(s) stored in plaintext under the key-encryption key {} "
-              "({})", sealed, (*sealer)->id(), (*sealer)->source());
+    log->info(
+        "encrypted {} signing key(s) stored in plaintext under the key-encryption key {} "
+        "({})",
+        sealed, (*sealer)->id(), (*sealer)->source());
   }
   // Throws, naming the kid and the KEK file, when the keys do not open under this KEK: the
   // server does not start (main reports it) rather than make new keys or use plaintext ones.
@@ -163,9 +164,8 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     mo.handler_threads = 0;  // rendering the counters never blocks
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
-    metrics_server.emplace(mo, [&](const http::Request& r) {
-      return application->handle_metrics(r);
-    });
+    metrics_server.emplace(mo,
+                           [&](const http::Request& r) { return application->handle_metrics(r); });
   }
   unsigned short bound = 0;
   unsigned short metrics_bound = 0;
@@ -180,9 +180,8 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   auto url_host = [](const std::string& h) {
     return h.find(':') != std::string::npos ? "[" + h + "]" : h;
   };
-  std::string issuer = o.issuer.empty()
-                           ? "http://" + url_host(host) + ":" + std::to_string(bound)
-                           : o.issuer;
+  std::string issuer =
+      o.issuer.empty() ? "http://" + url_host(host) + ":" + std::to_string(bound) : o.issuer;
   while (issuer.size() > 1 && issuer.back() == '/') issuer.pop_back();
   app::AppOptions ao;
   ao.issuer = issuer;

@@ -27,7 +27,7 @@ struct ServeOptions {
   // connection is closed at once. 0 = a quarter of the connection cap, at least 16.
   std::size_t max_connections_per_address = 0;
   bool stop_on_stdin_eof = false;
-  bool quiet = false;  // no access log
+  bool quiet = false;     // no access log
   std::string audit_log;  // JSON-lines audit log path, "-" for stdout
   // TLS listener (RFC 8705 mutual TLS); off when tls_listen is empty.
   std::string tls_listen;     // HOST:PORT

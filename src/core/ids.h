@@ -8,8 +8,8 @@
 
 namespace latchkey {
 
-std::string make_id(Random& random, const char* prefix3);   // 18 chars
-std::string make_client_id(Random& random);                 // "3MVG9" + 80 base62 chars
+std::string make_id(Random& random, const char* prefix3);  // 18 chars
+std::string make_client_id(Random& random);                // "3MVG9" + 80 base62 chars
 // base62 string of n chars, unbiased.
 std::string random_base62(Random& random, std::size_t n);
 

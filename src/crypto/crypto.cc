@@ -176,8 +176,8 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
       EVP_MAC_CTX_dup(hmac_sha256_template()), &EVP_MAC_CTX_free);
   if (!ctx || EVP_MAC_init(ctx.get(), key_ptr, key.size(), nullptr) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1 ||
       EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) !=
           1 ||
       len != out.size()) {

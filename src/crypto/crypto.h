@@ -16,8 +16,8 @@ class OsRandom final : public Random {
   std::string bytes(std::size_t n) override;
 };
 
-std::string sha256(std::string_view data);      // 32 raw bytes
-std::string sha256_hex(std::string_view data);  // 64 lowercase hex chars
+std::string sha256(std::string_view data);                             // 32 raw bytes
+std::string sha256_hex(std::string_view data);                         // 64 lowercase hex chars
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 std::string base64url_encode(std::string_view data);  // no padding (RFC 7515 §2)

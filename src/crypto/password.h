@@ -20,7 +20,8 @@ class PasswordHasher {
  public:
   explicit PasswordHasher(Random& random, Argon2Params params = {})
       : random_(random), params_(params) {}
-  std::string hash(std::string_view password) const;  // "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
+  std::string hash(
+      std::string_view password) const;  // "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
   // False for a wrong password or a malformed stored hash; never throws.
   bool verify(std::string_view phc, std::string_view password) const;
 

@@ -30,9 +30,9 @@ using Handler = std::function<Response(const Request&)>;
 // and again on reload_tls() / SIGHUP.
 struct TlsOptions {
   std::string host = "127.0.0.1";
-  unsigned short port = 0;  // 0 = pick a free port
-  std::string cert_file;    // PEM, the server certificate followed by its chain
-  std::string key_file;     // PEM private key matching the certificate
+  unsigned short port = 0;     // 0 = pick a free port
+  std::string cert_file;       // PEM, the server certificate followed by its chain
+  std::string key_file;        // PEM private key matching the certificate
   std::string client_ca_file;  // PEM CA certificates for client certificates; optional
 };
 

@@ -116,9 +116,8 @@ std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
 }
 
 template <class Stream>
-Session<Stream>::Session(ServerState& state, Socket socket,
-                         std::shared_ptr<asio::ssl::context> tls, bool refuse,
-                         std::string address_key)
+Session<Stream>::Session(ServerState& state, Socket socket, std::shared_ptr<asio::ssl::context> tls,
+                         bool refuse, std::string address_key)
     : state_(state),
       tls_(std::move(tls)),
       stream_(make_stream<Stream>(std::move(socket), tls_.get())),
@@ -134,20 +133,17 @@ Session<Stream>::~Session() {
 
 template <class Stream>
 void Session<Stream>::start() {
-  asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&Session::begin, self()));
+  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::begin, self()));
 }
 
 template <class Stream>
 void Session<Stream>::shutdown() {
-  asio::post(stream_.get_executor(),
-             beast::bind_front_handler(&Session::on_shutdown, self()));
+  asio::post(stream_.get_executor(), beast::bind_front_handler(&Session::on_shutdown, self()));
 }
 
 template <class Stream>
 void Session<Stream>::tighten() {
-  asio::post(stream_.get_executor(),
-             beast::bind_front_handler(&Session::on_tighten, self()));
+  asio::post(stream_.get_executor(), beast::bind_front_handler(&Session::on_tighten, self()));
 }
 
 template <class Stream>
@@ -167,9 +163,8 @@ void Session<Stream>::begin() {
   go_idle();
   if (!refuse_ && state_.under_pressure()) on_tighten();
   if constexpr (kTls) {
-    stream_.async_handshake(
-        asio::ssl::stream_base::server,
-        beast::bind_front_handler(&Session::on_handshake, self()));
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            beast::bind_front_handler(&Session::on_handshake, self()));
   } else {
     ready();
   }
@@ -305,9 +300,9 @@ void Session<Stream>::parse() {
   while (buffer_.size() > 0 && !parser_->is_done()) {
     const bool in_head = !parser_->is_header_done();
     const std::size_t used = parser_->put(buffer_.data(), ec);
-    if (in_head && has_obs_fold(std::string_view(static_cast<const char*>(buffer_.data().data()),
-                                                 used),
-                                head_after_newline_)) {
+    if (in_head &&
+        has_obs_fold(std::string_view(static_cast<const char*>(buffer_.data().data()), used),
+                     head_after_newline_)) {
       return refuse(400, oauth::Error::invalid_request("obsolete line folding in header"));
     }
     buffer_.consume(used);
@@ -352,9 +347,8 @@ void Session<Stream>::parse() {
     // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for this before
     // sending the body (curl does, for a second, on bodies over 1 KiB).
     if (header.version() >= 11 && iequals(header[bhttp::field::expect], "100-continue")) {
-      return asio::async_write(
-          stream_, asio::buffer(kContinue.data(), kContinue.size()),
-          beast::bind_front_handler(&Session::on_continue_written, self()));
+      return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                               beast::bind_front_handler(&Session::on_continue_written, self()));
     }
   }
   read_more();
@@ -445,10 +439,11 @@ void Session<Stream>::respond(Response response) {
     await([self = self(), work = asio::make_work_guard(stream_.get_executor()),
            response = std::move(response)](std::optional<Response> instead) mutable {
       auto executor = work.get_executor();
-      asio::post(executor, [self = std::move(self), work = std::move(work),
-                            response = std::move(response), instead = std::move(instead)]() mutable {
-        self->respond(instead ? std::move(*instead) : std::move(response));
-      });
+      asio::post(executor,
+                 [self = std::move(self), work = std::move(work), response = std::move(response),
+                  instead = std::move(instead)]() mutable {
+                   self->respond(instead ? std::move(*instead) : std::move(response));
+                 });
     });
     return;
   }
@@ -488,8 +483,7 @@ void Session<Stream>::respond(Response response) {
 template <class Stream>
 void Session<Stream>::refuse(unsigned status, const oauth::Error& error) {
   if (auto& log = state_.options.log) {
-    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status,
-              error.description());
+    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, error.description());
   }
   phase_ = Phase::writing;
   // The body and its no-store fields come from the one serializer of errors (http/errors.h);
@@ -553,8 +547,8 @@ void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_
     // One logfmt line per request, so log tools can pick fields by name. Path only: the query
     // string can carry codes and tokens. The path is as received (no spaces: HTTP/1.1 request
     // line), so no field needs quoting.
-    log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method,
-              request_.path, status_, body_bytes_, micros, remote_);
+    log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method, request_.path,
+              status_, body_bytes_, micros, remote_);
   }
   if (phase_ == Phase::closed) return;
   if (ec) return close();
@@ -575,7 +569,7 @@ void Session<Stream>::linger() {
   buffer_.clear();
   // Raw bytes off the socket: what is discarded needs no decryption.
   tcp().async_read_some(buffer_.prepare(kLingerChunk),
-                          beast::bind_front_handler(&Session::on_linger, self()));
+                        beast::bind_front_handler(&Session::on_linger, self()));
 }
 
 template <class Stream>
@@ -584,7 +578,7 @@ void Session<Stream>::on_linger(beast::error_code ec, std::size_t bytes) {
   lingered_bytes_ += bytes;
   if (ec || lingered_bytes_ > kLingerBytes) return close();
   tcp().async_read_some(buffer_.prepare(kLingerChunk),
-                          beast::bind_front_handler(&Session::on_linger, self()));
+                        beast::bind_front_handler(&Session::on_linger, self()));
 }
 
 template <class Stream>

@@ -123,9 +123,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // `tls` is the context for a TLS session (kept alive by the session, so that a reload may
   // replace the server's context meanwhile); null for a plain one. `address_key` names the slot
   // the session holds in state.slots and gives back when it ends; empty: none.
-  Session(ServerState& state, Socket socket,
-          std::shared_ptr<boost::asio::ssl::context> tls, bool refuse,
-          std::string address_key = {});
+  Session(ServerState& state, Socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
+          bool refuse, std::string address_key = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -173,9 +172,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Reused across requests on the connection; holds pipelined bytes between requests.
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::string wire_;  // the response as sent; reused so it keeps its capacity
+  std::string wire_;            // the response as sent; reused so it keeps its capacity
   std::size_t body_bytes_ = 0;  // of the response being sent, for the access log
-  Request request_;  // reused so its vectors keep their capacity
+  Request request_;             // reused so its vectors keep their capacity
   // What respond() needs of the request after the parser let go of it.
   bool request_keep_alive_ = false;
   unsigned request_version_ = 11;
@@ -185,7 +184,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Phase phase_ = Phase::idle;
   bool first_request_ = true;
   bool continue_checked_ = false;
-  std::size_t head_bytes_ = 0;  // bytes of the current request's head consumed so far
+  std::size_t head_bytes_ = 0;       // bytes of the current request's head consumed so far
   bool head_after_newline_ = false;  // has_obs_fold's state over the current head
   bool linger_after_write_ = false;
   std::size_t lingered_bytes_ = 0;
@@ -197,10 +196,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::uint64_t idle_round_ = 0;
   // Set by on_tighten() while idle: the stream's own timer cannot be moved under the read
   // that is waiting, so this one closes the connection at the shorter deadline.
-  std::optional<boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>,
-                                                  IoExecutor>>
+  std::optional<
+      boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, IoExecutor>>
       pressure_timer_;
-  bool tightened_ = false;  // this wait already has the pressure deadline
+  bool tightened_ = false;     // this wait already has the pressure deadline
   Clock::time_point started_;  // first byte of the request
   Clock::time_point parsed_;   // the request complete, handed to the handler
   unsigned status_ = 0;

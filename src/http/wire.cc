@@ -34,8 +34,7 @@ bool is_field_value(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-std::optional<FramingProblem> framing_problem(
-    const boost::beast::http::request_header<>& head) {
+std::optional<FramingProblem> framing_problem(const boost::beast::http::request_header<>& head) {
   namespace bhttp = boost::beast::http;
   const std::size_t hosts = head.count(bhttp::field::host);
   if (hosts > 1) return FramingProblem{400, "more than one Host header field"};

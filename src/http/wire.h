@@ -45,8 +45,7 @@ struct FramingProblem {
 //    - any other coding before a final chunked ("gzip, chunked"): 501 Not Implemented, since
 //      we decode no coding but chunked (RFC 9112 §6.1: "SHOULD respond with 501").
 // nullopt: the request may be served.
-std::optional<FramingProblem> framing_problem(
-    const boost::beast::http::request_header<>& head);
+std::optional<FramingProblem> framing_problem(const boost::beast::http::request_header<>& head);
 
 // obs-fold (RFC 9112 §5.2): a header line that begins with SP or HTAB continues the field
 // before it. Beast unfolds such lines; we refuse them (400), as the RFC lets a server do, since

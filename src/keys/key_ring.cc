@@ -8,8 +8,8 @@
 namespace latchkey::keys {
 namespace {
 
-store::SigningKeyRecord record_of(const crypto::SigningKey& key,
-                                  const crypto::KeySealer& sealer, int64_t now_ms) {
+store::SigningKeyRecord record_of(const crypto::SigningKey& key, const crypto::KeySealer& sealer,
+                                  int64_t now_ms) {
   return {key.kid(), key.alg(), sealer.seal(key.kid(), key.alg(), key.private_pem()), now_ms, 0};
 }
 
@@ -31,14 +31,16 @@ KeyRing::KeyRing(store::KeyStore& keys, const crypto::KeySealer& sealer, Random&
     bool active = r.retired_ms == 0;
     if (!active && now - r.retired_ms > kRetiredKeyPublishedMs) continue;
     if (!crypto::KeySealer::is_sealed(r.private_pem)) {
-      throw std::runtime_error("signing key " + r.kid + " is stored unencrypted; it is sealed "
+      throw std::runtime_error("signing key " + r.kid +
+                               " is stored unencrypted; it is sealed "
                                "under the key-encryption key when the server starts");
     }
     auto pem = sealer.open(r.kid, r.alg, r.private_pem);
     if (!pem) {
-      throw std::runtime_error("signing key " + r.kid + " cannot be decrypted with the "
-                               "key-encryption key file " + sealer.source() + ": " +
-                               pem.error().description() +
+      throw std::runtime_error("signing key " + r.kid +
+                               " cannot be decrypted with the "
+                               "key-encryption key file " +
+                               sealer.source() + ": " + pem.error().description() +
                                " (was the database moved without its key-encryption key file?)");
     }
     auto key = crypto::SigningKey::from_pem(r.kid, r.alg, *pem);
@@ -50,8 +52,8 @@ KeyRing::KeyRing(store::KeyStore& keys, const crypto::KeySealer& sealer, Random&
   jwks_json_ = boost::json::serialize(jwks());
 }
 
-std::string KeyRing::rotate(store::KeyStore& keys, const crypto::KeySealer& sealer,
-                            Random& random, const Clock& clock, const std::string& alg) {
+std::string KeyRing::rotate(store::KeyStore& keys, const crypto::KeySealer& sealer, Random& random,
+                            const Clock& clock, const std::string& alg) {
   if (alg != "RS256" && alg != "ES256") throw std::invalid_argument("alg must be RS256 or ES256");
   int64_t now = clock.now_ms();
   for (auto r : keys.list_keys()) {

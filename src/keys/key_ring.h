@@ -35,8 +35,8 @@ class KeyRing {
   // Makes a new key of `alg` the signing key and retires the previous ones of that alg (they
   // stay published for kRetiredKeyPublishedMs). Servers pick it up when they start or reload
   // their keys on SIGHUP. Returns the new key's kid.
-  static std::string rotate(store::KeyStore& keys, const crypto::KeySealer& sealer,
-                            Random& random, const Clock& clock, const std::string& alg);
+  static std::string rotate(store::KeyStore& keys, const crypto::KeySealer& sealer, Random& random,
+                            const Clock& clock, const std::string& alg);
 
   // Upgrade of a database from before sealing: seals every key stored as plaintext PEM under
   // `sealer`, keeping its kid, alg and dates. Idempotent; returns how many it sealed.
@@ -52,7 +52,7 @@ class KeyRing {
 
  private:
   std::vector<crypto::SigningKey> keys_;  // newest first: active and still-published retired
-  std::vector<bool> active_;               // parallel to keys_
+  std::vector<bool> active_;              // parallel to keys_
   std::string jwks_json_;
 };
 

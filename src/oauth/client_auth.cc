@@ -229,7 +229,8 @@ Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_i
     return bad_credentials().with_debug("the app's certificate is outside its validity period");
   }
   // aud: the token URL or the issuer (docs/behaviour.md §7).
-  if (!audience_matches(c, {token_url_, issuer_})) return Error::invalid_client("audience is invalid");
+  if (!audience_matches(c, {token_url_, issuer_}))
+    return Error::invalid_client("audience is invalid");
 
   auto exp = claim_time(c, "exp");
   if (!exp) return bad_credentials();

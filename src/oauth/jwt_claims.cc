@@ -16,9 +16,9 @@ std::optional<int64_t> claim_time(const boost::json::object& claims, std::string
   const auto& v = it->value();
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64()) {
-    return v.get_uint64() > static_cast<uint64_t>(INT64_MAX) ? std::nullopt
-                                                            : std::optional<int64_t>(
-                                                                  static_cast<int64_t>(v.get_uint64()));
+    return v.get_uint64() > static_cast<uint64_t>(INT64_MAX)
+               ? std::nullopt
+               : std::optional<int64_t>(static_cast<int64_t>(v.get_uint64()));
   }
   if (v.is_double()) {
     double d = v.get_double();

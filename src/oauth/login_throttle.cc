@@ -22,8 +22,8 @@ LoginThrottle::LoginThrottle(const Clock& clock, std::size_t max_entries, int64_
       user_(clock, max_entries, max_delay_ms, kFreePerUser) {}
 
 int64_t LoginThrottle::wait_s(const Keys& keys) {
-  int64_t wait = std::max(user_and_address_.wait_s(keys.user_and_address),
-                          address_.wait_s(keys.address));
+  int64_t wait =
+      std::max(user_and_address_.wait_s(keys.user_and_address), address_.wait_s(keys.address));
   if (user_and_address_.failures(keys.user_and_address) > 0) {
     wait = std::max(wait, user_.wait_s(keys.user));
   }

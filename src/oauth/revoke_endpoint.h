@@ -22,5 +22,4 @@ class RevokeEndpoint {
   EventSink& events_;
 };
 
-
 }  // namespace latchkey::oauth

@@ -69,9 +69,9 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   const bool sign_later = static_cast<bool>(deferred.id_token);
   http::Response response =
       http::token_json(sign_later ? std::string() : boost::json::serialize(*body));
-  response.await = awaiting(std::move(deferred),
-                            sign_later ? std::move(*body) : boost::json::object(), request,
-                            tried_basic);
+  response.await =
+      awaiting(std::move(deferred), sign_later ? std::move(*body) : boost::json::object(), request,
+               tried_basic);
   return response;
 }
 
@@ -143,8 +143,8 @@ void TokenEndpoint::settle(const Deferred& d, boost::json::object& body,
                            const http::Response::Release& release) {
   if (!write_error) {
     if (d.id_token && !id_token) {
-      release(refused(Error::server_error("signing the ID token failed"), d.grant_type,
-                      d.client_id, remote, tried_basic));
+      release(refused(Error::server_error("signing the ID token failed"), d.grant_type, d.client_id,
+                      remote, tried_basic));
       return;
     }
     events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});

@@ -35,8 +35,7 @@ class TokenEndpoint {
                          std::string_view remote_addr, bool tried_basic);
   // The response's release: once the write is durable and, if the body still lacks its ID
   // token, that is signed. `body` is what the grant answered, kept only in the second case.
-  std::function<void(http::Response::Release)> awaiting(Deferred deferred,
-                                                        boost::json::object body,
+  std::function<void(http::Response::Release)> awaiting(Deferred deferred, boost::json::object body,
                                                         const http::Request& request,
                                                         bool tried_basic);
   // The answer once everything awaited is done: a refusal if the write failed, else the tokens.

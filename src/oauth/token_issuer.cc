@@ -64,7 +64,8 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   // Both rows in one transaction: a client never holds a refresh token whose access token
   // was lost, or the reverse. Queued now, so the response below is built (and an ID token
   // signed, here or by the caller) while the write is being made durable.
-  auto pending = in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
+  auto pending =
+      in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
   const bool deferred = in.durable != nullptr;
   if (deferred) {
     *in.durable = std::move(pending);

@@ -36,8 +36,8 @@ struct GrantInput {
   std::string code_key;        // the code this grant redeems, if any (Token::code_key)
   std::string nonce;
   int64_t auth_time_s = 0;
-  std::string client_secret;   // as presented, for `signature`; empty when none
-  std::string code;            // for c_hash in hybrid responses
+  std::string client_secret;  // as presented, for `signature`; empty when none
+  std::string code;           // for c_hash in hybrid responses
   // RFC 8705 §3: x5t#S256 of the client certificate the access token is bound to; empty for
   // an unbound token. Refresh tokens of confidential clients stay unbound: the client
   // authenticates again when it uses one (§4).

@@ -28,9 +28,8 @@ http::Response DataResources::versions(const http::Request&) const {
     boost::json::array a;
     for (int n = kOldest; n <= kNewest; ++n) {
       std::string v = std::to_string(n) + ".0";
-      a.push_back(boost::json::object{{"label", "Version " + v},
-                                      {"url", "/services/data/v" + v},
-                                      {"version", v}});
+      a.push_back(boost::json::object{
+          {"label", "Version " + v}, {"url", "/services/data/v" + v}, {"version", v}});
     }
     return boost::json::serialize(a);
   }();
@@ -45,10 +44,12 @@ http::Response DataResources::version_root(const http::Request& request) const {
   if (!token::allows_api(bearer->scopes)) {
     return http::resource_error(oauth::Error::insufficient_scope("api"));
   }
-  std::string_view rest = std::string_view(request.path).substr(std::string_view("/services/data/").size());
+  std::string_view rest =
+      std::string_view(request.path).substr(std::string_view("/services/data/").size());
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (!known_version(rest)) {
-    return http::Response::json(404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
+    return http::Response::json(
+        404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
   }
   std::string base = "/services/data/" + std::string(rest);
   boost::json::object o{{"identity", issuer_ + "/id/" + bearer->org_id + "/" + bearer->user_id},

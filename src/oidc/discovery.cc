@@ -87,9 +87,9 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
         {"revocation_endpoint", m + "/services/oauth2/revoke"},
         {"userinfo_endpoint", m + "/services/oauth2/userinfo"},
     };
-    for (const char* key : {"token_endpoint_auth_methods_supported",
-                            "revocation_endpoint_auth_methods_supported",
-                            "introspection_endpoint_auth_methods_supported"}) {
+    for (const char* key :
+         {"token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported",
+          "introspection_endpoint_auth_methods_supported"}) {
       // RFC 8705 §2.1 (CA-issued, matched by subject DN) and §2.2 (self-signed, thumbprint).
       d[key].as_array().emplace_back(store::to_string(M::tls_client_auth));
       d[key].as_array().emplace_back(store::to_string(M::self_signed_tls_client_auth));

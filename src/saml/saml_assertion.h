@@ -76,8 +76,8 @@ struct Assertion {
                                        const Expectations& e);
 
 // Decodes the `assertion` form parameter: base64url or standard base64, with or without
-// padding (docs/behaviour.md §7). Line breaks are ignored (MIME-style encoders wrap at 76 columns) and a
-// space is read as '+' (a '+' that was not percent-encoded arrives as a space after form
+// padding (docs/behaviour.md §7). Line breaks are ignored (MIME-style encoders wrap at 76 columns)
+// and a space is read as '+' (a '+' that was not percent-encoded arrives as a space after form
 // decoding). nullopt when not base64, empty, or longer than kMaxAssertionBytes once decoded.
 [[nodiscard]] std::optional<std::string> decode_assertion_param(std::string_view param);
 

@@ -177,7 +177,7 @@ int CachingDatabase::revoke_token(const SecretRef& ref) {
 }
 
 std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
-                                                             const std::vector<Token>& tokens) {
+                                                            const std::vector<Token>& tokens) {
   // A rotated refresh token changes; until the write settles a cached copy may still say it is
   // not rotated, which is harmless: the write, not the cache, decides a redemption.
   if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
@@ -186,17 +186,17 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
   for (const Token& t : tokens) {
     if (t.kind == TokenKind::access) access.push_back(t);
   }
-  inner_.redeem_later(r, tokens)->on_settled([this, outer, r, access = std::move(access)](
-                                                 std::exception_ptr error) {
-    if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
-    if (error) {
-      // An earlier use's tokens were revoked by code or family: names the cache cannot key.
-      tokens_.clear();
-    } else {
-      cache_issued(access);
-    }
-    outer->settle(error);
-  });
+  inner_.redeem_later(r, tokens)->on_settled(
+      [this, outer, r, access = std::move(access)](std::exception_ptr error) {
+        if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
+        if (error) {
+          // An earlier use's tokens were revoked by code or family: names the cache cannot key.
+          tokens_.clear();
+        } else {
+          cache_issued(access);
+        }
+        outer->settle(error);
+      });
   return outer;
 }
 

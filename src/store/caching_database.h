@@ -147,8 +147,7 @@ class CachingDatabase final : public Database {
       Record record;
       int64_t loaded_ms;
     };
-    static void evict_one(std::unordered_map<std::string, Entry>& map,
-                          const std::string& incoming);
+    static void evict_one(std::unordered_map<std::string, Entry>& map, const std::string& incoming);
     struct Shard {
       std::mutex mu;
       std::unordered_map<std::string, Entry> map;

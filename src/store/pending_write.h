@@ -41,7 +41,7 @@ class PendingWrite {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool settled_ = false;     // guarded by mu_
+  bool settled_ = false;      // guarded by mu_
   std::exception_ptr error_;  // guarded by mu_
   Done done_;                 // guarded by mu_
 };

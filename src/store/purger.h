@@ -57,7 +57,7 @@ class ExpiredRowPurger {
   const Clock& clock_;
   const Options options_;
   PurgeCursor cursor_;
-  int64_t next_due_ms_ = 0;  // the first batch is due at once
+  int64_t next_due_ms_ = 0;         // the first batch is due at once
   std::atomic<int64_t> purged_{0};  // read from other threads
 
   std::mutex mu_;

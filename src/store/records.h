@@ -62,7 +62,7 @@ struct App {
   int64_t refresh_ttl_s = 0;  // for expire_after
   int64_t access_token_ttl_s = 7200;
   bool allow_implicit = false;
-  std::string mtls_cert_pem;             // RFC 8705 §2.2 self_signed_tls_client_auth
+  std::string mtls_cert_pem;            // RFC 8705 §2.2 self_signed_tls_client_auth
   std::string token_format = "opaque";  // opaque | jwt
   int64_t created_ms = 0;
   // RFC 8705 §2.1 tls_client_auth: the subject DN of the app's CA-issued client certificate,
@@ -132,8 +132,8 @@ struct Token {
   int64_t issued_ms = 0;
   int64_t expires_ms = 0;  // 0 = never
   bool revoked = false;
-  bool rotated = false;    // refresh token already exchanged under the rotate policy
-  std::string cnf_x5t;     // RFC 8705 certificate binding (base64url SHA-256), empty if none
+  bool rotated = false;  // refresh token already exchanged under the rotate policy
+  std::string cnf_x5t;   // RFC 8705 certificate binding (base64url SHA-256), empty if none
   // When the user signed in interactively for the grant this token descends from (seconds
   // since the epoch), 0 when none did: ID tokens minted by a refresh carry the original
   // auth_time (OIDC Core §12.2).
@@ -163,7 +163,7 @@ struct Consent {
 
 struct SigningKeyRecord {
   std::string kid;
-  std::string alg;          // RS256 | ES256
+  std::string alg;  // RS256 | ES256
   // The PKCS#8 PEM sealed under the key-encryption key (crypto/key_sealer.h); the store keeps it
   // as given. Databases from before sealing hold the plaintext PEM until the first start.
   std::string private_pem;

@@ -161,13 +161,13 @@ class ReplayStore {
 // Where a purge of expired rows has got to (Database::purge_expired); a default-constructed
 // cursor starts a pass at the beginning.
 struct PurgeCursor {
-  int table = 0;  // 0: authorization codes, 1: tokens; 2: the pass is over
+  int table = 0;                 // 0: authorization codes, 1: tokens; 2: the pass is over
   int64_t after_id = INT64_MIN;  // rows of that table with a larger id are still to be examined
 };
 
 struct PurgeResult {
   int deleted = 0;
-  PurgeCursor next;  // where the next call goes on
+  PurgeCursor next;        // where the next call goes on
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 

@@ -11,8 +11,7 @@ bool presents_certificate(const http::Request& request, const std::string& x5t) 
          crypto::constant_time_equal(crypto::x5t_s256(request.client_cert_der), x5t);
 }
 
-Result<store::Token> authenticate_bearer(const http::Request& request,
-                                         const OpaqueTokens& tokens,
+Result<store::Token> authenticate_bearer(const http::Request& request, const OpaqueTokens& tokens,
                                          bool allow_query_token) {
   std::string presented;
   if (auto authz = request.header("authorization")) {

@@ -17,8 +17,7 @@ namespace latchkey::token {
 // (RFC 8705 §3: what a bound token, access or refresh, needs to be used). Constant time.
 bool presents_certificate(const http::Request& request, const std::string& x5t);
 
-Result<store::Token> authenticate_bearer(const http::Request& request,
-                                         const OpaqueTokens& tokens,
+Result<store::Token> authenticate_bearer(const http::Request& request, const OpaqueTokens& tokens,
                                          bool allow_query_token);
 
 }  // namespace latchkey::token

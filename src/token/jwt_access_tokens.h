@@ -25,9 +25,8 @@ class JwtAccessTokens {
   // amr when auth_time_s > 0 (§2.2.1, see token::add_authentication_claims); and
   // cnf {"x5t#S256": cnf_x5t} when the token is bound to a client certificate (RFC 8705 §3.1).
   std::string make(const store::App& app, const store::User& user,
-                   const std::vector<std::string>& scopes, int64_t issued_s,
-                   int64_t expires_s, int64_t auth_time_s,
-                   std::string_view cnf_x5t = {}) const;
+                   const std::vector<std::string>& scopes, int64_t issued_s, int64_t expires_s,
+                   int64_t auth_time_s, std::string_view cnf_x5t = {}) const;
 
  private:
   const keys::CurrentKeyRing& keys_;

@@ -1,6 +1,6 @@
 // Opaque access and refresh tokens. The secret part is 32 random bytes; only the SHA-256 of
-// the whole token is stored (docs/behaviour.md §2), so a database dump yields no usable token. Access
-// tokens carry the org id in front, as Salesforce session ids do ("00D…!…"), which clients
+// the whole token is stored (docs/behaviour.md §2), so a database dump yields no usable token.
+// Access tokens carry the org id in front, as Salesforce session ids do ("00D…!…"), which clients
 // may parse.
 //
 // In front of the random bytes (in the same base64url text) a token carries its row id, 8

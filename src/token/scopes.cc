@@ -45,7 +45,8 @@ Result<std::vector<std::string>> grant_scopes(std::string_view requested,
       }
     }
     // Salesforce's "full" includes every scope but refresh_token; treat it as any other name.
-    if (!has_scope(app_scopes, s)) return oauth::Error::invalid_scope("the requested scope is not allowed: " + s);
+    if (!has_scope(app_scopes, s))
+      return oauth::Error::invalid_scope("the requested scope is not allowed: " + s);
   }
   return wanted;
 }

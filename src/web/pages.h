@@ -37,8 +37,8 @@ struct ConsentView {
   std::vector<HiddenField> hidden;
 };
 
-// Authorize-time errors that must not redirect (docs/behaviour.md §5.1), e.g. redirect_uri_mismatch /
-// "redirect_uri must match configuration". The page never links back to the client.
+// Authorize-time errors that must not redirect (docs/behaviour.md §5.1), e.g. redirect_uri_mismatch
+// / "redirect_uri must match configuration". The page never links back to the client.
 struct ErrorView {
   std::string title, code, description;
 };

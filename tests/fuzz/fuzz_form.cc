@@ -80,9 +80,8 @@ void check_basic(std::string_view header) {
     fuzz::fail("parse_basic: NUL in id or secret");
   }
   // RFC 6749 §2.3.1: what a conforming client would send for the same credentials.
-  const std::string sent =
-      "Basic " + crypto::base64_encode(http::form_encode(creds->id) + ":" +
-                                       http::form_encode(creds->secret));
+  const std::string sent = "Basic " + crypto::base64_encode(http::form_encode(creds->id) + ":" +
+                                                            http::form_encode(creds->secret));
   const auto again = http::parse_basic(sent);
   if (!again || again->id != creds->id || again->secret != creds->secret) {
     fuzz::fail("parse_basic round trip");

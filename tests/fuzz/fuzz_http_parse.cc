@@ -147,8 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int n = 0; n < kMaxRequestsPerInput && !rest.empty(); ++n) {
     // Session::wait_for_request() and Session::parse().
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
-        limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(limits.max_body_bytes);
     parser.eager(false);
     std::size_t head_bytes = 0;

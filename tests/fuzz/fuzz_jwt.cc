@@ -62,8 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // mismatched algorithm must be refused, not misread).
   const std::size_t cut = input.rfind('.');
   const std::string_view signing_input = input.substr(0, cut == std::string_view::npos ? 0 : cut);
-  const std::string_view signature =
-      cut == std::string_view::npos ? input : input.substr(cut + 1);
+  const std::string_view signature = cut == std::string_view::npos ? input : input.substr(cut + 1);
   for (const auto* key : {&k.rsa, &k.ec}) {
     const bool rs = key->verify("RS256", signing_input, signature);
     const bool es = key->verify("ES256", signing_input, signature);

@@ -114,9 +114,11 @@ TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanThe
   ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
   backend_.revoke_token(SecretRef::by_hash("h1"));  // as the CLI does, behind the server's back
   clock_.set_ms(clock_.now_ms() + 999);
-  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked) << "served from memory within the max age";
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked)
+      << "served from memory within the max age";
   clock_.set_ms(clock_.now_ms() + 2);
-  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked) << "re-read once older than the max age";
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked)
+      << "re-read once older than the max age";
 }
 
 TEST_F(CachingDatabaseTest, AppsAndUsersFollowChangesMadeThroughTheServer) {
@@ -150,7 +152,6 @@ TEST_F(CachingDatabaseTest, ABoundedCacheStillAnswersEveryToken) {
     EXPECT_EQ(t->user_id, "005alice");
   }
 }
-
 
 // A full cache makes room one record at a time: the records it holds stay served from memory.
 // (It used to drop a whole shard, a sixteenth of the cache, at once.) The rows are deleted from

@@ -104,7 +104,8 @@ TEST_P(StoreConformance, ConsumeCodeIsAtomicAcrossHandles) {
     db().save_code(sample_code(hash));
     std::atomic<int> winners{0};
     race([&](int i) {
-      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(SecretRef::by_hash(hash));
+      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(
+          SecretRef::by_hash(hash));
       if (c && !c->used) ++winners;
     });
     EXPECT_EQ(winners.load(), 1) << "round " << round;
@@ -223,7 +224,8 @@ TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
   db().save_tokens({r2, other});
   ASSERT_EQ(db().revoke_token(SecretRef::by_hash("r2")), 1);
   EXPECT_EQ(db().revoke_family("family-1"), 2);  // r2 was already revoked
-  for (const char* h : {"a", "r", "r2"}) EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  for (const char* h : {"a", "r", "r2"})
+    EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("other"))->revoked);
   EXPECT_EQ(db().revoke_family("family-1"), 0);
   EXPECT_EQ(db().revoke_family("family-unknown"), 0);
@@ -298,7 +300,8 @@ TEST_P(StoreConformance, RevokeByUserRevokesEveryTokenOfThatUser) {
   other_user.user_id = "005000000000002";
   db().save_tokens({a, r, other_family, other_user});
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 3);
-  for (const char* h : {"a", "r", "f2"}) EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
+  for (const char* h : {"a", "r", "f2"})
+    EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("u2"))->revoked);
   EXPECT_EQ(db().revoke_by_user("005000000000001"), 0);
 }

@@ -15,8 +15,7 @@ namespace latchkey::store::test {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "latchkey-test-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-test-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + tmpl);
     path_ = tmpl;
   }

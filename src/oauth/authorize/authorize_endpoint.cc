@@ -20,8 +20,8 @@ constexpr std::string_view kSessionCookie = "lk_sid";
 constexpr std::string_view kPreSessionCookie = "lk_csrf";
 constexpr std::string_view kSecureSessionCookie = "__Host-lk_sid";
 constexpr std::string_view kSecurePreSessionCookie = "__Host-lk_csrf";
-constexpr std::size_t kPreSessionChars = 43;           // crypto::random_token
-constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;      // docs/behaviour.md §5.1: codes live 10 minutes
+constexpr std::size_t kPreSessionChars = 43;    // crypto::random_token
+constexpr int64_t kCodeTtlMs = 10 * 60 * 1000;  // docs/behaviour.md §5.1: codes live 10 minutes
 constexpr int64_t kSessionTtlMs = 2 * 60 * 60 * 1000;  // Salesforce's default session timeout
 // How long a consent form shown right after a sign-in still counts that sign-in as made for
 // its request (prompt=login, max_age): as long as the code it leads to would live.
@@ -64,8 +64,9 @@ http::Response AuthorizeEndpoint::handle(const http::Request& request) {
   // Two cookies of one name: one was planted (another path, a parent domain, plain http), and
   // which one the browser sends first is not ours to trust. Refuse rather than pick one.
   if (sessions.size() > 1 || pre_sessions.size() > 1) {
-    return error_page(Error::invalid_request("the request carries a sign-in cookie more than "
-                                             "once; clear this site's cookies and try again"));
+    return error_page(
+        Error::invalid_request("the request carries a sign-in cookie more than "
+                               "once; clear this site's cookies and try again"));
   }
   if (!sessions.empty()) b.session = std::move(sessions.front());
   if (!pre_sessions.empty()) b.pre_session = std::move(pre_sessions.front());
@@ -153,8 +154,8 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
   return issue(r, *user, *session);
 }
 
-http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
-                                                const http::Params& form, const Browser& b) {
+http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const http::Params& form,
+                                                const Browser& b) {
   std::string username(form.value("username"));
   std::string password(form.value("password"));
   // Counted per (username, address), per address and per username (oauth/login_throttle.h);
@@ -169,10 +170,9 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
     // Refused before the password is checked, and not counted (that would only lengthen the
     // delay), but still a failed login for the audit log and metrics.
     d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out", b.remote_addr});
-    return login_page(r, b,
-                      "Too many failed attempts. Try again in " + std::to_string(wait) +
-                          " seconds.",
-                      username, 429);
+    return login_page(
+        r, b, "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.",
+        username, 429);
   }
   // Verify against a real Argon2id hash even for unknown users, so response time does not
   // tell which usernames exist.
@@ -199,8 +199,7 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r,
 }
 
 http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http::Params& form,
-                                           const Browser& b,
-                                           std::optional<store::Session> session,
+                                           const Browser& b, std::optional<store::Session> session,
                                            bool signed_in_now) {
   // The same rule as the authorize GET (proceed): whoever holds a browser session cannot
   // answer a consent form of a prompt=login or max_age request without signing in for it.
@@ -213,7 +212,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
   if (form.value("decision") != "allow") {
-    d_.events.emit({"consent_denied", r.app.client_id, user->id, token::join_scopes(r.scopes), b.remote_addr});
+    d_.events.emit(
+        {"consent_denied", r.app.client_id, user->id, token::join_scopes(r.scopes), b.remote_addr});
     return err(Error::access_denied());
   }
   if (!may_use(d_.apps, r.app, *user)) {
@@ -227,7 +227,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     }
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
-  d_.events.emit({"consent_granted", r.app.client_id, user->id, token::join_scopes(scopes), b.remote_addr});
+  d_.events.emit(
+      {"consent_granted", r.app.client_id, user->id, token::join_scopes(scopes), b.remote_addr});
   return issue(r, *user, *session);
 }
 
@@ -274,12 +275,12 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     in.code_key = code_key;
     auto issued = d_.tokens.issue(in);
     for (const auto& [k, v] : issued.body) {
-      out.emplace_back(std::string(k), v.is_string() ? std::string(v.get_string())
-                                                     : boost::json::serialize(v));
+      out.emplace_back(std::string(k),
+                       v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v));
     }
   } else if (r.wants_id_token) {
-    std::string idt = d_.id_tokens.make({r.app, user, r.scopes, r.nonce, session.auth_time_s,
-                                         "", code});
+    std::string idt =
+        d_.id_tokens.make({r.app, user, r.scopes, r.nonce, session.auth_time_s, "", code});
     out.emplace_back("id_token", idt);
   }
   if (!r.state.empty()) out.emplace_back("state", r.state);
@@ -310,10 +311,10 @@ std::optional<store::Session> AuthorizeEndpoint::session_of(const Browser& b) {
 std::string AuthorizeEndpoint::new_session(const store::User& user, const Browser& b,
                                            http::Response& response) {
   std::string value = crypto::random_token(d_.random);
-  d_.sessions.save_session({token::hash_of(value), user.id, d_.clock.now_s(),
-                            d_.clock.now_ms() + kSessionTtlMs});
-  response.headers.emplace_back(
-      "Set-Cookie", cookie(b, b.secure ? kSecureSessionCookie : kSessionCookie, value));
+  d_.sessions.save_session(
+      {token::hash_of(value), user.id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs});
+  response.headers.emplace_back("Set-Cookie",
+                                cookie(b, b.secure ? kSecureSessionCookie : kSessionCookie, value));
   return value;
 }
 
@@ -355,8 +356,8 @@ http::Response AuthorizeEndpoint::login_page(const AuthorizeRequest& r, const Br
   // The pre-session identifier: kept while the browser has one, else a new one.
   const bool has_pre = b.pre_session.size() == kPreSessionChars;
   std::string pre = has_pre ? b.pre_session : crypto::random_token(d_.random);
-  web::LoginView v{action_, r.app.name, std::move(username), std::move(error), login_token(pre),
-                   hidden_of(r)};
+  web::LoginView v{action_,          r.app.name,       std::move(username),
+                   std::move(error), login_token(pre), hidden_of(r)};
   http::Response resp = http::Response::html(status, d_.pages.login(v));
   http::no_store(resp);
   if (!has_pre) {
@@ -368,8 +369,9 @@ http::Response AuthorizeEndpoint::login_page(const AuthorizeRequest& r, const Br
 
 http::Response AuthorizeEndpoint::consent_page(const AuthorizeRequest& r, const Browser& b,
                                                const store::User& user, bool signed_in_now) {
-  web::ConsentView v{action_, r.app.name, user.username,
-                     consent_token(b.session, r, signed_in_now), r.scopes, hidden_of(r)};
+  web::ConsentView v{action_,       r.app.name,
+                     user.username, consent_token(b.session, r, signed_in_now),
+                     r.scopes,      hidden_of(r)};
   http::Response resp = http::Response::html(200, d_.pages.consent(v));
   http::no_store(resp);
   return resp;
@@ -379,15 +381,15 @@ http::Response AuthorizeEndpoint::error_page(const oauth::Error& e, unsigned sta
   std::string title = e.code() == "invalid_client_id"       ? "Unknown application"
                       : e.code() == "redirect_uri_mismatch" ? "Redirect address not allowed"
                                                             : "The request cannot be completed";
-  http::Response resp = http::Response::html(status, d_.pages.error({title, e.code(),
-                                                                     e.description()}));
+  http::Response resp =
+      http::Response::html(status, d_.pages.error({title, e.code(), e.description()}));
   http::no_store(resp);
   return resp;
 }
 
 http::Response AuthorizeEndpoint::redirect_error(const AuthorizeError& e) {
-  std::vector<std::pair<std::string, std::string>> p{
-      {"error", e.error.code()}, {"error_description", e.error.description()}};
+  std::vector<std::pair<std::string, std::string>> p{{"error", e.error.code()},
+                                                     {"error_description", e.error.description()}};
   if (!e.state.empty()) p.emplace_back("state", e.state);
   p.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(e.redirect_uri, e.fragment, p));

@@ -67,8 +67,8 @@ class AuthorizeEndpoint {
                           std::optional<store::Session> session, bool signed_in_now);
   http::Response login_page(const AuthorizeRequest& r, const Browser& b, std::string error,
                             std::string username, unsigned status = 200);
-  http::Response consent_page(const AuthorizeRequest& r, const Browser& b,
-                              const store::User& user, bool signed_in_now);
+  http::Response consent_page(const AuthorizeRequest& r, const Browser& b, const store::User& user,
+                              bool signed_in_now);
   http::Response issue(const AuthorizeRequest& r, const store::User& user,
                        const store::Session& session);
   http::Response error_page(const oauth::Error& e, unsigned status = 400);

@@ -86,8 +86,8 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
   // The user-agent flow (and every response that puts tokens in the front channel, ID tokens
   // included) only for apps that allow it (docs/behaviour.md §5.5).
   if (type->fragment_by_default() && !r.app.allow_implicit) {
-    return client_error(r, Error::unsupported_response_type(
-                               "this app does not allow the user-agent flow"));
+    return client_error(
+        r, Error::unsupported_response_type("this app does not allow the user-agent flow"));
   }
 
   auto scopes = token::grant_scopes(params.value("scope"), r.app.scopes);
@@ -119,7 +119,8 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
   } else if (method) {
     return client_error(r, Error::invalid_request("code_challenge_method without code_challenge"));
   }
-  // Public clients (no secret required for the web server flow) must use PKCE (docs/behaviour.md §5.3).
+  // Public clients (no secret required for the web server flow) must use PKCE (docs/behaviour.md
+  // §5.3).
   bool pkce_required = r.app.pkce_required || !r.app.require_secret_web_server;
   if (r.wants_code && pkce_required && r.code_challenge.empty()) {
     return client_error(r, Error::invalid_request("code_challenge is required"));

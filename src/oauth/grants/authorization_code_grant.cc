@@ -32,7 +32,8 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   if (record->used) {
     return refuse_redeemed(tokens_, redeem, record->user_id, std::move(replayed), req);
   }
-  if (clock_.now_ms() >= record->expires_ms) return Error::invalid_grant("expired authorization code");
+  if (clock_.now_ms() >= record->expires_ms)
+    return Error::invalid_grant("expired authorization code");
 
   // RFC 6749 §4.1.3: redirect_uri must be identical to the one sent to authorize.
   if (req.params.value("redirect_uri") != record->redirect_uri) {
@@ -55,8 +56,8 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
 
   GrantInput in{app, *user, record->scopes};
   in.grant_type = "authorization_code";
-  in.issue_refresh =
-      token::allows_refresh(record->scopes) && app.refresh_policy != store::RefreshPolicy::immediately;
+  in.issue_refresh = token::allows_refresh(record->scopes) &&
+                     app.refresh_policy != store::RefreshPolicy::immediately;
   in.code_key = code_key;
   in.nonce = record->nonce;
   in.auth_time_s = record->auth_time_s;

@@ -10,8 +10,8 @@ namespace latchkey::oauth {
 
 class AuthorizationCodeGrant final : public TokenGrantHandler {
  public:
-  AuthorizationCodeGrant(store::CodeStore& codes, store::Database& tokens,
-                         store::UserStore& users, TokenIssuer& issuer, const Clock& clock)
+  AuthorizationCodeGrant(store::CodeStore& codes, store::Database& tokens, store::UserStore& users,
+                         TokenIssuer& issuer, const Clock& clock)
       : codes_(codes), tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
 
   std::string_view grant_type() const override { return "authorization_code"; }

@@ -1,5 +1,5 @@
-// grant_type=client_credentials (RFC 6749 §4.4; docs/behaviour.md §5.8): only for apps with a run-as
-// user (--client-credentials-user); the token acts as that user; never a refresh token. The
+// grant_type=client_credentials (RFC 6749 §4.4; docs/behaviour.md §5.8): only for apps with a
+// run-as user (--client-credentials-user); the token acts as that user; never a refresh token. The
 // run-as user must be active and, for an admin-approved app, pre-authorized: a user the app's
 // approval model does not cover cannot use it in any flow.
 #pragma once

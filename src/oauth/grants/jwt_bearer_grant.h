@@ -1,5 +1,5 @@
-// grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer (RFC 7523 §2.1, §3; docs/behaviour.md §5.6):
-// a JWT signed with the key of the app's uploaded certificate, iss = client id, sub =
+// grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer (RFC 7523 §2.1, §3; docs/behaviour.md
+// §5.6): a JWT signed with the key of the app's uploaded certificate, iss = client id, sub =
 // username, aud = issuer, exp at most 3 minutes ahead. The user must have approved the app
 // or be pre-authorized for it. No refresh token.
 #pragma once

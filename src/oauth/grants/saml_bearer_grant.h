@@ -1,5 +1,5 @@
-// grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer (RFC 7522 §2.1, §3; docs/behaviour.md §5.7):
-// a SAML 2.0 Assertion, base64url-encoded, signed with the key of the app's certificate;
+// grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer (RFC 7522 §2.1, §3; docs/behaviour.md
+// §5.7): a SAML 2.0 Assertion, base64url-encoded, signed with the key of the app's certificate;
 // Issuer = client id, NameID = username, Audience = issuer, bearer Recipient = token URL.
 // Each assertion ID is accepted once while the assertion is valid. No refresh token.
 #pragma once

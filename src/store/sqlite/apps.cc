@@ -48,8 +48,7 @@ App read_app(const Statement& st) {
 
 void SqliteDatabase::create_app(const App& app) {
   return write([&](Connection& conn) {
-    conn
-        .prepare(std::string("INSERT INTO apps (") + kAppColumns +
+    conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
                  " ?17, ?18, ?19, ?20, ?21, ?22)")
         .bind_text(1, app.id)
@@ -90,8 +89,8 @@ std::optional<App> SqliteDatabase::find_app(const std::string& client_id) {
 
 std::vector<App> SqliteDatabase::list_apps() {
   return read([&](Connection& conn) -> std::vector<App> {
-    Statement st =
-        conn.prepare(std::string("SELECT ") + kAppColumns + " FROM apps ORDER BY created_ms, rowid");
+    Statement st = conn.prepare(std::string("SELECT ") + kAppColumns +
+                                " FROM apps ORDER BY created_ms, rowid");
     std::vector<App> out;
     while (st.step()) out.push_back(read_app(st));
     return out;
@@ -112,8 +111,7 @@ void SqliteDatabase::add_preauthorization(const Preauthorization& p) {
   return write([&](Connection& conn) {
     // Idempotent: granting the same profile or permission set twice is not an error. An unknown
     // client_id fails the foreign key and throws StoreError.
-    conn
-        .prepare(
+    conn.prepare(
             "INSERT INTO preauthorizations (client_id, kind, name) VALUES (?1, ?2, ?3)"
             " ON CONFLICT DO NOTHING")
         .bind_text(1, p.client_id)

@@ -48,8 +48,8 @@ void Checkpointer::committed(sqlite3* db, int frames) {
   if (!finish) return;
   // PASSIVE never waits: if the thread is still copying, SQLITE_BUSY, and the next commit
   // tries again. Errors are not the commit's: the data is durable in the WAL either way.
-  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                           nullptr);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   std::lock_guard lock(mu_);
   if (rc == SQLITE_OK) {
     ++writer_passes_;
@@ -63,8 +63,8 @@ void Checkpointer::loop() {
     wake_.wait(lock, [this] { return stopping_ || phase_ == Phase::copying; });
     if (stopping_) return;
     lock.unlock();
-    const int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr,
-                                             SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             nullptr, nullptr);
     lock.lock();
     if (rc == SQLITE_OK) ++background_passes_;
     // Even after a failure the writer goes next: its own pass copies everything that is left.

@@ -60,11 +60,11 @@ class Checkpointer {
   mutable std::mutex mu_;
   std::condition_variable wake_;    // the thread waits here for work
   std::condition_variable copied_;  // the writer waits here for the thread's pass (backstop)
-  Phase phase_ = Phase::idle;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  Phase phase_ = Phase::idle;       // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
   uint64_t background_passes_ = 0;  // guarded by mu_
   uint64_t writer_passes_ = 0;      // guarded by mu_
-  std::thread thread_;  // last: started once everything above is initialized
+  std::thread thread_;              // last: started once everything above is initialized
 };
 
 }  // namespace latchkey::store::sqlite

@@ -7,8 +7,8 @@ namespace latchkey::store::sqlite {
 
 namespace {
 
-#define LK_CODE_COLUMNS                                                                    \
-  "id, code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, nonce,"        \
+#define LK_CODE_COLUMNS                                                             \
+  "id, code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, nonce," \
   " auth_time_s, expires_ms, used"
 constexpr const char* kCodeById = "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = ?1";
 constexpr const char* kCodeByHash =

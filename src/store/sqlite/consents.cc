@@ -23,8 +23,7 @@ std::optional<Consent> SqliteDatabase::find_consent(const std::string& user_id,
 
 void SqliteDatabase::save_consent(const Consent& consent) {
   return write([&](Connection& conn) {
-    conn
-        .prepare(
+    conn.prepare(
             "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES (?1, ?2, ?3, ?4)"
             " ON CONFLICT (user_id, client_id) DO UPDATE"
             " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms")
@@ -44,8 +43,8 @@ std::vector<Consent> SqliteDatabase::list_consents(const std::string& client_id)
     st.bind_text(1, client_id);
     std::vector<Consent> out;
     while (st.step()) {
-      out.push_back({st.column_text(0), st.column_text(1), decode_list(st.column_text(2)),
-                     st.column_int(3)});
+      out.push_back(
+          {st.column_text(0), st.column_text(1), decode_list(st.column_text(2)), st.column_int(3)});
     }
     return out;
   });

@@ -6,8 +6,7 @@ namespace latchkey::store::sqlite {
 void SqliteDatabase::save_key(const SigningKeyRecord& key) {
   return write([&](Connection& conn) {
     // Upsert by kid: retiring a key is saving it again with retired_ms set.
-    conn
-        .prepare(
+    conn.prepare(
             "INSERT INTO signing_keys (kid, alg, private_pem, created_ms, retired_ms)"
             " VALUES (?1, ?2, ?3, ?4, ?5)"
             " ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg,"

@@ -6,8 +6,7 @@ namespace latchkey::store::sqlite {
 void SqliteDatabase::save_session(const Session& s) {
   return write([&](Connection& conn) {
     // Upsert: re-saving a session (e.g. after re-authentication) refreshes its times.
-    conn
-        .prepare(
+    conn.prepare(
             "INSERT INTO sessions (session_hash, user_id, auth_time_s, expires_ms)"
             " VALUES (?1, ?2, ?3, ?4)"
             " ON CONFLICT (session_hash) DO UPDATE SET user_id = excluded.user_id,"

@@ -12,8 +12,8 @@ namespace latchkey::store::sqlite {
 
 namespace {
 
-#define LK_TOKEN_COLUMNS                                                                   \
-  "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"         \
+#define LK_TOKEN_COLUMNS                                                           \
+  "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key," \
   " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =

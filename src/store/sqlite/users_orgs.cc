@@ -59,7 +59,7 @@ std::optional<Org> SqliteDatabase::default_org() {
   return read([&](Connection& conn) -> std::optional<Org> {
     // rowid breaks ties between orgs created in the same millisecond by insertion order.
     Statement st = conn.prepare(std::string("SELECT ") + kOrgColumns +
-                                 " FROM orgs ORDER BY created_ms, rowid LIMIT 1");
+                                " FROM orgs ORDER BY created_ms, rowid LIMIT 1");
     if (!st.step()) return std::nullopt;
     return read_org(st);
   });
@@ -78,8 +78,7 @@ bool SqliteDatabase::create_user(const User& user) {
   return write([&](Connection& conn) -> bool {
     // DO NOTHING on the (case-insensitive) username only: a clash of the random id is a bug and
     // still raises StoreError rather than passing for "username taken".
-    conn
-        .prepare(std::string("INSERT INTO users (") + kUserColumns +
+    conn.prepare(std::string("INSERT INTO users (") + kUserColumns +
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                  " ON CONFLICT (username) DO NOTHING")
         .bind_text(1, user.id)
@@ -116,7 +115,7 @@ std::optional<User> SqliteDatabase::find_user(const std::string& id) {
 std::vector<User> SqliteDatabase::list_users() {
   return read([&](Connection& conn) -> std::vector<User> {
     Statement st = conn.prepare(std::string("SELECT ") + kUserColumns +
-                                 " FROM users ORDER BY created_ms, rowid");
+                                " FROM users ORDER BY created_ms, rowid");
     std::vector<User> out;
     while (st.step()) out.push_back(read_user(st));
     return out;

@@ -100,9 +100,9 @@ TEST(DistinguishedName, MultiValuedRdnKeepsItsOrder) {
 }
 
 TEST(DistinguishedName, MalformedStringsAreRefused) {
-  for (const char* bad : {"", "client", "CN=", "CN=a,", ",CN=a", "=a", "CN=a;O=b", "CN=\"a\"",
-                          "CN=#0403616263", "CN=a\\", "CN=a\\q", "CN=a<b", "XX=a",
-                          "C=Germany", "CN=\xff\xfe"}) {
+  for (const char* bad :
+       {"", "client", "CN=", "CN=a,", ",CN=a", "=a", "CN=a;O=b", "CN=\"a\"", "CN=#0403616263",
+        "CN=a\\", "CN=a\\q", "CN=a<b", "XX=a", "C=Germany", "CN=\xff\xfe"}) {
     EXPECT_FALSE(normalize_dn(bad).has_value()) << bad;
   }
   EXPECT_FALSE(normalize_dn(std::string(4097, 'a')).has_value());
@@ -125,15 +125,15 @@ TEST(DistinguishedName, CertificateSubjectMatchesRegisteredStringAcrossStringTyp
                                 {"CN", "Jos\xc3\xa9 client", t}});
     EXPECT_EQ(certificate_subject_dn(der), registered) << "string type " << t;
   }
-  auto printable = certificate_der({{"O", "Example", V_ASN1_UTF8STRING},
-                                    {"CN", "client", V_ASN1_PRINTABLESTRING}});
+  auto printable = certificate_der(
+      {{"O", "Example", V_ASN1_UTF8STRING}, {"CN", "client", V_ASN1_PRINTABLESTRING}});
   EXPECT_EQ(certificate_subject_dn(printable), normalize_dn("CN=client,O=Example"));
 }
 
 // Not a match: another value, case, order, or an extra RDN.
 TEST(DistinguishedName, DifferentSubjectsDoNotMatch) {
-  auto der = certificate_der({{"O", "Example", V_ASN1_UTF8STRING},
-                              {"CN", "client", V_ASN1_UTF8STRING}});
+  auto der =
+      certificate_der({{"O", "Example", V_ASN1_UTF8STRING}, {"CN", "client", V_ASN1_UTF8STRING}});
   auto subject = certificate_subject_dn(der);
   ASSERT_TRUE(subject.has_value());
   EXPECT_EQ(subject, normalize_dn("CN=client,O=Example"));

@@ -70,16 +70,16 @@ TEST(ClientAddress, ParsesTheFormsProxiesWrite) {
   EXPECT_EQ(parse_address("[2001:DB8::1]"), "2001:db8::1");
   EXPECT_EQ(parse_address("2001:db8::1"), "2001:db8::1");
   EXPECT_EQ(parse_address("::ffff:192.0.2.7"), "192.0.2.7");
-  for (const char* bad : {"", "unknown", "_hidden", "[2001:db8::1", "[192.0.2.1]",
-                          "192.0.2.1:99999", "192.0.2.1:", "[::1]x", "fe80::1%eth0",
-                          "example.com", "1.2.3.4.5"}) {
+  for (const char* bad :
+       {"", "unknown", "_hidden", "[2001:db8::1", "[192.0.2.1]", "192.0.2.1:99999",
+        "192.0.2.1:", "[::1]x", "fe80::1%eth0", "example.com", "1.2.3.4.5"}) {
     EXPECT_FALSE(parse_address(bad).has_value()) << bad;
   }
 }
 
 TEST(ClientAddress, HeadersFromAnUntrustedPeerAreIgnored) {
-  const auto spoofed = from("203.0.113.9", {{"x-forwarded-for", "198.51.100.1"},
-                                            {"forwarded", "for=198.51.100.2"}});
+  const auto spoofed =
+      from("203.0.113.9", {{"x-forwarded-for", "198.51.100.1"}, {"forwarded", "for=198.51.100.2"}});
   EXPECT_EQ(client_address(spoofed, {}), "203.0.113.9");
   EXPECT_EQ(client_address(spoofed, cidrs({"10.0.0.0/8", "::1"})), "203.0.113.9");
 }
@@ -90,14 +90,13 @@ TEST(ClientAddress, ATrustedPeerReportsTheRightmostUntrustedXForwardedForEntry) 
   auto r = from("10.0.0.1", {{"x-forwarded-for", "1.2.3.4, 198.51.100.7, 10.0.0.2"}});
   EXPECT_EQ(client_address(r, trusted), "198.51.100.7");
   // Several fields are one list, in order.
-  auto split = from("10.0.0.1", {{"x-forwarded-for", "1.2.3.4"},
-                                 {"x-forwarded-for", "198.51.100.8"}});
+  auto split =
+      from("10.0.0.1", {{"x-forwarded-for", "1.2.3.4"}, {"x-forwarded-for", "198.51.100.8"}});
   EXPECT_EQ(client_address(split, trusted), "198.51.100.8");
   // Without any header the peer itself is the client.
   EXPECT_EQ(client_address(from("10.0.0.1"), trusted), "10.0.0.1");
   // Every hop a trusted proxy: the leftmost is as far as it goes.
-  EXPECT_EQ(client_address(from("10.0.0.1", {{"x-forwarded-for", "10.9.9.9, 10.0.0.2"}}),
-                           trusted),
+  EXPECT_EQ(client_address(from("10.0.0.1", {{"x-forwarded-for", "10.9.9.9, 10.0.0.2"}}), trusted),
             "10.9.9.9");
 }
 
@@ -118,8 +117,8 @@ TEST(ClientAddress, ForwardedIsPreferredAndParsedAsRfc7239) {
 
 TEST(ClientAddress, GarbageFromATrustedPeerCountsAgainstThePeer) {
   const auto trusted = cidrs({"10.0.0.0/8"});
-  for (const char* xff : {"not-an-ip", "198.51.100.1, ", "198.51.100.1,,", "[::1",
-                          "198.51.100.1, example.com"}) {
+  for (const char* xff :
+       {"not-an-ip", "198.51.100.1, ", "198.51.100.1,,", "[::1", "198.51.100.1, example.com"}) {
     EXPECT_EQ(client_address(from("10.0.0.1", {{"x-forwarded-for", xff}}), trusted), "10.0.0.1")
         << xff;
   }
@@ -128,8 +127,7 @@ TEST(ClientAddress, GarbageFromATrustedPeerCountsAgainstThePeer) {
             "10.0.0.1");
   for (const char* fwd : {"for=unknown", "for=_hidden", "proto=https", "for=", "for=\"",
                           "for=198.51.100.1, by=10.0.0.1", "=,=;;,"}) {
-    EXPECT_EQ(client_address(from("10.0.0.1", {{"forwarded", fwd}}), trusted), "10.0.0.1")
-        << fwd;
+    EXPECT_EQ(client_address(from("10.0.0.1", {{"forwarded", fwd}}), trusted), "10.0.0.1") << fwd;
   }
 }
 

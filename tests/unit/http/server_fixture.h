@@ -132,8 +132,7 @@ class Client {
   // a deadline, leaves the connection open when it has not.
   bool closed_now() {
     char byte;
-    const ssize_t n =
-        ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
 
@@ -205,7 +204,7 @@ inline std::string get(std::string_view target, std::string_view extra = "") {
 
 // An RFC 6749 error answer from the server itself: JSON, no-store, and the connection closed.
 inline void expect_oauth_error(const bhttp::response<bhttp::string_body>& res, unsigned status,
-                        std::string_view error) {
+                               std::string_view error) {
   EXPECT_EQ(res.result_int(), status);
   EXPECT_EQ(res[bhttp::field::content_type], "application/json;charset=UTF-8");
   EXPECT_EQ(res[bhttp::field::cache_control], "no-store");

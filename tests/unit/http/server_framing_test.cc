@@ -58,8 +58,7 @@ class FramingTest : public ::testing::Test {
               std::string::npos)
         << answer;
     EXPECT_NE(answer.find("\r\nCache-Control: no-store\r\n"), std::string::npos) << answer;
-    EXPECT_NE(answer.find(R"({"error":"invalid_request","error_description":")"),
-              std::string::npos)
+    EXPECT_NE(answer.find(R"({"error":"invalid_request","error_description":")"), std::string::npos)
         << answer;
     EXPECT_NE(answer.find(reason), std::string::npos) << answer;
     const auto seen = paths();
@@ -80,8 +79,8 @@ std::string post_with(std::string_view fields) {
 // unknown. Beast treated such a request as having no body, so its body was parsed as the next
 // request.
 TEST_F(FramingTest, Answers400WhenTheFinalTransferCodingIsNotChunked) {
-  for (const char* coding : {"xchunked", "identity", "gzip", "chunked, identity", "chunked;a=b",
-                             "", " , "}) {
+  for (const char* coding :
+       {"xchunked", "identity", "gzip", "chunked, identity", "chunked;a=b", "", " , "}) {
     expect_refused_alone(post_with("Transfer-Encoding: " + std::string(coding) + "\r\n"), 400,
                          "Transfer-Encoding must end in chunked");
   }
@@ -115,14 +114,13 @@ TEST_F(FramingTest, Answers400ForTransferEncodingInHttp10) {
 // than framed by one of them (a front end may have used the other).
 TEST_F(FramingTest, Answers400ForTransferEncodingWithContentLength) {
   const std::string body = "0\r\n\r\n";
-  expect_refused_alone(
-      post_with("Transfer-Encoding: identity\r\nContent-Length: 5\r\n") + body, 400,
-      "both Transfer-Encoding and Content-Length");
-  expect_refused_alone(post_with("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n") + body,
+  expect_refused_alone(post_with("Transfer-Encoding: identity\r\nContent-Length: 5\r\n") + body,
                        400, "both Transfer-Encoding and Content-Length");
+  expect_refused_alone(post_with("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n") + body, 400,
+                       "both Transfer-Encoding and Content-Length");
   // Beast refuses a Transfer-Encoding after a Content-Length itself.
-  expect_refused_alone(post_with("Content-Length: 5\r\nTransfer-Encoding: gzip\r\n") + body,
-                       400, "malformed HTTP request");
+  expect_refused_alone(post_with("Content-Length: 5\r\nTransfer-Encoding: gzip\r\n") + body, 400,
+                       "malformed HTTP request");
 }
 
 // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is 400.

@@ -364,7 +364,6 @@ TEST(Server, ListenThrowsWhenPortIsTaken) {
   EXPECT_THROW(second.listen(), std::runtime_error);
 }
 
-
 // Each I/O thread runs its own event loop: a connection is handed to one thread when accepted and
 // all its requests are served there, and consecutive connections go to different threads, so
 // the load spreads over the cores without connections contending for one queue.

@@ -166,8 +166,9 @@ TEST(Server, ServesTwoRequestsOnOneKeepAliveConnection) {
 TEST(Server, EachRequestOnAConnectionSeesOnlyItsOwnFields) {
   RunningServer server({}, echo);
   Client client(server.port());
-  ASSERT_FALSE(client.send(get("/one", "User-Agent: first-agent-with-a-long-name/1.0\r\n"
-                                       "X-Only-First: 1\r\nX-Third: a\r\n")));
+  ASSERT_FALSE(client.send(get("/one",
+                               "User-Agent: first-agent-with-a-long-name/1.0\r\n"
+                               "X-Only-First: 1\r\nX-Third: a\r\n")));
   auto first = client.read();
   ASSERT_TRUE(first);
   EXPECT_EQ((*first)["X-Names"], "host,user-agent,x-only-first,x-third,");
@@ -219,9 +220,8 @@ TEST(Server, AnswersHeadWithoutBody) {
 // The response as it goes on the wire: status line, each field once, Content-Length framing the
 // body exactly, nothing after it.
 TEST(Server, SendsTheResponseBytesAsHttp11Frames) {
-  RunningServer server({}, [](const Request&) {
-    return Response::json(201, "{\"a\":1}").set("X-Test", "v");
-  });
+  RunningServer server(
+      {}, [](const Request&) { return Response::json(201, "{\"a\":1}").set("X-Test", "v"); });
   Client client(server.port());
   ASSERT_FALSE(client.send(get("/", "Connection: close\r\n")));
   const std::string raw = client.read_all(5s);

@@ -1,5 +1,5 @@
-// docs/behaviour.md §7: the assertion parameter is base64url with or without padding; standard base64
-// is accepted too.
+// docs/behaviour.md §7: the assertion parameter is base64url with or without padding; standard
+// base64 is accepted too.
 #include <gtest/gtest.h>
 
 #include <string>

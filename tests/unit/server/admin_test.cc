@@ -65,8 +65,8 @@ TEST(AdminValidCallback, AcceptsHttpOnlyForLoopbackHosts) {
   EXPECT_FALSE(valid_callback("http://127.0.0.1.evil.example/cb"));
   EXPECT_FALSE(valid_callback("http://localhost@evil.example/cb"));  // userinfo
   EXPECT_FALSE(valid_callback("http://evil.example@localhost/cb"));
-  EXPECT_FALSE(valid_callback("http://127.1/cb"));          // shortened forms
-  EXPECT_FALSE(valid_callback("http://0177.0.0.1/cb"));     // octal
+  EXPECT_FALSE(valid_callback("http://127.1/cb"));       // shortened forms
+  EXPECT_FALSE(valid_callback("http://0177.0.0.1/cb"));  // octal
   EXPECT_FALSE(valid_callback("http://127.0.0.256/cb"));
   EXPECT_FALSE(valid_callback("http://127.0.0.1:80x/cb"));  // a port is digits
   EXPECT_FALSE(valid_callback("http://localhost:/cb#x"));
@@ -166,7 +166,8 @@ TEST_F(AdminTest, CreateAppGivesDistinctClientIdsAndSecrets) {
 }
 
 TEST_F(AdminTest, CreateAppDefaults) {
-  // docs/behaviour.md §3 defaults: api refresh_token, pkce optional, secrets required, until revoked.
+  // docs/behaviour.md §3 defaults: api refresh_token, pkce optional, secrets required, until
+  // revoked.
   auto r = admin_.create_app(base());
   ASSERT_TRUE(r.ok());
   auto app = db_->find_app(client_id_of(r));
@@ -264,9 +265,9 @@ TEST_F(AdminTest, CreateAppRefusesOtherBadInput) {
 // `app create --callback javascript:…` and the like are refused with a message that says what
 // is allowed, and nothing is stored.
 TEST_F(AdminTest, CreateAppRefusesDangerousCallbackSchemesSayingWhatIsAllowed) {
-  for (const char* cb : {"javascript:alert(1)", "data:text/html,x", "vbscript:x", "file:///x",
-                         "blob:https://a.test/x", "about:blank", "http://app.example.test/cb",
-                         "myapp://cb"}) {
+  for (const char* cb :
+       {"javascript:alert(1)", "data:text/html,x", "vbscript:x", "file:///x",
+        "blob:https://a.test/x", "about:blank", "http://app.example.test/cb", "myapp://cb"}) {
     expect_refused([&](NewApp& a) { a.callbacks = {"https://ok.test/cb", cb}; }, cb);
     NewApp a = base();
     a.callbacks = {cb};

@@ -118,7 +118,8 @@ TEST_F(AuthorizationCodeGrantTest, SuccessReturnsSalesforceShapedTokenResponse) 
 }
 
 TEST_F(AuthorizationCodeGrantTest, SignatureIsBase64HmacOfIdAndIssuedAt) {
-  // docs/behaviour.md §5: base64(HMAC-SHA256(client secret, id + issued_at)), padded standard base64.
+  // docs/behaviour.md §5: base64(HMAC-SHA256(client secret, id + issued_at)), padded standard
+  // base64.
   auto r = exchange(confidential(app_), save_code());
   ASSERT_TRUE(r.ok()) << r.error().description();
   const std::string id = str(r.value(), "id");
@@ -160,7 +161,9 @@ TEST_F(AuthorizationCodeGrantTest, StoresOnlyHashesOfIssuedTokens) {
   EXPECT_EQ(refresh->kind, store::TokenKind::refresh);
   EXPECT_EQ(refresh->family_id, access->family_id);
   EXPECT_EQ(refresh->expires_ms, 0);  // until revoked
-  EXPECT_FALSE(world_.db().find_token(store::SecretRef::by_hash(str(r.value(), "access_token"))).has_value());
+  EXPECT_FALSE(world_.db()
+                   .find_token(store::SecretRef::by_hash(str(r.value(), "access_token")))
+                   .has_value());
 }
 
 TEST_F(AuthorizationCodeGrantTest, OpenidScopeAddsSignedIdTokenWithNonce) {
@@ -232,11 +235,11 @@ TEST_F(AuthorizationCodeGrantTest, ReplayedCodeRevokesTheTokensRefreshedFromIt) 
     ASSERT_TRUE(first.ok());
     RefreshTokenGrant refresher(world_.db(), world_.db(), world_.db(), issuer_, world_.clock());
     http::Request req = post_request();
-    auto refreshed = refresher.handle(TokenRequest{
-        req,
-        params({{"grant_type", "refresh_token"},
-                {"refresh_token", str(first.value(), "refresh_token")}}),
-        confidential(app)});
+    auto refreshed = refresher.handle(
+        TokenRequest{req,
+                     params({{"grant_type", "refresh_token"},
+                             {"refresh_token", str(first.value(), "refresh_token")}}),
+                     confidential(app)});
     ASSERT_TRUE(refreshed.ok());
     std::string later_access = str(refreshed.value(), "access_token");
     ASSERT_FALSE(token(later_access)->revoked);
@@ -320,7 +323,8 @@ TEST_F(AuthorizationCodeGrantTest, MissingVerifierWhereChallengeWasSentIsInvalid
 }
 
 TEST_F(AuthorizationCodeGrantTest, VerifierWithoutChallengeIsInvalidGrant) {
-  // docs/behaviour.md §5.2; RFC 9700 §2.1.1: a verifier where no challenge was sent means a downgrade.
+  // docs/behaviour.md §5.2; RFC 9700 §2.1.1: a verifier where no challenge was sent means a
+  // downgrade.
   auto r = exchange(confidential(app_), save_code(), kVerifier);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_grant");

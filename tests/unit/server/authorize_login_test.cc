@@ -59,9 +59,10 @@ class AuthorizeLoginTest : public ::testing::Test {
   }
 
   AuthorizeDeps deps(const std::string& issuer, bool secure_cookies) {
-    return {world_.db(), world_.db(), world_.db(), world_.db(), world_.db(), stack_.issuer,
-            stack_.ids,  passwords_,  throttle_,   pages_,      world_.random(),
-            world_.clock(), events_,  issuer,      secure_cookies, world_.random().bytes(32),
+    return {world_.db(), world_.db(),   world_.db(),     world_.db(),
+            world_.db(), stack_.issuer, stack_.ids,      passwords_,
+            throttle_,   pages_,        world_.random(), world_.clock(),
+            events_,     issuer,        secure_cookies,  world_.random().bytes(32),
             {}};
   }
 
@@ -152,9 +153,8 @@ class AuthorizeLoginTest : public ::testing::Test {
     auto page = send(jar, "GET", query(extra), addr);
     EXPECT_TRUE(is_login_page(page)) << page.status << " " << page.body;
     return send(jar, "POST",
-                query(extra) + "&csrf=" + http::form_encode(csrf_of(page)) +
-                    "&username=" + http::form_encode(username) +
-                    "&password=" + http::form_encode(password),
+                query(extra) + "&csrf=" + http::form_encode(csrf_of(page)) + "&username=" +
+                    http::form_encode(username) + "&password=" + http::form_encode(password),
                 addr);
   }
   http::Response right(const std::string& username, const std::string& addr) {
@@ -162,8 +162,8 @@ class AuthorizeLoginTest : public ::testing::Test {
   }
   static bool logged_in(const http::Response& resp) {
     for (const auto& [name, value] : resp.headers) {
-      if (name == "Set-Cookie" && (value.rfind("lk_sid=", 0) == 0 ||
-                                   value.rfind("__Host-lk_sid=", 0) == 0)) {
+      if (name == "Set-Cookie" &&
+          (value.rfind("lk_sid=", 0) == 0 || value.rfind("__Host-lk_sid=", 0) == 0)) {
         return true;
       }
     }
@@ -242,8 +242,8 @@ TEST_F(AuthorizeLoginTest, AnIPv6ClientIsCountedByItsSlash64) {
 TEST_F(AuthorizeLoginTest, DistributedGuessingIsHeldBackWhereItFailed) {
   // One guess from each of a hundred addresses: bob's ceiling is reached.
   for (int i = 0; i < LoginThrottle::kFreePerUser; ++i) {
-    EXPECT_EQ(login("bob@localhost", wrong(i), "198.51." + std::to_string(i / 200) + "." +
-                                                   std::to_string(i % 200 + 1))
+    EXPECT_EQ(login("bob@localhost", wrong(i),
+                    "198.51." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1))
                   .status,
               401u);
   }
@@ -279,8 +279,7 @@ TEST_F(AuthorizeLoginTest, ClientsOfATrustedProxyAreCountedApart) {
   // The attacker behind the proxy fails enough to hold back its address…
   for (int i = 0; i < LoginThrottle::kFreePerAddress; ++i) {
     extra_headers_ = {{"x-forwarded-for", "198.51.100.9"}};
-    EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i), "10.0.0.1").status,
-              401u);
+    EXPECT_EQ(login("user" + std::to_string(i) + "@localhost", wrong(i), "10.0.0.1").status, 401u);
   }
   EXPECT_EQ(right("carol@localhost", "10.0.0.1").status, 429u);
   // …but bob behind the same proxy, another client, signs in.
@@ -377,27 +376,26 @@ TEST_F(AuthorizeSignInTest, ASignInForThePromptLoginRequestLeadsToACode) {
   // approved, consent is remembered: prompt=consent asks again.)
   for (const std::string extra : {"&prompt=login", "&max_age=0&prompt=consent"}) {
     world_.clock().advance_s(5);
-    auto consent = login_in(jar, "bob@localhost", password_of("bob@localhost"), "192.0.2.1",
-                            extra);
+    auto consent = login_in(jar, "bob@localhost", password_of("bob@localhost"), "192.0.2.1", extra);
     ASSERT_TRUE(is_consent_page(consent)) << extra << ": " << consent.status << " " << consent.body;
     world_.clock().advance_s(30);
-    auto resp = send(jar, "POST",
-                     query(extra) + "&csrf=" + http::form_encode(csrf_of(consent)) +
-                         "&decision=allow",
-                     "192.0.2.1");
+    auto resp =
+        send(jar, "POST",
+             query(extra) + "&csrf=" + http::form_encode(csrf_of(consent)) + "&decision=allow",
+             "192.0.2.1");
     EXPECT_TRUE(has_code(resp)) << extra << ": " << resp.status << " " << resp.body;
   }
 }
 
 TEST_F(AuthorizeSignInTest, TheSignInCountsOnlyForTheRequestItWasMadeFor) {
   Jar jar = signed_in();
-  auto consent = login_in(jar, "bob@localhost", password_of("bob@localhost"), "192.0.2.1",
-                          "&prompt=login");
+  auto consent =
+      login_in(jar, "bob@localhost", password_of("bob@localhost"), "192.0.2.1", "&prompt=login");
   ASSERT_TRUE(is_consent_page(consent));
   // The same form posted for another request (other state) is no sign-in for that one.
   auto resp = send(jar, "POST",
-                   query("&prompt=login&nonce=other") + "&csrf=" +
-                       http::form_encode(csrf_of(consent)) + "&decision=allow",
+                   query("&prompt=login&nonce=other") +
+                       "&csrf=" + http::form_encode(csrf_of(consent)) + "&decision=allow",
                    "192.0.2.1");
   EXPECT_FALSE(has_code(resp)) << location_of(resp);
   EXPECT_EQ(resp.status, 403u);
@@ -424,18 +422,18 @@ TEST_F(AuthorizeLoginTest, LoginWithTheTokenOfAnotherPreSessionIsRefused) {
   Jar victim, attacker;
   send(victim, "GET", query());
   auto theirs = send(attacker, "GET", query());
-  auto resp = send(victim, "POST",
-                   query() + "&csrf=" + http::form_encode(csrf_of(theirs)) +
-                       "&username=bob%40localhost&password=" +
-                       http::form_encode(password_of("bob@localhost")));
+  auto resp = send(
+      victim, "POST",
+      query() + "&csrf=" + http::form_encode(csrf_of(theirs)) +
+          "&username=bob%40localhost&password=" + http::form_encode(password_of("bob@localhost")));
   EXPECT_EQ(resp.status, 403u);
   EXPECT_FALSE(logged_in(resp));
 }
 
 TEST_F(AuthorizeLoginTest, ConsentWithAMadeUpTokenOrAnotherSessionsTokenIsRefused) {
   Jar bob, carol;
-  ASSERT_TRUE(is_consent_page(login_in(bob, "bob@localhost", password_of("bob@localhost"),
-                                       "192.0.2.1")));
+  ASSERT_TRUE(
+      is_consent_page(login_in(bob, "bob@localhost", password_of("bob@localhost"), "192.0.2.1")));
   auto carols = login_in(carol, "carol@localhost", password_of("carol@localhost"), "192.0.2.2");
   ASSERT_TRUE(is_consent_page(carols));
   // An equal cookie and field of the attacker's making, next to bob's real session.
@@ -443,14 +441,13 @@ TEST_F(AuthorizeLoginTest, ConsentWithAMadeUpTokenOrAnotherSessionsTokenIsRefuse
   for (auto& [name, value] : bob.cookies) {
     if (name.find("csrf") != std::string::npos) value = made_up;
   }
-  auto forged =
-      send(bob, "POST", query() + "&csrf=" + made_up + "&decision=allow", "192.0.2.1");
+  auto forged = send(bob, "POST", query() + "&csrf=" + made_up + "&decision=allow", "192.0.2.1");
   EXPECT_EQ(forged.status, 403u);
   EXPECT_FALSE(has_code(forged));
   // Carol's genuine consent token in bob's browser.
-  auto other = send(bob, "POST",
-                    query() + "&csrf=" + http::form_encode(csrf_of(carols)) + "&decision=allow",
-                    "192.0.2.1");
+  auto other =
+      send(bob, "POST", query() + "&csrf=" + http::form_encode(csrf_of(carols)) + "&decision=allow",
+           "192.0.2.1");
   EXPECT_EQ(other.status, 403u);
   EXPECT_FALSE(has_code(other));
   EXPECT_EQ(world_.events().count("consent_granted"), 0u);
@@ -502,10 +499,10 @@ TEST_F(AuthorizeLoginTest, CookiesAreHostPrefixedAndSecureOverHttpsOnly) {
   // An https issuer: __Host- names, Secure, Path=/, no Domain (RFC 6265bis §4.1.3.2).
   Jar jar;
   auto page = send(jar, "GET", query());
-  auto consent = send(jar, "POST",
-                      query() + "&csrf=" + http::form_encode(csrf_of(page)) +
-                          "&username=bob%40localhost&password=" +
-                          http::form_encode(password_of("bob@localhost")));
+  auto consent = send(
+      jar, "POST",
+      query() + "&csrf=" + http::form_encode(csrf_of(page)) +
+          "&username=bob%40localhost&password=" + http::form_encode(password_of("bob@localhost")));
   auto https = set_cookies(page);
   for (const auto& c : set_cookies(consent)) https.push_back(c);
   ASSERT_EQ(https.size(), 2u);

@@ -153,8 +153,8 @@ TEST_F(AuthorizeRequestTest, SecondRegisteredCallbackIsAccepted) {
 }
 
 TEST_F(AuthorizeRequestTest, TokenResponseWithoutAllowImplicitIsRedirectErrorInFragment) {
-  // docs/behaviour.md §5.5: user-agent flow only for --allow-implicit apps; the error goes where the
-  // response would have gone, the fragment (RFC 6749 §4.2.2.1).
+  // docs/behaviour.md §5.5: user-agent flow only for --allow-implicit apps; the error goes where
+  // the response would have gone, the fragment (RFC 6749 §4.2.2.1).
   auto r = parse({{"response_type", "token"},
                   {"client_id", app_.client_id},
                   {"redirect_uri", kCallback},
@@ -237,7 +237,8 @@ TEST_F(AuthorizeRequestTest, PkceRequiredAppWithoutChallengeIsInvalidRequest) {
 }
 
 TEST_F(AuthorizeRequestTest, PublicClientWithoutChallengeIsInvalidRequest) {
-  // docs/behaviour.md §5.3: with require-secret-web-server off the client is public and PKCE mandatory.
+  // docs/behaviour.md §5.3: with require-secret-web-server off the client is public and PKCE
+  // mandatory.
   auto pub = world_.add_app([](store::App& a) { a.require_secret_web_server = false; });
   expect_redirect_error(
       parse({{"response_type", "code"}, {"client_id", pub.client_id}, {"redirect_uri", kCallback}}),
@@ -334,8 +335,8 @@ TEST_F(AuthorizeRequestTest, EveryOidcResponseTypeParsesForAnImplicitApp) {
 }
 
 TEST_F(AuthorizeRequestTest, ResponseTypesWithFrontChannelTokensNeedAllowImplicit) {
-  // docs/behaviour.md §5.5: tokens (ID tokens included) in the redirect only for --allow-implicit apps;
-  // the error goes to the fragment, where the response would have gone (RFC 6749 §4.2.2.1).
+  // docs/behaviour.md §5.5: tokens (ID tokens included) in the redirect only for --allow-implicit
+  // apps; the error goes to the fragment, where the response would have gone (RFC 6749 §4.2.2.1).
   for (const auto& c : kResponseTypes) {
     auto r = parse({{"response_type", c.text},
                     {"client_id", app_.client_id},

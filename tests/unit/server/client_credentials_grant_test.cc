@@ -62,8 +62,8 @@ TEST_F(ClientCredentialsGrantTest, ServesClientCredentialsGrantType) {
 }
 
 TEST_F(ClientCredentialsGrantTest, TokenActsAsRunAsUserWithoutRefreshToken) {
-  // docs/behaviour.md §5.8; a self-authorize app needs no approval recorded for its run-as user: nobody
-  // is there to ask, and the admin chose the user.
+  // docs/behaviour.md §5.8; a self-authorize app needs no approval recorded for its run-as user:
+  // nobody is there to ask, and the admin chose the user.
   auto r = request(run_as_app(/*admin_approved=*/false));
   ASSERT_TRUE(r.ok()) << r.error().description();
   EXPECT_EQ(str(r.value(), "id"), id_url());

@@ -1,6 +1,7 @@
-// docs/behaviour.md §5.1: an authorization code lives 10 minutes. Driven through the whole application
-// (login form, consent form, redirect, token endpoint) on a fake clock, so the test breaks if
-// the lifetime the authorize endpoint gives its codes changes, not only if expiry is checked.
+// docs/behaviour.md §5.1: an authorization code lives 10 minutes. Driven through the whole
+// application (login form, consent form, redirect, token endpoint) on a fake clock, so the test
+// breaks if the lifetime the authorize endpoint gives its codes changes, not only if expiry is
+// checked.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -16,7 +17,6 @@ namespace latchkey::app {
 namespace {
 
 using testsupport::TestWorld;
-
 
 class CodeLifetime : public ::testing::Test {
  protected:

@@ -21,9 +21,9 @@ http::Request request(std::string method, std::string path, std::string query = 
 }
 
 TEST(InlineRoutes, EveryGrantAndEveryReadOnlyEndpointRunsInline) {
-  for (const char* path : {"/services/oauth2/token", "/services/oauth2/introspect",
-                           "/services/oauth2/userinfo", "/id/00Dx/005x", "/healthz",
-                           "/.well-known/openid-configuration", "/services/data/v59.0"}) {
+  for (const char* path :
+       {"/services/oauth2/token", "/services/oauth2/introspect", "/services/oauth2/userinfo",
+        "/id/00Dx/005x", "/healthz", "/.well-known/openid-configuration", "/services/data/v59.0"}) {
     EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path))) << path;
   }
 }

@@ -28,8 +28,8 @@ TEST(KeyRotation, NewKeySignsAndTheOldOneStaysPublished) {
   keys::KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
 
-  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
-                                        world.clock(), "RS256");
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
+                                              world.random(), world.clock(), "RS256");
   ASSERT_NE(new_kid, old_kid);
   keys::KeyRing after(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   EXPECT_EQ(after.signing_key("RS256").kid(), new_kid);
@@ -56,7 +56,8 @@ TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
   TestWorld world;
   keys::KeyRing before(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   std::string old_kid = before.signing_key("RS256").kid();
-  keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(), world.clock(), "RS256");
+  keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(), world.clock(),
+                        "RS256");
   world.clock().advance_s(keys::kRetiredKeyPublishedMs / 1000 + 1);
   keys::KeyRing later(world.db(), testsupport::test_sealer(), world.random(), world.clock());
   const auto jwks = later.jwks();
@@ -70,8 +71,8 @@ TEST(KeyRotation, RetiredKeyLeavesTheJwksAfterThePublishWindow) {
 // kid and the JWKS publishes both keys; a ring a request took before the swap stays usable.
 TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
   TestWorld world;
-  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
-                                                      world.random(), world.clock()));
+  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(
+      world.db(), testsupport::test_sealer(), world.random(), world.clock()));
   IdTokens ids(keys, world.clock(), "http://issuer.test");
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
@@ -82,12 +83,12 @@ TEST(KeyRotation, ReplacedRingSignsNewTokensWhileHeldRingsStayIntact) {
   std::string old_token = ids.make({app, world.user(), scopes, "", 0, "", ""});
   ASSERT_EQ(kid_of(old_token), old_kid);
 
-  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
-                                        world.clock(), "RS256");
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
+                                              world.random(), world.clock(), "RS256");
   // Rotating in the store alone changes nothing until the ring is reloaded.
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), old_kid);
   keys.replace(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
-                                               world.random(), world.clock()));
+                                                     world.random(), world.clock()));
 
   EXPECT_EQ(kid_of(ids.make({app, world.user(), scopes, "", 0, "", ""})), new_kid);
   EXPECT_EQ(kid_of(jwts.make(app, world.user(), {"api"}, 1000, 8200, 0)), new_kid);
@@ -118,8 +119,8 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
   jwks.method = "GET";
   jwks.path = jwks.target = "/id/keys";
   const std::string before = application.handle(jwks).body;
-  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(), world.random(),
-                                        world.clock(), "ES256");
+  std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
+                                              world.random(), world.clock(), "ES256");
   EXPECT_EQ(application.handle(jwks).body, before) << "keys changed without a reload";
 
   auto reloaded = application.reload_signing_keys();
@@ -136,8 +137,8 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
 
 TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   TestWorld world;
-  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(world.db(), testsupport::test_sealer(),
-                                                      world.random(), world.clock()));
+  keys::CurrentKeyRing keys(std::make_shared<const keys::KeyRing>(
+      world.db(), testsupport::test_sealer(), world.random(), world.clock()));
   token::JwtAccessTokens jwts(keys, world.random(), "http://issuer.test");
   store::App app;
   app.client_id = "3MVG9x";
@@ -150,7 +151,8 @@ TEST(JwtAccessTokens, AreRfc9068JwtsSignedWithTheCurrentKey) {
   EXPECT_EQ(d->claims.at("scope").as_string(), "api openid");
   EXPECT_EQ(d->claims.at("exp").as_int64(), 8200);
   EXPECT_EQ(d->claims.at("iss").as_string(), "http://issuer.test");
-  EXPECT_EQ(d->claims.at("sub").as_string(), token::identity_url("http://issuer.test", world.user()));
+  EXPECT_EQ(d->claims.at("sub").as_string(),
+            token::identity_url("http://issuer.test", world.user()));
   // Two tokens for the same grant differ (jti), so their stored hashes do too.
   EXPECT_NE(t, jwts.make(app, world.user(), {"api", "openid"}, 1000, 8200, 990));
 }

@@ -30,8 +30,7 @@ class MetricsRoutes : public ::testing::Test {
     AppOptions options;
     options.issuer = testsupport::kIssuer;
     app_ = std::make_unique<Application>(world_.db(), world_.random(), world_.clock(),
-                                         testsupport::test_sealer(),
-                                         std::move(options));
+                                         testsupport::test_sealer(), std::move(options));
   }
 
   TestWorld world_;

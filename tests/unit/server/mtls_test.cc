@@ -133,8 +133,9 @@ TEST_F(MtlsTest, CertificateOutsideTlsOrAbsentIsNoCredential) {
 }
 
 TEST_F(MtlsTest, AppWithoutMtlsCertIgnoresThePresentedCertificate) {
-  auto r = run(over_tls(client_pem()), params({{"client_id", plain_app_.client_id},
-                                               {"client_secret", TestWorld::secret()}}));
+  auto r =
+      run(over_tls(client_pem()),
+          params({{"client_id", plain_app_.client_id}, {"client_secret", TestWorld::secret()}}));
   ASSERT_TRUE(r.ok()) << r.error().description();
   EXPECT_EQ(r->method, AuthMethod::client_secret_post);
   EXPECT_TRUE(r->cnf_x5t.empty());

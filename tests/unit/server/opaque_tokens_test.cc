@@ -57,9 +57,9 @@ TEST_F(OpaqueTokensTest, CodeIsABareBodyCarryingItsId) {
   int64_t id = world_.db().allocate_code_id();
   std::string code = new_code(id, world_.random());
   EXPECT_EQ(code.size(), 54u);
-  EXPECT_EQ(code.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos)
+  EXPECT_EQ(
+      code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos)
       << "codes go into redirect URIs unescaped";
   EXPECT_EQ(ref_of(code).id, id);
 }

@@ -51,9 +51,9 @@ class ResourceEndpointsTest : public ::testing::Test {
   Issued issue(std::vector<std::string> scopes) { return issue(std::move(scopes), app_); }
 
   http::Response introspect(const std::string& token) {
-    http::Request req = post_request(
-        {{"authorization", basic_header(app_.client_id, TestWorld::secret())},
-         {"content-type", "application/x-www-form-urlencoded"}});
+    http::Request req =
+        post_request({{"authorization", basic_header(app_.client_id, TestWorld::secret())},
+                      {"content-type", "application/x-www-form-urlencoded"}});
     req.target = req.path = "/services/oauth2/introspect";
     req.body = "token=" + http::form_encode(token);
     return introspect_.handle(req);
@@ -104,9 +104,8 @@ class ResourceEndpointsTest : public ::testing::Test {
 // ---- introspection
 
 TEST_F(ResourceEndpointsTest, IntrospectionReportsARotatedRefreshTokenInactive) {
-  store::App rotating = world_.add_app([](store::App& a) {
-    a.refresh_policy = store::RefreshPolicy::rotate;
-  });
+  store::App rotating =
+      world_.add_app([](store::App& a) { a.refresh_policy = store::RefreshPolicy::rotate; });
   app_ = rotating;
   Issued first = issue({"api", "refresh_token"}, rotating);
   ASSERT_TRUE(json(introspect(first.refresh_token)).at("active").as_bool());
@@ -177,8 +176,8 @@ TEST_F(ResourceEndpointsTest, UserinfoReturnsTheClaimsOfEachGrantedScope) {
 TEST_F(ResourceEndpointsTest, ABadTokenIsStill401BeforeAnyScopeCheck) {
   Issued t = issue({"api"});
   ASSERT_EQ(world_.db().revoke_token(token::ref_of(t.access_token)), 1);
-  for (const http::Response& r : {userinfo(t.access_token), identity(t.access_token),
-                                  data(t.access_token)}) {
+  for (const http::Response& r :
+       {userinfo(t.access_token), identity(t.access_token), data(t.access_token)}) {
     EXPECT_EQ(r.status, 401u) << r.body;
     EXPECT_EQ(r.header("www-authenticate").value_or(""), "Bearer error=\"invalid_token\"");
   }

@@ -60,8 +60,8 @@ std::string self_signed_cert_pem(const crypto::SigningKey& key,
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const auto& [type, value] : subject) {
     check(X509_NAME_add_entry_by_txt(name, type.c_str(), MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>(value.c_str()), -1,
-                                     -1, 0) == 1,
+                                     reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                     0) == 1,
           "subject");
   }
   check(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
@@ -81,8 +81,8 @@ void seed_signing_keys(store::KeyStore& keys, int64_t now_ms) {
   static const crypto::SigningKey rs = crypto::SigningKey::generate_rs256("unit-rs256");
   const crypto::KeySealer& sealer = test_sealer();
   keys.save_key({es.kid(), es.alg(), sealer.seal(es.kid(), es.alg(), es.private_pem()), now_ms, 0});
-  keys.save_key({rs.kid(), rs.alg(), sealer.seal(rs.kid(), rs.alg(), rs.private_pem()), now_ms + 1,
-                 0});
+  keys.save_key(
+      {rs.kid(), rs.alg(), sealer.seal(rs.kid(), rs.alg(), rs.private_pem()), now_ms + 1, 0});
 }
 
 const crypto::KeySealer& test_sealer() {

@@ -101,11 +101,10 @@ TEST_F(TlsClientAuthTest, UnchainedCertificateWithMatchingSubjectIsInvalidClient
 }
 
 TEST_F(TlsClientAuthTest, ChainedCertificateWithAnotherSubjectIsInvalidClient) {
-  for (const Subject& other : {Subject{{"O", "Example"}, {"CN", "client2"}},
-                               Subject{{"O", "Example"}, {"CN", "Client"}},
-                               Subject{{"CN", "client"}},
-                               Subject{{"CN", "client"}, {"O", "Example"}},
-                               Subject{{"C", "DE"}, {"O", "Example"}, {"CN", "client"}}}) {
+  for (const Subject& other :
+       {Subject{{"O", "Example"}, {"CN", "client2"}}, Subject{{"O", "Example"}, {"CN", "Client"}},
+        Subject{{"CN", "client"}}, Subject{{"CN", "client"}, {"O", "Example"}},
+        Subject{{"C", "DE"}, {"O", "Example"}, {"CN", "client"}}}) {
     auto r = run(over_tls(testsupport::self_signed_cert_pem(key_b(), other), true), id_only());
     ASSERT_FALSE(r.ok()) << other.back().second;
     EXPECT_EQ(r.error().code(), "invalid_client");

@@ -110,14 +110,16 @@ TEST_F(TokenEndpointTest, CodeExchangeWithBasicSucceedsWithNoStore) {
 }
 
 TEST_F(TokenEndpointTest, CodeExchangeWithPostSecretSucceeds) {
-  auto r = testsupport::released(endpoint_.handle(form_post(code_body(save_code()) + "&client_id=" + app_.client_id +
-                                      "&client_secret=" + http::form_encode(TestWorld::secret()))));
+  auto r = testsupport::released(
+      endpoint_.handle(form_post(code_body(save_code()) + "&client_id=" + app_.client_id +
+                                 "&client_secret=" + http::form_encode(TestWorld::secret()))));
   ASSERT_EQ(r.status, 200u) << r.body;
 }
 
 TEST_F(TokenEndpointTest, WrongBasicSecretIs401WithChallenge) {
   // RFC 6749 §5.2: invalid_client after Basic is 401 with WWW-Authenticate.
-  auto r = testsupport::released(endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "x"))));
+  auto r = testsupport::released(
+      endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "x"))));
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(error_of(r), "invalid_client");
   EXPECT_TRUE(r.header("www-authenticate").has_value());
@@ -130,7 +132,8 @@ TEST_F(TokenEndpointTest, RepeatedWrongSecretsLockTheClientOutForAWhile) {
   // Brute force on one client id (RFC 9700 §4.x): after five failures even the right secret
   // is refused until the lockout passes.
   for (int i = 0; i < 6; ++i) {
-    testsupport::released(endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "guess"))));
+    testsupport::released(
+        endpoint_.handle(form_post(code_body(save_code()), basic_header(app_.client_id, "guess"))));
   }
   auto locked = testsupport::released(endpoint_.handle(
       form_post(code_body(save_code()), basic_header(app_.client_id, TestWorld::secret()))));
@@ -162,8 +165,9 @@ TEST_F(TokenEndpointTest, BasicAndPostSecretTogetherIsInvalidRequest) {
 TEST_F(TokenEndpointTest, RepeatedParameterIsInvalidRequest) {
   // RFC 6749 §3.2: parameters MUST NOT be included more than once.
   std::string code = save_code();
-  auto r = testsupport::released(endpoint_.handle(form_post(code_body(code) + "&code=" + http::form_encode(code),
-                                      basic_header(app_.client_id, TestWorld::secret()))));
+  auto r = testsupport::released(
+      endpoint_.handle(form_post(code_body(code) + "&code=" + http::form_encode(code),
+                                 basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_request");
   // The code was not touched: a correct request still works.
@@ -173,15 +177,16 @@ TEST_F(TokenEndpointTest, RepeatedParameterIsInvalidRequest) {
 }
 
 TEST_F(TokenEndpointTest, UnknownGrantTypeIsUnsupportedGrantType) {
-  auto r = testsupport::released(endpoint_.handle(form_post("grant_type=password&username=a&password=b",
-                                      basic_header(app_.client_id, TestWorld::secret()))));
+  auto r = testsupport::released(
+      endpoint_.handle(form_post("grant_type=password&username=a&password=b",
+                                 basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "unsupported_grant_type");
 }
 
 TEST_F(TokenEndpointTest, MissingGrantTypeIsInvalidRequest) {
-  auto r =
-      testsupport::released(endpoint_.handle(form_post("code=abc", basic_header(app_.client_id, TestWorld::secret()))));
+  auto r = testsupport::released(
+      endpoint_.handle(form_post("code=abc", basic_header(app_.client_id, TestWorld::secret()))));
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(error_of(r), "invalid_request");
 }
@@ -210,8 +215,8 @@ TEST_F(TokenEndpointTest, RefreshAfterCodeExchangeWorksEndToEnd) {
 // answered invalid_grant, revokes what the first exchange got, and is not reported as issued.
 TEST_F(TokenEndpointTest, ReplayedCodeIsInvalidGrantRevokesTheFirstTokensAndIsNotReportedIssued) {
   std::string code = save_code();
-  auto first = testsupport::released(
-      endpoint_.handle(form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret()))));
+  auto first = testsupport::released(endpoint_.handle(
+      form_post(code_body(code), basic_header(app_.client_id, TestWorld::secret()))));
   ASSERT_EQ(first.status, 200u) << first.body;
   std::string access(json_of(first).at("access_token").as_string());
   auto replay = endpoint_.handle(
@@ -295,8 +300,8 @@ TEST_F(TokenEndpointTest, AnIdTokenIsSignedOnTheOffloadThreadAndSentInTheBody) {
   EXPECT_FALSE(json_of(plain).contains("id_token"));
   EXPECT_EQ(offloaded, 0) << "nothing to sign without openid";
 
-  auto pending = endpoint.handle(
-      form_post(code_body(save_code({"api", "openid"}, "n-0S6_WzA2Mj")), basic));
+  auto pending =
+      endpoint.handle(form_post(code_body(save_code({"api", "openid"}, "n-0S6_WzA2Mj")), basic));
   ASSERT_TRUE(pending.await);
   auto r = testsupport::released(std::move(pending));
   ASSERT_EQ(r.status, 200u) << r.body;
