@@ -15,7 +15,7 @@ export CCACHE_NOHASHDIR := 1
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
-.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers
+.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers check-format
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -76,6 +76,15 @@ test-tsan: deps
 # Fails when a folder of src/ includes a folder above it (docs/design.md, "Layers").
 check-layers:
 	@scripts/check-layers.sh
+
+# `make format` formats every tracked C++ file as .clang-format says; `make check-format`
+# (run by CI) fails when one is not.
+format:
+	@scripts/install-deps.sh lint
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+check-format:
+	@scripts/install-deps.sh lint
+	@scripts/check-format.sh
 
 fuzz:
 	@scripts/install-deps.sh fuzz

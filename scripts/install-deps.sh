@@ -5,6 +5,7 @@
 #   scripts/install-deps.sh test    # plus the end-to-end test clients (make test)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node and openssl for the benchmark (make bench)
+#   scripts/install-deps.sh lint    # plus clang-format (make format, make check-format)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -22,12 +23,14 @@ test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl 
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.
 bench_pkgs=(wrk nodejs npm openssl)
+lint_pkgs=(clang-format)
 
 missing=()
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
 [ "$mode" = fuzz ] && want+=("${fuzz_pkgs[@]}")
 [ "$mode" = bench ] && want+=("${bench_pkgs[@]}")
+[ "$mode" = lint ] && want+=("${lint_pkgs[@]}")
 for p in "${want[@]}"; do
   # npm may come from outside Debian (a newer npm alongside Debian's node); accept any npm on PATH.
   if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
