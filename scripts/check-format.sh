@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cc' '*.h')
 if ! out=$(clang-format --dry-run -Werror "${files[@]}" 2>&1); then
-  printf '%s\n' "$out" | grep -E '^[^ ].*: error:' | sed -E 's/: error:.*//' | sort -u |
+  printf '%s\n' "$out" | grep -E '^[^ ].*: error:' | sed -E 's/:[0-9]+:[0-9]+: error:.*//' | sort -u |
     sed 's/^/check-format: not formatted: /' >&2
   echo "check-format: run 'make format'" >&2
   exit 1

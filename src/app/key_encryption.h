@@ -1,6 +1,7 @@
-// Where the key-encryption key (KEK) of the signing keys lives and how it is read (README
-// "Signing keys at rest"). The KEK is kept out of the database so that a copy of the database
-// (a backup, a stolen disk image) yields no signing key; crypto/key_sealer.h does the sealing.
+// Where the key-encryption key (KEK) of the signing keys lives and how it is read
+// (docs/operations.md, "Signing keys at rest"). The KEK is kept out of the database so that a copy
+// of the database (a backup, a stolen disk image) yields no signing key; crypto/key_sealer.h does
+// the sealing.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
 // AES-256-GCM (NIST SP 800-38D) through OpenSSL EVP: the authenticated encryption the signing
-// private keys are stored under (crypto/key_sealer.h, README "Signing keys at rest").
+// private keys are stored under (crypto/key_sealer.h, docs/operations.md "Signing keys at rest").
 // Stateless and thread-safe.
 #pragma once
 

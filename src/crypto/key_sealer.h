@@ -1,6 +1,6 @@
 // Sealing of the signing private keys under the key-encryption key (KEK), so that a copy of
-// the database alone yields no signing key (README "Signing keys at rest"). The store keeps
-// what it is given; the key ring seals before saving and opens after loading.
+// the database alone yields no signing key (docs/operations.md "Signing keys at rest"). The store
+// keeps what it is given; the key ring seals before saving and opens after loading.
 //
 // Stored form (SigningKeyRecord::private_pem):
 //   lk-kek-v1:<KEK id, 16 hex>:<base64url of nonce (12) || ciphertext || tag (16)>

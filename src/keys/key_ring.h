@@ -1,9 +1,9 @@
 // The signing keys: RS256 (default for ID tokens, what Salesforce uses) and ES256. Loaded
 // from the KeyStore at start-up and again on SIGHUP (a new ring each time, see
 // current_key_ring.h); made and saved there when the database has none. Private keys are
-// stored sealed under the key-encryption key (crypto/key_sealer.h, README "Signing keys at
-// rest"): sealed before saving, opened after loading.
-// Immutable after construction; thread-safe to share.
+// stored sealed under the key-encryption key (crypto/key_sealer.h, docs/operations.md "Signing keys
+// at rest"): sealed before saving, opened after loading. Immutable after construction; thread-safe
+// to share.
 #pragma once
 
 #include <boost/json.hpp>

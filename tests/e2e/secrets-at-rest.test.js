@@ -5,10 +5,10 @@
 // server runs and after it stopped) and the server's stdout/stderr hold none of the credentials.
 //
 // The signing private keys are stored encrypted under a key-encryption key kept in a file of its
-// own (README "Signing keys at rest"): no PRIVATE KEY in the database, a server given another
+// own (docs/operations.md "Signing keys at rest"): no PRIVATE KEY in the database, a server given another
 // KEK file (or none) refuses to start, a database from before encryption is upgraded in place
 // keeping its kids, and `keys rewrap` moves the keys to a new KEK without changing them. Every
-// file latchkey writes is mode 0600 (README "Files").
+// file latchkey writes is mode 0600 (docs/operations.md "Files").
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat, chmod, rename, writeFile, rm } from 'node:fs/promises';
@@ -196,7 +196,7 @@ describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', 
   });
 });
 
-describe('signing keys at rest: the key-encryption key (README "Signing keys at rest")', { concurrency: false, timeout: 90000 }, () => {
+describe('signing keys at rest: the key-encryption key (docs/operations.md "Signing keys at rest")', { concurrency: false, timeout: 90000 }, () => {
   let world;
   const app = { scopes: 'api openid', callback: 'http://127.0.0.1:9/cb' };
   before(async () => {

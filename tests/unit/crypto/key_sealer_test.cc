@@ -1,4 +1,4 @@
-// AES-256-GCM and the sealed form of the signing keys (README "Signing keys at rest").
+// AES-256-GCM and the sealed form of the signing keys (docs/operations.md "Signing keys at rest").
 #include "crypto/key_sealer.h"
 
 #include <gtest/gtest.h>

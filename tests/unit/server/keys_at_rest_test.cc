@@ -1,5 +1,5 @@
-// Signing private keys sealed under the key-encryption key (README "Signing keys at rest"):
-// the key ring, the upgrade of plaintext keys, the admin commands and the KEK file.
+// Signing private keys sealed under the key-encryption key (docs/operations.md "Signing keys at
+// rest"): the key ring, the upgrade of plaintext keys, the admin commands and the KEK file.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
