@@ -101,3 +101,4 @@ clean:
 bench: build
 	@scripts/install-deps.sh bench
 	@LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey bench/run.sh
+	@LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey bench/purge.sh
