@@ -6,14 +6,15 @@
 #include <stdexcept>
 
 #include "app/demo.h"
+#include "core/ascii.h"
 #include "core/ids.h"
 #include "crypto/crypto.h"
 #include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "crypto/password.h"
-#include "token/scopes.h"
 #include "keys/key_ring.h"
 #include "store/record_names.h"
+#include "token/scopes.h"
 
 namespace latchkey::app {
 namespace {
@@ -129,16 +130,6 @@ bool valid_username(std::string_view u) {
 }
 
 namespace {
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

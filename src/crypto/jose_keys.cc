@@ -12,6 +12,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "crypto/certificate.h"
 #include "crypto/crypto.h"
 #include "crypto/openssl_ptr.h"
 
@@ -83,17 +84,6 @@ std::string bn_param(const EVP_PKEY* pkey, const char* name, int width = 0) {
   std::string out(static_cast<std::size_t>(len), '\0');
   if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), len) != len) return {};
   return out;
-}
-
-std::optional<std::int64_t> epoch_seconds(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  using namespace std::chrono;
-  const year_month_day ymd{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
-                           day{static_cast<unsigned>(tm.tm_mday)}};
-  if (!ymd.ok()) return std::nullopt;
-  const auto tp = sys_days{ymd} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
-  return static_cast<std::int64_t>(duration_cast<seconds>(tp.time_since_epoch()).count());
 }
 
 std::optional<std::string> certificate_der(X509* cert) {
@@ -175,12 +165,12 @@ std::optional<PublicKey> PublicKey::from_pem(std::string_view pem) {
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr));
     if (!cert) return std::nullopt;
     pkey.reset(X509_get_pubkey(cert.get()));
-    auto not_before = epoch_seconds(X509_get0_notBefore(cert.get()));
-    auto not_after = epoch_seconds(X509_get0_notAfter(cert.get()));
     auto der = certificate_der(cert.get());
-    if (!pkey || !not_before || !not_after || !der) return std::nullopt;
-    key.not_before_s_ = *not_before;
-    key.not_after_s_ = *not_after;
+    // The same reading of notBefore/notAfter as every other use of a certificate.
+    auto validity = der ? certificate_validity(*der) : std::nullopt;
+    if (!pkey || !validity) return std::nullopt;
+    key.not_before_s_ = validity->not_before_s;
+    key.not_after_s_ = validity->not_after_s;
     key.x5t_s256_ = base64url_encode(sha256(*der));  // RFC 8705 §3.1
   } else if (pem.find("-----BEGIN PUBLIC KEY-----") != std::string_view::npos) {
     pkey.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));

@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdint>
 
+#include "core/ascii.h"
+#include "crypto/crypto.h"
+
 namespace latchkey::http {
 namespace {
 
@@ -16,16 +19,6 @@ int hex_value(char c) {
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
@@ -45,42 +38,6 @@ std::optional<std::string_view> strip_scheme(std::string_view header, std::strin
     return std::nullopt;
   }
   return trim(header.substr(scheme.size()));
-}
-
-constexpr std::array<std::int8_t, 256> make_base64_table() {
-  std::array<std::int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
-  }
-  return t;
-}
-
-// Standard base64 (RFC 4648 §4). Padding is optional because some clients omit it, but a
-// stray '=' in the middle, a character outside the alphabet or an impossible length is refused.
-std::optional<std::string> base64_decode(std::string_view in) {
-  static constexpr auto kTable = make_base64_table();
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero, otherwise two encodings decode to the same bytes.
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
 }
 
 }  // namespace
@@ -163,7 +120,7 @@ Result<Params> parse_form(std::string_view text) {
 std::optional<BasicCredentials> parse_basic(std::string_view authorization) {
   const auto encoded = strip_scheme(authorization, "Basic");
   if (!encoded || encoded->empty()) return std::nullopt;
-  const auto decoded = base64_decode(*encoded);
+  const auto decoded = crypto::base64_decode(*encoded);
   if (!decoded) return std::nullopt;
   const std::size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

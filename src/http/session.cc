@@ -1,4 +1,5 @@
 #include "http/session.h"
+#include "core/ascii.h"
 #include "http/errors.h"
 #include "http/wire.h"
 
@@ -39,13 +40,6 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 constexpr std::size_t kLingerChunk = 4 * 1024;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
 
 std::string remote_address(const Socket& socket) {
   beast::error_code ec;

@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace latchkey::http {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
 
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -90,7 +84,7 @@ bool has_obs_fold(std::string_view head_piece, bool& after_newline) {
 void fill_request(boost::beast::http::request<boost::beast::http::string_body>& message,
                   Request& out) {
   out.method.assign(message.method_string());
-  for (char& c : out.method) c = upper(c);
+  for (char& c : out.method) c = ascii_upper(c);
   out.target.assign(message.target());
   const std::string_view target(out.target);
   const std::size_t question = target.find('?');
@@ -104,7 +98,7 @@ void fill_request(boost::beast::http::request<boost::beast::http::string_body>& 
     if (n == out.headers.size()) out.headers.emplace_back();
     auto& [name, value] = out.headers[n++];
     name.assign(field.name_string());
-    for (char& c : name) c = lower(c);
+    for (char& c : name) c = ascii_lower(c);
     value.assign(field.value());
   }
   out.headers.resize(n);

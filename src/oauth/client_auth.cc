@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "core/ascii.h"
 #include "crypto/certificate.h"
 #include "crypto/crypto.h"
 #include "crypto/distinguished_name.h"
@@ -69,15 +70,7 @@ Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& reques
   auto authz = request.header("authorization");
   std::optional<http::BasicCredentials> basic;
   // Auth scheme names are case-insensitive (RFC 9110 §11.1).
-  auto is_basic = [](std::string_view h) {
-    static constexpr std::string_view kBasic = "basic ";
-    if (h.size() < kBasic.size()) return false;
-    for (std::size_t i = 0; i < kBasic.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(h[i])) != kBasic[i]) return false;
-    }
-    return true;
-  };
-  if (authz && is_basic(*authz)) {
+  if (authz && istarts_with(*authz, "basic ")) {
     tried_basic = true;
     basic = http::parse_basic(*authz);
     if (!basic) return Error::invalid_client("malformed Basic credentials");

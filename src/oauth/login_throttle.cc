@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <string>
 
+#include "core/ascii.h"
+
 namespace latchkey::oauth {
 
 LoginThrottle::Keys LoginThrottle::keys_of(std::string_view username, std::string_view address) {
-  std::string folded(username);
-  std::transform(folded.begin(), folded.end(), folded.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+  const std::string folded = to_ascii_lower(username);
   const std::string where = FailureThrottle::address_of(address);
   // The address first: it holds no '\n' (the HTTP layer or http::client_address made it), so
   // no two (address, username) pairs share a text. Keys are digests: length costs nothing.
