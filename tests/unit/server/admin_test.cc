@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "store/open.h"
+#include "store/temp_dir.h"
 #include "unit/server/test_support.h"
 
 namespace latchkey::app {
@@ -329,7 +330,8 @@ TEST_F(AdminTest, CreateAppStoresTheNormalizedSubjectDnAndShowsIt) {
 TEST_F(AdminTest, CreateAppRefusesBothMtlsMethodsAndMalformedSubjectDns) {
   // A readable certificate, so that only the exclusivity rule can refuse the first case.
   static const crypto::SigningKey key = crypto::SigningKey::generate_es256("admin-mtls");
-  const std::string path = ::testing::TempDir() + "admin-mtls-cert.pem";
+  const store::test::TempDir dir;
+  const std::string path = dir.file("admin-mtls-cert.pem");
   std::ofstream(path) << testsupport::self_signed_cert_pem(key);
   NewApp ok = base();
   ok.mtls_cert_path = path;
@@ -371,7 +373,10 @@ class AdminAuthMethodTest : public AdminTest {
     EXPECT_EQ(app->secret_hash.empty(), !r->contains("client_secret"));
     return {app->token_endpoint_auth_method, *r};
   }
-  const std::string cert_path_ = ::testing::TempDir() + "admin-method-cert.pem";
+  // A directory of its own: ctest runs the tests of this fixture in parallel processes, and a
+  // shared file was seen half-written by one while the other wrote it.
+  const store::test::TempDir dir_;
+  const std::string cert_path_ = dir_.file("admin-method-cert.pem");
 };
 
 TEST_F(AdminAuthMethodTest, MtlsAppsGetTheirCertificateMethodAndNoSecret) {
