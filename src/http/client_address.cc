@@ -121,7 +121,7 @@ bool Cidr::contains(std::string_view address) const {
   }
   unsigned bits = prefix_;
   for (std::size_t i = 0; bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
-    const unsigned char mask = bits >= 8 ? 0xFF : static_cast<unsigned char>(0xFF << (8 - bits));
+    const auto mask = static_cast<unsigned char>(bits >= 8 ? 0xFFu : (0xFFu << (8 - bits)) & 0xFFu);
     if ((b[i] & mask) != (bytes_[i] & mask)) return false;
   }
   return true;
