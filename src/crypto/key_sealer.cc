@@ -97,9 +97,10 @@ bool KeySealer::is_sealed(std::string_view stored) { return kek_id_of(stored).ha
 std::string KeySealer::kek_file_text(std::string_view kek) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : kek) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+  for (char c : kek) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
   }
   return out + "\n";
 }
