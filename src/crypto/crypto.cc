@@ -153,18 +153,19 @@ std::string sha256(std::string_view data) {
   return out;
 }
 
-std::string sha256_hex(std::string_view data) {
+std::string hex_encode(std::string_view data) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const std::string digest = sha256(data);
   std::string out;
-  out.reserve(digest.size() * 2);
-  for (char c : digest) {
+  out.reserve(data.size() * 2);
+  for (char c : data) {
     const auto b = static_cast<unsigned char>(c);
     out += kHex[b >> 4];
     out += kHex[b & 0x0F];
   }
   return out;
 }
+
+std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::string out(32, '\0');

@@ -18,6 +18,7 @@ class OsRandom final : public Random {
 
 std::string sha256(std::string_view data);                             // 32 raw bytes
 std::string sha256_hex(std::string_view data);                         // 64 lowercase hex chars
+std::string hex_encode(std::string_view data);                         // lowercase, 2 chars a byte
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 std::string base64url_encode(std::string_view data);  // no padding (RFC 7515 §2)

@@ -94,16 +94,7 @@ std::optional<std::string> KeySealer::kek_id_of(std::string_view stored) {
 
 bool KeySealer::is_sealed(std::string_view stored) { return kek_id_of(stored).has_value(); }
 
-std::string KeySealer::kek_file_text(std::string_view kek) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : kek) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kHex[byte >> 4];
-    out += kHex[byte & 15];
-  }
-  return out + "\n";
-}
+std::string KeySealer::kek_file_text(std::string_view kek) { return hex_encode(kek) + "\n"; }
 
 std::optional<std::string> KeySealer::parse_kek_file(std::string_view text) {
   if (text.ends_with('\n')) text.remove_suffix(1);

@@ -30,6 +30,11 @@ TEST(Crypto, Sha256MatchesFips180Vectors) {
   EXPECT_EQ(hex(sha256("abc")), sha256_hex("abc"));
 }
 
+TEST(Crypto, HexEncodeIsLowercaseTwoCharactersAByte) {
+  EXPECT_EQ(hex_encode(std::string("\x00\x0f\xf0\xff", 4)), "000ff0ff");
+  EXPECT_EQ(hex_encode(""), "");
+}
+
 TEST(Crypto, HmacSha256MatchesRfc4231Case2) {
   EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
