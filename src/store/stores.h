@@ -171,6 +171,21 @@ struct PurgeResult {
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 
+// The stores a server uses, each by its concern: what the composition root hands each service.
+// Filled from one backend (of()), or with a cache in front of some (CachingDatabase::stores()).
+// Holds references: the stores must outlive it and whatever it was passed to.
+struct Stores {
+  OrgStore& orgs;
+  UserStore& users;
+  AppStore& apps;
+  CodeStore& codes;
+  TokenStore& tokens;
+  ConsentStore& consents;
+  KeyStore& keys;
+  SessionStore& sessions;
+  ReplayStore& replays;
+};
+
 // Everything a backend provides, for the composition root.
 class Database : public OrgStore,
                  public UserStore,
@@ -198,6 +213,9 @@ class Database : public OrgStore,
   //    (RFC 6749 §4.1.2).
   // Call again with `next` until `pass_done`.
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
+
+  // Every concern served by this backend.
+  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
 };
 
 }  // namespace latchkey::store

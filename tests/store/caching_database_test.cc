@@ -95,7 +95,7 @@ TEST_F(CachingDatabaseTest, ACodeReplayIsSeenOnTheTokensRefreshedFromTheCode) {
   code.client_id = "3MVGapp";
   code.user_id = "005alice";
   code.expires_ms = clock_.now_ms() + 600'000;
-  cache_.save_code(code);
+  backend_.save_code(code);  // codes are not cached: the backend holds them
   Token access = token("code-access", "fam-c");
   access.code_key = "code-key";
   Token refresh = access;
