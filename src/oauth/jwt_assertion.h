@@ -27,7 +27,7 @@ struct JwtAssertionRules {
   int64_t skew_s = 0;                  // clock skew allowed on exp and nbf
   bool sub_is_client = false;          // §3 item 2 for client authentication: sub = iss
   bool jti_required = false;
-  int64_t max_live_per_client = 0;     // store::ReplayStore::first_use
+  int64_t max_live_per_client = 0;  // store::ReplayStore::first_use
   // Whether the app that iss names may use this kind of assertion at all; checked before the
   // signature. Null: every app may.
   std::function<bool(const store::App&)> app_permitted;
@@ -35,21 +35,21 @@ struct JwtAssertionRules {
 
 // Which check an assertion failed, in the order they are made.
 enum class JwtAssertionFailure {
-  malformed,         // not a JWS, too large, no usable iss (or sub when sub_is_client)
-  other_client,      // iss is not the client the request otherwise names
-  unknown_app,       // no app has the client id iss names
-  no_certificate,    // the app has no registered certificate to verify with
-  not_permitted,     // app_permitted refused the app
-  bad_signature,     // not signed by the certificate's key with RS256/ES256
+  malformed,            // not a JWS, too large, no usable iss (or sub when sub_is_client)
+  other_client,         // iss is not the client the request otherwise names
+  unknown_app,          // no app has the client id iss names
+  no_certificate,       // the app has no registered certificate to verify with
+  not_permitted,        // app_permitted refused the app
+  bad_signature,        // not signed by the certificate's key with RS256/ES256
   certificate_expired,  // the certificate is outside its validity period
-  audience,          // aud names none of rules.audiences
+  audience,             // aud names none of rules.audiences
   no_exp,
   expired,
   exp_too_far,
-  not_yet_valid,     // nbf is ahead of now (beyond the skew)
-  no_jti,            // jti absent though rules.jti_required
-  replayed,          // jti seen before while it could still be accepted
-  over_quota,        // the app holds max_live_per_client live jti already
+  not_yet_valid,  // nbf is ahead of now (beyond the skew)
+  no_jti,         // jti absent though rules.jti_required
+  replayed,       // jti seen before while it could still be accepted
+  over_quota,     // the app holds max_live_per_client live jti already
 };
 
 struct VerifiedJwtAssertion {

@@ -164,12 +164,6 @@ std::optional<Token> CachingDatabase::find_token(const SecretRef& ref) {
   return t;
 }
 
-bool CachingDatabase::mark_rotated(const SecretRef& ref) {
-  bool first = inner_.mark_rotated(ref);
-  tokens_.erase(ref.hash);
-  return first;
-}
-
 int CachingDatabase::revoke_token(const SecretRef& ref) {
   int n = inner_.revoke_token(ref);
   tokens_.erase(ref.hash);
@@ -205,12 +199,6 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
 // action), so the whole token table goes.
 int CachingDatabase::revoke_family(const std::string& family_id) {
   int n = inner_.revoke_family(family_id);
-  tokens_.clear();
-  return n;
-}
-
-int CachingDatabase::revoke_by_code(const std::string& code_key) {
-  int n = inner_.revoke_by_code(code_key);
   tokens_.clear();
   return n;
 }

@@ -75,12 +75,10 @@ class CachingDatabase final : public OrgStore,
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
   int64_t allocate_id() override;
   std::optional<Token> find_token(const SecretRef& ref) override;
-  bool mark_rotated(const SecretRef& ref) override;
   int revoke_token(const SecretRef& ref) override;
   std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                              const std::vector<Token>& tokens) override;
   int revoke_family(const std::string& family_id) override;
-  int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 

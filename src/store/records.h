@@ -125,9 +125,10 @@ struct Token {
   // Refresh-token family: every token descended from one grant (code exchange) shares it, so
   // reuse detection and code replay can revoke the whole family at once.
   std::string family_id;
-  // The code it was minted from (TokenStore::revoke_by_code), empty if none (a refresh keeps the
-  // family but not the code; a replay reaches its tokens through the family): the code's row id
-  // in decimal, which grows with every code and so keeps its index appended to.
+  // The code it was minted from (a replay of the code revokes by it, TokenStore::redeem_later),
+  // empty if none (a refresh keeps the family but not the code; a replay reaches its tokens through
+  // the family): the code's row id in decimal, which grows with every code and so keeps its index
+  // appended to.
   std::string code_key;
   int64_t issued_ms = 0;
   int64_t expires_ms = 0;  // 0 = never
@@ -145,8 +146,8 @@ struct Token {
 // The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
 // or a refresh token under the rotate policy (by SecretRef). If another request used it up
 // first, `revoke_key` names what to revoke instead: the code's tokens and their families, as
-// TokenStore::revoke_by_code does (RFC 6749 §4.1.2), or the refresh token's family (RFC 9700
-// §4.14.2).
+// TokenStore::redeem_later does for a replayed code (RFC 6749 §4.1.2), or the refresh token's
+// family (RFC 9700 §4.14.2).
 struct Redemption {
   enum class Kind { code, refresh_token };
   Kind kind = Kind::code;

@@ -67,10 +67,8 @@ class CodeStore {
   // The same write, queued (as TokenStore::save_tokens_later): the code may be handed out
   // only once it is durable.
   virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) = 0;
-  // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
-  // the first exchange sees used=false, every later one used=true). nullopt if unknown.
-  virtual std::optional<AuthCode> consume_code(const SecretRef& ref) = 0;
-  // The code as stored, without using it up (nullopt if unknown or the hash does not match).
+  // The code as stored (nullopt if unknown or the hash does not match). It is used up only by
+  // the write that saves its tokens (TokenStore::redeem_later).
   virtual std::optional<AuthCode> find_code(const SecretRef& ref) = 0;
 };
 
@@ -86,7 +84,10 @@ class TokenStore {
   virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
   // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
   // write; otherwise revokes what `r.revoke_key` names and settles with
-  // WriteOutcome::already_redeemed. Queued like save_tokens_later(): of two redemptions of the
+  // WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every token minted
+  // from the code and every token of the refresh families those started, including tokens a
+  // later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its family. An empty
+  // revoke_key revokes nothing. Queued like save_tokens_later(): of two redemptions of the
   // same code or refresh token, whatever process makes them, exactly one settles durable.
   virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens) = 0;
@@ -95,15 +96,9 @@ class TokenStore {
   virtual int64_t allocate_id() = 0;
   // The token `ref` names, if its hash matches (compared in constant time).
   virtual std::optional<Token> find_token(const SecretRef& ref) = 0;
-  // Atomically marks a refresh token rotated; returns false if it already was (reuse).
-  virtual bool mark_rotated(const SecretRef& ref) = 0;
   // Revocations return how many tokens they revoked.
   virtual int revoke_token(const SecretRef& ref) = 0;
   virtual int revoke_family(const std::string& family_id) = 0;
-  // RFC 6749 §4.1.2 (a replayed code): every token minted from the code and every token of
-  // the refresh families those started, including tokens a later refresh added to them, in
-  // one atomic write.
-  virtual int revoke_by_code(const std::string& code_key) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;
   // Every token one user holds for one app (the user's approval of the app was revoked).
   virtual int revoke_by_user_app(const std::string& user_id, const std::string& client_id) = 0;
@@ -135,7 +130,6 @@ class SessionStore {
   virtual ~SessionStore() = default;
   virtual void save_session(const Session& s) = 0;
   virtual std::optional<Session> find_session(const std::string& session_hash) = 0;
-  virtual void delete_session(const std::string& session_hash) = 0;
 };
 
 // Single-use identifiers of assertions (RFC 7523 §3 item 7 jti, RFC 7522 §3 item 7 assertion

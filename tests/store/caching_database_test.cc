@@ -8,10 +8,13 @@
 #include "store/pending_write.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
+#include "conformance.h"
 #include "temp_dir.h"
 
 namespace latchkey::store {
 namespace {
+
+using testing::redeem;
 
 class CachingDatabaseTest : public ::testing::Test {
  protected:
@@ -62,7 +65,8 @@ TEST_F(CachingDatabaseTest, RevocationThroughTheServerIsSeenAtOnce) {
 TEST_F(CachingDatabaseTest, RevocationByUserAndRotationAreSeenAtOnce) {
   cache_.save_tokens({token("h1")});
   ASSERT_TRUE(cache_.find_token(SecretRef::by_hash("h1")));
-  EXPECT_TRUE(cache_.mark_rotated(SecretRef::by_hash("h1")));
+  EXPECT_TRUE(redeem(cache_, Redemption::Kind::refresh_token, SecretRef::by_hash("h1"), "fam")
+                  .is_durable());
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->rotated);
   EXPECT_EQ(cache_.revoke_by_user("005alice"), 1);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);

@@ -139,4 +139,18 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(backend
                            return param_info.param.name;
                          });
 
+WriteOutcome redeem(TokenStore& store, Redemption::Kind kind, const SecretRef& ref,
+                    const std::string& revoke_key, const std::vector<Token>& tokens) {
+  return store.redeem_later({kind, ref, revoke_key}, tokens)->wait();
+}
+
+int replay_code(Database& db, const std::string& code_key) {
+  AuthCode used = sample_code("used-code-of-" + code_key);
+  used.used = true;
+  if (!db.find_code(used.ref())) db.save_code(used);
+  WriteOutcome o = redeem(db, Redemption::Kind::code, used.ref(), code_key);
+  EXPECT_EQ(o.status, WriteOutcome::Status::already_redeemed) << o.error;
+  return o.revoked;
+}
+
 }  // namespace latchkey::store::testing

@@ -51,6 +51,14 @@ App sample_app(const std::string& client_id);
 AuthCode sample_code(const std::string& code_hash);
 Token sample_token(const std::string& token_hash, TokenKind kind);
 
+// A redemption as a grant makes it (TokenStore::redeem_later), waited for: the code or refresh
+// token `ref` names buys `tokens`, or its replay revokes what `revoke_key` names.
+WriteOutcome redeem(TokenStore& store, Redemption::Kind kind, const SecretRef& ref,
+                    const std::string& revoke_key, const std::vector<Token>& tokens = {});
+// A replay of a code already used up whose tokens carry `code_key` (a used code is saved for
+// it first): how many tokens the replay revoked (RFC 6749 §4.1.2).
+int replay_code(Database& db, const std::string& code_key);
+
 // Every field of a record as a tuple, so EXPECT_EQ compares (and prints) them all.
 inline auto fields(const Org& o) { return std::tie(o.id, o.name, o.created_ms); }
 inline auto fields(const User& u) {

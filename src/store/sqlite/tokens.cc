@@ -196,12 +196,6 @@ std::optional<Token> SqliteDatabase::find_token(const SecretRef& ref) {
   });
 }
 
-bool SqliteDatabase::mark_rotated(const SecretRef& ref) {
-  // A single conditional UPDATE is atomic across processes: of two concurrent refreshes with
-  // the same token, exactly one changes the row (RFC 9700 §4.14.2 refresh token rotation).
-  return update_ref(ref.id != 0 ? kRotateById : kRotateByHash, ref) == 1;
-}
-
 int SqliteDatabase::revoke_token(const SecretRef& ref) {
   return update_ref(ref.id != 0 ? kRevokeById : kRevokeByHash, ref);
 }
@@ -259,14 +253,6 @@ int SqliteDatabase::revoke_family(const std::string& family_id) {
   return update_count(
       "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != '' AND revoked = 0",
       family_id);
-}
-
-int SqliteDatabase::revoke_by_code(const std::string& code_key) {
-  // One write: the code's tokens and their families go together or not at all.
-  if (code_key.empty()) return 0;
-  int64_t n = write([&](Connection& conn) { return revoke_code_descendants(conn, code_key); });
-  return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
-                                             : static_cast<int>(n);
 }
 
 int SqliteDatabase::revoke_by_user(const std::string& user_id) {
