@@ -67,7 +67,7 @@ struct Application::Services {
         opaque(db, random, clock),
         id_tokens(keys, clock, options.issuer),
         jwt_tokens(keys, random, options.issuer),
-        issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer, events),
+        issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer),
         clients(db, db, clock, options.issuer),
         throttle(clock),
         token(
@@ -176,7 +176,7 @@ bool Application::never_waits_on_disk(const http::Request& req) {
   const std::string& p = req.path;
   // Every grant reads (mostly from the cache) and ends with one queued write, which the
   // response awaits without holding a thread: codes and rotating refresh tokens are used up by
-  // that same write (store::Database::redeem_later). Not a request carrying an assertion (a
+  // that same write (store::TokenStore::redeem_later). Not a request carrying an assertion (a
   // client assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the
   // database first, a durable write of its own (store::ReplayStore).
   if (p == "/services/oauth2/token") return req.body.find("assertion") == std::string::npos;

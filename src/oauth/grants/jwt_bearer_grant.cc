@@ -15,7 +15,7 @@ Error invalid() { return Error::invalid_grant("invalid assertion"); }
 
 }  // namespace
 
-Result<boost::json::object> JwtBearerGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> JwtBearerGrant::handle(const TokenRequest& req) {
   auto assertion = req.params.value("assertion");
   if (assertion.empty()) return Error::invalid_request("assertion is required");
   if (assertion.size() > kMaxAssertion) return invalid();
