@@ -74,10 +74,11 @@ void PostgresDatabase::save_code(const AuthCode& code) {
 }
 
 std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& code) {
-  auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([row = with_id(code)](Connection& conn) { insert_code(conn, row); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
-  return pending;
+  return queue(
+      [&]() -> GroupCommit::Work {
+        return [row = with_id(code)](Connection& conn) { insert_code(conn, row); };
+      },
+      [](std::exception_ptr error) { return WriteOutcome::of(error); });
 }
 
 std::optional<AuthCode> PostgresDatabase::find_code(const SecretRef& ref) {

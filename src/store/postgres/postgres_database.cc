@@ -60,6 +60,20 @@ AuthCode PostgresDatabase::with_id(const AuthCode& code) {
   return row;
 }
 
+std::shared_ptr<PendingWrite> PostgresDatabase::queue(
+    const std::function<GroupCommit::Work()>& make_work,
+    std::function<WriteOutcome(std::exception_ptr)> outcome) {
+  auto pending = std::make_shared<PendingWrite>();
+  try {
+    writer_->submit(make_work(), [pending, outcome = std::move(outcome)](std::exception_ptr error) {
+      pending->settle(outcome(std::move(error)));
+    });
+  } catch (const StoreError& e) {
+    pending->settle(WriteOutcome::failed_because(e.what()));
+  }
+  return pending;
+}
+
 int PostgresDatabase::update_count(const char* sql, const std::string& key) {
   if (key.empty()) return 0;
   const int64_t n =

@@ -37,6 +37,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -107,8 +109,6 @@ class PostgresDatabase final : public Database {
   int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
-
-  // Database (tokens.cc)
   std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                              const std::vector<Token>& tokens) override;
 
@@ -179,6 +179,11 @@ class PostgresDatabase final : public Database {
   // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
   AuthCode with_id(const AuthCode& code);
+  // Queues the write `make_work()` returns for the writer; the PendingWrite settles with
+  // `outcome(error)` once its batch has. A queued write never throws: what fails before it is
+  // queued (allocating the rows' ids, a database that is closing) settles it failed at once.
+  std::shared_ptr<PendingWrite> queue(const std::function<GroupCommit::Work()>& make_work,
+                                      std::function<WriteOutcome(std::exception_ptr)> outcome);
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
 

@@ -144,10 +144,11 @@ void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
 std::shared_ptr<PendingWrite> PostgresDatabase::save_tokens_later(
     const std::vector<Token>& tokens) {
   if (tokens.empty()) return PendingWrite::settled();
-  auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
-  return pending;
+  return queue(
+      [&]() -> GroupCommit::Work {
+        return [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); };
+      },
+      [](std::exception_ptr error) { return WriteOutcome::of(error); });
 }
 
 std::optional<Token> PostgresDatabase::find_token(const SecretRef& ref) {
@@ -184,24 +185,23 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
     int revoked = 0;
   };
   auto outcome = std::make_shared<Outcome>();
-  // Sets every output on each run: the writer may run work twice (group_commit.h).
-  auto work = [r, rows = with_ids(tokens), outcome](Connection& conn) {
-    outcome->revoked = 0;
-    outcome->redeemed = use_up(conn, r);
-    if (outcome->redeemed) {
-      insert_tokens(conn, rows);
-    } else {
-      outcome->revoked = revoke_issued(conn, r);
-    }
-  };
-  auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, outcome](std::exception_ptr error) {
-    if (!error && !outcome->redeemed) {
-      error = std::make_exception_ptr(AlreadyRedeemed(outcome->revoked));
-    }
-    pending->settle(std::move(error));
-  });
-  return pending;
+  return queue(
+      [&]() -> GroupCommit::Work {
+        // Sets every output on each run: the writer may run work twice (group_commit.h).
+        return [r, rows = with_ids(tokens), outcome](Connection& conn) {
+          outcome->revoked = 0;
+          outcome->redeemed = use_up(conn, r);
+          if (outcome->redeemed) {
+            insert_tokens(conn, rows);
+          } else {
+            outcome->revoked = revoke_issued(conn, r);
+          }
+        };
+      },
+      [outcome](std::exception_ptr error) {
+        if (error || outcome->redeemed) return WriteOutcome::of(error);
+        return WriteOutcome::redeemed_before(outcome->revoked);
+      });
 }
 
 // Each revocation counts only rows it newly revoked (revoked false -> true).
