@@ -41,8 +41,11 @@ run: build
 	@$(BUILD_DIR)/latchkey --db $(DB) demo --listen $(LISTEN)
 	@exec $(BUILD_DIR)/latchkey --db $(DB) serve --listen $(LISTEN)
 
+# The unit and store suites; the store suite runs against a throw-away PostgreSQL cluster as well
+# as SQLite (scripts/with-pg-cluster.sh; `make test` requires PostgreSQL, `make unit` alone runs
+# without it when it is not installed).
 unit: build
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@scripts/with-pg-cluster.sh ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 e2e: build deps-test
 	@cd tests/e2e && LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey node --test $(E2E_FLAGS)
@@ -58,6 +61,7 @@ test-sanitize: deps-test
 	@cd tests/e2e && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
+test: export LATCHKEY_PG = required
 test: deps-test check-layers unit e2e
 
 # The unit and store tests (the code that shares memory between threads: the server, the writer,
