@@ -78,11 +78,14 @@ int64_t Result::affected() const {
 }
 
 Connection::Connection(const std::string& conninfo) {
-  // `dbname` holding a URI or key=value string is expanded in place; the keywords after it
-  // override what it says (client_encoding) or fill in what it leaves out (the name).
-  const char* const keywords[] = {"dbname", "fallback_application_name", "client_encoding",
-                                  nullptr};
-  const char* const values[] = {conninfo.c_str(), "latchkey", "UTF8", nullptr};
+  // `dbname` holding a URI or key=value string is expanded in place, and the last value of a
+  // keyword wins: what comes before it is a default the URL may change (a server that does not
+  // answer fails the connection after 10 s rather than the system's TCP timeout of minutes),
+  // what comes after it overrides the URL (client_encoding) or fills in what it leaves out (the
+  // application name).
+  const char* const keywords[] = {"connect_timeout", "dbname", "fallback_application_name",
+                                  "client_encoding", nullptr};
+  const char* const values[] = {"10", conninfo.c_str(), "latchkey", "UTF8", nullptr};
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) throw ConnectionLost("postgres: out of memory opening a connection");
   if (PQstatus(conn_) != CONNECTION_OK) {

@@ -8,7 +8,9 @@
 // to one caller; the writer thread owns its own).
 #pragma once
 
-#include <libpq-fe.h>
+// Debian's libpq-dev puts libpq-fe.h in /usr/include/postgresql; naming that folder lets a file
+// including this header compile without libpq's pkg-config flags too (tools, syntax checks).
+#include <postgresql/libpq-fe.h>
 
 #include <cstdint>
 #include <memory>
@@ -69,9 +71,10 @@ class Result {
 class Connection {
  public:
   // Opens the connection a libpq connection string or URI names, with UTF-8 as the client
-  // encoding, and makes its commits durable: a session whose server default is
-  // synchronous_commit=off is switched on (any stronger setting, such as remote_apply for a
-  // synchronous standby, is kept). Throws ConnectionLost if it cannot connect.
+  // encoding and a connect_timeout of 10 s unless it names one, and makes its commits durable: a
+  // session whose server default is synchronous_commit=off is switched on (any stronger setting,
+  // such as remote_apply for a synchronous standby, is kept). Throws ConnectionLost if it cannot
+  // connect.
   explicit Connection(const std::string& conninfo);
   ~Connection();
   Connection(const Connection&) = delete;
