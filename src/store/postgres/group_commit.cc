@@ -37,7 +37,9 @@ void GroupCommit::loop() {
       }
     }
     execute(batch);
-    for (Job& job : batch) job.done(job.error);
+    // The error is handed over, not shared: the caller may read the exception while this thread
+    // goes on, and the last owner alone destroys it.
+    for (Job& job : batch) job.done(std::move(job.error));
     batch.clear();
   }
 }

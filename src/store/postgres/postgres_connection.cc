@@ -95,6 +95,10 @@ Connection::Connection(const std::string& conninfo) {
     conn_ = nullptr;
     throw ConnectionLost(msg);
   }
+  // Notices (DROP ... CASCADE's list, "already exists, skipping") would go to stderr, which
+  // belongs to the command's output; nothing in them needs acting on.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   try {
     exec(
         "SELECT set_config('synchronous_commit', 'on', false)"
