@@ -1,7 +1,7 @@
-// Storage interfaces, one per concern. Implementations: store/sqlite (embedded default) and,
-// later, store/postgres. All methods are thread-safe. Methods return std::nullopt / false for
-// "not found"; they throw store::StoreError only for I/O failure (disk full, corrupt file),
-// which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
+// Storage interfaces, one per concern. Implementations: store/sqlite (the embedded default) and
+// store/postgres (shared by several nodes). All methods are thread-safe. Methods return
+// std::nullopt / false for "not found"; they throw store::StoreError only for I/O failure (disk
+// full, corrupt file), which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
 #pragma once
 
 #include <cstdint>

@@ -82,26 +82,6 @@ TEST_P(StoreConformance, RedeemingACodeLeavesOtherCodesUnused) {
       redeem(db(), Redemption::Kind::code, SecretRef::by_hash("code-hash-2"), "k2").is_durable());
 }
 
-// Separate handles stand in for separate server processes (or nodes) sharing the database:
-// of redemptions of one code made through all of them at once, exactly one wins.
-TEST_P(StoreConformance, RedemptionIsAtomicAcrossHandles) {
-  if (!GetParam().persistent) GTEST_SKIP() << "a second handle would see another database";
-  std::vector<std::unique_ptr<Database>> handles;
-  for (int i = 0; i < 4; ++i) handles.push_back(open_again());
-  for (int round = 0; round < 10; ++round) {
-    std::string hash = "code-multi-" + std::to_string(round);
-    db().save_code(sample_code(hash));
-    std::atomic<int> winners{0};
-    race([&](int i) {
-      Database& h = *handles[static_cast<std::size_t>(i) % handles.size()];
-      if (redeem(h, Redemption::Kind::code, SecretRef::by_hash(hash), hash).is_durable()) {
-        ++winners;
-      }
-    });
-    EXPECT_EQ(winners.load(), 1) << "round " << round;
-  }
-}
-
 TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
   Token access = sample_token("access-1", TokenKind::access);
   Token refresh = sample_token("refresh-1", TokenKind::refresh);

@@ -2,20 +2,41 @@
 
 #include <stdlib.h>
 
+#include <cstdio>
+
+#include "postgres_server.h"
 #include "store/open.h"
 
 namespace latchkey::store::testing {
 
 const std::vector<Backend>& backends() {
-  static const std::vector<Backend> kBackends = {
-      {"sqlite_file",
-       [](const std::filesystem::path& scratch) {
-         return "sqlite:" + (scratch / "latchkey.db").string();
-       },
-       true},
-      {"sqlite_memory", [](const std::filesystem::path&) { return std::string("sqlite::memory:"); },
-       false},
-  };
+  static const std::vector<Backend> kBackends = [] {
+    std::vector<Backend> all = {
+        {"sqlite_file",
+         [](const std::filesystem::path& scratch) {
+           return FreshDatabase{"sqlite:" + (scratch / "latchkey.db").string(), nullptr};
+         },
+         true},
+        {"sqlite_memory",
+         [](const std::filesystem::path&) {
+           return FreshDatabase{"sqlite::memory:", nullptr};
+         },
+         false},
+    };
+    if (auto server = test::postgres_server_url()) {
+      all.push_back({"postgres",
+                     [server = *server](const std::filesystem::path&) {
+                       auto db = std::make_shared<test::TempPostgresDatabase>(server);
+                       return FreshDatabase{db->url(), db};
+                     },
+                     true});
+    } else {
+      std::fprintf(stderr,
+                   "store conformance: LATCHKEY_TEST_POSTGRES_URL is not set, so the PostgreSQL "
+                   "backend is not tested (make test sets it)\n");
+    }
+    return all;
+  }();
   return kBackends;
 }
 
@@ -23,12 +44,15 @@ void StoreConformance::SetUp() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-store-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
   scratch_ = tmpl;
-  url_ = GetParam().fresh_url(scratch_);
+  FreshDatabase fresh = GetParam().fresh(scratch_);
+  url_ = fresh.url;
+  owner_ = std::move(fresh.owner);
   db_ = open_database(url_);
 }
 
 void StoreConformance::TearDown() {
   db_.reset();
+  owner_.reset();
   std::error_code ec;
   std::filesystem::remove_all(scratch_, ec);
 }

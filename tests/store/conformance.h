@@ -1,6 +1,7 @@
 // The storage conformance suite: every backend must pass these tests through the
 // store::Database interface alone. A backend joins by adding a factory to backends() in
-// conformance.cc; the tests never name a concrete class.
+// conformance.cc; the tests never name a concrete class. PostgreSQL joins when
+// LATCHKEY_TEST_POSTGRES_URL names a server (postgres_server.h), as `make test` does.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -16,15 +18,25 @@
 
 namespace latchkey::store::testing {
 
+// A new, empty database for one test.
+struct FreshDatabase {
+  std::string url;  // its --db URL
+  // What must live as long as the test; letting it go removes the database (null when the
+  // test's scratch directory holds all of it).
+  std::shared_ptr<void> owner;
+};
+
 struct Backend {
   std::string name;  // test-name suffix: letters, digits and '_'
-  // The --db URL of a new, empty database. `scratch` is a fresh directory owned by the test.
-  std::function<std::string(const std::filesystem::path& scratch)> fresh_url;
+  // A new, empty database. `scratch` is a fresh directory owned by the test.
+  std::function<FreshDatabase(const std::filesystem::path& scratch)> fresh;
   // Whether opening the same URL again sees the same data (false for in-memory databases).
   bool persistent = true;
 };
 
 const std::vector<Backend>& backends();
+// Test output names a backend rather than dumping its bytes.
+inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 class StoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
@@ -38,6 +50,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   void reopen();
 
   std::filesystem::path scratch_;
+  std::shared_ptr<void> owner_;  // FreshDatabase::owner
   std::string url_;
   std::unique_ptr<Database> db_;
 };
