@@ -15,6 +15,7 @@
 #include "keys/key_ring.h"
 #include "store/record_names.h"
 #include "token/scopes.h"
+#include "core/paths.h"
 
 namespace latchkey::app {
 namespace {
@@ -611,7 +612,7 @@ boost::json::object Admin::ensure_demo(const std::string& issuer) {
     u.name = "Demo User";
     (void)create_user(u);
   }
-  std::string callback = issuer + "/demo/callback";
+  std::string callback = issuer + paths::kDemoCallback;
   for (const auto& a : db_.list_apps()) {
     if (a.name != kDemoAppName) continue;
     out["client_id"] = a.client_id;

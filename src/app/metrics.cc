@@ -1,11 +1,9 @@
 #include "app/metrics.h"
 
+#include "app/routes.h"
+
 namespace latchkey::app {
 namespace {
-
-constexpr std::array<std::string_view, Metrics::kEndpointCount> kNames{
-    "authorize", "token", "revoke", "introspect", "userinfo", "identity",
-    "discovery", "jwks",  "data",   "pages",      "metrics",  "other"};
 
 void counter_header(std::string& out, std::string_view name, std::string_view help,
                     std::string_view type = "counter") {
@@ -22,23 +20,13 @@ void counter_header(std::string& out, std::string_view name, std::string_view he
 
 }  // namespace
 
-Metrics::Endpoint Metrics::endpoint_of(std::string_view p) {
-  if (p == "/services/oauth2/token") return kToken;
-  if (p == "/services/oauth2/authorize") return kAuthorize;
-  if (p == "/services/oauth2/introspect") return kIntrospect;
-  if (p == "/services/oauth2/revoke") return kRevoke;
-  if (p == "/services/oauth2/userinfo") return kUserinfo;
-  if (p == "/id/keys") return kJwks;
-  if (p.starts_with("/id/")) return kIdentity;
-  if (p.starts_with("/.well-known/")) return kDiscovery;
-  if (p.starts_with("/services/data")) return kData;
-  if (p == "/metrics") return kMetrics;
-  if (p == "/" || p.starts_with("/demo/") || p.starts_with("/static/")) return kPages;
-  return kOther;
-}
+Metrics::Metrics()
+    : labels_(route_labels()), endpoints_(std::make_unique<PerEndpoint[]>(labels_.size())) {}
 
-void Metrics::observe(Endpoint e, unsigned status, int64_t micros) {
-  auto& m = endpoints_[static_cast<std::size_t>(e)];
+void Metrics::observe(std::string_view endpoint, unsigned status, int64_t micros) {
+  std::size_t e = 0;
+  while (e + 1 < labels_.size() && labels_[e] != endpoint) ++e;
+  auto& m = endpoints_[e];
   m.by_status[status < 600 ? status : 0].fetch_add(1, std::memory_order_relaxed);
   m.count.fetch_add(1, std::memory_order_relaxed);
   m.sum_us.fetch_add(static_cast<uint64_t>(micros < 0 ? 0 : micros), std::memory_order_relaxed);
@@ -74,12 +62,12 @@ std::string Metrics::render() const {
   std::string out;
   out.reserve(8192);
   counter_header(out, "latchkey_http_requests_total", "HTTP requests by endpoint and status.");
-  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+  for (std::size_t e = 0; e < labels_.size(); ++e) {
     for (std::size_t s = 0; s < 600; ++s) {
       uint64_t n = endpoints_[e].by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
       out += "latchkey_http_requests_total{endpoint=\"";
-      out += kNames[e];
+      out += labels_[e];
       out += "\",status=\"" + std::to_string(s) + "\"} " + std::to_string(n) + "\n";
     }
   }
@@ -87,11 +75,11 @@ std::string Metrics::render() const {
                  "Time from a parsed request to its final response (a token response "
                  "includes the wait for its durable write), by endpoint.",
                  "histogram");
-  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+  for (std::size_t e = 0; e < labels_.size(); ++e) {
     const auto& m = endpoints_[e];
     uint64_t count = m.count.load(std::memory_order_relaxed);
     if (count == 0) continue;
-    std::string label = "endpoint=\"" + std::string(kNames[e]) + "\"";
+    std::string label = "endpoint=\"" + std::string(labels_[e]) + "\"";
     uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBucketsUs.size(); ++i) {
       cumulative += m.buckets[i].load(std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 #include "oauth/approval.h"
 #include "token/scopes.h"
 #include "token/opaque_tokens.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -44,7 +45,7 @@ struct AuthorizeEndpoint::Browser {
 
 AuthorizeEndpoint::AuthorizeEndpoint(AuthorizeDeps deps)
     : d_(std::move(deps)),
-      action_("/services/oauth2/authorize"),
+      action_(paths::kAuthorize),
       dummy_hash_(d_.passwords.hash(crypto::random_token(d_.random))) {
   if (d_.csrf_key.empty()) d_.csrf_key = d_.random.bytes(32);
 }
