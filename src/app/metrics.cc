@@ -39,18 +39,13 @@ void Metrics::observe(std::string_view endpoint, unsigned status, int64_t micros
 }
 
 void Metrics::emit(const Event& e) {
-  if (e.type == "login_failure") {
-    failed_logins_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "login_success") {
-    logins_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_issued") {
+  const auto type = static_cast<std::size_t>(e.type);
+  if (type >= events_.size()) return;
+  events_[type].fetch_add(1, std::memory_order_relaxed);
+  if (e.type == EventType::token_issued) {
     std::size_t i = 0;
     while (i < kGrants.size() && kGrants[i] != e.detail) ++i;
     tokens_issued_[i].fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_refused") {
-    token_errors_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_revoked") {
-    revocations_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -95,23 +90,24 @@ std::string Metrics::render() const {
     out += "latchkey_http_request_duration_seconds_count{" + label + "} " + std::to_string(count) +
            "\n";
   }
-  counter_header(out, "latchkey_tokens_issued_total",
-                 "Access tokens issued (their write durable) by grant type.");
-  for (std::size_t i = 0; i <= kGrants.size(); ++i) {
-    out += "latchkey_tokens_issued_total{grant_type=\"";
-    out += i < kGrants.size() ? kGrants[i] : "other";
-    out += "\"} " + std::to_string(tokens_issued_[i].load(std::memory_order_relaxed)) + "\n";
+  // A counter for each event type that has one (core/events.h names them); tokens issued by
+  // grant type.
+  for (EventType type : kEventTypes) {
+    const EventNames names = names_of(type);
+    if (names.metric.empty()) continue;
+    counter_header(out, names.metric, names.metric_help);
+    if (type != EventType::token_issued) {
+      out += names.metric;
+      out += " " + std::to_string(events_[static_cast<std::size_t>(type)].load()) + "\n";
+      continue;
+    }
+    for (std::size_t i = 0; i <= kGrants.size(); ++i) {
+      out += names.metric;
+      out += "{grant_type=\"";
+      out += i < kGrants.size() ? kGrants[i] : "other";
+      out += "\"} " + std::to_string(tokens_issued_[i].load(std::memory_order_relaxed)) + "\n";
+    }
   }
-  counter_header(out, "latchkey_token_errors_total", "Token requests refused.");
-  out += "latchkey_token_errors_total " + std::to_string(token_errors_.load()) + "\n";
-  counter_header(out, "latchkey_logins_total", "Successful logins.");
-  out += "latchkey_logins_total " + std::to_string(logins_.load()) + "\n";
-  counter_header(out, "latchkey_failed_logins_total", "Failed logins.");
-  out += "latchkey_failed_logins_total " + std::to_string(failed_logins_.load()) + "\n";
-  counter_header(out, "latchkey_revocations_total",
-                 "Revocations that revoked a token: by request, or of what a replayed code or "
-                 "reused refresh token had issued.");
-  out += "latchkey_revocations_total " + std::to_string(revocations_.load()) + "\n";
   counter_header(out, "latchkey_connections_refused_total",
                  "Connections closed at once, by why: per_address, over "
                  "--max-connections-per-address.");

@@ -52,10 +52,8 @@ class Metrics final : public EventSink {
       "urn:ietf:params:oauth:grant-type:saml2-bearer",
       "implicit"};
   std::array<std::atomic<uint64_t>, kGrants.size() + 1> tokens_issued_{};
-  std::atomic<uint64_t> failed_logins_{0};
-  std::atomic<uint64_t> logins_{0};
-  std::atomic<uint64_t> token_errors_{0};
-  std::atomic<uint64_t> revocations_{0};
+  // Events by type (index = EventType).
+  std::array<std::atomic<uint64_t>, std::size(kEventTypes)> events_{};
   std::atomic<uint64_t> refused_per_address_{0};
 };
 

@@ -139,7 +139,7 @@ Result<ClientAuth> ClientAuthenticator::secret_attempt(const std::string& client
     // Only this address's count: a client's own successes must not reset the count that slows
     // a guesser elsewhere.
     by_address_.success(address_key);
-  } else if (result.error().code() == "invalid_client") {
+  } else if (result.error().error_code() == ErrorCode::invalid_client) {
     by_address_.failure(address_key);
     by_client_.failure(client_key);
   }

@@ -30,8 +30,8 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
                                       std::string_view client_id, std::string_view remote_addr,
                                       bool tried_basic) {
-  std::string detail = e.code() + " " + std::string(grant_type.substr(0, 64));
-  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, remote_addr});
+  std::string detail = std::string(e.code()) + " " + std::string(grant_type.substr(0, 64));
+  events_.emit({EventType::token_refused, client_id.substr(0, 256), {}, detail, remote_addr});
   return http::token_error(e, tried_basic);
 }
 
@@ -147,7 +147,7 @@ void TokenEndpoint::settle(const Deferred& d, boost::json::object& body,
                       remote, tried_basic));
       return;
     }
-    events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});
+    events_.emit({EventType::token_issued, d.client_id, d.user_id, d.grant_type, {}});
     if (!d.id_token) {
       release(std::nullopt);
       return;
@@ -164,7 +164,7 @@ void TokenEndpoint::settle(const Deferred& d, boost::json::object& body,
     if (d.if_redeemed) e = *d.if_redeemed;
     // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: the replay revoked what the first use issued.
     if (used.revoked > 0) {
-      events_.emit({"token_revoked", d.client_id, d.user_id, d.revoke_reason, remote});
+      events_.emit({EventType::token_revoked, d.client_id, d.user_id, d.revoke_reason, remote});
     }
   } catch (...) {
   }

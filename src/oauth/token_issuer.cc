@@ -24,7 +24,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     out.family_id = std::to_string(tokens_.allocate_id());
   }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
-  const bool jwt = in.app.token_format == "jwt";
+  const bool jwt = in.app.token_format == store::TokenFormat::jwt;
   // Opaque tokens carry their row id; a JWT is found by its hash (a negative id).
   const int64_t access_id = jwt ? -tokens_.allocate_id() : tokens_.allocate_id();
   out.access_token = jwt ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
@@ -98,7 +98,9 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   b["token_type"] = "Bearer";
   b["issued_at"] = issued_at;
   b["expires_in"] = in.app.access_token_ttl_s;
-  if (!deferred) events_.emit({"token_issued", in.app.client_id, in.user.id, in.grant_type, {}});
+  if (!deferred) {
+    events_.emit({EventType::token_issued, in.app.client_id, in.user.id, in.grant_type, {}});
+  }
   return out;
 }
 

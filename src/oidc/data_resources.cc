@@ -49,8 +49,7 @@ http::Response DataResources::version_root(const http::Request& request) const {
       std::string_view(request.path).substr(std::string_view(paths::kDataPrefix).size());
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (!known_version(rest)) {
-    return http::Response::json(
-        404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
+    return http::salesforce_error(http::SalesforceError::not_found);
   }
   std::string base = paths::kDataPrefix + std::string(rest);
   boost::json::object o{

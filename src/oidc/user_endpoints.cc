@@ -74,7 +74,7 @@ http::Response UserEndpoints::identity(const http::Request& request) {
   std::string_view path = request.path;
   if (path.ends_with('/')) path.remove_suffix(1);
   if (path != expect) {
-    http::Response r = http::Response::json(403, R"([{"message":"Bad_Id","errorCode":"BAD_ID"}])");
+    http::Response r = http::salesforce_error(http::SalesforceError::bad_id);
     http::no_store(r);
     return r;
   }
