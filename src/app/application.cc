@@ -11,7 +11,7 @@
 
 namespace latchkey::app {
 
-Application::Application(store::Database& db, Random& random, const Clock& clock,
+Application::Application(store::Stores db, Random& random, const Clock& clock,
                          const crypto::KeySealer& sealer, AppOptions options)
     : s_(std::make_unique<Services>(db, random, clock, sealer, std::move(options))) {}
 

@@ -37,8 +37,8 @@ class Application {
  public:
   // `sealer` opens the stored signing keys (keys::KeyRing); it must outlive the application.
   // Throws std::runtime_error when they do not open (the server must not start then).
-  Application(store::Database& db, Random& random, const Clock& clock,
-              const crypto::KeySealer& sealer, AppOptions options);
+  Application(store::Stores db, Random& random, const Clock& clock, const crypto::KeySealer& sealer,
+              AppOptions options);
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;

@@ -20,7 +20,7 @@ bool on_pool(const http::Request&) { return false; }
 
 // Every grant reads (mostly from the cache) and ends with one queued write, which the response
 // awaits without holding a thread: codes and rotating refresh tokens are used up by that same
-// write (store::Database::redeem_later). Not a request carrying an assertion (a client
+// write (store::TokenStore::redeem_later). Not a request carrying an assertion (a client
 // assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the database
 // first, a durable write of its own (store::ReplayStore).
 bool unless_assertion(const http::Request& request) {

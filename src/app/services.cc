@@ -29,41 +29,45 @@ FanOut fan_out(EventSink* a, EventSink* b) {
 
 }  // namespace
 
-Services::Services(store::Database& db, Random& random, const Clock& clock,
+Services::Services(store::Stores db, Random& random, const Clock& clock,
                    const crypto::KeySealer& sealer, AppOptions o)
-    : key_source{db, sealer, random, clock},
+    : key_source{db.keys, sealer, random, clock},
       options(std::move(o)),
       audit(options.audit_log.empty() ? nullptr
                                       : std::make_unique<AuditLog>(options.audit_log, clock)),
       events(fan_out(audit.get(), &metrics)),
-      keys(std::make_shared<const keys::KeyRing>(db, sealer, random, clock)),
+      keys(std::make_shared<const keys::KeyRing>(db.keys, sealer, random, clock)),
       passwords(random, {options.argon2_memory_kib, options.argon2_iterations, 1}),
-      opaque(db, random, clock),
+      opaque(db.tokens, random, clock),
       id_tokens(keys, clock, options.issuer),
       jwt_tokens(keys, random, options.issuer),
-      issuer(db, opaque, jwt_tokens, id_tokens, clock, options.issuer, events),
-      clients(db, db, clock, options.issuer),
+      issuer(db.tokens, opaque, jwt_tokens, id_tokens, clock, options.issuer),
+      clients(db.apps, db.replays, clock, options.issuer),
       throttle(clock),
       token(clients, events,
             [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
-      revoke(db, clients, events),
-      introspect(opaque, db, clients, options.issuer),
+      revoke(db.tokens, clients, events),
+      introspect(opaque, db.users, clients, options.issuer),
       // The CSRF key is made here, once per start: no form outlives the server that showed it.
-      authorize({db, db, db, db, db, issuer, id_tokens, passwords, throttle, pages, random, clock,
-                 events, options.issuer, options.issuer.rfind("https://", 0) == 0, random.bytes(32),
+      authorize({db.apps, db.users, db.codes, db.consents, db.sessions, issuer, id_tokens,
+                 passwords, throttle, pages, random, clock, events, options.issuer,
+                 options.issuer.rfind("https://", 0) == 0, random.bytes(32),
                  options.trusted_proxies}),
-      users(opaque, db, options.issuer),
+      users(opaque, db.users, options.issuer),
       data(opaque, options.issuer),
       demo(
-          options.issuer, demo_client_id(db), random, pages,
+          options.issuer, demo_client_id(db.apps), random, pages,
           [this](const http::Request& r) { return token.handle(r); },
           [this](const http::Request& r) { return users.userinfo(r); }) {
-  token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db, db, db, issuer, clock));
-  token.add(std::make_unique<oauth::RefreshTokenGrant>(db, db, db, issuer, clock));
-  token.add(std::make_unique<oauth::ClientCredentialsGrant>(db, db, issuer));
-  token.add(std::make_unique<oauth::JwtBearerGrant>(db, db, db, db, issuer, clock, options.issuer));
+  token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db.codes, db.tokens, db.users, issuer,
+                                                            clock));
   token.add(
-      std::make_unique<oauth::SamlBearerGrant>(db, db, db, db, issuer, clock, options.issuer));
+      std::make_unique<oauth::RefreshTokenGrant>(db.tokens, db.apps, db.users, issuer, clock));
+  token.add(std::make_unique<oauth::ClientCredentialsGrant>(db.apps, db.users, issuer));
+  token.add(std::make_unique<oauth::JwtBearerGrant>(db.apps, db.users, db.consents, db.replays,
+                                                    issuer, clock, options.issuer));
+  token.add(std::make_unique<oauth::SamlBearerGrant>(db.apps, db.users, db.consents, db.replays,
+                                                     issuer, clock, options.issuer));
   discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
                                                 options.mtls_base_url);
 }

@@ -34,7 +34,7 @@ namespace latchkey::app {
 
 // Declaration order is construction order: each service is built from those above it.
 struct Services {
-  Services(store::Database& db, Random& random, const Clock& clock, const crypto::KeySealer& sealer,
+  Services(store::Stores db, Random& random, const Clock& clock, const crypto::KeySealer& sealer,
            AppOptions o);
 
   // What Application::reload_signing_keys() reads a new key ring with.

@@ -187,15 +187,15 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
     if (t.kind == TokenKind::access) access.push_back(t);
   }
   inner_.redeem_later(r, tokens)->on_settled(
-      [this, outer, r, access = std::move(access)](std::exception_ptr error) {
+      [this, outer, r, access = std::move(access)](const WriteOutcome& outcome) {
         if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
-        if (error) {
+        if (outcome.is_durable()) {
+          cache_issued(access);
+        } else {
           // An earlier use's tokens were revoked by code or family: names the cache cannot key.
           tokens_.clear();
-        } else {
-          cache_issued(access);
         }
-        outer->settle(error);
+        outer->settle(outcome);
       });
   return outer;
 }

@@ -66,10 +66,7 @@ class CodeStore {
   virtual void save_code(const AuthCode& code) = 0;
   // The same write, queued (as TokenStore::save_tokens_later): the code may be handed out
   // only once it is durable.
-  virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) {
-    save_code(code);
-    return PendingWrite::settled();
-  }
+  virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) = 0;
   // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
   // the first exchange sees used=false, every later one used=true). nullopt if unknown.
   virtual std::optional<AuthCode> consume_code(const SecretRef& ref) = 0;
@@ -84,12 +81,15 @@ class TokenStore {
   // are either both stored or neither).
   virtual void save_tokens(const std::vector<Token>& tokens) = 0;
   // The same write, queued: returns at once, and the PendingWrite says when it is durable (or
-  // that it failed). A token may be handed out only once that has happened. Backends that
-  // cannot defer a write save at once.
-  virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) {
-    save_tokens(tokens);
-    return PendingWrite::settled();
-  }
+  // that it failed). A token may be handed out only once that has happened. A backend that
+  // cannot defer a write makes it at once and returns it settled.
+  virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
+  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
+  // write; otherwise revokes what `r.revoke_key` names and settles with
+  // WriteOutcome::already_redeemed. Queued like save_tokens_later(): of two redemptions of the
+  // same code or refresh token, whatever process makes them, exactly one settles durable.
+  virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                                     const std::vector<Token>& tokens) = 0;
   // A fresh row id for a token that will carry it: positive, unique in this database among
   // token and code ids, and increasing (so new rows are appended), whatever thread asks.
   virtual int64_t allocate_id() = 0;
@@ -171,6 +171,21 @@ struct PurgeResult {
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 
+// The stores a server uses, each by its concern: what the composition root hands each service.
+// Filled from one backend (of()), or with a cache in front of some (CachingDatabase::stores()).
+// Holds references: the stores must outlive it and whatever it was passed to.
+struct Stores {
+  OrgStore& orgs;
+  UserStore& users;
+  AppStore& apps;
+  CodeStore& codes;
+  TokenStore& tokens;
+  ConsentStore& consents;
+  KeyStore& keys;
+  SessionStore& sessions;
+  ReplayStore& replays;
+};
+
 // Everything a backend provides, for the composition root.
 class Database : public OrgStore,
                  public UserStore,
@@ -183,13 +198,6 @@ class Database : public OrgStore,
                  public ReplayStore {
  public:
   ~Database() override = default;
-
-  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
-  // write; otherwise revokes what `r.revoke_key` names and settles with AlreadyRedeemed. Like
-  // save_tokens_later() the result is known once the write is durable. This default decides
-  // and writes at once, in two steps; backends with a writer queue make it one queued write.
-  virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
-                                                     const std::vector<Token>& tokens);
 
   // Deletes at most `max_rows` rows that expired before `cutoff_ms` and that nothing can
   // still need, in one write that examines at most `max_rows` rows whatever the size of the
@@ -205,6 +213,9 @@ class Database : public OrgStore,
   //    (RFC 6749 §4.1.2).
   // Call again with `next` until `pass_done`.
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
+
+  // Every concern served by this backend.
+  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
 };
 
 }  // namespace latchkey::store

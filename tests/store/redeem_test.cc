@@ -1,6 +1,6 @@
-// StoreConformance: Database::redeem_later. A code or a rotating refresh token buys tokens
+// StoreConformance: TokenStore::redeem_later. A code or a rotating refresh token buys tokens
 // once: the first redemption saves them, every later one saves nothing, revokes what the
-// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and reports AlreadyRedeemed with how many
+// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and settles already_redeemed with how many
 // tokens it revoked.
 #include <atomic>
 #include <thread>
@@ -14,23 +14,17 @@ namespace {
 
 // Waits for the redemption: true if it saved its tokens, false if already redeemed.
 bool redeemed(const std::shared_ptr<PendingWrite>& write) {
-  try {
-    write->wait();
-    return true;
-  } catch (const AlreadyRedeemed&) {
-    return false;
-  }
+  WriteOutcome outcome = write->wait();
+  EXPECT_NE(outcome.status, WriteOutcome::Status::failed) << outcome.error;
+  return outcome.is_durable();
 }
 
 // For a redemption that finds its code or refresh token used up: how many tokens it revoked
-// (AlreadyRedeemed::revoked, which the audit log reports); -1 if it redeemed.
+// (WriteOutcome::revoked, which the audit log reports); -1 if it redeemed.
 int revoked_by(const std::shared_ptr<PendingWrite>& write) {
-  try {
-    write->wait();
-    return -1;
-  } catch (const AlreadyRedeemed& e) {
-    return e.revoked;
-  }
+  WriteOutcome outcome = write->wait();
+  EXPECT_NE(outcome.status, WriteOutcome::Status::failed) << outcome.error;
+  return outcome.status == WriteOutcome::Status::already_redeemed ? outcome.revoked : -1;
 }
 
 Token from_code(const std::string& hash, const std::string& code_key) {

@@ -239,7 +239,8 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
   std::string code_key;  // Token::code_key of the code, when one is issued
-  std::shared_ptr<store::PendingWrite> code_write;
+  // The write the redirect waits for: the tokens' when there are any, else the code's.
+  std::shared_ptr<store::PendingWrite> write;
   if (r.wants_code) {
     store::AuthCode rec;
     rec.id = d_.codes.allocate_code_id();
@@ -254,12 +255,12 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     rec.auth_time_s = session.auth_time_s;
     rec.expires_ms = d_.clock.now_ms() + kCodeTtlMs;
     code_key = std::to_string(rec.id);
-    // Queued: the redirect that carries the code waits for it without holding a thread. The
-    // user-agent flow below writes tokens and waits, so there the code is written at once.
+    // Queued: the redirect that carries the code waits for it without holding a thread. With
+    // tokens too (hybrid), the code is written at once and the redirect waits for theirs.
     if (r.wants_token) {
       d_.codes.save_code(rec);
     } else {
-      code_write = d_.codes.save_code_later(rec);
+      write = d_.codes.save_code_later(rec);
     }
     out.emplace_back("code", code);
   }
@@ -276,6 +277,8 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     // Issued with the code, so a replay of that code revokes it too (RFC 6749 §4.1.2).
     in.code_key = code_key;
     auto issued = d_.tokens.issue(in);
+    if (issued.sign_id_token) issued.body["id_token"] = issued.sign_id_token();
+    write = std::move(issued.write);
     for (const auto& [k, v] : issued.body) {
       out.emplace_back(std::string(k),
                        v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v));
@@ -290,13 +293,20 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   out.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(r.redirect_uri, r.fragment, out));
   http::no_store(resp);
-  if (code_write) {
-    // RFC 6749 §4.1.2.1: a code that could not be stored is temporarily_unavailable.
+  if (write) {
+    // RFC 6749 §4.1.2.1: a code or token that could not be stored is temporarily_unavailable.
     auto failed = redirect_error({Error::temporarily_unavailable("try again later"), true,
                                   r.redirect_uri, r.fragment, r.state});
-    resp.await = [code_write, failed = std::move(failed)](http::Response::Release release) {
-      code_write->on_settled([release = std::move(release), failed](std::exception_ptr error) {
-        release(error ? std::optional<http::Response>(failed) : std::nullopt);
+    resp.await = [this, write, failed = std::move(failed), tokens = r.wants_token,
+                  client_id = r.app.client_id, user_id = user.id](http::Response::Release release) {
+      write->on_settled([this, release = std::move(release), failed, tokens, client_id,
+                         user_id](const store::WriteOutcome& written) {
+        if (!written.is_durable()) {
+          release(failed);
+          return;
+        }
+        if (tokens) d_.events.emit({EventType::token_issued, client_id, user_id, "implicit", {}});
+        release(std::nullopt);
       });
     };
   }

@@ -12,7 +12,7 @@ Error invalid() { return Error::invalid_grant("invalid assertion"); }
 
 }  // namespace
 
-Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> SamlBearerGrant::handle(const TokenRequest& req) {
   auto param = req.params.get("assertion");
   if (!param || param->empty()) return Error::invalid_request("assertion is required");
   auto xml = saml::decode_assertion_param(*param);

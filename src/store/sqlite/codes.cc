@@ -78,10 +78,11 @@ void SqliteDatabase::save_code(const AuthCode& code) {
 }
 
 std::shared_ptr<PendingWrite> SqliteDatabase::save_code_later(const AuthCode& code) {
-  if (memory_) return CodeStore::save_code_later(code);
+  if (memory_) return PendingWrite::settled(at_once([&] { save_code(code); }));
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([row = with_id(code)](Connection& conn) { insert_code(conn, row); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  writer_->submit(
+      [row = with_id(code)](Connection& conn) { insert_code(conn, row); },
+      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 

@@ -131,6 +131,17 @@ class SqliteDatabase final : public Database {
     }
   }
   void write_work(const std::function<void(Connection&)>& work);
+  // Runs a write made at once (an in-memory database's queued write): its outcome, a
+  // StoreError settling it failed rather than escaping.
+  template <class F>
+  static WriteOutcome at_once(F&& f) {
+    try {
+      f();
+      return {};
+    } catch (const StoreError& e) {
+      return WriteOutcome::failed_because(e.what());
+    }
+  }
 
   // Runs `f(Connection&)` on a read connection (committed data only).
   template <class F>

@@ -169,10 +169,13 @@ void SqliteDatabase::save_tokens(const std::vector<Token>& tokens) {
 }
 
 std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vector<Token>& tokens) {
-  if (memory_ || tokens.empty()) return TokenStore::save_tokens_later(tokens);
+  if (memory_ || tokens.empty()) {
+    return PendingWrite::settled(at_once([&] { save_tokens(tokens); }));
+  }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  writer_->submit(
+      [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
+      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 
@@ -234,17 +237,17 @@ std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
       outcome->revoked = revoke_issued(conn, r);
     }
   };
+  auto settled = [outcome](std::exception_ptr error) {
+    if (error || outcome->redeemed) return WriteOutcome::of(error);
+    return WriteOutcome::redeemed_before(outcome->revoked);
+  };
   if (memory_) {
-    write(work);
-    return PendingWrite::settled(
-        outcome->redeemed ? nullptr : std::make_exception_ptr(AlreadyRedeemed(outcome->revoked)));
+    WriteOutcome written = at_once([&] { write(work); });
+    return PendingWrite::settled(written.is_durable() ? settled(nullptr) : written);
   }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, outcome](std::exception_ptr error) {
-    if (!error && !outcome->redeemed) {
-      error = std::make_exception_ptr(AlreadyRedeemed(outcome->revoked));
-    }
-    pending->settle(std::move(error));
+  writer_->submit(std::move(work), [pending, settled](std::exception_ptr error) {
+    pending->settle(settled(std::move(error)));
   });
   return pending;
 }

@@ -38,7 +38,7 @@ class ClientCredentialsGrantTest : public ::testing::Test {
     http::Params p = params({{"grant_type", "client_credentials"}});
     http::Request req = post_request();
     ClientAuth client = testsupport::client_auth(app, method, TestWorld::secret());
-    return grant_.handle(TokenRequest{req, p, client});
+    return testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   }
 
   static void expect_refused(const Result<boost::json::object>& r, const char* description) {

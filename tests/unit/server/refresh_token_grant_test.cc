@@ -36,7 +36,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
                  std::vector<std::string> scopes = {"api", "refresh_token", "openid"}) {
     GrantInput in(app, world_.user(), std::move(scopes));
     in.issue_refresh = true;
-    return issuer_.issue(in);
+    return testsupport::durable(issuer_.issue(in));
   }
 
   static ClientAuth confidential(const store::App& app) {
@@ -51,7 +51,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
     http::Params p = params({{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}});
     if (scope) p.add("scope", scope);
     http::Request req = post_request();
-    return grant_.handle(TokenRequest{req, p, client});
+    return testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   }
 
   std::optional<store::Token> token(const std::string& value) {
@@ -115,7 +115,7 @@ TEST_F(RefreshTokenGrantTest, IdTokenKeepsTheOriginalAuthTime) {
     GrantInput in(app, world_.user(), {"api", "refresh_token", "openid"});
     in.issue_refresh = true;
     in.auth_time_s = login_s;
-    std::string refresh_token = issuer_.issue(in).refresh_token;
+    std::string refresh_token = testsupport::durable(issuer_.issue(in)).refresh_token;
     for (int i = 0; i < 2; ++i) {
       world_.clock().advance_s(3600);
       auto r = refresh(confidential(app), refresh_token);
@@ -383,7 +383,7 @@ TEST_F(RefreshTokenGrantTest, MissingRefreshTokenIsInvalidRequest) {
   http::Params p = params({{"grant_type", "refresh_token"}});
   http::Request req = post_request();
   ClientAuth client = confidential(app);
-  auto r = grant_.handle(TokenRequest{req, p, client});
+  auto r = testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_request");
 }

@@ -46,7 +46,7 @@ class ResourceEndpointsTest : public ::testing::Test {
     GrantInput in(app, world_.user(), std::move(scopes));
     in.issue_refresh = true;
     in.with_id_token = false;
-    return stack_.issuer.issue(in);
+    return testsupport::durable(stack_.issuer.issue(in));
   }
   Issued issue(std::vector<std::string> scopes) { return issue(std::move(scopes), app_); }
 
@@ -112,9 +112,9 @@ TEST_F(ResourceEndpointsTest, IntrospectionReportsARotatedRefreshTokenInactive) 
 
   RefreshTokenGrant grant(world_.db(), world_.db(), world_.db(), stack_.issuer, world_.clock());
   http::Request req = post_request();
-  auto refreshed = grant.handle(TokenRequest{
+  auto refreshed = testsupport::answer_of(grant.handle(TokenRequest{
       req, params({{"grant_type", "refresh_token"}, {"refresh_token", first.refresh_token}}),
-      testsupport::client_auth(rotating, AuthMethod::client_secret_post, TestWorld::secret())});
+      testsupport::client_auth(rotating, AuthMethod::client_secret_post, TestWorld::secret())}));
   ASSERT_TRUE(refreshed.ok());
 
   // RFC 7662 §2.2: the old one can no longer be used, so it is not active; only "active".

@@ -43,7 +43,7 @@ TEST(RouteTable, EveryRouteIsCountedUnderItsLabel) {
   testsupport::TestWorld world;
   AppOptions options;
   options.issuer = testsupport::kIssuer;
-  Application app(world.db(), world.random(), world.clock(), testsupport::test_sealer(),
+  Application app(world.db().stores(), world.random(), world.clock(), testsupport::test_sealer(),
                   std::move(options));
   // Each row's request is answered with a status of its own, so each count names its row.
   const auto table = routes();
