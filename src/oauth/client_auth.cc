@@ -10,6 +10,7 @@
 #include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "oauth/jwt_claims.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -59,7 +60,7 @@ ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplaySto
       assertions_(apps, replays, clock),
       clock_(clock),
       issuer_(std::move(issuer)),
-      token_url_(issuer_ + "/services/oauth2/token"),
+      token_url_(issuer_ + paths::kToken),
       limits_(limits),
       by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address),
       by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client) {}
@@ -138,7 +139,7 @@ Result<ClientAuth> ClientAuthenticator::secret_attempt(const std::string& client
     // Only this address's count: a client's own successes must not reset the count that slows
     // a guesser elsewhere.
     by_address_.success(address_key);
-  } else if (result.error().code() == "invalid_client") {
+  } else if (result.error().error_code() == ErrorCode::invalid_client) {
     by_address_.failure(address_key);
     by_client_.failure(client_key);
   }

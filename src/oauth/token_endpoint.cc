@@ -30,8 +30,8 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
                                       std::string_view client_id, std::string_view remote_addr,
                                       bool tried_basic) {
-  std::string detail = e.code() + " " + std::string(grant_type.substr(0, 64));
-  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, remote_addr});
+  std::string detail = std::string(e.code()) + " " + std::string(grant_type.substr(0, 64));
+  events_.emit({EventType::token_refused, client_id.substr(0, 256), {}, detail, remote_addr});
   return http::token_error(e, tried_basic);
 }
 
@@ -136,13 +136,13 @@ void TokenEndpoint::answer(TokenOutcome& o, bool sent, const store::WriteOutcome
                            bool tried_basic, const http::Response::Release& release) {
   // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: a replay revoked what the first use issued.
   if (written.status == store::WriteOutcome::Status::already_redeemed && written.revoked > 0) {
-    events_.emit({"token_revoked", o.client_id, o.user_id, o.revoke_reason, remote});
+    events_.emit({EventType::token_revoked, o.client_id, o.user_id, o.revoke_reason, remote});
   }
   if (auto refusal = settle(o, written, std::move(id_token))) {
     release(refused(*refusal, o.grant_type, o.client_id, remote, tried_basic));
     return;
   }
-  events_.emit({"token_issued", o.client_id, o.user_id, o.grant_type, {}});
+  events_.emit({EventType::token_issued, o.client_id, o.user_id, o.grant_type, {}});
   release(sent ? std::nullopt
                : std::optional<http::Response>(http::token_json(boost::json::serialize(o.body))));
 }

@@ -29,7 +29,11 @@ struct User {
   int64_t created_ms = 0;
 };
 
+// Wire names of these enums (stored and shown) in record_names.h.
 enum class RefreshPolicy { until_revoked, immediately, expire_after, rotate };
+
+// The access tokens an app gets: opaque `00D…!…` tokens or RFC 9068 JWTs.
+enum class TokenFormat { opaque, jwt };
 
 // Client authentication methods (RFC 7591 §2 token_endpoint_auth_method, RFC 7523 §2.2,
 // RFC 8705 §2). As a registration (App::token_endpoint_auth_method) it says which credentials
@@ -62,8 +66,8 @@ struct App {
   int64_t refresh_ttl_s = 0;  // for expire_after
   int64_t access_token_ttl_s = 7200;
   bool allow_implicit = false;
-  std::string mtls_cert_pem;            // RFC 8705 §2.2 self_signed_tls_client_auth
-  std::string token_format = "opaque";  // opaque | jwt
+  std::string mtls_cert_pem;  // RFC 8705 §2.2 self_signed_tls_client_auth
+  TokenFormat token_format = TokenFormat::opaque;
   int64_t created_ms = 0;
   // RFC 8705 §2.1 tls_client_auth: the subject DN of the app's CA-issued client certificate,
   // in the normal form of crypto::normalize_dn; empty when the app does not use it.
@@ -75,8 +79,9 @@ struct App {
 
 // A pre-authorization of an admin-approved app for a profile or permission set.
 struct Preauthorization {
+  enum class Kind { profile, permission_set };
   std::string client_id;
-  std::string kind;  // "profile" | "permission_set"
+  Kind kind = Kind::profile;
   std::string name;
 };
 

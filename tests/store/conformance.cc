@@ -117,7 +117,7 @@ App sample_app(const std::string& client_id) {
   a.access_token_ttl_s = 900;
   a.allow_implicit = true;
   a.mtls_cert_pem = "-----BEGIN CERTIFICATE-----\nMTLS\n-----END CERTIFICATE-----\n";
-  a.token_format = "jwt";
+  a.token_format = TokenFormat::jwt;
   a.created_ms = 1700000000456;
   a.mtls_subject_dn = R"(CN=Smith\, John+UID=js,O=Example \"Q\",C=DE)";
   a.token_endpoint_auth_method = ClientAuthMethod::tls_client_auth;

@@ -98,7 +98,7 @@ TEST_P(StoreConformance, DataSurvivesClosingAndReopening) {
   db().create_org(org);
   ASSERT_TRUE(db().create_user(user));
   db().create_app(app);
-  db().add_preauthorization({app.client_id, "profile", "Standard User"});
+  db().add_preauthorization({app.client_id, Preauthorization::Kind::profile, "Standard User"});
   db().save_code(code);
   db().save_tokens({token});
   ASSERT_EQ(db().revoke_token(SecretRef::by_hash(token.token_hash)), 1);

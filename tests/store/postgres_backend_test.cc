@@ -104,7 +104,9 @@ TEST_F(PostgresBackend, ConnectionsCommitDurablyWhateverTheSessionDefault) {
 
 TEST_F(PostgresBackend, PreauthorizationForAnUnknownAppThrowsStoreError) {
   PostgresDatabase db(url_);
-  EXPECT_THROW(db.add_preauthorization({"3MVG9missing", "profile", "Standard User"}), StoreError);
+  EXPECT_THROW(
+      db.add_preauthorization({"3MVG9missing", Preauthorization::Kind::profile, "Standard User"}),
+      StoreError);
 }
 
 // Errors reach logs and 503 answers: PostgreSQL's DETAIL quotes the row ("Key (token_hash)=(…)

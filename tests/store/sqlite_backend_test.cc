@@ -49,7 +49,9 @@ TEST_F(SqliteBackend, ConnectionsAreDurableAndEnforceForeignKeys) {
 
 TEST_F(SqliteBackend, PreauthorizationForAnUnknownAppThrowsStoreError) {
   SqliteDatabase db(path_);
-  EXPECT_THROW(db.add_preauthorization({"3MVG9missing", "profile", "Standard User"}), StoreError);
+  EXPECT_THROW(
+      db.add_preauthorization({"3MVG9missing", Preauthorization::Kind::profile, "Standard User"}),
+      StoreError);
 }
 
 TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {

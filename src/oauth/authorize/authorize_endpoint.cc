@@ -8,6 +8,7 @@
 #include "oauth/approval.h"
 #include "token/scopes.h"
 #include "token/opaque_tokens.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -44,7 +45,7 @@ struct AuthorizeEndpoint::Browser {
 
 AuthorizeEndpoint::AuthorizeEndpoint(AuthorizeDeps deps)
     : d_(std::move(deps)),
-      action_("/services/oauth2/authorize"),
+      action_(paths::kAuthorize),
       dummy_hash_(d_.passwords.hash(crypto::random_token(d_.random))) {
   if (d_.csrf_key.empty()) d_.csrf_key = d_.random.bytes(32);
 }
@@ -169,7 +170,8 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
     // Refused before the password is checked, and not counted (that would only lengthen the
     // delay), but still a failed login for the audit log and metrics.
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out", b.remote_addr});
+    d_.events.emit(
+        {EventType::login_failure, r.app.client_id, logged_user, "locked_out", b.remote_addr});
     return login_page(
         r, b, "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.",
         username, 429);
@@ -178,14 +180,14 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, b.remote_addr});
+    d_.events.emit({EventType::login_failure, r.app.client_id, logged_user, {}, b.remote_addr});
     d_.throttle.failure(keys);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
   // The address's count is not cleared: that would let someone with one valid account reset
   // it between guesses at other users' passwords.
   d_.throttle.success(keys);
-  d_.events.emit({"login_success", r.app.client_id, user->id, {}, b.remote_addr});
+  d_.events.emit({EventType::login_success, r.app.client_id, user->id, {}, b.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;
@@ -212,8 +214,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
   if (form.value("decision") != "allow") {
-    d_.events.emit(
-        {"consent_denied", r.app.client_id, user->id, token::join_scopes(r.scopes), b.remote_addr});
+    d_.events.emit({EventType::consent_denied, r.app.client_id, user->id,
+                    token::join_scopes(r.scopes), b.remote_addr});
     return err(Error::access_denied());
   }
   if (!may_use(d_.apps, r.app, *user)) {
@@ -227,8 +229,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     }
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
-  d_.events.emit(
-      {"consent_granted", r.app.client_id, user->id, token::join_scopes(scopes), b.remote_addr});
+  d_.events.emit({EventType::consent_granted, r.app.client_id, user->id, token::join_scopes(scopes),
+                  b.remote_addr});
   return issue(r, *user, *session);
 }
 
@@ -303,7 +305,7 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
           release(failed);
           return;
         }
-        if (tokens) d_.events.emit({"token_issued", client_id, user_id, "implicit", {}});
+        if (tokens) d_.events.emit({EventType::token_issued, client_id, user_id, "implicit", {}});
         release(std::nullopt);
       });
     };
@@ -388,18 +390,18 @@ http::Response AuthorizeEndpoint::consent_page(const AuthorizeRequest& r, const 
 }
 
 http::Response AuthorizeEndpoint::error_page(const oauth::Error& e, unsigned status) {
-  std::string title = e.code() == "invalid_client_id"       ? "Unknown application"
-                      : e.code() == "redirect_uri_mismatch" ? "Redirect address not allowed"
-                                                            : "The request cannot be completed";
+  std::string title = e.error_code() == ErrorCode::invalid_client_id ? "Unknown application"
+                      : e.error_code() == ErrorCode::redirect_uri_mismatch
+                          ? "Redirect address not allowed"
+                          : "The request cannot be completed";
   http::Response resp =
-      http::Response::html(status, d_.pages.error({title, e.code(), e.description()}));
+      http::Response::html(status, d_.pages.error({title, std::string(e.code()), e.description()}));
   http::no_store(resp);
   return resp;
 }
 
 http::Response AuthorizeEndpoint::redirect_error(const AuthorizeError& e) {
-  std::vector<std::pair<std::string, std::string>> p{{"error", e.error.code()},
-                                                     {"error_description", e.error.description()}};
+  std::vector<std::pair<std::string, std::string>> p = http::redirect_error_params(e.error);
   if (!e.state.empty()) p.emplace_back("state", e.state);
   p.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(e.redirect_uri, e.fragment, p));

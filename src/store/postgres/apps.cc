@@ -41,7 +41,9 @@ App read_app(const Result& r, int row) {
   a.access_token_ttl_s = r.int64(row, 15);
   a.allow_implicit = r.boolean(row, 16);
   a.mtls_cert_pem = r.text(row, 17);
-  a.token_format = r.text(row, 18);
+  auto format = parse_token_format(r.text(row, 18));
+  if (!format) throw StoreError("postgres: unknown token_format in apps row");
+  a.token_format = *format;
   a.created_ms = r.int64(row, 19);
   a.mtls_subject_dn = r.text(row, 20);
   auto method = parse_client_auth_method(r.text(row, 21));
@@ -73,7 +75,7 @@ void PostgresDatabase::create_app(const App& app) {
                           .int64(app.access_token_ttl_s)
                           .boolean(app.allow_implicit)
                           .text(app.mtls_cert_pem)
-                          .text(app.token_format)
+                          .text(to_string(app.token_format))
                           .int64(app.created_ms)
                           .text(app.mtls_subject_dn)
                           .text(to_string(app.token_endpoint_auth_method)));
@@ -112,7 +114,7 @@ void PostgresDatabase::add_preauthorization(const Preauthorization& p) {
     conn.run(
         "INSERT INTO preauthorizations (client_id, kind, name) VALUES ($1, $2, $3)"
         " ON CONFLICT DO NOTHING",
-        Params().text(p.client_id).text(p.kind).text(p.name));
+        Params().text(p.client_id).text(to_string(p.kind)).text(p.name));
   });
 }
 
@@ -123,7 +125,11 @@ std::vector<Preauthorization> PostgresDatabase::preauthorizations(const std::str
         " ORDER BY kind COLLATE \"C\", name COLLATE \"C\"",
         Params().text(client_id));
     std::vector<Preauthorization> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2)});
+    for (int i = 0; i < r.rows(); ++i) {
+      auto kind = parse_preauthorization_kind(r.text(i, 1));
+      if (!kind) throw StoreError("postgres: unknown kind in preauthorizations row");
+      out.push_back({r.text(i, 0), *kind, r.text(i, 2)});
+    }
     return out;
   });
 }
@@ -132,7 +138,7 @@ bool PostgresDatabase::remove_preauthorization(const Preauthorization& p) {
   return write([&](Connection& conn) {
     return conn.run(
                    "DELETE FROM preauthorizations WHERE client_id = $1 AND kind = $2 AND name = $3",
-                   Params().text(p.client_id).text(p.kind).text(p.name))
+                   Params().text(p.client_id).text(to_string(p.kind)).text(p.name))
                .affected() == 1;
   });
 }

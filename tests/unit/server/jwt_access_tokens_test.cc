@@ -17,7 +17,7 @@ using testsupport::TestWorld;
 class JwtAccessTokenTest : public ::testing::Test {
  protected:
   JwtAccessTokenTest() : stack_(world_, kIssuer) {
-    app_ = world_.add_app([](store::App& a) { a.token_format = "jwt"; });
+    app_ = world_.add_app([](store::App& a) { a.token_format = store::TokenFormat::jwt; });
   }
 
   boost::json::object issue(const std::string& cnf_x5t) {

@@ -329,7 +329,8 @@ class RefreshTokenGrantApprovalTest : public RefreshTokenGrantTest {
 
 TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused) {
   auto app = admin_approved();
-  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  store::Preauthorization pre{app.client_id, store::Preauthorization::Kind::profile,
+                              world_.user().profile};
   world_.db().add_preauthorization(pre);
   auto first = initial(app);
   ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
@@ -339,7 +340,8 @@ TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused)
 
 TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
   auto app = admin_approved();
-  world_.db().add_preauthorization({app.client_id, "profile", world_.user().profile});
+  world_.db().add_preauthorization(
+      {app.client_id, store::Preauthorization::Kind::profile, world_.user().profile});
   auto first = initial(app);
   ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
   // user update --profile
@@ -349,7 +351,8 @@ TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
 
 TEST_F(RefreshTokenGrantApprovalTest, PermissionSetTakenAwayIsRefused) {
   auto app = admin_approved();
-  world_.db().add_preauthorization({app.client_id, "permission_set", "API Only"});
+  world_.db().add_preauthorization(
+      {app.client_id, store::Preauthorization::Kind::permission_set, "API Only"});
   ASSERT_TRUE(
       world_.db().update_user_access(world_.user().id, world_.user().profile, {"API Only"}));
   auto first = initial(app);
@@ -363,7 +366,8 @@ TEST_F(RefreshTokenGrantApprovalTest, RefusalUnderRotateSpendsNothing) {
   // Checked before the rotation is written: once the user is covered again, the same refresh
   // token still works and no family was revoked.
   auto app = admin_approved(store::RefreshPolicy::rotate);
-  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  store::Preauthorization pre{app.client_id, store::Preauthorization::Kind::profile,
+                              world_.user().profile};
   world_.db().add_preauthorization(pre);
   auto first = initial(app);
   ASSERT_TRUE(world_.db().remove_preauthorization(pre));

@@ -71,8 +71,8 @@ class RecordingEvents final : public EventSink {
   };
   void emit(const Event& e) override {
     std::lock_guard lock(mu_);
-    events_.push_back({std::string(e.type), std::string(e.client_id), std::string(e.user),
-                       std::string(e.detail)});
+    events_.push_back({std::string(names_of(e.type).audit), std::string(e.client_id),
+                       std::string(e.user), std::string(e.detail)});
   }
   std::vector<Recorded> all() const {
     std::lock_guard lock(mu_);
