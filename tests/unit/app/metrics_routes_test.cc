@@ -8,7 +8,7 @@
 #include <string>
 
 #include "app/application.h"
-#include "test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

@@ -16,7 +16,7 @@
 #include "oidc/id_token.h"
 #include "oidc/user_endpoints.h"
 #include "token/opaque_tokens.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

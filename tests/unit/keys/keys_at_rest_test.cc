@@ -15,7 +15,7 @@
 #include "keys/key_ring.h"
 #include "store/open.h"
 #include "store/temp_dir.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

@@ -19,7 +19,7 @@
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
 #include "token/opaque_tokens.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

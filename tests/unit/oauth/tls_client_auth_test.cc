@@ -8,7 +8,7 @@
 #include "crypto/certificate.h"
 #include "crypto/distinguished_name.h"
 #include "oauth/client_auth.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

@@ -1,4 +1,4 @@
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>

@@ -11,7 +11,7 @@
 #include "keys/current_key_ring.h"
 #include "keys/key_ring.h"
 #include "token/jwt_access_tokens.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oidc {
 namespace {

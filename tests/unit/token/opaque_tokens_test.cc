@@ -7,7 +7,7 @@
 #include <string>
 
 #include "crypto/crypto.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::token {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "app/application.h"
 #include "app/routes.h"
-#include "test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

@@ -14,7 +14,7 @@
 #include "oidc/id_token.h"
 #include "keys/key_ring.h"
 #include "token/opaque_tokens.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/jose.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

@@ -12,7 +12,7 @@
 #include "crypto/crypto.h"
 #include "store/open.h"
 #include "store/temp_dir.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

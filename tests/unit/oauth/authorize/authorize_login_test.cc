@@ -16,7 +16,7 @@
 #include "http/params.h"
 #include "oauth/authorize/authorize_endpoint.h"
 #include "oauth/login_throttle.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 #include "web/pages.h"
 
 namespace latchkey::oauth {

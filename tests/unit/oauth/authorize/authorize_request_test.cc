@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {

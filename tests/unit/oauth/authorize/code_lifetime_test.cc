@@ -11,7 +11,7 @@
 #include "app/application.h"
 #include "crypto/password.h"
 #include "http/params.h"
-#include "test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

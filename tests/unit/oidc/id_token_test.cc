@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/jose.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oidc {
 namespace {

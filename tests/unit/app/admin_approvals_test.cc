@@ -8,7 +8,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "store/open.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::app {
 namespace {

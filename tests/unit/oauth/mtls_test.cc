@@ -9,7 +9,7 @@
 #include "token/bearer.h"
 #include "oauth/client_auth.h"
 #include "token/opaque_tokens.h"
-#include "unit/server/test_support.h"
+#include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
 namespace {
