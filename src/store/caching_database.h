@@ -119,6 +119,25 @@ class CachingDatabase final : public Database {
     return inner_.first_use(key, client_id, expires_ms, now_ms, max_live_per_client);
   }
 
+  // CopyStore: straight through, nothing cached. A copy writes into an empty database, which
+  // nothing has read from yet (replay keys are never cached).
+  std::vector<Org> list_orgs() override { return inner_.list_orgs(); }
+  std::vector<Consent> list_all_consents() override { return inner_.list_all_consents(); }
+  std::vector<AuthCode> codes_after(int64_t after_id, int limit) override {
+    return inner_.codes_after(after_id, limit);
+  }
+  std::vector<Token> tokens_after(int64_t after_id, int limit) override {
+    return inner_.tokens_after(after_id, limit);
+  }
+  std::vector<Session> sessions_after(const std::string& after, int limit) override {
+    return inner_.sessions_after(after, limit);
+  }
+  std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override {
+    return inner_.replay_keys_after(after, limit);
+  }
+  void save_replay_key(const ReplayKey& key) override { inner_.save_replay_key(key); }
+  std::vector<TableRows> count_rows() override { return inner_.count_rows(); }
+
   // Database. Nothing cached needs dropping: a cached copy of a purged token is an expired
   // token, refused as such (codes and sessions are not cached).
   PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) override {

@@ -68,9 +68,11 @@ async function psql(url, statement) {
  * what --db takes; `path` the SQLite file (null under PostgreSQL); `kekPath` the file the
  * signing keys' KEK is in (created by the first command that makes a key). Under PostgreSQL the
  * database is named after this process and a counter, so parallel test files never share one.
+ * `backend` picks one other than this run's (a test of `latchkey migrate` needs both);
+ * `kekPath` names the KEK file a PostgreSQL database's commands get (default DIR/lk.kek).
  */
-export async function newDatabase(dir) {
-  if (!ON_POSTGRES) {
+export async function newDatabase(dir, { backend = BACKEND, kekPath } = {}) {
+  if (backend === 'sqlite') {
     const file = path.join(dir, 'lk.db');
     return { url: `sqlite:${file}`, path: file, kekPath: `${file}.kek` };
   }
@@ -78,10 +80,13 @@ export async function newDatabase(dir) {
   const server = serverUrl();
   await psql(server, `CREATE DATABASE ${name}`);
   const url = withDatabase(server, name);
-  const kekPath = path.join(dir, 'lk.kek');
-  created.set(url, { name, kekPath });
-  return { url, path: null, kekPath };
+  const kek = kekPath ?? path.join(dir, 'lk.kek');
+  created.set(url, { name, kekPath: kek });
+  return { url, path: null, kekPath: kek };
 }
+
+/** Whether a PostgreSQL server is at hand for newDatabase(dir, { backend: 'postgres' }). */
+export const POSTGRES_AVAILABLE = Boolean(process.env.LATCHKEY_TEST_POSTGRES_URL);
 
 /** Drops a database newDatabase made (nothing for SQLite: the temp dir goes with the test). */
 export async function dropDatabase(url) {

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { newDatabase, dropDatabase, envFor } from './database.js';
 
-export { BACKEND, ON_POSTGRES, sqliteOnly, newDatabase, dropDatabase, sql, databaseCopies } from './database.js';
+export {
+  BACKEND, ON_POSTGRES, POSTGRES_AVAILABLE, sqliteOnly, newDatabase, dropDatabase, sql, databaseCopies,
+} from './database.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
