@@ -15,7 +15,7 @@ export CCACHE_NOHASHDIR := 1
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
-.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers check-format
+.PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz check-layers check-format
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -50,6 +50,13 @@ unit: build
 e2e: build deps-test
 	@cd tests/e2e && LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey node --test $(E2E_FLAGS)
 
+# The end-to-end suite again, every server on a fresh database of its own in a throw-away
+# PostgreSQL cluster (tests/e2e/lib/database.js); the tests about the SQLite file itself skip.
+e2e-postgres: export LATCHKEY_PG = required
+e2e-postgres: build deps-test
+	@cd tests/e2e && LATCHKEY_E2E_DB=postgres LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey \
+	  ../../scripts/with-pg-cluster.sh node --test $(E2E_FLAGS)
+
 # The whole unit and end-to-end suites against an AddressSanitizer + UndefinedBehaviorSanitizer
 # build: any leak, overflow or UB aborts the process and fails the run. The store suite runs
 # against PostgreSQL too, as in `make test`.
@@ -63,7 +70,7 @@ test-sanitize: deps-test
 	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
 test: export LATCHKEY_PG = required
-test: deps-test check-layers unit e2e
+test: deps-test check-layers unit e2e e2e-postgres
 
 # The unit and store tests (the code that shares memory between threads: the server, the writer,
 # the caches, the throttles) against a ThreadSanitizer build: any data race fails the run. The

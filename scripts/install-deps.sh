@@ -19,10 +19,12 @@ build_pkgs=(
   libcli11-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   sqlite3
 )
-# postgresql: the server the store suite runs against too (scripts/pg-cluster.sh); the package
-# (PostgreSQL 15) only, no cluster of Debian's is used (its postinst may create and start one,
-# which the tests leave alone).
-test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl postgresql)
+# postgresql: the server the store suite and `make e2e-postgres` run against too
+# (scripts/pg-cluster.sh); the package (PostgreSQL 15) only, no cluster of Debian's is used (its
+# postinst may create and start one, which the tests leave alone). postgresql-client-15: psql and
+# pg_dump, with which the end-to-end tests create, inspect and drop their databases.
+test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl postgresql
+  postgresql-client-15)
 # Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.

@@ -10,6 +10,7 @@
 
 #include "app/admin.h"
 #include "app/key_encryption.h"
+#include "cli/migrate.h"
 #include "cli/serve.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
@@ -222,6 +223,15 @@ int main(int argc, char** argv) {
                    "file of the new key-encryption key (created when missing)")
       ->required();
 
+  std::string migrate_from, migrate_to;
+  auto* migrate_cmd = cli.add_subcommand(
+      "migrate",
+      "copy every row of a database into a new, empty one and verify the copy (e.g. from "
+      "sqlite:PATH to postgresql://...); stop every server on the source first");
+  migrate_cmd->add_option("--from", migrate_from, "the database to copy (sqlite:PATH)")->required();
+  migrate_cmd->add_option("--to", migrate_to, "the empty database to fill (postgresql://...)")
+      ->required();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (serve_cmd->parsed() && !serve.tls_listen.empty() &&
@@ -252,6 +262,10 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // Opens its own two databases; --db plays no part.
+    if (migrate_cmd->parsed()) {
+      return cli::migrate(migrate_from, migrate_to, kek_file, std::cout, std::cerr);
+    }
     auto db = store::open_database(db_url);
     crypto::OsRandom random;
     SystemClock clock;

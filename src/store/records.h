@@ -112,6 +112,8 @@ struct AuthCode {
   bool used = false;
 
   SecretRef ref() const { return {id, code_hash}; }
+  // Every field equal (store/copy.h compares a copied row with its source).
+  bool operator==(const AuthCode&) const = default;
 };
 
 // Access and refresh tokens share one table; `kind` tells them apart.
@@ -146,6 +148,8 @@ struct Token {
   int64_t auth_time_s = 0;
 
   SecretRef ref() const { return {id, token_hash}; }
+  // Every field equal (store/copy.h compares a copied row with its source).
+  bool operator==(const Token&) const = default;
 };
 
 // The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
@@ -175,6 +179,8 @@ struct SigningKeyRecord {
   std::string private_pem;
   int64_t created_ms = 0;
   int64_t retired_ms = 0;  // 0 = active
+
+  bool operator==(const SigningKeyRecord&) const = default;
 };
 
 // A browser login session (cookie value stored hashed).
@@ -183,6 +189,20 @@ struct Session {
   std::string user_id;
   int64_t auth_time_s = 0;
   int64_t expires_ms = 0;
+};
+
+// A single-use assertion identifier as ReplayStore keeps it: `key` is the digest first_use()
+// made of the identifier, never the identifier itself.
+struct ReplayKey {
+  std::string key;
+  std::string client_id;
+  int64_t expires_ms = 0;
+};
+
+// How many rows one table holds (CopyStore::count_rows).
+struct TableRows {
+  std::string table;  // the table's name in both backends, e.g. "tokens"
+  int64_t rows = 0;
 };
 
 }  // namespace latchkey::store

@@ -152,6 +152,36 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// Reading a database out whole and writing rows in as they were stored, for copying one
+// database into another (`latchkey migrate`, store/copy.h). Not on any request's path. Tables
+// that may be large are read in pages, so a copy holds one page in memory whatever their size.
+class CopyStore {
+ public:
+  virtual ~CopyStore() = default;
+  // Every org, in creation order (default_org() first).
+  virtual std::vector<Org> list_orgs() = 0;
+  // Every user's approval of every app, ordered by client id (byte order), then as
+  // list_consents() orders one app's.
+  virtual std::vector<Consent> list_all_consents() = 0;
+  // Up to `limit` codes / tokens with an id above `after_id`, in id order (those found by hash,
+  // whose ids are negative, first). Page with the last id returned until a page comes back
+  // short; INT64_MIN starts at the beginning.
+  virtual std::vector<AuthCode> codes_after(int64_t after_id, int limit) = 0;
+  virtual std::vector<Token> tokens_after(int64_t after_id, int limit) = 0;
+  // Up to `limit` sessions / replay keys whose key sorts after `after` in byte order, in that
+  // order; "" starts at the beginning.
+  virtual std::vector<Session> sessions_after(const std::string& after, int limit) = 0;
+  virtual std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) = 0;
+  // Records `key` exactly as given (its digest is not taken again), so that first_use() of the
+  // identifier it came from is a replay until it expires. A key already recorded is a
+  // StoreError.
+  virtual void save_replay_key(const ReplayKey& key) = 0;
+  // The rows of every table latchkey keeps, each table named once, always in this order: orgs,
+  // users, apps, preauthorizations, consents, signing_keys, auth_codes, tokens, sessions,
+  // replay_keys.
+  virtual std::vector<TableRows> count_rows() = 0;
+};
+
 // Where a purge of expired rows has got to (Database::purge_expired); a default-constructed
 // cursor starts a pass at the beginning.
 struct PurgeCursor {
@@ -189,7 +219,8 @@ class Database : public OrgStore,
                  public ConsentStore,
                  public KeyStore,
                  public SessionStore,
-                 public ReplayStore {
+                 public ReplayStore,
+                 public CopyStore {
  public:
   ~Database() override = default;
 

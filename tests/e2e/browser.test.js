@@ -3,9 +3,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startWorld, startServer, run, freePort, makeTempDir } from './lib/server.js';
+import { startWorld, startServer, run, freePort, makeTempDir, newDatabase, dropDatabase } from './lib/server.js';
 import { authorizeUrl, pkcePair, exchangeCode, assertTokenSuccess } from './lib/oauth.js';
-import path from 'node:path';
 import http from 'node:http';
 import { rm } from 'node:fs/promises';
 
@@ -123,10 +122,13 @@ describe('browser (Chromium)', { concurrency: false, timeout: 90000 }, () => {
 
   it('the demo (seeded by `latchkey demo`): landing page demo link → login → Allow → result page with the token response', async () => {
     const dir = await makeTempDir();
-    const db = `sqlite:${path.join(dir, 'lk.db')}`;
+    const { url: db } = await newDatabase(dir);
     const port = await freePort();
     const seeded = await run(['--db', db, 'demo', '--listen', `127.0.0.1:${port}`]);
-    if (seeded.code !== 0) await rm(dir, { recursive: true, force: true });
+    if (seeded.code !== 0) {
+      await dropDatabase(db);
+      await rm(dir, { recursive: true, force: true });
+    }
     assert.equal(seeded.code, 0, `latchkey demo failed: ${seeded.stderr.trim().slice(0, 200)}`);
     const server = await startServer(db, { listen: `127.0.0.1:${port}` });
     const context = await browser.newContext();
@@ -169,6 +171,7 @@ describe('browser (Chromium)', { concurrency: false, timeout: 90000 }, () => {
     } finally {
       await context.close();
       await server.stop();
+      await dropDatabase(db);
       await rm(dir, { recursive: true, force: true });
     }
   });

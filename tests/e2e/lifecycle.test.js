@@ -1,10 +1,11 @@
 // docs/behaviour.md §1–§3, §7: the admin CLI, `serve` start/stop (SIGTERM → exit 0, stdin EOF),
-// --issuer, and SQLite durability across kill -9.
+// --issuer, and the store's durability across kill -9.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { makeTempDir, createUser, createApp, startServer, run, cli, freePort, eventually } from './lib/server.js';
+import {
+  makeTempDir, newDatabase, dropDatabase, createUser, createApp, startServer, run, cli, freePort, eventually,
+} from './lib/server.js';
 import {
   codeFlow, getCode, exchangeCode, userinfo, refresh, assertTokenSuccess, assertTokenError, assertInvalidSession,
   httpGet, show,
@@ -12,7 +13,14 @@ import {
 
 async function freshDb() {
   const dir = await makeTempDir();
-  return { dir, db: `sqlite:${path.join(dir, 'lk.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const { url: db } = await newDatabase(dir);
+  return {
+    dir, db,
+    cleanup: async () => {
+      await dropDatabase(db);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function seed(db) {
@@ -68,7 +76,7 @@ describe('serve lifecycle and CLI', { concurrency: true, timeout: 60000 }, () =>
     }
   });
 
-  it('tokens survive kill -9 of the server (durable SQLite)', async () => {
+  it('tokens survive kill -9 of the server (durable store)', async () => {
     const { db, cleanup } = await freshDb();
     const { alice, app } = await seed(db);
     let server = await startServer(db);

@@ -2,13 +2,15 @@
 // yields no usable credential"), and RFC 9700 §4.3 / docs/behaviour.md §5.5: codes and tokens never reach
 // a log. After a full web server flow (code → access + refresh token → refresh) and a
 // client_credentials grant, the raw bytes of the SQLite files (main file, -wal, -shm; while the
-// server runs and after it stopped) and the server's stdout/stderr hold none of the credentials.
+// server runs and after it stopped), or a pg_dump of the PostgreSQL database, and the server's
+// stdout/stderr hold none of the credentials.
 //
 // The signing private keys are stored encrypted under a key-encryption key kept in a file of its
 // own (docs/operations.md "Signing keys at rest"): no PRIVATE KEY in the database, a server given another
 // KEK file (or none) refuses to start, a database from before encryption is upgraded in place
 // keeping its kids, and `keys rewrap` moves the keys to a new KEK without changing them. Every
-// file latchkey writes is mode 0600 (docs/operations.md "Files").
+// file latchkey writes is mode 0600 (docs/operations.md "Files"). Under PostgreSQL the KEK file
+// is the one lib/database.js names (a shared database has no file to put it beside).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat, chmod, rename, writeFile, rm } from 'node:fs/promises';
@@ -17,16 +19,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startWorld, startServer, run, cli, makeTempDir } from './lib/server.js';
+import {
+  startWorld, startServer, run, cli, makeTempDir, sql, databaseCopies, sqliteOnly, ON_POSTGRES,
+} from './lib/server.js';
 import { codeFlow, refresh, tokenRequest, assertTokenSuccess, randomString, httpGet } from './lib/oauth.js';
 
 const exec = promisify(execFile);
-
-/** Runs one SQL statement with the sqlite3 command line; resolves its stdout lines. */
-async function sql(dbPath, statement) {
-  const { stdout } = await exec('sqlite3', [dbPath, statement]);
-  return stdout.split('\n').filter(Boolean);
-}
 
 const modeOf = async (file) => (await stat(file)).mode & 0o777;
 const jwksOf = async (issuer) => (await httpGet(`${issuer}/id/keys`)).json;
@@ -53,13 +51,6 @@ function forms(name, value) {
     }
   }
   return out;
-}
-
-async function sqliteFiles(dir) {
-  const names = (await readdir(dir)).filter((n) => n.startsWith('lk.db') && !n.endsWith('.kek'));
-  const files = [];
-  for (const n of names) files.push({ name: n, bytes: await readFile(path.join(dir, n)) });
-  return files;
 }
 
 function assertAbsent(files, secrets, when) {
@@ -121,34 +112,39 @@ describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', 
   });
 
   it('the database files of the running server hold no token, code, client secret or password', async () => {
-    const files = await sqliteFiles(world.dir);
-    assert.ok(files.some((f) => f.name === 'lk.db'), `database file expected; found ${files.map((f) => f.name)}`);
+    const files = await databaseCopies(world.db);
+    const main = ON_POSTGRES ? 'pg_dump' : 'lk.db';
+    assert.ok(files.some((f) => f.name === main), `${main} expected; found ${files.map((f) => f.name)}`);
     // Control: non-secret identifiers are stored in the clear, so the scan reads real content.
     const ids = [world.apps.web.client_id, world.users.alice.username].map((v) => Buffer.from(v));
     for (const id of ids) assert.ok(files.some((f) => f.bytes.includes(id)), `control value ${id} not found in the database files`);
     assertAbsent(files, secretForms(), 'server running');
   });
 
-  it('every file the running server and the CLI wrote is mode 0600: database, -wal, -shm, KEK file, audit log', async () => {
-    const names = (await readdir(world.dir)).filter((n) => n.startsWith('lk.db'));
+  it('every file the running server and the CLI wrote is mode 0600: database, -wal, -shm (SQLite), KEK file, audit log', async () => {
+    const names = (await readdir(world.dir)).filter((n) => n.startsWith('lk.'));
     const files = [...names.map((n) => path.join(world.dir, n)), path.join(auditDir, 'audit.jsonl')];
     for (const f of files) assert.equal((await modeOf(f)).toString(8), '600', `mode of ${f}`);
-    for (const n of ['lk.db', 'lk.db-wal', 'lk.db-shm', 'lk.db.kek']) assert.ok(names.includes(n), `${n} missing: ${names}`);
+    const expected = ON_POSTGRES ? ['lk.kek'] : ['lk.db', 'lk.db-wal', 'lk.db-shm', 'lk.db.kek'];
+    for (const n of expected) assert.ok(names.includes(n), `${n} missing: ${names}`);
+    assert.ok(files.includes(world.kekPath), `the KEK file ${world.kekPath} is among ${files}`);
   });
 
-  it('the signing private keys are stored encrypted: sqlite3 finds no PRIVATE KEY, only lk-kek-v1 envelopes', async () => {
-    const rows = await sql(world.dbPath, 'SELECT kid, private_pem FROM signing_keys');
+  it('the signing private keys are stored encrypted: SQL finds no PRIVATE KEY, only lk-kek-v1 envelopes', async () => {
+    const rows = await sql(world.db, 'SELECT kid, private_pem FROM signing_keys');
     assert.ok(rows.length >= 2, `signing keys: ${rows}`);
-    const kek = (await readFile(`${world.dbPath}.kek`, 'utf8'));
+    const kek = (await readFile(world.kekPath, 'utf8'));
     assert.match(kek, /^[0-9a-f]{64}\n$/, 'KEK file format');
     const kekId = createHash('sha256').update(Buffer.from(kek.trim(), 'hex')).digest('hex').slice(0, 16);
     for (const row of rows) {
       assert.ok(!row.includes('PRIVATE KEY'), `a plaintext key: ${row.slice(0, 60)}`);
       assert.match(row, new RegExp(`^[A-Za-z0-9]+\\|lk-kek-v1:${kekId}:[A-Za-z0-9_-]+$`), row.slice(0, 80));
     }
-    const dump = (await exec('sqlite3', [world.dbPath, '.dump'])).stdout;
-    assert.ok(!dump.includes('PRIVATE KEY'), 'PRIVATE KEY in the database dump');
-    for (const f of await sqliteFiles(world.dir)) {
+    if (!ON_POSTGRES) {
+      const dump = (await exec('sqlite3', [world.dbPath, '.dump'])).stdout;
+      assert.ok(!dump.includes('PRIVATE KEY'), 'PRIVATE KEY in the database dump');
+    }
+    for (const f of await databaseCopies(world.db)) {
       assert.ok(!f.bytes.includes(Buffer.from('PRIVATE KEY')), `PRIVATE KEY in ${f.name}`);
       assert.ok(!f.bytes.includes(Buffer.from(kek.trim())), `the KEK in ${f.name}`);
     }
@@ -157,13 +153,13 @@ describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', 
   it('after a clean stop, the database files (and a -wal if left) hold none of them either', async () => {
     const r = await world.server.stop();
     assert.equal(r.code, 0, `stop: ${JSON.stringify(r)}`);
-    const files = await sqliteFiles(world.dir);
+    const files = await databaseCopies(world.db);
     assertAbsent(files, secretForms(), 'server stopped');
   });
 
   it('what is stored instead: SHA-256 of the client secrets and tokens, an Argon2id (m=19456, t=2, p=1) hash of the password', async () => {
     await world.server.stop();
-    const files = await sqliteFiles(world.dir);
+    const files = await databaseCopies(world.db);
     const present = (needle) => files.some((f) => f.bytes.includes(needle));
     for (const k of ['client secret (web app)', 'client secret (client credentials app)', 'access token (code flow)',
       'refresh token', 'access token (client credentials)']) {
@@ -207,7 +203,7 @@ describe('signing keys at rest: the key-encryption key (docs/operations.md "Sign
     try { await world?.server.stop(); } finally { await world?.stop(); }
   });
 
-  const keyRows = () => sql(world.dbPath, 'SELECT kid, alg, private_pem, retired_ms FROM signing_keys ORDER BY kid');
+  const keyRows = () => sql(world.db, 'SELECT kid, alg, private_pem, retired_ms FROM signing_keys ORDER BY kid');
 
   it('a server started with another KEK file refuses to start, naming the file, and changes no key', async () => {
     await world.server.stop();
@@ -230,7 +226,7 @@ describe('signing keys at rest: the key-encryption key (docs/operations.md "Sign
 
   it('a database moved without its KEK file: the server refuses to start and makes no new KEK or key', async () => {
     const before = await keyRows();
-    const kek = `${world.dbPath}.kek`;
+    const kek = world.kekPath;
     const away = path.join(world.dir, 'away.kek');
     await rename(kek, away);
     try {
@@ -300,27 +296,27 @@ describe('signing keys at rest: a database from before encryption is upgraded on
       legacy[alg] = { kid: `legacy${alg}kid000`, pem, jwk: createPublicKey(pem).export({ format: 'jwk' }) };
     }
     const q = (v) => `'${v.replace(/'/g, "''")}'`;
-    await sql(world.dbPath, `DELETE FROM signing_keys; ${Object.entries(legacy).map(([alg, k], i) =>
+    await sql(world.db, `DELETE FROM signing_keys; ${Object.entries(legacy).map(([alg, k], i) =>
       `INSERT INTO signing_keys VALUES (${q(k.kid)}, '${alg}', ${q(k.pem)}, ${1700000000000 + i}, 0);`).join(' ')}`);
-    await rm(`${world.dbPath}.kek`);
+    await rm(world.kekPath);
   });
   after(async () => {
     try { await world?.server.stop(); } finally { await world?.stop(); }
   });
 
   it('the plaintext keys are encrypted (one log line), their kids and public keys kept', async () => {
-    assert.equal((await sql(world.dbPath, "SELECT count(*) FROM signing_keys WHERE private_pem LIKE '%PRIVATE KEY%'"))[0], '2');
+    assert.equal((await sql(world.db, "SELECT count(*) FROM signing_keys WHERE private_pem LIKE '%PRIVATE KEY%'"))[0], '2');
     world.server = await startServer(world.db);
     const lines = world.server.logs().split('\n').filter((l) => /encrypted \d+ signing key/.test(l));
     assert.equal(lines.length, 1, world.server.logs());
     assert.match(lines[0], /encrypted 2 signing key/);
-    const rows = await sql(world.dbPath, 'SELECT kid, private_pem FROM signing_keys');
+    const rows = await sql(world.db, 'SELECT kid, private_pem FROM signing_keys');
     assert.equal(rows.length, 2, 'keys were added or lost');
     for (const row of rows) {
       assert.ok(!row.includes('PRIVATE KEY'), row.slice(0, 60));
       assert.match(row, /\|lk-kek-v1:[0-9a-f]{16}:/);
     }
-    assert.equal((await modeOf(`${world.dbPath}.kek`)).toString(8), '600');
+    assert.equal((await modeOf(world.kekPath)).toString(8), '600');
     const jwks = await jwksOf(world.server.issuer);
     assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [legacy.ES256.kid, legacy.RS256.kid].sort());
     const rs = jwks.keys.find((k) => k.kid === legacy.RS256.kid);
@@ -338,7 +334,7 @@ describe('signing keys at rest: a database from before encryption is upgraded on
     assert.deepEqual((await jwksOf(world.server.issuer)).keys, before.keys);
   });
 
-  it('an existing database file open to others gets one warning line at start-up', async () => {
+  it('an existing database file open to others gets one warning line at start-up', { skip: sqliteOnly('its file mode') }, async () => {
     await world.server.stop();
     await chmod(world.dbPath, 0o644);
     world.server = await startServer(world.db);

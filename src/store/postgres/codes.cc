@@ -11,6 +11,8 @@ namespace {
 constexpr const char* kCodeById = "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = $1";
 constexpr const char* kCodeByHash =
     "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE code_hash = $1 AND id < 0";
+constexpr const char* kCodesAfter =
+    "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id > $1 ORDER BY id LIMIT $2";
 // Plain INSERT: a collision must fail loudly, never reset `used` on an existing code.
 constexpr const char* kInsert = "INSERT INTO auth_codes (" LK_CODE_COLUMNS
                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
@@ -74,6 +76,15 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& 
 
 std::optional<AuthCode> PostgresDatabase::find_code(const SecretRef& ref) {
   return read([&](Connection& conn) { return select_code(conn, ref); });
+}
+
+std::vector<AuthCode> PostgresDatabase::codes_after(int64_t after_id, int limit) {
+  return read([&](Connection& conn) {
+    Result r = conn.run(kCodesAfter, Params().int64(after_id).int64(limit));
+    std::vector<AuthCode> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_code(r, i));
+    return out;
+  });
 }
 
 }  // namespace latchkey::store::postgres

@@ -48,6 +48,17 @@ std::vector<Consent> PostgresDatabase::list_consents(const std::string& client_i
   });
 }
 
+std::vector<Consent> PostgresDatabase::list_all_consents() {
+  return read([&](Connection& conn) {
+    Result r = conn.run(
+        "SELECT user_id, client_id, scopes, granted_ms FROM consents"
+        " ORDER BY client_id COLLATE \"C\", granted_ms, user_id COLLATE \"C\"");
+    std::vector<Consent> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_consent(r, i));
+    return out;
+  });
+}
+
 bool PostgresDatabase::delete_consent(const std::string& user_id, const std::string& client_id) {
   return write([&](Connection& conn) {
     return conn.run("DELETE FROM consents WHERE user_id = $1 AND client_id = $2",

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "store/postgres/migrations.h"
+#include "store/tables.h"
 
 namespace latchkey::store::postgres {
 namespace {
@@ -89,6 +90,17 @@ int PostgresDatabase::update_ref(const char* by_id, const char* by_hash, const S
     Result r = ref.id != 0 ? conn.run(by_id, Params().int64(ref.id).text(ref.hash))
                            : conn.run(by_hash, Params().text(ref.hash));
     return static_cast<int>(r.affected());
+  });
+}
+
+std::vector<TableRows> PostgresDatabase::count_rows() {
+  return read([&](Connection& conn) {
+    Result r = conn.run(count_rows_sql());
+    std::vector<TableRows> out;
+    for (std::size_t i = 0; i < kTableNames.size(); ++i) {
+      out.push_back({std::string(kTableNames[i]), r.int64(0, static_cast<int>(i))});
+    }
+    return out;
   });
 }
 

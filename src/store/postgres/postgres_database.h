@@ -131,6 +131,16 @@ class PostgresDatabase final : public Database {
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
 
+  // CopyStore (each in the file of its records; count_rows in postgres_database.cc)
+  std::vector<Org> list_orgs() override;
+  std::vector<Consent> list_all_consents() override;
+  std::vector<AuthCode> codes_after(int64_t after_id, int limit) override;
+  std::vector<Token> tokens_after(int64_t after_id, int limit) override;
+  std::vector<Session> sessions_after(const std::string& after, int limit) override;
+  std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override;
+  void save_replay_key(const ReplayKey& key) override;
+  std::vector<TableRows> count_rows() override;
+
   // Connections the pool holds open now (tests: the pool's bound).
   [[nodiscard]] std::size_t open_connections() { return pool_.open_connections(); }
 

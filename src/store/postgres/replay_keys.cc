@@ -51,4 +51,24 @@ ReplayStore::Use PostgresDatabase::first_use(const std::string& key, const std::
   });
 }
 
+std::vector<ReplayKey> PostgresDatabase::replay_keys_after(const std::string& after, int limit) {
+  return read([&](Connection& conn) {
+    Result r = conn.run(
+        "SELECT key, client_id, expires_ms FROM replay_keys"
+        " WHERE key COLLATE \"C\" > $1 ORDER BY key COLLATE \"C\" LIMIT $2",
+        Params().text(after).int64(limit));
+    std::vector<ReplayKey> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2)});
+    return out;
+  });
+}
+
+void PostgresDatabase::save_replay_key(const ReplayKey& key) {
+  write([&](Connection& conn) {
+    // Plain INSERT: a key already recorded fails loudly rather than changing its expiry.
+    conn.run("INSERT INTO replay_keys (key, client_id, expires_ms) VALUES ($1, $2, $3)",
+             Params().text(key.key).text(key.client_id).int64(key.expires_ms));
+  });
+}
+
 }  // namespace latchkey::store::postgres

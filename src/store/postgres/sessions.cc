@@ -26,4 +26,18 @@ std::optional<Session> PostgresDatabase::find_session(const std::string& session
   });
 }
 
+std::vector<Session> PostgresDatabase::sessions_after(const std::string& after, int limit) {
+  return read([&](Connection& conn) {
+    Result r = conn.run(
+        "SELECT session_hash, user_id, auth_time_s, expires_ms FROM sessions"
+        " WHERE session_hash COLLATE \"C\" > $1 ORDER BY session_hash COLLATE \"C\" LIMIT $2",
+        Params().text(after).int64(limit));
+    std::vector<Session> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2), r.int64(i, 3)});
+    }
+    return out;
+  });
+}
+
 }  // namespace latchkey::store::postgres

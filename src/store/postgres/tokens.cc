@@ -14,6 +14,8 @@ namespace {
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = $1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = $1 AND id < 0";
+constexpr const char* kTokensAfter =
+    "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id > $1 ORDER BY id LIMIT $2";
 constexpr const char* kInsert = "INSERT INTO tokens (" LK_TOKEN_COLUMNS
                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
                                 " $14, $15)";
@@ -149,6 +151,15 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_tokens_later(
         return [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); };
       },
       [](std::exception_ptr error) { return WriteOutcome::of(error); });
+}
+
+std::vector<Token> PostgresDatabase::tokens_after(int64_t after_id, int limit) {
+  return read([&](Connection& conn) {
+    Result r = conn.run(kTokensAfter, Params().int64(after_id).int64(limit));
+    std::vector<Token> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_token(r, i));
+    return out;
+  });
 }
 
 std::optional<Token> PostgresDatabase::find_token(const SecretRef& ref) {

@@ -60,6 +60,15 @@ std::optional<Org> PostgresDatabase::find_org(const std::string& id) {
   });
 }
 
+std::vector<Org> PostgresDatabase::list_orgs() {
+  return read([&](Connection& conn) {
+    Result r = conn.run("SELECT " LK_ORG_COLUMNS " FROM orgs ORDER BY created_ms, seq");
+    std::vector<Org> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_org(r, i));
+    return out;
+  });
+}
+
 bool PostgresDatabase::create_user(const User& user) {
   return write([&](Connection& conn) {
     // DO NOTHING on the (ASCII case-insensitive) username only: a clash of the random id is a

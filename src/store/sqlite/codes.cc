@@ -13,18 +13,11 @@ namespace {
 constexpr const char* kCodeById = "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = ?1";
 constexpr const char* kCodeByHash =
     "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE code_hash = ?1 AND id < 0";
+constexpr const char* kCodesAfter =
+    "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id > ?1 ORDER BY id LIMIT ?2";
 #undef LK_CODE_COLUMNS
 
-// The code `ref` names, its hash compared in constant time.
-std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
-  if (ref.hash.empty()) return std::nullopt;
-  Statement st = conn.prepare(ref.id != 0 ? kCodeById : kCodeByHash);
-  if (ref.id != 0) {
-    st.bind_int(1, ref.id);
-  } else {
-    st.bind_text(1, ref.hash);
-  }
-  if (!st.step()) return std::nullopt;
+AuthCode read_code(const Statement& st) {
   AuthCode c;
   c.id = st.column_int(0);
   c.code_hash = st.column_text(1);
@@ -37,6 +30,20 @@ std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
   c.auth_time_s = st.column_int(8);
   c.expires_ms = st.column_int(9);
   c.used = st.column_bool(10);
+  return c;
+}
+
+// The code `ref` names, its hash compared in constant time.
+std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
+  if (ref.hash.empty()) return std::nullopt;
+  Statement st = conn.prepare(ref.id != 0 ? kCodeById : kCodeByHash);
+  if (ref.id != 0) {
+    st.bind_int(1, ref.id);
+  } else {
+    st.bind_text(1, ref.hash);
+  }
+  if (!st.step()) return std::nullopt;
+  AuthCode c = read_code(st);
   if (!crypto::constant_time_equal(c.code_hash, ref.hash)) return std::nullopt;
   return c;
 }
@@ -88,6 +95,16 @@ std::shared_ptr<PendingWrite> SqliteDatabase::save_code_later(const AuthCode& co
 
 std::optional<AuthCode> SqliteDatabase::find_code(const SecretRef& ref) {
   return read([&](Connection& conn) { return select_code(conn, ref); });
+}
+
+std::vector<AuthCode> SqliteDatabase::codes_after(int64_t after_id, int limit) {
+  return read([&](Connection& conn) -> std::vector<AuthCode> {
+    Statement st = conn.prepare(kCodesAfter);
+    st.bind_int(1, after_id).bind_int(2, limit);
+    std::vector<AuthCode> out;
+    while (st.step()) out.push_back(read_code(st));
+    return out;
+  });
 }
 
 }  // namespace latchkey::store::sqlite

@@ -50,6 +50,20 @@ std::vector<Consent> SqliteDatabase::list_consents(const std::string& client_id)
   });
 }
 
+std::vector<Consent> SqliteDatabase::list_all_consents() {
+  return read([&](Connection& conn) -> std::vector<Consent> {
+    Statement st = conn.prepare(
+        "SELECT user_id, client_id, scopes, granted_ms FROM consents"
+        " ORDER BY client_id, granted_ms, user_id");
+    std::vector<Consent> out;
+    while (st.step()) {
+      out.push_back(
+          {st.column_text(0), st.column_text(1), decode_list(st.column_text(2)), st.column_int(3)});
+    }
+    return out;
+  });
+}
+
 bool SqliteDatabase::delete_consent(const std::string& user_id, const std::string& client_id) {
   return write([&](Connection& conn) -> bool {
     conn.prepare("DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2")

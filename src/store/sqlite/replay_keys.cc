@@ -48,4 +48,26 @@ ReplayStore::Use SqliteDatabase::first_use(const std::string& key, const std::st
   });
 }
 
+std::vector<ReplayKey> SqliteDatabase::replay_keys_after(const std::string& after, int limit) {
+  return read([&](Connection& conn) -> std::vector<ReplayKey> {
+    Statement st = conn.prepare(
+        "SELECT key, client_id, expires_ms FROM replay_keys WHERE key > ?1 ORDER BY key LIMIT ?2");
+    st.bind_text(1, after).bind_int(2, limit);
+    std::vector<ReplayKey> out;
+    while (st.step()) out.push_back({st.column_text(0), st.column_text(1), st.column_int(2)});
+    return out;
+  });
+}
+
+void SqliteDatabase::save_replay_key(const ReplayKey& key) {
+  write([&](Connection& conn) {
+    // Plain INSERT: a key already recorded fails loudly rather than changing its expiry.
+    conn.prepare("INSERT INTO replay_keys (key, client_id, expires_ms) VALUES (?1, ?2, ?3)")
+        .bind_text(1, key.key)
+        .bind_text(2, key.client_id)
+        .bind_int(3, key.expires_ms)
+        .run();
+  });
+}
+
 }  // namespace latchkey::store::sqlite

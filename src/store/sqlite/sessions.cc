@@ -30,4 +30,19 @@ std::optional<Session> SqliteDatabase::find_session(const std::string& session_h
   });
 }
 
+std::vector<Session> SqliteDatabase::sessions_after(const std::string& after, int limit) {
+  return read([&](Connection& conn) -> std::vector<Session> {
+    // The column's BINARY collation compares bytes.
+    Statement st = conn.prepare(
+        "SELECT session_hash, user_id, auth_time_s, expires_ms FROM sessions"
+        " WHERE session_hash > ?1 ORDER BY session_hash LIMIT ?2");
+    st.bind_text(1, after).bind_int(2, limit);
+    std::vector<Session> out;
+    while (st.step()) {
+      out.push_back({st.column_text(0), st.column_text(1), st.column_int(2), st.column_int(3)});
+    }
+    return out;
+  });
+}
+
 }  // namespace latchkey::store::sqlite

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "store/sqlite/migrations.h"
+#include "store/tables.h"
 
 namespace latchkey::store::sqlite {
 namespace {
@@ -52,6 +53,18 @@ int SqliteDatabase::update_count(const char* sql, const std::string& key) {
   // The interface counts in int; clamp rather than wrap for absurdly large revocations.
   return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                              : static_cast<int>(n);
+}
+
+std::vector<TableRows> SqliteDatabase::count_rows() {
+  return read([&](Connection& conn) -> std::vector<TableRows> {
+    Statement st = conn.prepare(count_rows_sql());
+    if (!st.step()) throw StoreError("sqlite: counting rows returned nothing");
+    std::vector<TableRows> out;
+    for (std::size_t i = 0; i < kTableNames.size(); ++i) {
+      out.push_back({std::string(kTableNames[i]), st.column_int(static_cast<int>(i))});
+    }
+    return out;
+  });
 }
 
 }  // namespace latchkey::store::sqlite

@@ -103,6 +103,16 @@ class SqliteDatabase final : public Database {
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
 
+  // CopyStore (each in the file of its records; count_rows in sqlite_database.cc)
+  std::vector<Org> list_orgs() override;
+  std::vector<Consent> list_all_consents() override;
+  std::vector<AuthCode> codes_after(int64_t after_id, int limit) override;
+  std::vector<Token> tokens_after(int64_t after_id, int limit) override;
+  std::vector<Session> sessions_after(const std::string& after, int limit) override;
+  std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override;
+  void save_replay_key(const ReplayKey& key) override;
+  std::vector<TableRows> count_rows() override;
+
  private:
   // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).
   int update_count(const char* sql, const std::string& key);

@@ -18,6 +18,8 @@ namespace {
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1 AND id < 0";
+constexpr const char* kTokensAfter =
+    "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id > ?1 ORDER BY id LIMIT ?2";
 #undef LK_TOKEN_COLUMNS
 
 // One write: an access token and its refresh token are both durable or neither is.
@@ -177,6 +179,16 @@ std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vecto
       [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
       [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
+}
+
+std::vector<Token> SqliteDatabase::tokens_after(int64_t after_id, int limit) {
+  return read([&](Connection& conn) -> std::vector<Token> {
+    Statement st = conn.prepare(kTokensAfter);
+    st.bind_int(1, after_id).bind_int(2, limit);
+    std::vector<Token> out;
+    while (st.step()) out.push_back(read_token(st));
+    return out;
+  });
 }
 
 std::optional<Token> SqliteDatabase::find_token(const SecretRef& ref) {

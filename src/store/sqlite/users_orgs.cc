@@ -74,6 +74,16 @@ std::optional<Org> SqliteDatabase::find_org(const std::string& id) {
   });
 }
 
+std::vector<Org> SqliteDatabase::list_orgs() {
+  return read([&](Connection& conn) -> std::vector<Org> {
+    Statement st = conn.prepare(std::string("SELECT ") + kOrgColumns +
+                                " FROM orgs ORDER BY created_ms, rowid");
+    std::vector<Org> out;
+    while (st.step()) out.push_back(read_org(st));
+    return out;
+  });
+}
+
 bool SqliteDatabase::create_user(const User& user) {
   return write([&](Connection& conn) -> bool {
     // DO NOTHING on the (case-insensitive) username only: a clash of the random id is a bug and

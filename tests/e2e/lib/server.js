@@ -1,10 +1,16 @@
-// Test harness: temporary database, admin CLI, and a `latchkey serve` child process.
+// Test harness: temporary database (lib/database.js: SQLite, or PostgreSQL with
+// LATCHKEY_E2E_DB=postgres), admin CLI, and a `latchkey serve` child process.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { newDatabase, dropDatabase, envFor } from './database.js';
+
+export {
+  BACKEND, ON_POSTGRES, POSTGRES_AVAILABLE, sqliteOnly, newDatabase, dropDatabase, sql, databaseCopies,
+} from './database.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -15,10 +21,15 @@ export const BIN = process.env.LATCHKEY_BIN
 export const DEFAULT_PASSWORD = 'correct horse Battery 9!';
 export const CALLBACK = 'http://127.0.0.1:9/cb';
 
-/** Runs the binary with arguments; resolves {code, stdout, stderr}. Never rejects on exit code. */
+/**
+ * Runs the binary with arguments; resolves {code, stdout, stderr}. Never rejects on exit code.
+ * The KEK file of a PostgreSQL database named by `--db` goes along (lib/database.js envFor).
+ */
 export function run(args, { stdin, timeoutMs = 30000, env } = {}) {
+  const i = args.indexOf('--db');
+  const childEnv = envFor(i >= 0 ? args[i + 1] : undefined, env ?? process.env);
   return new Promise((resolve, reject) => {
-    const child = execFile(BIN, args, { timeout: timeoutMs, maxBuffer: 4 << 20, env: env ?? process.env },
+    const child = execFile(BIN, args, { timeout: timeoutMs, maxBuffer: 4 << 20, env: childEnv },
       (err, stdout, stderr) => {
         if (err && typeof err.code === 'string') {
           reject(new Error(err.code === 'ENOENT' ? `latchkey binary not found at ${BIN}` : `cannot run ${BIN}: ${err.message}`));
@@ -117,7 +128,7 @@ export function freePort() {
 export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeoutMs = 15000, bin = BIN, launcher = [] } = {}) {
   const args = ['--db', db, 'serve', '--listen', listen, '--stop-on-stdin-eof', ...extraArgs];
   const [cmd, ...cmdArgs] = [...launcher, bin, ...args];
-  const child = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'], env: envFor(db) });
   let log = '';
   const append = (chunk) => {
     log += chunk.toString('utf8');
@@ -219,13 +230,13 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
 }
 
 /**
- * A complete world: temp dir + database, users, apps, running server.
+ * A complete world: temp dir + database, users, apps, running server. `db` is the --db URL,
+ * `dbPath` the SQLite file (null under PostgreSQL), `kekPath` the signing keys' KEK file.
  * spec = { users: { key: {username, name, email, password?} }, apps: { key: {...createApp opts} } }
  */
 export async function startWorld(spec = {}) {
   const dir = await makeTempDir();
-  const dbPath = path.join(dir, 'lk.db');
-  const db = `sqlite:${dbPath}`;
+  const { url: db, path: dbPath, kekPath } = await newDatabase(dir);
   const users = {};
   const apps = {};
   const userSpec = spec.users ?? {
@@ -236,13 +247,14 @@ export async function startWorld(spec = {}) {
   for (const [key, a] of Object.entries(spec.apps ?? {})) apps[key] = await createApp(db, { name: key, ...a });
   const server = await startServer(db, spec.serve ?? {});
   const world = {
-    dir, db, dbPath, users, apps, server,
+    dir, db, dbPath, kekPath, users, apps, server,
     issuer: server.issuer,
     logs: () => server.logs(),
     async stop() {
       try {
         return await server.stop();
       } finally {
+        await dropDatabase(db);
         if (!process.env.E2E_KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {});
       }
     },
