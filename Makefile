@@ -15,7 +15,8 @@ export CCACHE_NOHASHDIR := 1
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
-.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers check-format
+.PHONY: all deps deps-test build run test unit e2e test-sanitize test-tsan clean format fuzz check-layers check-format \
+        check-tidy
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -85,6 +86,13 @@ format:
 check-format:
 	@scripts/install-deps.sh lint
 	@scripts/check-format.sh
+
+# `make check-tidy` (run by CI): clang-tidy with the checks of .clang-tidy over src/, with the
+# compile commands of the configured build directory (no compiling needed); fails on any finding.
+check-tidy: deps
+	@scripts/install-deps.sh lint
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@JOBS=$(JOBS) scripts/check-tidy.sh $(BUILD_DIR)
 
 fuzz:
 	@scripts/install-deps.sh fuzz
