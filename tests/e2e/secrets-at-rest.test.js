@@ -158,6 +158,11 @@ describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', 
     const r = await world.server.stop();
     assert.equal(r.code, 0, `stop: ${JSON.stringify(r)}`);
     const files = await sqliteFiles(world.dir);
+    // Control, as while serving: the database is there and its identifiers are read in the clear,
+    // so an empty or unreadable scan cannot pass.
+    assert.ok(files.some((f) => f.name === 'lk.db'), `database file expected; found ${files.map((f) => f.name)}`);
+    const id = Buffer.from(world.apps.web.client_id);
+    assert.ok(files.some((f) => f.bytes.includes(id)), `control value ${id} not found in the database files`);
     assertAbsent(files, secretForms(), 'server stopped');
   });
 
