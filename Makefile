@@ -42,37 +42,43 @@ run: build
 	@$(BUILD_DIR)/latchkey --db $(DB) demo --listen $(LISTEN)
 	@exec $(BUILD_DIR)/latchkey --db $(DB) serve --listen $(LISTEN)
 
+# The unit and store suites; the store suite runs against a throw-away PostgreSQL cluster as well
+# as SQLite (scripts/with-pg-cluster.sh; `make test` requires PostgreSQL, `make unit` alone runs
+# without it when it is not installed).
 unit: build
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@scripts/with-pg-cluster.sh ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 e2e: build deps-test
 	@cd tests/e2e && LATCHKEY_BIN=$(abspath $(BUILD_DIR))/latchkey node --test $(E2E_FLAGS)
 
 # The whole unit and end-to-end suites against an AddressSanitizer + UndefinedBehaviorSanitizer
-# build: any leak, overflow or UB aborts the process and fails the run.
+# build: any leak, overflow or UB aborts the process and fails the run. The store suite runs
+# against PostgreSQL too, as in `make test`.
 test-sanitize: deps-test
 	@cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_SANITIZE=ON \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(SAN_DIR) -j $(JOBS)
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LATCHKEY_PG=required \
+	  scripts/with-pg-cluster.sh ctest --test-dir $(SAN_DIR) --output-on-failure -j $(JOBS)
 	@cd tests/e2e && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LATCHKEY_BIN=$(abspath $(SAN_DIR))/latchkey node --test $(E2E_FLAGS)
 
+test: export LATCHKEY_PG = required
 test: deps-test check-layers unit e2e
 
 # The unit and store tests (the code that shares memory between threads: the server, the writer,
-# the caches, the throttles) against a ThreadSanitizer build: any data race fails the run.
+# the caches, the throttles) against a ThreadSanitizer build: any data race fails the run. The
+# store tests run against PostgreSQL too when it is installed (it is after `make test`).
 TSAN_DIR   ?= build-tsan
 TSAN_TESTS ?= unit_core unit_crypto unit_http unit_store unit_server
 test-tsan: deps
 	@cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_TSAN=ON \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TESTS)
-	@for t in $(TSAN_TESTS); do \
+	@scripts/with-pg-cluster.sh sh -c 'for t in $(TSAN_TESTS); do \
 	  echo "test-tsan: $$t"; \
 	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/$$t --gtest_brief=1 || exit 1; \
-	done
+	done'
 
 # Fails when a folder of src/ includes a folder above it (docs/design.md, "Layers").
 check-layers:

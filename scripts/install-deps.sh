@@ -2,7 +2,8 @@
 # Installs what latchkey needs to build, run and test, and nothing it already has.
 # Idempotent: a second run on the same machine does no work. Run as root (or with sudo).
 #   scripts/install-deps.sh build   # compiler and libraries only (make run)
-#   scripts/install-deps.sh test    # plus the end-to-end test clients (make test)
+#   scripts/install-deps.sh test    # plus the end-to-end test clients and a PostgreSQL 15 server
+#                                   # for the store tests (make test, scripts/pg-cluster.sh)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node and openssl for the benchmark (make bench)
 #   scripts/install-deps.sh lint    # plus clang-format, clang-tidy and clang (make format,
@@ -19,7 +20,10 @@ build_pkgs=(
   libcli11-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   sqlite3
 )
-test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl)
+# postgresql: the server the store suite runs against too (scripts/pg-cluster.sh); the package
+# (PostgreSQL 15) only, no cluster of Debian's is used (its postinst may create and start one,
+# which the tests leave alone).
+test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl postgresql)
 # Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.

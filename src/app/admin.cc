@@ -15,6 +15,7 @@
 #include "keys/key_ring.h"
 #include "store/record_names.h"
 #include "token/scopes.h"
+#include "core/paths.h"
 
 namespace latchkey::app {
 namespace {
@@ -35,20 +36,6 @@ std::optional<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-const char* policy_name(store::RefreshPolicy p) {
-  switch (p) {
-    case store::RefreshPolicy::until_revoked:
-      return "until-revoked";
-    case store::RefreshPolicy::immediately:
-      return "immediately";
-    case store::RefreshPolicy::expire_after:
-      return "expire-after";
-    case store::RefreshPolicy::rotate:
-      return "rotate";
-  }
-  return "until-revoked";
-}
-
 boost::json::object app_json(const store::App& a) {
   boost::json::object o{
       {"client_id", a.client_id},
@@ -60,10 +47,10 @@ boost::json::object app_json(const store::App& a) {
       {"require_secret_web_server", a.require_secret_web_server},
       {"require_secret_refresh", a.require_secret_refresh},
       {"permitted_users", a.admin_approved_only ? "admin-approved" : "all"},
-      {"refresh_policy", policy_name(a.refresh_policy)},
+      {"refresh_policy", store::option_name(a.refresh_policy)},
       {"access_token_ttl", a.access_token_ttl_s},
       {"allow_implicit", a.allow_implicit},
-      {"token_format", a.token_format},
+      {"token_format", store::to_string(a.token_format)},
       {"token_endpoint_auth_method", store::to_string(a.token_endpoint_auth_method)},
       {"has_cert", !a.cert_pem.empty()},
       {"has_mtls_cert", !a.mtls_cert_pem.empty()},
@@ -344,36 +331,34 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     if (!u) return Error::invalid_request("no such user: " + a.client_credentials_user);
     app.client_credentials_user_id = u->id;
   }
-  const std::string& rp = a.refresh_policy;
-  if (rp == "until-revoked") {
-    app.refresh_policy = store::RefreshPolicy::until_revoked;
-  } else if (rp == "immediately") {
-    app.refresh_policy = store::RefreshPolicy::immediately;
-  } else if (rp == "rotate") {
-    app.refresh_policy = store::RefreshPolicy::rotate;
-  } else if (rp.starts_with("expire-after:")) {
+  // NAME, or expire-after:SECONDS.
+  const std::string_view rp = a.refresh_policy;
+  const std::size_t colon = rp.find(':');
+  auto policy = store::parse_refresh_policy_option(rp.substr(0, colon));
+  const bool takes_seconds = policy == store::RefreshPolicy::expire_after;
+  if (!policy || takes_seconds != (colon != std::string_view::npos)) {
+    return Error::invalid_request(
+        "--refresh-policy must be until-revoked, immediately, expire-after:SECONDS or rotate");
+  }
+  app.refresh_policy = *policy;
+  if (takes_seconds) {
     int64_t n = 0;
-    auto s = std::string_view(rp).substr(13);
+    auto s = rp.substr(colon + 1);
     auto res = std::from_chars(s.data(), s.data() + s.size(), n);
     if (res.ec != std::errc{} || res.ptr != s.data() + s.size() || n <= 0) {
       return Error::invalid_request(
           "--refresh-policy expire-after:SECONDS needs a positive number");
     }
-    app.refresh_policy = store::RefreshPolicy::expire_after;
     app.refresh_ttl_s = n;
-  } else {
-    return Error::invalid_request(
-        "--refresh-policy must be until-revoked, immediately, expire-after:SECONDS or rotate");
   }
   if (a.access_token_ttl_s <= 0 || a.access_token_ttl_s > 86400 * 30) {
     return Error::invalid_request("--access-token-ttl must be between 1 and 2592000 seconds");
   }
   app.access_token_ttl_s = a.access_token_ttl_s;
   app.allow_implicit = a.allow_implicit;
-  if (a.token_format != "opaque" && a.token_format != "jwt") {
-    return Error::invalid_request("--token-format must be opaque or jwt");
-  }
-  app.token_format = a.token_format;
+  auto format = store::parse_token_format(a.token_format);
+  if (!format) return Error::invalid_request("--token-format must be opaque or jwt");
+  app.token_format = *format;
   app.created_ms = clock_.now_ms();
   boost::json::object out{
       {"client_id", app.client_id},
@@ -390,14 +375,15 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
 }
 
 Result<boost::json::object> Admin::preauthorize(const std::string& client_id,
-                                                const std::string& kind, const std::string& name) {
+                                                store::Preauthorization::Kind kind,
+                                                const std::string& name) {
   auto app = db_.find_app(client_id);
   if (!app) return Error::invalid_request("no such app: " + client_id);
   if (name.empty()) return Error::invalid_request("a profile or permission set name is required");
   db_.add_preauthorization({client_id, kind, name});
   boost::json::array list;
   for (const auto& p : db_.preauthorizations(client_id)) {
-    list.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+    list.push_back(boost::json::object{{"kind", store::to_string(p.kind)}, {"name", p.name}});
   }
   return boost::json::object{{"client_id", client_id}, {"preauthorized", std::move(list)}};
 }
@@ -427,7 +413,7 @@ Result<boost::json::object> Admin::show_app(const std::string& client_id) {
   auto o = app_json(*app);
   boost::json::array pre;
   for (const auto& p : db_.preauthorizations(client_id)) {
-    pre.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+    pre.push_back(boost::json::object{{"kind", store::to_string(p.kind)}, {"name", p.name}});
   }
   o["preauthorized"] = std::move(pre);
   return o;
@@ -479,7 +465,7 @@ Result<boost::json::object> Admin::update_user(const std::string& username,
 }
 
 Result<boost::json::object> Admin::unpreauthorize(const std::string& client_id,
-                                                  const std::string& kind,
+                                                  store::Preauthorization::Kind kind,
                                                   const std::string& name) {
   if (!db_.find_app(client_id)) return Error::invalid_request("no such app: " + client_id);
   if (!db_.remove_preauthorization({client_id, kind, name})) {
@@ -493,7 +479,7 @@ Result<boost::json::object> Admin::approvals(const std::string& client_id) {
   if (!app) return Error::invalid_request("no such app: " + client_id);
   boost::json::array pre;
   for (const auto& p : db_.preauthorizations(client_id)) {
-    pre.push_back(boost::json::object{{"kind", p.kind}, {"name", p.name}});
+    pre.push_back(boost::json::object{{"kind", store::to_string(p.kind)}, {"name", p.name}});
   }
   boost::json::array users;
   for (const auto& c : db_.list_consents(client_id)) {
@@ -611,7 +597,7 @@ boost::json::object Admin::ensure_demo(const std::string& issuer) {
     u.name = "Demo User";
     (void)create_user(u);
   }
-  std::string callback = issuer + "/demo/callback";
+  std::string callback = issuer + paths::kDemoCallback;
   for (const auto& a : db_.list_apps()) {
     if (a.name != kDemoAppName) continue;
     out["client_id"] = a.client_id;

@@ -42,6 +42,8 @@ struct NewApp {
   std::string permitted_users = "all";
   std::string cert_path;
   std::string client_credentials_user;
+  // As typed on the command line: a store::option_name, expire-after:SECONDS for expire_after.
+  // create_app() reads it, and token_format, with store/record_names.h.
   std::string refresh_policy = "until-revoked";
   int64_t access_token_ttl_s = 7200;
   bool allow_implicit = false;
@@ -67,7 +69,8 @@ class Admin {
   // app that authenticates with a secret gets one (printed once, here); `none` is a public
   // client, which needs no secret at either the web server or the refresh step.
   Result<boost::json::object> create_app(const NewApp& a);
-  Result<boost::json::object> preauthorize(const std::string& client_id, const std::string& kind,
+  Result<boost::json::object> preauthorize(const std::string& client_id,
+                                           store::Preauthorization::Kind kind,
                                            const std::string& name);
   boost::json::object list_users();
   boost::json::object list_apps();
@@ -81,7 +84,8 @@ class Admin {
                                           const std::optional<std::string>& profile,
                                           const std::optional<std::vector<std::string>>& sets,
                                           std::optional<bool> active);
-  Result<boost::json::object> unpreauthorize(const std::string& client_id, const std::string& kind,
+  Result<boost::json::object> unpreauthorize(const std::string& client_id,
+                                             store::Preauthorization::Kind kind,
                                              const std::string& name);
   // Pre-authorizations and users' own approvals of one app.
   Result<boost::json::object> approvals(const std::string& client_id);

@@ -17,6 +17,8 @@
 
 namespace latchkey::app {
 
+struct Services;  // app/services.h
+
 struct AppOptions {
   std::string issuer;  // e.g. http://127.0.0.1:8080, no trailing slash
   // Argon2id cost for password checks (tests lower it).
@@ -35,14 +37,15 @@ class Application {
  public:
   // `sealer` opens the stored signing keys (keys::KeyRing); it must outlive the application.
   // Throws std::runtime_error when they do not open (the server must not start then).
-  Application(store::Database& db, Random& random, const Clock& clock,
-              const crypto::KeySealer& sealer, AppOptions options);
+  Application(store::Stores db, Random& random, const Clock& clock, const crypto::KeySealer& sealer,
+              AppOptions options);
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
-  // The public listener. /metrics is not among its routes (404): what the server counts is
-  // for the operator's scraper alone, served by handle_metrics() on its own listener.
+  // The public listener: routes by the table of app/routes.h. /metrics is not among its routes
+  // (404): what the server counts is for the operator's scraper alone, served by
+  // handle_metrics() on its own listener.
   http::Response handle(const http::Request& request);
   // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text) and /healthz,
   // 404 for everything else.
@@ -63,11 +66,11 @@ class Application {
   // True for requests whose handling never blocks on a durable write: token validation,
   // introspection, identity and discovery (they read, mostly from the cache, and write
   // nothing) and the grants whose only write is the token write the response awaits. The
-  // server runs these on its I/O threads (http::ServerOptions::run_inline).
+  // server runs these on its I/O threads (http::ServerOptions::run_inline). Each route says
+  // which of its requests these are (Route::runs_inline); a request without a route is not.
   static bool never_waits_on_disk(const http::Request& request);
 
  private:
-  struct Services;
   std::unique_ptr<Services> s_;
 };
 

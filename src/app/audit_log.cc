@@ -34,7 +34,7 @@ AuditLog::AuditLog(const std::string& path, const Clock& clock) : clock_(clock) 
 }
 
 void AuditLog::emit(const Event& e) {
-  boost::json::object o{{"ts", clock_.now_ms()}, {"event", e.type}};
+  boost::json::object o{{"ts", clock_.now_ms()}, {"event", names_of(e.type).audit}};
   if (!e.client_id.empty()) o["client_id"] = e.client_id;
   if (!e.user.empty()) o["user"] = e.user;
   if (!e.detail.empty()) o["detail"] = e.detail;

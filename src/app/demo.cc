@@ -6,6 +6,7 @@
 #include "http/errors.h"
 #include "http/params.h"
 #include "web/json_pretty.h"
+#include "core/paths.h"
 
 namespace latchkey::app {
 namespace {
@@ -24,12 +25,12 @@ http::Response Demo::start(const http::Request&) {
   std::string verifier = crypto::random_token(random_, 48);
   std::string state = crypto::random_token(random_, 16);
   std::string challenge = crypto::base64url_encode(crypto::sha256(verifier));
-  std::string url =
-      "/services/oauth2/authorize?response_type=code&client_id=" + http::form_encode(client_id_) +
-      "&redirect_uri=" + http::form_encode(callback()) +
-      "&scope=" + http::form_encode("api refresh_token openid profile email") + "&state=" + state +
-      "&nonce=" + crypto::random_token(random_, 16) + "&code_challenge=" + challenge +
-      "&code_challenge_method=S256";
+  std::string url = std::string(paths::kAuthorize) +
+                    "?response_type=code&client_id=" + http::form_encode(client_id_) +
+                    "&redirect_uri=" + http::form_encode(callback()) +
+                    "&scope=" + http::form_encode("api refresh_token openid profile email") +
+                    "&state=" + state + "&nonce=" + crypto::random_token(random_, 16) +
+                    "&code_challenge=" + challenge + "&code_challenge_method=S256";
   http::Response r = http::Response::redirect(url);
   r.headers.emplace_back("Set-Cookie", std::string(kDemoCookie) + "=" + state + "." + verifier +
                                            "; Path=/demo; HttpOnly; SameSite=Lax");
@@ -64,7 +65,7 @@ http::Response Demo::callback(const http::Request& request) {
   }
   http::Request token_req;
   token_req.method = "POST";
-  token_req.path = token_req.target = "/services/oauth2/token";
+  token_req.path = token_req.target = paths::kToken;
   token_req.remote_addr = request.remote_addr;
   token_req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   token_req.body = "grant_type=authorization_code&code=" + http::form_encode(q->value("code")) +
@@ -108,7 +109,7 @@ http::Response Demo::result_page(const http::Response& token_response) {
   }
   http::Request ui;
   ui.method = "GET";
-  ui.path = ui.target = "/services/oauth2/userinfo";
+  ui.path = ui.target = paths::kUserinfo;
   ui.headers.emplace_back("authorization",
                           "Bearer " + std::string(t.at("access_token").get_string()));
   v.userinfo_json = web::pretty_json(userinfo_(ui).body);

@@ -10,6 +10,7 @@
 #include "core/random.h"
 #include "http/message.h"
 #include "web/pages.h"
+#include "core/paths.h"
 
 namespace latchkey::app {
 
@@ -31,7 +32,7 @@ class Demo {
         userinfo_(std::move(userinfo)) {}
 
   bool available() const { return !client_id_.empty(); }
-  std::string callback() const { return issuer_ + "/demo/callback"; }
+  std::string callback() const { return issuer_ + paths::kDemoCallback; }
   http::Response start(const http::Request& request);
   http::Response callback(const http::Request& request);
 

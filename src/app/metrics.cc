@@ -1,11 +1,9 @@
 #include "app/metrics.h"
 
+#include "app/routes.h"
+
 namespace latchkey::app {
 namespace {
-
-constexpr std::array<std::string_view, Metrics::kEndpointCount> kNames{
-    "authorize", "token", "revoke", "introspect", "userinfo", "identity",
-    "discovery", "jwks",  "data",   "pages",      "metrics",  "other"};
 
 void counter_header(std::string& out, std::string_view name, std::string_view help,
                     std::string_view type = "counter") {
@@ -22,23 +20,13 @@ void counter_header(std::string& out, std::string_view name, std::string_view he
 
 }  // namespace
 
-Metrics::Endpoint Metrics::endpoint_of(std::string_view p) {
-  if (p == "/services/oauth2/token") return kToken;
-  if (p == "/services/oauth2/authorize") return kAuthorize;
-  if (p == "/services/oauth2/introspect") return kIntrospect;
-  if (p == "/services/oauth2/revoke") return kRevoke;
-  if (p == "/services/oauth2/userinfo") return kUserinfo;
-  if (p == "/id/keys") return kJwks;
-  if (p.starts_with("/id/")) return kIdentity;
-  if (p.starts_with("/.well-known/")) return kDiscovery;
-  if (p.starts_with("/services/data")) return kData;
-  if (p == "/metrics") return kMetrics;
-  if (p == "/" || p.starts_with("/demo/") || p.starts_with("/static/")) return kPages;
-  return kOther;
-}
+Metrics::Metrics()
+    : labels_(route_labels()), endpoints_(std::make_unique<PerEndpoint[]>(labels_.size())) {}
 
-void Metrics::observe(Endpoint e, unsigned status, int64_t micros) {
-  auto& m = endpoints_[static_cast<std::size_t>(e)];
+void Metrics::observe(std::string_view endpoint, unsigned status, int64_t micros) {
+  std::size_t e = 0;
+  while (e + 1 < labels_.size() && labels_[e] != endpoint) ++e;
+  auto& m = endpoints_[e];
   m.by_status[status < 600 ? status : 0].fetch_add(1, std::memory_order_relaxed);
   m.count.fetch_add(1, std::memory_order_relaxed);
   m.sum_us.fetch_add(static_cast<uint64_t>(micros < 0 ? 0 : micros), std::memory_order_relaxed);
@@ -51,18 +39,13 @@ void Metrics::observe(Endpoint e, unsigned status, int64_t micros) {
 }
 
 void Metrics::emit(const Event& e) {
-  if (e.type == "login_failure") {
-    failed_logins_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "login_success") {
-    logins_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_issued") {
+  const auto type = static_cast<std::size_t>(e.type);
+  if (type >= events_.size()) return;
+  events_[type].fetch_add(1, std::memory_order_relaxed);
+  if (e.type == EventType::token_issued) {
     std::size_t i = 0;
     while (i < kGrants.size() && kGrants[i] != e.detail) ++i;
     tokens_issued_[i].fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_refused") {
-    token_errors_.fetch_add(1, std::memory_order_relaxed);
-  } else if (e.type == "token_revoked") {
-    revocations_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -74,12 +57,12 @@ std::string Metrics::render() const {
   std::string out;
   out.reserve(8192);
   counter_header(out, "latchkey_http_requests_total", "HTTP requests by endpoint and status.");
-  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+  for (std::size_t e = 0; e < labels_.size(); ++e) {
     for (std::size_t s = 0; s < 600; ++s) {
       uint64_t n = endpoints_[e].by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
       out += "latchkey_http_requests_total{endpoint=\"";
-      out += kNames[e];
+      out += labels_[e];
       out += "\",status=\"" + std::to_string(s) + "\"} " + std::to_string(n) + "\n";
     }
   }
@@ -87,11 +70,11 @@ std::string Metrics::render() const {
                  "Time from a parsed request to its final response (a token response "
                  "includes the wait for its durable write), by endpoint.",
                  "histogram");
-  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+  for (std::size_t e = 0; e < labels_.size(); ++e) {
     const auto& m = endpoints_[e];
     uint64_t count = m.count.load(std::memory_order_relaxed);
     if (count == 0) continue;
-    std::string label = "endpoint=\"" + std::string(kNames[e]) + "\"";
+    std::string label = "endpoint=\"" + std::string(labels_[e]) + "\"";
     uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBucketsUs.size(); ++i) {
       cumulative += m.buckets[i].load(std::memory_order_relaxed);
@@ -107,23 +90,24 @@ std::string Metrics::render() const {
     out += "latchkey_http_request_duration_seconds_count{" + label + "} " + std::to_string(count) +
            "\n";
   }
-  counter_header(out, "latchkey_tokens_issued_total",
-                 "Access tokens issued (their write durable) by grant type.");
-  for (std::size_t i = 0; i <= kGrants.size(); ++i) {
-    out += "latchkey_tokens_issued_total{grant_type=\"";
-    out += i < kGrants.size() ? kGrants[i] : "other";
-    out += "\"} " + std::to_string(tokens_issued_[i].load(std::memory_order_relaxed)) + "\n";
+  // A counter for each event type that has one (core/events.h names them); tokens issued by
+  // grant type.
+  for (EventType type : kEventTypes) {
+    const EventNames names = names_of(type);
+    if (names.metric.empty()) continue;
+    counter_header(out, names.metric, names.metric_help);
+    if (type != EventType::token_issued) {
+      out += names.metric;
+      out += " " + std::to_string(events_[static_cast<std::size_t>(type)].load()) + "\n";
+      continue;
+    }
+    for (std::size_t i = 0; i <= kGrants.size(); ++i) {
+      out += names.metric;
+      out += "{grant_type=\"";
+      out += i < kGrants.size() ? kGrants[i] : "other";
+      out += "\"} " + std::to_string(tokens_issued_[i].load(std::memory_order_relaxed)) + "\n";
+    }
   }
-  counter_header(out, "latchkey_token_errors_total", "Token requests refused.");
-  out += "latchkey_token_errors_total " + std::to_string(token_errors_.load()) + "\n";
-  counter_header(out, "latchkey_logins_total", "Successful logins.");
-  out += "latchkey_logins_total " + std::to_string(logins_.load()) + "\n";
-  counter_header(out, "latchkey_failed_logins_total", "Failed logins.");
-  out += "latchkey_failed_logins_total " + std::to_string(failed_logins_.load()) + "\n";
-  counter_header(out, "latchkey_revocations_total",
-                 "Revocations that revoked a token: by request, or of what a replayed code or "
-                 "reused refresh token had issued.");
-  out += "latchkey_revocations_total " + std::to_string(revocations_.load()) + "\n";
   counter_header(out, "latchkey_connections_refused_total",
                  "Connections closed at once, by why: per_address, over "
                  "--max-connections-per-address.");

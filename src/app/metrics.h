@@ -8,8 +8,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/events.h"
 
@@ -17,24 +19,11 @@ namespace latchkey::app {
 
 class Metrics final : public EventSink {
  public:
-  enum Endpoint : int {
-    kAuthorize,
-    kToken,
-    kRevoke,
-    kIntrospect,
-    kUserinfo,
-    kIdentity,
-    kDiscovery,
-    kJwks,
-    kData,
-    kPages,
-    kMetrics,
-    kOther,
-    kEndpointCount
-  };
-  static Endpoint endpoint_of(std::string_view path);
+  // One row of request counts and latencies per label of the route table (app/routes.h).
+  Metrics();
 
-  void observe(Endpoint endpoint, unsigned status, int64_t micros);
+  // Counts a request under `endpoint`, a label of route_labels(); any other under "other".
+  void observe(std::string_view endpoint, unsigned status, int64_t micros);
   // A connection the server closed at once for being over the per-address connection cap
   // (http::ServerOptions::on_address_refused).
   void connection_refused_per_address();
@@ -50,7 +39,9 @@ class Metrics final : public EventSink {
     std::atomic<uint64_t> count{0};
     std::atomic<uint64_t> sum_us{0};
   };
-  std::array<PerEndpoint, kEndpointCount> endpoints_;
+  // Fixed at construction: labels_[i] counts in endpoints_[i]; the last label is "other".
+  const std::vector<std::string_view> labels_;
+  const std::unique_ptr<PerEndpoint[]> endpoints_;
 
   // Grant types the token endpoint serves; anything else counts as "other".
   static constexpr std::array<std::string_view, 6> kGrants{
@@ -61,10 +52,8 @@ class Metrics final : public EventSink {
       "urn:ietf:params:oauth:grant-type:saml2-bearer",
       "implicit"};
   std::array<std::atomic<uint64_t>, kGrants.size() + 1> tokens_issued_{};
-  std::atomic<uint64_t> failed_logins_{0};
-  std::atomic<uint64_t> logins_{0};
-  std::atomic<uint64_t> token_errors_{0};
-  std::atomic<uint64_t> revocations_{0};
+  // Events by type (index = EventType).
+  std::array<std::atomic<uint64_t>, std::size(kEventTypes)> events_{};
   std::atomic<uint64_t> refused_per_address_{0};
 };
 

@@ -18,6 +18,7 @@
 namespace {
 
 using namespace latchkey;
+using Kind = store::Preauthorization::Kind;
 
 int print(const Result<boost::json::object>& r) {
   if (!r) {
@@ -300,8 +301,8 @@ int run(int argc, char** argv) {
     if (app_rotate->parsed()) return print(admin.rotate_secret(client_id));
     if (app_pre->parsed()) {
       return print(pre_profile.empty()
-                       ? admin.preauthorize(client_id, "permission_set", pre_permset)
-                       : admin.preauthorize(client_id, "profile", pre_profile));
+                       ? admin.preauthorize(client_id, Kind::permission_set, pre_permset)
+                       : admin.preauthorize(client_id, Kind::profile, pre_profile));
     }
     if (token_revoke->parsed()) return print(admin.revoke_user_tokens(revoke_user));
     if (user_update->parsed()) {
@@ -315,8 +316,8 @@ int run(int argc, char** argv) {
     }
     if (app_unpre->parsed()) {
       return print(pre_profile.empty()
-                       ? admin.unpreauthorize(client_id, "permission_set", pre_permset)
-                       : admin.unpreauthorize(client_id, "profile", pre_profile));
+                       ? admin.unpreauthorize(client_id, Kind::permission_set, pre_permset)
+                       : admin.unpreauthorize(client_id, Kind::profile, pre_profile));
     }
     if (app_approvals->parsed()) return print(admin.approvals(client_id));
     if (keys_rotate->parsed()) return print(admin.rotate_key(rotate_alg));

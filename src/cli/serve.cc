@@ -194,7 +194,7 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;
   if (o.cache_ms > 0) cached.emplace(db, clock, o.cache_ms);
-  store::Database& served = cached ? static_cast<store::Database&>(*cached) : db;
+  store::Stores served = cached ? cached->stores() : db.stores();
   application = std::make_unique<app::Application>(served, random, clock, **sealer, ao);
 
   std::thread stdin_watch;
@@ -212,7 +212,7 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   if (o.purge_interval_s > 0) {
     store::ExpiredRowPurger::Options po;
     po.interval_ms = o.purge_interval_s * 1000;
-    purger.emplace(served, clock, po);
+    purger.emplace(db, clock, po);
     purger->start([&log](const std::exception& e) {
       log->warn("purge of expired rows failed, retrying later: {}", e.what());
     });

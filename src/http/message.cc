@@ -22,11 +22,6 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return find_header(headers, name);
 }
 
-std::size_t Request::header_count(std::string_view name) const {
-  return static_cast<std::size_t>(std::count_if(
-      headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); }));
-}
-
 Response& Response::set(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
     if (iequals(k, name)) {

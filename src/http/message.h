@@ -29,8 +29,6 @@ struct Request {
 
   // First value of a header (name compared case-insensitively), nullopt if absent.
   std::optional<std::string_view> header(std::string_view name) const;
-  // How many times a header occurs.
-  std::size_t header_count(std::string_view name) const;
 };
 
 struct Response {

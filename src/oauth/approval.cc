@@ -7,8 +7,9 @@ namespace latchkey::oauth {
 bool may_use(store::AppStore& apps, const store::App& app, const store::User& user) {
   if (!app.admin_approved_only) return true;
   for (const auto& p : apps.preauthorizations(app.client_id)) {
-    if (p.kind == "profile" && p.name == user.profile) return true;
-    if (p.kind == "permission_set" &&
+    using Kind = store::Preauthorization::Kind;
+    if (p.kind == Kind::profile && p.name == user.profile) return true;
+    if (p.kind == Kind::permission_set &&
         std::find(user.permission_sets.begin(), user.permission_sets.end(), p.name) !=
             user.permission_sets.end()) {
       return true;

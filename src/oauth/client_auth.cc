@@ -10,6 +10,7 @@
 #include "crypto/distinguished_name.h"
 #include "crypto/jose.h"
 #include "oauth/jwt_claims.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -56,10 +57,10 @@ ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplaySto
                                          const Clock& clock, std::string issuer,
                                          ClientAuthLimits limits)
     : apps_(apps),
-      replays_(replays),
+      assertions_(apps, replays, clock),
       clock_(clock),
       issuer_(std::move(issuer)),
-      token_url_(issuer_ + "/services/oauth2/token"),
+      token_url_(issuer_ + paths::kToken),
       limits_(limits),
       by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address),
       by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client) {}
@@ -138,7 +139,7 @@ Result<ClientAuth> ClientAuthenticator::secret_attempt(const std::string& client
     // Only this address's count: a client's own successes must not reset the count that slows
     // a guesser elsewhere.
     by_address_.success(address_key);
-  } else if (result.error().code() == "invalid_client") {
+  } else if (result.error().error_code() == ErrorCode::invalid_client) {
     by_address_.failure(address_key);
     by_client_.failure(client_key);
   }
@@ -201,47 +202,47 @@ Result<ClientAuth> ClientAuthenticator::with_certificate(store::App app,
 
 Result<ClientAuth> ClientAuthenticator::with_assertion(std::string_view client_id,
                                                        std::string_view assertion) {
-  if (assertion.empty() || assertion.size() > 32 * 1024) return bad_credentials();
-  auto jwt = crypto::decode_jwt(assertion);
-  if (!jwt) return bad_credentials();
-  const auto& c = jwt->claims;
-  // RFC 7523 §3: iss and sub are the client id.
-  std::string iss = claim_string(c, "iss");
-  if (iss.empty() || claim_string(c, "sub") != iss || (!client_id.empty() && client_id != iss)) {
-    return bad_credentials();
-  }
-  auto app = apps_.find_app(iss);
-  if (!app || app->cert_pem.empty()) return bad_credentials();
-  if (!permits(*app, AuthMethod::private_key_jwt)) return method_not_permitted();
-  auto key = keys_.get(app->cert_pem);
-  if (!key || !crypto::verify_jwt(*jwt, *key)) return bad_credentials();
-  int64_t now = clock_.now_s();
-  // The registered certificate is the credential: once it has expired (or before it is valid)
-  // a signature made with its key proves nothing, as for the JWT and SAML bearer grants.
-  if (auto v = key->validity(); v && !crypto::within_validity(*v, now)) {
-    return bad_credentials().with_debug("the app's certificate is outside its validity period");
-  }
-  // aud: the token URL or the issuer (docs/behaviour.md §7).
-  if (!audience_matches(c, {token_url_, issuer_}))
-    return Error::invalid_client("audience is invalid");
-
-  auto exp = claim_time(c, "exp");
-  if (!exp) return bad_credentials();
-  if (*exp <= now) return Error::invalid_client("expired authorization code");
-  if (*exp > now + kMaxAssertionLifetimeS) return bad_credentials();
-  std::string jti = claim_string(c, "jti");
-  if (jti.empty()) return Error::invalid_client("client assertion replayed or without jti");
+  using F = JwtAssertionFailure;
+  JwtAssertionRules rules;
+  rules.purpose = "client_assertion";
+  rules.audiences = {token_url_, issuer_};  // docs/behaviour.md §7
+  rules.max_lifetime_s = kMaxAssertionLifetimeS;
+  rules.sub_is_client = true;  // RFC 7523 §3 item 2
   // One registry for the token, introspection and revocation endpoints, in the database.
-  switch (replays_.first_use("client_assertion " + iss + " " + jti, iss, *exp * 1000,
-                             clock_.now_ms(), limits_.max_live_assertions_per_client)) {
-    case store::ReplayStore::Use::first:
-      break;
-    case store::ReplayStore::Use::replayed:
-      return Error::invalid_client("client assertion replayed or without jti");
-    case store::ReplayStore::Use::over_quota:
-      return Error::invalid_client("too many assertions; try again once earlier ones expire");
+  rules.jti_required = true;
+  rules.max_live_per_client = limits_.max_live_assertions_per_client;
+  rules.app_permitted = [](const store::App& app) {
+    return permits(app, AuthMethod::private_key_jwt);
+  };
+  auto verified = assertions_.verify(assertion, rules, client_id);
+  if (auto* ok = std::get_if<VerifiedJwtAssertion>(&verified)) {
+    return ClientAuth{std::move(ok->app), AuthMethod::private_key_jwt, {}, {}};
   }
-  return ClientAuth{std::move(*app), AuthMethod::private_key_jwt, {}, {}};
+  switch (std::get<F>(verified)) {
+    case F::not_permitted:
+      return method_not_permitted();
+    case F::certificate_expired:
+      return bad_credentials().with_debug("the app's certificate is outside its validity period");
+    case F::audience:
+      return Error::invalid_client("audience is invalid");
+    case F::expired:
+      return Error::invalid_client("expired authorization code");
+    case F::no_jti:
+    case F::replayed:
+      return Error::invalid_client("client assertion replayed or without jti");
+    case F::over_quota:
+      return Error::invalid_client("too many assertions; try again once earlier ones expire");
+    case F::malformed:
+    case F::other_client:
+    case F::unknown_app:
+    case F::no_certificate:
+    case F::bad_signature:
+    case F::no_exp:
+    case F::exp_too_far:
+    case F::not_yet_valid:
+      break;
+  }
+  return bad_credentials();
 }
 
 }  // namespace latchkey::oauth

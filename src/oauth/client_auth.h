@@ -10,7 +10,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "crypto/public_key_cache.h"
+#include "oauth/jwt_assertion.h"
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/failure_throttle.h"
@@ -91,13 +91,12 @@ class ClientAuthenticator {
   Result<ClientAuth> with_certificate(store::App app, const http::Request& request);
 
   store::AppStore& apps_;
-  // RFC 7523 §3 item 7: a client assertion's jti is single-use until it expires.
-  store::ReplayStore& replays_;
+  // private_key_jwt (RFC 7523 §2.2); its jti is single-use until it expires (§3 item 7).
+  JwtAssertionVerifier assertions_;
   const Clock& clock_;
   std::string issuer_;
   std::string token_url_;
   ClientAuthLimits limits_;
-  crypto::PublicKeyCache keys_;  // the apps' certificates for private_key_jwt, parsed once
   // Failed secrets (RFC 9700 §4.x brute force), per (client id, address) and per client id.
   // Only secrets can be guessed, so only secret attempts are counted and delayed: a valid
   // private_key_jwt or certificate is never refused because someone sent wrong secrets.

@@ -34,7 +34,7 @@ http::Response RevokeEndpoint::handle(const http::Request& request) {
       int n = t->kind == store::TokenKind::refresh ? tokens_.revoke_family(t->family_id)
                                                    : tokens_.revoke_token(t->ref());
       if (n > 0) {
-        events_.emit({"token_revoked", t->client_id, t->user_id,
+        events_.emit({EventType::token_revoked, t->client_id, t->user_id,
                       t->kind == store::TokenKind::refresh ? "refresh_token" : "access_token",
                       request.remote_addr});
       }

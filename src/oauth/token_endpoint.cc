@@ -30,8 +30,8 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
                                       std::string_view client_id, std::string_view remote_addr,
                                       bool tried_basic) {
-  std::string detail = e.code() + " " + std::string(grant_type.substr(0, 64));
-  events_.emit({"token_refused", client_id.substr(0, 256), {}, detail, remote_addr});
+  std::string detail = std::string(e.code()) + " " + std::string(grant_type.substr(0, 64));
+  events_.emit({EventType::token_refused, client_id.substr(0, 256), {}, detail, remote_addr});
   return http::token_error(e, tried_basic);
 }
 
@@ -57,56 +57,50 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
     }
   }
 
-  Deferred deferred;
-  auto body = it->second->handle({request, *params, *client, &deferred});
-  if (!body) {
-    return refused(body.error(), grant_type, client->app.client_id, request.remote_addr,
+  auto outcome = it->second->handle({request, *params, *client});
+  if (!outcome) {
+    return refused(outcome.error(), grant_type, client->app.client_id, request.remote_addr,
                    tried_basic);
   }
-  if (!deferred.write) return http::token_json(boost::json::serialize(*body));
-  // Sent as it is once the write is durable; a body still to be signed is kept and sent
-  // completed instead.
-  const bool sign_later = static_cast<bool>(deferred.id_token);
+  // Serialized now when complete (the I/O thread, not the writer's, pays for it) and sent as it
+  // is once the write is durable; a body still to be signed is kept and sent completed instead.
+  const bool sent = !outcome->sign_id_token && !outcome->refusal;
   http::Response response =
-      http::token_json(sign_later ? std::string() : boost::json::serialize(*body));
-  response.await =
-      awaiting(std::move(deferred), sign_later ? std::move(*body) : boost::json::object(), request,
-               tried_basic);
+      http::token_json(sent ? boost::json::serialize(outcome->body) : std::string());
+  response.await = awaiting(std::move(outcome).value(), sent, request, tried_basic);
   return response;
 }
 
 // The tokens in the response exist only once their write is durable; until then the response
 // waits (without a thread), and the write may still turn it into a refusal. An ID token is
 // signed meanwhile, on another thread when there is one (offload_).
-std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred deferred,
-                                                                     boost::json::object body,
+std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcome outcome,
+                                                                     bool sent,
                                                                      const http::Request& request,
                                                                      bool tried_basic) {
-  return [this, d = std::move(deferred), body = std::move(body), remote = request.remote_addr,
+  return [this, o = std::move(outcome), sent, remote = request.remote_addr,
           tried_basic](http::Response::Release release) mutable {
-    if (!d.id_token) {
-      auto write = d.write;
-      write->on_settled([this, d = std::move(d), remote, tried_basic,
-                         release = std::move(release)](std::exception_ptr error) {
-        boost::json::object unused;  // the body was serialized already
-        settle(d, unused, std::move(error), std::nullopt, remote, tried_basic, release);
+    if (!o.sign_id_token) {
+      auto write = o.write;
+      write->on_settled([this, o = std::move(o), sent, remote, tried_basic,
+                         release = std::move(release)](const store::WriteOutcome& written) mutable {
+        answer(o, sent, written, std::nullopt, remote, tried_basic, release);
       });
       return;
     }
     // Two things to wait for; whichever finishes second answers.
     struct Join {
-      Join(Deferred d, boost::json::object b) : deferred(std::move(d)), body(std::move(b)) {}
-      Deferred deferred;
-      boost::json::object body;
+      explicit Join(TokenOutcome o) : outcome(std::move(o)) {}
+      TokenOutcome outcome;
       std::mutex mu;
       int outstanding = 2;  // guarded by mu, as are the two below
-      std::exception_ptr write_error;
+      store::WriteOutcome written;
       std::optional<std::string> id_token;  // nullopt if signing failed
     };
-    auto join = std::make_shared<Join>(std::move(d), std::move(body));
-    auto finish = [this, join, remote, tried_basic, release = std::move(release)] {
-      settle(join->deferred, join->body, join->write_error, std::move(join->id_token), remote,
-             tried_basic, release);
+    auto join = std::make_shared<Join>(std::move(o));
+    auto finish = [this, join, sent, remote, tried_basic, release = std::move(release)] {
+      answer(join->outcome, sent, join->written, std::move(join->id_token), remote, tried_basic,
+             release);
     };
     auto done = [join, finish](const std::function<void(Join&)>& record) {
       {
@@ -119,15 +113,15 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred de
     auto sign = [join, done] {
       std::optional<std::string> token;
       try {
-        token = join->deferred.id_token();
+        token = join->outcome.sign_id_token();
       } catch (...) {
-        // Answered as server_error below; the token write stands, unused by the client.
+        // Answered as server_error by settle(); the token write stands, unused by the client.
       }
       done([&token](Join& j) { j.id_token = std::move(token); });
     };
-    auto write = join->deferred.write;
-    write->on_settled([done](std::exception_ptr error) {
-      done([&error](Join& j) { j.write_error = std::move(error); });
+    auto write = join->outcome.write;
+    write->on_settled([done](const store::WriteOutcome& written) {
+      done([&written](Join& j) { j.written = written; });
     });
     if (offload_) {
       offload_(std::move(sign));
@@ -137,38 +131,20 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(Deferred de
   };
 }
 
-void TokenEndpoint::settle(const Deferred& d, boost::json::object& body,
-                           std::exception_ptr write_error, std::optional<std::string> id_token,
-                           const std::string& remote, bool tried_basic,
-                           const http::Response::Release& release) {
-  if (!write_error) {
-    if (d.id_token && !id_token) {
-      release(refused(Error::server_error("signing the ID token failed"), d.grant_type, d.client_id,
-                      remote, tried_basic));
-      return;
-    }
-    events_.emit({"token_issued", d.client_id, d.user_id, d.grant_type, {}});
-    if (!d.id_token) {
-      release(std::nullopt);
-      return;
-    }
-    body["id_token"] = std::move(*id_token);
-    release(http::token_json(boost::json::serialize(body)));
+void TokenEndpoint::answer(TokenOutcome& o, bool sent, const store::WriteOutcome& written,
+                           std::optional<std::string> id_token, const std::string& remote,
+                           bool tried_basic, const http::Response::Release& release) {
+  // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: a replay revoked what the first use issued.
+  if (written.status == store::WriteOutcome::Status::already_redeemed && written.revoked > 0) {
+    events_.emit({EventType::token_revoked, o.client_id, o.user_id, o.revoke_reason, remote});
+  }
+  if (auto refusal = settle(o, written, std::move(id_token))) {
+    release(refused(*refusal, o.grant_type, o.client_id, remote, tried_basic));
     return;
   }
-  Error e = Error::temporarily_unavailable("storage is unavailable, try again")
-                .with_debug("the token write failed");
-  try {
-    std::rethrow_exception(write_error);
-  } catch (const store::AlreadyRedeemed& used) {
-    if (d.if_redeemed) e = *d.if_redeemed;
-    // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: the replay revoked what the first use issued.
-    if (used.revoked > 0) {
-      events_.emit({"token_revoked", d.client_id, d.user_id, d.revoke_reason, remote});
-    }
-  } catch (...) {
-  }
-  release(refused(e, d.grant_type, d.client_id, remote, tried_basic));
+  events_.emit({EventType::token_issued, o.client_id, o.user_id, o.grant_type, {}});
+  release(sent ? std::nullopt
+               : std::optional<http::Response>(http::token_json(boost::json::serialize(o.body))));
 }
 
 }  // namespace latchkey::oauth

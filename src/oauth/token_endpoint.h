@@ -33,13 +33,13 @@ class TokenEndpoint {
   // The error response, with its token_refused event.
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
                          std::string_view remote_addr, bool tried_basic);
-  // The response's release: once the write is durable and, if the body still lacks its ID
-  // token, that is signed. `body` is what the grant answered, kept only in the second case.
-  std::function<void(http::Response::Release)> awaiting(Deferred deferred, boost::json::object body,
+  // The response's release: once the tokens' write settled and, if the body still lacks its ID
+  // token, that is signed. `sent` is the body serialized already when there is nothing to sign.
+  std::function<void(http::Response::Release)> awaiting(TokenOutcome outcome, bool sent,
                                                         const http::Request& request,
                                                         bool tried_basic);
-  // The answer once everything awaited is done: a refusal if the write failed, else the tokens.
-  void settle(const Deferred& d, boost::json::object& body, std::exception_ptr write_error,
+  // The answer once everything awaited is done, with its events.
+  void answer(TokenOutcome& outcome, bool sent, const store::WriteOutcome& written,
               std::optional<std::string> id_token, const std::string& remote, bool tried_basic,
               const http::Response::Release& release);
 

@@ -24,7 +24,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     out.family_id = std::to_string(tokens_.allocate_id());
   }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
-  const bool jwt = in.app.token_format == "jwt";
+  const bool jwt = in.app.token_format == store::TokenFormat::jwt;
   // Opaque tokens carry their row id; a JWT is found by its hash (a negative id).
   const int64_t access_id = jwt ? -tokens_.allocate_id() : tokens_.allocate_id();
   out.access_token = jwt ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,
@@ -62,16 +62,9 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     rows.push_back(std::move(refresh));
   }
   // Both rows in one transaction: a client never holds a refresh token whose access token
-  // was lost, or the reverse. Queued now, so the response below is built (and an ID token
-  // signed, here or by the caller) while the write is being made durable.
-  auto pending =
-      in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
-  const bool deferred = in.durable != nullptr;
-  if (deferred) {
-    *in.durable = std::move(pending);
-  } else {
-    pending->wait();
-  }
+  // was lost, or the reverse. Queued now, so the response below is built (and the ID token
+  // signed by the caller) while the write is being made durable.
+  out.write = in.redeem ? tokens_.redeem_later(*in.redeem, rows) : tokens_.save_tokens_later(rows);
 
   std::string id = token::identity_url(issuer_, in.user);
   std::string issued_at = std::to_string(now);
@@ -84,21 +77,14 @@ Issued TokenIssuer::issue(const GrantInput& in) {
   if (!in.client_secret.empty()) b["signature"] = signature(in.client_secret, id, issued_at);
   b["scope"] = token::join_scopes(in.scopes);
   if (in.with_id_token && token::has_scope(in.scopes, "openid")) {
-    auto sign = ids_.make_later(
+    out.sign_id_token = ids_.make_later(
         {in.app, in.user, in.scopes, in.nonce, in.auth_time_s, out.access_token, in.code});
-    if (in.id_token_later != nullptr) {
-      *in.id_token_later = std::move(sign);
-    } else {
-      out.id_token = sign();
-      b["id_token"] = out.id_token;
-    }
   }
   b["instance_url"] = issuer_;
   b["id"] = id;
   b["token_type"] = "Bearer";
   b["issued_at"] = issued_at;
   b["expires_in"] = in.app.access_token_ttl_s;
-  if (!deferred) events_.emit({"token_issued", in.app.client_id, in.user.id, in.grant_type, {}});
   return out;
 }
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/events.h"
 #include "core/random.h"
 #include "oidc/id_token.h"
 #include "store/stores.h"
@@ -42,42 +41,40 @@ struct GrantInput {
   // an unbound token. Refresh tokens of confidential clients stay unbound: the client
   // authenticates again when it uses one (§4).
   std::string cnf_x5t;
-  // Where issue() leaves the token write for its caller, who must release the response only
-  // once it is durable (http::Response::await) and emit the token_issued event then; null:
-  // issue() itself waits for it (rethrowing store::AlreadyRedeemed) and emits the event.
-  std::shared_ptr<store::PendingWrite>* durable = nullptr;
-  // Where issue() leaves the signing of the ID token for its caller, who adds the token to the
-  // body (as "id_token") before sending it; null: issue() signs it into the body itself.
-  std::function<std::string()>* id_token_later = nullptr;
   // The code or rotating refresh token this grant uses up: the tokens are saved only if it
-  // was not used up already (store::Database::redeem_later).
+  // was not used up already (store::TokenStore::redeem_later).
   std::optional<store::Redemption> redeem;
   // A public client cannot authenticate again when it refreshes, so its refresh token is bound
   // to cnf_x5t as well (RFC 8705 §4).
   bool public_client = false;
 };
 
+// Tokens minted and queued for writing. None of them exists until `write` is durable: the
+// caller sends nothing of them before (http::Response::await), and emits token_issued then.
 struct Issued {
-  boost::json::object body;  // the token response
+  boost::json::object body;  // the token response, less the ID token
+  std::shared_ptr<store::PendingWrite> write;
+  // Signs the response's ID token (OIDC Core §3.1.3.3); null when it has none. Kept for the
+  // caller to run while the write is being made durable, off the I/O thread.
+  std::function<std::string()> sign_id_token;
   std::string access_token;
   std::string refresh_token;  // empty when none
-  std::string id_token;       // empty when none
   std::string family_id;
 };
 
 class TokenIssuer {
  public:
-  TokenIssuer(store::Database& tokens, token::OpaqueTokens& opaque,
+  TokenIssuer(store::TokenStore& tokens, token::OpaqueTokens& opaque,
               const token::JwtAccessTokens& jwts, const oidc::IdTokens& ids, const Clock& clock,
-              std::string issuer, EventSink& events)
+              std::string issuer)
       : tokens_(tokens),
         opaque_(opaque),
         jwts_(jwts),
         ids_(ids),
         clock_(clock),
-        issuer_(std::move(issuer)),
-        events_(events) {}
+        issuer_(std::move(issuer)) {}
 
+  // Mints the tokens of `in` and queues their write; never waits for it.
   Issued issue(const GrantInput& in);
 
   // Salesforce's `signature`: base64(HMAC-SHA256(secret, id + issued_at)).
@@ -85,13 +82,12 @@ class TokenIssuer {
                                std::string_view issued_at);
 
  private:
-  store::Database& tokens_;
+  store::TokenStore& tokens_;
   token::OpaqueTokens& opaque_;
   const token::JwtAccessTokens& jwts_;
   const oidc::IdTokens& ids_;
   const Clock& clock_;
   std::string issuer_;
-  EventSink& events_;
 };
 
 }  // namespace latchkey::oauth

@@ -6,6 +6,7 @@
 #include "http/errors.h"
 #include "token/bearer.h"
 #include "token/scopes.h"
+#include "core/paths.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -29,7 +30,7 @@ http::Response DataResources::versions(const http::Request&) const {
     for (int n = kOldest; n <= kNewest; ++n) {
       std::string v = std::to_string(n) + ".0";
       a.push_back(boost::json::object{
-          {"label", "Version " + v}, {"url", "/services/data/v" + v}, {"version", v}});
+          {"label", "Version " + v}, {"url", paths::kDataPrefix + ("v" + v)}, {"version", v}});
     }
     return boost::json::serialize(a);
   }();
@@ -45,17 +46,17 @@ http::Response DataResources::version_root(const http::Request& request) const {
     return http::resource_error(oauth::Error::insufficient_scope("api"));
   }
   std::string_view rest =
-      std::string_view(request.path).substr(std::string_view("/services/data/").size());
+      std::string_view(request.path).substr(std::string_view(paths::kDataPrefix).size());
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (!known_version(rest)) {
-    return http::Response::json(
-        404, R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
+    return http::salesforce_error(http::SalesforceError::not_found);
   }
-  std::string base = "/services/data/" + std::string(rest);
-  boost::json::object o{{"identity", issuer_ + "/id/" + bearer->org_id + "/" + bearer->user_id},
-                        {"limits", base + "/limits"},
-                        {"sobjects", base + "/sobjects"},
-                        {"query", base + "/query"}};
+  std::string base = paths::kDataPrefix + std::string(rest);
+  boost::json::object o{
+      {"identity", issuer_ + paths::kIdentityPrefix + bearer->org_id + "/" + bearer->user_id},
+      {"limits", base + "/limits"},
+      {"sobjects", base + "/sobjects"},
+      {"query", base + "/query"}};
   http::Response r = http::Response::json(200, boost::json::serialize(o));
   http::no_store(r);
   return r;

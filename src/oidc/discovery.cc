@@ -5,6 +5,7 @@
 
 #include "oidc/id_token.h"
 #include "store/record_names.h"
+#include "core/paths.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -42,12 +43,12 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
   using M = store::ClientAuthMethod;
   boost::json::object d{
       {"issuer", i},
-      {"authorization_endpoint", i + "/services/oauth2/authorize"},
-      {"token_endpoint", i + "/services/oauth2/token"},
-      {"revocation_endpoint", i + "/services/oauth2/revoke"},
-      {"introspection_endpoint", i + "/services/oauth2/introspect"},
-      {"userinfo_endpoint", i + "/services/oauth2/userinfo"},
-      {"jwks_uri", i + "/id/keys"},
+      {"authorization_endpoint", i + paths::kAuthorize},
+      {"token_endpoint", i + paths::kToken},
+      {"revocation_endpoint", i + paths::kRevoke},
+      {"introspection_endpoint", i + paths::kIntrospect},
+      {"userinfo_endpoint", i + paths::kUserinfo},
+      {"jwks_uri", i + paths::kJwks},
       {"scopes_supported", strings({"api", "web", "full", "id", "openid", "profile", "email",
                                     "address", "phone", "refresh_token", "offline_access"})},
       // Every combination of code, token and id_token (oauth/authorize/response_type.h).
@@ -82,10 +83,10 @@ Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_t
     const std::string& m = mtls_base_url;
     d["tls_client_certificate_bound_access_tokens"] = true;
     d["mtls_endpoint_aliases"] = boost::json::object{
-        {"token_endpoint", m + "/services/oauth2/token"},
-        {"introspection_endpoint", m + "/services/oauth2/introspect"},
-        {"revocation_endpoint", m + "/services/oauth2/revoke"},
-        {"userinfo_endpoint", m + "/services/oauth2/userinfo"},
+        {"token_endpoint", m + paths::kToken},
+        {"introspection_endpoint", m + paths::kIntrospect},
+        {"revocation_endpoint", m + paths::kRevoke},
+        {"userinfo_endpoint", m + paths::kUserinfo},
     };
     for (const char* key :
          {"token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported",

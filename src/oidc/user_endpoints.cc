@@ -6,6 +6,7 @@
 #include "token/bearer.h"
 #include "token/scopes.h"
 #include "oidc/id_token.h"
+#include "core/paths.h"
 
 namespace latchkey::oidc {
 namespace {
@@ -69,23 +70,23 @@ http::Response UserEndpoints::identity(const http::Request& request) {
     return http::resource_error(oauth::Error::insufficient_scope("id"));
   }
   // A token may read only its own user's identity (Salesforce answers 403 otherwise).
-  std::string expect = "/id/" + user->org_id + "/" + user->id;
+  std::string expect = paths::kIdentityPrefix + user->org_id + "/" + user->id;
   std::string_view path = request.path;
   if (path.ends_with('/')) path.remove_suffix(1);
   if (path != expect) {
-    http::Response r = http::Response::json(403, R"([{"message":"Bad_Id","errorCode":"BAD_ID"}])");
+    http::Response r = http::salesforce_error(http::SalesforceError::bad_id);
     http::no_store(r);
     return r;
   }
-  std::string base = issuer_ + "/services/data/v{version}/";
+  std::string base = issuer_ + paths::kDataPrefix + "v{version}/";
   boost::json::object urls{
-      {"enterprise", issuer_ + "/services/Soap/c/{version}/" + user->org_id},
-      {"partner", issuer_ + "/services/Soap/u/{version}/" + user->org_id},
+      {"enterprise", issuer_ + paths::kSoapEnterprisePrefix + "{version}/" + user->org_id},
+      {"partner", issuer_ + paths::kSoapPartnerPrefix + "{version}/" + user->org_id},
       {"rest", base},
       {"sobjects", base + "sobjects/"},
       {"query", base + "query/"},
       {"profile", issuer_ + "/" + user->id},
-      {"userinfo", issuer_ + "/services/oauth2/userinfo"},
+      {"userinfo", issuer_ + paths::kUserinfo},
   };
   boost::json::object o{
       {"id", token::identity_url(issuer_, *user)},

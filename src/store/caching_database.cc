@@ -164,12 +164,6 @@ std::optional<Token> CachingDatabase::find_token(const SecretRef& ref) {
   return t;
 }
 
-bool CachingDatabase::mark_rotated(const SecretRef& ref) {
-  bool first = inner_.mark_rotated(ref);
-  tokens_.erase(ref.hash);
-  return first;
-}
-
 int CachingDatabase::revoke_token(const SecretRef& ref) {
   int n = inner_.revoke_token(ref);
   tokens_.erase(ref.hash);
@@ -187,15 +181,15 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
     if (t.kind == TokenKind::access) access.push_back(t);
   }
   inner_.redeem_later(r, tokens)->on_settled(
-      [this, outer, r, access = std::move(access)](std::exception_ptr error) {
+      [this, outer, r, access = std::move(access)](const WriteOutcome& outcome) {
         if (r.kind == Redemption::Kind::refresh_token) tokens_.erase(r.ref.hash);
-        if (error) {
+        if (outcome.is_durable()) {
+          cache_issued(access);
+        } else {
           // An earlier use's tokens were revoked by code or family: names the cache cannot key.
           tokens_.clear();
-        } else {
-          cache_issued(access);
         }
-        outer->settle(error);
+        outer->settle(outcome);
       });
   return outer;
 }
@@ -205,12 +199,6 @@ std::shared_ptr<PendingWrite> CachingDatabase::redeem_later(const Redemption& r,
 // action), so the whole token table goes.
 int CachingDatabase::revoke_family(const std::string& family_id) {
   int n = inner_.revoke_family(family_id);
-  tokens_.clear();
-  return n;
-}
-
-int CachingDatabase::revoke_by_code(const std::string& code_key) {
-  int n = inner_.revoke_by_code(code_key);
   tokens_.clear();
   return n;
 }

@@ -1,8 +1,8 @@
 // A read cache in front of any backend, for the records every request reads:
 // apps (client authentication), users and orgs (who a token acts for) and
 // tokens (validation at protected endpoints and introspection). Served from
-// memory, a token check costs no database round trip; everything else passes
-// straight through.
+// memory, a token check costs no database round trip. It implements only those four
+// concerns; stores() hands out the backend itself for the rest.
 //
 // Coherence. Writes made through this object update or drop the cached records
 // before they return, so within the serving process a revocation, a rotation or
@@ -27,10 +27,18 @@
 
 namespace latchkey::store {
 
-class CachingDatabase final : public Database {
+class CachingDatabase final : public OrgStore,
+                              public UserStore,
+                              public AppStore,
+                              public TokenStore {
  public:
   CachingDatabase(Database& inner, const Clock& clock, int64_t max_age_ms = 1000,
                   std::size_t max_entries = 50'000);
+
+  // The backend's stores with this cache in front of the four it caches; codes, consents, keys,
+  // sessions and replay keys go to the backend directly (nothing else is read on every
+  // request, and a single-use record must never be served from a copy).
+  Stores stores() { return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_}; }
 
   // OrgStore
   void create_org(const Org& org) override;
@@ -61,69 +69,18 @@ class CachingDatabase final : public Database {
     return inner_.remove_preauthorization(p);
   }
 
-  // CodeStore
-  int64_t allocate_code_id() override { return inner_.allocate_code_id(); }
-  void save_code(const AuthCode& code) override { inner_.save_code(code); }
-  std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override {
-    return inner_.save_code_later(code);
-  }
-  std::optional<AuthCode> consume_code(const SecretRef& ref) override {
-    return inner_.consume_code(ref);
-  }
-  std::optional<AuthCode> find_code(const SecretRef& ref) override { return inner_.find_code(ref); }
-
-  // TokenStore
+  // TokenStore. A cached copy of a purged token is an expired token, refused as such, so the
+  // backend's purge needs nothing dropped here.
   void save_tokens(const std::vector<Token>& tokens) override;
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
   int64_t allocate_id() override;
   std::optional<Token> find_token(const SecretRef& ref) override;
-  bool mark_rotated(const SecretRef& ref) override;
   int revoke_token(const SecretRef& ref) override;
   std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                              const std::vector<Token>& tokens) override;
   int revoke_family(const std::string& family_id) override;
-  int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
-
-  // ConsentStore
-  std::optional<Consent> find_consent(const std::string& user_id,
-                                      const std::string& client_id) override {
-    return inner_.find_consent(user_id, client_id);
-  }
-  void save_consent(const Consent& consent) override { inner_.save_consent(consent); }
-  std::vector<Consent> list_consents(const std::string& client_id) override {
-    return inner_.list_consents(client_id);
-  }
-  bool delete_consent(const std::string& user_id, const std::string& client_id) override {
-    return inner_.delete_consent(user_id, client_id);
-  }
-
-  // KeyStore
-  void save_key(const SigningKeyRecord& key) override { inner_.save_key(key); }
-  std::vector<SigningKeyRecord> list_keys() override { return inner_.list_keys(); }
-
-  // SessionStore
-  void save_session(const Session& s) override { inner_.save_session(s); }
-  std::optional<Session> find_session(const std::string& session_hash) override {
-    return inner_.find_session(session_hash);
-  }
-  void delete_session(const std::string& session_hash) override {
-    inner_.delete_session(session_hash);
-  }
-
-  // ReplayStore: never cached. Whether a key is used up is decided by the backend's atomic
-  // write alone, so that every process sharing the database agrees.
-  Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
-                int64_t now_ms, int64_t max_live_per_client) override {
-    return inner_.first_use(key, client_id, expires_ms, now_ms, max_live_per_client);
-  }
-
-  // Database. Nothing cached needs dropping: a cached copy of a purged token is an expired
-  // token, refused as such (codes and sessions are not cached).
-  PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) override {
-    return inner_.purge_expired(cutoff_ms, max_rows, from);
-  }
 
  private:
   // One table of cached records: sharded so that threads validating different

@@ -1,4 +1,4 @@
-// Opens the storage backend a --db URL names (docs/behaviour.md §2).
+// Opens the storage backend a --db URL names (docs/behaviour.md §2, docs/configuration.md).
 #pragma once
 
 #include <memory>
@@ -9,9 +9,13 @@
 namespace latchkey::store {
 
 // "sqlite:PATH" (relative or absolute; "sqlite::memory:" for a private in-memory database)
-// opens or creates that file and migrates it. "postgresql://..." / "postgres://..." name the
-// shared backend, which is not built yet. Throws StoreError for those, any other form, or an
-// unopenable database.
+// opens or creates that file and migrates it. "postgresql://..." or "postgres://..." is a libpq
+// connection URI (postgresql://user[:password]@host[:port]/dbname, and its query parameters such
+// as ?host=/run/postgresql for a Unix socket or ?sslmode=verify-full); it connects and migrates
+// the database, which must exist. Two query parameters are latchkey's own and are not passed to
+// libpq: pool_size (connections this process may open, default 16) and pool_wait_ms (how long a
+// call waits for a free one before it fails, default 5000). Throws StoreError for any other
+// form, an invalid parameter of ours, or a database that cannot be opened.
 [[nodiscard]] std::unique_ptr<Database> open_database(const std::string& url);
 
 }  // namespace latchkey::store

@@ -1,42 +1,55 @@
 #include "store/pending_write.h"
 
+#include <stdexcept>
+
 namespace latchkey::store {
 
-std::shared_ptr<PendingWrite> PendingWrite::settled(std::exception_ptr error) {
+WriteOutcome WriteOutcome::of(const std::exception_ptr& error) {
+  if (!error) return {};
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return failed_because(e.what());
+  } catch (...) {
+    return failed_because("unknown error");
+  }
+}
+
+std::shared_ptr<PendingWrite> PendingWrite::settled(WriteOutcome outcome) {
   auto p = std::make_shared<PendingWrite>();
-  p->settle(std::move(error));
+  p->settle(std::move(outcome));
   return p;
 }
 
 void PendingWrite::on_settled(Done done) {
-  std::exception_ptr error;
+  WriteOutcome outcome;
   {
     std::lock_guard lock(mu_);
     if (!settled_) {
       done_ = std::move(done);
       return;
     }
-    error = error_;
+    outcome = outcome_;
   }
-  done(error);
+  done(outcome);
 }
 
-void PendingWrite::wait() {
+WriteOutcome PendingWrite::wait() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return settled_; });
-  if (error_) std::rethrow_exception(error_);
+  return outcome_;
 }
 
-void PendingWrite::settle(std::exception_ptr error) {
+void PendingWrite::settle(WriteOutcome outcome) {
   Done done;
   {
     std::lock_guard lock(mu_);
     settled_ = true;
-    error_ = error;
+    outcome_ = outcome;
     done = std::move(done_);
     cv_.notify_all();
   }
-  if (done) done(std::move(error));
+  if (done) done(outcome);
 }
 
 }  // namespace latchkey::store

@@ -8,42 +8,57 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
+#include <string>
 
 namespace latchkey::store {
 
-// What a redeeming write (Database::redeem_later) settles with when the code or refresh token
-// it redeems was used up already: its tokens were not stored, and what that earlier use issued
-// is revoked (durably, like any write).
-struct AlreadyRedeemed : std::runtime_error {
-  explicit AlreadyRedeemed(int revoked_tokens = 0)
-      : std::runtime_error("already redeemed"), revoked(revoked_tokens) {}
-  // Tokens this write revoked: 0 when there were none, or an earlier replay revoked them.
-  int revoked = 0;
+// How a queued write ended. Only `durable` lets an answer that depends on the write go out.
+struct WriteOutcome {
+  enum class Status {
+    durable,           // committed and durable
+    already_redeemed,  // a redeeming write (TokenStore::redeem_later) found its code or refresh
+                       // token used up: its tokens were not stored, and what the earlier use
+                       // issued is revoked (durably, like any write)
+    failed             // not written (I/O error, or the outcome of the commit is unknown)
+  };
+  Status status = Status::durable;
+  int revoked = 0;    // already_redeemed: tokens this write revoked (0 when an earlier replay
+                      // had revoked them already)
+  std::string error;  // failed: why, for the log; never sent to a client
+
+  static WriteOutcome redeemed_before(int revoked_tokens) {
+    return {Status::already_redeemed, revoked_tokens, {}};
+  }
+  static WriteOutcome failed_because(std::string why) {
+    return {Status::failed, 0, std::move(why)};
+  }
+  // `failed` with the exception's what(), or `durable` for a null pointer.
+  static WriteOutcome of(const std::exception_ptr& error);
+  bool is_durable() const { return status == Status::durable; }
 };
 
 class PendingWrite {
  public:
-  using Done = std::function<void(std::exception_ptr)>;
+  using Done = std::function<void(const WriteOutcome&)>;
 
-  // One that is settled already: for backends that write at once.
-  static std::shared_ptr<PendingWrite> settled(std::exception_ptr error = nullptr);
+  // One that is settled already: for writes made at once.
+  static std::shared_ptr<PendingWrite> settled(WriteOutcome outcome = {});
 
-  // Calls `done` exactly once: with null when the write is durable, else with its error. At
-  // once on this thread if it is settled already, otherwise on the thread that settles it (so
-  // `done` must be quick). One callback per write.
+  // Calls `done` exactly once with the outcome: at once on this thread if it is settled
+  // already, otherwise on the thread that settles it (so `done` must be quick). One callback
+  // per write.
   void on_settled(Done done);
-  // Blocks until settled; rethrows the error.
-  void wait();
+  // Blocks until settled.
+  WriteOutcome wait();
   // For the backend, once.
-  void settle(std::exception_ptr error);
+  void settle(WriteOutcome outcome);
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool settled_ = false;      // guarded by mu_
-  std::exception_ptr error_;  // guarded by mu_
-  Done done_;                 // guarded by mu_
+  bool settled_ = false;  // guarded by mu_
+  WriteOutcome outcome_;  // guarded by mu_
+  Done done_;             // guarded by mu_
 };
 
 }  // namespace latchkey::store

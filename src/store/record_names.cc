@@ -2,24 +2,82 @@
 
 namespace latchkey::store {
 
-std::string_view to_string(RefreshPolicy policy) {
+namespace {
+
+// A refresh policy's two spellings: the stored one and the command line's.
+struct RefreshPolicyNames {
+  std::string_view stored;
+  std::string_view option;
+};
+
+RefreshPolicyNames names_of(RefreshPolicy policy) {
   switch (policy) {
     case RefreshPolicy::until_revoked:
-      return "until_revoked";
+      return {"until_revoked", "until-revoked"};
     case RefreshPolicy::immediately:
-      return "immediately";
+      return {"immediately", "immediately"};
     case RefreshPolicy::expire_after:
-      return "expire_after";
+      return {"expire_after", "expire-after"};
     case RefreshPolicy::rotate:
-      return "rotate";
+      return {"rotate", "rotate"};
   }
-  return "until_revoked";  // unreachable: every enumerator is handled above
+  return {"until_revoked", "until-revoked"};  // unreachable: every enumerator is handled above
 }
 
+constexpr RefreshPolicy kRefreshPolicies[] = {RefreshPolicy::until_revoked,
+                                              RefreshPolicy::immediately,
+                                              RefreshPolicy::expire_after, RefreshPolicy::rotate};
+
+}  // namespace
+
+std::string_view to_string(RefreshPolicy policy) { return names_of(policy).stored; }
+
 std::optional<RefreshPolicy> parse_refresh_policy(std::string_view text) {
-  for (auto p : {RefreshPolicy::until_revoked, RefreshPolicy::immediately,
-                 RefreshPolicy::expire_after, RefreshPolicy::rotate}) {
-    if (text == to_string(p)) return p;
+  for (auto p : kRefreshPolicies) {
+    if (text == names_of(p).stored) return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view option_name(RefreshPolicy policy) { return names_of(policy).option; }
+
+std::optional<RefreshPolicy> parse_refresh_policy_option(std::string_view text) {
+  for (auto p : kRefreshPolicies) {
+    if (text == names_of(p).option) return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(TokenFormat format) {
+  switch (format) {
+    case TokenFormat::opaque:
+      return "opaque";
+    case TokenFormat::jwt:
+      return "jwt";
+  }
+  return "opaque";  // unreachable: every enumerator is handled above
+}
+
+std::optional<TokenFormat> parse_token_format(std::string_view text) {
+  for (auto f : {TokenFormat::opaque, TokenFormat::jwt}) {
+    if (text == to_string(f)) return f;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(Preauthorization::Kind kind) {
+  switch (kind) {
+    case Preauthorization::Kind::profile:
+      return "profile";
+    case Preauthorization::Kind::permission_set:
+      return "permission_set";
+  }
+  return "profile";  // unreachable: every enumerator is handled above
+}
+
+std::optional<Preauthorization::Kind> parse_preauthorization_kind(std::string_view text) {
+  for (auto k : {Preauthorization::Kind::profile, Preauthorization::Kind::permission_set}) {
+    if (text == to_string(k)) return k;
   }
   return std::nullopt;
 }

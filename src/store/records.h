@@ -29,7 +29,11 @@ struct User {
   int64_t created_ms = 0;
 };
 
+// Wire names of these enums (stored and shown) in record_names.h.
 enum class RefreshPolicy { until_revoked, immediately, expire_after, rotate };
+
+// The access tokens an app gets: opaque `00D…!…` tokens or RFC 9068 JWTs.
+enum class TokenFormat { opaque, jwt };
 
 // Client authentication methods (RFC 7591 §2 token_endpoint_auth_method, RFC 7523 §2.2,
 // RFC 8705 §2). As a registration (App::token_endpoint_auth_method) it says which credentials
@@ -62,8 +66,8 @@ struct App {
   int64_t refresh_ttl_s = 0;  // for expire_after
   int64_t access_token_ttl_s = 7200;
   bool allow_implicit = false;
-  std::string mtls_cert_pem;            // RFC 8705 §2.2 self_signed_tls_client_auth
-  std::string token_format = "opaque";  // opaque | jwt
+  std::string mtls_cert_pem;  // RFC 8705 §2.2 self_signed_tls_client_auth
+  TokenFormat token_format = TokenFormat::opaque;
   int64_t created_ms = 0;
   // RFC 8705 §2.1 tls_client_auth: the subject DN of the app's CA-issued client certificate,
   // in the normal form of crypto::normalize_dn; empty when the app does not use it.
@@ -75,8 +79,9 @@ struct App {
 
 // A pre-authorization of an admin-approved app for a profile or permission set.
 struct Preauthorization {
+  enum class Kind { profile, permission_set };
   std::string client_id;
-  std::string kind;  // "profile" | "permission_set"
+  Kind kind = Kind::profile;
   std::string name;
 };
 
@@ -125,9 +130,10 @@ struct Token {
   // Refresh-token family: every token descended from one grant (code exchange) shares it, so
   // reuse detection and code replay can revoke the whole family at once.
   std::string family_id;
-  // The code it was minted from (TokenStore::revoke_by_code), empty if none (a refresh keeps the
-  // family but not the code; a replay reaches its tokens through the family): the code's row id
-  // in decimal, which grows with every code and so keeps its index appended to.
+  // The code it was minted from (a replay of the code revokes by it, TokenStore::redeem_later),
+  // empty if none (a refresh keeps the family but not the code; a replay reaches its tokens through
+  // the family): the code's row id in decimal, which grows with every code and so keeps its index
+  // appended to.
   std::string code_key;
   int64_t issued_ms = 0;
   int64_t expires_ms = 0;  // 0 = never
@@ -145,8 +151,8 @@ struct Token {
 // The single-use thing a grant uses up as it saves its tokens: an authorization code (by hash)
 // or a refresh token under the rotate policy (by SecretRef). If another request used it up
 // first, `revoke_key` names what to revoke instead: the code's tokens and their families, as
-// TokenStore::revoke_by_code does (RFC 6749 §4.1.2), or the refresh token's family (RFC 9700
-// §4.14.2).
+// TokenStore::redeem_later does for a replayed code (RFC 6749 §4.1.2), or the refresh token's
+// family (RFC 9700 §4.14.2).
 struct Redemption {
   enum class Kind { code, refresh_token };
   Kind kind = Kind::code;

@@ -1,7 +1,7 @@
-// Storage interfaces, one per concern. Implementations: store/sqlite (embedded default) and,
-// later, store/postgres. All methods are thread-safe. Methods return std::nullopt / false for
-// "not found"; they throw store::StoreError only for I/O failure (disk full, corrupt file),
-// which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
+// Storage interfaces, one per concern. Implementations: store/sqlite (the embedded default) and
+// store/postgres (shared by several nodes). All methods are thread-safe. Methods return
+// std::nullopt / false for "not found"; they throw store::StoreError only for I/O failure (disk
+// full, corrupt file), which the HTTP layer turns into a 500-free 503 "temporarily_unavailable".
 #pragma once
 
 #include <cstdint>
@@ -66,14 +66,9 @@ class CodeStore {
   virtual void save_code(const AuthCode& code) = 0;
   // The same write, queued (as TokenStore::save_tokens_later): the code may be handed out
   // only once it is durable.
-  virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) {
-    save_code(code);
-    return PendingWrite::settled();
-  }
-  // Atomically marks the code used and returns it as it was before (so `used` tells a replay:
-  // the first exchange sees used=false, every later one used=true). nullopt if unknown.
-  virtual std::optional<AuthCode> consume_code(const SecretRef& ref) = 0;
-  // The code as stored, without using it up (nullopt if unknown or the hash does not match).
+  virtual std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) = 0;
+  // The code as stored (nullopt if unknown or the hash does not match). It is used up only by
+  // the write that saves its tokens (TokenStore::redeem_later).
   virtual std::optional<AuthCode> find_code(const SecretRef& ref) = 0;
 };
 
@@ -84,26 +79,26 @@ class TokenStore {
   // are either both stored or neither).
   virtual void save_tokens(const std::vector<Token>& tokens) = 0;
   // The same write, queued: returns at once, and the PendingWrite says when it is durable (or
-  // that it failed). A token may be handed out only once that has happened. Backends that
-  // cannot defer a write save at once.
-  virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) {
-    save_tokens(tokens);
-    return PendingWrite::settled();
-  }
+  // that it failed). A token may be handed out only once that has happened. A backend that
+  // cannot defer a write makes it at once and returns it settled.
+  virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
+  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
+  // write; otherwise revokes what `r.revoke_key` names and settles with
+  // WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every token minted
+  // from the code and every token of the refresh families those started, including tokens a
+  // later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its family. An empty
+  // revoke_key revokes nothing. Queued like save_tokens_later(): of two redemptions of the
+  // same code or refresh token, whatever process makes them, exactly one settles durable.
+  virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                                     const std::vector<Token>& tokens) = 0;
   // A fresh row id for a token that will carry it: positive, unique in this database among
   // token and code ids, and increasing (so new rows are appended), whatever thread asks.
   virtual int64_t allocate_id() = 0;
   // The token `ref` names, if its hash matches (compared in constant time).
   virtual std::optional<Token> find_token(const SecretRef& ref) = 0;
-  // Atomically marks a refresh token rotated; returns false if it already was (reuse).
-  virtual bool mark_rotated(const SecretRef& ref) = 0;
   // Revocations return how many tokens they revoked.
   virtual int revoke_token(const SecretRef& ref) = 0;
   virtual int revoke_family(const std::string& family_id) = 0;
-  // RFC 6749 §4.1.2 (a replayed code): every token minted from the code and every token of
-  // the refresh families those started, including tokens a later refresh added to them, in
-  // one atomic write.
-  virtual int revoke_by_code(const std::string& code_key) = 0;
   virtual int revoke_by_user(const std::string& user_id) = 0;
   // Every token one user holds for one app (the user's approval of the app was revoked).
   virtual int revoke_by_user_app(const std::string& user_id, const std::string& client_id) = 0;
@@ -135,7 +130,6 @@ class SessionStore {
   virtual ~SessionStore() = default;
   virtual void save_session(const Session& s) = 0;
   virtual std::optional<Session> find_session(const std::string& session_hash) = 0;
-  virtual void delete_session(const std::string& session_hash) = 0;
 };
 
 // Single-use identifiers of assertions (RFC 7523 §3 item 7 jti, RFC 7522 §3 item 7 assertion
@@ -171,6 +165,21 @@ struct PurgeResult {
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 
+// The stores a server uses, each by its concern: what the composition root hands each service.
+// Filled from one backend (of()), or with a cache in front of some (CachingDatabase::stores()).
+// Holds references: the stores must outlive it and whatever it was passed to.
+struct Stores {
+  OrgStore& orgs;
+  UserStore& users;
+  AppStore& apps;
+  CodeStore& codes;
+  TokenStore& tokens;
+  ConsentStore& consents;
+  KeyStore& keys;
+  SessionStore& sessions;
+  ReplayStore& replays;
+};
+
 // Everything a backend provides, for the composition root.
 class Database : public OrgStore,
                  public UserStore,
@@ -183,13 +192,6 @@ class Database : public OrgStore,
                  public ReplayStore {
  public:
   ~Database() override = default;
-
-  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
-  // write; otherwise revokes what `r.revoke_key` names and settles with AlreadyRedeemed. Like
-  // save_tokens_later() the result is known once the write is durable. This default decides
-  // and writes at once, in two steps; backends with a writer queue make it one queued write.
-  virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
-                                                     const std::vector<Token>& tokens);
 
   // Deletes at most `max_rows` rows that expired before `cutoff_ms` and that nothing can
   // still need, in one write that examines at most `max_rows` rows whatever the size of the
@@ -205,6 +207,9 @@ class Database : public OrgStore,
   //    (RFC 6749 §4.1.2).
   // Call again with `next` until `pass_done`.
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
+
+  // Every concern served by this backend.
+  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
 };
 
 }  // namespace latchkey::store

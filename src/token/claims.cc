@@ -1,10 +1,12 @@
 #include "token/claims.h"
 
+#include "core/paths.h"
+
 namespace latchkey::token {
 
 std::string identity_url(std::string_view issuer, const store::User& user) {
   std::string out(issuer);
-  out += "/id/";
+  out += paths::kIdentityPrefix;
   out += user.org_id;
   out += '/';
   out += user.id;

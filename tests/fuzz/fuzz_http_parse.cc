@@ -47,7 +47,7 @@ app::Application& application() {
     o.issuer = fuzz::kIssuer;
     o.argon2_memory_kib = fuzz::kArgon2MemoryKib;
     o.argon2_iterations = fuzz::kArgon2Iterations;
-    return new app::Application(*w.db, w.random, w.clock, w.sealer, o);
+    return new app::Application(w.db->stores(), w.random, w.clock, w.sealer, o);
   }();
   return *a;
 }

@@ -30,13 +30,15 @@ TEST_P(StoreConformance, SetUserActiveTogglesAndReportsUnknownUsers) {
 TEST_P(StoreConformance, RemovePreauthorizationRemovesOnlyThatOne) {
   App app = sample_app("3MVG9one");
   db().create_app(app);
-  db().add_preauthorization({app.client_id, "profile", "Integration User"});
-  db().add_preauthorization({app.client_id, "permission_set", "API Only"});
-  EXPECT_TRUE(db().remove_preauthorization({app.client_id, "profile", "Integration User"}));
-  EXPECT_FALSE(db().remove_preauthorization({app.client_id, "profile", "Integration User"}));
+  db().add_preauthorization({app.client_id, Preauthorization::Kind::profile, "Integration User"});
+  db().add_preauthorization({app.client_id, Preauthorization::Kind::permission_set, "API Only"});
+  EXPECT_TRUE(db().remove_preauthorization(
+      {app.client_id, Preauthorization::Kind::profile, "Integration User"}));
+  EXPECT_FALSE(db().remove_preauthorization(
+      {app.client_id, Preauthorization::Kind::profile, "Integration User"}));
   auto left = db().preauthorizations(app.client_id);
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].kind, "permission_set");
+  EXPECT_EQ(left[0].kind, Preauthorization::Kind::permission_set);
   EXPECT_EQ(left[0].name, "API Only");
 }
 

@@ -8,10 +8,13 @@
 #include "store/pending_write.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
+#include "conformance.h"
 #include "temp_dir.h"
 
 namespace latchkey::store {
 namespace {
+
+using testing::redeem;
 
 class CachingDatabaseTest : public ::testing::Test {
  protected:
@@ -62,7 +65,8 @@ TEST_F(CachingDatabaseTest, RevocationThroughTheServerIsSeenAtOnce) {
 TEST_F(CachingDatabaseTest, RevocationByUserAndRotationAreSeenAtOnce) {
   cache_.save_tokens({token("h1")});
   ASSERT_TRUE(cache_.find_token(SecretRef::by_hash("h1")));
-  EXPECT_TRUE(cache_.mark_rotated(SecretRef::by_hash("h1")));
+  EXPECT_TRUE(redeem(cache_, Redemption::Kind::refresh_token, SecretRef::by_hash("h1"), "fam")
+                  .is_durable());
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->rotated);
   EXPECT_EQ(cache_.revoke_by_user("005alice"), 1);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
@@ -77,10 +81,11 @@ TEST_F(CachingDatabaseTest, RedemptionsAreSeenAtOnce) {
   cache_.save_tokens({old, token("access-of-fam", "fam-r")});
   ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("rt"))->rotated);
   Redemption r{Redemption::Kind::refresh_token, SecretRef::by_hash("rt"), "fam-r"};
-  cache_.redeem_later(r, {token("next", "fam-r")})->wait();
+  ASSERT_TRUE(cache_.redeem_later(r, {token("next", "fam-r")})->wait().is_durable());
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("rt"))->rotated);
   ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("next"))->revoked);
-  EXPECT_THROW(cache_.redeem_later(r, {token("stolen", "fam-r")})->wait(), AlreadyRedeemed);
+  EXPECT_EQ(cache_.redeem_later(r, {token("stolen", "fam-r")})->wait().status,
+            WriteOutcome::Status::already_redeemed);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("next"))->revoked);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("access-of-fam"))->revoked);
   EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("stolen")));
@@ -94,17 +99,17 @@ TEST_F(CachingDatabaseTest, ACodeReplayIsSeenOnTheTokensRefreshedFromTheCode) {
   code.client_id = "3MVGapp";
   code.user_id = "005alice";
   code.expires_ms = clock_.now_ms() + 600'000;
-  cache_.save_code(code);
+  backend_.save_code(code);  // codes are not cached: the backend holds them
   Token access = token("code-access", "fam-c");
   access.code_key = "code-key";
   Token refresh = access;
   refresh.token_hash = "code-refresh";
   refresh.kind = TokenKind::refresh;
   Redemption r{Redemption::Kind::code, SecretRef::by_hash("code-hash"), "code-key"};
-  cache_.redeem_later(r, {access, refresh})->wait();
+  ASSERT_TRUE(cache_.redeem_later(r, {access, refresh})->wait().is_durable());
   cache_.save_tokens({token("refreshed-access", "fam-c")});  // a refresh: family, no code
   ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("refreshed-access"))->revoked);
-  EXPECT_THROW(cache_.redeem_later(r, {})->wait(), AlreadyRedeemed);
+  EXPECT_EQ(cache_.redeem_later(r, {})->wait().status, WriteOutcome::Status::already_redeemed);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("refreshed-access"))->revoked);
   EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("code-refresh"))->revoked);
 }

@@ -29,87 +29,57 @@ void race(F body) {
 TEST_P(StoreConformance, SavedCodeRoundTripsEveryField) {
   AuthCode code = sample_code("code-hash-1");
   db().save_code(code);
-  auto consumed = db().consume_code(SecretRef::by_hash(code.code_hash));
-  ASSERT_TRUE(consumed.has_value());
-  EXPECT_EQ(fields(*consumed), fields(code));
+  auto found = db().find_code(SecretRef::by_hash(code.code_hash));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(fields(*found), fields(code));
 }
 
 // The queued save: once it reports durable, the code is there and can be used up once.
 TEST_P(StoreConformance, SaveCodeLaterIsStoredOnceSettled) {
   AuthCode code = sample_code("later-code");
   code.id = db().allocate_code_id();
-  db().save_code_later(code)->wait();
+  ASSERT_TRUE(db().save_code_later(code)->wait().is_durable());
   auto found = db().find_code(code.ref());
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(fields(*found), fields(code));
-  EXPECT_FALSE(db().consume_code(code.ref())->used);
-  EXPECT_TRUE(db().consume_code(code.ref())->used);
+  const std::string key = std::to_string(code.id);
+  EXPECT_TRUE(redeem(db(), Redemption::Kind::code, code.ref(), key).is_durable());
+  EXPECT_EQ(redeem(db(), Redemption::Kind::code, code.ref(), key).status,
+            WriteOutcome::Status::already_redeemed);
   EXPECT_FALSE(db().find_code({code.id, "another-hash"})) << "right id, wrong hash";
 }
 
-TEST_P(StoreConformance, ConsumeCodeIsSingleUse) {
+// RFC 6749 §4.1.2: a replay still finds the code, now marked used and otherwise intact, so the
+// grant can tell a replay from an unknown code.
+TEST_P(StoreConformance, ARedeemedCodeIsFoundMarkedUsed) {
   AuthCode code = sample_code("code-hash-1");
   db().save_code(code);
-  auto first = db().consume_code(SecretRef::by_hash(code.code_hash));
-  ASSERT_TRUE(first.has_value());
-  EXPECT_FALSE(first->used);
-  // RFC 6749 §4.1.2: a replay still finds the code, now marked used, so the caller can revoke
-  // the tokens the first exchange issued.
+  ASSERT_TRUE(redeem(db(), Redemption::Kind::code, code.ref(), "code-1").is_durable());
+  AuthCode expected = code;
+  expected.used = true;
   for (int i = 0; i < 2; ++i) {
-    auto again = db().consume_code(SecretRef::by_hash(code.code_hash));
+    auto again = db().find_code(SecretRef::by_hash(code.code_hash));
     ASSERT_TRUE(again.has_value());
-    EXPECT_TRUE(again->used);
-    AuthCode expected = code;
-    expected.used = true;
     EXPECT_EQ(fields(*again), fields(expected));
+    EXPECT_EQ(redeem(db(), Redemption::Kind::code, code.ref(), "code-1").status,
+              WriteOutcome::Status::already_redeemed);
   }
 }
 
-TEST_P(StoreConformance, ConsumeCodeReturnsNulloptWhenUnknown) {
+TEST_P(StoreConformance, FindCodeReturnsNulloptWhenUnknown) {
   db().save_code(sample_code("code-hash-1"));
-  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("code-hash-2")).has_value());
-  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("")).has_value());
+  EXPECT_FALSE(db().find_code(SecretRef::by_hash("code-hash-2")).has_value());
+  EXPECT_FALSE(db().find_code(SecretRef::by_hash("")).has_value());
 }
 
-TEST_P(StoreConformance, ConsumeCodeLeavesOtherCodesUnused) {
+TEST_P(StoreConformance, RedeemingACodeLeavesOtherCodesUnused) {
   db().save_code(sample_code("code-hash-1"));
   db().save_code(sample_code("code-hash-2"));
-  ASSERT_TRUE(db().consume_code(SecretRef::by_hash("code-hash-1")).has_value());
-  EXPECT_FALSE(db().consume_code(SecretRef::by_hash("code-hash-2"))->used);
-}
-
-TEST_P(StoreConformance, ConcurrentConsumeCodeHasExactlyOneWinner) {
-  for (int round = 0; round < 20; ++round) {
-    std::string hash = "code-race-" + std::to_string(round);
-    db().save_code(sample_code(hash));
-    std::atomic<int> winners{0};
-    std::atomic<int> losers{0};
-    race([&](int) {
-      auto c = db().consume_code(SecretRef::by_hash(hash));
-      if (c && !c->used) ++winners;
-      if (c && c->used) ++losers;
-    });
-    EXPECT_EQ(winners.load(), 1) << "round " << round;
-    EXPECT_EQ(losers.load(), kThreads - 1) << "round " << round;
-  }
-}
-
-TEST_P(StoreConformance, ConsumeCodeIsAtomicAcrossHandles) {
-  if (!GetParam().persistent) GTEST_SKIP() << "a second handle would see another database";
-  // Separate handles stand in for separate server processes sharing the database.
-  std::vector<std::unique_ptr<Database>> handles;
-  for (int i = 0; i < 4; ++i) handles.push_back(open_again());
-  for (int round = 0; round < 10; ++round) {
-    std::string hash = "code-multi-" + std::to_string(round);
-    db().save_code(sample_code(hash));
-    std::atomic<int> winners{0};
-    race([&](int i) {
-      auto c = handles[static_cast<std::size_t>(i) % handles.size()]->consume_code(
-          SecretRef::by_hash(hash));
-      if (c && !c->used) ++winners;
-    });
-    EXPECT_EQ(winners.load(), 1) << "round " << round;
-  }
+  ASSERT_TRUE(
+      redeem(db(), Redemption::Kind::code, SecretRef::by_hash("code-hash-1"), "k1").is_durable());
+  EXPECT_FALSE(db().find_code(SecretRef::by_hash("code-hash-2"))->used);
+  EXPECT_TRUE(
+      redeem(db(), Redemption::Kind::code, SecretRef::by_hash("code-hash-2"), "k2").is_durable());
 }
 
 TEST_P(StoreConformance, SavedTokensRoundTripEveryField) {
@@ -134,12 +104,12 @@ TEST_P(StoreConformance, SaveTokensLaterIsStoredOnceSettled) {
   Token refresh = sample_token("later-refresh", TokenKind::refresh);
   auto pending = db().save_tokens_later({access, refresh});
   ASSERT_TRUE(pending);
-  std::promise<std::exception_ptr> settled;
-  pending->on_settled([&](std::exception_ptr e) { settled.set_value(e); });
+  std::promise<WriteOutcome> settled;
+  pending->on_settled([&](const WriteOutcome& o) { settled.set_value(o); });
   auto outcome = settled.get_future();
   ASSERT_EQ(outcome.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(outcome.get(), nullptr);
-  pending->wait();  // settled: returns at once, throws nothing
+  EXPECT_TRUE(outcome.get().is_durable());
+  EXPECT_TRUE(pending->wait().is_durable());  // settled: returns at once
   auto a = db().find_token(SecretRef::by_hash("later-access"));
   auto r = db().find_token(SecretRef::by_hash("later-refresh"));
   ASSERT_TRUE(a && r);
@@ -151,17 +121,11 @@ TEST_P(StoreConformance, SaveTokensLaterIsStoredOnceSettled) {
 // neither token of the pair.
 TEST_P(StoreConformance, SaveTokensLaterReportsAFailedWrite) {
   db().save_tokens({sample_token("taken", TokenKind::access)});
-  // A backend that writes at once may fail right here instead of through wait(); either way
-  // the caller learns of it, and neither token of the pair is stored.
-  bool reported = false;
-  try {
-    db().save_tokens_later(
-            {sample_token("fresh", TokenKind::access), sample_token("taken", TokenKind::refresh)})
-        ->wait();
-  } catch (const StoreError&) {
-    reported = true;
-  }
-  EXPECT_TRUE(reported) << "a failed write was reported as durable";
+  WriteOutcome outcome = db().save_tokens_later({sample_token("fresh", TokenKind::access),
+                                                 sample_token("taken", TokenKind::refresh)})
+                             ->wait();
+  EXPECT_EQ(outcome.status, WriteOutcome::Status::failed) << "a failed write was reported";
+  EXPECT_FALSE(outcome.error.empty());
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("fresh"))) << "half of a failed pair was stored";
 }
 
@@ -197,21 +161,18 @@ TEST_P(StoreConformance, SaveTokensIsAllOrNothing) {
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("new-access")).has_value());
 }
 
-TEST_P(StoreConformance, MarkRotatedSucceedsOnlyOnce) {
-  db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
-  EXPECT_TRUE(db().mark_rotated(SecretRef::by_hash("refresh-1")));
-  EXPECT_TRUE(db().find_token(SecretRef::by_hash("refresh-1"))->rotated);
-  EXPECT_FALSE(db().mark_rotated(SecretRef::by_hash("refresh-1")));  // reuse
-  EXPECT_FALSE(db().mark_rotated(SecretRef::by_hash("unknown")));
-}
-
-TEST_P(StoreConformance, ConcurrentMarkRotatedHasExactlyOneWinner) {
+// RFC 9700 §4.14.2: of concurrent refreshes with one rotating refresh token, exactly one
+// rotates it.
+TEST_P(StoreConformance, ConcurrentRotationsOfOneRefreshTokenHaveExactlyOneWinner) {
   db().save_tokens({sample_token("refresh-1", TokenKind::refresh)});
   std::atomic<int> winners{0};
   race([&](int) {
-    if (db().mark_rotated(SecretRef::by_hash("refresh-1"))) ++winners;
+    auto o =
+        redeem(db(), Redemption::Kind::refresh_token, SecretRef::by_hash("refresh-1"), "family-1");
+    if (o.is_durable()) ++winners;
   });
   EXPECT_EQ(winners.load(), 1);
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("refresh-1"))->rotated);
 }
 
 TEST_P(StoreConformance, RevokeTokenCountsOnlyNewRevocations) {
@@ -241,7 +202,7 @@ TEST_P(StoreConformance, RevokeFamilyRevokesOnlyThatFamily) {
   EXPECT_EQ(db().revoke_family("family-unknown"), 0);
 }
 
-TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
+TEST_P(StoreConformance, ACodeReplayRevokesTokensMintedFromThatCode) {
   Token a = sample_token("a", TokenKind::access);
   Token r = sample_token("r", TokenKind::refresh);
   // Another code's tokens start a family of their own.
@@ -249,17 +210,17 @@ TEST_P(StoreConformance, RevokeByCodeRevokesTokensMintedFromThatCode) {
   other.code_key = "code-2";
   other.family_id = "family-2";
   db().save_tokens({a, r, other});
-  EXPECT_EQ(db().revoke_by_code("code-1"), 2);
+  EXPECT_EQ(replay_code(db(), "code-1"), 2);
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("a"))->revoked);
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("r"))->revoked);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("other"))->revoked);
-  EXPECT_EQ(db().revoke_by_code("code-1"), 0);
+  EXPECT_EQ(replay_code(db(), "code-1"), 0);
 }
 
 // RFC 6749 §4.1.2: "all tokens previously issued based on that authorization code". A refresh
 // of the code's refresh token mints tokens that name the family but not the code; they descend
 // from the code all the same.
-TEST_P(StoreConformance, RevokeByCodeRevokesTheFamiliesDescendedFromThatCode) {
+TEST_P(StoreConformance, ACodeReplayRevokesTheFamiliesDescendedFromThatCode) {
   Token a = sample_token("a", TokenKind::access);
   Token r = sample_token("r", TokenKind::refresh);
   // Minted by refreshing r: same family, no code.
@@ -276,26 +237,26 @@ TEST_P(StoreConformance, RevokeByCodeRevokesTheFamiliesDescendedFromThatCode) {
   bare.code_key = "";
   db().save_tokens({a, r});
   db().save_tokens({refreshed_a, refreshed_r, other, bare});
-  EXPECT_EQ(db().revoke_by_code("code-1"), 4);
+  EXPECT_EQ(replay_code(db(), "code-1"), 4);
   for (const char* h : {"a", "r", "refreshed-a", "refreshed-r"}) {
     EXPECT_TRUE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
   }
   for (const char* h : {"other", "bare"}) {
     EXPECT_FALSE(db().find_token(SecretRef::by_hash(h))->revoked) << h;
   }
-  EXPECT_EQ(db().revoke_by_code("code-1"), 0);
+  EXPECT_EQ(replay_code(db(), "code-1"), 0);
 }
 
 // Tokens issued with a code but outside any family (a hybrid response's front-channel access
 // token) are revoked too, and a code whose tokens have no family revokes no family-less token.
-TEST_P(StoreConformance, RevokeByCodeRevokesTokensOfTheCodeWithoutAFamily) {
+TEST_P(StoreConformance, ACodeReplayRevokesTokensOfTheCodeWithoutAFamily) {
   Token front = sample_token("front", TokenKind::access);
   front.family_id = "";
   Token bare = sample_token("bare", TokenKind::access);
   bare.family_id = "";
   bare.code_key = "";
   db().save_tokens({front, bare});
-  EXPECT_EQ(db().revoke_by_code("code-1"), 1);
+  EXPECT_EQ(replay_code(db(), "code-1"), 1);
   EXPECT_TRUE(db().find_token(SecretRef::by_hash("front"))->revoked);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("bare"))->revoked);
 }
@@ -325,7 +286,7 @@ TEST_P(StoreConformance, RevokeByEmptyKeyRevokesNothing) {
   t.user_id = "";
   db().save_tokens({t});
   EXPECT_EQ(db().revoke_family(""), 0);
-  EXPECT_EQ(db().revoke_by_code(""), 0);
+  EXPECT_EQ(replay_code(db(), ""), 0);
   EXPECT_EQ(db().revoke_by_user(""), 0);
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("bare"))->revoked);
 }
@@ -337,7 +298,9 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAllSucceed) {
       db().save_tokens({sample_token("a" + base, TokenKind::access),
                         sample_token("r" + base, TokenKind::refresh)});
       EXPECT_TRUE(db().find_token(SecretRef::by_hash("a" + base)).has_value());
-      EXPECT_TRUE(db().mark_rotated(SecretRef::by_hash("r" + base)));
+      EXPECT_TRUE(
+          redeem(db(), Redemption::Kind::refresh_token, SecretRef::by_hash("r" + base), "family-1")
+              .is_durable());
     }
   });
   EXPECT_EQ(db().revoke_family("family-1"), kThreads * 25 * 2);

@@ -2,20 +2,41 @@
 
 #include <stdlib.h>
 
+#include <cstdio>
+
+#include "postgres_server.h"
 #include "store/open.h"
 
 namespace latchkey::store::testing {
 
 const std::vector<Backend>& backends() {
-  static const std::vector<Backend> kBackends = {
-      {"sqlite_file",
-       [](const std::filesystem::path& scratch) {
-         return "sqlite:" + (scratch / "latchkey.db").string();
-       },
-       true},
-      {"sqlite_memory", [](const std::filesystem::path&) { return std::string("sqlite::memory:"); },
-       false},
-  };
+  static const std::vector<Backend> kBackends = [] {
+    std::vector<Backend> all = {
+        {"sqlite_file",
+         [](const std::filesystem::path& scratch) {
+           return FreshDatabase{"sqlite:" + (scratch / "latchkey.db").string(), nullptr};
+         },
+         true},
+        {"sqlite_memory",
+         [](const std::filesystem::path&) {
+           return FreshDatabase{"sqlite::memory:", nullptr};
+         },
+         false},
+    };
+    if (auto server = test::postgres_server_url()) {
+      all.push_back({"postgres",
+                     [server = *server](const std::filesystem::path&) {
+                       auto db = std::make_shared<test::TempPostgresDatabase>(server);
+                       return FreshDatabase{db->url(), db};
+                     },
+                     true});
+    } else {
+      std::fprintf(stderr,
+                   "store conformance: LATCHKEY_TEST_POSTGRES_URL is not set, so the PostgreSQL "
+                   "backend is not tested (make test sets it)\n");
+    }
+    return all;
+  }();
   return kBackends;
 }
 
@@ -23,12 +44,15 @@ void StoreConformance::SetUp() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "latchkey-store-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
   scratch_ = tmpl;
-  url_ = GetParam().fresh_url(scratch_);
+  FreshDatabase fresh = GetParam().fresh(scratch_);
+  url_ = fresh.url;
+  owner_ = std::move(fresh.owner);
   db_ = open_database(url_);
 }
 
 void StoreConformance::TearDown() {
   db_.reset();
+  owner_.reset();
   std::error_code ec;
   std::filesystem::remove_all(scratch_, ec);
 }
@@ -93,7 +117,7 @@ App sample_app(const std::string& client_id) {
   a.access_token_ttl_s = 900;
   a.allow_implicit = true;
   a.mtls_cert_pem = "-----BEGIN CERTIFICATE-----\nMTLS\n-----END CERTIFICATE-----\n";
-  a.token_format = "jwt";
+  a.token_format = TokenFormat::jwt;
   a.created_ms = 1700000000456;
   a.mtls_subject_dn = R"(CN=Smith\, John+UID=js,O=Example \"Q\",C=DE)";
   a.token_endpoint_auth_method = ClientAuthMethod::tls_client_auth;
@@ -138,5 +162,19 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(backend
                          [](const ::testing::TestParamInfo<Backend>& param_info) {
                            return param_info.param.name;
                          });
+
+WriteOutcome redeem(TokenStore& store, Redemption::Kind kind, const SecretRef& ref,
+                    const std::string& revoke_key, const std::vector<Token>& tokens) {
+  return store.redeem_later({kind, ref, revoke_key}, tokens)->wait();
+}
+
+int replay_code(Database& db, const std::string& code_key) {
+  AuthCode used = sample_code("used-code-of-" + code_key);
+  used.used = true;
+  if (!db.find_code(used.ref())) db.save_code(used);
+  WriteOutcome o = redeem(db, Redemption::Kind::code, used.ref(), code_key);
+  EXPECT_EQ(o.status, WriteOutcome::Status::already_redeemed) << o.error;
+  return o.revoked;
+}
 
 }  // namespace latchkey::store::testing

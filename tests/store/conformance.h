@@ -1,6 +1,7 @@
 // The storage conformance suite: every backend must pass these tests through the
 // store::Database interface alone. A backend joins by adding a factory to backends() in
-// conformance.cc; the tests never name a concrete class.
+// conformance.cc; the tests never name a concrete class. PostgreSQL joins when
+// LATCHKEY_TEST_POSTGRES_URL names a server (postgres_server.h), as `make test` does.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -16,15 +18,25 @@
 
 namespace latchkey::store::testing {
 
+// A new, empty database for one test.
+struct FreshDatabase {
+  std::string url;  // its --db URL
+  // What must live as long as the test; letting it go removes the database (null when the
+  // test's scratch directory holds all of it).
+  std::shared_ptr<void> owner;
+};
+
 struct Backend {
   std::string name;  // test-name suffix: letters, digits and '_'
-  // The --db URL of a new, empty database. `scratch` is a fresh directory owned by the test.
-  std::function<std::string(const std::filesystem::path& scratch)> fresh_url;
+  // A new, empty database. `scratch` is a fresh directory owned by the test.
+  std::function<FreshDatabase(const std::filesystem::path& scratch)> fresh;
   // Whether opening the same URL again sees the same data (false for in-memory databases).
   bool persistent = true;
 };
 
 const std::vector<Backend>& backends();
+// Test output names a backend rather than dumping its bytes.
+inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 class StoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
@@ -38,6 +50,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   void reopen();
 
   std::filesystem::path scratch_;
+  std::shared_ptr<void> owner_;  // FreshDatabase::owner
   std::string url_;
   std::unique_ptr<Database> db_;
 };
@@ -50,6 +63,14 @@ User sample_user(const std::string& id, const std::string& username);
 App sample_app(const std::string& client_id);
 AuthCode sample_code(const std::string& code_hash);
 Token sample_token(const std::string& token_hash, TokenKind kind);
+
+// A redemption as a grant makes it (TokenStore::redeem_later), waited for: the code or refresh
+// token `ref` names buys `tokens`, or its replay revokes what `revoke_key` names.
+WriteOutcome redeem(TokenStore& store, Redemption::Kind kind, const SecretRef& ref,
+                    const std::string& revoke_key, const std::vector<Token>& tokens = {});
+// A replay of a code already used up whose tokens carry `code_key` (a used code is saved for
+// it first): how many tokens the replay revoked (RFC 6749 §4.1.2).
+int replay_code(Database& db, const std::string& code_key);
 
 // Every field of a record as a tuple, so EXPECT_EQ compares (and prints) them all.
 inline auto fields(const Org& o) { return std::tie(o.id, o.name, o.created_ms); }

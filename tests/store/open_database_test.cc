@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "postgres_server.h"
 #include "store/open.h"
 
 namespace latchkey::store {
@@ -52,10 +53,38 @@ TEST(OpenDatabase, ResolvesARelativePathAgainstTheWorkingDirectory) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(OpenDatabase, RefusesPostgresUntilItIsBuilt) {
-  EXPECT_EQ(error_of("postgresql://u:pw@db:5432/latchkey"),
-            "the PostgreSQL backend is not built yet");
-  EXPECT_EQ(error_of("postgres://u@db/latchkey"), "the PostgreSQL backend is not built yet");
+// Both schemes name the PostgreSQL backend: what fails here is the connection, reported without
+// the password the URL carries.
+TEST(OpenDatabase, ReportsAnUnreachablePostgresServerWithoutItsPassword) {
+  for (const char* url : {"postgresql://u:secretpw@/latchkey?host=/nonexistent-dir-latchkey",
+                          "postgres://u:secretpw@/latchkey?host=/nonexistent-dir-latchkey"}) {
+    std::string msg = error_of(url);
+    EXPECT_NE(msg.find("cannot connect"), std::string::npos) << url << ": " << msg;
+    EXPECT_EQ(msg.find("secretpw"), std::string::npos) << "echoed a password: " << msg;
+  }
+}
+
+TEST(OpenDatabase, RefusesAnInvalidPoolSetting) {
+  for (const char* url : {"postgresql://u@/db?host=/nonexistent-dir-latchkey&pool_size=0",
+                          "postgresql://u@/db?pool_size=many&host=/nonexistent-dir-latchkey",
+                          "postgresql://u@/db?host=/nonexistent-dir-latchkey&pool_wait_ms=-5"}) {
+    std::string msg = error_of(url);
+    EXPECT_NE(msg.find("must be a positive integer"), std::string::npos) << url << ": " << msg;
+  }
+}
+
+TEST(OpenDatabase, OpensAndMigratesAPostgresDatabase) {
+  auto server = test::postgres_server_url();
+  if (!server) GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set";
+  test::TempPostgresDatabase empty(*server, test::TempPostgresDatabase::Kind::database);
+  for (const char* scheme : {"postgresql://", "postgres://"}) {
+    std::string url = empty.url();
+    url.replace(0, url.find("://") + 3, scheme);
+    auto db = open_database(url + (url.find('?') == std::string::npos ? "?" : "&") +
+                            "pool_size=2&pool_wait_ms=1000");
+    if (!db->default_org()) db->create_org({"00D000000000001", "Acme", 1});
+    EXPECT_EQ(db->default_org()->name, "Acme");
+  }
 }
 
 TEST(OpenDatabase, RefusesUnknownFormsNamingTheAcceptedOnes) {

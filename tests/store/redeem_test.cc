@@ -1,8 +1,9 @@
-// StoreConformance: Database::redeem_later. A code or a rotating refresh token buys tokens
+// StoreConformance: TokenStore::redeem_later. A code or a rotating refresh token buys tokens
 // once: the first redemption saves them, every later one saves nothing, revokes what the
-// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and reports AlreadyRedeemed with how many
+// first bought (RFC 6749 §4.1.2, RFC 9700 §4.14.2) and settles already_redeemed with how many
 // tokens it revoked.
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -14,23 +15,17 @@ namespace {
 
 // Waits for the redemption: true if it saved its tokens, false if already redeemed.
 bool redeemed(const std::shared_ptr<PendingWrite>& write) {
-  try {
-    write->wait();
-    return true;
-  } catch (const AlreadyRedeemed&) {
-    return false;
-  }
+  WriteOutcome outcome = write->wait();
+  EXPECT_NE(outcome.status, WriteOutcome::Status::failed) << outcome.error;
+  return outcome.is_durable();
 }
 
 // For a redemption that finds its code or refresh token used up: how many tokens it revoked
-// (AlreadyRedeemed::revoked, which the audit log reports); -1 if it redeemed.
+// (WriteOutcome::revoked, which the audit log reports); -1 if it redeemed.
 int revoked_by(const std::shared_ptr<PendingWrite>& write) {
-  try {
-    write->wait();
-    return -1;
-  } catch (const AlreadyRedeemed& e) {
-    return e.revoked;
-  }
+  WriteOutcome outcome = write->wait();
+  EXPECT_NE(outcome.status, WriteOutcome::Status::failed) << outcome.error;
+  return outcome.status == WriteOutcome::Status::already_redeemed ? outcome.revoked : -1;
 }
 
 Token from_code(const std::string& hash, const std::string& code_key) {
@@ -100,6 +95,36 @@ TEST_P(StoreConformance, ConcurrentRedemptionsOfOneCodeHaveExactlyOneWinner) {
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(winners.load(), 1) << "round " << round;
+  }
+}
+
+// Separate handles stand in for separate server processes (nodes) sharing the database: each
+// has its own writer, so only the database can order their redemptions. The code's tokens are
+// saved once, the winner's; the losers' are not.
+TEST_P(StoreConformance, RedemptionsOfOneCodeOnSeveralHandlesHaveExactlyOneWinner) {
+  if (!GetParam().persistent) GTEST_SKIP() << "a second handle would see another database";
+  std::vector<std::unique_ptr<Database>> handles;
+  for (int i = 0; i < 4; ++i) handles.push_back(open_again());
+  for (int round = 0; round < 5; ++round) {
+    const std::string code = "node-race-" + std::to_string(round);
+    db().save_code(sample_code(code));
+    Redemption r{Redemption::Kind::code, SecretRef::by_hash(code), code};
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&, i] {
+        auto t = from_code(code + "-t" + std::to_string(i), code);
+        Database& node = *handles[static_cast<std::size_t>(i) % handles.size()];
+        if (redeemed(node.redeem_later(r, {t}))) ++winners;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(winners.load(), 1) << "round " << round;
+    int stored = 0;
+    for (int i = 0; i < 8; ++i) {
+      if (db().find_token(SecretRef::by_hash(code + "-t" + std::to_string(i)))) ++stored;
+    }
+    EXPECT_EQ(stored, 1) << "round " << round;
   }
 }
 

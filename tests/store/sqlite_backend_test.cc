@@ -15,10 +15,13 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_database.h"
+#include "conformance.h"
 #include "temp_dir.h"
 
 namespace latchkey::store::sqlite {
 namespace {
+
+using store::testing::redeem;
 
 class SqliteBackend : public ::testing::Test {
  protected:
@@ -46,7 +49,9 @@ TEST_F(SqliteBackend, ConnectionsAreDurableAndEnforceForeignKeys) {
 
 TEST_F(SqliteBackend, PreauthorizationForAnUnknownAppThrowsStoreError) {
   SqliteDatabase db(path_);
-  EXPECT_THROW(db.add_preauthorization({"3MVG9missing", "profile", "Standard User"}), StoreError);
+  EXPECT_THROW(
+      db.add_preauthorization({"3MVG9missing", Preauthorization::Kind::profile, "Standard User"}),
+      StoreError);
 }
 
 TEST_F(SqliteBackend, MigrationRerunOnAnExistingFileIsANoOp) {
@@ -154,7 +159,8 @@ TEST_F(SqliteBackend, Version3TokensAndCodesSurviveTheMigrationAndAreFoundByHash
   EXPECT_LT(t->id, 0);
   EXPECT_EQ(t->family_id, "fam-old");
   EXPECT_EQ(t->scopes, std::vector<std::string>{"api"});
-  EXPECT_TRUE(db.mark_rotated(SecretRef::by_hash("old-hash")));
+  EXPECT_TRUE(redeem(db, Redemption::Kind::refresh_token, SecretRef::by_hash("old-hash"), "fam-old")
+                  .is_durable());
   EXPECT_EQ(db.revoke_family("fam-old"), 1);
   EXPECT_GT(db.allocate_id(), 0);
 
@@ -164,7 +170,7 @@ TEST_F(SqliteBackend, Version3TokensAndCodesSurviveTheMigrationAndAreFoundByHash
   EXPECT_TRUE(code->used);
   EXPECT_EQ(db.find_token(SecretRef::by_hash("from-code"))->code_key, std::to_string(code->id));
   EXPECT_EQ(db.find_token(SecretRef::by_hash("from-gone-code"))->code_key, "gone-code");
-  EXPECT_EQ(db.revoke_by_code(std::to_string(code->id)), 1);
+  EXPECT_EQ(redeem(db, Redemption::Kind::code, code->ref(), std::to_string(code->id)).revoked, 1);
 
   Connection conn(path_);
   for (const char* sql : {"SELECT kind FROM tokens WHERE token_hash = ?1 AND id < 0",

@@ -38,9 +38,11 @@ TEST_P(StoreConformance, RevokeAndRotateByIdNeedTheMatchingHash) {
   EXPECT_FALSE(db().find_token(a.ref())->revoked);
   EXPECT_EQ(db().revoke_token(a.ref()), 1);
   EXPECT_TRUE(db().find_token(a.ref())->revoked);
-  EXPECT_FALSE(db().mark_rotated({r.id, "hash-wrong"}));
-  EXPECT_TRUE(db().mark_rotated(r.ref()));
-  EXPECT_FALSE(db().mark_rotated(r.ref())) << "reuse";
+  EXPECT_FALSE(
+      redeem(db(), Redemption::Kind::refresh_token, {r.id, "hash-wrong"}, "").is_durable());
+  EXPECT_FALSE(db().find_token(r.ref())->rotated);
+  EXPECT_TRUE(redeem(db(), Redemption::Kind::refresh_token, r.ref(), "").is_durable());
+  EXPECT_FALSE(redeem(db(), Redemption::Kind::refresh_token, r.ref(), "").is_durable()) << "reuse";
   EXPECT_TRUE(db().find_token(r.ref())->rotated);
 }
 

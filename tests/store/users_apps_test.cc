@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "conformance.h"
+#include "store/record_names.h"
 
 namespace latchkey::store::testing {
 namespace {
@@ -172,15 +173,15 @@ TEST_P(StoreConformance, UpdateSecretHashReturnsFalseWhenUnknown) {
 TEST_P(StoreConformance, PreauthorizationsListsOnlyThatAppsGrants) {
   db().create_app(sample_app("3MVG9one"));
   db().create_app(sample_app("3MVG9two"));
-  db().add_preauthorization({"3MVG9one", "profile", "System Administrator"});
-  db().add_preauthorization({"3MVG9one", "permission_set", "API Enabled"});
-  db().add_preauthorization({"3MVG9two", "profile", "Standard User"});
+  db().add_preauthorization({"3MVG9one", Preauthorization::Kind::profile, "System Administrator"});
+  db().add_preauthorization({"3MVG9one", Preauthorization::Kind::permission_set, "API Enabled"});
+  db().add_preauthorization({"3MVG9two", Preauthorization::Kind::profile, "Standard User"});
   auto grants = db().preauthorizations("3MVG9one");
   ASSERT_EQ(grants.size(), 2u);
   std::vector<std::string> seen;
   for (const auto& g : grants) {
     EXPECT_EQ(g.client_id, "3MVG9one");
-    seen.push_back(g.kind + ":" + g.name);
+    seen.push_back(std::string(to_string(g.kind)) + ":" + g.name);
   }
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::string>{"permission_set:API Enabled",
@@ -190,8 +191,8 @@ TEST_P(StoreConformance, PreauthorizationsListsOnlyThatAppsGrants) {
 
 TEST_P(StoreConformance, AddingTheSamePreauthorizationTwiceKeepsOne) {
   db().create_app(sample_app("3MVG9one"));
-  db().add_preauthorization({"3MVG9one", "profile", "Standard User"});
-  db().add_preauthorization({"3MVG9one", "profile", "Standard User"});
+  db().add_preauthorization({"3MVG9one", Preauthorization::Kind::profile, "Standard User"});
+  db().add_preauthorization({"3MVG9one", Preauthorization::Kind::profile, "Standard User"});
   EXPECT_EQ(db().preauthorizations("3MVG9one").size(), 1u);
 }
 

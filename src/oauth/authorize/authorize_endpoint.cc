@@ -8,6 +8,7 @@
 #include "oauth/approval.h"
 #include "token/scopes.h"
 #include "token/opaque_tokens.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -44,7 +45,7 @@ struct AuthorizeEndpoint::Browser {
 
 AuthorizeEndpoint::AuthorizeEndpoint(AuthorizeDeps deps)
     : d_(std::move(deps)),
-      action_("/services/oauth2/authorize"),
+      action_(paths::kAuthorize),
       dummy_hash_(d_.passwords.hash(crypto::random_token(d_.random))) {
   if (d_.csrf_key.empty()) d_.csrf_key = d_.random.bytes(32);
 }
@@ -169,7 +170,8 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
     // Refused before the password is checked, and not counted (that would only lengthen the
     // delay), but still a failed login for the audit log and metrics.
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, "locked_out", b.remote_addr});
+    d_.events.emit(
+        {EventType::login_failure, r.app.client_id, logged_user, "locked_out", b.remote_addr});
     return login_page(
         r, b, "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.",
         username, 429);
@@ -178,14 +180,14 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({"login_failure", r.app.client_id, logged_user, {}, b.remote_addr});
+    d_.events.emit({EventType::login_failure, r.app.client_id, logged_user, {}, b.remote_addr});
     d_.throttle.failure(keys);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
   // The address's count is not cleared: that would let someone with one valid account reset
   // it between guesses at other users' passwords.
   d_.throttle.success(keys);
-  d_.events.emit({"login_success", r.app.client_id, user->id, {}, b.remote_addr});
+  d_.events.emit({EventType::login_success, r.app.client_id, user->id, {}, b.remote_addr});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;
@@ -212,8 +214,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     return redirect_error({std::move(e), true, r.redirect_uri, r.fragment, r.state});
   };
   if (form.value("decision") != "allow") {
-    d_.events.emit(
-        {"consent_denied", r.app.client_id, user->id, token::join_scopes(r.scopes), b.remote_addr});
+    d_.events.emit({EventType::consent_denied, r.app.client_id, user->id,
+                    token::join_scopes(r.scopes), b.remote_addr});
     return err(Error::access_denied());
   }
   if (!may_use(d_.apps, r.app, *user)) {
@@ -227,8 +229,8 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
     }
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
-  d_.events.emit(
-      {"consent_granted", r.app.client_id, user->id, token::join_scopes(scopes), b.remote_addr});
+  d_.events.emit({EventType::consent_granted, r.app.client_id, user->id, token::join_scopes(scopes),
+                  b.remote_addr});
   return issue(r, *user, *session);
 }
 
@@ -237,7 +239,8 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
   std::string code_key;  // Token::code_key of the code, when one is issued
-  std::shared_ptr<store::PendingWrite> code_write;
+  // The write the redirect waits for: the tokens' when there are any, else the code's.
+  std::shared_ptr<store::PendingWrite> write;
   if (r.wants_code) {
     store::AuthCode rec;
     rec.id = d_.codes.allocate_code_id();
@@ -252,12 +255,12 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     rec.auth_time_s = session.auth_time_s;
     rec.expires_ms = d_.clock.now_ms() + kCodeTtlMs;
     code_key = std::to_string(rec.id);
-    // Queued: the redirect that carries the code waits for it without holding a thread. The
-    // user-agent flow below writes tokens and waits, so there the code is written at once.
+    // Queued: the redirect that carries the code waits for it without holding a thread. With
+    // tokens too (hybrid), the code is written at once and the redirect waits for theirs.
     if (r.wants_token) {
       d_.codes.save_code(rec);
     } else {
-      code_write = d_.codes.save_code_later(rec);
+      write = d_.codes.save_code_later(rec);
     }
     out.emplace_back("code", code);
   }
@@ -274,6 +277,8 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     // Issued with the code, so a replay of that code revokes it too (RFC 6749 §4.1.2).
     in.code_key = code_key;
     auto issued = d_.tokens.issue(in);
+    if (issued.sign_id_token) issued.body["id_token"] = issued.sign_id_token();
+    write = std::move(issued.write);
     for (const auto& [k, v] : issued.body) {
       out.emplace_back(std::string(k),
                        v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v));
@@ -288,13 +293,20 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   out.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(r.redirect_uri, r.fragment, out));
   http::no_store(resp);
-  if (code_write) {
-    // RFC 6749 §4.1.2.1: a code that could not be stored is temporarily_unavailable.
+  if (write) {
+    // RFC 6749 §4.1.2.1: a code or token that could not be stored is temporarily_unavailable.
     auto failed = redirect_error({Error::temporarily_unavailable("try again later"), true,
                                   r.redirect_uri, r.fragment, r.state});
-    resp.await = [code_write, failed = std::move(failed)](http::Response::Release release) {
-      code_write->on_settled([release = std::move(release), failed](std::exception_ptr error) {
-        release(error ? std::optional<http::Response>(failed) : std::nullopt);
+    resp.await = [this, write, failed = std::move(failed), tokens = r.wants_token,
+                  client_id = r.app.client_id, user_id = user.id](http::Response::Release release) {
+      write->on_settled([this, release = std::move(release), failed, tokens, client_id,
+                         user_id](const store::WriteOutcome& written) {
+        if (!written.is_durable()) {
+          release(failed);
+          return;
+        }
+        if (tokens) d_.events.emit({EventType::token_issued, client_id, user_id, "implicit", {}});
+        release(std::nullopt);
       });
     };
   }
@@ -378,18 +390,18 @@ http::Response AuthorizeEndpoint::consent_page(const AuthorizeRequest& r, const 
 }
 
 http::Response AuthorizeEndpoint::error_page(const oauth::Error& e, unsigned status) {
-  std::string title = e.code() == "invalid_client_id"       ? "Unknown application"
-                      : e.code() == "redirect_uri_mismatch" ? "Redirect address not allowed"
-                                                            : "The request cannot be completed";
+  std::string title = e.error_code() == ErrorCode::invalid_client_id ? "Unknown application"
+                      : e.error_code() == ErrorCode::redirect_uri_mismatch
+                          ? "Redirect address not allowed"
+                          : "The request cannot be completed";
   http::Response resp =
-      http::Response::html(status, d_.pages.error({title, e.code(), e.description()}));
+      http::Response::html(status, d_.pages.error({title, std::string(e.code()), e.description()}));
   http::no_store(resp);
   return resp;
 }
 
 http::Response AuthorizeEndpoint::redirect_error(const AuthorizeError& e) {
-  std::vector<std::pair<std::string, std::string>> p{{"error", e.error.code()},
-                                                     {"error_description", e.error.description()}};
+  std::vector<std::pair<std::string, std::string>> p = http::redirect_error_params(e.error);
   if (!e.state.empty()) p.emplace_back("state", e.state);
   p.emplace_back("iss", d_.issuer);
   http::Response resp = http::Response::redirect(finish_url(e.redirect_uri, e.fragment, p));

@@ -5,9 +5,8 @@
 
 namespace latchkey::oauth {
 
-Result<boost::json::object> AssertionSubject::issue(const store::App& app,
-                                                    std::string_view username,
-                                                    const TokenRequest& req) {
+Result<TokenOutcome> AssertionSubject::issue(const store::App& app, std::string_view username,
+                                             const TokenRequest& req) {
   auto user = username.empty() || username.size() > 256
                   ? std::nullopt
                   : users_.find_user_by_username(std::string(username));
@@ -25,7 +24,7 @@ Result<boost::json::object> AssertionSubject::issue(const store::App& app,
   // The assertion names the app; what the request's client brings (its secret for the
   // signature, its certificate binding) applies only when that client is the same app.
   if (req.client.app.client_id == app.client_id) apply_client(in, req);
-  return issue_tokens(issuer_, in, req);
+  return issue_tokens(issuer_, in);
 }
 
 }  // namespace latchkey::oauth

@@ -20,8 +20,8 @@ class AssertionSubject {
                    TokenIssuer& issuer)
       : apps_(apps), users_(users), consents_(consents), issuer_(issuer) {}
 
-  Result<boost::json::object> issue(const store::App& app, std::string_view username,
-                                    const TokenRequest& req);
+  Result<TokenOutcome> issue(const store::App& app, std::string_view username,
+                             const TokenRequest& req);
 
  private:
   store::AppStore& apps_;

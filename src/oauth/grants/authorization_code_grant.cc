@@ -6,7 +6,7 @@
 
 namespace latchkey::oauth {
 
-Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> AuthorizationCodeGrant::handle(const TokenRequest& req) {
   const store::App& app = req.client.app;
   // "Require secret for web server flow": checked before the code is touched, so a client
   // that forgot its secret does not burn the code.
@@ -18,7 +18,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   if (code->size() > 512) return Error::invalid_grant("invalid authorization code");
 
   // Read, not used up: the code is used up by the same write that saves its tokens, so the
-  // exchange never waits for a write of its own (store::Database::redeem_later).
+  // exchange never waits for a write of its own (store::TokenStore::redeem_later).
   auto record = codes_.find_code(token::ref_of(*code));
   if (!record || record->client_id != app.client_id) {
     return Error::invalid_grant("invalid authorization code");
@@ -63,7 +63,7 @@ Result<boost::json::object> AuthorizationCodeGrant::handle(const TokenRequest& r
   in.auth_time_s = record->auth_time_s;
   in.redeem = std::move(redeem);
   apply_client(in, req);
-  return issue_tokens(issuer_, in, req, std::move(replayed));
+  return issue_tokens(issuer_, in, std::move(replayed));
 }
 
 }  // namespace latchkey::oauth

@@ -10,16 +10,16 @@ namespace latchkey::oauth {
 
 class AuthorizationCodeGrant final : public TokenGrantHandler {
  public:
-  AuthorizationCodeGrant(store::CodeStore& codes, store::Database& tokens, store::UserStore& users,
-                         TokenIssuer& issuer, const Clock& clock)
+  AuthorizationCodeGrant(store::CodeStore& codes, store::TokenStore& tokens,
+                         store::UserStore& users, TokenIssuer& issuer, const Clock& clock)
       : codes_(codes), tokens_(tokens), users_(users), issuer_(issuer), clock_(clock) {}
 
   std::string_view grant_type() const override { return "authorization_code"; }
-  Result<boost::json::object> handle(const TokenRequest& request) override;
+  Result<TokenOutcome> handle(const TokenRequest& request) override;
 
  private:
   store::CodeStore& codes_;
-  store::Database& tokens_;
+  store::TokenStore& tokens_;
   store::UserStore& users_;
   TokenIssuer& issuer_;
   const Clock& clock_;

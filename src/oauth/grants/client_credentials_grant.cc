@@ -5,7 +5,7 @@
 
 namespace latchkey::oauth {
 
-Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> ClientCredentialsGrant::handle(const TokenRequest& req) {
   // RFC 6749 §4.4: confidential clients only.
   if (!req.client.authenticated()) return Error::invalid_client("invalid client credentials");
   const store::App& app = req.client.app;
@@ -30,7 +30,7 @@ Result<boost::json::object> ClientCredentialsGrant::handle(const TokenRequest& r
   in.grant_type = "client_credentials";
   in.with_id_token = false;  // no end-user authentication happened
   apply_client(in, req);
-  return issue_tokens(issuer_, in, req);
+  return issue_tokens(issuer_, in);
 }
 
 }  // namespace latchkey::oauth

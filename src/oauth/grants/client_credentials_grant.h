@@ -15,7 +15,7 @@ class ClientCredentialsGrant final : public TokenGrantHandler {
   ClientCredentialsGrant(store::AppStore& apps, store::UserStore& users, TokenIssuer& issuer)
       : apps_(apps), users_(users), issuer_(issuer) {}
   std::string_view grant_type() const override { return "client_credentials"; }
-  Result<boost::json::object> handle(const TokenRequest& request) override;
+  Result<TokenOutcome> handle(const TokenRequest& request) override;
 
  private:
   store::AppStore& apps_;

@@ -1,53 +1,58 @@
 #include "oauth/grants/grant_handler.h"
 
 namespace latchkey::oauth {
+namespace {
 
 std::string_view revoke_reason(const store::Redemption& r) {
   return r.kind == store::Redemption::Kind::code ? "code_replay" : "refresh_token_reuse";
 }
 
-Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
-                                         const TokenRequest& req,
-                                         std::optional<Error> if_redeemed) {
-  if (req.deferred == nullptr) {
-    in.durable = nullptr;
-    in.id_token_later = nullptr;
-    try {
-      return issuer.issue(in).body;
-    } catch (const store::AlreadyRedeemed&) {
-      if (!if_redeemed) throw;
-      return std::move(*if_redeemed);
-    }
+}  // namespace
+
+std::optional<Error> settle(TokenOutcome& outcome, const store::WriteOutcome& written,
+                            std::optional<std::string> id_token) {
+  using Status = store::WriteOutcome::Status;
+  if (written.status == Status::failed) {
+    return Error::temporarily_unavailable("storage is unavailable, try again")
+        .with_debug("the token write failed: " + written.error);
   }
-  Deferred& d = *req.deferred;
-  in.durable = &d.write;
-  in.id_token_later = &d.id_token;
-  d.if_redeemed = std::move(if_redeemed);
-  d.client_id = in.app.client_id;
-  d.user_id = in.user.id;
-  d.grant_type = in.grant_type;
-  if (in.redeem) d.revoke_reason = revoke_reason(*in.redeem);
-  return issuer.issue(in).body;
+  if (outcome.refusal || written.status == Status::already_redeemed) {
+    if (outcome.if_redeemed) return *outcome.if_redeemed;
+    return Error::server_error("a write redeemed a code or token the grant did not name");
+  }
+  if (outcome.sign_id_token) {
+    if (!id_token) return Error::server_error("signing the ID token failed");
+    outcome.body["id_token"] = std::move(*id_token);
+  }
+  return std::nullopt;
 }
 
-Result<boost::json::object> refuse_redeemed(store::Database& db, const store::Redemption& r,
-                                            std::string_view user_id, Error refusal,
-                                            const TokenRequest& req) {
-  auto write = db.redeem_later(r, {});
-  if (req.deferred == nullptr) {
-    try {
-      write->wait();
-    } catch (const store::AlreadyRedeemed&) {
-    }
-    return refusal;
-  }
-  req.deferred->write = std::move(write);
-  req.deferred->if_redeemed = std::move(refusal);
-  req.deferred->client_id = req.client.app.client_id;
-  req.deferred->user_id = user_id;
-  req.deferred->grant_type = req.params.value("grant_type");
-  req.deferred->revoke_reason = revoke_reason(r);
-  return boost::json::object{};  // never sent: the write refuses
+TokenOutcome issue_tokens(TokenIssuer& issuer, const GrantInput& in,
+                          std::optional<Error> if_redeemed) {
+  Issued issued = issuer.issue(in);
+  TokenOutcome out;
+  out.body = std::move(issued.body);
+  out.write = std::move(issued.write);
+  out.sign_id_token = std::move(issued.sign_id_token);
+  out.if_redeemed = std::move(if_redeemed);
+  out.client_id = in.app.client_id;
+  out.user_id = in.user.id;
+  out.grant_type = in.grant_type;
+  if (in.redeem) out.revoke_reason = revoke_reason(*in.redeem);
+  return out;
+}
+
+TokenOutcome refuse_redeemed(store::TokenStore& tokens, const store::Redemption& r,
+                             std::string_view user_id, Error refusal, const TokenRequest& req) {
+  TokenOutcome out;
+  out.write = tokens.redeem_later(r, {});
+  out.if_redeemed = std::move(refusal);
+  out.refusal = true;
+  out.client_id = req.client.app.client_id;
+  out.user_id = user_id;
+  out.grant_type = req.params.value("grant_type");
+  out.revoke_reason = revoke_reason(r);
+  return out;
 }
 
 }  // namespace latchkey::oauth

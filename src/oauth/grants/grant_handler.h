@@ -15,34 +15,41 @@
 #include "oauth/client_auth.h"
 #include "oauth/token_issuer.h"
 #include "store/pending_write.h"
+#include "store/stores.h"
 
 namespace latchkey::oauth {
-
-// A token response whose tokens are still being written: the endpoint sends it once the write
-// is durable, and emits the token_issued event then.
-struct Deferred {
-  std::shared_ptr<store::PendingWrite> write;  // null: nothing to wait for
-  // Signs the response's ID token, which the endpoint adds to the body as "id_token"; null:
-  // none, or it is in the body already.
-  std::function<std::string()> id_token;
-  // What to answer instead if the write finds the code or refresh token used up already.
-  std::optional<Error> if_redeemed;
-  std::string client_id, user_id, grant_type;  // for the events
-  // Why the write revokes tokens when it finds them used up (the token_revoked event's
-  // detail): "code_replay" or "refresh_token_reuse"; empty when it redeems nothing.
-  std::string_view revoke_reason;
-};
-
-// The token_revoked detail for what a redemption of `r` revokes when it was used up already.
-std::string_view revoke_reason(const store::Redemption& r);
 
 struct TokenRequest {
   const http::Request& http;
   const http::Params& params;
   const ClientAuth& client;
-  // Where the grant leaves its token write for the endpoint to await; null: the grant waits.
-  Deferred* deferred = nullptr;
 };
+
+// What a grant answers once it has decided to issue tokens: the response, and what must happen
+// before it may be sent. A grant never waits; the token endpoint awaits the write (without
+// holding a thread) and settle() turns what it settled with into the answer.
+struct TokenOutcome {
+  boost::json::object body;  // the token response, less an ID token still to be signed
+  // The tokens' write (never null). Until it is durable the tokens do not exist, so nothing of
+  // the body may be sent before; it may instead find the code or refresh token used up, or fail.
+  std::shared_ptr<store::PendingWrite> write;
+  // Signs the ID token the body still lacks (added as "id_token"); null when there is none.
+  std::function<std::string()> sign_id_token;
+  // The answer when the write finds the code or refresh token used up already.
+  std::optional<Error> if_redeemed;
+  // The write only revokes what an earlier use issued (refuse_redeemed): `if_redeemed` is the
+  // answer whatever the write settles with.
+  bool refusal = false;
+  // For the events: token_issued once durable, token_revoked when the write revoked tokens.
+  std::string client_id, user_id, grant_type;
+  std::string_view revoke_reason;  // the token_revoked detail; empty when it redeems nothing
+};
+
+// The answer once `outcome.write` settled as `written` and the ID token, if the outcome has one
+// to sign, was signed (`id_token`; nullopt when signing failed): nullopt when the answer is
+// `outcome.body` (the ID token added), else the refusal.
+[[nodiscard]] std::optional<Error> settle(TokenOutcome& outcome, const store::WriteOutcome& written,
+                                          std::optional<std::string> id_token);
 
 // What a grant's tokens take from the client that asked for them: the secret (for
 // `signature`), the certificate binding (RFC 8705 §3; a public client's refresh token too,
@@ -53,19 +60,16 @@ inline void apply_client(GrantInput& in, const TokenRequest& req) {
   in.public_client = !req.client.authenticated();
 }
 
-// Issues the tokens of `in`, leaving their write in req.deferred when the endpoint awaits it,
-// else waiting for it here. `if_redeemed` is the answer when in.redeem was used up already.
-Result<boost::json::object> issue_tokens(TokenIssuer& issuer, GrantInput& in,
-                                         const TokenRequest& req,
-                                         std::optional<Error> if_redeemed = std::nullopt);
+// Issues the tokens of `in` (queuing their write). `if_redeemed` is the answer when in.redeem
+// turns out used up already.
+TokenOutcome issue_tokens(TokenIssuer& issuer, const GrantInput& in,
+                          std::optional<Error> if_redeemed = std::nullopt);
 
 // For a code or refresh token already seen used up: a redemption that saves nothing, so that
-// the write revokes what the earlier use issued (tokens of `user_id`), then `refusal`. Used-up
-// stays used up, so that write always refuses; the endpoint awaits it like any token write
-// (never holding a thread).
-Result<boost::json::object> refuse_redeemed(store::Database& db, const store::Redemption& r,
-                                            std::string_view user_id, Error refusal,
-                                            const TokenRequest& req);
+// its write revokes what the earlier use issued (tokens of `user_id`), then answers `refusal`.
+// The endpoint awaits that write like any token write (never holding a thread).
+TokenOutcome refuse_redeemed(store::TokenStore& tokens, const store::Redemption& r,
+                             std::string_view user_id, Error refusal, const TokenRequest& req);
 
 class TokenGrantHandler {
  public:
@@ -74,8 +78,8 @@ class TokenGrantHandler {
   // Bearer assertion grants (RFC 7521 §4.1) name their client inside the assertion, so the
   // request may carry no client identification at all.
   virtual bool client_named_by_assertion() const { return false; }
-  // The token response body on success.
-  virtual Result<boost::json::object> handle(const TokenRequest& request) = 0;
+  // The tokens to issue, or why not.
+  virtual Result<TokenOutcome> handle(const TokenRequest& request) = 0;
 };
 
 }  // namespace latchkey::oauth

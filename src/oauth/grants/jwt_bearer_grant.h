@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/clock.h"
-#include "crypto/public_key_cache.h"
+#include "oauth/jwt_assertion.h"
 #include "oauth/grants/assertion_subject.h"
 #include "oauth/grants/grant_handler.h"
 #include "oauth/token_issuer.h"
@@ -24,24 +24,19 @@ class JwtBearerGrant final : public TokenGrantHandler {
                  store::ReplayStore& replays, TokenIssuer& issuer, const Clock& clock,
                  std::string issuer_url,
                  int64_t max_live_per_client = ClientAuthLimits{}.max_live_assertions_per_client)
-      : apps_(apps),
-        subject_(apps, users, consents, issuer),
-        replays_(replays),
-        clock_(clock),
+      : subject_(apps, users, consents, issuer),
+        assertions_(apps, replays, clock),
         issuer_url_(std::move(issuer_url)),
         max_live_per_client_(max_live_per_client) {}
   std::string_view grant_type() const override { return kJwtBearerGrant; }
   bool client_named_by_assertion() const override { return true; }
-  Result<boost::json::object> handle(const TokenRequest& request) override;
+  Result<TokenOutcome> handle(const TokenRequest& request) override;
 
  private:
-  store::AppStore& apps_;
   AssertionSubject subject_;
-  store::ReplayStore& replays_;
-  const Clock& clock_;
+  JwtAssertionVerifier assertions_;
   std::string issuer_url_;
   int64_t max_live_per_client_;
-  crypto::PublicKeyCache keys_;  // the apps' certificates, parsed once
 };
 
 }  // namespace latchkey::oauth

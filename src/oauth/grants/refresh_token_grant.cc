@@ -11,7 +11,7 @@ Error expired() { return Error::invalid_grant("expired access/refresh token"); }
 
 }  // namespace
 
-Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> RefreshTokenGrant::handle(const TokenRequest& req) {
   const store::App& app = req.client.app;
   if (app.require_secret_refresh && !req.client.authenticated()) {
     return Error::invalid_client("invalid client credentials");
@@ -51,14 +51,14 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   }
 
   // Under the rotate policy the presented token is used up by the same write that saves the
-  // new ones (store::Database::redeem_later); if it was used already, that write revokes its
+  // new ones (store::TokenStore::redeem_later); if it was used already, that write revokes its
   // family instead (RFC 9700 §4.14.2 reuse detection).
   bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
   auto reused = expired().with_debug("rotated refresh token reused; family revoked");
   store::Redemption redeem{store::Redemption::Kind::refresh_token, t->ref(), t->family_id};
   if (t->rotated) {
-    return rotate ? refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req)
-                  : expired();
+    if (!rotate) return expired();
+    return refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req);
   }
 
   GrantInput in{app, *user, scopes};
@@ -70,7 +70,7 @@ Result<boost::json::object> RefreshTokenGrant::handle(const TokenRequest& req) {
   in.auth_time_s = t->auth_time_s;
   if (rotate) in.redeem = std::move(redeem);
   apply_client(in, req);
-  return issue_tokens(issuer_, in, req, std::move(reused));
+  return issue_tokens(issuer_, in, std::move(reused));
 }
 
 }  // namespace latchkey::oauth

@@ -15,15 +15,15 @@ namespace latchkey::oauth {
 
 class RefreshTokenGrant final : public TokenGrantHandler {
  public:
-  RefreshTokenGrant(store::Database& tokens, store::AppStore& apps, store::UserStore& users,
+  RefreshTokenGrant(store::TokenStore& tokens, store::AppStore& apps, store::UserStore& users,
                     TokenIssuer& issuer, const Clock& clock)
       : tokens_(tokens), apps_(apps), users_(users), issuer_(issuer), clock_(clock) {}
 
   std::string_view grant_type() const override { return "refresh_token"; }
-  Result<boost::json::object> handle(const TokenRequest& request) override;
+  Result<TokenOutcome> handle(const TokenRequest& request) override;
 
  private:
-  store::Database& tokens_;
+  store::TokenStore& tokens_;
   store::AppStore& apps_;
   store::UserStore& users_;
   TokenIssuer& issuer_;

@@ -3,6 +3,7 @@
 #include "crypto/certificate.h"
 #include "crypto/jose.h"
 #include "saml/saml_assertion.h"
+#include "core/paths.h"
 
 namespace latchkey::oauth {
 namespace {
@@ -11,7 +12,7 @@ Error invalid() { return Error::invalid_grant("invalid assertion"); }
 
 }  // namespace
 
-Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
+Result<TokenOutcome> SamlBearerGrant::handle(const TokenRequest& req) {
   auto param = req.params.get("assertion");
   if (!param || param->empty()) return Error::invalid_request("assertion is required");
   auto xml = saml::decode_assertion_param(*param);
@@ -35,7 +36,7 @@ Result<boost::json::object> SamlBearerGrant::handle(const TokenRequest& req) {
   saml::Expectations e;
   e.issuer_client_id = app->client_id;
   e.audience = issuer_url_;
-  e.recipient = issuer_url_ + "/services/oauth2/token";
+  e.recipient = issuer_url_ + paths::kToken;
   e.now_s = now;
   auto assertion = saml::verify(*xml, app->cert_pem, e);
   if (!assertion) return std::move(assertion).error();

@@ -32,7 +32,7 @@ class SamlBearerGrant final : public TokenGrantHandler {
         max_live_per_client_(max_live_per_client) {}
   std::string_view grant_type() const override { return kSamlBearerGrant; }
   bool client_named_by_assertion() const override { return true; }
-  Result<boost::json::object> handle(const TokenRequest& request) override;
+  Result<TokenOutcome> handle(const TokenRequest& request) override;
 
  private:
   store::AppStore& apps_;

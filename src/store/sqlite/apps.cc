@@ -35,7 +35,9 @@ App read_app(const Statement& st) {
   a.access_token_ttl_s = st.column_int(15);
   a.allow_implicit = st.column_bool(16);
   a.mtls_cert_pem = st.column_text(17);
-  a.token_format = st.column_text(18);
+  auto format = parse_token_format(st.column_text(18));
+  if (!format) throw StoreError("sqlite: unknown token_format in apps row");
+  a.token_format = *format;
   a.created_ms = st.column_int(19);
   a.mtls_subject_dn = st.column_text(20);
   auto method = parse_client_auth_method(st.column_text(21));
@@ -69,7 +71,7 @@ void SqliteDatabase::create_app(const App& app) {
         .bind_int(16, app.access_token_ttl_s)
         .bind_bool(17, app.allow_implicit)
         .bind_text(18, app.mtls_cert_pem)
-        .bind_text(19, app.token_format)
+        .bind_text(19, to_string(app.token_format))
         .bind_int(20, app.created_ms)
         .bind_text(21, app.mtls_subject_dn)
         .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
@@ -115,7 +117,7 @@ void SqliteDatabase::add_preauthorization(const Preauthorization& p) {
             "INSERT INTO preauthorizations (client_id, kind, name) VALUES (?1, ?2, ?3)"
             " ON CONFLICT DO NOTHING")
         .bind_text(1, p.client_id)
-        .bind_text(2, p.kind)
+        .bind_text(2, to_string(p.kind))
         .bind_text(3, p.name)
         .run();
   });
@@ -128,7 +130,11 @@ std::vector<Preauthorization> SqliteDatabase::preauthorizations(const std::strin
         " ORDER BY kind, name");
     st.bind_text(1, client_id);
     std::vector<Preauthorization> out;
-    while (st.step()) out.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
+    while (st.step()) {
+      auto kind = parse_preauthorization_kind(st.column_text(1));
+      if (!kind) throw StoreError("sqlite: unknown kind in preauthorizations row");
+      out.push_back({st.column_text(0), *kind, st.column_text(2)});
+    }
     return out;
   });
 }
@@ -137,7 +143,7 @@ bool SqliteDatabase::remove_preauthorization(const Preauthorization& p) {
   return write([&](Connection& conn) -> bool {
     conn.prepare("DELETE FROM preauthorizations WHERE client_id = ?1 AND kind = ?2 AND name = ?3")
         .bind_text(1, p.client_id)
-        .bind_text(2, p.kind)
+        .bind_text(2, to_string(p.kind))
         .bind_text(3, p.name)
         .run();
     return conn.changes() == 1;

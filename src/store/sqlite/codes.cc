@@ -78,30 +78,16 @@ void SqliteDatabase::save_code(const AuthCode& code) {
 }
 
 std::shared_ptr<PendingWrite> SqliteDatabase::save_code_later(const AuthCode& code) {
-  if (memory_) return CodeStore::save_code_later(code);
+  if (memory_) return PendingWrite::settled(at_once([&] { save_code(code); }));
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([row = with_id(code)](Connection& conn) { insert_code(conn, row); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  writer_->submit(
+      [row = with_id(code)](Connection& conn) { insert_code(conn, row); },
+      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 
 std::optional<AuthCode> SqliteDatabase::find_code(const SecretRef& ref) {
   return read([&](Connection& conn) { return select_code(conn, ref); });
-}
-
-std::optional<AuthCode> SqliteDatabase::consume_code(const SecretRef& ref) {
-  return write([&](Connection& conn) -> std::optional<AuthCode> {
-    // One writer orders callers in this process and the batch's BEGIN IMMEDIATE orders them
-    // against other processes on the same file, so exactly one exchange ever reads used=0
-    // (RFC 6749 §4.1.2: a code is single use, and a replay must be detectable to revoke what
-    // it issued).
-    std::optional<AuthCode> before = select_code(conn, ref);
-    if (!before) return std::nullopt;  // nothing was written
-    if (!before->used) {
-      conn.prepare("UPDATE auth_codes SET used = 1 WHERE id = ?1").bind_int(1, before->id).run();
-    }
-    return before;
-  });
 }
 
 }  // namespace latchkey::store::sqlite

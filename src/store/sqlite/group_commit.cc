@@ -61,7 +61,7 @@ void GroupCommit::loop() {
       }
     }
     execute(batch);
-    for (Job& job : batch) job.done(job.error);
+    for (Job& job : batch) job.done(std::move(job.error));
     batch.clear();
   }
 }

@@ -30,10 +30,4 @@ std::optional<Session> SqliteDatabase::find_session(const std::string& session_h
   });
 }
 
-void SqliteDatabase::delete_session(const std::string& session_hash) {
-  return write([&](Connection& conn) {
-    conn.prepare("DELETE FROM sessions WHERE session_hash = ?1").bind_text(1, session_hash).run();
-  });
-}
-
 }  // namespace latchkey::store::sqlite

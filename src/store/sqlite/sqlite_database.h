@@ -65,7 +65,6 @@ class SqliteDatabase final : public Database {
   void save_code(const AuthCode& code) override;
   std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override;
   int64_t allocate_code_id() override { return allocate_id(); }
-  std::optional<AuthCode> consume_code(const SecretRef& ref) override;
   std::optional<AuthCode> find_code(const SecretRef& ref) override;
 
   // TokenStore (tokens.cc)
@@ -73,10 +72,8 @@ class SqliteDatabase final : public Database {
   std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
   int64_t allocate_id() override;
   std::optional<Token> find_token(const SecretRef& ref) override;
-  bool mark_rotated(const SecretRef& ref) override;
   int revoke_token(const SecretRef& ref) override;
   int revoke_family(const std::string& family_id) override;
-  int revoke_by_code(const std::string& code_key) override;
   int revoke_by_user(const std::string& user_id) override;
   int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
 
@@ -101,7 +98,6 @@ class SqliteDatabase final : public Database {
   // SessionStore (sessions.cc)
   void save_session(const Session& s) override;
   std::optional<Session> find_session(const std::string& session_hash) override;
-  void delete_session(const std::string& session_hash) override;
 
   // ReplayStore (replay_keys.cc)
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
@@ -131,6 +127,17 @@ class SqliteDatabase final : public Database {
     }
   }
   void write_work(const std::function<void(Connection&)>& work);
+  // Runs a write made at once (an in-memory database's queued write): its outcome, a
+  // StoreError settling it failed rather than escaping.
+  template <class F>
+  static WriteOutcome at_once(F&& f) {
+    try {
+      f();
+      return {};
+    } catch (const StoreError& e) {
+      return WriteOutcome::failed_because(e.what());
+    }
+  }
 
   // Runs `f(Connection&)` on a read connection (committed data only).
   template <class F>

@@ -169,10 +169,13 @@ void SqliteDatabase::save_tokens(const std::vector<Token>& tokens) {
 }
 
 std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vector<Token>& tokens) {
-  if (memory_ || tokens.empty()) return TokenStore::save_tokens_later(tokens);
+  if (memory_ || tokens.empty()) {
+    return PendingWrite::settled(at_once([&] { save_tokens(tokens); }));
+  }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit([rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
-                  [pending](std::exception_ptr error) { pending->settle(std::move(error)); });
+  writer_->submit(
+      [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
+      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 
@@ -191,12 +194,6 @@ std::optional<Token> SqliteDatabase::find_token(const SecretRef& ref) {
     if (!crypto::constant_time_equal(t.token_hash, ref.hash)) return std::nullopt;
     return t;
   });
-}
-
-bool SqliteDatabase::mark_rotated(const SecretRef& ref) {
-  // A single conditional UPDATE is atomic across processes: of two concurrent refreshes with
-  // the same token, exactly one changes the row (RFC 9700 §4.14.2 refresh token rotation).
-  return update_ref(ref.id != 0 ? kRotateById : kRotateByHash, ref) == 1;
 }
 
 int SqliteDatabase::revoke_token(const SecretRef& ref) {
@@ -234,17 +231,17 @@ std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
       outcome->revoked = revoke_issued(conn, r);
     }
   };
+  auto settled = [outcome](std::exception_ptr error) {
+    if (error || outcome->redeemed) return WriteOutcome::of(error);
+    return WriteOutcome::redeemed_before(outcome->revoked);
+  };
   if (memory_) {
-    write(work);
-    return PendingWrite::settled(
-        outcome->redeemed ? nullptr : std::make_exception_ptr(AlreadyRedeemed(outcome->revoked)));
+    WriteOutcome written = at_once([&] { write(work); });
+    return PendingWrite::settled(written.is_durable() ? settled(nullptr) : written);
   }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, outcome](std::exception_ptr error) {
-    if (!error && !outcome->redeemed) {
-      error = std::make_exception_ptr(AlreadyRedeemed(outcome->revoked));
-    }
-    pending->settle(std::move(error));
+  writer_->submit(std::move(work), [pending, settled](std::exception_ptr error) {
+    pending->settle(settled(std::move(error)));
   });
   return pending;
 }
@@ -256,14 +253,6 @@ int SqliteDatabase::revoke_family(const std::string& family_id) {
   return update_count(
       "UPDATE tokens SET revoked = 1 WHERE family_id = ?1 AND family_id != '' AND revoked = 0",
       family_id);
-}
-
-int SqliteDatabase::revoke_by_code(const std::string& code_key) {
-  // One write: the code's tokens and their families go together or not at all.
-  if (code_key.empty()) return 0;
-  int64_t n = write([&](Connection& conn) { return revoke_code_descendants(conn, code_key); });
-  return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
-                                             : static_cast<int>(n);
 }
 
 int SqliteDatabase::revoke_by_user(const std::string& user_id) {

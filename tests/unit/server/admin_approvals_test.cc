@@ -67,7 +67,9 @@ TEST_F(AdminApprovals, DeactivatingAUserRevokesTheirTokens) {
 }
 
 TEST_F(AdminApprovals, ApprovalsListPreauthorizationsAndUsersWhoApproved) {
-  ASSERT_TRUE(admin_.preauthorize(client_id_, "profile", "Integration User").ok());
+  ASSERT_TRUE(
+      admin_.preauthorize(client_id_, store::Preauthorization::Kind::profile, "Integration User")
+          .ok());
   db_->save_consent({user_id_, client_id_, {"api"}, 42});
   auto r = admin_.approvals(client_id_);
   ASSERT_TRUE(r.ok());
@@ -81,14 +83,21 @@ TEST_F(AdminApprovals, ApprovalsListPreauthorizationsAndUsersWhoApproved) {
 }
 
 TEST_F(AdminApprovals, UnpreauthorizeRemovesOnlyThatGrant) {
-  ASSERT_TRUE(admin_.preauthorize(client_id_, "profile", "Integration User").ok());
-  ASSERT_TRUE(admin_.preauthorize(client_id_, "permission_set", "API Only").ok());
-  auto r = admin_.unpreauthorize(client_id_, "profile", "Integration User");
+  ASSERT_TRUE(
+      admin_.preauthorize(client_id_, store::Preauthorization::Kind::profile, "Integration User")
+          .ok());
+  ASSERT_TRUE(
+      admin_.preauthorize(client_id_, store::Preauthorization::Kind::permission_set, "API Only")
+          .ok());
+  auto r =
+      admin_.unpreauthorize(client_id_, store::Preauthorization::Kind::profile, "Integration User");
   ASSERT_TRUE(r.ok());
   auto left = db_->preauthorizations(client_id_);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].name, "API Only");
-  EXPECT_FALSE(admin_.unpreauthorize(client_id_, "profile", "Integration User").ok());
+  EXPECT_FALSE(
+      admin_.unpreauthorize(client_id_, store::Preauthorization::Kind::profile, "Integration User")
+          .ok());
 }
 
 TEST_F(AdminApprovals, RevokeApprovalForgetsConsentAndRevokesOnlyThatAppsTokens) {

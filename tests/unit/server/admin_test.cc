@@ -181,7 +181,7 @@ TEST_F(AdminTest, CreateAppDefaults) {
   EXPECT_EQ(app->refresh_policy, store::RefreshPolicy::until_revoked);
   EXPECT_EQ(app->access_token_ttl_s, 7200);
   EXPECT_FALSE(app->allow_implicit);
-  EXPECT_EQ(app->token_format, "opaque");
+  EXPECT_EQ(app->token_format, store::TokenFormat::opaque);
   EXPECT_FALSE(app->org_id.empty());
 }
 

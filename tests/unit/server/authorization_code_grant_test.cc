@@ -74,7 +74,7 @@ class AuthorizationCodeGrantTest : public ::testing::Test {
 
   Result<boost::json::object> exchange(const ClientAuth& client, const http::Params& p) {
     http::Request req = post_request();
-    return grant_.handle(TokenRequest{req, p, client});
+    return testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   }
   Result<boost::json::object> exchange(const ClientAuth& client, const std::string& code,
                                        const char* verifier = nullptr) {
@@ -235,11 +235,11 @@ TEST_F(AuthorizationCodeGrantTest, ReplayedCodeRevokesTheTokensRefreshedFromIt) 
     ASSERT_TRUE(first.ok());
     RefreshTokenGrant refresher(world_.db(), world_.db(), world_.db(), issuer_, world_.clock());
     http::Request req = post_request();
-    auto refreshed = refresher.handle(
+    auto refreshed = testsupport::answer_of(refresher.handle(
         TokenRequest{req,
                      params({{"grant_type", "refresh_token"},
                              {"refresh_token", str(first.value(), "refresh_token")}}),
-                     confidential(app)});
+                     confidential(app)}));
     ASSERT_TRUE(refreshed.ok());
     std::string later_access = str(refreshed.value(), "access_token");
     ASSERT_FALSE(token(later_access)->revoked);

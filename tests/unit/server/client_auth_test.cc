@@ -264,6 +264,19 @@ TEST_F(ClientAuthTest, PrivateKeyJwtLivingTooLongIsRefused) {
   EXPECT_EQ(r.error().code(), "invalid_client");
 }
 
+// RFC 7519 §4.1.5: not accepted before nbf. The assertion is otherwise valid, and its jti is
+// not used up by the refusal: the same assertion authenticates once nbf has come.
+TEST_F(ClientAuthTest, PrivateKeyJwtBeforeItsNotBeforeIsRefused) {
+  auto c = claims(token_url(), 300, "jti-nbf");
+  c["nbf"] = world_.clock().now_s() + 120;
+  auto jwt = crypto::sign_jwt(client_key(), c);
+  auto early = run(post_request(), assertion_params(jwt));
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code(), "invalid_client");
+  world_.clock().advance_s(120);
+  EXPECT_TRUE(run(post_request(), assertion_params(jwt)).ok());
+}
+
 TEST_F(ClientAuthTest, PrivateKeyJwtWrongAudienceIsRefused) {
   auto r = run(
       post_request(),

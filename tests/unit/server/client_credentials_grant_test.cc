@@ -38,7 +38,7 @@ class ClientCredentialsGrantTest : public ::testing::Test {
     http::Params p = params({{"grant_type", "client_credentials"}});
     http::Request req = post_request();
     ClientAuth client = testsupport::client_auth(app, method, TestWorld::secret());
-    return grant_.handle(TokenRequest{req, p, client});
+    return testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   }
 
   static void expect_refused(const Result<boost::json::object>& r, const char* description) {
@@ -98,7 +98,8 @@ TEST_F(ClientCredentialsGrantTest, AdminApprovedAppRefusesRunAsUserNotPreauthori
 
 TEST_F(ClientCredentialsGrantTest, AdminApprovedAppServesRunAsUserPreauthorizedByProfile) {
   auto app = run_as_app(true);
-  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  store::Preauthorization pre{app.client_id, store::Preauthorization::Kind::profile,
+                              world_.user().profile};
   world_.db().add_preauthorization(pre);
   auto r = request(app);
   ASSERT_TRUE(r.ok()) << r.error().description();
@@ -110,7 +111,8 @@ TEST_F(ClientCredentialsGrantTest, AdminApprovedAppServesRunAsUserPreauthorizedB
 
 TEST_F(ClientCredentialsGrantTest, AdminApprovedAppServesRunAsUserPreauthorizedByPermissionSet) {
   auto app = run_as_app(true);
-  world_.db().add_preauthorization({app.client_id, "permission_set", "API Only"});
+  world_.db().add_preauthorization(
+      {app.client_id, store::Preauthorization::Kind::permission_set, "API Only"});
   expect_refused(request(app), kNotApproved);  // the user does not hold the set yet
   ASSERT_TRUE(
       world_.db().update_user_access(world_.user().id, world_.user().profile, {"API Only"}));

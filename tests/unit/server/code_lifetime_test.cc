@@ -30,8 +30,9 @@ class CodeLifetime : public ::testing::Test {
     app_ = world_.add_app([](store::App& a) { a.scopes = {"api"}; });
     AppOptions options;
     options.issuer = testsupport::kIssuer;
-    application_ = std::make_unique<Application>(world_.db(), world_.random(), world_.clock(),
-                                                 testsupport::test_sealer(), std::move(options));
+    application_ =
+        std::make_unique<Application>(world_.db().stores(), world_.random(), world_.clock(),
+                                      testsupport::test_sealer(), std::move(options));
   }
 
   // One browser: keeps the cookies the server sets, as a user agent would.

@@ -17,14 +17,14 @@ using testsupport::TestWorld;
 class JwtAccessTokenTest : public ::testing::Test {
  protected:
   JwtAccessTokenTest() : stack_(world_, kIssuer) {
-    app_ = world_.add_app([](store::App& a) { a.token_format = "jwt"; });
+    app_ = world_.add_app([](store::App& a) { a.token_format = store::TokenFormat::jwt; });
   }
 
   boost::json::object issue(const std::string& cnf_x5t) {
     GrantInput in{app_, world_.user(), {"api"}};
     in.grant_type = "client_credentials";
     in.cnf_x5t = cnf_x5t;
-    Issued out = stack_.issuer.issue(in);
+    Issued out = testsupport::durable(stack_.issuer.issue(in));
     auto jwt = crypto::decode_jwt(out.access_token);
     EXPECT_TRUE(jwt.ok()) << out.access_token;
     EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.current()->signing_key("RS256").public_key()));

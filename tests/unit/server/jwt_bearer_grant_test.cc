@@ -52,7 +52,7 @@ class JwtBearerGrantTest : public ::testing::Test {
     http::Params p = params({{"grant_type", std::string(kJwtBearerGrant)}, {"assertion", jwt}});
     http::Request req = post_request();
     ClientAuth none;
-    return grant.handle(TokenRequest{req, p, none});
+    return testsupport::answer_of(grant.handle(TokenRequest{req, p, none}));
   }
 
   JwtBearerGrant make_grant(int64_t max_live_per_client = 10'000) {

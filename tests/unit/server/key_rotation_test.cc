@@ -113,7 +113,7 @@ TEST(KeyRotation, ApplicationReloadsSigningKeysFromTheStore) {
   TestWorld world;
   app::AppOptions options;
   options.issuer = "http://issuer.test";
-  app::Application application(world.db(), world.random(), world.clock(),
+  app::Application application(world.db().stores(), world.random(), world.clock(),
                                testsupport::test_sealer(), options);
   http::Request jwks;
   jwks.method = "GET";

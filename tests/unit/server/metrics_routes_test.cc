@@ -29,7 +29,7 @@ class MetricsRoutes : public ::testing::Test {
   MetricsRoutes() {
     AppOptions options;
     options.issuer = testsupport::kIssuer;
-    app_ = std::make_unique<Application>(world_.db(), world_.random(), world_.clock(),
+    app_ = std::make_unique<Application>(world_.db().stores(), world_.random(), world_.clock(),
                                          testsupport::test_sealer(), std::move(options));
   }
 

@@ -36,7 +36,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
                  std::vector<std::string> scopes = {"api", "refresh_token", "openid"}) {
     GrantInput in(app, world_.user(), std::move(scopes));
     in.issue_refresh = true;
-    return issuer_.issue(in);
+    return testsupport::durable(issuer_.issue(in));
   }
 
   static ClientAuth confidential(const store::App& app) {
@@ -51,7 +51,7 @@ class RefreshTokenGrantTest : public ::testing::Test {
     http::Params p = params({{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}});
     if (scope) p.add("scope", scope);
     http::Request req = post_request();
-    return grant_.handle(TokenRequest{req, p, client});
+    return testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   }
 
   std::optional<store::Token> token(const std::string& value) {
@@ -115,7 +115,7 @@ TEST_F(RefreshTokenGrantTest, IdTokenKeepsTheOriginalAuthTime) {
     GrantInput in(app, world_.user(), {"api", "refresh_token", "openid"});
     in.issue_refresh = true;
     in.auth_time_s = login_s;
-    std::string refresh_token = issuer_.issue(in).refresh_token;
+    std::string refresh_token = testsupport::durable(issuer_.issue(in)).refresh_token;
     for (int i = 0; i < 2; ++i) {
       world_.clock().advance_s(3600);
       auto r = refresh(confidential(app), refresh_token);
@@ -329,7 +329,8 @@ class RefreshTokenGrantApprovalTest : public RefreshTokenGrantTest {
 
 TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused) {
   auto app = admin_approved();
-  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  store::Preauthorization pre{app.client_id, store::Preauthorization::Kind::profile,
+                              world_.user().profile};
   world_.db().add_preauthorization(pre);
   auto first = initial(app);
   ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
@@ -339,7 +340,8 @@ TEST_F(RefreshTokenGrantApprovalTest, WithdrawnProfilePreauthorizationIsRefused)
 
 TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
   auto app = admin_approved();
-  world_.db().add_preauthorization({app.client_id, "profile", world_.user().profile});
+  world_.db().add_preauthorization(
+      {app.client_id, store::Preauthorization::Kind::profile, world_.user().profile});
   auto first = initial(app);
   ASSERT_TRUE(refresh(confidential(app), first.refresh_token).ok());
   // user update --profile
@@ -349,7 +351,8 @@ TEST_F(RefreshTokenGrantApprovalTest, UserMovedToAnotherProfileIsRefused) {
 
 TEST_F(RefreshTokenGrantApprovalTest, PermissionSetTakenAwayIsRefused) {
   auto app = admin_approved();
-  world_.db().add_preauthorization({app.client_id, "permission_set", "API Only"});
+  world_.db().add_preauthorization(
+      {app.client_id, store::Preauthorization::Kind::permission_set, "API Only"});
   ASSERT_TRUE(
       world_.db().update_user_access(world_.user().id, world_.user().profile, {"API Only"}));
   auto first = initial(app);
@@ -363,7 +366,8 @@ TEST_F(RefreshTokenGrantApprovalTest, RefusalUnderRotateSpendsNothing) {
   // Checked before the rotation is written: once the user is covered again, the same refresh
   // token still works and no family was revoked.
   auto app = admin_approved(store::RefreshPolicy::rotate);
-  store::Preauthorization pre{app.client_id, "profile", world_.user().profile};
+  store::Preauthorization pre{app.client_id, store::Preauthorization::Kind::profile,
+                              world_.user().profile};
   world_.db().add_preauthorization(pre);
   auto first = initial(app);
   ASSERT_TRUE(world_.db().remove_preauthorization(pre));
@@ -379,7 +383,7 @@ TEST_F(RefreshTokenGrantTest, MissingRefreshTokenIsInvalidRequest) {
   http::Params p = params({{"grant_type", "refresh_token"}});
   http::Request req = post_request();
   ClientAuth client = confidential(app);
-  auto r = grant_.handle(TokenRequest{req, p, client});
+  auto r = testsupport::answer_of(grant_.handle(TokenRequest{req, p, client}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), "invalid_request");
 }

@@ -46,7 +46,7 @@ class ResourceEndpointsTest : public ::testing::Test {
     GrantInput in(app, world_.user(), std::move(scopes));
     in.issue_refresh = true;
     in.with_id_token = false;
-    return stack_.issuer.issue(in);
+    return testsupport::durable(stack_.issuer.issue(in));
   }
   Issued issue(std::vector<std::string> scopes) { return issue(std::move(scopes), app_); }
 
@@ -112,9 +112,9 @@ TEST_F(ResourceEndpointsTest, IntrospectionReportsARotatedRefreshTokenInactive) 
 
   RefreshTokenGrant grant(world_.db(), world_.db(), world_.db(), stack_.issuer, world_.clock());
   http::Request req = post_request();
-  auto refreshed = grant.handle(TokenRequest{
+  auto refreshed = testsupport::answer_of(grant.handle(TokenRequest{
       req, params({{"grant_type", "refresh_token"}, {"refresh_token", first.refresh_token}}),
-      testsupport::client_auth(rotating, AuthMethod::client_secret_post, TestWorld::secret())});
+      testsupport::client_auth(rotating, AuthMethod::client_secret_post, TestWorld::secret())}));
   ASSERT_TRUE(refreshed.ok());
 
   // RFC 7662 §2.2: the old one can no longer be used, so it is not active; only "active".
@@ -201,6 +201,30 @@ TEST_F(ResourceEndpointsTest, DataResourcesNeedApiOrFull) {
   }
   EXPECT_EQ(data(issue({"api"}).access_token).status, 200u);
   EXPECT_EQ(data(issue({"full"}).access_token).status, 200u);
+}
+
+// Salesforce's REST error bodies, as its clients parse them (docs/behaviour.md §5.4).
+TEST_F(ResourceEndpointsTest, RefusalsAtTheResourcesHaveSalesforcesBodies) {
+  Issued t = issue({"api", "id"});
+  const store::User& u = world_.user();
+  http::Response other =
+      users_.identity(get("/id/" + u.org_id + "/005000000000999", t.access_token));
+  EXPECT_EQ(other.status, 403u);
+  EXPECT_EQ(other.body, R"([{"message":"Bad_Id","errorCode":"BAD_ID"}])");
+  EXPECT_EQ(other.header("cache-control").value_or(""), "no-store");
+
+  http::Response unknown = data_.version_root(get("/services/data/v10.0/", t.access_token));
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(unknown.body,
+            R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");
+
+  ASSERT_EQ(world_.db().revoke_token(token::ref_of(t.access_token)), 1);
+  for (const http::Response& r :
+       {userinfo(t.access_token), identity(t.access_token), data(t.access_token)}) {
+    EXPECT_EQ(r.status, 401u);
+    EXPECT_EQ(r.body,
+              R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
+  }
 }
 
 }  // namespace

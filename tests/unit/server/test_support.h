@@ -12,6 +12,7 @@
 
 #include "core/events.h"
 #include "oauth/client_auth.h"
+#include "oauth/grants/grant_handler.h"
 #include "oauth/token_issuer.h"
 #include "oidc/id_token.h"
 #include "keys/key_ring.h"
@@ -70,8 +71,8 @@ class RecordingEvents final : public EventSink {
   };
   void emit(const Event& e) override {
     std::lock_guard lock(mu_);
-    events_.push_back({std::string(e.type), std::string(e.client_id), std::string(e.user),
-                       std::string(e.detail)});
+    events_.push_back({std::string(names_of(e.type).audit), std::string(e.client_id),
+                       std::string(e.user), std::string(e.detail)});
   }
   std::vector<Recorded> all() const {
     std::lock_guard lock(mu_);
@@ -162,13 +163,31 @@ struct IssuerStack {
         ids(keys, w.clock(), issuer_url),
         opaque(w.db(), w.random(), w.clock()),
         jwts(keys, w.random(), issuer_url),
-        issuer(w.db(), opaque, jwts, ids, w.clock(), issuer_url, w.events()) {}
+        issuer(w.db(), opaque, jwts, ids, w.clock(), issuer_url) {}
   keys::CurrentKeyRing keys;
   oidc::IdTokens ids;
   token::OpaqueTokens opaque;
   token::JwtAccessTokens jwts;
   oauth::TokenIssuer issuer;
 };
+
+// The answer a grant's outcome comes to, by the path the token endpoint takes: the write
+// awaited, the ID token signed, then oauth::settle().
+inline Result<boost::json::object> answer_of(Result<oauth::TokenOutcome> r) {
+  if (!r) return std::move(r).error();
+  oauth::TokenOutcome& o = *r;
+  store::WriteOutcome written = o.write->wait();
+  std::optional<std::string> id_token;
+  if (o.sign_id_token) id_token = o.sign_id_token();
+  if (auto refusal = oauth::settle(o, written, std::move(id_token))) return *refusal;
+  return std::move(o.body);
+}
+
+// What a TokenIssuer issued, once its write is durable (the tests fail if it is not).
+inline oauth::Issued durable(oauth::Issued issued) {
+  EXPECT_TRUE(issued.write->wait().is_durable());
+  return issued;
+}
 
 // The result of client authentication as a grant receives it.
 inline oauth::ClientAuth client_auth(const store::App& app, oauth::AuthMethod method,

@@ -1,0 +1,79 @@
+// CodeStore: authorization codes (stored by hash, single use, found by the id they carry).
+#include "crypto/crypto.h"
+#include "store/postgres/postgres_database.h"
+
+namespace latchkey::store::postgres {
+namespace {
+
+#define LK_CODE_COLUMNS                                                             \
+  "id, code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, nonce," \
+  " auth_time_s, expires_ms, used"
+constexpr const char* kCodeById = "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = $1";
+constexpr const char* kCodeByHash =
+    "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE code_hash = $1 AND id < 0";
+// Plain INSERT: a collision must fail loudly, never reset `used` on an existing code.
+constexpr const char* kInsert = "INSERT INTO auth_codes (" LK_CODE_COLUMNS
+                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+#undef LK_CODE_COLUMNS
+
+AuthCode read_code(const Result& r, int row) {
+  AuthCode c;
+  c.id = r.int64(row, 0);
+  c.code_hash = r.text(row, 1);
+  c.client_id = r.text(row, 2);
+  c.user_id = r.text(row, 3);
+  c.redirect_uri = r.text(row, 4);
+  c.scopes = r.list(row, 5);
+  c.code_challenge = r.text(row, 6);
+  c.nonce = r.text(row, 7);
+  c.auth_time_s = r.int64(row, 8);
+  c.expires_ms = r.int64(row, 9);
+  c.used = r.boolean(row, 10);
+  return c;
+}
+
+// The code `ref` names, its hash compared in constant time.
+std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
+  if (ref.hash.empty()) return std::nullopt;
+  Result r = ref.id != 0 ? conn.run(kCodeById, Params().int64(ref.id))
+                         : conn.run(kCodeByHash, Params().text(ref.hash));
+  if (r.rows() == 0) return std::nullopt;
+  AuthCode c = read_code(r, 0);
+  if (!crypto::constant_time_equal(c.code_hash, ref.hash)) return std::nullopt;
+  return c;
+}
+
+void insert_code(Connection& conn, const AuthCode& code) {
+  conn.run(kInsert, Params()
+                        .int64(code.id)
+                        .text(code.code_hash)
+                        .text(code.client_id)
+                        .text(code.user_id)
+                        .text(code.redirect_uri)
+                        .list(code.scopes)
+                        .text(code.code_challenge)
+                        .text(code.nonce)
+                        .int64(code.auth_time_s)
+                        .int64(code.expires_ms)
+                        .boolean(code.used));
+}
+
+}  // namespace
+
+void PostgresDatabase::save_code(const AuthCode& code) {
+  write([row = with_id(code)](Connection& conn) { insert_code(conn, row); });
+}
+
+std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& code) {
+  return queue(
+      [&]() -> GroupCommit::Work {
+        return [row = with_id(code)](Connection& conn) { insert_code(conn, row); };
+      },
+      [](std::exception_ptr error) { return WriteOutcome::of(error); });
+}
+
+std::optional<AuthCode> PostgresDatabase::find_code(const SecretRef& ref) {
+  return read([&](Connection& conn) { return select_code(conn, ref); });
+}
+
+}  // namespace latchkey::store::postgres

@@ -1,0 +1,59 @@
+#include "store/postgres/connection_pool.h"
+
+namespace latchkey::store::postgres {
+
+ConnectionPool::ConnectionPool(std::string conninfo, std::size_t max_size,
+                               std::chrono::milliseconds wait)
+    : conninfo_(std::move(conninfo)), max_size_(max_size == 0 ? 1 : max_size), wait_(wait) {}
+
+std::unique_ptr<Connection> ConnectionPool::acquire() {
+  {
+    std::unique_lock lock(mu_);
+    if (!returned_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_ < max_size_; })) {
+      throw StoreError("postgres: every one of the " + std::to_string(max_size_) +
+                       " connections of the pool stayed busy for " + std::to_string(wait_.count()) +
+                       " ms");
+    }
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_;
+  }
+  // Opened outside the lock: connecting takes a round trip or several (authentication).
+  try {
+    return std::make_unique<Connection>(conninfo_);
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    --open_;
+    returned_.notify_one();
+    throw;
+  }
+}
+
+void ConnectionPool::release(std::unique_ptr<Connection> conn) {
+  std::vector<std::unique_ptr<Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    if (conn->broken() || !conn->idle()) {
+      closing.push_back(std::move(conn));
+      if (closing.back()->broken()) {
+        for (auto& c : idle_) closing.push_back(std::move(c));
+        idle_.clear();
+      }
+      open_ -= closing.size();
+    } else {
+      idle_.push_back(std::move(conn));
+    }
+  }
+  returned_.notify_all();
+  // `closing` is closed here, outside the lock.
+}
+
+std::size_t ConnectionPool::open_connections() {
+  std::lock_guard lock(mu_);
+  return open_;
+}
+
+}  // namespace latchkey::store::postgres

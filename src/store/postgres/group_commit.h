@@ -1,0 +1,85 @@
+// The queued writes of one process (save_tokens_later, save_code_later, redeem_later), with
+// group commit, as store/sqlite/group_commit.h does for a file: one writer thread with a
+// connection of its own takes every write queued while the previous transaction was committing
+// and commits them together in the next one, so one WAL flush serves a batch of requests. A
+// caller learns its write is durable only once the COMMIT holding it has returned (durable
+// under synchronous_commit=on, which every connection ensures).
+//
+// If a piece of work throws, its changes alone are undone and its caller gets the exception;
+// the rest of the batch commits. A batch first runs as one plain transaction; only if a piece
+// of work throws is it rolled back and run again with each piece inside its own SAVEPOINT. So
+// work may run twice: it must take everything from the connection and set its outputs, never
+// add to them. If the transaction itself fails (the server refused the COMMIT, the connection
+// was lost, even during the COMMIT when the outcome is unknown), every caller of that batch
+// gets the error; a lost connection is replaced for the next batch.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/postgres/postgres_connection.h"
+
+namespace latchkey::store::postgres {
+
+class GroupCommit {
+ public:
+  using Work = std::function<void(Connection&)>;
+  // Called with null once the work is durable, or with what went wrong.
+  using Done = std::function<void(std::exception_ptr)>;
+
+  // Starts the writer thread; it connects (with `conninfo`) when the first batch comes.
+  explicit GroupCommit(std::string conninfo, std::size_t max_batch = 512);
+  // Finishes the work already queued, then stops the thread.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // Queues `work` for the next batch and returns at once. `done` runs on the writer thread
+  // when the batch is settled, so it must be quick and must not queue more work itself.
+  void submit(Work work, Done done);
+
+  // Work items and transactions committed so far: their ratio is the batching achieved.
+  [[nodiscard]] uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
+  [[nodiscard]] uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Job {
+    Work work;
+    Done done;
+    std::exception_ptr error;
+  };
+
+  enum class Attempt { committed, job_failed, failed };
+
+  void loop();
+  void execute(std::vector<Job>& batch);
+  // One transaction over the batch; `isolated` puts each job in a savepoint. Without it, the
+  // first job that throws undoes the whole transaction (job_failed).
+  Attempt attempt(std::vector<Job>& batch, bool isolated);
+  // Every job of the batch fails with `error`; a broken connection is let go.
+  Attempt fail_all(std::vector<Job>& batch, std::exception_ptr error);
+  void roll_back();
+
+  const std::string conninfo_;
+  std::unique_ptr<Connection> conn_;  // used by the writer thread only; null until needed
+  const std::size_t max_batch_;
+  std::mutex mu_;
+  std::condition_variable queued_;  // the writer waits here for work
+  std::deque<Job> queue_;           // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> commits_{0};
+  std::thread thread_;  // last: started once everything above is initialized
+};
+
+}  // namespace latchkey::store::postgres

@@ -1,0 +1,183 @@
+#include "store/postgres/postgres_connection.h"
+
+#include <charconv>
+#include <limits>
+
+#include "store/postgres/postgres_array.h"
+
+namespace latchkey::store::postgres {
+namespace {
+
+// libpq's messages end in a newline; ours do not.
+std::string trimmed(const char* msg) {
+  std::string s = msg != nullptr ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Params& Params::text(std::string_view v) {
+  values_.emplace_back(v);
+  return *this;
+}
+
+Params& Params::int64(int64_t v) {
+  values_.push_back(std::to_string(v));
+  return *this;
+}
+
+Params& Params::boolean(bool v) {
+  values_.emplace_back(v ? "true" : "false");
+  return *this;
+}
+
+Params& Params::list(const std::vector<std::string>& v) {
+  values_.push_back(encode_text_array(v));
+  return *this;
+}
+
+const char* Result::value(int row, int col) const {
+  if (row >= PQntuples(res_.get()) || col >= PQnfields(res_.get()) ||
+      PQgetisnull(res_.get(), row, col)) {
+    throw StoreError("postgres: missing value in a result row");
+  }
+  return PQgetvalue(res_.get(), row, col);
+}
+
+std::string Result::text(int row, int col) const {
+  const char* v = value(row, col);
+  return std::string(v, static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
+}
+
+int64_t Result::int64(int row, int col) const {
+  const char* v = value(row, col);
+  const char* end = v + PQgetlength(res_.get(), row, col);
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v, end, out);
+  if (ec != std::errc() || p != end) throw StoreError("postgres: not an integer in a result row");
+  return out;
+}
+
+bool Result::boolean(int row, int col) const {
+  std::string_view v = value(row, col);
+  if (v == "t") return true;
+  if (v == "f") return false;
+  throw StoreError("postgres: not a boolean in a result row");
+}
+
+std::vector<std::string> Result::list(int row, int col) const {
+  return decode_text_array(text(row, col));
+}
+
+int64_t Result::affected() const {
+  std::string_view n = PQcmdTuples(res_.get());
+  int64_t out = 0;
+  std::from_chars(n.data(), n.data() + n.size(), out);
+  return out;
+}
+
+Connection::Connection(const std::string& conninfo) {
+  // `dbname` holding a URI or key=value string is expanded in place, and the last value of a
+  // keyword wins: what comes before it is a default the URL may change (a server that does not
+  // answer fails the connection after 10 s rather than the system's TCP timeout of minutes),
+  // what comes after it overrides the URL (client_encoding) or fills in what it leaves out (the
+  // application name).
+  const char* const keywords[] = {"connect_timeout", "dbname", "fallback_application_name",
+                                  "client_encoding", nullptr};
+  const char* const values[] = {"10", conninfo.c_str(), "latchkey", "UTF8", nullptr};
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr) throw ConnectionLost("postgres: out of memory opening a connection");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    // libpq's message names the host and the reason, never the password.
+    std::string msg = "postgres: cannot connect: " + trimmed(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw ConnectionLost(msg);
+  }
+  // Notices (DROP ... CASCADE's list, "already exists, skipping") would go to stderr, which
+  // belongs to the command's output; nothing in them needs acting on.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
+  try {
+    exec(
+        "SELECT set_config('synchronous_commit', 'on', false)"
+        " WHERE current_setting('synchronous_commit') = 'off'");
+  } catch (...) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw;
+  }
+}
+
+Connection::~Connection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+Result Connection::check(PGresult* res, std::string_view during) {
+  Result out(res);
+  ExecStatusType status = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return out;
+  if (broken()) {
+    throw ConnectionLost("postgres: connection lost " + std::string(during) + ": " +
+                         trimmed(PQerrorMessage(conn_)));
+  }
+  // The primary message and SQLSTATE only: DETAIL quotes the values of the offending row.
+  const char* primary = res != nullptr ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = "postgres: " + trimmed(primary != nullptr ? primary : PQerrorMessage(conn_));
+  if (state != nullptr) msg += std::string(" (SQLSTATE ") + state + ")";
+  throw StoreError(msg);
+}
+
+Result Connection::run(const std::string& sql, const Params& params) {
+  const auto& values = params.values();
+  if (values.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw StoreError("postgres: too many parameters");
+  }
+  const int n = static_cast<int>(values.size());
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "lk" + std::to_string(prepared_.size() + 1);
+    check(PQprepare(conn_, name.c_str(), sql.c_str(), n, nullptr), "preparing a statement");
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> ptrs;
+  std::vector<int> lengths;
+  ptrs.reserve(values.size());
+  lengths.reserve(values.size());
+  for (const std::string& v : values) {
+    if (v.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw StoreError("postgres: value too large to store");
+    }
+    ptrs.push_back(v.c_str());
+    lengths.push_back(static_cast<int>(v.size()));
+  }
+  return check(PQexecPrepared(conn_, it->second.c_str(), n, ptrs.data(), lengths.data(),
+                              /*paramFormats=*/nullptr, /*resultFormat=*/0),
+               "running a statement");
+}
+
+Result Connection::exec(const std::string& sql) {
+  return check(PQexec(conn_, sql.c_str()), "running a statement");
+}
+
+Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.exec("BEGIN"); }
+
+Transaction::~Transaction() {
+  if (done_ || conn_.broken() || conn_.idle()) return;
+  try {
+    conn_.exec("ROLLBACK");
+  } catch (...) {
+    // The connection is not idle then and the pool drops it; the caller has its error already.
+  }
+}
+
+void Transaction::commit() {
+  done_ = true;
+  Result r = conn_.exec("COMMIT");
+  // A transaction that failed earlier answers COMMIT with ROLLBACK, successfully.
+  if (r.tag() != "COMMIT") throw StoreError("postgres: the transaction was rolled back");
+}
+
+}  // namespace latchkey::store::postgres

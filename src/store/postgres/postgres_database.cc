@@ -1,0 +1,95 @@
+#include "store/postgres/postgres_database.h"
+
+#include <limits>
+
+#include "store/postgres/migrations.h"
+
+namespace latchkey::store::postgres {
+namespace {
+
+// The sequence row_ids counts in steps of this many (migration 1): each nextval reserves the
+// ids from its value up to the next one.
+constexpr int64_t kIdBlock = 64;
+
+}  // namespace
+
+PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
+    : pool_(conninfo, options.pool_size, options.pool_wait) {
+  pool_.with([](Connection& conn) { migrate(conn); });
+  raise_ids_above_stored();
+  writer_ = std::make_unique<GroupCommit>(conninfo);
+}
+
+PostgresDatabase::~PostgresDatabase() = default;
+
+void PostgresDatabase::raise_ids_above_stored() {
+  // Only ever forwards: setval runs when a stored id is at or above what the sequence last gave.
+  write([](Connection& conn) {
+    conn.run(
+        "SELECT setval('row_ids', m) FROM (SELECT greatest("
+        " (SELECT coalesce(max(id), 0) FROM tokens), (SELECT coalesce(-min(id), 0) FROM tokens),"
+        " (SELECT coalesce(max(id), 0) FROM auth_codes),"
+        " (SELECT coalesce(-min(id), 0) FROM auth_codes)) AS m) stored"
+        " WHERE m >= (SELECT last_value FROM row_ids)");
+  });
+}
+
+int64_t PostgresDatabase::allocate_id() {
+  std::lock_guard lock(ids_mu_);
+  if (next_id_ >= block_end_) {
+    // A block taken by an attempt whose connection was lost is merely skipped.
+    const int64_t start =
+        read([](Connection& conn) { return conn.run("SELECT nextval('row_ids')").int64(0, 0); });
+    next_id_ = start;
+    block_end_ = start + kIdBlock;
+  }
+  return next_id_++;
+}
+
+std::vector<Token> PostgresDatabase::with_ids(const std::vector<Token>& tokens) {
+  std::vector<Token> rows = tokens;
+  for (Token& t : rows) {
+    if (t.id == 0) t.id = -allocate_id();
+  }
+  return rows;
+}
+
+AuthCode PostgresDatabase::with_id(const AuthCode& code) {
+  AuthCode row = code;
+  if (row.id == 0) row.id = -allocate_id();
+  return row;
+}
+
+std::shared_ptr<PendingWrite> PostgresDatabase::queue(
+    const std::function<GroupCommit::Work()>& make_work,
+    std::function<WriteOutcome(std::exception_ptr)> outcome) {
+  auto pending = std::make_shared<PendingWrite>();
+  try {
+    writer_->submit(make_work(), [pending, outcome = std::move(outcome)](std::exception_ptr error) {
+      pending->settle(outcome(std::move(error)));
+    });
+  } catch (const StoreError& e) {
+    pending->settle(WriteOutcome::failed_because(e.what()));
+  }
+  return pending;
+}
+
+int PostgresDatabase::update_count(const char* sql, const std::string& key) {
+  if (key.empty()) return 0;
+  const int64_t n =
+      write([&](Connection& conn) { return conn.run(sql, Params().text(key)).affected(); });
+  // The interface counts in int; clamp rather than wrap for absurdly large revocations.
+  return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
+                                             : static_cast<int>(n);
+}
+
+int PostgresDatabase::update_ref(const char* by_id, const char* by_hash, const SecretRef& ref) {
+  if (ref.hash.empty()) return 0;
+  return write([&](Connection& conn) {
+    Result r = ref.id != 0 ? conn.run(by_id, Params().int64(ref.id).text(ref.hash))
+                           : conn.run(by_hash, Params().text(ref.hash));
+    return static_cast<int>(r.affected());
+  });
+}
+
+}  // namespace latchkey::store::postgres

@@ -1,0 +1,193 @@
+// The shared storage backend: every store interface over one PostgreSQL database, which any
+// number of latchkey processes (nodes) may use at once.
+//
+// Durability: a write returns (or its PendingWrite settles) once its COMMIT has returned, and
+// every connection runs with synchronous_commit on (postgres_connection.h), so a token handed
+// to a client survives a crash of the server or the database; the server itself must keep
+// fsync on. A COMMIT whose outcome is unknown (the connection was lost while it was in flight)
+// is reported as a failure, never as durable.
+//
+// Atomicity across nodes: every decision that must have one winner is one statement or one
+// transaction whose row locks or unique index order the contenders: a redemption marks its code
+// or refresh token used with a conditional UPDATE (`... AND NOT used`), so of two nodes exactly
+// one changes the row, and saves the tokens it buys in the same transaction; ReplayStore::first_use
+// records a key with one INSERT ... ON CONFLICT whose unique index decides, under a per-client
+// advisory lock that keeps the quota exact.
+//
+// Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
+// `row_ids` and hands them out itself. Ids are unique in the database among token and code ids
+// whichever node allocates them, and increasing within this process (each block lies above
+// every block handed out before it). Across processes they are only roughly increasing: a node
+// still using an older block appends rows below another node's newer ones, which costs a few
+// index pages, not correctness. On open the sequence is moved above every stored id, should a
+// row have been written with an id the sequence did not give.
+//
+// Thread safety: every method may be called from any thread. Each call borrows a connection
+// from a bounded pool (connection_pool.h; a caller waits for a free one at most
+// Options::pool_wait, then gets StoreError). The queued writes go to one writer thread with a
+// connection of its own (group_commit.h). Reads are retried once on a fresh connection when
+// the one they got turns out to have been cut (a server restart); writes are not (their outcome
+// is unknown), they fail with StoreError and the next call uses a fresh connection.
+//
+// Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
+// never "every token without one"). Text is compared byte for byte (equality, and ordering in
+// the "C" collation whatever the database's), usernames ignoring ASCII case, as in SQLite.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "store/postgres/connection_pool.h"
+#include "store/postgres/group_commit.h"
+#include "store/postgres/postgres_connection.h"
+#include "store/stores.h"
+
+namespace latchkey::store::postgres {
+
+class PostgresDatabase final : public Database {
+ public:
+  struct Options {
+    // Connections the pool may open (besides the writer's own one).
+    std::size_t pool_size = 16;
+    // How long a call waits for a free connection before it fails with StoreError.
+    std::chrono::milliseconds pool_wait{5000};
+  };
+
+  // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates
+  // the database to the latest schema. Throws StoreError.
+  PostgresDatabase(const std::string& conninfo, Options options);
+  explicit PostgresDatabase(const std::string& conninfo) : PostgresDatabase(conninfo, Options{}) {}
+  ~PostgresDatabase() override;
+
+  // OrgStore (users_orgs.cc)
+  void create_org(const Org& org) override;
+  std::optional<Org> default_org() override;
+  std::optional<Org> find_org(const std::string& id) override;
+
+  // UserStore (users_orgs.cc)
+  bool create_user(const User& user) override;
+  std::optional<User> find_user_by_username(const std::string& username) override;
+  std::optional<User> find_user(const std::string& id) override;
+  std::vector<User> list_users() override;
+  bool update_user_access(const std::string& user_id, const std::string& profile,
+                          const std::vector<std::string>& permission_sets) override;
+  bool set_user_active(const std::string& user_id, bool active) override;
+
+  // AppStore (apps.cc)
+  void create_app(const App& app) override;
+  std::optional<App> find_app(const std::string& client_id) override;
+  std::vector<App> list_apps() override;
+  bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  void add_preauthorization(const Preauthorization& p) override;
+  std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
+  bool remove_preauthorization(const Preauthorization& p) override;
+
+  // CodeStore (codes.cc)
+  void save_code(const AuthCode& code) override;
+  std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override;
+  int64_t allocate_code_id() override { return allocate_id(); }
+  std::optional<AuthCode> find_code(const SecretRef& ref) override;
+
+  // TokenStore (tokens.cc)
+  void save_tokens(const std::vector<Token>& tokens) override;
+  std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) override;
+  int64_t allocate_id() override;
+  std::optional<Token> find_token(const SecretRef& ref) override;
+  int revoke_token(const SecretRef& ref) override;
+  int revoke_family(const std::string& family_id) override;
+  int revoke_by_user(const std::string& user_id) override;
+  int revoke_by_user_app(const std::string& user_id, const std::string& client_id) override;
+  std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
+                                             const std::vector<Token>& tokens) override;
+
+  // Database (purge.cc)
+  PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) override;
+
+  // ConsentStore (consents.cc)
+  std::optional<Consent> find_consent(const std::string& user_id,
+                                      const std::string& client_id) override;
+  void save_consent(const Consent& consent) override;
+  std::vector<Consent> list_consents(const std::string& client_id) override;
+  bool delete_consent(const std::string& user_id, const std::string& client_id) override;
+
+  // KeyStore (keys.cc)
+  void save_key(const SigningKeyRecord& key) override;
+  std::vector<SigningKeyRecord> list_keys() override;
+
+  // SessionStore (sessions.cc)
+  void save_session(const Session& s) override;
+  std::optional<Session> find_session(const std::string& session_hash) override;
+
+  // ReplayStore (replay_keys.cc)
+  Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
+                int64_t now_ms, int64_t max_live_per_client) override;
+
+  // Connections the pool holds open now (tests: the pool's bound).
+  [[nodiscard]] std::size_t open_connections() { return pool_.open_connections(); }
+
+ private:
+  // Runs `f(Connection&)` on a pooled connection, as one statement or one transaction f runs
+  // itself.
+  template <class F>
+  auto write(F&& f) {
+    return pool_.with(f);
+  }
+  // Runs `f(Connection&)` inside BEGIN ... COMMIT on a pooled connection; returns once the
+  // COMMIT did.
+  template <class F>
+  auto transact(F&& f) {
+    return pool_.with([&](Connection& conn) {
+      Transaction tx(conn);
+      if constexpr (std::is_void_v<decltype(f(conn))>) {
+        f(conn);
+        tx.commit();
+      } else {
+        auto out = f(conn);
+        tx.commit();
+        return out;
+      }
+    });
+  }
+  // Runs the read-only `f(Connection&)`; once more on a fresh connection if the connection was
+  // lost under it (nothing was written, so trying again is safe).
+  template <class F>
+  auto read(F&& f) {
+    try {
+      return pool_.with(f);
+    } catch (const ConnectionLost&) {
+      return pool_.with(f);
+    }
+  }
+  // Runs one UPDATE with a single text key ($1) and returns the rows it changed.
+  int update_count(const char* sql, const std::string& key);
+  // Runs the statement naming a row by SecretRef: `by_id` ($1 id, $2 hash) for a ref with an id,
+  // else `by_hash` ($1 hash). Returns the rows it changed.
+  int update_ref(const char* by_id, const char* by_hash, const SecretRef& ref);
+  // `tokens` with a (negative) id given to each row that has none; the same for a code.
+  std::vector<Token> with_ids(const std::vector<Token>& tokens);
+  AuthCode with_id(const AuthCode& code);
+  // Queues the write `make_work()` returns for the writer; the PendingWrite settles with
+  // `outcome(error)` once its batch has. A queued write never throws: what fails before it is
+  // queued (allocating the rows' ids, a database that is closing) settles it failed at once.
+  std::shared_ptr<PendingWrite> queue(const std::function<GroupCommit::Work()>& make_work,
+                                      std::function<WriteOutcome(std::exception_ptr)> outcome);
+  // Moves the sequence above every id stored (see the header comment).
+  void raise_ids_above_stored();
+
+  ConnectionPool pool_;
+  std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
+  std::mutex ids_mu_;
+  int64_t next_id_ = 0;    // guarded by ids_mu_: the next id of the current block
+  int64_t block_end_ = 0;  // guarded by ids_mu_: one past the current block's last id
+};
+
+}  // namespace latchkey::store::postgres

@@ -1,0 +1,317 @@
+// PostgreSQL-specific behaviour the conformance suite cannot see: migrations, durable sessions,
+// the bounded connection pool, lost connections, ids shared by several handles, error messages,
+// the writer's group commit and the TEXT[] encoding. The tests that need a server are skipped,
+// saying so, when LATCHKEY_TEST_POSTGRES_URL is not set.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "postgres_server.h"
+#include "store/postgres/group_commit.h"
+#include "store/postgres/migrations.h"
+#include "store/postgres/postgres_array.h"
+#include "store/postgres/postgres_connection.h"
+#include "store/postgres/postgres_database.h"
+
+namespace latchkey::store::postgres {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class PostgresBackend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = test::postgres_server_url();
+    if (!server) {
+      GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set: the PostgreSQL backend is not tested";
+    }
+    server_ = *server;
+    temp_ = std::make_unique<test::TempPostgresDatabase>(server_);
+    // The test's own connections carry its schema's name, so that it can cut them without
+    // touching those of tests running beside it.
+    url_ = temp_->url() + "&application_name=" + temp_->name();
+  }
+
+  // Cuts every connection latchkey has open to the test's database, as a server restart would,
+  // and returns how many there were. Waits until their server processes are gone.
+  int cut_connections() {
+    Connection admin(server_);
+    return static_cast<int>(admin
+                                .run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                                     " WHERE application_name = $1",
+                                     Params().text(temp_->name()))
+                                .rows());
+  }
+
+  static Token token(const std::string& hash) {
+    Token t;
+    t.token_hash = hash;
+    t.client_id = "3MVG9client";
+    t.user_id = "005000000000001";
+    t.family_id = "family-" + hash;
+    t.issued_ms = 1700000000000;
+    return t;
+  }
+
+  std::string server_;
+  std::unique_ptr<test::TempPostgresDatabase> temp_;
+  std::string url_;
+};
+
+TEST_F(PostgresBackend, NewDatabaseIsMigratedToTheLatestVersionAndReopeningKeepsIt) {
+  {
+    PostgresDatabase db(url_);
+    db.create_org({"00D000000000001", "Acme", 1});
+  }
+  Connection conn(url_);
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+  migrate(conn);  // would fail on CREATE TABLE if it ran migration 1 again
+  PostgresDatabase again(url_);
+  EXPECT_EQ(again.default_org()->name, "Acme");
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+}
+
+TEST_F(PostgresBackend, RefusesADatabaseFromANewerBuild) {
+  { PostgresDatabase db(url_); }
+  Connection conn(url_);
+  conn.exec("UPDATE latchkey_schema SET version = " + std::to_string(latest_schema_version() + 1));
+  try {
+    PostgresDatabase db(url_);
+    FAIL() << "opened a database of a newer schema";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this build"), std::string::npos) << e.what();
+  }
+}
+
+// A token handed to a client must survive a crash of the database server: a session whose
+// default is synchronous_commit=off (set for a role or a database by someone tuning for speed)
+// is switched back on.
+TEST_F(PostgresBackend, ConnectionsCommitDurablyWhateverTheSessionDefault) {
+  const std::string lax = server_ + (server_.find('?') == std::string::npos ? "?" : "&") +
+                          "options=-c%20synchronous_commit%3Doff";
+  Connection conn(lax);
+  EXPECT_EQ(conn.exec("SHOW synchronous_commit").text(0, 0), "on");
+}
+
+TEST_F(PostgresBackend, PreauthorizationForAnUnknownAppThrowsStoreError) {
+  PostgresDatabase db(url_);
+  EXPECT_THROW(
+      db.add_preauthorization({"3MVG9missing", Preauthorization::Kind::profile, "Standard User"}),
+      StoreError);
+}
+
+// Errors reach logs and 503 answers: PostgreSQL's DETAIL quotes the row ("Key (token_hash)=(…)
+// already exists"), which is a secret's hash, so only the primary message is kept.
+TEST_F(PostgresBackend, ErrorsDoNotQuoteTheValuesOfTheRow) {
+  PostgresDatabase db(url_);
+  db.save_tokens({token("hash-of-a-secret-7f3a")});
+  try {
+    db.save_tokens({token("hash-of-a-secret-7f3a")});
+    FAIL() << "a duplicate hash was stored";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(std::string(e.what()).find("7f3a"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("23505"), std::string::npos) << e.what();
+  }
+}
+
+// A burst of callers never opens more connections than the pool's size: the one beyond waits
+// for a free connection, at most pool_wait, then fails with an error that says why.
+TEST_F(PostgresBackend, AFullPoolMakesACallWaitThenFailClearly) {
+  PostgresDatabase db(url_, PostgresDatabase::Options{1, milliseconds(300)});
+  db.create_org({"00D000000000001", "Acme", 1});
+  // Another session locks the tokens table, so a revocation holds the only connection.
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  std::thread held([&] { EXPECT_EQ(db.revoke_by_user("005000000000001"), 0); });
+  Connection watcher(server_);
+  for (int i = 0; i < 500; ++i) {
+    if (watcher
+            .run("SELECT 1 FROM pg_stat_activity WHERE application_name = $1"
+                 " AND wait_event_type = 'Lock'",
+                 Params().text(temp_->name()))
+            .rows() == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  const auto start = steady_clock::now();
+  try {
+    (void)db.find_org("00D000000000001");
+    ADD_FAILURE() << "a call got a connection beyond the pool's size";
+  } catch (const StoreError& e) {
+    EXPECT_GE(steady_clock::now() - start, milliseconds(300));
+    EXPECT_NE(std::string(e.what()).find("stayed busy for 300 ms"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(db.open_connections(), 1u);
+  locker.exec("ROLLBACK");
+  held.join();
+  EXPECT_EQ(db.find_org("00D000000000001")->name, "Acme") << "the connection came back";
+}
+
+// A server restart cuts every connection: a read is answered on a fresh one; a write that was
+// sent on a cut connection fails (its outcome is unknown), and the next one lands.
+TEST_F(PostgresBackend, ALostConnectionIsReplaced) {
+  PostgresDatabase db(url_);
+  db.create_org({"00D000000000001", "Acme", 1});
+  ASSERT_GE(cut_connections(), 1);
+  EXPECT_EQ(db.find_org("00D000000000001")->name, "Acme");
+
+  ASSERT_GE(cut_connections(), 1);
+  EXPECT_THROW(db.create_org({"00D000000000002", "Beta", 2}), StoreError);
+  db.create_org({"00D000000000002", "Beta", 2});
+  EXPECT_EQ(db.find_org("00D000000000002")->name, "Beta");
+}
+
+TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
+  PostgresDatabase db(url_);
+  ASSERT_TRUE(db.save_tokens_later({token("before")})->wait().is_durable());
+  ASSERT_GE(cut_connections(), 1);
+  WriteOutcome lost = db.save_tokens_later({token("lost")})->wait();
+  EXPECT_EQ(lost.status, WriteOutcome::Status::failed);
+  EXPECT_FALSE(lost.error.empty());
+  EXPECT_TRUE(db.save_tokens_later({token("after")})->wait().is_durable());
+  EXPECT_TRUE(db.find_token(SecretRef::by_hash("before")));
+  EXPECT_TRUE(db.find_token(SecretRef::by_hash("after")));
+}
+
+// Two nodes allocate from the same sequence: their ids never collide, and each node's increase.
+TEST_F(PostgresBackend, IdsOfTwoHandlesNeverCollideAndEachHandlesIncrease) {
+  PostgresDatabase a(url_);
+  PostgresDatabase b(url_);
+  std::set<int64_t> seen;
+  int64_t last_a = 0;
+  int64_t last_b = 0;
+  for (int i = 0; i < 300; ++i) {
+    const int64_t ia = a.allocate_id();
+    const int64_t ib = b.allocate_id();
+    EXPECT_GT(ia, last_a);
+    EXPECT_GT(ib, last_b);
+    last_a = ia;
+    last_b = ib;
+    EXPECT_TRUE(seen.insert(ia).second) << ia;
+    EXPECT_TRUE(seen.insert(ib).second) << ib;
+  }
+}
+
+// The writer with a connection of its own (group_commit.h), over a table of the test's schema.
+class PostgresGroupCommit : public PostgresBackend {
+ protected:
+  void SetUp() override {
+    PostgresBackend::SetUp();
+    if (IsSkipped()) return;
+    Connection setup(url_);
+    setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)");
+  }
+  int64_t count(const std::string& where = "true") {
+    Connection reader(url_);
+    return reader.exec("SELECT count(*) FROM t WHERE " + where).int64(0, 0);
+  }
+  static void insert(Connection& c, const std::string& k, int64_t v) {
+    c.run("INSERT INTO t (k, v) VALUES ($1, $2)", Params().text(k).int64(v));
+  }
+
+  // Submits `work` and blocks until its batch settled; returns the error it settled with.
+  static std::exception_ptr run(GroupCommit& writer, GroupCommit::Work work) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::exception_ptr error;
+    writer.submit(std::move(work), [&](std::exception_ptr e) {
+      std::lock_guard lock(mu);
+      error = std::move(e);
+      done = true;
+      cv.notify_one();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return error;
+  }
+};
+
+TEST_F(PostgresGroupCommit, WritesQueuedDuringACommitShareTheNextOne) {
+  constexpr int kWaiting = 20;
+  GroupCommit writer(url_);
+  std::atomic<bool> started{false};
+  // The first write holds the writer (as a slow disk would) while the others queue up.
+  std::thread slow([&] {
+    EXPECT_EQ(run(writer,
+                  [&](Connection& c) {
+                    started = true;
+                    insert(c, "slow", 0);
+                    c.exec("SELECT pg_sleep(0.3)");
+                  }),
+              nullptr);
+  });
+  while (!started) std::this_thread::yield();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWaiting; ++t) {
+    threads.emplace_back([&, t] {
+      EXPECT_EQ(run(writer, [&, t](Connection& c) { insert(c, std::to_string(t), t); }), nullptr);
+    });
+  }
+  slow.join();
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(count(), kWaiting + 1);
+  EXPECT_EQ(writer.writes(), static_cast<uint64_t>(kWaiting + 1));
+  // One commit per write would be 21; the queued writes ride on one (or, if a thread was slow
+  // to queue, a few) more.
+  EXPECT_LE(writer.commits(), 4u) << writer.commits() << " commits for 21 writes";
+}
+
+TEST_F(PostgresGroupCommit, AFailingWriteIsUndoneAloneAndItsCallerGetsTheError) {
+  GroupCommit writer(url_);
+  ASSERT_EQ(run(writer, [&](Connection& c) { insert(c, "taken", 1); }), nullptr);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      std::exception_ptr error = run(writer, [&, t](Connection& c) {
+        insert(c, "ok-" + std::to_string(t), 2);
+        // Half of them write a row and then hit a constraint: that row must vanish too.
+        if (t % 2 == 0) insert(c, "taken", 3);
+      });
+      if (error) ++failed;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 8);
+  EXPECT_EQ(count("k LIKE 'ok-%'"), 8);
+  EXPECT_EQ(count("k = 'taken' AND v = 1"), 1);
+}
+
+TEST(PostgresArray, RoundTripsAnyStrings) {
+  const std::vector<std::vector<std::string>> lists = {
+      {},
+      {""},
+      {"", ""},
+      {"api", "refresh_token offline_access"},
+      {"say \"hi\"", "back\\slash", "a,b", "{braces}", "NULL", "null", "line\nbreak", "\t"},
+      {"caf\xC3\xA9 \xE2\x9C\x93", "\x01\x1f"}};
+  for (const auto& list : lists) EXPECT_EQ(decode_text_array(encode_text_array(list)), list);
+}
+
+TEST(PostgresArray, DecodesTheServersBareAndQuotedElements) {
+  EXPECT_EQ(decode_text_array(R"({api,"a b","","q\"x","back\\slash",x.y})"),
+            (std::vector<std::string>{"api", "a b", "", "q\"x", "back\\slash", "x.y"}));
+  EXPECT_EQ(decode_text_array("{}"), std::vector<std::string>{});
+}
+
+TEST(PostgresArray, RejectsWhatIsNotAOneDimensionalArrayOfStrings) {
+  for (const char* bad : {"", "{", "}", "api", "{a,}", "{,a}", "{\"open}", "{NULL}", "{a,Null}",
+                          "{{a},{b}}", "[0:1]={a,b}", "{\"a\"b}", "{a b}"}) {
+    EXPECT_THROW((void)decode_text_array(bad), StoreError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace latchkey::store::postgres
