@@ -94,6 +94,7 @@ std::vector<App> PostgresDatabase::list_apps() {
   return read([&](Connection& conn) {
     Result r = conn.run(kList);
     std::vector<App> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_app(r, i));
     return out;
   });
