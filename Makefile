@@ -15,7 +15,8 @@ export CCACHE_NOHASHDIR := 1
 SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
-.PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz check-layers check-format
+.PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz \
+        check-layers check-format check-tidy check-thread-safety
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -98,6 +99,20 @@ format:
 check-format:
 	@scripts/install-deps.sh lint
 	@scripts/check-format.sh
+
+# `make check-tidy` (run by CI): clang-tidy with the checks of .clang-tidy over src/, with the
+# compile commands of the configured build directory (no compiling needed); fails on any finding.
+check-tidy: deps
+	@scripts/install-deps.sh lint
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@JOBS=$(JOBS) scripts/check-tidy.sh $(BUILD_DIR)
+
+# `make check-thread-safety` (run by CI): every src/ file through clang++ -fsyntax-only
+# -Wthread-safety -Werror; fails where a GUARDED_BY member is touched without its mutex held
+# (core/mutex.h).
+check-thread-safety: deps
+	@scripts/install-deps.sh lint
+	@JOBS=$(JOBS) scripts/check-thread-safety.sh $(BUILD_DIR)
 
 fuzz:
 	@scripts/install-deps.sh fuzz

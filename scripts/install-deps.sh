@@ -6,7 +6,8 @@
 #                                   # for the store tests (make test, scripts/pg-cluster.sh)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node and openssl for the benchmark (make bench)
-#   scripts/install-deps.sh lint    # plus clang-format (make format, make check-format)
+#   scripts/install-deps.sh lint    # plus clang-format, clang-tidy and clang (make format,
+#                                   # check-format, check-tidy, check-thread-safety)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -29,7 +30,9 @@ test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl 
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.
 bench_pkgs=(wrk nodejs npm openssl)
-lint_pkgs=(clang-format)
+# Debian 12's clang-format, clang-tidy and clang are clang 14's; clang++ runs the thread-safety
+# analysis.
+lint_pkgs=(clang-format clang-tidy clang)
 
 missing=()
 want=("${build_pkgs[@]}")

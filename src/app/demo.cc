@@ -89,13 +89,13 @@ http::Response Demo::callback(const http::Request& request) {
   return pending;
 }
 
-http::Response Demo::result_page(const http::Response& tr) {
+http::Response Demo::result_page(const http::Response& token_response) {
   web::DemoResultView v;
-  v.token_response_json = web::pretty_json(tr.body);
+  v.token_response_json = web::pretty_json(token_response.body);
   boost::system::error_code ec;
-  auto tv = boost::json::parse(tr.body, ec);
-  if (ec || tr.status != 200 || !tv.is_object()) {
-    return failed(pages_, std::move(v), "token request failed: " + tr.body);
+  auto tv = boost::json::parse(token_response.body, ec);
+  if (ec || token_response.status != 200 || !tv.is_object()) {
+    return failed(pages_, std::move(v), "token request failed: " + token_response.body);
   }
   const auto& t = tv.get_object();
   if (auto it = t.find("id_token"); it != t.end() && it->value().is_string()) {

@@ -37,9 +37,7 @@ std::string read_password_line() {
   return line;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   // Every file latchkey creates is for its own user only (0600): the database holds password
   // hashes and token hashes, the audit log usernames and addresses, the KEK file the key to the
   // signing keys. SQLite creates the database and its -wal and -shm files with mode 0644 less
@@ -348,4 +346,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What escapes run() (CLI11 refusing an option table, memory running out while it is built)
+  // ends the process with a message and status 1, not with std::terminate's abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "latchkey: " << e.what() << "\n";
+    return 1;
+  }
 }

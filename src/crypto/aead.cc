@@ -17,7 +17,7 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 
 // Fetched once (OpenSSL 3 looks an implicitly named algorithm up under a lock on every use).
 const EVP_CIPHER* aes256gcm() {
-  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static const EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   if (cipher == nullptr) throw std::runtime_error("AES-256-GCM unavailable");
   return cipher;
 }
@@ -44,7 +44,7 @@ std::string aes256gcm_seal(std::string_view key, std::string_view nonce, std::st
       EVP_EncryptUpdate(ctx.get(), o, &len, bytes(plaintext), static_cast<int>(plaintext.size())) !=
           1 ||
       EVP_EncryptFinal_ex(ctx.get(), o + len, &fin) != 1 ||
-      static_cast<std::size_t>(len + fin) != plaintext.size() ||
+      static_cast<std::size_t>(len) + static_cast<std::size_t>(fin) != plaintext.size() ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAes256GcmTagBytes),
                           o + plaintext.size()) != 1) {
     throw std::runtime_error("AES-256-GCM encryption failed");

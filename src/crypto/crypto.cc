@@ -24,14 +24,14 @@ constexpr std::string_view kBase64UrlAlphabet =
 // EVP_Q_mac): measured here with two threads, that more than doubles the cost of hashing a
 // token. Fetched once, the algorithm objects are only read afterwards and shared by all threads.
 const EVP_MD* sha256_md() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) throw std::runtime_error("SHA-256 unavailable");
   return md;
 }
 
 // An HMAC context with its digest already set; each use duplicates it and adds the key.
 const EVP_MAC_CTX* hmac_sha256_template() {
-  static EVP_MAC_CTX* const tmpl = [] {
+  static const EVP_MAC_CTX* const tmpl = [] {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
     EVP_MAC_free(mac);  // the context holds its own reference

@@ -102,8 +102,9 @@ std::optional<std::string> ecdsa_raw_to_der(std::string_view raw) {
   BignumPtr s(BN_bin2bn(bytes(raw) + kP256Bytes, kP256Bytes, nullptr));
   EcdsaSigPtr sig(ECDSA_SIG_new());
   if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return std::nullopt;
-  r.release();  // Owned by sig after a successful set0.
-  s.release();
+  // Owned by sig after a successful set0: let go of them without freeing.
+  static_cast<void>(r.release());
+  static_cast<void>(s.release());
   const int len = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (len <= 0) return std::nullopt;
   std::string der(static_cast<std::size_t>(len), '\0');

@@ -6,12 +6,12 @@
 #pragma once
 
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "crypto/jose.h"
 
 namespace latchkey::crypto {
@@ -22,12 +22,12 @@ class PublicKeyCache {
 
   // PublicKey::from_pem(pem), parsed on first use. Unreadable PEM is not
   // remembered.
-  std::optional<PublicKey> get(std::string_view pem);
+  std::optional<PublicKey> get(std::string_view pem) EXCLUDES(mu_);
 
  private:
   const std::size_t max_entries_;
-  std::mutex mu_;
-  std::unordered_map<std::string, PublicKey> keys_;  // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::string, PublicKey> keys_ GUARDED_BY(mu_);
 };
 
 }  // namespace latchkey::crypto

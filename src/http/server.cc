@@ -15,12 +15,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <csignal>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "http/address.h"
 #include "http/session.h"
 #include "http/tls_context.h"
@@ -87,7 +87,7 @@ struct Server::Impl {
   void wait_for_signal();
   unsigned short bind(Listener& l, const std::string& host, unsigned short port);
   std::shared_ptr<asio::ssl::context> tls_context() {
-    std::lock_guard lock(tls_mu);
+    MutexLock lock(tls_mu);
     return tls_ctx;
   }
 
@@ -115,8 +115,8 @@ struct Server::Impl {
   std::optional<asio::signal_set> signals;
   Server* self = nullptr;
   // Swapped by reload_tls(); each TLS session holds the context it started with.
-  std::mutex tls_mu;
-  std::shared_ptr<asio::ssl::context> tls_ctx;
+  Mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls_ctx GUARDED_BY(tls_mu);
 };
 
 void Server::Impl::do_accept(Listener& l) {
@@ -309,7 +309,7 @@ unsigned short Server::listen() {
   if (opts.tls) {
     // Before binding anything: a bad certificate or key is a start-up error.
     auto ctx = detail::make_tls_context(*opts.tls);
-    std::lock_guard lock(m.tls_mu);
+    MutexLock lock(m.tls_mu);
     m.tls_ctx = std::move(ctx);
   }
   const unsigned short port = m.bind(m.plain, opts.host, opts.port);
@@ -342,7 +342,7 @@ std::optional<std::string> Server::reload_tls() {
   if (!m.state.options.tls) return std::string("no TLS listener is configured");
   try {
     auto ctx = detail::make_tls_context(*m.state.options.tls);
-    std::lock_guard lock(m.tls_mu);
+    MutexLock lock(m.tls_mu);
     m.tls_ctx = std::move(ctx);
   } catch (const std::exception& e) {
     return std::string(e.what());

@@ -75,7 +75,7 @@ ServerState::ServerState(ServerOptions opts, Handler fn)
       handler(std::move(fn)) {}
 
 bool AddressSlots::acquire(const std::string& key, std::size_t cap) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = held_.try_emplace(key, 0).first;
   if (it->second >= cap) return false;
   ++it->second;
@@ -83,25 +83,25 @@ bool AddressSlots::acquire(const std::string& key, std::size_t cap) {
 }
 
 void AddressSlots::release(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = held_.find(key);
   if (it == held_.end()) return;
   if (--it->second == 0) held_.erase(it);
 }
 
 void ServerState::add(const std::shared_ptr<SessionBase>& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.emplace(session.get(), session);
 }
 
 void ServerState::remove(SessionBase* session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(session);
 }
 
 std::vector<std::shared_ptr<SessionBase>> ServerState::sessions() {
   std::vector<std::shared_ptr<SessionBase>> out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   out.reserve(sessions_.size());
   for (const auto& [raw, weak] : sessions_) {
     if (auto s = weak.lock()) out.push_back(std::move(s));

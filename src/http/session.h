@@ -24,7 +24,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +32,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/mutex.h"
 #include "http/message.h"
 #include "http/server.h"
 
@@ -60,8 +60,8 @@ class AddressSlots {
   void release(const std::string& key);
 
  private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::size_t> held_;
+  Mutex mu_;
+  std::unordered_map<std::string, std::size_t> held_ GUARDED_BY(mu_);
 };
 
 // Shared by the Server and all its sessions; outlives every session (the Server drains or
@@ -97,8 +97,8 @@ class ServerState {
   std::vector<std::shared_ptr<SessionBase>> sessions();
 
  private:
-  std::mutex mu_;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  Mutex mu_;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_ GUARDED_BY(mu_);
 };
 
 // A connection lives on one I/O thread's io_context, named by its concrete executor type: the

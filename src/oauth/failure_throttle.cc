@@ -26,7 +26,7 @@ FailureThrottle::Key FailureThrottle::key_of(std::string_view text) {
 }
 
 int64_t FailureThrottle::wait_s(const Key& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return 0;
   int64_t left = it->second.locked_until_ms - clock_.now_ms();
@@ -34,7 +34,7 @@ int64_t FailureThrottle::wait_s(const Key& key) {
 }
 
 void FailureThrottle::failure(const Key& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = clock_.now_ms();
   auto it = entries_.find(key);
   if (it == entries_.end()) {
@@ -65,14 +65,14 @@ void FailureThrottle::failure(const Key& key) {
 }
 
 int FailureThrottle::failures(const Key& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || clock_.now_ms() - it->second.last_ms > kForgetAfterMs) return 0;
   return it->second.failures;
 }
 
 void FailureThrottle::success(const Key& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   lru_.erase(it->second.lru);
@@ -80,12 +80,12 @@ void FailureThrottle::success(const Key& key) {
 }
 
 std::size_t FailureThrottle::size() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return entries_.size();
 }
 
 std::size_t FailureThrottle::key_bytes() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::size_t n = 0;
   for (const auto& [key, entry] : entries_) n += key.size();
   return n;

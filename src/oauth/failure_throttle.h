@@ -16,11 +16,11 @@
 #include <cstdint>
 #include <cstring>
 #include <list>
-#include <mutex>
 #include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace latchkey::oauth {
 
@@ -76,9 +76,9 @@ class FailureThrottle {
   const std::size_t max_entries_;
   const int64_t max_lockout_ms_;
   const int free_failures_;
-  std::mutex mu_;
-  std::unordered_map<Key, Entry, KeyHash> entries_;
-  Lru lru_;
+  Mutex mu_;
+  std::unordered_map<Key, Entry, KeyHash> entries_ GUARDED_BY(mu_);
+  Lru lru_ GUARDED_BY(mu_);
 };
 
 }  // namespace latchkey::oauth

@@ -11,6 +11,6 @@ namespace latchkey::saml::detail {
 // dropping any fraction (SAML core §1.3.3 says not to rely on sub-second resolution). A value
 // without a time zone is refused: SAML requires UTC, and guessing a zone would move a validity
 // window by hours. nullopt for anything malformed or out of range.
-std::optional<int64_t> parse_saml_time(std::string_view text);
+std::optional<int64_t> parse_saml_time(std::string_view s);
 
 }  // namespace latchkey::saml::detail

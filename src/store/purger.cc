@@ -24,7 +24,7 @@ int64_t ExpiredRowPurger::run_due() {
 
 void ExpiredRowPurger::start(std::function<void(const std::exception&)> on_error) {
   thread_ = std::thread([this, on_error = std::move(on_error)] {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     while (!stopping_) {
       lock.unlock();
       int64_t wait_ms = options_.interval_ms;
@@ -34,14 +34,16 @@ void ExpiredRowPurger::start(std::function<void(const std::exception&)> on_error
         if (on_error) on_error(e);
       }
       lock.lock();
-      wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_; });
+      // Until the next batch is due or stop(); a wake-up for neither waits on.
+      const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+      while (!stopping_ && wake_.wait_until(lock, due)) continue;
     }
   });
 }
 
 void ExpiredRowPurger::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();

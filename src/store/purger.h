@@ -6,14 +6,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "core/clock.h"
+#include "core/cond_var.h"
+#include "core/mutex.h"
 #include "store/stores.h"
 
 namespace latchkey::store {
@@ -50,7 +50,7 @@ class ExpiredRowPurger {
   // set, hears of each failed batch on that thread (it must not throw).
   void start(std::function<void(const std::exception&)> on_error);
   // Wakes the thread and joins it; a batch in progress finishes first. Idempotent.
-  void stop();
+  void stop() EXCLUDES(mu_);
 
  private:
   Database& db_;
@@ -60,9 +60,9 @@ class ExpiredRowPurger {
   int64_t next_due_ms_ = 0;         // the first batch is due at once
   std::atomic<int64_t> purged_{0};  // read from other threads
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  Mutex mu_;
+  CondVar wake_;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -149,8 +149,15 @@ describe('operations: audit log and metrics', () => {
 
     const line = await onlyLine('token_revoked', 'code_replay', app);
     assert.equal(line.user, world.users.alice.user_id);
-    // A second replay has nothing left to revoke: refused, and no second revocation line.
+    // A second replay has nothing left to revoke: refused, and no second revocation line. The
+    // log is read once it holds the second replay's own refusal, which the server writes after
+    // any revocation line of the same request: a missing line is then not one still to come.
+    const refusals = async () => (await auditLines()).filter((l) => l.event === 'token_refused'
+      && l.detail === 'invalid_grant authorization_code' && l.client_id === app.client_id).length;
+    const refusedBefore = await refusals();
     assertTokenError(await exchangeCode(world, app, got), 'invalid_grant');
+    assert.equal(await eventually(refusals, (n) => n > refusedBefore), refusedBefore + 1,
+      'the second replay is not in the audit log');
     await onlyLine('token_revoked', 'code_replay', app);
     await assertNoSecretLogged();
   });

@@ -154,6 +154,10 @@ describe('secrets at rest and in logs (docs/behaviour.md §2, RFC 9700 §4.3)', 
     const r = await world.server.stop();
     assert.equal(r.code, 0, `stop: ${JSON.stringify(r)}`);
     const files = await databaseCopies(world.db);
+    // Control, as while serving: the database is there and its identifiers are read in the clear,
+    // so an empty or unreadable scan cannot pass.
+    const id = Buffer.from(world.apps.web.client_id);
+    assert.ok(files.some((f) => f.bytes.includes(id)), `control value ${id} not found in the database files`);
     assertAbsent(files, secretForms(), 'server stopped');
   });
 

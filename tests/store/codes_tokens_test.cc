@@ -135,7 +135,17 @@ TEST_P(StoreConformance, FindTokenReturnsNulloptWhenUnknown) {
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("")).has_value());
 }
 
-TEST_P(StoreConformance, SaveTokensWithNoTokensIsANoOp) { db().save_tokens({}); }
+// An empty batch is not an error (nothing to store is stored), whether saved at once or
+// queued, and it leaves the tokens already stored as they were.
+TEST_P(StoreConformance, SaveTokensWithNoTokensStoresNothingAndFailsNothing) {
+  db().save_tokens({sample_token("kept", TokenKind::refresh)});
+  EXPECT_NO_THROW(db().save_tokens({}));
+  EXPECT_NO_THROW(db().save_tokens_later({})->wait());
+  auto kept = db().find_token(SecretRef::by_hash("kept"));
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->kind, TokenKind::refresh);
+  EXPECT_FALSE(kept->revoked);
+}
 
 TEST_P(StoreConformance, SaveTokensIsAllOrNothing) {
   db().save_tokens({sample_token("existing", TokenKind::access)});

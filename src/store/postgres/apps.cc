@@ -94,6 +94,7 @@ std::vector<App> PostgresDatabase::list_apps() {
   return read([&](Connection& conn) {
     Result r = conn.run(kList);
     std::vector<App> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_app(r, i));
     return out;
   });
@@ -125,6 +126,7 @@ std::vector<Preauthorization> PostgresDatabase::preauthorizations(const std::str
         " ORDER BY kind COLLATE \"C\", name COLLATE \"C\"",
         Params().text(client_id));
     std::vector<Preauthorization> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       auto kind = parse_preauthorization_kind(r.text(i, 1));
       if (!kind) throw StoreError("postgres: unknown kind in preauthorizations row");

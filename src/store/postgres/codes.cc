@@ -82,6 +82,7 @@ std::vector<AuthCode> PostgresDatabase::codes_after(int64_t after_id, int limit)
   return read([&](Connection& conn) {
     Result r = conn.run(kCodesAfter, Params().int64(after_id).int64(limit));
     std::vector<AuthCode> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_code(r, i));
     return out;
   });

@@ -8,11 +8,14 @@ ConnectionPool::ConnectionPool(std::string conninfo, std::size_t max_size,
 
 std::unique_ptr<Connection> ConnectionPool::acquire() {
   {
-    std::unique_lock lock(mu_);
-    if (!returned_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_ < max_size_; })) {
-      throw StoreError("postgres: every one of the " + std::to_string(max_size_) +
-                       " connections of the pool stayed busy for " + std::to_string(wait_.count()) +
-                       " ms");
+    MutexLock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + wait_;
+    while (idle_.empty() && open_ >= max_size_) {
+      if (!returned_.wait_until(lock, deadline) && idle_.empty() && open_ >= max_size_) {
+        throw StoreError("postgres: every one of the " + std::to_string(max_size_) +
+                         " connections of the pool stayed busy for " +
+                         std::to_string(wait_.count()) + " ms");
+      }
     }
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
@@ -25,7 +28,7 @@ std::unique_ptr<Connection> ConnectionPool::acquire() {
   try {
     return std::make_unique<Connection>(conninfo_);
   } catch (...) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --open_;
     returned_.notify_one();
     throw;
@@ -35,7 +38,7 @@ std::unique_ptr<Connection> ConnectionPool::acquire() {
 void ConnectionPool::release(std::unique_ptr<Connection> conn) {
   std::vector<std::unique_ptr<Connection>> closing;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (conn->broken() || !conn->idle()) {
       closing.push_back(std::move(conn));
       if (closing.back()->broken()) {
@@ -52,7 +55,7 @@ void ConnectionPool::release(std::unique_ptr<Connection> conn) {
 }
 
 std::size_t ConnectionPool::open_connections() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return open_;
 }
 

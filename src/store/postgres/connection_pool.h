@@ -13,13 +13,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/cond_var.h"
+#include "core/mutex.h"
 #include "store/postgres/postgres_connection.h"
 
 namespace latchkey::store::postgres {
@@ -36,7 +36,7 @@ class ConnectionPool {
   }
 
   // Connections open now (lent and idle), for tests and diagnostics.
-  [[nodiscard]] std::size_t open_connections();
+  [[nodiscard]] std::size_t open_connections() EXCLUDES(mu_);
 
  private:
   struct Lease {
@@ -48,16 +48,16 @@ class ConnectionPool {
     std::unique_ptr<Connection> conn;
   };
 
-  std::unique_ptr<Connection> acquire();
-  void release(std::unique_ptr<Connection> conn);
+  std::unique_ptr<Connection> acquire() EXCLUDES(mu_);
+  void release(std::unique_ptr<Connection> conn) EXCLUDES(mu_);
 
   const std::string conninfo_;
   const std::size_t max_size_;
   const std::chrono::milliseconds wait_;
-  std::mutex mu_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  std::size_t open_ = 0;                           // guarded by mu_: lent, idle and opening
+  Mutex mu_;
+  CondVar returned_;
+  std::vector<std::unique_ptr<Connection>> idle_ GUARDED_BY(mu_);
+  std::size_t open_ GUARDED_BY(mu_) = 0;  // lent, idle and opening
 };
 
 }  // namespace latchkey::store::postgres

@@ -43,6 +43,7 @@ std::vector<Consent> PostgresDatabase::list_consents(const std::string& client_i
         " ORDER BY granted_ms, user_id COLLATE \"C\"",
         Params().text(client_id));
     std::vector<Consent> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_consent(r, i));
     return out;
   });
@@ -54,6 +55,7 @@ std::vector<Consent> PostgresDatabase::list_all_consents() {
         "SELECT user_id, client_id, scopes, granted_ms FROM consents"
         " ORDER BY client_id COLLATE \"C\", granted_ms, user_id COLLATE \"C\"");
     std::vector<Consent> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_consent(r, i));
     return out;
   });

@@ -7,7 +7,7 @@ GroupCommit::GroupCommit(std::string conninfo, std::size_t max_batch)
 
 GroupCommit::~GroupCommit() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   queued_.notify_one();
@@ -16,7 +16,7 @@ GroupCommit::~GroupCommit() {
 
 void GroupCommit::submit(Work work, Done done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) throw StoreError("postgres: database is closing");
     queue_.push_back(Job{std::move(work), std::move(done), nullptr});
   }
@@ -28,8 +28,8 @@ void GroupCommit::loop() {
   batch.reserve(max_batch_);
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) queued_.wait(lock);
       if (queue_.empty()) return;  // stopping, and nothing left to write
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));

@@ -15,18 +15,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/cond_var.h"
+#include "core/mutex.h"
 #include "store/postgres/postgres_connection.h"
 
 namespace latchkey::store::postgres {
@@ -46,7 +46,7 @@ class GroupCommit {
 
   // Queues `work` for the next batch and returns at once. `done` runs on the writer thread
   // when the batch is settled, so it must be quick and must not queue more work itself.
-  void submit(Work work, Done done);
+  void submit(Work work, Done done) EXCLUDES(mu_);
 
   // Work items and transactions committed so far: their ratio is the batching achieved.
   [[nodiscard]] uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
@@ -61,7 +61,7 @@ class GroupCommit {
 
   enum class Attempt { committed, job_failed, failed };
 
-  void loop();
+  void loop() EXCLUDES(mu_);
   void execute(std::vector<Job>& batch);
   // One transaction over the batch; `isolated` puts each job in a savepoint. Without it, the
   // first job that throws undoes the whole transaction (job_failed).
@@ -73,10 +73,10 @@ class GroupCommit {
   const std::string conninfo_;
   std::unique_ptr<Connection> conn_;  // used by the writer thread only; null until needed
   const std::size_t max_batch_;
-  std::mutex mu_;
-  std::condition_variable queued_;  // the writer waits here for work
-  std::deque<Job> queue_;           // guarded by mu_
-  bool stopping_ = false;           // guarded by mu_
+  Mutex mu_;
+  CondVar queued_;  // the writer waits here for work
+  std::deque<Job> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> commits_{0};
   std::thread thread_;  // last: started once everything above is initialized

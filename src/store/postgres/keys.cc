@@ -27,6 +27,7 @@ std::vector<SigningKeyRecord> PostgresDatabase::list_keys() {
         "SELECT kid, alg, private_pem, created_ms, retired_ms FROM signing_keys"
         " ORDER BY created_ms DESC, kid COLLATE \"C\"");
     std::vector<SigningKeyRecord> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3), r.int64(i, 4)});
     }

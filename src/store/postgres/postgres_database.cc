@@ -36,7 +36,7 @@ void PostgresDatabase::raise_ids_above_stored() {
 }
 
 int64_t PostgresDatabase::allocate_id() {
-  std::lock_guard lock(ids_mu_);
+  MutexLock lock(ids_mu_);
   if (next_id_ >= block_end_) {
     // A block taken by an attempt whose connection was lost is merely skipped.
     const int64_t start =

@@ -40,12 +40,12 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
@@ -195,9 +195,9 @@ class PostgresDatabase final : public Database {
 
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
-  std::mutex ids_mu_;
-  int64_t next_id_ = 0;    // guarded by ids_mu_: the next id of the current block
-  int64_t block_end_ = 0;  // guarded by ids_mu_: one past the current block's last id
+  Mutex ids_mu_;
+  int64_t next_id_ GUARDED_BY(ids_mu_) = 0;    // the next id of the current block
+  int64_t block_end_ GUARDED_BY(ids_mu_) = 0;  // one past the current block's last id
 };
 
 }  // namespace latchkey::store::postgres

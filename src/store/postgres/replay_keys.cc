@@ -58,6 +58,7 @@ std::vector<ReplayKey> PostgresDatabase::replay_keys_after(const std::string& af
         " WHERE key COLLATE \"C\" > $1 ORDER BY key COLLATE \"C\" LIMIT $2",
         Params().text(after).int64(limit));
     std::vector<ReplayKey> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2)});
     return out;
   });

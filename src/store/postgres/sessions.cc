@@ -33,6 +33,7 @@ std::vector<Session> PostgresDatabase::sessions_after(const std::string& after, 
         " WHERE session_hash COLLATE \"C\" > $1 ORDER BY session_hash COLLATE \"C\" LIMIT $2",
         Params().text(after).int64(limit));
     std::vector<Session> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2), r.int64(i, 3)});
     }

@@ -157,6 +157,7 @@ std::vector<Token> PostgresDatabase::tokens_after(int64_t after_id, int limit) {
   return read([&](Connection& conn) {
     Result r = conn.run(kTokensAfter, Params().int64(after_id).int64(limit));
     std::vector<Token> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_token(r, i));
     return out;
   });

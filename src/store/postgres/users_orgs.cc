@@ -64,6 +64,7 @@ std::vector<Org> PostgresDatabase::list_orgs() {
   return read([&](Connection& conn) {
     Result r = conn.run("SELECT " LK_ORG_COLUMNS " FROM orgs ORDER BY created_ms, seq");
     std::vector<Org> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_org(r, i));
     return out;
   });
@@ -113,6 +114,7 @@ std::vector<User> PostgresDatabase::list_users() {
   return read([&](Connection& conn) {
     Result r = conn.run("SELECT " LK_USER_COLUMNS " FROM users ORDER BY created_ms, seq");
     std::vector<User> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_user(r, i));
     return out;
   });

@@ -7,7 +7,7 @@ Checkpointer::Checkpointer(const std::string& path)
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -29,7 +29,7 @@ int Checkpointer::on_commit(void* self, sqlite3* db, const char* /*schema*/, int
 void Checkpointer::committed(sqlite3* db, int frames) {
   bool finish = false;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (phase_ == Phase::idle && frames >= kStartFrames) {
       phase_ = Phase::copying;
       wake_.notify_one();
@@ -41,7 +41,7 @@ void Checkpointer::committed(sqlite3* db, int frames) {
       // The backstop: the thread lags far behind. Its pass holds the checkpoint lock, so wait
       // for it to end (the commit is durable already; only this writer's next work waits),
       // then copy the rest here.
-      copied_.wait(lock, [this] { return stopping_ || phase_ != Phase::copying; });
+      while (!stopping_ && phase_ == Phase::copying) copied_.wait(lock);
       finish = true;
     }
   }
@@ -50,7 +50,7 @@ void Checkpointer::committed(sqlite3* db, int frames) {
   // tries again. Errors are not the commit's: the data is durable in the WAL either way.
   const int rc =
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (rc == SQLITE_OK) {
     ++writer_passes_;
     if (phase_ == Phase::copied) phase_ = Phase::idle;
@@ -58,9 +58,9 @@ void Checkpointer::committed(sqlite3* db, int frames) {
 }
 
 void Checkpointer::loop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || phase_ == Phase::copying; });
+    while (!stopping_ && phase_ != Phase::copying) wake_.wait(lock);
     if (stopping_) return;
     lock.unlock();
     const int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
@@ -74,12 +74,12 @@ void Checkpointer::loop() {
 }
 
 uint64_t Checkpointer::background_passes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return background_passes_;
 }
 
 uint64_t Checkpointer::writer_passes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return writer_passes_;
 }
 

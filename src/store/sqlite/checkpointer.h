@@ -12,13 +12,13 @@
 
 #include <sqlite3.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/cond_var.h"
+#include "core/mutex.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace latchkey::store::sqlite {
@@ -46,25 +46,25 @@ class Checkpointer {
   void attach(Connection& writer);
 
   // Checkpoints completed by the thread and by the writer: for tests and statistics.
-  [[nodiscard]] uint64_t background_passes() const;
-  [[nodiscard]] uint64_t writer_passes() const;
+  [[nodiscard]] uint64_t background_passes() const EXCLUDES(mu_);
+  [[nodiscard]] uint64_t writer_passes() const EXCLUDES(mu_);
 
  private:
   enum class Phase { idle, copying, copied };
 
   static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
-  void committed(sqlite3* db, int frames);
-  void loop();
+  void committed(sqlite3* db, int frames) EXCLUDES(mu_);
+  void loop() EXCLUDES(mu_);
 
   std::unique_ptr<Connection> conn_;  // used by the thread only
-  mutable std::mutex mu_;
-  std::condition_variable wake_;    // the thread waits here for work
-  std::condition_variable copied_;  // the writer waits here for the thread's pass (backstop)
-  Phase phase_ = Phase::idle;       // guarded by mu_
-  bool stopping_ = false;           // guarded by mu_
-  uint64_t background_passes_ = 0;  // guarded by mu_
-  uint64_t writer_passes_ = 0;      // guarded by mu_
-  std::thread thread_;              // last: started once everything above is initialized
+  mutable Mutex mu_;
+  CondVar wake_;    // the thread waits here for work
+  CondVar copied_;  // the writer waits here for the thread's pass (backstop)
+  Phase phase_ GUARDED_BY(mu_) = Phase::idle;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t background_passes_ GUARDED_BY(mu_) = 0;
+  uint64_t writer_passes_ GUARDED_BY(mu_) = 0;
+  std::thread thread_;  // last: started once everything above is initialized
 };
 
 }  // namespace latchkey::store::sqlite

@@ -9,7 +9,7 @@ GroupCommit::GroupCommit(std::unique_ptr<Connection> conn, std::size_t max_batch
 
 GroupCommit::~GroupCommit() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   queued_.notify_one();
@@ -18,7 +18,7 @@ GroupCommit::~GroupCommit() {
 
 void GroupCommit::submit(Work work, Done done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) throw StoreError("sqlite: database is closing");
     queue_.push_back(Job{std::move(work), std::move(done), nullptr});
   }
@@ -30,20 +30,20 @@ void GroupCommit::run(const Work& work) {
   // under the latch's lock, so the caller cannot return (and destroy the latch) before the
   // writer has let go of it.
   struct Latch {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    std::exception_ptr error;
+    Mutex mu;
+    CondVar cv;
+    bool done GUARDED_BY(mu) = false;
+    std::exception_ptr error GUARDED_BY(mu);
   } latch;
   submit([&work](Connection& c) { work(c); },
          [&latch](std::exception_ptr error) {
-           std::lock_guard lock(latch.mu);
+           MutexLock lock(latch.mu);
            latch.error = std::move(error);
            latch.done = true;
            latch.cv.notify_one();
          });
-  std::unique_lock lock(latch.mu);
-  latch.cv.wait(lock, [&] { return latch.done; });
+  MutexLock lock(latch.mu);
+  while (!latch.done) latch.cv.wait(lock);
   if (latch.error) std::rethrow_exception(latch.error);
 }
 
@@ -52,8 +52,8 @@ void GroupCommit::loop() {
   batch.reserve(max_batch_);
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) queued_.wait(lock);
       if (queue_.empty()) return;  // stopping, and nothing left to write
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));

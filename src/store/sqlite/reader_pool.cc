@@ -7,8 +7,8 @@ ReaderPool::ReaderPool(std::string path, std::size_t max_size)
 
 std::unique_ptr<Connection> ReaderPool::acquire() {
   {
-    std::unique_lock lock(mu_);
-    returned_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
+    MutexLock lock(mu_);
+    while (idle_.empty() && open_ >= max_size_) returned_.wait(lock);
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
@@ -20,7 +20,7 @@ std::unique_ptr<Connection> ReaderPool::acquire() {
   try {
     return std::make_unique<Connection>(path_, Connection::Access::read_only);
   } catch (...) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     --open_;
     returned_.notify_one();
     throw;
@@ -29,7 +29,7 @@ std::unique_ptr<Connection> ReaderPool::acquire() {
 
 void ReaderPool::release(std::unique_ptr<Connection> conn) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     idle_.push_back(std::move(conn));
   }
   returned_.notify_one();

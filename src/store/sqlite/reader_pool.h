@@ -5,13 +5,13 @@
 // memory).
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/cond_var.h"
+#include "core/mutex.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace latchkey::store::sqlite {
@@ -37,15 +37,15 @@ class ReaderPool {
     std::unique_ptr<Connection> conn;
   };
 
-  std::unique_ptr<Connection> acquire();
-  void release(std::unique_ptr<Connection> conn);
+  std::unique_ptr<Connection> acquire() EXCLUDES(mu_);
+  void release(std::unique_ptr<Connection> conn) EXCLUDES(mu_);
 
   const std::string path_;
   const std::size_t max_size_;
-  std::mutex mu_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  std::size_t open_ = 0;                           // guarded by mu_
+  Mutex mu_;
+  CondVar returned_;
+  std::vector<std::unique_ptr<Connection>> idle_ GUARDED_BY(mu_);
+  std::size_t open_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace latchkey::store::sqlite

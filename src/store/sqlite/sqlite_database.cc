@@ -38,7 +38,7 @@ SqliteDatabase::~SqliteDatabase() = default;
 
 void SqliteDatabase::write_work(const std::function<void(Connection&)>& work) {
   if (!memory_) return writer_->run(work);
-  std::lock_guard lock(memory_mu_);
+  MutexLock lock(memory_mu_);
   Transaction tx(*memory_);
   work(*memory_);
   tx.commit();

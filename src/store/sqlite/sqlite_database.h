@@ -18,11 +18,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 
+#include "core/mutex.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/reader_pool.h"
@@ -153,7 +153,7 @@ class SqliteDatabase final : public Database {
   template <class F>
   auto read(F&& f) -> std::invoke_result_t<F&, Connection&> {
     if (memory_) {
-      std::lock_guard lock(memory_mu_);
+      MutexLock lock(memory_mu_);
       return f(*memory_);
     }
     return readers_->with(f);
@@ -164,8 +164,9 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<GroupCommit> writer_;
   std::unique_ptr<ReaderPool> readers_;
-  std::mutex memory_mu_;
-  std::unique_ptr<Connection> memory_;  // guarded by memory_mu_
+  Mutex memory_mu_;
+  // Set once by the constructor; the connection it points to is used under memory_mu_.
+  std::unique_ptr<Connection> memory_ PT_GUARDED_BY(memory_mu_);
   std::atomic<int64_t> last_token_id_{0};
 };
 
