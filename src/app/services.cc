@@ -48,10 +48,12 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
             [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
       revoke(db.tokens, clients, events),
       introspect(opaque, db.users, clients, options.issuer),
-      // The CSRF key is made here, once per start: no form outlives the server that showed it.
+      // The CSRF key comes from the KEK, which every node of an installation is given: a form
+      // one node showed may be posted to another behind a load balancer, or to the same node
+      // after a restart (docs/deployment.md).
       authorize({db.apps, db.users, db.codes, db.consents, db.sessions, issuer, id_tokens,
                  passwords, throttle, pages, random, clock, events, options.issuer,
-                 options.issuer.rfind("https://", 0) == 0, random.bytes(32),
+                 options.issuer.rfind("https://", 0) == 0, sealer.derive_key("csrf v1"),
                  options.trusted_proxies}),
       users(opaque, db.users, options.issuer),
       data(opaque, options.issuer),

@@ -74,6 +74,12 @@ int run(int argc, char** argv) {
                    "(default 1000)")
       ->check(CLI::Range(0, 60'000));
   serve_cmd
+      ->add_option("--cache-max-ms", serve.cache_max_ms,
+                   "on PostgreSQL, while the node hears the database's change announcements "
+                   "(which bring other nodes' changes within milliseconds): how long a cached "
+                   "record is kept at most (default 60000)")
+      ->check(CLI::Range(0, 3'600'000));
+  serve_cmd
       ->add_option("--max-connections", serve.max_connections,
                    "concurrent connections served; more are answered 503 (default 10000, "
                    "lowered to fit the open-file limit)")

@@ -20,6 +20,10 @@ struct ServeOptions {
   // How long apps, users and tokens read from the database are served from memory; changes
   // made by another process (the CLI) are seen within this. 0 = no cache.
   int64_t cache_ms = 1000;
+  // How long, at most, while the server hears the database's change announcements (PostgreSQL):
+  // another process's changes then arrive with them, and this bounds only changes made behind
+  // latchkey's back (store/caching_database.h).
+  int64_t cache_max_ms = 60'000;
   // Concurrent connections served; beyond it, 503. Lowered at start-up to what the open-file
   // limit allows (http/fd_budget.h).
   std::size_t max_connections = 10'000;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/change.h"
 #include "store/pending_write.h"
 #include "store/records.h"
 
@@ -238,6 +239,15 @@ class Database : public OrgStore,
   //    (RFC 6749 §4.1.2).
   // Call again with `next` until `pass_done`.
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
+
+  // Starts watching the changes other processes make to records a server caches (change.h),
+  // for a backend several processes share; `handlers` run on the watch's own thread until the
+  // returned watch is destroyed. nullptr from a backend that announces nothing (SQLite: one
+  // server per database file, whose cache re-reads what it holds after its max age instead).
+  virtual std::unique_ptr<ChangeWatch> watch_changes(ChangeHandlers handlers) {
+    (void)handlers;
+    return nullptr;
+  }
 
   // Every concern served by this backend.
   Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }

@@ -162,6 +162,22 @@ Result Connection::exec(const std::string& sql) {
   return check(PQexec(conn_, sql.c_str()), "running a statement");
 }
 
+void Connection::consume_input() {
+  if (PQconsumeInput(conn_) == 0 || broken()) {
+    throw ConnectionLost("postgres: connection lost while listening: " +
+                         trimmed(PQerrorMessage(conn_)));
+  }
+}
+
+std::vector<std::string> Connection::take_notifications(std::string_view channel) {
+  std::vector<std::string> out;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    if (channel == n->relname) out.emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return out;
+}
+
 Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.exec("BEGIN"); }
 
 Transaction::~Transaction() {

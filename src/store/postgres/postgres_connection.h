@@ -93,6 +93,13 @@ class Connection {
   // The server process serving this connection (pg_backend_pid), for tests and diagnostics.
   [[nodiscard]] int backend_pid() const { return PQbackendPID(conn_); }
 
+  // For LISTEN (change_listener.h): the socket to wait on for input; reading what arrived on
+  // it without blocking (ConnectionLost when the connection broke); and the payloads of the
+  // notifications read so far on `channel`, in the order their transactions committed.
+  [[nodiscard]] int socket() const { return PQsocket(conn_); }
+  void consume_input();
+  std::vector<std::string> take_notifications(std::string_view channel);
+
  private:
   // Throws StoreError (ConnectionLost when the connection broke) unless `res` succeeded.
   Result check(PGresult* res, std::string_view during);

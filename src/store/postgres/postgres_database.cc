@@ -15,7 +15,7 @@ constexpr int64_t kIdBlock = 64;
 }  // namespace
 
 PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
-    : pool_(conninfo, options.pool_size, options.pool_wait) {
+    : conninfo_(conninfo), pool_(conninfo, options.pool_size, options.pool_wait) {
   pool_.with([](Connection& conn) { migrate(conn); });
   raise_ids_above_stored();
   writer_ = std::make_unique<GroupCommit>(conninfo);
@@ -75,22 +75,18 @@ std::shared_ptr<PendingWrite> PostgresDatabase::queue(
   return pending;
 }
 
-int PostgresDatabase::update_count(const char* sql, const std::string& key) {
+std::unique_ptr<ChangeWatch> PostgresDatabase::watch_changes(ChangeHandlers handlers) {
+  return std::make_unique<ChangeListener>(conninfo_, std::move(handlers),
+                                          ChangeListener::Options{});
+}
+
+int PostgresDatabase::update_count(const char* sql, const std::string& key, const Change& change) {
   if (key.empty()) return 0;
-  const int64_t n =
-      write([&](Connection& conn) { return conn.run(sql, Params().text(key)).affected(); });
+  const int64_t n = write_announced(
+      change, [&](Connection& conn) { return conn.run(sql, Params().text(key)).affected(); });
   // The interface counts in int; clamp rather than wrap for absurdly large revocations.
   return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                              : static_cast<int>(n);
-}
-
-int PostgresDatabase::update_ref(const char* by_id, const char* by_hash, const SecretRef& ref) {
-  if (ref.hash.empty()) return 0;
-  return write([&](Connection& conn) {
-    Result r = ref.id != 0 ? conn.run(by_id, Params().int64(ref.id).text(ref.hash))
-                           : conn.run(by_hash, Params().text(ref.hash));
-    return static_cast<int>(r.affected());
-  });
 }
 
 std::vector<TableRows> PostgresDatabase::count_rows() {

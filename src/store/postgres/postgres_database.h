@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "store/postgres/change_listener.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
@@ -141,6 +142,9 @@ class PostgresDatabase final : public Database {
   void save_replay_key(const ReplayKey& key) override;
   std::vector<TableRows> count_rows() override;
 
+  // Database: LISTENs on a connection of its own (change_listener.h).
+  std::unique_ptr<ChangeWatch> watch_changes(ChangeHandlers handlers) override;
+
   // Connections the pool holds open now (tests: the pool's bound).
   [[nodiscard]] std::size_t open_connections() { return pool_.open_connections(); }
 
@@ -177,11 +181,19 @@ class PostgresDatabase final : public Database {
       return pool_.with(f);
     }
   }
-  // Runs one UPDATE with a single text key ($1) and returns the rows it changed.
-  int update_count(const char* sql, const std::string& key);
-  // Runs the statement naming a row by SecretRef: `by_id` ($1 id, $2 hash) for a ref with an id,
-  // else `by_hash` ($1 hash). Returns the rows it changed.
-  int update_ref(const char* by_id, const char* by_hash, const SecretRef& ref);
+  // Runs `f(Connection&)`, which returns how many rows it changed, and when it changed any
+  // announces `change` to every server watching (change_listener.h) in the same transaction.
+  template <class F>
+  int64_t write_announced(const Change& change, F&& f) {
+    return transact([&](Connection& conn) -> int64_t {
+      const int64_t n = f(conn);
+      if (n > 0) announce(conn, change);
+      return n;
+    });
+  }
+  // Runs one UPDATE with a single text key ($1) and returns the rows it changed, announcing
+  // `change` if it changed any.
+  int update_count(const char* sql, const std::string& key, const Change& change);
   // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
   AuthCode with_id(const AuthCode& code);
@@ -193,6 +205,7 @@ class PostgresDatabase final : public Database {
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
 
+  const std::string conninfo_;
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
   Mutex ids_mu_;
