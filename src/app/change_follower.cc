@@ -17,8 +17,8 @@ std::string fingerprint(const std::vector<store::SigningKeyRecord>& keys) {
 
 }  // namespace
 
-ChangeFollower::ChangeFollower(store::Database& db, store::CachingDatabase* cache,
-                               Application& app, Options options)
+ChangeFollower::ChangeFollower(store::Database& db, store::CachingDatabase* cache, Application& app,
+                               Options options)
     : db_(db), cache_(cache), app_(app), options_(std::move(options)) {
   // The application loaded its ring from these keys a moment ago. Should one have changed in
   // between, the first check (within key_check_ms) catches it.
@@ -102,8 +102,7 @@ void ChangeFollower::check_keys() {
   if (!reloaded) {
     // Kept for the next check to try again; the old ring stays in use meanwhile.
     if (options_.warn) {
-      options_.warn("signing key reload failed, keeping the old keys: " +
-                    reloaded.error().debug());
+      options_.warn("signing key reload failed, keeping the old keys: " + reloaded.error().debug());
     }
     return;
   }

@@ -153,8 +153,7 @@ TEST_F(PostgresChanges, ARefusedRedemptionThatRevokesIsAnnounced) {
   Token other = token("a1", "fam");
   db_->save_tokens({refresh, other});
   const auto ref = SecretRef::by_hash("r1");
-  ASSERT_TRUE(
-      testing::redeem(*db_, Redemption::Kind::refresh_token, ref, "fam").is_durable());
+  ASSERT_TRUE(testing::redeem(*db_, Redemption::Kind::refresh_token, ref, "fam").is_durable());
   WriteOutcome again = testing::redeem(*db_, Redemption::Kind::refresh_token, ref, "fam");
   ASSERT_EQ(again.status, WriteOutcome::Status::already_redeemed);
   EXPECT_TRUE(heard_.wait_for(Change::all_tokens()));
