@@ -36,6 +36,8 @@ Result<std::string> Application::reload_signing_keys() {
   return active;
 }
 
+void Application::hear(const store::Change& change) { s_->relay.hear(change); }
+
 void Application::observe(const http::Request& req, unsigned status,
                           std::chrono::microseconds elapsed) {
   const Route* route = find_route(req.path);

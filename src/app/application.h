@@ -56,6 +56,10 @@ class Application {
   // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
   // Thread-safe.
   Result<std::string> reload_signing_keys();
+  // An announcement from another process that is not about a cached record (store/change.h):
+  // another node's failed login or client secret, counted in the throttles here
+  // (oauth/throttle_relay.h). Thread-safe.
+  void hear(const store::Change& change);
   // Counts a request in the metrics once its answer is final (http::ServerOptions::
   // on_response): a token response that awaited its write is counted with what the write
   // decided, and its latency includes the wait. Thread-safe, lock-free.

@@ -50,6 +50,8 @@ int ChangeFollower::reloads() {
 void ChangeFollower::on_change(const store::Change& change) {
   if (change.kind == store::Change::Kind::keys) {
     check_keys_soon();
+  } else if (change.kind == store::Change::Kind::throttle) {
+    app_.hear(change);
   } else if (cache_ != nullptr) {
     cache_->apply(change);
   }

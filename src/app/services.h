@@ -20,6 +20,7 @@
 #include "oauth/introspect_endpoint.h"
 #include "oauth/login_throttle.h"
 #include "oauth/revoke_endpoint.h"
+#include "oauth/throttle_relay.h"
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
 #include "oidc/data_resources.h"
@@ -55,6 +56,8 @@ struct Services {
   oidc::IdTokens id_tokens;
   token::JwtAccessTokens jwt_tokens;
   oauth::TokenIssuer issuer;
+  // Before the throttles it shares (clients' failed secrets, throttle's failed logins).
+  oauth::ThrottleRelay relay;
   oauth::ClientAuthenticator clients;
   oauth::LoginThrottle throttle;
   oauth::TokenEndpoint token;

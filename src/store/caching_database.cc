@@ -102,8 +102,9 @@ void CachingDatabase::apply(const Change& change) {
     case Change::Kind::tokens:
       tokens_.clear();
       return;
-    case Change::Kind::keys:
-      return;  // not cached here: the key ring reloads itself
+    case Change::Kind::keys:      // not cached here: the key ring reloads itself
+    case Change::Kind::throttle:  // no record
+      return;
   }
 }
 

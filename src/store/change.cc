@@ -6,13 +6,14 @@
 namespace latchkey::store {
 namespace {
 
-constexpr std::array<std::pair<Change::Kind, std::string_view>, 6> kNames{{
+constexpr std::array<std::pair<Change::Kind, std::string_view>, 7> kNames{{
     {Change::Kind::app, "app"},
     {Change::Kind::user, "user"},
     {Change::Kind::org, "org"},
     {Change::Kind::token, "token"},
     {Change::Kind::tokens, "tokens"},
     {Change::Kind::keys, "keys"},
+    {Change::Kind::throttle, "throttle"},
 }};
 
 }  // namespace

@@ -24,6 +24,9 @@ struct Change {
     token,   // key: the token's hash (revoked)
     tokens,  // every token: revocations by family, user or code, which no single key names
     keys,    // the signing keys (a key made, rotated or retired)
+    // key: a failed login or client secret, or a success that cleared a count, at some node
+    // (oauth/throttle_relay.h says the key's format); no record changed.
+    throttle,
   };
   Kind kind;
   std::string key;

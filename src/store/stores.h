@@ -196,6 +196,16 @@ struct PurgeResult {
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 
+// Where a process announces what other processes sharing its database must hear of without a
+// record to read: failed logins and client secrets (oauth/throttle_relay.h). Records' own changes
+// are announced by the writes that make them (change.h). Fire and forget: announce() never
+// blocks on the database and never throws; an announcement lost with its connection is lost.
+class ChangeBoard {
+ public:
+  virtual ~ChangeBoard() = default;
+  virtual void announce(const Change& change) = 0;
+};
+
 // The stores a server uses, each by its concern: what the composition root hands each service.
 // Filled from one backend (of()), or with a cache in front of some (CachingDatabase::stores()).
 // Holds references: the stores must outlive it and whatever it was passed to.
@@ -209,6 +219,7 @@ struct Stores {
   KeyStore& keys;
   SessionStore& sessions;
   ReplayStore& replays;
+  ChangeBoard& board;
 };
 
 // Everything a backend provides, for the composition root.
@@ -221,7 +232,8 @@ class Database : public OrgStore,
                  public KeyStore,
                  public SessionStore,
                  public ReplayStore,
-                 public CopyStore {
+                 public CopyStore,
+                 public ChangeBoard {
  public:
   ~Database() override = default;
 
@@ -249,8 +261,11 @@ class Database : public OrgStore,
     return nullptr;
   }
 
+  // ChangeBoard: a backend used by one server at a time has nobody to tell.
+  void announce(const Change& change) override { (void)change; }
+
   // Every concern served by this backend.
-  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
+  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this}; }
 };
 
 }  // namespace latchkey::store

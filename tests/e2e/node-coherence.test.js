@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
 import { startWorld, startServer, cli } from './lib/server.js';
 import { ON_POSTGRES } from './lib/database.js';
-import { codeFlow, introspect, revoke, userinfo, show, sleep, authorizeUrl, randomString, pkcePair } from './lib/oauth.js';
+import { codeFlow, tokenRequest, introspect, revoke, userinfo, show, sleep, authorizeUrl, randomString, pkcePair } from './lib/oauth.js';
 import { Browser, parseForms, pageKind } from './lib/driver.js';
 
 // What these tests allow an announcement to take, from the writer's answer to the other node's
@@ -87,6 +87,24 @@ describe('two nodes on one PostgreSQL', { skip: !ON_POSTGRES && 'PostgreSQL only
       (jwks) => jwks.keys.some((k) => k.kid === kid), 'the new key in node B\'s JWKS');
     const { tokens } = await codeFlow(b, { app, scope: 'api openid', nonce: randomString() });
     assert.equal(decodeProtectedHeader(tokens.id_token).kid, kid);
+  });
+
+  it('wrong client secrets sent to node A delay the same client at node B', async () => {
+    const app = world.apps.web;
+    const cc = (node, secret) => tokenRequest(node.issuer, {
+      grant_type: 'refresh_token', refresh_token: 'unknown', client_id: app.client_id, client_secret: secret,
+    });
+    // Five free failures per (client, address), then a delay (docs/behaviour.md §5).
+    for (let i = 0; i < 5; i++) {
+      const r = await cc(world, 'wrong-secret');
+      assert.equal(r.json?.error, 'invalid_client', show(r));
+    }
+    // The delay starts at 1 s where the count reaches five; node B hears of it within
+    // milliseconds, so a moment later the right secret is held back there too.
+    await sleep(200);
+    const atB = await cc(b, app.client_secret);
+    assert.equal(atB.json?.error, 'invalid_client', show(atB));
+    assert.match(atB.json?.error_description ?? '', /too many failed attempts/, show(atB));
   });
 
   it('a login form shown by node A is accepted when posted to node B', async () => {

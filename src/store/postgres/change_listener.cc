@@ -12,7 +12,7 @@
 
 namespace latchkey::store::postgres {
 
-void announce(Connection& conn, const Change& change) {
+void notify_change(Connection& conn, const Change& change) {
   conn.run("SELECT pg_notify($1, $2)", Params().text(kChangeChannel).text(to_wire(change)));
 }
 

@@ -31,7 +31,7 @@ inline constexpr char kChangeChannel[] = "latchkey_changes";
 
 // Announces `change` to the listeners, when the transaction `conn` is in commits (at once, when
 // it runs outside one).
-void announce(Connection& conn, const Change& change);
+void notify_change(Connection& conn, const Change& change);
 
 class ChangeListener final : public ChangeWatch {
  public:

@@ -80,6 +80,16 @@ std::unique_ptr<ChangeWatch> PostgresDatabase::watch_changes(ChangeHandlers hand
                                           ChangeListener::Options{});
 }
 
+void PostgresDatabase::announce(const Change& change) {
+  // Settles unobserved: the writer's failure (the database away) loses the announcement, which
+  // is all ChangeBoard promises.
+  queue(
+      [&]() -> GroupCommit::Work {
+        return [change](Connection& conn) { postgres::notify_change(conn, change); };
+      },
+      [](std::exception_ptr error) { return WriteOutcome::of(error); });
+}
+
 int PostgresDatabase::update_count(const char* sql, const std::string& key, const Change& change) {
   if (key.empty()) return 0;
   const int64_t n = write_announced(

@@ -144,6 +144,9 @@ class PostgresDatabase final : public Database {
 
   // Database: LISTENs on a connection of its own (change_listener.h).
   std::unique_ptr<ChangeWatch> watch_changes(ChangeHandlers handlers) override;
+  // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
+  // waited for.
+  void announce(const Change& change) override;
 
   // Connections the pool holds open now (tests: the pool's bound).
   [[nodiscard]] std::size_t open_connections() { return pool_.open_connections(); }
@@ -187,7 +190,7 @@ class PostgresDatabase final : public Database {
   int64_t write_announced(const Change& change, F&& f) {
     return transact([&](Connection& conn) -> int64_t {
       const int64_t n = f(conn);
-      if (n > 0) announce(conn, change);
+      if (n > 0) notify_change(conn, change);
       return n;
     });
   }

@@ -205,7 +205,7 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
           } else {
             outcome->revoked = revoke_issued(conn, r);
             // Which tokens those were, no key names: every server drops its cached tokens.
-            if (outcome->revoked > 0) announce(conn, Change::all_tokens());
+            if (outcome->revoked > 0) notify_change(conn, Change::all_tokens());
           }
         };
       },
