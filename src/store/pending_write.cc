@@ -24,7 +24,7 @@ std::shared_ptr<PendingWrite> PendingWrite::settled(WriteOutcome outcome) {
 void PendingWrite::on_settled(Done done) {
   WriteOutcome outcome;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!settled_) {
       done_ = std::move(done);
       return;
@@ -35,19 +35,19 @@ void PendingWrite::on_settled(Done done) {
 }
 
 WriteOutcome PendingWrite::wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return settled_; });
+  MutexLock lock(mu_);
+  while (!settled_) settled_cv_.wait(lock);
   return outcome_;
 }
 
 void PendingWrite::settle(WriteOutcome outcome) {
   Done done;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     settled_ = true;
     outcome_ = outcome;
     done = std::move(done_);
-    cv_.notify_all();
+    settled_cv_.notify_all();
   }
   if (done) done(outcome);
 }

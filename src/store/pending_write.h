@@ -3,12 +3,13 @@
 // waiting in between. Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "core/cond_var.h"
+#include "core/mutex.h"
 
 namespace latchkey::store {
 
@@ -47,18 +48,18 @@ class PendingWrite {
   // Calls `done` exactly once with the outcome: at once on this thread if it is settled
   // already, otherwise on the thread that settles it (so `done` must be quick). One callback
   // per write.
-  void on_settled(Done done);
+  void on_settled(Done done) EXCLUDES(mu_);
   // Blocks until settled.
-  WriteOutcome wait();
+  WriteOutcome wait() EXCLUDES(mu_);
   // For the backend, once.
-  void settle(WriteOutcome outcome);
+  void settle(WriteOutcome outcome) EXCLUDES(mu_);
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool settled_ = false;  // guarded by mu_
-  WriteOutcome outcome_;  // guarded by mu_
-  Done done_;             // guarded by mu_
+  Mutex mu_;
+  CondVar settled_cv_;  // wait() waits here for settle()
+  bool settled_ GUARDED_BY(mu_) = false;
+  WriteOutcome outcome_ GUARDED_BY(mu_);
+  Done done_ GUARDED_BY(mu_);
 };
 
 }  // namespace latchkey::store
