@@ -15,9 +15,9 @@ WriteOutcome WriteOutcome::of(const std::exception_ptr& error) {
   }
 }
 
-std::shared_ptr<PendingWrite> PendingWrite::settled(WriteOutcome outcome) {
+std::shared_ptr<PendingWrite> PendingWrite::settled(const WriteOutcome& outcome) {
   auto p = std::make_shared<PendingWrite>();
-  p->settle(std::move(outcome));
+  p->settle(outcome);
   return p;
 }
 
@@ -40,7 +40,7 @@ WriteOutcome PendingWrite::wait() {
   return outcome_;
 }
 
-void PendingWrite::settle(WriteOutcome outcome) {
+void PendingWrite::settle(const WriteOutcome& outcome) {
   Done done;
   {
     MutexLock lock(mu_);

@@ -43,7 +43,7 @@ class PendingWrite {
   using Done = std::function<void(const WriteOutcome&)>;
 
   // One that is settled already: for writes made at once.
-  static std::shared_ptr<PendingWrite> settled(WriteOutcome outcome = {});
+  static std::shared_ptr<PendingWrite> settled(const WriteOutcome& outcome = {});
 
   // Calls `done` exactly once with the outcome: at once on this thread if it is settled
   // already, otherwise on the thread that settles it (so `done` must be quick). One callback
@@ -52,7 +52,7 @@ class PendingWrite {
   // Blocks until settled.
   WriteOutcome wait() EXCLUDES(mu_);
   // For the backend, once.
-  void settle(WriteOutcome outcome) EXCLUDES(mu_);
+  void settle(const WriteOutcome& outcome) EXCLUDES(mu_);
 
  private:
   Mutex mu_;
