@@ -82,7 +82,7 @@ http::Response Demo::callback(const http::Request& request) {
   http::Response pending;
   pending.await = [this, settle = std::move(settle),
                    tr = std::move(tr)](http::Response::Release release) {
-    settle([this, tr, release](std::optional<http::Response> instead) {
+    settle([this, tr, release = std::move(release)](std::optional<http::Response> instead) {
       release(result_page(instead ? *instead : tr));
     });
   };

@@ -146,7 +146,7 @@ std::string private_pkcs8_pem(EVP_PKEY* pkey) {
   return detail::bio_contents(bio.get());
 }
 
-SigningKey generated(std::string kid, std::string alg, PkeyPtr pkey) {
+SigningKey generated(std::string kid, const std::string& alg, PkeyPtr pkey) {
   if (!pkey) throw std::runtime_error("key generation failed for " + alg);
   // Going through PKCS#8 keeps one construction path (from_pem) for every SigningKey.
   auto key = SigningKey::from_pem(std::move(kid), alg, private_pkcs8_pem(pkey.get()));

@@ -1,7 +1,6 @@
 #include "oauth/token_endpoint.h"
 
-#include <mutex>
-
+#include "core/mutex.h"
 #include "http/errors.h"
 
 namespace latchkey::oauth {
@@ -88,40 +87,56 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcom
       });
       return;
     }
-    // Two things to wait for; whichever finishes second answers.
-    struct Join {
-      explicit Join(TokenOutcome o) : outcome(std::move(o)) {}
-      TokenOutcome outcome;
-      std::mutex mu;
-      int outstanding = 2;  // guarded by mu, as are the two below
+    // Two things to wait for; whichever finishes second answers, with what both recorded.
+    struct Awaited {
       store::WriteOutcome written;
       std::optional<std::string> id_token;  // nullopt if signing failed
     };
+    struct Join {
+      explicit Join(TokenOutcome o) : outcome(std::move(o)) {}
+      // Each returns what was awaited to the second of the two to record, and nothing to the
+      // first.
+      std::optional<Awaited> record_write(const store::WriteOutcome& written) EXCLUDES(mu) {
+        MutexLock lock(mu);
+        awaited.written = written;
+        return last();
+      }
+      std::optional<Awaited> record_id_token(std::optional<std::string> id_token) EXCLUDES(mu) {
+        MutexLock lock(mu);
+        awaited.id_token = std::move(id_token);
+        return last();
+      }
+      std::optional<Awaited> last() REQUIRES(mu) {
+        if (--outstanding > 0) return std::nullopt;
+        return std::move(awaited);
+      }
+
+      // Not guarded: signing only reads it, and only the one that answers changes it, after
+      // both have recorded (under mu).
+      TokenOutcome outcome;
+      Mutex mu;
+      int outstanding GUARDED_BY(mu) = 2;
+      Awaited awaited GUARDED_BY(mu);
+    };
     auto join = std::make_shared<Join>(std::move(o));
-    auto finish = [this, join, sent, remote, tried_basic, release = std::move(release)] {
-      answer(join->outcome, sent, join->written, std::move(join->id_token), remote, tried_basic,
+    auto finish = [this, join, sent, remote, tried_basic,
+                   release = std::move(release)](std::optional<Awaited> both) {
+      if (!both) return;
+      answer(join->outcome, sent, both->written, std::move(both->id_token), remote, tried_basic,
              release);
     };
-    auto done = [join, finish](const std::function<void(Join&)>& record) {
-      {
-        std::lock_guard lock(join->mu);
-        record(*join);
-        if (--join->outstanding > 0) return;
-      }
-      finish();
-    };
-    auto sign = [join, done] {
+    auto sign = [join, finish] {
       std::optional<std::string> token;
       try {
         token = join->outcome.sign_id_token();
       } catch (...) {
         // Answered as server_error by settle(); the token write stands, unused by the client.
       }
-      done([&token](Join& j) { j.id_token = std::move(token); });
+      finish(join->record_id_token(std::move(token)));
     };
     auto write = join->outcome.write;
-    write->on_settled([done](const store::WriteOutcome& written) {
-      done([&written](Join& j) { j.written = written; });
+    write->on_settled([join, finish](const store::WriteOutcome& written) {
+      finish(join->record_write(written));
     });
     if (offload_) {
       offload_(std::move(sign));

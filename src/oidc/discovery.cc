@@ -10,9 +10,9 @@
 namespace latchkey::oidc {
 namespace {
 
-boost::json::array strings(std::vector<std::string> v) {
+boost::json::array strings(const std::vector<std::string>& v) {
   boost::json::array a;
-  for (auto& s : v) a.emplace_back(std::move(s));
+  for (const auto& s : v) a.emplace_back(s);
   return a;
 }
 
@@ -26,7 +26,7 @@ boost::json::array methods(std::initializer_list<store::ClientAuthMethod> list) 
 
 }  // namespace
 
-Discovery::Discovery(std::string issuer, const std::vector<std::string>& grant_types,
+Discovery::Discovery(const std::string& issuer, const std::vector<std::string>& grant_types,
                      const keys::CurrentKeyRing& keys, const std::string& mtls_base_url)
     : keys_(keys) {
   std::vector<std::string> grants = grant_types;

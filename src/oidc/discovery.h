@@ -16,7 +16,7 @@ class Discovery {
   // mtls_base_url: the TLS listener's https://HOST:PORT when mutual TLS is on (RFC 8705 §5:
   // advertised as mtls_endpoint_aliases, with bound tokens and both mTLS client auth methods);
   // empty advertises none of it.
-  Discovery(std::string issuer, const std::vector<std::string>& grant_types,
+  Discovery(const std::string& issuer, const std::vector<std::string>& grant_types,
             const keys::CurrentKeyRing& keys, const std::string& mtls_base_url = {});
   http::Response configuration() const;
   http::Response jwks() const;

@@ -15,16 +15,16 @@ WriteOutcome WriteOutcome::of(const std::exception_ptr& error) {
   }
 }
 
-std::shared_ptr<PendingWrite> PendingWrite::settled(WriteOutcome outcome) {
+std::shared_ptr<PendingWrite> PendingWrite::settled(const WriteOutcome& outcome) {
   auto p = std::make_shared<PendingWrite>();
-  p->settle(std::move(outcome));
+  p->settle(outcome);
   return p;
 }
 
 void PendingWrite::on_settled(Done done) {
   WriteOutcome outcome;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!settled_) {
       done_ = std::move(done);
       return;
@@ -35,19 +35,19 @@ void PendingWrite::on_settled(Done done) {
 }
 
 WriteOutcome PendingWrite::wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return settled_; });
+  MutexLock lock(mu_);
+  while (!settled_) settled_cv_.wait(lock);
   return outcome_;
 }
 
-void PendingWrite::settle(WriteOutcome outcome) {
+void PendingWrite::settle(const WriteOutcome& outcome) {
   Done done;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     settled_ = true;
     outcome_ = outcome;
     done = std::move(done_);
-    cv_.notify_all();
+    settled_cv_.notify_all();
   }
   if (done) done(outcome);
 }

@@ -3,12 +3,13 @@
 // waiting in between. Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "core/cond_var.h"
+#include "core/mutex.h"
 
 namespace latchkey::store {
 
@@ -42,23 +43,23 @@ class PendingWrite {
   using Done = std::function<void(const WriteOutcome&)>;
 
   // One that is settled already: for writes made at once.
-  static std::shared_ptr<PendingWrite> settled(WriteOutcome outcome = {});
+  static std::shared_ptr<PendingWrite> settled(const WriteOutcome& outcome = {});
 
   // Calls `done` exactly once with the outcome: at once on this thread if it is settled
   // already, otherwise on the thread that settles it (so `done` must be quick). One callback
   // per write.
-  void on_settled(Done done);
+  void on_settled(Done done) EXCLUDES(mu_);
   // Blocks until settled.
-  WriteOutcome wait();
+  WriteOutcome wait() EXCLUDES(mu_);
   // For the backend, once.
-  void settle(WriteOutcome outcome);
+  void settle(const WriteOutcome& outcome) EXCLUDES(mu_);
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool settled_ = false;  // guarded by mu_
-  WriteOutcome outcome_;  // guarded by mu_
-  Done done_;             // guarded by mu_
+  Mutex mu_;
+  CondVar settled_cv_;  // wait() waits here for settle()
+  bool settled_ GUARDED_BY(mu_) = false;
+  WriteOutcome outcome_ GUARDED_BY(mu_);
+  Done done_ GUARDED_BY(mu_);
 };
 
 }  // namespace latchkey::store

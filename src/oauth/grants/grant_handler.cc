@@ -22,7 +22,7 @@ std::optional<Error> settle(TokenOutcome& outcome, const store::WriteOutcome& wr
   }
   if (outcome.sign_id_token) {
     if (!id_token) return Error::server_error("signing the ID token failed");
-    outcome.body["id_token"] = std::move(*id_token);
+    outcome.body["id_token"] = *id_token;
   }
   return std::nullopt;
 }

@@ -71,7 +71,7 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& 
       [&]() -> GroupCommit::Work {
         return [row = with_id(code)](Connection& conn) { insert_code(conn, row); };
       },
-      [](std::exception_ptr error) { return WriteOutcome::of(error); });
+      [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }
 
 std::optional<AuthCode> PostgresDatabase::find_code(const SecretRef& ref) {

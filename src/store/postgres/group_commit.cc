@@ -53,7 +53,8 @@ void GroupCommit::execute(std::vector<Job>& batch) {
   attempt(batch, /*isolated=*/true);
 }
 
-GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch, std::exception_ptr error) {
+GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch,
+                                           const std::exception_ptr& error) {
   for (Job& job : batch) job.error = error;
   roll_back();
   return Attempt::failed;

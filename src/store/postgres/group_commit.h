@@ -67,7 +67,7 @@ class GroupCommit {
   // first job that throws undoes the whole transaction (job_failed).
   Attempt attempt(std::vector<Job>& batch, bool isolated);
   // Every job of the batch fails with `error`; a broken connection is let go.
-  Attempt fail_all(std::vector<Job>& batch, std::exception_ptr error);
+  Attempt fail_all(std::vector<Job>& batch, const std::exception_ptr& error);
   void roll_back();
 
   const std::string conninfo_;

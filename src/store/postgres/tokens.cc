@@ -150,7 +150,7 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_tokens_later(
       [&]() -> GroupCommit::Work {
         return [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); };
       },
-      [](std::exception_ptr error) { return WriteOutcome::of(error); });
+      [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }
 
 std::vector<Token> PostgresDatabase::tokens_after(int64_t after_id, int limit) {
@@ -209,7 +209,7 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
           }
         };
       },
-      [outcome](std::exception_ptr error) {
+      [outcome](const std::exception_ptr& error) {
         if (error || outcome->redeemed) return WriteOutcome::of(error);
         return WriteOutcome::redeemed_before(outcome->revoked);
       });

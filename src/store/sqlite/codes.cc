@@ -89,7 +89,7 @@ std::shared_ptr<PendingWrite> SqliteDatabase::save_code_later(const AuthCode& co
   auto pending = std::make_shared<PendingWrite>();
   writer_->submit(
       [row = with_id(code)](Connection& conn) { insert_code(conn, row); },
-      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
+      [pending](const std::exception_ptr& error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 

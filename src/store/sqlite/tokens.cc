@@ -177,7 +177,7 @@ std::shared_ptr<PendingWrite> SqliteDatabase::save_tokens_later(const std::vecto
   auto pending = std::make_shared<PendingWrite>();
   writer_->submit(
       [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); },
-      [pending](std::exception_ptr error) { pending->settle(WriteOutcome::of(error)); });
+      [pending](const std::exception_ptr& error) { pending->settle(WriteOutcome::of(error)); });
   return pending;
 }
 
@@ -243,7 +243,7 @@ std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
       outcome->revoked = revoke_issued(conn, r);
     }
   };
-  auto settled = [outcome](std::exception_ptr error) {
+  auto settled = [outcome](const std::exception_ptr& error) {
     if (error || outcome->redeemed) return WriteOutcome::of(error);
     return WriteOutcome::redeemed_before(outcome->revoked);
   };
@@ -252,8 +252,8 @@ std::shared_ptr<PendingWrite> SqliteDatabase::redeem_later(const Redemption& r,
     return PendingWrite::settled(written.is_durable() ? settled(nullptr) : written);
   }
   auto pending = std::make_shared<PendingWrite>();
-  writer_->submit(std::move(work), [pending, settled](std::exception_ptr error) {
-    pending->settle(settled(std::move(error)));
+  writer_->submit(std::move(work), [pending, settled](const std::exception_ptr& error) {
+    pending->settle(settled(error));
   });
   return pending;
 }
