@@ -1,6 +1,5 @@
 #include "oauth/throttle_relay.h"
 
-
 #include "crypto/crypto.h"
 
 namespace latchkey::oauth {
@@ -40,7 +39,8 @@ void ThrottleRelay::publish(std::string_view throttle, const ThrottleKey& key, b
   text += ':';
   text += throttle;
   text += failed ? ":f:" : ":s:";
-  text += crypto::hex_encode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  text +=
+      crypto::hex_encode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
   board_.announce({store::Change::Kind::throttle, std::move(text)});
 }
 

@@ -256,13 +256,12 @@ class Database : public OrgStore,
   // for a backend several processes share; `handlers` run on the watch's own thread until the
   // returned watch is destroyed. nullptr from a backend that announces nothing (SQLite: one
   // server per database file, whose cache re-reads what it holds after its max age instead).
-  virtual std::unique_ptr<ChangeWatch> watch_changes(ChangeHandlers handlers) {
-    (void)handlers;
+  virtual std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& /*handlers*/) {
     return nullptr;
   }
 
   // ChangeBoard: a backend used by one server at a time has nobody to tell.
-  void announce(const Change& change) override { (void)change; }
+  void announce(const Change& /*change*/) override {}
 
   // Every concern served by this backend.
   Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this}; }

@@ -75,9 +75,8 @@ std::shared_ptr<PendingWrite> PostgresDatabase::queue(
   return pending;
 }
 
-std::unique_ptr<ChangeWatch> PostgresDatabase::watch_changes(ChangeHandlers handlers) {
-  return std::make_unique<ChangeListener>(conninfo_, std::move(handlers),
-                                          ChangeListener::Options{});
+std::unique_ptr<ChangeWatch> PostgresDatabase::watch_changes(const ChangeHandlers& handlers) {
+  return std::make_unique<ChangeListener>(conninfo_, handlers, ChangeListener::Options{});
 }
 
 void PostgresDatabase::announce(const Change& change) {
@@ -87,7 +86,7 @@ void PostgresDatabase::announce(const Change& change) {
       [&]() -> GroupCommit::Work {
         return [change](Connection& conn) { postgres::notify_change(conn, change); };
       },
-      [](std::exception_ptr error) { return WriteOutcome::of(error); });
+      [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }
 
 int PostgresDatabase::update_count(const char* sql, const std::string& key, const Change& change) {

@@ -143,7 +143,7 @@ class PostgresDatabase final : public Database {
   std::vector<TableRows> count_rows() override;
 
   // Database: LISTENs on a connection of its own (change_listener.h).
-  std::unique_ptr<ChangeWatch> watch_changes(ChangeHandlers handlers) override;
+  std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& handlers) override;
   // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
   // waited for.
   void announce(const Change& change) override;

@@ -100,12 +100,11 @@ TEST(ThrottleRelay, IgnoresItsOwnAnnouncementsAndWhatIsMalformed) {
   EXPECT_TRUE(a.relay.hear(heard));
 
   const std::string hex(64, 'a');
-  for (const std::string& bad :
-       std::vector<std::string>{"node:1:login.address:x:" + hex, "node:1:nosuch:f:" + hex,
-                                "node:1:login.address:f:" + hex + "a",
-                                "node:1:login.address:f:" + std::string(64, 'G'), "node", "node:1",
-                                "node:1:login.address", "node:1:login.address:f",
-                                "node:login.address:f:" + hex}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "node:1:login.address:x:" + hex, "node:1:nosuch:f:" + hex,
+           "node:1:login.address:f:" + hex + "a", "node:1:login.address:f:" + std::string(64, 'G'),
+           "node", "node:1", "node:1:login.address", "node:1:login.address:f",
+           "node:login.address:f:" + hex}) {
     EXPECT_FALSE(a.relay.hear({store::Change::Kind::throttle, bad})) << bad;
   }
   EXPECT_FALSE(a.relay.hear({store::Change::Kind::user, heard.key}));
