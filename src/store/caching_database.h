@@ -36,9 +36,12 @@ class CachingDatabase final : public OrgStore,
                   std::size_t max_entries = 50'000);
 
   // The backend's stores with this cache in front of the four it caches; codes, consents, keys,
-  // sessions and replay keys go to the backend directly (nothing else is read on every
-  // request, and a single-use record must never be served from a copy).
-  Stores stores() { return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_}; }
+  // sessions, replay keys and the health check go to the backend directly (nothing else is read
+  // on every request, a single-use record must never be served from a copy, and a readiness
+  // probe must reach the database).
+  Stores stores() {
+    return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_, inner_};
+  }
 
   // OrgStore
   void create_org(const Org& org) override;

@@ -152,6 +152,18 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// Whether the database answers at all, for the readiness probe (GET /readyz, behaviour §4).
+class HealthStore {
+ public:
+  virtual ~HealthStore() = default;
+  // One trivial read, the cheapest round trip the backend has (PostgreSQL: SELECT 1 on a pooled
+  // connection; SQLite: a read of the schema on a read connection). Returns once it was
+  // answered; throws StoreError when it was not. It waits no longer than the backend's own
+  // bounds (a pooled connection's wait, the connect and statement timeouts): a caller that
+  // must answer sooner bounds its own wait (app/readiness.h).
+  virtual void ping() = 0;
+};
+
 // Reading a database out whole and writing rows in as they were stored, for copying one
 // database into another (`latchkey migrate`, store/copy.h). Not on any request's path. Tables
 // that may be large are read in pages, so a copy holds one page in memory whatever their size.
@@ -208,6 +220,7 @@ struct Stores {
   KeyStore& keys;
   SessionStore& sessions;
   ReplayStore& replays;
+  HealthStore& health;
 };
 
 // Everything a backend provides, for the composition root.
@@ -220,6 +233,7 @@ class Database : public OrgStore,
                  public KeyStore,
                  public SessionStore,
                  public ReplayStore,
+                 public HealthStore,
                  public CopyStore {
  public:
   ~Database() override = default;
@@ -240,7 +254,7 @@ class Database : public OrgStore,
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
 
   // Every concern served by this backend.
-  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
+  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this}; }
 };
 
 }  // namespace latchkey::store

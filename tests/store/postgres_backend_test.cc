@@ -184,6 +184,31 @@ TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
   EXPECT_TRUE(db.find_token(SecretRef::by_hash("after")));
 }
 
+// GET /readyz (behaviour §4): while the database cannot be reached, ping() fails with
+// StoreError at once rather than hanging, and once it can again, ping() answers on a fresh
+// connection without anything being reopened. The database is renamed away and back, which
+// refuses new connections to it as a stopped server would.
+TEST_F(PostgresBackend, PingFailsWhileTheDatabaseIsUnreachableAndAnswersOnceItIsBack) {
+  test::TempPostgresDatabase own(server_, test::TempPostgresDatabase::Kind::database);
+  PostgresDatabase db(own.url());
+  ASSERT_NO_THROW(db.ping());
+  Connection admin(server_);
+  const std::string away = own.name() + "_away";
+  admin.run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1",
+            Params().text(own.name()));
+  admin.exec("ALTER DATABASE " + own.name() + " RENAME TO " + away);
+  const auto start = steady_clock::now();
+  try {
+    db.ping();
+    ADD_FAILURE() << "ping answered with its database gone";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));
+  admin.exec("ALTER DATABASE " + away + " RENAME TO " + own.name());
+  EXPECT_NO_THROW(db.ping());
+}
+
 // Two nodes allocate from the same sequence: their ids never collide, and each node's increase.
 TEST_F(PostgresBackend, IdsOfTwoHandlesNeverCollideAndEachHandlesIncrease) {
   PostgresDatabase a(url_);

@@ -93,6 +93,12 @@ int PostgresDatabase::update_ref(const char* by_id, const char* by_hash, const S
   });
 }
 
+void PostgresDatabase::ping() {
+  // One round trip on a pooled connection, the path every request's read takes; a connection
+  // cut by a server restart is replaced once (read()).
+  read([](Connection& conn) { conn.exec("SELECT 1"); });
+}
+
 std::vector<TableRows> PostgresDatabase::count_rows() {
   return read([&](Connection& conn) {
     Result r = conn.run(count_rows_sql());
