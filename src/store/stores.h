@@ -82,13 +82,15 @@ class TokenStore {
   // that it failed). A token may be handed out only once that has happened. A backend that
   // cannot defer a write makes it at once and returns it settled.
   virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
-  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
-  // write; otherwise revokes what `r.revoke_key` names and settles with
-  // WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every token minted
-  // from the code and every token of the refresh families those started, including tokens a
-  // later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its family. An empty
-  // revoke_key revokes nothing. Queued like save_tokens_later(): of two redemptions of the
-  // same code or refresh token, whatever process makes them, exactly one settles durable.
+  // Saves `tokens` if and only if `r` is not used up yet (nor, for a refresh token, revoked),
+  // marking it used in the same atomic write; otherwise revokes what `r.revoke_key` names and
+  // settles with WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every
+  // token minted from the code and every token of the refresh families those started,
+  // including tokens a later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its
+  // family. An empty revoke_key revokes nothing. The stored row decides, not the copy the
+  // caller read (another process may have changed it since, behind a cache). Queued like
+  // save_tokens_later(): of two redemptions of the same code or refresh token, whatever process
+  // makes them, exactly one settles durable.
   virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens) = 0;
   // A fresh row id for a token that will carry it: positive, unique in this database among
