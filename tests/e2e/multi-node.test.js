@@ -5,13 +5,26 @@
 // concurrent redemptions of one code exactly one wins and the replay revokes what the code
 // bought (RFC 6749 §4.1.2); a rotated refresh token reused at the other node revokes its family
 // (RFC 9700 §4.14.2); a revocation (RFC 7009) is honoured at the other node within the read
-// cache's bound. Runs under LATCHKEY_E2E_DB=postgres (make e2e-postgres); skipped on SQLite.
+// cache's bound. Then faults, on a PostgreSQL cluster of the test's own (scripts/pg-cluster.sh)
+// that it stops and starts (docs/operations.md, "When PostgreSQL is away"): under client
+// credentials load every answer is a 200 or a prompt 503 temporarily_unavailable, the nodes
+// serve again by themselves once the database is back, /readyz follows the database, every
+// token a client received validates at either node, and kill -9 of one node leaves the other
+// serving. Runs under LATCHKEY_E2E_DB=postgres (make e2e-postgres); skipped on SQLite.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, freePort, ON_POSTGRES } from './lib/server.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
-  getCode, exchangeCode, refresh, revoke, introspect, userinfo, authorizeUrl, pkcePair,
-  randomString, assertTokenSuccess, assertTokenError, assertInvalidSession, show, sleep,
+  startWorld, freePort, adoptDatabase, makeTempDir, ON_POSTGRES,
+} from './lib/server.js';
+import {
+  getCode, exchangeCode, refresh, revoke, introspect, userinfo, tokenRequest, authorizeUrl,
+  pkcePair, randomString, assertTokenSuccess, assertTokenError, assertInvalidSession, show, sleep,
 } from './lib/oauth.js';
 
 // How long a change made at one node may take to show at another: the read cache's --cache-ms
@@ -25,6 +38,19 @@ const POLL_MS = 20;
 const RACE_TRIALS = 100;
 const RACES_AT_ONCE = 8;
 
+// The faults' cluster: latchkey's bounds on waiting for PostgreSQL (docs/behaviour.md §2), kept
+// short so that a request that waits for them shows; an answer may take both, plus slack.
+const POOL_WAIT_MS = 1000;
+const STATEMENT_TIMEOUT_MS = 1000;
+const ANSWER_BOUND_MS = POOL_WAIT_MS + STATEMENT_TIMEOUT_MS + 2000;
+// How long the load runs against a stopped database, and how long the nodes have to recover.
+const DOWN_MS = 2000;
+const RECOVERY_BOUND_MS = 15000;
+const LOAD_CLIENTS = 6;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PG_CLUSTER = path.resolve(here, '../../scripts/pg-cluster.sh');
+const exec = promisify(execFile);
 const skip = ON_POSTGRES ? false
   : 'several nodes share a PostgreSQL database; LATCHKEY_E2E_DB=postgres (make e2e-postgres) runs this';
 
@@ -202,5 +228,192 @@ describe('several nodes on one PostgreSQL database (docs/behaviour.md §2)', { s
     }
     t.diagnostic(`B refused the revoked token ${delay} ms after A revoked it`);
     assert.ok(delay <= CROSS_NODE_BOUND_MS, `B refused the token only ${delay} ms after the revocation`);
+  });
+});
+
+/** scripts/pg-cluster.sh start|stop DIR. */
+async function pgCluster(command, dir) {
+  await exec(PG_CLUSTER, [command, dir], { timeout: 90000 });
+}
+
+/**
+ * Client credentials requests in `clients` loops spread over `nodes`, until stop(). Each answer
+ * is recorded: node, start and end time, status, error code, the access token of a 200, or the
+ * failure when no HTTP answer came (a node killed).
+ */
+function startLoad(nodes, app, clients) {
+  const results = [];
+  let stopping = false;
+  const loops = Array.from({ length: clients }, async (_, i) => {
+    const node = nodes[i % nodes.length];
+    while (!stopping) {
+      const start = Date.now();
+      let r;
+      let failure = null;
+      try {
+        r = await tokenRequest(node.issuer, { grant_type: 'client_credentials' },
+          { basic: [app.client_id, app.client_secret] });
+      } catch (e) {
+        failure = e.cause?.code ?? e.message;
+      }
+      results.push({
+        node: node.name, start, end: Date.now(), status: r?.status, error: r?.json?.error,
+        token: r?.status === 200 ? r.json.access_token : null, failure, text: r?.text?.slice(0, 300),
+      });
+      if (failure) await sleep(20);  // a node that is gone refuses at once
+    }
+  });
+  return {
+    results,
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Polls `probe` until `done(result)` or `withinMs`; resolves whether it got there. */
+async function within(probe, done, withinMs, everyMs = 50) {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (done(await probe())) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+/** Every token introspects as active at every node (8 requests in flight). */
+async function assertAllActive(app, tokens, nodes) {
+  const pairs = tokens.flatMap((token) => nodes.map((node) => ({ token, node })));
+  const inactive = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < pairs.length) {
+      const p = pairs[next++];
+      const r = await introspect(p.node, app, p.token);
+      assert.equal(r.status, 200, `introspection at ${p.node.name}: ${show(r)}`);
+      if (r.json.active !== true) inactive.push(`${p.node.name}: ${p.token.slice(0, 12)}…`);
+    }
+  }));
+  assert.deepEqual(inactive, [], `${inactive.length} of ${pairs.length} token checks were not active`);
+}
+
+async function readyz(node) {
+  const res = await fetch(`${node.issuer}/readyz`, { signal: AbortSignal.timeout(15000) });
+  return { status: res.status, json: await res.json() };
+}
+
+describe('several nodes when PostgreSQL goes away, and when a node dies (docs/operations.md)', { skip, concurrency: false, timeout: 180000 }, () => {
+  let clusterDir;
+  let keyDir;
+  let world;
+  let A;
+  let B;
+  let serverA;
+  let cc;
+
+  before(async () => {
+    // Short: the URL names the directory of the server's Unix socket.
+    clusterDir = await mkdtemp(path.join(tmpdir(), 'lk-pg-'));
+    keyDir = await makeTempDir('latchkey-nodes-');
+    await pgCluster('start', clusterDir);
+    const url = `postgresql://latchkey@/postgres?host=${clusterDir}`
+      + `&pool_wait_ms=${POOL_WAIT_MS}&statement_timeout_ms=${STATEMENT_TIMEOUT_MS}`;
+    const kekPath = path.join(keyDir, 'lk.kek');
+    adoptDatabase(url, kekPath);
+    ({ world, A, B, serverA } = await twoNodes({
+      database: { url, kekPath },
+      apps: { cc: { scopes: 'api', extra: ['--client-credentials-user', 'alice@localhost'] } },
+    }, ['--quiet']));
+    cc = world.apps.cc;
+  });
+
+  after(async () => {
+    try {
+      await world?.stop();
+    } finally {
+      if (clusterDir) await pgCluster('stop', clusterDir).catch(() => {});
+      if (!process.env.E2E_KEEP_TMP) {
+        for (const d of [clusterDir, keyDir]) if (d) await rm(d, { recursive: true, force: true }).catch(() => {});
+      }
+    }
+  });
+
+  it('PostgreSQL stopped and started under load at two nodes: 503 temporarily_unavailable promptly while it is down, never a 500 or a hang; 200 again by itself after; every token handed out validates at either node; /readyz follows', async (t) => {
+    assert.deepEqual(await readyz(A), { status: 200, json: { status: 'ready' } });
+    const load = startLoad([A, B], cc, LOAD_CLIENTS);
+    let downFrom;
+    let downUntil;
+    let upAt;
+    try {
+      const served = (node, after = 0) => load.results.some((r) => r.node === node && r.status === 200 && r.start >= after);
+      assert.ok(await within(() => served('A') && served('B'), Boolean, 10000), 'both nodes serve before the fault');
+
+      await pgCluster('stop', clusterDir);
+      downFrom = Date.now();
+      for (const node of [A, B]) {
+        assert.ok(await within(() => readyz(node), (r) => r.status === 503, 5000),
+          `/readyz at ${node.name} did not turn 503 while PostgreSQL was down`);
+        assert.deepEqual(await readyz(node), { status: 503, json: { status: 'unavailable', reason: 'database' } });
+      }
+      const left = downFrom + DOWN_MS - Date.now();
+      if (left > 0) await sleep(left);  // more load against the stopped database
+      downUntil = Date.now();
+
+      await pgCluster('start', clusterDir);
+      upAt = Date.now();
+      for (const node of [A, B]) {
+        assert.ok(await within(() => served(node.name, upAt), Boolean, RECOVERY_BOUND_MS),
+          `${node.name} did not serve 200 again within ${RECOVERY_BOUND_MS} ms of PostgreSQL's return`);
+        assert.ok(await within(() => readyz(node), (r) => r.status === 200, RECOVERY_BOUND_MS),
+          `/readyz at ${node.name} did not turn 200 again`);
+      }
+      await sleep(300);  // a little load on the recovered database
+    } finally {
+      await load.stop();
+    }
+
+    const results = load.results;
+    const failed = results.filter((r) => r.failure);
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} requests got no HTTP answer`);
+    const odd = results.filter((r) => !(r.status === 200 || (r.status === 503 && r.error === 'temporarily_unavailable')));
+    assert.deepEqual(odd.slice(0, 5), [], `${odd.length} answers were neither 200 nor 503 temporarily_unavailable`);
+    const slow = results.filter((r) => r.end - r.start > ANSWER_BOUND_MS);
+    assert.deepEqual(slow.slice(0, 5), [], `${slow.length} answers took over ${ANSWER_BOUND_MS} ms`);
+    const whileDown = results.filter((r) => r.start >= downFrom && r.end <= downUntil);
+    for (const node of ['A', 'B']) {
+      assert.ok(whileDown.some((r) => r.node === node), `no request reached ${node} while PostgreSQL was down`);
+    }
+    assert.deepEqual(whileDown.filter((r) => r.status !== 503).slice(0, 5), [], 'only 503 while PostgreSQL was down');
+
+    const tokens = results.filter((r) => r.token).map((r) => r.token);
+    t.diagnostic(`${results.length} answers: ${tokens.length} tokens, ${results.filter((r) => r.status === 503).length} 503s `
+      + `(${whileDown.length} while down), slowest ${Math.max(...results.map((r) => r.end - r.start))} ms; `
+      + `200 again ${Math.min(...results.filter((r) => r.status === 200 && r.start >= upAt).map((r) => r.end)) - upAt} ms after the start`);
+    await assertAllActive(cc, tokens, [A, B]);
+  });
+
+  it('kill -9 of node A under load: node B keeps serving, and every token A handed out validates at B', async (t) => {
+    const load = startLoad([A, B], cc, LOAD_CLIENTS);
+    let killedAt;
+    try {
+      const served = (node, after = 0) => load.results.some((r) => r.node === node && r.status === 200 && r.start >= after);
+      assert.ok(await within(() => served('A') && served('B'), Boolean, 10000), 'both nodes serve before the kill');
+      serverA.child.kill('SIGKILL');
+      await serverA.exited;
+      killedAt = Date.now();
+      assert.ok(await within(() => served('B', killedAt), Boolean, 5000), 'B served after the kill');
+      await sleep(500);  // more load on B alone
+    } finally {
+      await load.stop();
+    }
+    const atB = load.results.filter((r) => r.node === 'B');
+    const bad = atB.filter((r) => r.status !== 200);
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of ${atB.length} requests at B were not answered 200`);
+    const fromA = load.results.filter((r) => r.node === 'A' && r.token).map((r) => r.token);
+    assert.ok(fromA.length > 0, 'A handed out tokens before it was killed');
+    t.diagnostic(`A handed out ${fromA.length} tokens before kill -9; B answered ${atB.length} requests, `
+      + `${atB.filter((r) => r.start >= killedAt).length} after it`);
+    await assertAllActive(cc, fromA, [B]);
   });
 });
