@@ -47,8 +47,8 @@ class Application {
   // (404): what the server counts is for the operator's scraper alone, served by
   // handle_metrics() on its own listener.
   http::Response handle(const http::Request& request);
-  // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text) and /healthz,
-  // 404 for everything else.
+  // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text), /healthz and
+  // /readyz, 404 for everything else.
   http::Response handle_metrics(const http::Request& request);
   // Reads the signing keys from the store again (after `latchkey keys rotate`; the server
   // calls this on SIGHUP). New tokens are signed with, and the JWKS publishes, the new ring;
@@ -73,6 +73,9 @@ class Application {
   // server runs these on its I/O threads (http::ServerOptions::run_inline). Each route says
   // which of its requests these are (Route::runs_inline); a request without a route is not.
   static bool never_waits_on_disk(const http::Request& request);
+  // The same for the metrics listener: every request but /readyz, which may wait for a ping of
+  // the database (app/readiness.h).
+  static bool metrics_never_wait(const http::Request& request);
 
  private:
   std::unique_ptr<Services> s_;

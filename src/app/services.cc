@@ -61,7 +61,8 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
       demo(
           options.issuer, demo_client_id(db.apps), random, pages,
           [this](const http::Request& r) { return token.handle(r); },
-          [this](const http::Request& r) { return users.userinfo(r); }) {
+          [this](const http::Request& r) { return users.userinfo(r); }),
+      readiness(db.health, clock) {
   token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db.codes, db.tokens, db.users, issuer,
                                                             clock));
   token.add(

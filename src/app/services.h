@@ -13,6 +13,7 @@
 #include "app/audit_log.h"
 #include "app/demo.h"
 #include "app/metrics.h"
+#include "app/readiness.h"
 #include "crypto/password.h"
 #include "keys/current_key_ring.h"
 #include "oauth/authorize/authorize_endpoint.h"
@@ -68,6 +69,8 @@ struct Services {
   oidc::DataResources data;
   Demo demo;
   std::unique_ptr<oidc::Discovery> discovery;
+  // GET /readyz on both listeners: pings the database, at most once a second.
+  Readiness readiness;
   // Threads that sign the token endpoint's ID tokens while their token writes are made durable
   // (an RS256 signature would otherwise hold an I/O thread for a third of a millisecond).
   // Declared last, so destroyed first: its jobs use the services above.

@@ -107,8 +107,8 @@ int run(int argc, char** argv) {
                         "mtls_endpoint_aliases (default: https://HOST:PORT of --tls-listen, with "
                         "the --issuer host when HOST is 0.0.0.0 or ::)");
   serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
-                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus) "
-                        "and /healthz; without it /metrics is served nowhere");
+                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus), "
+                        "/healthz and /readyz; without it /metrics is served nowhere");
   serve_cmd
       ->add_option("--purge-interval-s", serve.purge_interval_s,
                    "seconds between passes removing codes, tokens and sessions expired for over "

@@ -162,7 +162,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     mo.host = metrics_host;
     mo.port = metrics_port;
     mo.workers = 1;
-    mo.handler_threads = 0;  // rendering the counters never blocks
+    // Rendering the counters never blocks; a readiness probe may wait for a ping of the
+    // database, on a thread of its own rather than the listener's one I/O thread.
+    mo.handler_threads = 2;
+    mo.run_inline = &app::Application::metrics_never_wait;
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
     metrics_server.emplace(mo,

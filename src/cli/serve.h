@@ -46,8 +46,8 @@ struct ServeOptions {
   std::vector<std::string> trusted_proxies;
   // The sqlite database file, for the start-up check of its mode; empty for other databases.
   std::string db_file;
-  // HOST:PORT of a plain-HTTP listener serving only /metrics and /healthz; empty: /metrics is
-  // served nowhere (the public listener never serves it).
+  // HOST:PORT of a plain-HTTP listener serving only /metrics, /healthz and /readyz; empty: /metrics
+  // is served nowhere (the public listener never serves it).
   std::string metrics_listen;
   // Seconds between passes of the purge of expired codes, tokens and sessions
   // (store/purger.h); 0 = no purge.

@@ -51,10 +51,11 @@ class CachingDatabase final : public OrgStore,
   void listening(bool on);
 
   // The backend's stores with this cache in front of the four it caches; codes, consents, keys,
-  // sessions and replay keys go to the backend directly (nothing else is read on every
-  // request, and a single-use record must never be served from a copy).
+  // sessions, replay keys and the health check go to the backend directly (nothing else is read
+  // on every request, a single-use record must never be served from a copy, and a readiness
+  // probe must reach the database).
   Stores stores() {
-    return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_, inner_};
+    return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_, inner_, inner_};
   }
 
   // OrgStore

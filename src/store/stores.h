@@ -83,13 +83,15 @@ class TokenStore {
   // that it failed). A token may be handed out only once that has happened. A backend that
   // cannot defer a write makes it at once and returns it settled.
   virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
-  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
-  // write; otherwise revokes what `r.revoke_key` names and settles with
-  // WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every token minted
-  // from the code and every token of the refresh families those started, including tokens a
-  // later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its family. An empty
-  // revoke_key revokes nothing. Queued like save_tokens_later(): of two redemptions of the
-  // same code or refresh token, whatever process makes them, exactly one settles durable.
+  // Saves `tokens` if and only if `r` is not used up yet (nor, for a refresh token, revoked),
+  // marking it used in the same atomic write; otherwise revokes what `r.revoke_key` names and
+  // settles with WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every
+  // token minted from the code and every token of the refresh families those started,
+  // including tokens a later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its
+  // family. An empty revoke_key revokes nothing. The stored row decides, not the copy the
+  // caller read (another process may have changed it since, behind a cache). Queued like
+  // save_tokens_later(): of two redemptions of the same code or refresh token, whatever process
+  // makes them, exactly one settles durable.
   virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens) = 0;
   // A fresh row id for a token that will carry it: positive, unique in this database among
@@ -151,6 +153,18 @@ class ReplayStore {
   // per call.
   virtual Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                         int64_t now_ms, int64_t max_live_per_client) = 0;
+};
+
+// Whether the database answers at all, for the readiness probe (GET /readyz, behaviour §4).
+class HealthStore {
+ public:
+  virtual ~HealthStore() = default;
+  // One trivial read, the cheapest round trip the backend has (PostgreSQL: SELECT 1 on a pooled
+  // connection; SQLite: a read of the schema on a read connection). Returns once it was
+  // answered; throws StoreError when it was not. It waits no longer than the backend's own
+  // bounds (a pooled connection's wait, the connect and statement timeouts): a caller that
+  // must answer sooner bounds its own wait (app/readiness.h).
+  virtual void ping() = 0;
 };
 
 // Reading a database out whole and writing rows in as they were stored, for copying one
@@ -219,6 +233,7 @@ struct Stores {
   KeyStore& keys;
   SessionStore& sessions;
   ReplayStore& replays;
+  HealthStore& health;
   ChangeBoard& board;
 };
 
@@ -232,6 +247,7 @@ class Database : public OrgStore,
                  public KeyStore,
                  public SessionStore,
                  public ReplayStore,
+                 public HealthStore,
                  public CopyStore,
                  public ChangeBoard {
  public:
@@ -264,7 +280,9 @@ class Database : public OrgStore,
   void announce(const Change& /*change*/) override {}
 
   // Every concern served by this backend.
-  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this}; }
+  Stores stores() {
+    return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this, *this};
+  }
 };
 
 }  // namespace latchkey::store

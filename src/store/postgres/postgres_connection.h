@@ -12,6 +12,7 @@
 // including this header compile without libpq's pkg-config flags too (tools, syntax checks).
 #include <postgresql/libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -68,14 +69,22 @@ class Result {
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
 };
 
+// What a connection sets for its session once connected.
+struct SessionSettings {
+  // The server's statement_timeout: a statement running longer (a lock held elsewhere, a query
+  // that hangs) is cancelled by the server and fails with StoreError (SQLSTATE 57014), and the
+  // connection stays usable. 0 keeps the server's own setting.
+  std::chrono::milliseconds statement_timeout{0};
+};
+
 class Connection {
  public:
   // Opens the connection a libpq connection string or URI names, with UTF-8 as the client
   // encoding and a connect_timeout of 10 s unless it names one, and makes its commits durable: a
   // session whose server default is synchronous_commit=off is switched on (any stronger setting,
-  // such as remote_apply for a synchronous standby, is kept). Throws ConnectionLost if it cannot
-  // connect.
-  explicit Connection(const std::string& conninfo);
+  // such as remote_apply for a synchronous standby, is kept). Applies `settings` in the same
+  // round trip. Throws ConnectionLost if it cannot connect.
+  explicit Connection(const std::string& conninfo, SessionSettings settings = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -15,10 +15,12 @@ constexpr int64_t kIdBlock = 64;
 }  // namespace
 
 PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
-    : conninfo_(conninfo), pool_(conninfo, options.pool_size, options.pool_wait) {
+    : conninfo_(conninfo),
+      pool_(conninfo, options.pool_size, options.pool_wait,
+            SessionSettings{options.statement_timeout}) {
   pool_.with([](Connection& conn) { migrate(conn); });
   raise_ids_above_stored();
-  writer_ = std::make_unique<GroupCommit>(conninfo);
+  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout});
 }
 
 PostgresDatabase::~PostgresDatabase() = default;
@@ -98,9 +100,20 @@ int PostgresDatabase::update_count(const char* sql, const std::string& key, cons
                                              : static_cast<int>(n);
 }
 
+void PostgresDatabase::ping() {
+  // One round trip on a pooled connection, the path every request's read takes; a connection
+  // cut by a server restart is replaced once (read()).
+  read([](Connection& conn) { conn.exec("SELECT 1"); });
+}
+
 std::vector<TableRows> PostgresDatabase::count_rows() {
   return read([&](Connection& conn) {
+    // Counting every row of a large table takes longer than any request's statement may
+    // (Options::statement_timeout); `latchkey migrate` runs it, not a request.
+    Transaction tx(conn);
+    conn.exec("SET LOCAL statement_timeout = 0");
     Result r = conn.run(count_rows_sql());
+    tx.commit();
     std::vector<TableRows> out;
     for (std::size_t i = 0; i < kTableNames.size(); ++i) {
       out.push_back({std::string(kTableNames[i]), r.int64(0, static_cast<int>(i))});

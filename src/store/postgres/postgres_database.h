@@ -24,10 +24,12 @@
 //
 // Thread safety: every method may be called from any thread. Each call borrows a connection
 // from a bounded pool (connection_pool.h; a caller waits for a free one at most
-// Options::pool_wait, then gets StoreError). The queued writes go to one writer thread with a
-// connection of its own (group_commit.h). Reads are retried once on a fresh connection when
-// the one they got turns out to have been cut (a server restart); writes are not (their outcome
-// is unknown), they fail with StoreError and the next call uses a fresh connection.
+// Options::pool_wait, then gets StoreError), and each statement runs for at most
+// Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
+// queued writes go to one writer thread with a connection of its own (group_commit.h). Reads are
+// retried once on a fresh connection when the one they got turns out to have been cut (a server
+// restart); writes are not (their outcome is unknown), they fail with StoreError and the next call
+// uses a fresh connection.
 //
 // Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
 // never "every token without one"). Text is compared byte for byte (equality, and ordering in
@@ -61,6 +63,11 @@ class PostgresDatabase final : public Database {
     std::size_t pool_size = 16;
     // How long a call waits for a free connection before it fails with StoreError.
     std::chrono::milliseconds pool_wait{5000};
+    // Every connection's statement_timeout (SessionSettings): a statement running longer is
+    // cancelled and its call fails with StoreError, so a hung query (a lock held elsewhere, a
+    // server that stalls) gives its connection back within this. 0 keeps the server's setting.
+    // Migrations and the row counts of `latchkey migrate` lift it for their own transaction.
+    std::chrono::milliseconds statement_timeout{5000};
   };
 
   // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates
@@ -131,6 +138,9 @@ class PostgresDatabase final : public Database {
   // ReplayStore (replay_keys.cc)
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
+
+  // HealthStore (postgres_database.cc)
+  void ping() override;
 
   // CopyStore (each in the file of its records; count_rows in postgres_database.cc)
   std::vector<Org> list_orgs() override;

@@ -66,10 +66,14 @@ Token read_token(const Result& r, int row) {
 }
 
 // The UPDATEs naming one row by SecretRef: by id ($1 id, $2 hash) or by hash ($1).
+// A revoked refresh token is not rotated either: the redemption's write, not a node's cached
+// copy of the token, decides (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later).
 constexpr const char* kRotateById =
-    "UPDATE tokens SET rotated = true WHERE id = $1 AND token_hash = $2 AND NOT rotated";
+    "UPDATE tokens SET rotated = true WHERE id = $1 AND token_hash = $2 AND NOT rotated"
+    " AND NOT revoked";
 constexpr const char* kRotateByHash =
-    "UPDATE tokens SET rotated = true WHERE token_hash = $1 AND id < 0 AND NOT rotated";
+    "UPDATE tokens SET rotated = true WHERE token_hash = $1 AND id < 0 AND NOT rotated"
+    " AND NOT revoked";
 constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = true WHERE id = $1 AND token_hash = $2 AND NOT revoked";
 constexpr const char* kRevokeByHash =
