@@ -77,6 +77,17 @@ trap 'exit 143' TERM
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The PostgreSQL cluster's CPU ticks: the postmaster's and its children's (the backends of the
+# nodes' connections, which stay open, the WAL writer, the checkpointer).
+db_ticks() {
+  local pm p v t=0
+  pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+  for p in "$pm" $(pgrep -P "$pm"); do
+    v=$(cpu_ticks "$p" 2>/dev/null) || v=0  # a process may have ended meanwhile
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
 wait_listening() { # LOGFILE PID
   for _ in $(seq 1 100); do
     grep -q 'listening on' "$1" 2>/dev/null && return 0
@@ -119,37 +130,44 @@ wrk_pair() {
   ' "$2.a" "$2.b" "$2"
 }
 
-# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB
+# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB [DB_CPU_S]
 record() {
   node -e '
-    const [flow, server, file, cpu, rss] = process.argv.slice(1);
+    const [flow, server, file, cpu, rss, dbCpu] = process.argv.slice(1);
     const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
     const exhausted = r.exhausted || 0;
     console.log(JSON.stringify({ flow, server, ...r, cpu_s: Number(cpu), peak_rss_kb: Number(rss),
       req_per_cpu_s: Number(cpu) > 0 ? r.ok / Number(cpu) : null,
+      ...(dbCpu ? { db_cpu_s: Number(dbCpu) } : {}),
       ...(exhausted ? { first_error: `pre-minted codes exhausted (${exhausted} requests without a code)` } : {}) }));
-  ' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+  ' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$RESULTS"
   local line; line=$(tail -1 "$RESULTS")
   log "$(printf '%-16s %-14s %s' "$1" "$2" "$(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(`${r.rps.toFixed(0)} req/s p99 ${(r.p99_us/1000).toFixed(2)} ms errors ${r.errors}${r.first_error?" ("+r.first_error+")":""}`)')")"
 }
 
 # measure FLOW SERVER URL [CODEFILE-for-main-run]: warm-up, then measured run with CPU and peak
 # RSS. With a second node in use (PAIR_URL, PAIR_PID), both are driven at once (wrk_pair): CPU
-# is the two processes' sum, peak RSS the larger of the two.
+# is the two processes' sum, peak RSS the larger of the two. On PostgreSQL, the cluster's CPU
+# over the run as well.
 measure() {
   local flow=$1 server=$2 url=$3 pid
   local pids=("$SERVER_PID")
   [ -n "$PAIR_URL" ] && pids+=("$PAIR_PID")
+  local on_pg=0
+  [[ "${S_DB[$CUR]:-}" == postgresql:* ]] && on_pg=1
   if [ "$WARMUP" -gt 0 ] && [ -z "${FLOW_CODES:-}" ]; then load "$WARMUP" "$TMP/warm.json" "$url"; fi
   for pid in "${pids[@]}"; do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done  # reset VmHWM
-  local c0=0 c1=0 hwm=0 h
+  local c0=0 c1=0 hwm=0 h d0=0 d1=0 db_cpu=""
   for pid in "${pids[@]}"; do c0=$((c0 + $(cpu_ticks "$pid"))); done
+  [ "$on_pg" = 1 ] && d0=$(db_ticks)
   load "$DURATION" "$TMP/run.json" "$url"
+  [ "$on_pg" = 1 ] && d1=$(db_ticks)
   for pid in "${pids[@]}"; do
     c1=$((c1 + $(cpu_ticks "$pid")))
     h=$(awk '/VmHWM/{print $2}' "/proc/$pid/status"); [ "$h" -gt "$hwm" ] && hwm=$h
   done
-  record "$flow" "$server" "$TMP/run.json" "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')" "$hwm"
+  [ "$on_pg" = 1 ] && db_cpu=$(awk -v a="$d0" -v b="$d1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')
+  record "$flow" "$server" "$TMP/run.json" "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')" "$hwm" "$db_cpu"
 }
 # load SECONDS OUTFILE URL: wrk against the server in use, or against both nodes of a pair
 load() {

@@ -64,17 +64,20 @@ for (const [flow, label] of FLOWS) {
     }
     rows.push({
       flow, label, server, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, p999_ms: r.p999_us / 1000,
-      errors: r.errors, cpu_s: r.cpu_s, peak_rss_mb: r.peak_rss_kb / 1024, req_per_cpu_s: r.req_per_cpu_s,
-      ratio, first_error: r.first_error ?? null, requests: r.requests,
+      errors: r.errors, cpu_s: r.cpu_s, db_cpu_s: r.db_cpu_s ?? null, peak_rss_mb: r.peak_rss_kb / 1024,
+      req_per_cpu_s: r.req_per_cpu_s, ratio, first_error: r.first_error ?? null, requests: r.requests,
+      // Two nodes driven at once: each node's own wrk figures.
+      ...(r.nodes ? { nodes: r.nodes.map((n) => ({ rps: n.rps, p50_ms: n.p50_us / 1000, p99_ms: n.p99_us / 1000, p999_ms: n.p999_us / 1000, errors: n.errors })) } : {}),
     });
   }
 }
 
-const header = ['flow', 'server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s', 'peak RSS MB', 'latchkey/peer'];
+const header = ['flow', 'server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s', 'DB CPU s', 'peak RSS MB', 'latchkey/peer'];
 const cells = rows.map((r) => (r.na
-  ? [r.label, r.server, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '']
+  ? [r.label, r.server, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '', 'n/a', '']
   : [r.label, r.server, r.rps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), r.p999_ms.toFixed(2),
-    String(r.errors), r.cpu_s.toFixed(2), r.peak_rss_mb.toFixed(1), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`]));
+    String(r.errors), r.cpu_s.toFixed(2), r.db_cpu_s === null ? '' : r.db_cpu_s.toFixed(2),
+    r.peak_rss_mb.toFixed(1), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`]));
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
 const line = (c) => c.map((x, i) => (i < 2 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
 
