@@ -303,7 +303,7 @@ PG_VERSION=""
 if [ "$POSTGRES" != 0 ]; then
   PG_DIR=$(mktemp -d /tmp/latchkey-bench-pg.XXXXXX)
   "$ROOT/scripts/pg-cluster.sh" start "$PG_DIR"
-  PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $NF}')
+  PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $3}')
   log "PostgreSQL $PG_VERSION in $PG_DIR"
   lk_setup pg "$("$ROOT/scripts/pg-cluster.sh" url "$PG_DIR")" "$TMP/pg.kek"
   lk_start pg "$PG_PORT" latchkey@pg
