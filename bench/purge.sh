@@ -35,6 +35,13 @@ seed() {
   /usr/bin/python3 bench/lib/preload.py "$1" "$2" ${3:-}
 }
 
+# copy_db FROM TO: a second copy of a seeded database, with the key-encryption key file beside it
+# (PATH.kek, which the seeding created; the signing keys in the copy are sealed under it)
+copy_db() {
+  cp "$1" "$2"
+  cp "$1.kek" "$2.kek"
+}
+
 # run LABEL DB PURGE_INTERVAL_S: serve DB, warm up 2 s, measure client_credentials
 run() {
   local label=$1 db=$2 interval=$3 auth before after
@@ -44,6 +51,7 @@ run() {
     >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do grep -q 'listening on' "$TMP/serve.log" && break; sleep 0.1; done
+  grep -q 'listening on' "$TMP/serve.log" || { cat "$TMP/serve.log" >&2; exit 1; }
   export FLOW_METHOD=POST FLOW_PATH=/services/oauth2/token FLOW_EXPECT='"access_token"' \
     FLOW_AUTH=$auth FLOW_BODY=grant_type=client_credentials
   FLOW_OUT=$TMP/warm.json wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s -s "$LUA" \
@@ -64,13 +72,13 @@ run() {
 if [ "${BENCH_PURGE_EXPIRED:-1}" = 1 ]; then
   log "seeding $N expired tokens"
   seed "$TMP/expired.db" "$N" --expired
-  cp "$TMP/expired.db" "$TMP/expired-purged.db"
+  copy_db "$TMP/expired.db" "$TMP/expired-purged.db"
   run "$N expired, purge off" "$TMP/expired.db" 0
   run "$N expired, purge on" "$TMP/expired-purged.db" 1
 fi
 [ "${BENCH_PURGE_LIVE:-1}" = 1 ] || exit 0
 log "seeding $N live tokens"
 seed "$TMP/live.db" "$N"
-cp "$TMP/live.db" "$TMP/live-purged.db"
+copy_db "$TMP/live.db" "$TMP/live-purged.db"
 run "$N live, purge off" "$TMP/live.db" 0
 run "$N live, purge on (nothing to delete)" "$TMP/live-purged.db" 1
