@@ -55,9 +55,9 @@ run() {
   export FLOW_METHOD=POST FLOW_PATH=/services/oauth2/token FLOW_EXPECT='"access_token"' \
     FLOW_AUTH=$auth FLOW_BODY=grant_type=client_credentials
   FLOW_OUT=$TMP/warm.json wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s -s "$LUA" \
-    http://127.0.0.1:$PORT >/dev/null 2>&1
+    http://127.0.0.1:$PORT >"$TMP/wrk.log" 2>&1 || { cat "$TMP/wrk.log" "$TMP/serve.log" >&2; exit 1; }
   FLOW_OUT=$TMP/run.json wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$LUA" \
-    http://127.0.0.1:$PORT >/dev/null 2>&1
+    http://127.0.0.1:$PORT >"$TMP/wrk.log" 2>&1 || { cat "$TMP/wrk.log" "$TMP/serve.log" >&2; exit 1; }
   kill -TERM "$PID"; wait "$PID" || true; PID=""
   after=$(tokens "$db")
   node -e '
