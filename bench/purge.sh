@@ -22,7 +22,8 @@ command -v wrk >/dev/null || { echo "bench: wrk missing (scripts/install-deps.sh
 
 TMP=$(mktemp -d /tmp/latchkey-purge.XXXXXX)
 PID=""
-trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+# || true: under set -e a failing kill (the server already gone) would end the trap before rm.
+trap '[ -n "$PID" ] && { kill -TERM "$PID" 2>/dev/null || true; }; rm -rf "$TMP"' EXIT
 log() { printf 'bench: %s\n' "$*" >&2; }
 field() { node -e 'const o=JSON.parse(process.argv[1]);process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"; }
 tokens() { /usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tokens").fetchone()[0])' "$1"; }
