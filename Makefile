@@ -123,8 +123,9 @@ fuzz:
 clean:
 	rm -rf $(BUILD_DIR)
 
-# `make bench`: latchkey (Release, fresh SQLite database) against node-oidc-provider under the same
-# wrk load, flow by flow; prints one table and writes bench/results/latest.{md,json}. bench/README.md.
+# `make bench`: latchkey (Release, fresh SQLite database; one and two nodes on a throw-away
+# PostgreSQL cluster) against node-oidc-provider under the same wrk load, flow by flow; prints one
+# table and writes bench/results/latest.{md,json}. bench/README.md.
 .PHONY: bench
 bench: build
 	@scripts/install-deps.sh bench

@@ -22,7 +22,8 @@ command -v wrk >/dev/null || { echo "bench: wrk missing (scripts/install-deps.sh
 
 TMP=$(mktemp -d /tmp/latchkey-purge.XXXXXX)
 PID=""
-trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+# || true: under set -e a failing kill (the server already gone) would end the trap before rm.
+trap '[ -n "$PID" ] && { kill -TERM "$PID" 2>/dev/null || true; }; rm -rf "$TMP"' EXIT
 log() { printf 'bench: %s\n' "$*" >&2; }
 field() { node -e 'const o=JSON.parse(process.argv[1]);process.stdout.write(String(o[process.argv[2]]))' "$1" "$2"; }
 tokens() { /usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tokens").fetchone()[0])' "$1"; }
@@ -35,6 +36,13 @@ seed() {
   /usr/bin/python3 bench/lib/preload.py "$1" "$2" ${3:-}
 }
 
+# copy_db FROM TO: a second copy of a seeded database, with the key-encryption key file beside it
+# (PATH.kek, which the seeding created; the signing keys in the copy are sealed under it)
+copy_db() {
+  cp "$1" "$2"
+  cp "$1.kek" "$2.kek"
+}
+
 # run LABEL DB PURGE_INTERVAL_S: serve DB, warm up 2 s, measure client_credentials
 run() {
   local label=$1 db=$2 interval=$3 auth before after
@@ -44,12 +52,13 @@ run() {
     >"$TMP/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do grep -q 'listening on' "$TMP/serve.log" && break; sleep 0.1; done
+  grep -q 'listening on' "$TMP/serve.log" || { cat "$TMP/serve.log" >&2; exit 1; }
   export FLOW_METHOD=POST FLOW_PATH=/services/oauth2/token FLOW_EXPECT='"access_token"' \
     FLOW_AUTH=$auth FLOW_BODY=grant_type=client_credentials
   FLOW_OUT=$TMP/warm.json wrk -t"$THREADS" -c"$CONNS" -d2s --timeout 10s -s "$LUA" \
-    http://127.0.0.1:$PORT >/dev/null 2>&1
+    http://127.0.0.1:$PORT >"$TMP/wrk.log" 2>&1 || { cat "$TMP/wrk.log" "$TMP/serve.log" >&2; exit 1; }
   FLOW_OUT=$TMP/run.json wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$LUA" \
-    http://127.0.0.1:$PORT >/dev/null 2>&1
+    http://127.0.0.1:$PORT >"$TMP/wrk.log" 2>&1 || { cat "$TMP/wrk.log" "$TMP/serve.log" >&2; exit 1; }
   kill -TERM "$PID"; wait "$PID" || true; PID=""
   after=$(tokens "$db")
   node -e '
@@ -64,13 +73,13 @@ run() {
 if [ "${BENCH_PURGE_EXPIRED:-1}" = 1 ]; then
   log "seeding $N expired tokens"
   seed "$TMP/expired.db" "$N" --expired
-  cp "$TMP/expired.db" "$TMP/expired-purged.db"
+  copy_db "$TMP/expired.db" "$TMP/expired-purged.db"
   run "$N expired, purge off" "$TMP/expired.db" 0
   run "$N expired, purge on" "$TMP/expired-purged.db" 1
 fi
 [ "${BENCH_PURGE_LIVE:-1}" = 1 ] || exit 0
 log "seeding $N live tokens"
 seed "$TMP/live.db" "$N"
-cp "$TMP/live.db" "$TMP/live-purged.db"
+copy_db "$TMP/live.db" "$TMP/live-purged.db"
 run "$N live, purge off" "$TMP/live.db" 0
 run "$N live, purge on (nothing to delete)" "$TMP/live-purged.db" 1

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# make bench: latchkey (fresh SQLite database, and one preloaded with live tokens) against
-# node-oidc-provider, the same load generator and flows, each flow measured on each server in
-# turn; prints one table, writes bench/results/latest.{md,json}.
-# Exits non-zero if any run had an error. See bench/README.md.
+# make bench: latchkey (fresh SQLite database, one preloaded with live tokens, and one node and
+# two nodes on a throw-away PostgreSQL cluster) against node-oidc-provider, the same load
+# generator and flows, each flow measured on each server in turn; then how long a revocation at
+# one PostgreSQL node takes to reach the other under load. Prints one table, writes
+# bench/results/latest.{md,json}. Exits non-zero if any run had an error. See bench/README.md.
 #   BENCH_SECONDS (10)  measured seconds per flow and server
 #   BENCH_WARMUP  (2)   warm-up seconds before each measured run (results discarded)
 #   BENCH_CONNS   (64)  wrk connections;  BENCH_THREADS (2) wrk threads
 #   BENCH_WEB_CONCURRENCY (8)  parallel browserless web server flows
 #   BENCH_SCALE_TOKENS (1000000)  live tokens preloaded for the scale run; 0 skips it
+#   BENCH_POSTGRES (1)  0 skips the PostgreSQL nodes (latchkey@pg, latchkey@pg×2)
+#   BENCH_REVOCATIONS (20)  revocations whose propagation between the two nodes is timed
 #   LATCHKEY_BIN  (build/latchkey)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,11 @@ WEB_CONC=${BENCH_WEB_CONCURRENCY:-8}
 LK_PORT=${BENCH_LATCHKEY_PORT:-18431}
 PEER_PORT=${BENCH_PEER_PORT:-18432}
 SCALE_PORT=${BENCH_SCALE_PORT:-18433}
+PG_PORT=${BENCH_PG_PORT:-18435}
+PG2_PORT=${BENCH_PG2_PORT:-18436}
+POSTGRES=${BENCH_POSTGRES:-1}
+REVOCATIONS=${BENCH_REVOCATIONS:-20}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 CB=http://127.0.0.1:9/cb
 CB_ENC=http%3A%2F%2F127.0.0.1%3A9%2Fcb
 CLIENT="node $ROOT/bench/lib/client.mjs"
@@ -29,6 +37,10 @@ TCK=$(getconf CLK_TCK)
 
 command -v wrk >/dev/null || { echo "bench: wrk missing (scripts/install-deps.sh bench)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "bench: $BIN missing (make build)" >&2; exit 1; }
+if [ "$POSTGRES" != 0 ] && [ ! -x "$PG_BIN/initdb" ]; then
+  echo "bench: PostgreSQL 15 missing (scripts/install-deps.sh bench), or BENCH_POSTGRES=0 to skip it" >&2
+  exit 1
+fi
 
 # The peer is pinned by bench/package-lock.json; reinstall only when it changed.
 stamp=bench/node_modules/.lock-stamp
@@ -42,17 +54,40 @@ TMP=$(mktemp -d /tmp/latchkey-bench.XXXXXX)
 RESULTS=$TMP/results.ndjson
 : >"$RESULTS"
 SERVER_PID=""  # the server being measured (see use)
-ALL_PIDS=()
+ALL_PIDS=()   # servers, and the load of the revocation probe while it runs
+PG_DIR=""     # the throw-away PostgreSQL cluster, once started
 stop_servers() {
   local pid
   for pid in "${ALL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${ALL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   ALL_PIDS=()
 }
-trap 'stop_servers; rm -rf "$TMP"' EXIT
+cleanup() {
+  stop_servers
+  if [ -n "$PG_DIR" ]; then
+    "$ROOT/scripts/pg-cluster.sh" stop "$PG_DIR" || true
+    rm -rf "$PG_DIR"
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+# An interrupted run still stops the cluster and removes it (the EXIT trap).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The PostgreSQL cluster's CPU ticks: the postmaster's and its children's (the backends of the
+# nodes' connections, which stay open, the WAL writer, the checkpointer).
+db_ticks() {
+  local pm p v t=0
+  pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+  for p in "$pm" $(pgrep -P "$pm"); do
+    v=$(cpu_ticks "$p" 2>/dev/null) || v=0  # a process may have ended meanwhile
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
 wait_listening() { # LOGFILE PID
   for _ in $(seq 1 100); do
     grep -q 'listening on' "$1" 2>/dev/null && return 0
@@ -63,36 +98,80 @@ wait_listening() { # LOGFILE PID
 }
 json_field() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(String(o[process.argv[1]]??""))' "$1"; }
 
-# wrk_run SECONDS OUTFILE URL (flow configured through FLOW_* in the environment)
+# wrk_run SECONDS OUTFILE URL (flow configured through FLOW_* in the environment; THREADS and
+# CONNS may be set for one call)
 wrk_run() {
   FLOW_OUT=$2 WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"$1"s --timeout 10s --latency -s "$LUA" "$3" \
-    >"$TMP/wrk.log" 2>&1 || { cat "$TMP/wrk.log" >&2; echo '{"requests":0,"ok":0,"errors":1,"first_error":"wrk failed"}' >"$2"; }
+    >"$2.log" 2>&1 || { cat "$2.log" >&2; echo '{"requests":0,"ok":0,"errors":1,"first_error":"wrk failed"}' >"$2"; }
 }
 
-# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB
+# The wrk load split between two nodes: node A gets half the connections and threads (rounded
+# up), node B the rest (at least one thread), both started together.
+SPLIT_CONNS_A=$(( (CONNS + 1) / 2 )); SPLIT_CONNS_B=$(( CONNS / 2 ))
+SPLIT_THREADS_A=$(( (THREADS + 1) / 2 )); SPLIT_THREADS_B=$(( THREADS > 1 ? THREADS / 2 : 1 ))
+
+# wrk_pair SECONDS OUTFILE URL_A URL_B: one wrk per node at once; OUTFILE gets their results
+# combined: counts and req/s summed, each latency percentile the worse of the two.
+wrk_pair() {
+  local a b
+  THREADS=$SPLIT_THREADS_A CONNS=$SPLIT_CONNS_A wrk_run "$1" "$2.a" "$3" & a=$!
+  THREADS=$SPLIT_THREADS_B CONNS=$SPLIT_CONNS_B wrk_run "$1" "$2.b" "$4" & b=$!
+  wait "$a"; wait "$b"
+  node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1, 3).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+    const sum = (k) => (a[k] ?? 0) + (b[k] ?? 0);
+    const max = (k) => Math.max(a[k] ?? 0, b[k] ?? 0);
+    fs.writeFileSync(process.argv[3], JSON.stringify({
+      requests: sum("requests"), ok: sum("ok"), errors: sum("errors"), socket_errors: sum("socket_errors"),
+      exhausted: sum("exhausted"), rps: sum("rps"), p50_us: max("p50_us"), p99_us: max("p99_us"),
+      p999_us: max("p999_us"), duration_s: max("duration_s"), first_error: a.first_error ?? b.first_error ?? null,
+      nodes: [a, b] }) + "\n");
+  ' "$2.a" "$2.b" "$2"
+}
+
+# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB [DB_CPU_S]
 record() {
   node -e '
-    const [flow, server, file, cpu, rss] = process.argv.slice(1);
+    const [flow, server, file, cpu, rss, dbCpu] = process.argv.slice(1);
     const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
     const exhausted = r.exhausted || 0;
     console.log(JSON.stringify({ flow, server, ...r, cpu_s: Number(cpu), peak_rss_kb: Number(rss),
       req_per_cpu_s: Number(cpu) > 0 ? r.ok / Number(cpu) : null,
+      ...(dbCpu ? { db_cpu_s: Number(dbCpu) } : {}),
       ...(exhausted ? { first_error: `pre-minted codes exhausted (${exhausted} requests without a code)` } : {}) }));
-  ' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+  ' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$RESULTS"
   local line; line=$(tail -1 "$RESULTS")
   log "$(printf '%-16s %-14s %s' "$1" "$2" "$(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(`${r.rps.toFixed(0)} req/s p99 ${(r.p99_us/1000).toFixed(2)} ms errors ${r.errors}${r.first_error?" ("+r.first_error+")":""}`)')")"
 }
 
-# measure FLOW SERVER URL [CODEFILE-for-main-run]: warm-up, then measured run with CPU and peak RSS
+# measure FLOW SERVER URL [CODEFILE-for-main-run]: warm-up, then measured run with CPU and peak
+# RSS. With a second node in use (PAIR_URL, PAIR_PID), both are driven at once (wrk_pair): CPU
+# is the two processes' sum, peak RSS the larger of the two. On PostgreSQL, the cluster's CPU
+# over the run as well.
 measure() {
-  local flow=$1 server=$2 url=$3
-  if [ "$WARMUP" -gt 0 ] && [ -z "${FLOW_CODES:-}" ]; then wrk_run "$WARMUP" "$TMP/warm.json" "$url"; fi
-  echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true   # reset VmHWM to the current RSS
-  local c0; c0=$(cpu_ticks "$SERVER_PID")
-  wrk_run "$DURATION" "$TMP/run.json" "$url"
-  local c1; c1=$(cpu_ticks "$SERVER_PID")
-  local hwm; hwm=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
-  record "$flow" "$server" "$TMP/run.json" "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')" "$hwm"
+  local flow=$1 server=$2 url=$3 pid
+  local pids=("$SERVER_PID")
+  [ -n "$PAIR_URL" ] && pids+=("$PAIR_PID")
+  local on_pg=0
+  [[ "${S_DB[$CUR]:-}" == postgresql:* ]] && on_pg=1
+  if [ "$WARMUP" -gt 0 ] && [ -z "${FLOW_CODES:-}" ]; then load "$WARMUP" "$TMP/warm.json" "$url"; fi
+  for pid in "${pids[@]}"; do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done  # reset VmHWM
+  local c0=0 c1=0 hwm=0 h d0=0 d1=0 db_cpu=""
+  for pid in "${pids[@]}"; do c0=$((c0 + $(cpu_ticks "$pid"))); done
+  [ "$on_pg" = 1 ] && d0=$(db_ticks)
+  load "$DURATION" "$TMP/run.json" "$url"
+  [ "$on_pg" = 1 ] && d1=$(db_ticks)
+  for pid in "${pids[@]}"; do
+    c1=$((c1 + $(cpu_ticks "$pid")))
+    h=$(awk '/VmHWM/{print $2}' "/proc/$pid/status"); [ "$h" -gt "$hwm" ] && hwm=$h
+  done
+  [ "$on_pg" = 1 ] && db_cpu=$(awk -v a="$d0" -v b="$d1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')
+  record "$flow" "$server" "$TMP/run.json" "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN{printf "%.2f", (b-a)/t}')" "$hwm" "$db_cpu"
+}
+# load SECONDS OUTFILE URL: wrk against the server in use, or against both nodes of a pair
+load() {
+  if [ -n "$PAIR_URL" ]; then wrk_pair "$1" "$2" "$3" "$PAIR_URL"; else wrk_run "$@"; fi
 }
 
 # code_flow FLOW SERVER URL MINT_FN: measures the exchange rate on probe codes during the
@@ -159,39 +238,80 @@ SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/jwt.key" -out "$TMP/jwt.crt" -days 2 \
   -subj /CN=bench-jwt >/dev/null 2>&1
 
-declare -A S_PID S_URL S_NAME S_WEB_ID S_WEB_SECRET S_CC_ID S_CC_SECRET S_JWT_ID
+declare -A S_PID S_URL S_NAME S_DB S_KEK S_PAIR S_WEB_ID S_WEB_SECRET S_CC_ID S_CC_SECRET S_JWT_ID
 
-# lk_server SLOT DBFILE PORT NAME [PRELOAD]: a fresh database with the bench user and apps
-# (PRELOAD live tokens written into it first), and latchkey serving it on PORT.
-lk_server() {
-  local slot=$1 db=$2 port=$3 name=$4 preload=${5:-0}
-  local lk="$BIN --db sqlite:$db" web cc jwtapp
-  echo "$PASS" | $lk user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
-  web=$($lk app create --name web --callback $CB --scopes "api refresh_token openid profile email")
-  cc=$($lk app create --name cc --scopes "api" --client-credentials-user $BUSER)
-  jwtapp=$($lk app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
-  $lk app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
-  if [ "$preload" -gt 0 ]; then
-    log "preloading $preload live tokens"
-    /usr/bin/python3 bench/lib/preload.py "$db" "$preload"
-  fi
-  $lk serve --listen 127.0.0.1:$port --quiet >"$TMP/$slot.log" 2>&1 &
+# lk_args SLOT: LK_ARGS becomes the global options naming SLOT's database (and, for PostgreSQL,
+# the key-encryption key file, which every node of one database shares).
+lk_args() {
+  LK_ARGS=(--db "${S_DB[$1]}")
+  [ -n "${S_KEK[$1]:-}" ] && LK_ARGS+=(--key-encryption-key-file "${S_KEK[$1]}")
+  return 0
+}
+
+# lk_setup SLOT DB_URL [KEK_FILE]: the bench user and apps in a fresh database, through the CLI.
+lk_setup() {
+  local slot=$1 web cc jwtapp
+  S_DB[$slot]=$2; S_KEK[$slot]=${3:-}
+  lk_args "$slot"
+  echo "$PASS" | "$BIN" "${LK_ARGS[@]}" user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
+  web=$("$BIN" "${LK_ARGS[@]}" app create --name web --callback $CB --scopes "api refresh_token openid profile email")
+  cc=$("$BIN" "${LK_ARGS[@]}" app create --name cc --scopes "api" --client-credentials-user $BUSER)
+  jwtapp=$("$BIN" "${LK_ARGS[@]}" app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
+  "$BIN" "${LK_ARGS[@]}" app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
+  S_WEB_ID[$slot]=$(field "$web" client_id); S_WEB_SECRET[$slot]=$(field "$web" client_secret)
+  S_CC_ID[$slot]=$(field "$cc" client_id); S_CC_SECRET[$slot]=$(field "$cc" client_secret)
+  S_JWT_ID[$slot]=$(field "$jwtapp" client_id)
+}
+
+# lk_share SLOT FROM: SLOT serves FROM's database (another node of it), with the same apps.
+lk_share() {
+  local slot=$1 from=$2
+  S_DB[$slot]=${S_DB[$from]}; S_KEK[$slot]=${S_KEK[$from]}
+  S_WEB_ID[$slot]=${S_WEB_ID[$from]}; S_WEB_SECRET[$slot]=${S_WEB_SECRET[$from]}
+  S_CC_ID[$slot]=${S_CC_ID[$from]}; S_CC_SECRET[$slot]=${S_CC_SECRET[$from]}
+  S_JWT_ID[$slot]=${S_JWT_ID[$from]}
+}
+
+# lk_start SLOT PORT NAME: latchkey serving SLOT's database on PORT.
+lk_start() {
+  local slot=$1 port=$2 name=$3
+  lk_args "$slot"
+  "$BIN" "${LK_ARGS[@]}" serve --listen 127.0.0.1:$port --quiet >"$TMP/$slot.log" 2>&1 &
   S_PID[$slot]=$!
   ALL_PIDS+=("$!")
   wait_listening "$TMP/$slot.log" "${S_PID[$slot]}"
   S_URL[$slot]=http://127.0.0.1:$port
   S_NAME[$slot]=$name
-  S_WEB_ID[$slot]=$(field "$web" client_id); S_WEB_SECRET[$slot]=$(field "$web" client_secret)
-  S_CC_ID[$slot]=$(field "$cc" client_id); S_CC_SECRET[$slot]=$(field "$cc" client_secret)
-  S_JWT_ID[$slot]=$(field "$jwtapp" client_id)
   log "$name: latchkey $(git describe --always --dirty 2>/dev/null || echo '?') on ${S_URL[$slot]} (pid ${S_PID[$slot]})"
 }
 
 LK_SLOTS=(lk)
-lk_server lk "$TMP/bench.db" "$LK_PORT" latchkey
+lk_setup lk "sqlite:$TMP/bench.db"
+lk_start lk "$LK_PORT" latchkey
 if [ "$SCALE_TOKENS" -gt 0 ]; then
-  lk_server scale "$TMP/scale.db" "$SCALE_PORT" "latchkey@${SCALE_TOKENS}" "$SCALE_TOKENS"
+  lk_setup scale "sqlite:$TMP/scale.db"
+  log "preloading $SCALE_TOKENS live tokens"
+  /usr/bin/python3 bench/lib/preload.py "$TMP/scale.db" "$SCALE_TOKENS"
+  lk_start scale "$SCALE_PORT" "latchkey@${SCALE_TOKENS}"
   LK_SLOTS+=(scale)
+fi
+# Two nodes on one database of a throw-away PostgreSQL cluster (durable: fsync and
+# synchronous_commit on), with one key-encryption key file. Measured alone, the first node is
+# latchkey@pg; driven together with the second, latchkey@pg×2 (slot pgx2, see use).
+PG_SLOTS=()
+PG_VERSION=""
+if [ "$POSTGRES" != 0 ]; then
+  PG_DIR=$(mktemp -d /tmp/latchkey-bench-pg.XXXXXX)
+  "$ROOT/scripts/pg-cluster.sh" start "$PG_DIR"
+  PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $3}')
+  log "PostgreSQL $PG_VERSION in $PG_DIR"
+  lk_setup pg "$("$ROOT/scripts/pg-cluster.sh" url "$PG_DIR")" "$TMP/pg.kek"
+  lk_start pg "$PG_PORT" latchkey@pg
+  lk_share pg2 pg
+  lk_start pg2 "$PG2_PORT" "latchkey@pg node B"
+  lk_share pgx2 pg
+  S_PID[pgx2]=${S_PID[pg]}; S_URL[pgx2]=${S_URL[pg]}; S_NAME[pgx2]="latchkey@pg×2"; S_PAIR[pgx2]=pg2
+  PG_SLOTS=(pg)
 fi
 NODE_ENV=production PORT=$PEER_PORT node bench/peer/oidc-provider.mjs >"$TMP/peer.log" 2>&1 &
 S_PID[peer]=$!
@@ -206,12 +326,16 @@ log "oidc-provider $PEER_VERSION on ${S_URL[peer]} (pid ${S_PID[peer]})"
 # preloaded database's writes reaching the disk).
 sleep 3
 
-# use SLOT: the server the next measurement is for; sets what the flows below need of it.
+# use SLOT: the server the next measurement is for; sets what the flows below need of it. A slot
+# with a pair (pgx2) is its first node, driven together with the second (see measure).
+PAIR_URL=""; PAIR_PID=""
 use() {
   CUR=$1
   SERVER_PID=${S_PID[$1]}
   URL=${S_URL[$1]}
   NAME=${S_NAME[$1]}
+  PAIR_URL=""; PAIR_PID=""
+  if [ -n "${S_PAIR[$1]:-}" ]; then PAIR_URL=${S_URL[${S_PAIR[$1]}]}; PAIR_PID=${S_PID[${S_PAIR[$1]}]}; fi
   if [ "$1" = peer ]; then
     TOKEN_EP=/token; INTROSPECT_EP=/token/introspection; USERINFO_EP=/me
     WEB_ID=web; WEB_SECRET=web-secret; CC_AUTH=$(basic cc cc-secret)
@@ -300,14 +424,70 @@ flow_web_server_flow() {
 }
 
 # The flows whose cost may depend on the token table on both latchkey databases, the others on
-# the fresh one; each on the peer right after.
+# the fresh one; each on the peer right after, then on PostgreSQL: one node, and for
+# client_credentials and introspection two nodes at once.
 for flow in client_credentials refresh introspection userinfo; do
-  for slot in "${LK_SLOTS[@]}" peer; do use "$slot"; "flow_$flow"; done
+  for slot in "${LK_SLOTS[@]}" peer "${PG_SLOTS[@]}"; do use "$slot"; "flow_$flow"; done
+  if [ "$POSTGRES" != 0 ] && { [ "$flow" = client_credentials ] || [ "$flow" = introspection ]; }; then
+    use pgx2; "flow_$flow"
+  fi
 done
 for flow in code code_openid refresh_openid web_server_flow; do
   for slot in lk peer; do use "$slot"; "flow_$flow"; done
+  if [ "$POSTGRES" != 0 ] && { [ "$flow" = code ] || [ "$flow" = code_openid ]; }; then
+    use pg; "flow_$flow"
+  fi
 done
 use lk; flow_jwt_bearer
+
+# ---- revocation between two nodes -------------------------------------------------------------
+# While client_credentials load runs against both PostgreSQL nodes (split as in latchkey@pg×2),
+# client.mjs revocation-delay issues a token at node A, introspects it once at node B (which then
+# holds it in its cache), revokes it at A and polls introspection at B every 5 ms until B says
+# active:false, BENCH_REVOCATIONS times; the delays count from A's answer to the revocation.
+REVOCATION_FILE=""
+if [ "$POSTGRES" != 0 ] && [ "$REVOCATIONS" -gt 0 ]; then
+  use pgx2
+  log "revocation A -> B under client_credentials load on both nodes ($REVOCATIONS revocations)"
+  export FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH=$CC_AUTH \
+    FLOW_BODY='grant_type=client_credentials' FLOW_CODES=
+  # wrk itself in the background (not wrk_run, a subshell), so that $! is the process to stop;
+  # 3600 s is only a bound: SIGINT ends both once the probe is done, and wrk then reports.
+  FLOW_OUT=$TMP/revload.a.json WRK_THREADS=$SPLIT_THREADS_A wrk -t"$SPLIT_THREADS_A" \
+    -c"$SPLIT_CONNS_A" -d3600s --timeout 10s -s "$LUA" "$URL" >"$TMP/revload.a.log" 2>&1 &
+  load_a=$!; ALL_PIDS+=("$load_a")
+  FLOW_OUT=$TMP/revload.b.json WRK_THREADS=$SPLIT_THREADS_B wrk -t"$SPLIT_THREADS_B" \
+    -c"$SPLIT_CONNS_B" -d3600s --timeout 10s -s "$LUA" "$PAIR_URL" >"$TMP/revload.b.log" 2>&1 &
+  load_b=$!; ALL_PIDS+=("$load_b")
+  unset FLOW_METHOD FLOW_PATH FLOW_EXPECT FLOW_AUTH FLOW_BODY FLOW_CODES
+  sleep "$WARMUP"
+  probe_ok=1
+  $CLIENT revocation-delay "$URL" "$PAIR_URL" "${S_CC_ID[pgx2]}" "${S_CC_SECRET[pgx2]}" "$REVOCATIONS" \
+    "$TMP/revocation.json" || probe_ok=0
+  kill -INT "$load_a" "$load_b" 2>/dev/null || true
+  wait "$load_a" || true; wait "$load_b" || true
+  ALL_PIDS=("${ALL_PIDS[@]:0:${#ALL_PIDS[@]}-2}")
+  [ "$probe_ok" = 1 ] || echo '{"count":0,"errors":1,"first_error":"revocation-delay client failed"}' >"$TMP/revocation.json"
+  # The load's own figures, for the line under the table.
+  node -e '
+    const fs = require("fs");
+    const [file, a, b] = process.argv.slice(1);
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
+    const loads = [read(a), read(b)];
+    r.load = loads.every(Boolean)
+      ? { flow: "client_credentials", rps: loads[0].rps + loads[1].rps, errors: loads[0].errors + loads[1].errors,
+          p99_us: Math.max(loads[0].p99_us, loads[1].p99_us), first_error: loads[0].first_error ?? loads[1].first_error }
+      : { flow: "client_credentials", rps: 0, errors: 1, first_error: "the load generator reported nothing" };
+    fs.writeFileSync(file, JSON.stringify(r) + "\n");
+  ' "$TMP/revocation.json" "$TMP/revload.a.json" "$TMP/revload.b.json"
+  log "revocation A -> B: $(node -e '
+    const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    process.stdout.write(r.count ? `median ${r.median_ms.toFixed(1)} ms, max ${r.max_ms.toFixed(1)} ms over ${r.count}` : "no result");
+    process.stdout.write(`; load ${r.load.rps.toFixed(0)} req/s, errors ${r.errors + r.load.errors}`);
+  ' <"$TMP/revocation.json")"
+  REVOCATION_FILE=$TMP/revocation.json
+fi
 stop_servers
 
 # ---- report -------------------------------------------------------------------------------------
@@ -316,4 +496,4 @@ node bench/lib/report.mjs "$RESULTS" bench/results \
   "sign_rate=$SIGN_RATE" "cores=$(nproc)" "seconds=$DURATION" "warmup=$WARMUP" "conns=$CONNS" "threads=$THREADS" \
   "web_concurrency=$WEB_CONC" "scale_tokens=$SCALE_TOKENS" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   "peer=oidc-provider $PEER_VERSION" "node=$(node --version)" "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')" \
-  "openssl=$(openssl version | awk '{print $2}')"
+  "openssl=$(openssl version | awk '{print $2}')" "postgres=$PG_VERSION" "revocation=$REVOCATION_FILE"

@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh test    # plus the end-to-end test clients and a PostgreSQL 15 server
 #                                   # for the store tests (make test, scripts/pg-cluster.sh)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
-#   scripts/install-deps.sh bench   # plus wrk, node and openssl for the benchmark (make bench)
+#   scripts/install-deps.sh bench   # plus wrk, node, openssl and a PostgreSQL 15 server for the
+#                                   # benchmark (make bench)
 #   scripts/install-deps.sh lint    # plus clang-format, clang-tidy and clang (make format,
 #                                   # check-format, check-tidy, check-thread-safety)
 set -euo pipefail
@@ -28,8 +29,9 @@ test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl 
   postgresql-client-15)
 # Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
-# make bench: the load generator (wrk), the peer server's runtime (node, npm) and `openssl speed`.
-bench_pkgs=(wrk nodejs npm openssl)
+# make bench: the load generator (wrk), the peer server's runtime (node, npm), `openssl speed`,
+# and the PostgreSQL 15 server of the latchkey@pg rows (scripts/pg-cluster.sh, as for the tests).
+bench_pkgs=(wrk nodejs npm openssl postgresql)
 # Debian 12's clang-format, clang-tidy and clang are clang 14's; clang++ runs the thread-safety
 # analysis.
 lint_pkgs=(clang-format clang-tidy clang)

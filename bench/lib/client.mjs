@@ -8,6 +8,7 @@
 //   node client.mjs jwt         KEY_PEM ISS SUB AUD                        (prints the assertion)
 //   node client.mjs webflow     BASE AUTHZ_PATH TOKEN_PATH CLIENT_ID SECRET USER PASSWORD SCOPE
 //                               SECONDS CONCURRENCY WARMUP_SECONDS         (prints JSON results)
+//   node client.mjs revocation-delay BASE_A BASE_B CLIENT_ID SECRET N OUT  (latchkey, two nodes)
 import { createSign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -211,8 +212,80 @@ async function webflow([base, authzPath, tokenPath, clientId, secret, user, pass
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+/**
+ * How long a revocation at node A takes to reach node B's answers, N times: a client_credentials
+ * token issued at A, introspected once at B (so that B holds it in its cache), revoked at A, then
+ * introspected at B every 5 ms until it is inactive. A delay counts from A's answer to the
+ * revocation to B's first `"active":false`. Writes JSON (delays, median, max) to OUT.
+ */
+async function revocationDelay([baseA, baseB, clientId, secret, n, out]) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const auth = basic(clientId, secret);
+  const post = (base, path, form) => new Promise((resolve, reject) => {
+    const body = new URLSearchParams(form).toString();
+    const req = http.request(base + path, {
+      method: 'POST', agent,
+      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const active = async (base, token) => {
+    const r = await post(base, '/services/oauth2/introspect', { token });
+    if (r.status !== 200) throw new Error(`introspect at ${base}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+    return JSON.parse(r.text).active === true;
+  };
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+  const POLL_MS = 5;
+  const GIVE_UP_MS = 30000;
+  const delays = [];
+  const polls = [];
+  let errors = 0;
+  let firstError = null;
+  for (let i = 0; i < Number(n); i++) {
+    try {
+      const issued = await post(baseA, '/services/oauth2/token', { grant_type: 'client_credentials' });
+      if (issued.status !== 200) throw new Error(`token at A: HTTP ${issued.status} ${issued.text.slice(0, 200)}`);
+      const token = JSON.parse(issued.text).access_token;
+      if (!(await active(baseB, token))) throw new Error('a token issued at A is not active at B');
+      const revoked = await post(baseA, '/services/oauth2/revoke', { token });
+      if (revoked.status !== 200) throw new Error(`revoke at A: HTTP ${revoked.status} ${revoked.text.slice(0, 200)}`);
+      const t0 = performance.now();
+      let count = 0;
+      for (;;) {
+        const started = performance.now();
+        count++;
+        if (!(await active(baseB, token))) {
+          delays.push(performance.now() - t0);
+          polls.push(count);
+          break;
+        }
+        if (performance.now() - t0 > GIVE_UP_MS) throw new Error(`still active at B ${GIVE_UP_MS} ms after the revocation at A`);
+        await sleep(Math.max(0, POLL_MS - (performance.now() - started)));
+      }
+    } catch (e) {
+      errors++;
+      firstError ??= String(e.message || e);
+    }
+  }
+  agent.destroy();
+  const sorted = [...delays].sort((a, b) => a - b);
+  const median = sorted.length === 0 ? null : sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  writeFileSync(out, JSON.stringify({
+    count: delays.length, errors, first_error: firstError, poll_ms: POLL_MS, delays_ms: delays, polls,
+    median_ms: median, max_ms: sorted.length ? sorted[sorted.length - 1] : null,
+    min_ms: sorted.length ? sorted[0] : null,
+  }) + '\n');
+}
+
 const [cmd, ...args] = process.argv.slice(2);
-const commands = { 'mint-codes': mintCodes, 'peer-codes': peerCodes, token, jwt, webflow };
+const commands = { 'mint-codes': mintCodes, 'peer-codes': peerCodes, token, jwt, webflow, 'revocation-delay': revocationDelay };
 if (!commands[cmd]) {
   console.error(`usage: client.mjs ${Object.keys(commands).join('|')} ...`);
   process.exit(2);

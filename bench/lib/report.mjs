@@ -20,9 +20,15 @@ const FLOWS = [
   ['jwt_bearer', 'JWT bearer (RS256)'],
   ['web_server_flow', 'web server flow (flows/s)'],
 ];
-// latchkey, its scale run (latchkey@N: N live tokens preloaded) if any, then the peer.
-const scaleServer = runs.map((r) => r.server).find((s) => s.startsWith('latchkey@')) ?? null;
-const SERVERS = ['latchkey', ...(scaleServer ? [scaleServer] : []), 'oidc-provider'];
+// latchkey, its scale run (latchkey@N: N live tokens preloaded) if any, latchkey on PostgreSQL
+// (one node, and two nodes driven together) if measured, then the peer.
+const PG = 'latchkey@pg';
+const PG2 = 'latchkey@pg×2';
+const servers = new Set(runs.map((r) => r.server));
+const scaleServer = [...servers].find((s) => /^latchkey@\d+$/.test(s)) ?? null;
+const SERVERS = ['latchkey', ...[scaleServer, PG, PG2].filter((s) => s && servers.has(s)), 'oidc-provider'];
+// The rows that get a ratio to the peer.
+const RATIO_SERVERS = new Set(['latchkey', PG, PG2]);
 // Targets of the issue: minimum latchkey/peer ratio, p99 bound, or a share of the RSA sign rate.
 const TARGETS = {
   client_credentials: { ratio: 6, p99_ms: 5 },
@@ -33,6 +39,14 @@ const TARGETS = {
   code_openid: { signShare: 0.8 },
   refresh_openid: { signShare: 0.8 },
 };
+// Targets for one latchkey node on PostgreSQL (durable commits over a Unix socket).
+const PG_TARGETS = {
+  client_credentials: { ratio: 4, p99_ms: 10 },
+  introspection: { ratio: 8 },
+  userinfo: { ratio: 8 },
+  code: { ratio: 3 },
+  refresh: { ratio: 3 },
+};
 
 const find = (flow, server) => runs.find((r) => r.flow === flow && r.server === server);
 const ms = (us) => (us === undefined || us === null ? '' : (us / 1000).toFixed(2));
@@ -40,9 +54,9 @@ const rows = [];
 for (const [flow, label] of FLOWS) {
   for (const server of SERVERS) {
     const r = find(flow, server);
-    if (!r && server === scaleServer) continue;  // the scale run covers the token flows only
-    const lk = find(flow, 'latchkey');
-    const ratio = server === 'latchkey' && r && find(flow, 'oidc-provider')?.rps
+    // The scale and PostgreSQL runs cover some flows only.
+    if (!r && server !== 'latchkey' && server !== 'oidc-provider') continue;
+    const ratio = RATIO_SERVERS.has(server) && r && find(flow, 'oidc-provider')?.rps
       ? r.rps / find(flow, 'oidc-provider').rps : null;
     if (!r) {
       rows.push({ flow, label, server, na: true });
@@ -50,18 +64,20 @@ for (const [flow, label] of FLOWS) {
     }
     rows.push({
       flow, label, server, rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, p999_ms: r.p999_us / 1000,
-      errors: r.errors, cpu_s: r.cpu_s, peak_rss_mb: r.peak_rss_kb / 1024, req_per_cpu_s: r.req_per_cpu_s,
-      ratio, first_error: r.first_error ?? null, requests: r.requests,
+      errors: r.errors, cpu_s: r.cpu_s, db_cpu_s: r.db_cpu_s ?? null, peak_rss_mb: r.peak_rss_kb / 1024,
+      req_per_cpu_s: r.req_per_cpu_s, ratio, first_error: r.first_error ?? null, requests: r.requests,
+      // Two nodes driven at once: each node's own wrk figures.
+      ...(r.nodes ? { nodes: r.nodes.map((n) => ({ rps: n.rps, p50_ms: n.p50_us / 1000, p99_ms: n.p99_us / 1000, p999_ms: n.p999_us / 1000, errors: n.errors })) } : {}),
     });
-    void lk;
   }
 }
 
-const header = ['flow', 'server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s', 'peak RSS MB', 'latchkey/peer'];
+const header = ['flow', 'server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s', 'DB CPU s', 'peak RSS MB', 'latchkey/peer'];
 const cells = rows.map((r) => (r.na
-  ? [r.label, r.server, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '']
+  ? [r.label, r.server, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', '', 'n/a', '']
   : [r.label, r.server, r.rps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), r.p999_ms.toFixed(2),
-    String(r.errors), r.cpu_s.toFixed(2), r.peak_rss_mb.toFixed(1), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`]));
+    String(r.errors), r.cpu_s.toFixed(2), r.db_cpu_s === null ? '' : r.db_cpu_s.toFixed(2),
+    r.peak_rss_mb.toFixed(1), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`]));
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
 const line = (c) => c.map((x, i) => (i < 2 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
 
@@ -83,6 +99,13 @@ for (const [flow, t] of Object.entries(TARGETS)) {
   }
 }
 
+for (const [flow, t] of Object.entries(PG_TARGETS)) {
+  const pg = rows.find((r) => r.flow === flow && r.server === PG && !r.na);
+  if (!pg) continue;
+  targets.push({ flow, target: `${PG}: >= ${t.ratio}x peer`, actual: pg.ratio === null ? 'n/a' : `${pg.ratio.toFixed(2)}x`, met: pg.ratio !== null && pg.ratio >= t.ratio });
+  if (t.p99_ms) targets.push({ flow, target: `${PG}: p99 <= ${t.p99_ms} ms`, actual: `${pg.p99_ms.toFixed(2)} ms`, met: pg.p99_ms <= t.p99_ms });
+}
+
 // Scale: with many live tokens, throughput within 15% and p99 within 1.5x of the small
 // database, and peak RSS at most 256 MiB.
 if (scaleServer) {
@@ -96,13 +119,27 @@ if (scaleServer) {
   }
 }
 
+// Revocation at one PostgreSQL node until the other answers active:false (no target: reported).
+const revocation = meta.revocation ? JSON.parse(readFileSync(meta.revocation, 'utf8')) : null;
+const revocationLine = revocation && (revocation.count
+  ? `revocation ${PG} node A -> node B, under ${revocation.load.rps.toFixed(0)} req/s of client_credentials on both nodes: ` +
+    `median ${revocation.median_ms.toFixed(1)} ms, max ${revocation.max_ms.toFixed(1)} ms ` +
+    `(min ${revocation.min_ms.toFixed(1)} ms; ${revocation.count} revocations, B polled every ${revocation.poll_ms} ms)`
+  : `revocation ${PG} node A -> node B: no result`);
+
 const failed = rows.filter((r) => !r.na && r.errors > 0);
+if (revocation && (revocation.errors > 0 || revocation.load.errors > 0)) {
+  failed.push({ flow: 'revocation', server: `${PG} A -> B`, errors: revocation.errors + revocation.load.errors,
+    requests: `${revocation.count + revocation.errors} revocations (and the load's)`,
+    first_error: revocation.first_error ?? revocation.load.first_error });
+}
 const out = [];
 out.push(line(header));
 out.push(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const c of cells) out.push(line(c));
 out.push('');
 out.push(`RSA-2048 sign/s (openssl speed, one core): ${signRate ?? 'n/a'}; cores: ${meta.cores}; ${meta.seconds} s per run after ${meta.warmup} s warm-up; wrk ${meta.threads} threads ${meta.conns} connections; web flow ${meta.web_concurrency} parallel flows`);
+if (revocationLine) out.push(revocationLine);
 out.push('');
 out.push('targets (latchkey):');
 for (const t of targets) out.push(`  ${t.met ? 'MET   ' : 'MISSED'}  ${t.flow.padEnd(18)} ${t.target.padEnd(60)} actual ${t.actual}`);
@@ -122,7 +159,9 @@ md.push('');
 md.push(`latchkey ${meta.latchkey_commit} vs ${meta.peer} (Node ${meta.node}), wrk ${meta.wrk}, OpenSSL ${meta.openssl}; ` +
   `${meta.cores} cores shared by server and load generator; ${meta.seconds} s per run after ${meta.warmup} s warm-up; ` +
   `wrk ${meta.threads} threads, ${meta.conns} connections; web server flow: ${meta.web_concurrency} parallel flows` +
-  `${scaleServer ? `; ${scaleServer}: the same server on a database preloaded with ${meta.scale_tokens} live tokens` : ''}. ` +
+  `${scaleServer ? `; ${scaleServer}: the same server on a database preloaded with ${meta.scale_tokens} live tokens` : ''}` +
+  `${servers.has(PG) ? `; ${PG}: the same server on PostgreSQL ${meta.postgres} (a throw-away local cluster, fsync and synchronous_commit on)` : ''}` +
+  `${servers.has(PG2) ? `; ${PG2}: two such nodes on one database, each given half the wrk connections at once (req/s summed, CPU s summed, latencies and peak RSS the worse node's)` : ''}. ` +
   `Generated ${new Date().toISOString()}. See bench/README.md for what each column means.`);
 md.push('');
 md.push(`| ${header.join(' | ')} |`);
@@ -130,6 +169,10 @@ md.push(`|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
 for (const c of cells) md.push(`| ${c.join(' | ')} |`);
 md.push('');
 md.push(`RSA-2048 sign/s (openssl speed, one core, same run): ${signRate ?? 'n/a'}`);
+if (revocationLine) {
+  md.push('');
+  md.push(`${revocationLine[0].toUpperCase()}${revocationLine.slice(1)}.`);
+}
 md.push('');
 md.push('| target | flow | actual | met |');
 md.push('|---|---|---:|---|');
@@ -141,7 +184,8 @@ if (failed.length) {
 }
 writeFileSync(path.join(outDir, 'latest.md'), md.join('\n') + '\n');
 writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({
-  generated: new Date().toISOString(), meta: { ...meta, sign_rate: signRate }, runs: rows, targets,
+  generated: new Date().toISOString(), meta: { ...meta, sign_rate: signRate, revocation: undefined }, runs: rows, targets,
+  revocation,
   errors: failed.length > 0,
 }, null, 2) + '\n');
 process.exit(failed.length ? 1 : 0);

@@ -36,6 +36,8 @@ Result<std::string> Application::reload_signing_keys() {
   return active;
 }
 
+void Application::hear(const store::Change& change) { s_->relay.hear(change); }
+
 void Application::observe(const http::Request& req, unsigned status,
                           std::chrono::microseconds elapsed) {
   const Route* route = find_route(req.path);
@@ -49,6 +51,10 @@ bool Application::never_waits_on_disk(const http::Request& req) {
   return route && route->runs_inline(req);
 }
 
+bool Application::metrics_never_wait(const http::Request& req) {
+  return req.path != paths::kReadyz;
+}
+
 http::Response Application::handle_metrics(const http::Request& req) {
   if (req.method != "GET" && req.method != "HEAD") {
     http::Response r = http::token_error(oauth::Error::method_not_allowed(), false);
@@ -56,6 +62,7 @@ http::Response Application::handle_metrics(const http::Request& req) {
     return r;
   }
   if (req.path == paths::kHealthz) return healthz();
+  if (req.path == paths::kReadyz) return readyz(s_->readiness.ready());
   if (req.path != paths::kMetrics) return not_found();
   http::Response r;
   r.body = s_->metrics.render();

@@ -47,8 +47,8 @@ class Application {
   // (404): what the server counts is for the operator's scraper alone, served by
   // handle_metrics() on its own listener.
   http::Response handle(const http::Request& request);
-  // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text) and /healthz,
-  // 404 for everything else.
+  // The metrics listener (`serve --metrics-listen`): /metrics (Prometheus text), /healthz and
+  // /readyz, 404 for everything else.
   http::Response handle_metrics(const http::Request& request);
   // Reads the signing keys from the store again (after `latchkey keys rotate`; the server
   // calls this on SIGHUP). New tokens are signed with, and the JWKS publishes, the new ring;
@@ -56,6 +56,10 @@ class Application {
   // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
   // Thread-safe.
   Result<std::string> reload_signing_keys();
+  // An announcement from another process that is not about a cached record (store/change.h):
+  // another node's failed login or client secret, counted in the throttles here
+  // (oauth/throttle_relay.h). Thread-safe.
+  void hear(const store::Change& change);
   // Counts a request in the metrics once its answer is final (http::ServerOptions::
   // on_response): a token response that awaited its write is counted with what the write
   // decided, and its latency includes the wait. Thread-safe, lock-free.
@@ -69,6 +73,9 @@ class Application {
   // server runs these on its I/O threads (http::ServerOptions::run_inline). Each route says
   // which of its requests these are (Route::runs_inline); a request without a route is not.
   static bool never_waits_on_disk(const http::Request& request);
+  // The same for the metrics listener: every request but /readyz, which may wait for a ping of
+  // the database (app/readiness.h).
+  static bool metrics_never_wait(const http::Request& request);
 
  private:
   std::unique_ptr<Services> s_;

@@ -70,6 +70,7 @@ http::Response stylesheet(Services& s, const http::Request&) {
 http::Response demo_start(Services& s, const http::Request& r) { return s.demo.start(r); }
 http::Response demo_callback(Services& s, const http::Request& r) { return s.demo.callback(r); }
 http::Response health(Services&, const http::Request&) { return healthz(); }
+http::Response ready(Services& s, const http::Request&) { return readyz(s.readiness.ready()); }
 // A path under a family of routes that names none of them: 404, counted with the family.
 http::Response nothing_here(Services&, const http::Request&) { return not_found(); }
 
@@ -105,6 +106,8 @@ constexpr Route kRoutes[] = {
     {paths::kMetrics, kExact, kGet, nothing_here, on_io_thread, "metrics"},
     {paths::kIndex, kExact, kGet, landing, on_pool, kUnroutedLabel},
     {paths::kHealthz, kExact, kGet, health, on_io_thread, kUnroutedLabel},
+    // Waits for a ping of the database when the last one is over a second old.
+    {paths::kReadyz, kExact, kGet, ready, on_pool, kUnroutedLabel},
 };
 
 }  // namespace
@@ -128,6 +131,15 @@ http::Response not_found() {
 }
 
 http::Response healthz() { return http::Response::json(200, R"({"status":"ok"})"); }
+
+http::Response readyz(bool database_answers) {
+  http::Response r = database_answers ? http::Response::json(200, R"({"status":"ready"})")
+                                      : http::Response::json(
+                                            503, R"({"status":"unavailable","reason":"database"})");
+  // Each probe must see the state now, not a proxy's copy.
+  r.set("Cache-Control", "no-store");
+  return r;
+}
 
 std::vector<std::string_view> route_labels() {
   std::vector<std::string_view> labels;

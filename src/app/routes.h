@@ -46,9 +46,12 @@ const Route* find_route(std::string_view path);
 
 inline constexpr std::string_view kUnroutedLabel = "other";
 
-// The answers both listeners share: 404 in RFC 6749 §5.2 JSON, and the liveness check.
+// The answers both listeners share: 404 in RFC 6749 §5.2 JSON, the liveness check, and the
+// readiness check's answer (behaviour §4): 200 {"status":"ready"} when the database answers,
+// else 503 {"status":"unavailable","reason":"database"}.
 http::Response not_found();
 http::Response healthz();
+http::Response readyz(bool database_answers);
 
 // The distinct labels of the routes in table order, then kUnroutedLabel: the metrics' rows.
 std::vector<std::string_view> route_labels();

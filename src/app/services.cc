@@ -42,23 +42,27 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
       id_tokens(keys, clock, options.issuer),
       jwt_tokens(keys, random, options.issuer),
       issuer(db.tokens, opaque, jwt_tokens, id_tokens, clock, options.issuer),
-      clients(db.apps, db.replays, clock, options.issuer),
-      throttle(clock),
+      relay(db.board, random),
+      clients(db.apps, db.replays, clock, options.issuer, {}, &relay),
+      throttle(clock, 50'000, 15 * 60 * 1000, &relay),
       token(clients, events,
             [this](std::function<void()> job) { boost::asio::post(signers.pool, std::move(job)); }),
       revoke(db.tokens, clients, events),
       introspect(opaque, db.users, clients, options.issuer),
-      // The CSRF key is made here, once per start: no form outlives the server that showed it.
+      // The CSRF key comes from the KEK, which every node of an installation is given: a form
+      // one node showed may be posted to another behind a load balancer, or to the same node
+      // after a restart (docs/deployment.md).
       authorize({db.apps, db.users, db.codes, db.consents, db.sessions, issuer, id_tokens,
                  passwords, throttle, pages, random, clock, events, options.issuer,
-                 options.issuer.rfind("https://", 0) == 0, random.bytes(32),
+                 options.issuer.rfind("https://", 0) == 0, sealer.derive_key("csrf v1"),
                  options.trusted_proxies}),
       users(opaque, db.users, options.issuer),
       data(opaque, options.issuer),
       demo(
           options.issuer, demo_client_id(db.apps), random, pages,
           [this](const http::Request& r) { return token.handle(r); },
-          [this](const http::Request& r) { return users.userinfo(r); }) {
+          [this](const http::Request& r) { return users.userinfo(r); }),
+      readiness(db.health, clock) {
   token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db.codes, db.tokens, db.users, issuer,
                                                             clock));
   token.add(

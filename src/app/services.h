@@ -13,6 +13,7 @@
 #include "app/audit_log.h"
 #include "app/demo.h"
 #include "app/metrics.h"
+#include "app/readiness.h"
 #include "crypto/password.h"
 #include "keys/current_key_ring.h"
 #include "oauth/authorize/authorize_endpoint.h"
@@ -20,6 +21,7 @@
 #include "oauth/introspect_endpoint.h"
 #include "oauth/login_throttle.h"
 #include "oauth/revoke_endpoint.h"
+#include "oauth/throttle_relay.h"
 #include "oauth/token_endpoint.h"
 #include "oauth/token_issuer.h"
 #include "oidc/data_resources.h"
@@ -55,6 +57,8 @@ struct Services {
   oidc::IdTokens id_tokens;
   token::JwtAccessTokens jwt_tokens;
   oauth::TokenIssuer issuer;
+  // Before the throttles it shares (clients' failed secrets, throttle's failed logins).
+  oauth::ThrottleRelay relay;
   oauth::ClientAuthenticator clients;
   oauth::LoginThrottle throttle;
   oauth::TokenEndpoint token;
@@ -65,6 +69,8 @@ struct Services {
   oidc::DataResources data;
   Demo demo;
   std::unique_ptr<oidc::Discovery> discovery;
+  // GET /readyz on both listeners: pings the database, at most once a second.
+  Readiness readiness;
   // Threads that sign the token endpoint's ID tokens while their token writes are made durable
   // (an RS256 signature would otherwise hold an I/O thread for a third of a millisecond).
   // Declared last, so destroyed first: its jobs use the services above.

@@ -74,6 +74,12 @@ int run(int argc, char** argv) {
                    "(default 1000)")
       ->check(CLI::Range(0, 60'000));
   serve_cmd
+      ->add_option("--cache-max-ms", serve.cache_max_ms,
+                   "on PostgreSQL, while the node hears the database's change announcements "
+                   "(which bring other nodes' changes within milliseconds): how long a cached "
+                   "record is kept at most (default 60000)")
+      ->check(CLI::Range(0, 3'600'000));
+  serve_cmd
       ->add_option("--max-connections", serve.max_connections,
                    "concurrent connections served; more are answered 503 (default 10000, "
                    "lowered to fit the open-file limit)")
@@ -101,8 +107,8 @@ int run(int argc, char** argv) {
                         "mtls_endpoint_aliases (default: https://HOST:PORT of --tls-listen, with "
                         "the --issuer host when HOST is 0.0.0.0 or ::)");
   serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
-                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus) "
-                        "and /healthz; without it /metrics is served nowhere");
+                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus), "
+                        "/healthz and /readyz; without it /metrics is served nowhere");
   serve_cmd
       ->add_option("--purge-interval-s", serve.purge_interval_s,
                    "seconds between passes removing codes, tokens and sessions expired for over "

@@ -15,6 +15,7 @@
 
 #include "app/admin.h"
 #include "app/application.h"
+#include "app/change_follower.h"
 #include "config/mtls_base_url.h"
 #include "core/clock.h"
 #include "store/caching_database.h"
@@ -161,7 +162,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     mo.host = metrics_host;
     mo.port = metrics_port;
     mo.workers = 1;
-    mo.handler_threads = 0;  // rendering the counters never blocks
+    // Rendering the counters never blocks; a readiness probe may wait for a ping of the
+    // database, on a thread of its own rather than the listener's one I/O thread.
+    mo.handler_threads = 2;
+    mo.run_inline = &app::Application::metrics_never_wait;
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
     metrics_server.emplace(mo,
@@ -193,9 +197,15 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes
   // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;
-  if (o.cache_ms > 0) cached.emplace(db, clock, o.cache_ms);
+  if (o.cache_ms > 0) cached.emplace(db, clock, o.cache_ms, 50'000, o.cache_max_ms);
   store::Stores served = cached ? cached->stores() : db.stores();
   application = std::make_unique<app::Application>(served, random, clock, **sealer, ao);
+  // Other processes' changes: announcements on PostgreSQL, and the stored keys checked every
+  // 10 s on any backend (app/change_follower.h).
+  app::ChangeFollower::Options fo;
+  fo.info = [&log](const std::string& m) { log->info("{}", m); };
+  fo.warn = [&log](const std::string& m) { log->warn("{}", m); };
+  app::ChangeFollower follower(db, cached ? &*cached : nullptr, *application, std::move(fo));
 
   std::thread stdin_watch;
   if (o.stop_on_stdin_eof) {

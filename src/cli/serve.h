@@ -20,6 +20,10 @@ struct ServeOptions {
   // How long apps, users and tokens read from the database are served from memory; changes
   // made by another process (the CLI) are seen within this. 0 = no cache.
   int64_t cache_ms = 1000;
+  // How long, at most, while the server hears the database's change announcements (PostgreSQL):
+  // another process's changes then arrive with them, and this bounds only changes made behind
+  // latchkey's back (store/caching_database.h).
+  int64_t cache_max_ms = 60'000;
   // Concurrent connections served; beyond it, 503. Lowered at start-up to what the open-file
   // limit allows (http/fd_budget.h).
   std::size_t max_connections = 10'000;
@@ -42,8 +46,8 @@ struct ServeOptions {
   std::vector<std::string> trusted_proxies;
   // The sqlite database file, for the start-up check of its mode; empty for other databases.
   std::string db_file;
-  // HOST:PORT of a plain-HTTP listener serving only /metrics and /healthz; empty: /metrics is
-  // served nowhere (the public listener never serves it).
+  // HOST:PORT of a plain-HTTP listener serving only /metrics, /healthz and /readyz; empty: /metrics
+  // is served nowhere (the public listener never serves it).
   std::string metrics_listen;
   // Seconds between passes of the purge of expired codes, tokens and sessions
   // (store/purger.h); 0 = no purge.

@@ -39,8 +39,10 @@ inline constexpr char kDemoPrefix[] = "/demo/";
 inline constexpr char kDemoStart[] = "/demo/start";
 inline constexpr char kDemoCallback[] = "/demo/callback";
 
-// Liveness, on both listeners; the Prometheus text only on the metrics listener (behaviour §8).
+// Liveness and readiness (the database answers), on both listeners; the Prometheus text only on
+// the metrics listener (behaviour §4, §8).
 inline constexpr char kHealthz[] = "/healthz";
+inline constexpr char kReadyz[] = "/readyz";
 inline constexpr char kMetrics[] = "/metrics";
 
 }  // namespace latchkey::paths

@@ -94,6 +94,14 @@ std::optional<std::string> KeySealer::kek_id_of(std::string_view stored) {
 
 bool KeySealer::is_sealed(std::string_view stored) { return kek_id_of(stored).has_value(); }
 
+std::string KeySealer::derive_key(std::string_view purpose) const {
+  // RFC 5869 §2.3 for one block: T(1) = HMAC-Hash(PRK, info || 0x01).
+  std::string info = "latchkey ";
+  info += purpose;
+  info += '\x01';
+  return hmac_sha256(kek_, info);
+}
+
 std::string KeySealer::kek_file_text(std::string_view kek) { return hex_encode(kek) + "\n"; }
 
 std::optional<std::string> KeySealer::parse_kek_file(std::string_view text) {

@@ -39,6 +39,12 @@ class KeySealer {
   Result<std::string> open(std::string_view kid, std::string_view alg,
                            std::string_view sealed) const;
 
+  // A 32-byte key for another purpose, derived from the KEK (HMAC-SHA256 of the KEK over
+  // `purpose`, the expand step of RFC 5869 with the KEK as pseudorandom key): every process given
+  // the same KEK derives the same key, so a secret the nodes of one installation must share (the
+  // forms' CSRF key) needs no storage of its own, and knowing it reveals nothing of the KEK.
+  std::string derive_key(std::string_view purpose) const;
+
   const std::string& id() const { return id_; }
   const std::string& source() const { return source_; }
 

@@ -56,17 +56,20 @@ std::string KeyRing::rotate(store::KeyStore& keys, const crypto::KeySealer& seal
                             const Clock& clock, const std::string& alg) {
   if (alg != "RS256" && alg != "ES256") throw std::invalid_argument("alg must be RS256 or ES256");
   int64_t now = clock.now_ms();
-  for (auto r : keys.list_keys()) {
+  const std::vector<store::SigningKeyRecord> before = keys.list_keys();
+  std::string kid = random_base62(random, 16);
+  auto key = alg == "RS256" ? crypto::SigningKey::generate_rs256(kid)
+                            : crypto::SigningKey::generate_es256(kid);
+  // The new key first, then the old ones retired: a server reloading in between (they reload by
+  // themselves, app/change_follower.h) always finds an active key of this alg. One millisecond
+  // newer than anything retired now, so it lists (and signs) first.
+  keys.save_key(record_of(key, sealer, now + 1));
+  for (auto r : before) {
     if (r.alg == alg && r.retired_ms == 0) {
       r.retired_ms = now;
       keys.save_key(r);
     }
   }
-  std::string kid = random_base62(random, 16);
-  auto key = alg == "RS256" ? crypto::SigningKey::generate_rs256(kid)
-                            : crypto::SigningKey::generate_es256(kid);
-  // One millisecond newer than anything retired now, so it lists (and signs) first.
-  keys.save_key(record_of(key, sealer, now + 1));
   return kid;
 }
 

@@ -55,15 +55,22 @@ bool permits(const store::App& app, AuthMethod used) {
 
 ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays,
                                          const Clock& clock, std::string issuer,
-                                         ClientAuthLimits limits)
+                                         ClientAuthLimits limits, ThrottleRelay* relay)
     : apps_(apps),
       assertions_(apps, replays, clock),
       clock_(clock),
       issuer_(std::move(issuer)),
       token_url_(issuer_ + paths::kToken),
       limits_(limits),
-      by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address),
-      by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client) {}
+      by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address,
+                  {"client.address", relay}),
+      by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client,
+                 {"client.id", relay}) {
+  if (relay != nullptr) {
+    relay->add(by_address_);
+    relay->add(by_client_);
+  }
+}
 
 Result<ClientAuth> ClientAuthenticator::authenticate(const http::Request& request,
                                                      const http::Params& params,

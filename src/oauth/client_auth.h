@@ -14,6 +14,7 @@
 #include "http/message.h"
 #include "http/params.h"
 #include "oauth/failure_throttle.h"
+#include "oauth/throttle_relay.h"
 #include "store/stores.h"
 
 namespace latchkey::oauth {
@@ -70,8 +71,11 @@ class ClientAuthenticator {
   // token_url and issuer are the accepted `aud` values of client assertions (docs/behaviour.md §7).
   // Seen assertion ids are kept in `replays` (the database), so a restart or another process on
   // the same database still refuses a replay.
+  // With a relay, the failed-secret counts are shared with the other nodes
+  // (oauth/throttle_relay.h).
   ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays, const Clock& clock,
-                      std::string issuer, ClientAuthLimits limits = {});
+                      std::string issuer, ClientAuthLimits limits = {},
+                      ThrottleRelay* relay = nullptr);
 
   // Identifies the client and checks whatever credential it presented. A request with no
   // credential but a client_id comes back with method none: whether that is enough is the

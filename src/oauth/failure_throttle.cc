@@ -34,6 +34,15 @@ int64_t FailureThrottle::wait_s(const Key& key) {
 }
 
 void FailureThrottle::failure(const Key& key) {
+  count(key);
+  if (sharing_.feed != nullptr) sharing_.feed->publish(sharing_.name, key, true);
+}
+
+void FailureThrottle::success(const Key& key) {
+  if (forget(key) && sharing_.feed != nullptr) sharing_.feed->publish(sharing_.name, key, false);
+}
+
+void FailureThrottle::count(const Key& key) {
   MutexLock lock(mu_);
   const int64_t now = clock_.now_ms();
   auto it = entries_.find(key);
@@ -71,12 +80,13 @@ int FailureThrottle::failures(const Key& key) {
   return it->second.failures;
 }
 
-void FailureThrottle::success(const Key& key) {
+bool FailureThrottle::forget(const Key& key) {
   MutexLock lock(mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end()) return;
+  if (it == entries_.end()) return false;
   lru_.erase(it->second.lru);
   entries_.erase(it);
+  return true;
 }
 
 std::size_t FailureThrottle::size() {

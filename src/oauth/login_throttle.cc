@@ -16,10 +16,16 @@ LoginThrottle::Keys LoginThrottle::keys_of(std::string_view username, std::strin
           FailureThrottle::key_of("a:" + where), FailureThrottle::key_of("u:" + folded)};
 }
 
-LoginThrottle::LoginThrottle(const Clock& clock, std::size_t max_entries, int64_t max_delay_ms)
-    : user_and_address_(clock, max_entries, max_delay_ms, kFreePerUserAndAddress),
-      address_(clock, max_entries, max_delay_ms, kFreePerAddress),
-      user_(clock, max_entries, max_delay_ms, kFreePerUser) {}
+LoginThrottle::LoginThrottle(const Clock& clock, std::size_t max_entries, int64_t max_delay_ms,
+                             ThrottleRelay* relay)
+    : user_and_address_(clock, max_entries, max_delay_ms, kFreePerUserAndAddress,
+                        {"login.user_address", relay}),
+      address_(clock, max_entries, max_delay_ms, kFreePerAddress, {"login.address", relay}),
+      user_(clock, max_entries, max_delay_ms, kFreePerUser, {"login.user", relay}) {
+  if (relay != nullptr) {
+    for (FailureThrottle* t : {&user_and_address_, &address_, &user_}) relay->add(*t);
+  }
+}
 
 int64_t LoginThrottle::wait_s(const Keys& keys) {
   int64_t wait =

@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "oauth/failure_throttle.h"
+#include "oauth/throttle_relay.h"
 
 namespace latchkey::oauth {
 
@@ -39,8 +40,9 @@ class LoginThrottle {
   };
   static Keys keys_of(std::string_view username, std::string_view address);
 
+  // With a relay, the counts are shared with the other nodes (oauth/throttle_relay.h).
   explicit LoginThrottle(const Clock& clock, std::size_t max_entries = 50'000,
-                         int64_t max_delay_ms = 15 * 60 * 1000);
+                         int64_t max_delay_ms = 15 * 60 * 1000, ThrottleRelay* relay = nullptr);
 
   // Seconds until this username may be tried from this address; 0 when it may be tried now.
   int64_t wait_s(const Keys& keys);

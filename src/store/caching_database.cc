@@ -1,12 +1,14 @@
 #include "store/caching_database.h"
 
+#include <algorithm>
+
 namespace latchkey::store {
 
 template <class Record>
 std::optional<Record> CachingDatabase::Table<Record>::get(const std::string& key,
                                                           int64_t fresh_after_ms) {
   Shard& s = shard(key);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   auto it = s.map.find(key);
   if (it == s.map.end() || it->second.loaded_ms < fresh_after_ms) return std::nullopt;
   return it->second.record;
@@ -16,7 +18,7 @@ template <class Record>
 void CachingDatabase::Table<Record>::put(const std::string& key, Record record, int64_t now_ms,
                                          uint64_t loaded_at_generation) {
   Shard& s = shard(key);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   if (generation() != loaded_at_generation) return;
   // Bounded memory without per-hit bookkeeping: a full shard drops one record to make room,
   // and a record still in use comes back on its next read. Starting the shard over instead
@@ -45,7 +47,7 @@ void CachingDatabase::Table<Record>::evict_one(std::unordered_map<std::string, E
 template <class Record>
 void CachingDatabase::Table<Record>::erase(const std::string& key) {
   Shard& s = shard(key);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   s.map.erase(key);
 }
@@ -54,16 +56,18 @@ template <class Record>
 void CachingDatabase::Table<Record>::clear() {
   generation_.fetch_add(1, std::memory_order_acq_rel);
   for (Shard& s : shards_) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     s.map.clear();
   }
 }
 
 CachingDatabase::CachingDatabase(Database& inner, const Clock& clock, int64_t max_age_ms,
-                                 std::size_t max_entries)
+                                 std::size_t max_entries, int64_t listening_max_age_ms)
     : inner_(inner),
       clock_(clock),
       max_age_ms_(max_age_ms),
+      listening_max_age_ms_(std::max(listening_max_age_ms, max_age_ms)),
+      current_max_age_ms_(max_age_ms),
       apps_(max_entries),
       users_(max_entries),
       orgs_(max_entries),
@@ -73,11 +77,48 @@ template <class Record, class Load>
 std::optional<Record> CachingDatabase::cached(Table<Record>& table, const std::string& key,
                                               Load load) {
   const int64_t now = clock_.now_ms();
-  if (auto hit = table.get(key, now - max_age_ms_)) return hit;
+  const int64_t max_age = current_max_age_ms_.load(std::memory_order_acquire);
+  if (auto hit = table.get(key, now - max_age)) return hit;
   const uint64_t generation = table.generation();
   std::optional<Record> loaded = load();
   if (loaded) table.put(key, *loaded, now, generation);
   return loaded;
+}
+
+void CachingDatabase::apply(const Change& change) {
+  switch (change.kind) {
+    case Change::Kind::app:
+      apps_.erase(change.key);
+      return;
+    case Change::Kind::user:
+      users_.erase(change.key);
+      return;
+    case Change::Kind::org:
+      orgs_.erase(change.key);
+      return;
+    case Change::Kind::token:
+      tokens_.erase(change.key);
+      return;
+    case Change::Kind::tokens:
+      tokens_.clear();
+      return;
+    case Change::Kind::keys:      // not cached here: the key ring reloads itself
+    case Change::Kind::throttle:  // no record
+      return;
+  }
+}
+
+void CachingDatabase::listening(bool on) {
+  // The max age first: a copy loaded between the two steps is then judged by the new rule.
+  current_max_age_ms_.store(on ? listening_max_age_ms_ : max_age_ms_, std::memory_order_release);
+  clear_all();
+}
+
+void CachingDatabase::clear_all() {
+  apps_.clear();
+  users_.clear();
+  orgs_.clear();
+  tokens_.clear();
 }
 
 // ---- orgs and users

@@ -4,25 +4,33 @@
 // memory, a token check costs no database round trip. It implements only those four
 // concerns; stores() hands out the backend itself for the rest.
 //
-// Coherence. Writes made through this object update or drop the cached records
-// before they return, so within the serving process a revocation, a rotation or
-// a changed app is seen by the very next request. Writes made elsewhere (the
-// CLI, another node sharing PostgreSQL) are seen once the cached copy is older
-// than `max_age_ms` (default 1 s): every entry is re-read after that. Only
-// records that exist are cached, so unknown tokens cannot fill the cache, and
-// each table holds at most about `max_entries` records (a full shard drops one to make room).
+// Coherence (docs/deployment.md "What each node caches"). Writes made through this object
+// update or drop the cached records before they return, so within the serving process a
+// revocation, a rotation or a changed app is seen by the very next request. Writes made
+// elsewhere (the CLI, another node sharing PostgreSQL) are seen:
+//  - while the server hears the backend's announcements (apply() and listening(true), fed by
+//    Database::watch_changes): as soon as the announcement arrives, milliseconds after the
+//    other process's COMMIT; a cached copy is then re-read only after `listening_max_age_ms`
+//    (default 60 s), which bounds what a change made behind latchkey's back (SQL typed by
+//    hand) can go unseen;
+//  - otherwise (SQLite, whose CLI announces nothing, or a watch that lost its connection):
+//    once the cached copy is older than `max_age_ms` (default 1 s).
+// Only records that exist are cached, so unknown tokens cannot fill the cache, and each table
+// holds at most about `max_entries` records (a full shard drops one to make room).
+//
+// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "store/stores.h"
 
 namespace latchkey::store {
@@ -33,12 +41,22 @@ class CachingDatabase final : public OrgStore,
                               public TokenStore {
  public:
   CachingDatabase(Database& inner, const Clock& clock, int64_t max_age_ms = 1000,
-                  std::size_t max_entries = 50'000);
+                  std::size_t max_entries = 50'000, int64_t listening_max_age_ms = 60'000);
+
+  // An announcement from another process (store/change.h): drops the cached copies it names.
+  void apply(const Change& change);
+  // Whether announcements are being heard from now on. Either way everything cached is dropped:
+  // on true, because what was announced while nobody listened was missed; on false, so that
+  // the short max age applies to every copy from now on.
+  void listening(bool on);
 
   // The backend's stores with this cache in front of the four it caches; codes, consents, keys,
-  // sessions and replay keys go to the backend directly (nothing else is read on every
-  // request, and a single-use record must never be served from a copy).
-  Stores stores() { return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_}; }
+  // sessions, replay keys and the health check go to the backend directly (nothing else is read
+  // on every request, a single-use record must never be served from a copy, and a readiness
+  // probe must reach the database).
+  Stores stores() {
+    return {*this, *this, *this, inner_, *this, inner_, inner_, inner_, inner_, inner_, inner_};
+  }
 
   // OrgStore
   void create_org(const Org& org) override;
@@ -106,8 +124,8 @@ class CachingDatabase final : public OrgStore,
     };
     static void evict_one(std::unordered_map<std::string, Entry>& map, const std::string& incoming);
     struct Shard {
-      std::mutex mu;
-      std::unordered_map<std::string, Entry> map;
+      Mutex mu;
+      std::unordered_map<std::string, Entry> map GUARDED_BY(mu);
     };
     Shard& shard(const std::string& key) {
       return shards_[std::hash<std::string>{}(key) % kShards];
@@ -117,16 +135,19 @@ class CachingDatabase final : public OrgStore,
     std::array<Shard, kShards> shards_;
   };
 
+  void cache_issued(const std::vector<Token>& tokens);
+  void clear_all();
+
   // Looks `key` up in `table`, loading and caching it with `load` when absent
   // or stale.
-  void cache_issued(const std::vector<Token>& tokens);
-
   template <class Record, class Load>
   std::optional<Record> cached(Table<Record>& table, const std::string& key, Load load);
 
   Database& inner_;
   const Clock& clock_;
   const int64_t max_age_ms_;
+  const int64_t listening_max_age_ms_;
+  std::atomic<int64_t> current_max_age_ms_;  // one of the two above
   Table<App> apps_;
   Table<User> users_;
   Table<Org> orgs_;

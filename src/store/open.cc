@@ -21,8 +21,18 @@ int64_t positive(std::string_view name, std::string_view value) {
   return n;
 }
 
-// Takes latchkey's own query parameters (pool_size, pool_wait_ms) out of a PostgreSQL URL and
-// leaves the rest to libpq, which refuses parameters it does not know.
+// A non-negative integer query value of ours (0 turns the setting off).
+int64_t non_negative(std::string_view name, std::string_view value) {
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
+    throw StoreError("--db: " + std::string(name) + " must be 0 or a positive integer");
+  }
+  return n;
+}
+
+// Takes latchkey's own query parameters (pool_size, pool_wait_ms, statement_timeout_ms) out of a
+// PostgreSQL URL and leaves the rest to libpq, which refuses parameters it does not know.
 std::unique_ptr<Database> open_postgres(std::string_view url) {
   postgres::PostgresDatabase::Options options;
   const std::size_t q = url.find('?');
@@ -42,6 +52,8 @@ std::unique_ptr<Database> open_postgres(std::string_view url) {
         options.pool_size = static_cast<std::size_t>(positive(key, value));
       } else if (key == "pool_wait_ms") {
         options.pool_wait = std::chrono::milliseconds(positive(key, value));
+      } else if (key == "statement_timeout_ms") {
+        options.statement_timeout = std::chrono::milliseconds(non_negative(key, value));
       } else if (!param.empty()) {
         rest += rest.empty() ? "?" : "&";
         rest += param;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/change.h"
 #include "store/pending_write.h"
 #include "store/records.h"
 
@@ -82,13 +83,15 @@ class TokenStore {
   // that it failed). A token may be handed out only once that has happened. A backend that
   // cannot defer a write makes it at once and returns it settled.
   virtual std::shared_ptr<PendingWrite> save_tokens_later(const std::vector<Token>& tokens) = 0;
-  // Saves `tokens` if and only if `r` is not used up yet, marking it used in the same atomic
-  // write; otherwise revokes what `r.revoke_key` names and settles with
-  // WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every token minted
-  // from the code and every token of the refresh families those started, including tokens a
-  // later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its family. An empty
-  // revoke_key revokes nothing. Queued like save_tokens_later(): of two redemptions of the
-  // same code or refresh token, whatever process makes them, exactly one settles durable.
+  // Saves `tokens` if and only if `r` is not used up yet (nor, for a refresh token, revoked),
+  // marking it used in the same atomic write; otherwise revokes what `r.revoke_key` names and
+  // settles with WriteOutcome::already_redeemed. For a code (RFC 6749 §4.1.2) that is every
+  // token minted from the code and every token of the refresh families those started,
+  // including tokens a later refresh added to them; for a refresh token (RFC 9700 §4.14.2), its
+  // family. An empty revoke_key revokes nothing. The stored row decides, not the copy the
+  // caller read (another process may have changed it since, behind a cache). Queued like
+  // save_tokens_later(): of two redemptions of the same code or refresh token, whatever process
+  // makes them, exactly one settles durable.
   virtual std::shared_ptr<PendingWrite> redeem_later(const Redemption& r,
                                                      const std::vector<Token>& tokens) = 0;
   // A fresh row id for a token that will carry it: positive, unique in this database among
@@ -152,6 +155,18 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// Whether the database answers at all, for the readiness probe (GET /readyz, behaviour §4).
+class HealthStore {
+ public:
+  virtual ~HealthStore() = default;
+  // One trivial read, the cheapest round trip the backend has (PostgreSQL: SELECT 1 on a pooled
+  // connection; SQLite: a read of the schema on a read connection). Returns once it was
+  // answered; throws StoreError when it was not. It waits no longer than the backend's own
+  // bounds (a pooled connection's wait, the connect and statement timeouts): a caller that
+  // must answer sooner bounds its own wait (app/readiness.h).
+  virtual void ping() = 0;
+};
+
 // Reading a database out whole and writing rows in as they were stored, for copying one
 // database into another (`latchkey migrate`, store/copy.h). Not on any request's path. Tables
 // that may be large are read in pages, so a copy holds one page in memory whatever their size.
@@ -195,6 +210,16 @@ struct PurgeResult {
   bool pass_done = false;  // every table examined to its end; `next` starts a new pass
 };
 
+// Where a process announces what other processes sharing its database must hear of without a
+// record to read: failed logins and client secrets (oauth/throttle_relay.h). Records' own changes
+// are announced by the writes that make them (change.h). Fire and forget: announce() never
+// blocks on the database and never throws; an announcement lost with its connection is lost.
+class ChangeBoard {
+ public:
+  virtual ~ChangeBoard() = default;
+  virtual void announce(const Change& change) = 0;
+};
+
 // The stores a server uses, each by its concern: what the composition root hands each service.
 // Filled from one backend (of()), or with a cache in front of some (CachingDatabase::stores()).
 // Holds references: the stores must outlive it and whatever it was passed to.
@@ -208,6 +233,8 @@ struct Stores {
   KeyStore& keys;
   SessionStore& sessions;
   ReplayStore& replays;
+  HealthStore& health;
+  ChangeBoard& board;
 };
 
 // Everything a backend provides, for the composition root.
@@ -220,7 +247,9 @@ class Database : public OrgStore,
                  public KeyStore,
                  public SessionStore,
                  public ReplayStore,
-                 public CopyStore {
+                 public HealthStore,
+                 public CopyStore,
+                 public ChangeBoard {
  public:
   ~Database() override = default;
 
@@ -239,8 +268,21 @@ class Database : public OrgStore,
   // Call again with `next` until `pass_done`.
   virtual PurgeResult purge_expired(int64_t cutoff_ms, int max_rows, const PurgeCursor& from) = 0;
 
+  // Starts watching the changes other processes make to records a server caches (change.h),
+  // for a backend several processes share; `handlers` run on the watch's own thread until the
+  // returned watch is destroyed. nullptr from a backend that announces nothing (SQLite: one
+  // server per database file, whose cache re-reads what it holds after its max age instead).
+  virtual std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& /*handlers*/) {
+    return nullptr;
+  }
+
+  // ChangeBoard: a backend used by one server at a time has nobody to tell.
+  void announce(const Change& /*change*/) override {}
+
   // Every concern served by this backend.
-  Stores stores() { return {*this, *this, *this, *this, *this, *this, *this, *this, *this}; }
+  Stores stores() {
+    return {*this, *this, *this, *this, *this, *this, *this, *this, *this, *this, *this};
+  }
 };
 
 }  // namespace latchkey::store

@@ -238,6 +238,15 @@ describe('operations: audit log and metrics', () => {
     }
     assert.equal((await fetch(`${world.issuer}/healthz`)).status, 200, 'health stays public');
   });
+
+  it('/readyz: 200 {"status":"ready"} on both listeners while the database answers (docs/behaviour.md §4)', async () => {
+    for (const base of [world.issuer, world.server.metricsUrl]) {
+      const r = await fetch(new URL('/readyz', base));
+      assert.equal(r.status, 200, base);
+      assert.equal(r.headers.get('cache-control'), 'no-store', base);
+      assert.deepEqual(await r.json(), { status: 'ready' }, base);
+    }
+  });
 });
 
 describe('operations: /metrics without --metrics-listen', () => {

@@ -126,6 +126,59 @@ TEST_F(CachingDatabaseTest, AnotherProcesssChangeIsSeenOnceTheCopyIsOlderThanThe
       << "re-read once older than the max age";
 }
 
+// While the backend's announcements are heard (PostgreSQL), another process's change arrives
+// with its announcement, and a copy is kept up to the longer max age meanwhile.
+TEST_F(CachingDatabaseTest, AnnouncedChangesDropTheCopiesTheyName) {
+  cache_.listening(true);
+  cache_.save_tokens({token("h1"), token("h2")});
+  ASSERT_TRUE(cache_.find_user("005alice")->active);
+  ASSERT_EQ(cache_.find_app("3MVGapp")->secret_hash, "old");
+  // Another node's writes, behind this cache's back.
+  backend_.revoke_token(SecretRef::by_hash("h1"));
+  backend_.revoke_token(SecretRef::by_hash("h2"));
+  backend_.set_user_active("005alice", false);
+  backend_.update_secret_hash("3MVGapp", "new");
+  clock_.set_ms(clock_.now_ms() + 59'000);
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked)
+      << "kept past the short max age while announcements are heard";
+  EXPECT_TRUE(cache_.find_user("005alice")->active);
+
+  cache_.apply(Change::token("h1"));
+  cache_.apply(Change::user("005alice"));
+  cache_.apply(Change::app("3MVGapp"));
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
+  EXPECT_FALSE(cache_.find_token(SecretRef::by_hash("h2"))->revoked) << "only h1 was named";
+  EXPECT_FALSE(cache_.find_user("005alice")->active);
+  EXPECT_EQ(cache_.find_app("3MVGapp")->secret_hash, "new");
+  cache_.apply(Change::all_tokens());
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h2"))->revoked);
+
+  // Nothing announced is kept beyond the longer max age either.
+  cache_.save_tokens({token("h3")});
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h3"))->revoked);
+  backend_.revoke_token(SecretRef::by_hash("h3"));
+  clock_.set_ms(clock_.now_ms() + 60'001);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h3"))->revoked);
+}
+
+// Announcements missed while nobody listened: starting to listen drops every copy, and a lost
+// watch brings back the short max age at once, also for copies loaded while it was heard.
+TEST_F(CachingDatabaseTest, LosingAndRegainingTheAnnouncementsDropsWhatMayBeStale) {
+  cache_.listening(true);
+  cache_.save_tokens({token("h1")});
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
+  cache_.listening(false);
+  backend_.revoke_token(SecretRef::by_hash("h1"));
+  clock_.set_ms(clock_.now_ms() + 1001);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h1"))->revoked);
+
+  cache_.save_tokens({token("h2")});
+  ASSERT_FALSE(cache_.find_token(SecretRef::by_hash("h2"))->revoked);
+  backend_.revoke_token(SecretRef::by_hash("h2"));  // announced while nobody listened
+  cache_.listening(true);
+  EXPECT_TRUE(cache_.find_token(SecretRef::by_hash("h2"))->revoked);
+}
+
 TEST_F(CachingDatabaseTest, AppsAndUsersFollowChangesMadeThroughTheServer) {
   ASSERT_EQ(cache_.find_app("3MVGapp")->secret_hash, "old");
   EXPECT_TRUE(cache_.update_secret_hash("3MVGapp", "new"));

@@ -73,6 +73,16 @@ TEST(OpenDatabase, RefusesAnInvalidPoolSetting) {
   }
 }
 
+TEST(OpenDatabase, RefusesAnInvalidStatementTimeout) {
+  for (const char* url :
+       {"postgresql://u@/db?host=/nonexistent-dir-latchkey&statement_timeout_ms=-1",
+        "postgresql://u@/db?statement_timeout_ms=5s&host=/nonexistent-dir-latchkey"}) {
+    std::string msg = error_of(url);
+    EXPECT_NE(msg.find("statement_timeout_ms must be 0 or a positive integer"), std::string::npos)
+        << url << ": " << msg;
+  }
+}
+
 TEST(OpenDatabase, OpensAndMigratesAPostgresDatabase) {
   auto server = test::postgres_server_url();
   if (!server) GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set";

@@ -20,6 +20,7 @@
 #include "store/postgres/postgres_array.h"
 #include "store/postgres/postgres_connection.h"
 #include "store/postgres/postgres_database.h"
+#include "store/open.h"
 
 namespace latchkey::store::postgres {
 namespace {
@@ -158,6 +159,80 @@ TEST_F(PostgresBackend, AFullPoolMakesACallWaitThenFailClearly) {
   EXPECT_EQ(db.find_org("00D000000000001")->name, "Acme") << "the connection came back";
 }
 
+// statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in
+// production) is cancelled by the server and fails with StoreError rather than holding its
+// connection, which stays usable.
+TEST_F(PostgresBackend, ASlowStatementFailsWithStoreErrorInsteadOfHanging) {
+  Connection conn(url_, SessionSettings{milliseconds(200)});
+  const auto start = steady_clock::now();
+  try {
+    conn.exec("SELECT pg_sleep(10)");
+    ADD_FAILURE() << "a 10 s statement ran to its end";
+  } catch (const ConnectionLost& e) {
+    ADD_FAILURE() << "the connection was lost rather than the statement cancelled: " << e.what();
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("57014"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(conn.exec("SELECT 1").int64(0, 0), 1) << "the connection serves the next statement";
+
+  // The writer's connection too: a slow write fails its caller, and the next write lands.
+  GroupCommit writer(url_, SessionSettings{milliseconds(200)});
+  std::mutex mu;
+  std::condition_variable cv;
+  int settled = 0;
+  std::exception_ptr slow_error;
+  std::exception_ptr next_error;
+  writer.submit([](Connection& c) { c.exec("SELECT pg_sleep(10)"); },
+                [&](std::exception_ptr e) {
+                  std::lock_guard lock(mu);
+                  slow_error = std::move(e);
+                  ++settled;
+                  cv.notify_all();
+                });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return settled == 1; }))
+        << "the slow write did not settle within 5 s";
+  }
+  EXPECT_NE(slow_error, nullptr);
+  writer.submit([](Connection& c) { c.exec("SELECT 1"); },
+                [&](std::exception_ptr e) {
+                  std::lock_guard lock(mu);
+                  next_error = std::move(e);
+                  ++settled;
+                  cv.notify_all();
+                });
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return settled == 2; }));
+  EXPECT_EQ(next_error, nullptr);
+}
+
+// The same through open_database(): a call blocked behind a lock another session holds (a hung
+// transaction elsewhere) gives its pooled connection back after statement_timeout_ms with
+// StoreError, which the HTTP layer answers 503, instead of waiting for as long as the lock is
+// held. The lock holder is cut by the server after 10 s, so without the timeout this fails
+// rather than hangs.
+TEST_F(PostgresBackend, ACallBlockedBehindALockFailsAfterTheStatementTimeout) {
+  auto db = open_database(url_ + "&statement_timeout_ms=300&pool_size=1");
+  db->save_tokens({token("held")});
+  Connection locker(temp_->url());
+  locker.exec("SET idle_in_transaction_session_timeout = '10s'");
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  const auto start = steady_clock::now();
+  try {
+    (void)db->revoke_by_user("005000000000001");
+    ADD_FAILURE() << "the revocation went through a table lock held elsewhere";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("statement timeout"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));
+  locker.exec("ROLLBACK");
+  // The pool's one connection came back and serves the next call.
+  EXPECT_EQ(db->revoke_by_user("005000000000001"), 1);
+}
+
 // A server restart cuts every connection: a read is answered on a fresh one; a write that was
 // sent on a cut connection fails (its outcome is unknown), and the next one lands.
 TEST_F(PostgresBackend, ALostConnectionIsReplaced) {
@@ -182,6 +257,31 @@ TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
   EXPECT_TRUE(db.save_tokens_later({token("after")})->wait().is_durable());
   EXPECT_TRUE(db.find_token(SecretRef::by_hash("before")));
   EXPECT_TRUE(db.find_token(SecretRef::by_hash("after")));
+}
+
+// GET /readyz (behaviour §4): while the database cannot be reached, ping() fails with
+// StoreError at once rather than hanging, and once it can again, ping() answers on a fresh
+// connection without anything being reopened. The database is renamed away and back, which
+// refuses new connections to it as a stopped server would.
+TEST_F(PostgresBackend, PingFailsWhileTheDatabaseIsUnreachableAndAnswersOnceItIsBack) {
+  test::TempPostgresDatabase own(server_, test::TempPostgresDatabase::Kind::database);
+  PostgresDatabase db(own.url());
+  ASSERT_NO_THROW(db.ping());
+  Connection admin(server_);
+  const std::string away = own.name() + "_away";
+  admin.run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1",
+            Params().text(own.name()));
+  admin.exec("ALTER DATABASE " + own.name() + " RENAME TO " + away);
+  const auto start = steady_clock::now();
+  try {
+    db.ping();
+    ADD_FAILURE() << "ping answered with its database gone";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));
+  admin.exec("ALTER DATABASE " + away + " RENAME TO " + own.name());
+  EXPECT_NO_THROW(db.ping());
 }
 
 // Two nodes allocate from the same sequence: their ids never collide, and each node's increase.

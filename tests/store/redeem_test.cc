@@ -151,5 +151,26 @@ TEST_P(StoreConformance, ARefreshTokenIsRotatedOnceAndItsReuseRevokesTheFamily) 
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-other-family"))->revoked);
 }
 
+// A refresh token whose family was revoked (a reuse detected at another node, an admin's
+// revocation) buys nothing, whatever copy of it the caller read: the write decides, so a node
+// whose cache still holds the token as live cannot rotate it (RFC 9700 §4.14.2).
+TEST_P(StoreConformance, ARevokedRefreshTokenIsNotRotated) {
+  Token old = sample_token("rt-revoked", TokenKind::refresh);
+  old.id = db().allocate_id();
+  old.family_id = "fam-revoked";
+  db().save_tokens({old});
+  const Token as_read = *db().find_token(old.ref());  // read before the revocation
+  ASSERT_FALSE(as_read.revoked);
+  ASSERT_EQ(db().revoke_family("fam-revoked"), 1);
+
+  Token next = sample_token("rt-after-revocation", TokenKind::refresh);
+  next.family_id = "fam-revoked";
+  Redemption r{Redemption::Kind::refresh_token, as_read.ref(), "fam-revoked"};
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {next})), 0);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-after-revocation")))
+      << "a revoked refresh token bought a new one";
+  EXPECT_FALSE(db().find_token(old.ref())->rotated);
+}
+
 }  // namespace
 }  // namespace latchkey::store::testing

@@ -43,8 +43,9 @@ struct AuthorizeDeps {
   std::string issuer;
   bool secure_cookies = false;  // set when the issuer is https
   // Key of the HMAC-SHA256 that derives the forms' CSRF tokens from the browser's pre-session
-  // or session identifier: random, made when the server starts (a restart only makes open
-  // forms stale). When empty, the constructor draws one from `random`.
+  // or session identifier. The server derives it from the key-encryption key, so every node
+  // of an installation has the same one (crypto::KeySealer::derive_key). When empty (tests),
+  // the constructor draws one from `random`.
   std::string csrf_key;
   // Reverse proxies whose Forwarded / X-Forwarded-For name the client (serve --trusted-proxy);
   // the login throttle and the audit log use that address (http/client_address.h).

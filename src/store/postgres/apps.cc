@@ -101,11 +101,12 @@ std::vector<App> PostgresDatabase::list_apps() {
 }
 
 bool PostgresDatabase::update_secret_hash(const std::string& client_id, const std::string& hash) {
-  return write([&](Connection& conn) {
-    return conn.run("UPDATE apps SET secret_hash = $2 WHERE client_id = $1",
+  return write_announced(Change::app(client_id), [&](Connection& conn) -> int64_t {
+           return conn
+               .run("UPDATE apps SET secret_hash = $2 WHERE client_id = $1",
                     Params().text(client_id).text(hash))
-               .affected() == 1;
-  });
+               .affected();
+         }) == 1;
 }
 
 void PostgresDatabase::add_preauthorization(const Preauthorization& p) {

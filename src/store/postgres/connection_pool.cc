@@ -3,8 +3,11 @@
 namespace latchkey::store::postgres {
 
 ConnectionPool::ConnectionPool(std::string conninfo, std::size_t max_size,
-                               std::chrono::milliseconds wait)
-    : conninfo_(std::move(conninfo)), max_size_(max_size == 0 ? 1 : max_size), wait_(wait) {}
+                               std::chrono::milliseconds wait, SessionSettings settings)
+    : conninfo_(std::move(conninfo)),
+      settings_(settings),
+      max_size_(max_size == 0 ? 1 : max_size),
+      wait_(wait) {}
 
 std::unique_ptr<Connection> ConnectionPool::acquire() {
   {
@@ -26,7 +29,7 @@ std::unique_ptr<Connection> ConnectionPool::acquire() {
   }
   // Opened outside the lock: connecting takes a round trip or several (authentication).
   try {
-    return std::make_unique<Connection>(conninfo_);
+    return std::make_unique<Connection>(conninfo_, settings_);
   } catch (...) {
     MutexLock lock(mu_);
     --open_;

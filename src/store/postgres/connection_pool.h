@@ -26,7 +26,9 @@ namespace latchkey::store::postgres {
 
 class ConnectionPool {
  public:
-  ConnectionPool(std::string conninfo, std::size_t max_size, std::chrono::milliseconds wait);
+  // Each connection is opened with `conninfo` and `settings`.
+  ConnectionPool(std::string conninfo, std::size_t max_size, std::chrono::milliseconds wait,
+                 SessionSettings settings = {});
 
   // Runs f(Connection&) on a lent connection and returns what it returns.
   template <class F>
@@ -52,6 +54,7 @@ class ConnectionPool {
   void release(std::unique_ptr<Connection> conn) EXCLUDES(mu_);
 
   const std::string conninfo_;
+  const SessionSettings settings_;
   const std::size_t max_size_;
   const std::chrono::milliseconds wait_;
   Mutex mu_;

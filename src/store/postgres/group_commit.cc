@@ -2,8 +2,11 @@
 
 namespace latchkey::store::postgres {
 
-GroupCommit::GroupCommit(std::string conninfo, std::size_t max_batch)
-    : conninfo_(std::move(conninfo)), max_batch_(max_batch), thread_([this] { loop(); }) {}
+GroupCommit::GroupCommit(std::string conninfo, SessionSettings settings, std::size_t max_batch)
+    : conninfo_(std::move(conninfo)),
+      settings_(settings),
+      max_batch_(max_batch),
+      thread_([this] { loop(); }) {}
 
 GroupCommit::~GroupCommit() {
   {
@@ -62,7 +65,7 @@ GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch,
 
 GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated) {
   try {
-    if (!conn_) conn_ = std::make_unique<Connection>(conninfo_);
+    if (!conn_) conn_ = std::make_unique<Connection>(conninfo_, settings_);
     conn_->exec("BEGIN");
   } catch (...) {
     return fail_all(batch, std::current_exception());

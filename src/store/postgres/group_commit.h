@@ -37,8 +37,10 @@ class GroupCommit {
   // Called with null once the work is durable, or with what went wrong.
   using Done = std::function<void(std::exception_ptr)>;
 
-  // Starts the writer thread; it connects (with `conninfo`) when the first batch comes.
-  explicit GroupCommit(std::string conninfo, std::size_t max_batch = 512);
+  // Starts the writer thread; it connects (with `conninfo` and `settings`) when the first batch
+  // comes.
+  explicit GroupCommit(std::string conninfo, SessionSettings settings = {},
+                       std::size_t max_batch = 512);
   // Finishes the work already queued, then stops the thread.
   ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
@@ -71,6 +73,7 @@ class GroupCommit {
   void roll_back();
 
   const std::string conninfo_;
+  const SessionSettings settings_;
   std::unique_ptr<Connection> conn_;  // used by the writer thread only; null until needed
   const std::size_t max_batch_;
   Mutex mu_;

@@ -174,6 +174,10 @@ void migrate(Connection& conn) {
   // Cheap check without the lock: the common case is an up-to-date database.
   if (schema_version(conn) == latest) return;
   Transaction tx(conn);
+  // A migration may rewrite a large table, and may wait for another process's migration (the
+  // lock below): neither is a request's statement, which the connection's statement_timeout
+  // bounds (postgres_database.h).
+  conn.exec("SET LOCAL statement_timeout = 0");
   conn.exec(kMigrationLock);
   // Re-read under the lock: another process may have migrated since we looked.
   conn.exec("CREATE TABLE IF NOT EXISTS latchkey_schema (version BIGINT NOT NULL)");

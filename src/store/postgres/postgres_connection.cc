@@ -77,7 +77,7 @@ int64_t Result::affected() const {
   return out;
 }
 
-Connection::Connection(const std::string& conninfo) {
+Connection::Connection(const std::string& conninfo, SessionSettings settings) {
   // `dbname` holding a URI or key=value string is expanded in place, and the last value of a
   // keyword wins: what comes before it is a default the URL may change (a server that does not
   // answer fails the connection after 10 s rather than the system's TCP timeout of minutes),
@@ -99,10 +99,14 @@ Connection::Connection(const std::string& conninfo) {
   // belongs to the command's output; nothing in them needs acting on.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
+  std::string setup =
+      "SELECT set_config('synchronous_commit', 'on', false)"
+      " WHERE current_setting('synchronous_commit') = 'off'";
+  if (settings.statement_timeout.count() > 0) {
+    setup += "; SET statement_timeout = " + std::to_string(settings.statement_timeout.count());
+  }
   try {
-    exec(
-        "SELECT set_config('synchronous_commit', 'on', false)"
-        " WHERE current_setting('synchronous_commit') = 'off'");
+    exec(setup);
   } catch (...) {
     PQfinish(conn_);
     conn_ = nullptr;
@@ -160,6 +164,22 @@ Result Connection::run(const std::string& sql, const Params& params) {
 
 Result Connection::exec(const std::string& sql) {
   return check(PQexec(conn_, sql.c_str()), "running a statement");
+}
+
+void Connection::consume_input() {
+  if (PQconsumeInput(conn_) == 0 || broken()) {
+    throw ConnectionLost("postgres: connection lost while listening: " +
+                         trimmed(PQerrorMessage(conn_)));
+  }
+}
+
+std::vector<std::string> Connection::take_notifications(std::string_view channel) {
+  std::vector<std::string> out;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    if (channel == n->relname) out.emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return out;
 }
 
 Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.exec("BEGIN"); }

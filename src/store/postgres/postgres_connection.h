@@ -12,6 +12,7 @@
 // including this header compile without libpq's pkg-config flags too (tools, syntax checks).
 #include <postgresql/libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -68,14 +69,22 @@ class Result {
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
 };
 
+// What a connection sets for its session once connected.
+struct SessionSettings {
+  // The server's statement_timeout: a statement running longer (a lock held elsewhere, a query
+  // that hangs) is cancelled by the server and fails with StoreError (SQLSTATE 57014), and the
+  // connection stays usable. 0 keeps the server's own setting.
+  std::chrono::milliseconds statement_timeout{0};
+};
+
 class Connection {
  public:
   // Opens the connection a libpq connection string or URI names, with UTF-8 as the client
   // encoding and a connect_timeout of 10 s unless it names one, and makes its commits durable: a
   // session whose server default is synchronous_commit=off is switched on (any stronger setting,
-  // such as remote_apply for a synchronous standby, is kept). Throws ConnectionLost if it cannot
-  // connect.
-  explicit Connection(const std::string& conninfo);
+  // such as remote_apply for a synchronous standby, is kept). Applies `settings` in the same
+  // round trip. Throws ConnectionLost if it cannot connect.
+  explicit Connection(const std::string& conninfo, SessionSettings settings = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -92,6 +101,13 @@ class Connection {
   [[nodiscard]] bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
   // The server process serving this connection (pg_backend_pid), for tests and diagnostics.
   [[nodiscard]] int backend_pid() const { return PQbackendPID(conn_); }
+
+  // For LISTEN (change_listener.h): the socket to wait on for input; reading what arrived on
+  // it without blocking (ConnectionLost when the connection broke); and the payloads of the
+  // notifications read so far on `channel`, in the order their transactions committed.
+  [[nodiscard]] int socket() const { return PQsocket(conn_); }
+  void consume_input();
+  std::vector<std::string> take_notifications(std::string_view channel);
 
  private:
   // Throws StoreError (ConnectionLost when the connection broke) unless `res` succeeded.

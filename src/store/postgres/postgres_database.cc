@@ -15,10 +15,12 @@ constexpr int64_t kIdBlock = 64;
 }  // namespace
 
 PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
-    : pool_(conninfo, options.pool_size, options.pool_wait) {
+    : conninfo_(conninfo),
+      pool_(conninfo, options.pool_size, options.pool_wait,
+            SessionSettings{options.statement_timeout}) {
   pool_.with([](Connection& conn) { migrate(conn); });
   raise_ids_above_stored();
-  writer_ = std::make_unique<GroupCommit>(conninfo);
+  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout});
 }
 
 PostgresDatabase::~PostgresDatabase() = default;
@@ -75,27 +77,43 @@ std::shared_ptr<PendingWrite> PostgresDatabase::queue(
   return pending;
 }
 
-int PostgresDatabase::update_count(const char* sql, const std::string& key) {
+std::unique_ptr<ChangeWatch> PostgresDatabase::watch_changes(const ChangeHandlers& handlers) {
+  return std::make_unique<ChangeListener>(conninfo_, handlers, ChangeListener::Options{});
+}
+
+void PostgresDatabase::announce(const Change& change) {
+  // Settles unobserved: the writer's failure (the database away) loses the announcement, which
+  // is all ChangeBoard promises.
+  queue(
+      [&]() -> GroupCommit::Work {
+        return [change](Connection& conn) { postgres::notify_change(conn, change); };
+      },
+      [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
+}
+
+int PostgresDatabase::update_count(const char* sql, const std::string& key, const Change& change) {
   if (key.empty()) return 0;
-  const int64_t n =
-      write([&](Connection& conn) { return conn.run(sql, Params().text(key)).affected(); });
+  const int64_t n = write_announced(
+      change, [&](Connection& conn) { return conn.run(sql, Params().text(key)).affected(); });
   // The interface counts in int; clamp rather than wrap for absurdly large revocations.
   return n > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                              : static_cast<int>(n);
 }
 
-int PostgresDatabase::update_ref(const char* by_id, const char* by_hash, const SecretRef& ref) {
-  if (ref.hash.empty()) return 0;
-  return write([&](Connection& conn) {
-    Result r = ref.id != 0 ? conn.run(by_id, Params().int64(ref.id).text(ref.hash))
-                           : conn.run(by_hash, Params().text(ref.hash));
-    return static_cast<int>(r.affected());
-  });
+void PostgresDatabase::ping() {
+  // One round trip on a pooled connection, the path every request's read takes; a connection
+  // cut by a server restart is replaced once (read()).
+  read([](Connection& conn) { conn.exec("SELECT 1"); });
 }
 
 std::vector<TableRows> PostgresDatabase::count_rows() {
   return read([&](Connection& conn) {
+    // Counting every row of a large table takes longer than any request's statement may
+    // (Options::statement_timeout); `latchkey migrate` runs it, not a request.
+    Transaction tx(conn);
+    conn.exec("SET LOCAL statement_timeout = 0");
     Result r = conn.run(count_rows_sql());
+    tx.commit();
     std::vector<TableRows> out;
     for (std::size_t i = 0; i < kTableNames.size(); ++i) {
       out.push_back({std::string(kTableNames[i]), r.int64(0, static_cast<int>(i))});

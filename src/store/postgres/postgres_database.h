@@ -24,10 +24,12 @@
 //
 // Thread safety: every method may be called from any thread. Each call borrows a connection
 // from a bounded pool (connection_pool.h; a caller waits for a free one at most
-// Options::pool_wait, then gets StoreError). The queued writes go to one writer thread with a
-// connection of its own (group_commit.h). Reads are retried once on a fresh connection when
-// the one they got turns out to have been cut (a server restart); writes are not (their outcome
-// is unknown), they fail with StoreError and the next call uses a fresh connection.
+// Options::pool_wait, then gets StoreError), and each statement runs for at most
+// Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
+// queued writes go to one writer thread with a connection of its own (group_commit.h). Reads are
+// retried once on a fresh connection when the one they got turns out to have been cut (a server
+// restart); writes are not (their outcome is unknown), they fail with StoreError and the next call
+// uses a fresh connection.
 //
 // Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
 // never "every token without one"). Text is compared byte for byte (equality, and ordering in
@@ -46,6 +48,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "store/postgres/change_listener.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
@@ -60,6 +63,11 @@ class PostgresDatabase final : public Database {
     std::size_t pool_size = 16;
     // How long a call waits for a free connection before it fails with StoreError.
     std::chrono::milliseconds pool_wait{5000};
+    // Every connection's statement_timeout (SessionSettings): a statement running longer is
+    // cancelled and its call fails with StoreError, so a hung query (a lock held elsewhere, a
+    // server that stalls) gives its connection back within this. 0 keeps the server's setting.
+    // Migrations and the row counts of `latchkey migrate` lift it for their own transaction.
+    std::chrono::milliseconds statement_timeout{5000};
   };
 
   // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates
@@ -131,6 +139,9 @@ class PostgresDatabase final : public Database {
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
 
+  // HealthStore (postgres_database.cc)
+  void ping() override;
+
   // CopyStore (each in the file of its records; count_rows in postgres_database.cc)
   std::vector<Org> list_orgs() override;
   std::vector<Consent> list_all_consents() override;
@@ -140,6 +151,12 @@ class PostgresDatabase final : public Database {
   std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override;
   void save_replay_key(const ReplayKey& key) override;
   std::vector<TableRows> count_rows() override;
+
+  // Database: LISTENs on a connection of its own (change_listener.h).
+  std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& handlers) override;
+  // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
+  // waited for.
+  void announce(const Change& change) override;
 
   // Connections the pool holds open now (tests: the pool's bound).
   [[nodiscard]] std::size_t open_connections() { return pool_.open_connections(); }
@@ -177,11 +194,19 @@ class PostgresDatabase final : public Database {
       return pool_.with(f);
     }
   }
-  // Runs one UPDATE with a single text key ($1) and returns the rows it changed.
-  int update_count(const char* sql, const std::string& key);
-  // Runs the statement naming a row by SecretRef: `by_id` ($1 id, $2 hash) for a ref with an id,
-  // else `by_hash` ($1 hash). Returns the rows it changed.
-  int update_ref(const char* by_id, const char* by_hash, const SecretRef& ref);
+  // Runs `f(Connection&)`, which returns how many rows it changed, and when it changed any
+  // announces `change` to every server watching (change_listener.h) in the same transaction.
+  template <class F>
+  int64_t write_announced(const Change& change, F&& f) {
+    return transact([&](Connection& conn) -> int64_t {
+      const int64_t n = f(conn);
+      if (n > 0) notify_change(conn, change);
+      return n;
+    });
+  }
+  // Runs one UPDATE with a single text key ($1) and returns the rows it changed, announcing
+  // `change` if it changed any.
+  int update_count(const char* sql, const std::string& key, const Change& change);
   // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
   AuthCode with_id(const AuthCode& code);
@@ -193,6 +218,7 @@ class PostgresDatabase final : public Database {
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
 
+  const std::string conninfo_;
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
   Mutex ids_mu_;

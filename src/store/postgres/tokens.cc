@@ -66,10 +66,14 @@ Token read_token(const Result& r, int row) {
 }
 
 // The UPDATEs naming one row by SecretRef: by id ($1 id, $2 hash) or by hash ($1).
+// A revoked refresh token is not rotated either: the redemption's write, not a node's cached
+// copy of the token, decides (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later).
 constexpr const char* kRotateById =
-    "UPDATE tokens SET rotated = true WHERE id = $1 AND token_hash = $2 AND NOT rotated";
+    "UPDATE tokens SET rotated = true WHERE id = $1 AND token_hash = $2 AND NOT rotated"
+    " AND NOT revoked";
 constexpr const char* kRotateByHash =
-    "UPDATE tokens SET rotated = true WHERE token_hash = $1 AND id < 0 AND NOT rotated";
+    "UPDATE tokens SET rotated = true WHERE token_hash = $1 AND id < 0 AND NOT rotated"
+    " AND NOT revoked";
 constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = true WHERE id = $1 AND token_hash = $2 AND NOT revoked";
 constexpr const char* kRevokeByHash =
@@ -177,7 +181,10 @@ std::optional<Token> PostgresDatabase::find_token(const SecretRef& ref) {
 }
 
 int PostgresDatabase::revoke_token(const SecretRef& ref) {
-  return update_ref(kRevokeById, kRevokeByHash, ref);
+  if (ref.hash.empty()) return 0;
+  return clamp(write_announced(Change::token(ref.hash), [&](Connection& conn) {
+    return run_ref(conn, kRevokeById, kRevokeByHash, ref).affected();
+  }));
 }
 
 // Using up a code or a rotating refresh token and saving the tokens it buys are one queued
@@ -201,6 +208,8 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
             insert_tokens(conn, rows);
           } else {
             outcome->revoked = revoke_issued(conn, r);
+            // Which tokens those were, no key names: every server drops its cached tokens.
+            if (outcome->revoked > 0) notify_change(conn, Change::all_tokens());
           }
         };
       },
@@ -213,17 +222,17 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
 // Each revocation counts only rows it newly revoked (revoked false -> true).
 
 int PostgresDatabase::revoke_family(const std::string& family_id) {
-  return update_count(kRevokeFamily, family_id);
+  return update_count(kRevokeFamily, family_id, Change::all_tokens());
 }
 
 int PostgresDatabase::revoke_by_user(const std::string& user_id) {
   return update_count("UPDATE tokens SET revoked = true WHERE user_id = $1 AND NOT revoked",
-                      user_id);
+                      user_id, Change::all_tokens());
 }
 
 int PostgresDatabase::revoke_by_user_app(const std::string& user_id, const std::string& client_id) {
   if (user_id.empty() || client_id.empty()) return 0;
-  return clamp(write([&](Connection& conn) {
+  return clamp(write_announced(Change::all_tokens(), [&](Connection& conn) {
     return conn
         .run(
             "UPDATE tokens SET revoked = true WHERE user_id = $1 AND client_id = $2"

@@ -122,19 +122,21 @@ std::vector<User> PostgresDatabase::list_users() {
 
 bool PostgresDatabase::update_user_access(const std::string& user_id, const std::string& profile,
                                           const std::vector<std::string>& permission_sets) {
-  return write([&](Connection& conn) {
-    return conn.run("UPDATE users SET profile = $2, permission_sets = $3 WHERE id = $1",
+  return write_announced(Change::user(user_id), [&](Connection& conn) -> int64_t {
+           return conn
+               .run("UPDATE users SET profile = $2, permission_sets = $3 WHERE id = $1",
                     Params().text(user_id).text(profile).list(permission_sets))
-               .affected() == 1;
-  });
+               .affected();
+         }) == 1;
 }
 
 bool PostgresDatabase::set_user_active(const std::string& user_id, bool active) {
-  return write([&](Connection& conn) {
-    return conn.run("UPDATE users SET active = $2 WHERE id = $1",
+  return write_announced(Change::user(user_id), [&](Connection& conn) -> int64_t {
+           return conn
+               .run("UPDATE users SET active = $2 WHERE id = $1",
                     Params().text(user_id).boolean(active))
-               .affected() == 1;
-  });
+               .affected();
+         }) == 1;
 }
 
 #undef LK_ORG_COLUMNS

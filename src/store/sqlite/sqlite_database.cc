@@ -55,6 +55,14 @@ int SqliteDatabase::update_count(const char* sql, const std::string& key) {
                                              : static_cast<int>(n);
 }
 
+void SqliteDatabase::ping() {
+  // Reads the schema from the file (or the in-memory database) as every request's read would.
+  read([](Connection& conn) {
+    Statement st = conn.prepare("SELECT count(*) FROM sqlite_master");
+    if (!st.step()) throw StoreError("sqlite: reading the schema returned nothing");
+  });
+}
+
 std::vector<TableRows> SqliteDatabase::count_rows() {
   return read([&](Connection& conn) -> std::vector<TableRows> {
     Statement st = conn.prepare(count_rows_sql());

@@ -103,6 +103,9 @@ class SqliteDatabase final : public Database {
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
 
+  // HealthStore (sqlite_database.cc)
+  void ping() override;
+
   // CopyStore (each in the file of its records; count_rows in sqlite_database.cc)
   std::vector<Org> list_orgs() override;
   std::vector<Consent> list_all_consents() override;

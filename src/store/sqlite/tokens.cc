@@ -71,11 +71,15 @@ Token read_token(const Statement& st) {
   return t;
 }
 
-// The UPDATEs naming one row by SecretRef: ?1 is its id, ?2 its hash.
+// The UPDATEs naming one row by SecretRef: ?1 is its id, ?2 its hash. A revoked refresh token
+// is not rotated either: the redemption's write, not a cached copy of the token, decides
+// (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later).
 constexpr const char* kRotateById =
-    "UPDATE tokens SET rotated = 1 WHERE id = ?1 AND token_hash = ?2 AND rotated = 0";
+    "UPDATE tokens SET rotated = 1 WHERE id = ?1 AND token_hash = ?2 AND rotated = 0"
+    " AND revoked = 0";
 constexpr const char* kRotateByHash =
-    "UPDATE tokens SET rotated = 1 WHERE token_hash = ?2 AND id < 0 AND rotated = 0";
+    "UPDATE tokens SET rotated = 1 WHERE token_hash = ?2 AND id < 0 AND rotated = 0"
+    " AND revoked = 0";
 constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND token_hash = ?2 AND revoked = 0";
 constexpr const char* kRevokeByHash =

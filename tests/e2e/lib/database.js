@@ -85,6 +85,15 @@ export async function newDatabase(dir, { backend = BACKEND, kekPath } = {}) {
   return { url, path: null, kekPath: kek };
 }
 
+/**
+ * Makes the commands and servers of lib/server.js hand `kekPath` over as LATCHKEY_KEK_FILE for
+ * `url`, a PostgreSQL database this process did not make with newDatabase (a test's own
+ * throw-away cluster, which the test removes itself): dropDatabase leaves it alone.
+ */
+export function adoptDatabase(url, kekPath) {
+  created.set(url, { name: null, kekPath });
+}
+
 /** Whether a PostgreSQL server is at hand for newDatabase(dir, { backend: 'postgres' }). */
 export const POSTGRES_AVAILABLE = Boolean(process.env.LATCHKEY_TEST_POSTGRES_URL);
 
@@ -93,7 +102,7 @@ export async function dropDatabase(url) {
   const entry = created.get(url);
   if (!entry) return;
   created.delete(url);
-  if (process.env.E2E_KEEP_TMP) return;
+  if (process.env.E2E_KEEP_TMP || entry.name === null) return;
   // FORCE: a CLI process a failed test left behind must not keep the database alive.
   await psql(serverUrl(), `DROP DATABASE IF EXISTS ${entry.name} WITH (FORCE)`);
 }
@@ -102,6 +111,7 @@ export async function dropDatabase(url) {
 process.once('exit', () => {
   if (process.env.E2E_KEEP_TMP) return;
   for (const { name } of created.values()) {
+    if (name === null) continue;  // adoptDatabase: not ours to drop
     try {
       execFileSync(PSQL, ['-X', '-q', '-d', serverUrl(), '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`],
         { stdio: 'ignore', timeout: 10000 });

@@ -9,7 +9,8 @@ import net from 'node:net';
 import { newDatabase, dropDatabase, envFor } from './database.js';
 
 export {
-  BACKEND, ON_POSTGRES, POSTGRES_AVAILABLE, sqliteOnly, newDatabase, dropDatabase, sql, databaseCopies,
+  BACKEND, ON_POSTGRES, POSTGRES_AVAILABLE, sqliteOnly, newDatabase, dropDatabase, adoptDatabase, sql,
+  databaseCopies,
 } from './database.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -232,11 +233,16 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
 /**
  * A complete world: temp dir + database, users, apps, running server. `db` is the --db URL,
  * `dbPath` the SQLite file (null under PostgreSQL), `kekPath` the signing keys' KEK file.
- * spec = { users: { key: {username, name, email, password?} }, apps: { key: {...createApp opts} } }
+ * spec = { users: { key: {username, name, email, password?} }, apps: { key: {...createApp opts} },
+ *          serve: {...startServer opts}, database: { url, kekPath } (an empty database of the
+ *          test's own, adopted with lib/database.js adoptDatabase, instead of a new one) }
+ * world.startNode(opts) starts another `latchkey serve` on the same database with the same KEK
+ * file (a second node, docs/behaviour.md §2), without setting anything up again; world.stop()
+ * stops it too.
  */
 export async function startWorld(spec = {}) {
   const dir = await makeTempDir();
-  const { url: db, path: dbPath, kekPath } = await newDatabase(dir);
+  const { url: db, path: dbPath = null, kekPath } = spec.database ?? await newDatabase(dir);
   const users = {};
   const apps = {};
   const userSpec = spec.users ?? {
@@ -246,13 +252,22 @@ export async function startWorld(spec = {}) {
   for (const [key, u] of Object.entries(userSpec)) users[key] = await createUser(db, u);
   for (const [key, a] of Object.entries(spec.apps ?? {})) apps[key] = await createApp(db, { name: key, ...a });
   const server = await startServer(db, spec.serve ?? {});
+  const nodes = [];
   const world = {
     dir, db, dbPath, kekPath, users, apps, server,
     issuer: server.issuer,
     logs: () => server.logs(),
+    async startNode(opts = {}) {
+      const node = await startServer(db, opts);
+      nodes.push(node);
+      return node;
+    },
     async stop() {
       try {
-        return await server.stop();
+        const stopped = await Promise.allSettled(nodes.map((n) => n.stop()));
+        const r = await server.stop();
+        for (const s of stopped) if (s.status === 'rejected') throw s.reason;
+        return r;
       } finally {
         await dropDatabase(db);
         if (!process.env.E2E_KEEP_TMP) await rm(dir, { recursive: true, force: true }).catch(() => {});

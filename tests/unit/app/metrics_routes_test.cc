@@ -44,6 +44,16 @@ TEST_F(MetricsRoutes, ThePublicListenerHasNoMetrics) {
   EXPECT_EQ(testsupport::released(app_->handle(get("/healthz"))).status, 200u);
 }
 
+// behaviour §4: readiness on both listeners, never cached on the way.
+TEST_F(MetricsRoutes, BothListenersAnswerReadinessWhileTheDatabaseAnswers) {
+  for (const http::Response& r : {testsupport::released(app_->handle(get("/readyz"))),
+                                  app_->handle_metrics(get("/readyz"))}) {
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body, R"({"status":"ready"})");
+    EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  }
+}
+
 TEST_F(MetricsRoutes, TheMetricsListenerServesMetricsAndHealthOnly) {
   app_->observe(get("/services/oauth2/token"), 200, std::chrono::microseconds(1500));
   http::Response r = app_->handle_metrics(get("/metrics"));

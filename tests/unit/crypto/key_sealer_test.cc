@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
 #include <string>
 
 #include "crypto/aead.h"
@@ -130,6 +133,36 @@ TEST(KekFile, FormatIs64HexCharactersAndAtMostANewline) {
   EXPECT_FALSE(KeySealer::parse_kek_file(text + "\n"));                  // two newlines
   EXPECT_FALSE(KeySealer::parse_kek_file("g" + text.substr(1)));         // not hex
   EXPECT_FALSE(KeySealer::parse_kek_file(std::string(32, 'x')));         // raw bytes
+}
+
+// The derived key is RFC 5869's HKDF-Expand of the KEK, checked here against OpenSSL's own
+// HKDF; the same on every node given the KEK, different for another purpose or another KEK.
+TEST_F(KeySealerTest, DerivedKeysAreHkdfExpandOfTheKekPerPurpose) {
+  const std::string csrf = sealer_.derive_key("csrf v1");
+  ASSERT_EQ(csrf.size(), 32u);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  ASSERT_NE(ctx, nullptr);
+  const std::string kek(32, 'a');
+  const std::string info = "latchkey csrf v1";
+  unsigned char out[32];
+  std::size_t out_len = sizeof out;
+  ASSERT_EQ(EVP_PKEY_derive_init(ctx), 1);
+  ASSERT_EQ(EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()), 1);
+  ASSERT_EQ(EVP_PKEY_CTX_set_hkdf_mode(ctx, EVP_PKEY_HKDEF_MODE_EXPAND_ONLY), 1);
+  ASSERT_EQ(EVP_PKEY_CTX_set1_hkdf_key(ctx, reinterpret_cast<const unsigned char*>(kek.data()),
+                                       static_cast<int>(kek.size())),
+            1);
+  ASSERT_EQ(EVP_PKEY_CTX_add1_hkdf_info(ctx, reinterpret_cast<const unsigned char*>(info.data()),
+                                        static_cast<int>(info.size())),
+            1);
+  ASSERT_EQ(EVP_PKEY_derive(ctx, out, &out_len), 1);
+  EVP_PKEY_CTX_free(ctx);
+  EXPECT_EQ(csrf, std::string(reinterpret_cast<const char*>(out), out_len));
+
+  KeySealer same_kek(std::string(32, 'a'), "/elsewhere/a.kek", random_);
+  EXPECT_EQ(same_kek.derive_key("csrf v1"), csrf);
+  EXPECT_NE(sealer_.derive_key("csrf v2"), csrf);
+  EXPECT_NE(other_.derive_key("csrf v1"), csrf);
 }
 
 }  // namespace
