@@ -11,7 +11,9 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "postgres_server.h"
@@ -387,6 +389,93 @@ TEST_F(PostgresGroupCommit, AFailingWriteIsUndoneAloneAndItsCallerGetsTheError) 
   EXPECT_EQ(failed.load(), 8);
   EXPECT_EQ(count("k LIKE 'ok-%'"), 8);
   EXPECT_EQ(count("k = 'taken' AND v = 1"), 1);
+}
+
+// Writers of several nodes lock the rows their batches use up in one order: keyed work runs
+// first, in key order, whatever order it came in; the rest keeps its order.
+TEST_F(PostgresGroupCommit, KeyedWorkRunsFirstInKeyOrderAndTheRestAsItCame) {
+  GroupCommit writer(url_);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = false;
+  bool release = false;
+  int settled = 0;
+  std::vector<std::string> ran;
+  // The first write holds the writer while the others queue up for the next batch.
+  std::thread first([&] {
+    EXPECT_EQ(run(writer,
+                  [&](Connection&) {
+                    std::unique_lock lock(mu);
+                    holding = true;
+                    cv.notify_all();
+                    cv.wait(lock, [&] { return release; });
+                  }),
+              nullptr);
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return holding; });
+  }
+  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{
+           {"plain-1", ""}, {"key-c", "c"}, {"key-a", "a"}, {"plain-2", ""}, {"key-b", "b"}}) {
+    writer.submit(
+        [&, name = name](Connection&) {
+          std::lock_guard lock(mu);
+          ran.push_back(name);
+        },
+        [&](std::exception_ptr e) {
+          EXPECT_EQ(e, nullptr);
+          std::lock_guard lock(mu);
+          ++settled;
+          cv.notify_all();
+        },
+        key);
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  first.join();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return settled == 5; }));
+  EXPECT_EQ(ran, (std::vector<std::string>{"key-a", "key-b", "key-c", "plain-1", "plain-2"}));
+}
+
+// Two writers (two nodes) whose transactions lock two rows in opposite orders deadlock; the
+// server cancels one of them. Nothing of it was applied and the other goes on, so its batch is
+// run again rather than failed: both callers are told their write is durable, and both
+// writes are there once.
+TEST_F(PostgresGroupCommit, ATransactionCancelledForADeadlockIsRunAgainRatherThanFailed) {
+  Connection setup(url_);
+  setup.exec("INSERT INTO t (k, v) VALUES ('a', 0), ('b', 0)");
+  GroupCommit one(url_);
+  GroupCommit two(url_);
+  std::atomic<int> first_locks{0};
+  // Locks `first`, waits (on its first run only) until the other writer holds its first row,
+  // then locks `second`.
+  auto crossing = [&](std::string first, std::string second) {
+    auto first_run = std::make_shared<std::atomic<bool>>(true);
+    return [&, first, second, first_run](Connection& c) {
+      c.run("UPDATE t SET v = v + 1 WHERE k = $1", Params().text(first));
+      if (first_run->exchange(false)) {
+        ++first_locks;
+        const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+        while (first_locks < 2 && steady_clock::now() < deadline) std::this_thread::yield();
+      }
+      c.run("UPDATE t SET v = v + 1 WHERE k = $1", Params().text(second));
+    };
+  };
+  std::exception_ptr error_one;
+  std::exception_ptr error_two;
+  std::thread a([&] { error_one = run(one, crossing("a", "b")); });
+  std::thread b([&] { error_two = run(two, crossing("b", "a")); });
+  a.join();
+  b.join();
+  EXPECT_EQ(error_one, nullptr);
+  EXPECT_EQ(error_two, nullptr);
+  EXPECT_EQ(count("v = 2"), 2) << "each write is there exactly once";
+  EXPECT_EQ(one.contentions() + two.contentions(), 1u) << "one transaction was cancelled";
 }
 
 TEST(PostgresArray, RoundTripsAnyStrings) {

@@ -1,6 +1,21 @@
 #include "store/postgres/group_commit.h"
 
+#include <algorithm>
+
 namespace latchkey::store::postgres {
+namespace {
+
+bool is_contention(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Contention&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
 
 GroupCommit::GroupCommit(std::string conninfo, SessionSettings settings, std::size_t max_batch)
     : conninfo_(std::move(conninfo)),
@@ -17,11 +32,11 @@ GroupCommit::~GroupCommit() {
   thread_.join();
 }
 
-void GroupCommit::submit(Work work, Done done) {
+void GroupCommit::submit(Work work, Done done, std::string order_key) {
   {
     MutexLock lock(mu_);
     if (stopping_) throw StoreError("postgres: database is closing");
-    queue_.push_back(Job{std::move(work), std::move(done), nullptr});
+    queue_.push_back(Job{std::move(work), std::move(done), std::move(order_key), nullptr});
   }
   queued_.notify_one();
 }
@@ -48,12 +63,28 @@ void GroupCommit::loop() {
 }
 
 void GroupCommit::execute(std::vector<Job>& batch) {
-  if (attempt(batch, /*isolated=*/false) != Attempt::job_failed) return;
+  // Keyed jobs first, in key order, so that every process takes their rows' locks in one
+  // order; the others keep the order they came in.
+  std::stable_sort(batch.begin(), batch.end(), [](const Job& a, const Job& b) {
+    if (a.order.empty()) return false;
+    return b.order.empty() || a.order < b.order;
+  });
+  if (run(batch, /*isolated=*/false) != Attempt::job_failed) return;
   // A job threw and the whole transaction was undone. Alone, it simply failed; with others,
   // the batch runs again with each job in its own savepoint, so that only that job is left out.
   if (batch.size() == 1) return;
   for (Job& job : batch) job.error = nullptr;
-  attempt(batch, /*isolated=*/true);
+  run(batch, /*isolated=*/true);
+}
+
+GroupCommit::Attempt GroupCommit::run(std::vector<Job>& batch, bool isolated) {
+  for (int tries = 1;; ++tries) {
+    const Attempt a = attempt(batch, isolated, /*retry_contention=*/tries < kContentionTries);
+    if (a != Attempt::contended) return a;
+    // Cancelled whole: what it collided with has gone on, and this run waits for it.
+    contentions_.fetch_add(1, std::memory_order_relaxed);
+    for (Job& job : batch) job.error = nullptr;
+  }
 }
 
 GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch,
@@ -63,7 +94,8 @@ GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch,
   return Attempt::failed;
 }
 
-GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated) {
+GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated,
+                                          bool retry_contention) {
   try {
     if (!conn_) conn_ = std::make_unique<Connection>(conninfo_, settings_);
     conn_->exec("BEGIN");
@@ -82,7 +114,8 @@ GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated
       // Nothing of this transaction is durable: a lost connection fails the whole batch.
       if (conn.broken()) return fail_all(batch, job.error);
       roll_back();
-      return Attempt::job_failed;
+      return retry_contention && is_contention(job.error) ? Attempt::contended
+                                                          : Attempt::job_failed;
     }
     try {
       conn.run("SAVEPOINT work");
@@ -91,6 +124,10 @@ GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated
     } catch (...) {
       job.error = std::current_exception();
       if (conn.broken()) return fail_all(batch, job.error);
+      if (retry_contention && is_contention(job.error)) {
+        roll_back();
+        return Attempt::contended;
+      }
       try {
         conn.run("ROLLBACK TO work");
         conn.run("RELEASE work");
@@ -107,6 +144,10 @@ GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated
     // Also when the connection was lost while the COMMIT was in flight: the batch may have
     // been applied, but no caller may be told it is durable.
     std::exception_ptr error = std::current_exception();
+    if (retry_contention && is_contention(error) && !conn.broken()) {
+      roll_back();
+      return Attempt::contended;
+    }
     for (Job& job : batch) {
       if (!job.error) job.error = error;
     }

@@ -131,6 +131,8 @@ Result Connection::check(PGresult* res, std::string_view during) {
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = "postgres: " + trimmed(primary != nullptr ? primary : PQerrorMessage(conn_));
   if (state != nullptr) msg += std::string(" (SQLSTATE ") + state + ")";
+  const std::string_view code = state != nullptr ? state : "";
+  if (code == "40P01" || code == "40001") throw Contention(msg);
   throw StoreError(msg);
 }
 

@@ -32,6 +32,14 @@ struct ConnectionLost : StoreError {
   using StoreError::StoreError;
 };
 
+// The server undid the whole transaction because it collided with another one: a deadlock
+// (SQLSTATE 40P01), which PostgreSQL breaks by cancelling one of the transactions, or a
+// serialization failure (40001). Nothing of the transaction was applied, and the transaction it
+// collided with goes on: running it again is safe and will most likely succeed.
+struct Contention : StoreError {
+  using StoreError::StoreError;
+};
+
 // Parameters of one statement, in order ($1, $2, ...), sent as text. Distinct names rather than
 // overloads: a string literal would otherwise bind as bool.
 class Params {

@@ -65,12 +65,15 @@ AuthCode PostgresDatabase::with_id(const AuthCode& code) {
 
 std::shared_ptr<PendingWrite> PostgresDatabase::queue(
     const std::function<GroupCommit::Work()>& make_work,
-    std::function<WriteOutcome(std::exception_ptr)> outcome) {
+    std::function<WriteOutcome(std::exception_ptr)> outcome, std::string order_key) {
   auto pending = std::make_shared<PendingWrite>();
   try {
-    writer_->submit(make_work(), [pending, outcome = std::move(outcome)](std::exception_ptr error) {
-      pending->settle(outcome(std::move(error)));
-    });
+    writer_->submit(
+        make_work(),
+        [pending, outcome = std::move(outcome)](std::exception_ptr error) {
+          pending->settle(outcome(std::move(error)));
+        },
+        std::move(order_key));
   } catch (const StoreError& e) {
     pending->settle(WriteOutcome::failed_because(e.what()));
   }

@@ -12,7 +12,10 @@
 // or refresh token used with a conditional UPDATE (`... AND NOT used`), so of two nodes exactly
 // one changes the row, and saves the tokens it buys in the same transaction; ReplayStore::first_use
 // records a key with one INSERT ... ON CONFLICT whose unique index decides, under a per-client
-// advisory lock that keeps the quota exact.
+// advisory lock that keeps the quota exact. The writers of several nodes take the locks of the
+// codes and refresh tokens their batches use up in one order, so they wait for each other
+// rather than deadlock, and a batch the server cancels for a collision all the same is run again
+// (group_commit.h).
 //
 // Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
 // `row_ids` and hands them out itself. Ids are unique in the database among token and code ids
@@ -213,8 +216,10 @@ class PostgresDatabase final : public Database {
   // Queues the write `make_work()` returns for the writer; the PendingWrite settles with
   // `outcome(error)` once its batch has. A queued write never throws: what fails before it is
   // queued (allocating the rows' ids, a database that is closing) settles it failed at once.
+  // `order_key` names the row the write locks first (GroupCommit::submit).
   std::shared_ptr<PendingWrite> queue(const std::function<GroupCommit::Work()>& make_work,
-                                      std::function<WriteOutcome(std::exception_ptr)> outcome);
+                                      std::function<WriteOutcome(std::exception_ptr)> outcome,
+                                      std::string order_key = {});
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
 

@@ -1,5 +1,6 @@
 // TokenStore: access and refresh tokens (stored by hash), their revocation, and redemption.
 #include <limits>
+#include <string>
 
 #include "crypto/crypto.h"
 #include "store/postgres/postgres_database.h"
@@ -134,6 +135,16 @@ int revoke_issued(Connection& conn, const Redemption& r) {
   return clamp(conn.run(kRevokeFamily, Params().text(r.revoke_key)).affected());
 }
 
+// The row a redemption locks first (use_up), named as every node names it, so that the writers
+// of nodes redeeming the same codes or refresh tokens lock them in one order (group_commit.h):
+// codes before tokens, then by id (or by hash for a row found by hash). Any total order that
+// every node computes alike would do.
+std::string redemption_order_key(const Redemption& r) {
+  std::string key = r.kind == Redemption::Kind::code ? "c" : "t";
+  if (r.ref.id != 0) return key + ":" + std::to_string(r.ref.id);
+  return key + "#" + r.ref.hash;
+}
+
 }  // namespace
 
 void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
@@ -216,7 +227,8 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
       [outcome](const std::exception_ptr& error) {
         if (error || outcome->redeemed) return WriteOutcome::of(error);
         return WriteOutcome::redeemed_before(outcome->revoked);
-      });
+      },
+      redemption_order_key(r));
 }
 
 // Each revocation counts only rows it newly revoked (revoked false -> true).
