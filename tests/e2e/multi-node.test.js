@@ -1,14 +1,14 @@
 // Several latchkey nodes on one PostgreSQL database (docs/behaviour.md §2): two `latchkey serve`
-// processes with the same key-encryption key file answer as one service (the second node is
-// started with the first one's issuer, as behind a load balancer). What one node issues, uses up
-// or revokes holds at the other: a code issued at one is redeemed at the other; of two
-// concurrent redemptions of one code exactly one wins and the replay revokes what the code
-// bought (RFC 6749 §4.1.2); a rotated refresh token reused at the other node revokes its family
-// (RFC 9700 §4.14.2); a revocation (RFC 7009) is honoured at the other node within
-// milliseconds (the database announces it; docs/deployment.md). Then faults, on a PostgreSQL
-// cluster of the test's own (scripts/pg-cluster.sh) that it stops and starts
-// (docs/operations.md, "When PostgreSQL is away"): under client credentials load every answer is a 200 or a prompt 503 temporarily_unavailable, the nodes
-// serve again by themselves once the database is back, /readyz follows the database, every
+// processes with the same key-encryption key file answer as one service (the second node is started
+// with the first one's issuer, as behind a load balancer). What one node issues, uses up or revokes
+// holds at the other: a code issued at one is redeemed at the other; of two concurrent redemptions
+// of one code exactly one wins and the replay revokes what the code bought (RFC 6749 §4.1.2); a
+// rotated refresh token reused at the other node revokes its family (RFC 9700 §4.14.2); a
+// revocation (RFC 7009) is honoured at the other node within milliseconds (the database announces
+// it; docs/deployment.md). Then faults, on a PostgreSQL cluster of the test's own
+// (scripts/pg-cluster.sh) that it stops and starts (docs/operations.md, "When PostgreSQL is away"):
+// under client credentials load every answer is a 200 or a prompt 503 temporarily_unavailable, the
+// nodes serve again by themselves once the database is back, /readyz follows the database, every
 // token a client received validates at either node, and kill -9 of one node leaves the other
 // serving. Runs under LATCHKEY_E2E_DB=postgres (make e2e-postgres); skipped on SQLite.
 import { describe, it, before, after } from 'node:test';
