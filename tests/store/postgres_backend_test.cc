@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "postgres_fixture.h"
 #include "postgres_server.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/migrations.h"
@@ -30,20 +31,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-class PostgresBackend : public ::testing::Test {
+class PostgresBackend : public test::PostgresTest {
  protected:
-  void SetUp() override {
-    auto server = test::postgres_server_url();
-    if (!server) {
-      GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set: the PostgreSQL backend is not tested";
-    }
-    server_ = *server;
-    temp_ = std::make_unique<test::TempPostgresDatabase>(server_);
-    // The test's own connections carry its schema's name, so that it can cut them without
-    // touching those of tests running beside it.
-    url_ = temp_->url() + "&application_name=" + temp_->name();
-  }
-
   // Cuts every connection latchkey has open to the test's database, as a server restart would,
   // and returns how many there were. Waits until their server processes are gone.
   int cut_connections() {
@@ -54,20 +43,6 @@ class PostgresBackend : public ::testing::Test {
                                      Params().text(temp_->name()))
                                 .rows());
   }
-
-  static Token token(const std::string& hash) {
-    Token t;
-    t.token_hash = hash;
-    t.client_id = "3MVG9client";
-    t.user_id = "005000000000001";
-    t.family_id = "family-" + hash;
-    t.issued_ms = 1700000000000;
-    return t;
-  }
-
-  std::string server_;
-  std::unique_ptr<test::TempPostgresDatabase> temp_;
-  std::string url_;
 };
 
 TEST_F(PostgresBackend, NewDatabaseIsMigratedToTheLatestVersionAndReopeningKeepsIt) {

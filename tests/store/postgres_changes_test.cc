@@ -16,7 +16,7 @@
 
 #include "core/cond_var.h"
 #include "core/mutex.h"
-#include "postgres_server.h"
+#include "postgres_fixture.h"
 #include "store/change.h"
 #include "store/postgres/change_listener.h"
 #include "store/postgres/postgres_connection.h"
@@ -81,16 +81,11 @@ constexpr char kOrg[] = "00D000000000001";
 constexpr char kUser[] = "005000000000001";
 constexpr char kClient[] = "3MVG9changes";
 
-class PostgresChanges : public ::testing::Test {
+class PostgresChanges : public test::PostgresTest {
  protected:
   void SetUp() override {
-    auto server = test::postgres_server_url();
-    if (!server) {
-      GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set: the PostgreSQL backend is not tested";
-    }
-    server_ = *server;
-    temp_ = std::make_unique<test::TempPostgresDatabase>(server_);
-    url_ = temp_->url() + "&application_name=" + temp_->name();
+    test::PostgresTest::SetUp();
+    if (IsSkipped()) return;
     db_ = std::make_unique<PostgresDatabase>(url_);
     db_->create_org(testing::sample_org(kOrg, 1));
     User u = testing::sample_user(kUser, "alice@example.com");
@@ -108,20 +103,15 @@ class PostgresChanges : public ::testing::Test {
     db_.reset();
   }
 
-  Token token(const std::string& hash, const std::string& family) {
-    Token t;
-    t.token_hash = hash;
+  static Token token(const std::string& hash, const std::string& family) {
+    Token t = test::PostgresTest::token(hash);
     t.client_id = kClient;
     t.user_id = kUser;
     t.org_id = kOrg;
     t.family_id = family;
-    t.issued_ms = 1'700'000'000'000;
     return t;
   }
 
-  std::string server_;
-  std::unique_ptr<test::TempPostgresDatabase> temp_;
-  std::string url_;
   std::unique_ptr<PostgresDatabase> db_;
   Heard heard_;
   std::unique_ptr<ChangeWatch> watch_;

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "postgres_fixture.h"
 #include "postgres_server.h"
 #include "store/postgres/postgres_database.h"
 
@@ -184,37 +185,24 @@ class CommitCutter {
   std::thread acceptor_;
 };
 
-class PostgresCommitCut : public ::testing::Test {
+class PostgresCommitCut : public test::PostgresTest {
  protected:
   void SetUp() override {
-    auto server = test::postgres_server_url();
-    if (!server) GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL is not set";
-    auto dir = query_value(*server, "host");
+    test::PostgresTest::SetUp();
+    if (IsSkipped()) return;
+    auto dir = query_value(server_, "host");
     if (!dir || dir->empty() || dir->front() != '/') {
       GTEST_SKIP() << "LATCHKEY_TEST_POSTGRES_URL names no Unix socket directory (host=/...)";
     }
-    temp_ = std::make_unique<test::TempPostgresDatabase>(*server);
     cutter_ = std::make_unique<CommitCutter>(*dir + "/.s.PGSQL." +
-                                             query_value(*server, "port").value_or("5432"));
+                                             query_value(server_, "port").value_or("5432"));
     // libpq over TCP to the proxy, in plain text (the proxy reads the messages).
     url_ = with_query_value(temp_->url(), "host",
                             "127.0.0.1&port=" + std::to_string(cutter_->port()) +
                                 "&sslmode=disable&gssencmode=disable");
   }
 
-  static Token token(const std::string& hash) {
-    Token t;
-    t.token_hash = hash;
-    t.client_id = "3MVG9client";
-    t.user_id = "005000000000001";
-    t.family_id = "family-" + hash;
-    t.issued_ms = 1700000000000;
-    return t;
-  }
-
-  std::unique_ptr<test::TempPostgresDatabase> temp_;
   std::unique_ptr<CommitCutter> cutter_;  // outlives the databases each test opens
-  std::string url_;
 };
 
 // The COMMIT never reaches the server: nothing was applied, and the writer says it failed.
