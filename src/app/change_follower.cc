@@ -63,7 +63,9 @@ void ChangeFollower::on_listening(bool on) {
     if (options_.info) options_.info("hearing the database's change announcements");
     check_keys_soon();
   } else if (options_.warn) {
-    options_.warn("lost the database's change announcements; cached records now live 1 s");
+    options_.warn(
+        "lost the database's change announcements; cached records are re-read after --cache-ms "
+        "until they are back");
   }
 }
 
