@@ -57,7 +57,7 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
                  options.issuer.rfind("https://", 0) == 0, sealer.derive_key("csrf v1"),
                  options.trusted_proxies}),
       users(opaque, db.users, options.issuer),
-      data(opaque, options.issuer),
+      data(opaque, db.users, options.issuer),
       demo(
           options.issuer, demo_client_id(db.apps), random, pages,
           [this](const http::Request& r) { return token.handle(r); },

@@ -40,6 +40,10 @@ http::Response DataResources::versions(const http::Request&) const {
 http::Response DataResources::version_root(const http::Request& request) const {
   auto bearer = token::authenticate_bearer(request, tokens_, false);
   if (!bearer) return http::resource_error(bearer.error());
+  // A deactivated user's tokens stop working everywhere, as at userinfo: Salesforce ends a
+  // frozen or deactivated user's sessions.
+  auto user = users_.find_user(bearer->user_id);
+  if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
   // Salesforce's REST API serves tokens granted `api` (or `full`), not an OpenID Connect or
   // identity-only token.
   if (!token::allows_api(bearer->scopes)) {

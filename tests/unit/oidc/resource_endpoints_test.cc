@@ -35,7 +35,7 @@ class ResourceEndpointsTest : public ::testing::Test {
         clients_(world_.db(), world_.db(), world_.clock(), kIssuer),
         introspect_(stack_.opaque, world_.db(), clients_, kIssuer),
         users_(stack_.opaque, world_.db(), kIssuer),
-        data_(stack_.opaque, kIssuer) {
+        data_(stack_.opaque, world_.db(), kIssuer) {
     app_ = world_.add_app([](store::App& a) {
       a.scopes = {"api", "refresh_token", "openid", "profile", "email", "id", "full"};
     });
@@ -176,6 +176,20 @@ TEST_F(ResourceEndpointsTest, UserinfoReturnsTheClaimsOfEachGrantedScope) {
 TEST_F(ResourceEndpointsTest, ABadTokenIsStill401BeforeAnyScopeCheck) {
   Issued t = issue({"api"});
   ASSERT_EQ(world_.db().revoke_token(token::ref_of(t.access_token)), 1);
+  for (const http::Response& r :
+       {userinfo(t.access_token), identity(t.access_token), data(t.access_token)}) {
+    EXPECT_EQ(r.status, 401u) << r.body;
+    EXPECT_EQ(r.header("www-authenticate").value_or(""), "Bearer error=\"invalid_token\"");
+  }
+}
+
+// A deactivated user's live token is refused at every resource, /services/data included
+// (docs/behaviour.md §8, "Scopes at the resources"), as Salesforce ends a deactivated user's
+// sessions.
+TEST_F(ResourceEndpointsTest, ADeactivatedUsersTokenIsRefusedAtEveryResource) {
+  Issued t = issue({"api", "id", "openid"});
+  ASSERT_EQ(data(t.access_token).status, 200u);
+  ASSERT_TRUE(world_.db().set_user_active(world_.user().id, false));
   for (const http::Response& r :
        {userinfo(t.access_token), identity(t.access_token), data(t.access_token)}) {
     EXPECT_EQ(r.status, 401u) << r.body;
