@@ -76,8 +76,12 @@ http::Response Application::handle(const http::Request& req) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   try {
     if (route && (get || route->methods == Route::Methods::any)) return route->handler(*s_, req);
-    if (!get) return http::token_error(oauth::Error::method_not_allowed(), false);
-    return not_found();
+    // RFC 9110 §15.5.6: a 405 lists the methods the resource has; a path nothing serves is 404
+    // whatever the method.
+    if (!route) return not_found();
+    http::Response r = http::token_error(oauth::Error::method_not_allowed(), false);
+    r.set("Allow", "GET, HEAD");
+    return r;
   } catch (const store::StoreError& e) {
     // The database failed (disk full, I/O error): say so without detail; nothing was promised.
     return http::token_error(

@@ -39,6 +39,23 @@ TEST(RouteTable, NoPathIsRoutedTwice) {
   }
 }
 
+// RFC 9110 §15.5.6: a 405 names the methods the resource takes; a path nothing serves is a 404
+// whatever the method (docs/behaviour.md §4).
+TEST(RouteTable, AWrongMethodIsToldWhichOnesTheRouteTakes) {
+  testsupport::TestWorld world;
+  AppOptions options;
+  options.issuer = testsupport::kIssuer;
+  Application app(world.db().stores(), world.random(), world.clock(), testsupport::test_sealer(),
+                  std::move(options));
+  http::Request post = get("/id/keys");
+  post.method = "POST";
+  const http::Response r = app.handle(post);
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(r.header("allow").value_or(""), "GET, HEAD");
+  post.path = post.target = "/no/such/path";
+  EXPECT_EQ(app.handle(post).status, 404u);
+}
+
 TEST(RouteTable, EveryRouteIsCountedUnderItsLabel) {
   testsupport::TestWorld world;
   AppOptions options;
