@@ -55,7 +55,8 @@ bool permits(const store::App& app, AuthMethod used) {
 
 ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays,
                                          const Clock& clock, std::string issuer,
-                                         ClientAuthLimits limits, ThrottleRelay* relay)
+                                         ClientAuthLimits limits, ThrottleRelay* relay,
+                                         std::vector<http::Cidr> trusted_proxies)
     : apps_(apps),
       assertions_(apps, replays, clock),
       clock_(clock),
@@ -65,7 +66,8 @@ ClientAuthenticator::ClientAuthenticator(store::AppStore& apps, store::ReplaySto
       by_address_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_address,
                   {"client.address", relay}),
       by_client_(clock, 50'000, limits.max_delay_ms, limits.free_failures_per_client,
-                 {"client.id", relay}) {
+                 {"client.id", relay}),
+      trusted_proxies_(std::move(trusted_proxies)) {
   if (relay != nullptr) {
     relay->add(by_address_);
     relay->add(by_client_);
@@ -134,8 +136,8 @@ Result<ClientAuth> ClientAuthenticator::secret_attempt(const std::string& client
   // grow with the failures (1 s, 2 s, 4 s, ... up to a minute) rather than walling the client
   // off, and a client told to wait is told for how long.
   const auto client_key = FailureThrottle::key_of(client_id);
-  const auto address_key =
-      FailureThrottle::key_of(client_id + '\n' + FailureThrottle::address_of(request.remote_addr));
+  const auto address_key = FailureThrottle::key_of(
+      client_id + '\n' + FailureThrottle::address_of(client_address(request)));
   if (int64_t wait = std::max(by_address_.wait_s(address_key), by_client_.wait_s(client_key));
       wait > 0) {
     return Error::invalid_client("too many failed attempts; try again in " + std::to_string(wait) +

@@ -13,6 +13,7 @@
 #include "oauth/jwt_assertion.h"
 #include "http/message.h"
 #include "http/params.h"
+#include "http/client_address.h"
 #include "oauth/failure_throttle.h"
 #include "oauth/throttle_relay.h"
 #include "store/stores.h"
@@ -72,10 +73,19 @@ class ClientAuthenticator {
   // Seen assertion ids are kept in `replays` (the database), so a restart or another process on
   // the same database still refuses a replay.
   // With a relay, the failed-secret counts are shared with the other nodes
-  // (oauth/throttle_relay.h).
+  // (oauth/throttle_relay.h). `trusted_proxies` (serve --trusted-proxy) name the reverse proxies
+  // whose Forwarded / X-Forwarded-For report the client (http/client_address.h): behind a load
+  // balancer the failed secrets are then counted per client address, not all under the
+  // balancer's.
   ClientAuthenticator(store::AppStore& apps, store::ReplayStore& replays, const Clock& clock,
                       std::string issuer, ClientAuthLimits limits = {},
-                      ThrottleRelay* relay = nullptr);
+                      ThrottleRelay* relay = nullptr, std::vector<http::Cidr> trusted_proxies = {});
+
+  // The address of the client that sent `request`, as the throttles count it and the audit log
+  // names it: the trusted proxy's report, else the TCP peer.
+  [[nodiscard]] std::string client_address(const http::Request& request) const {
+    return http::client_address(request, trusted_proxies_);
+  }
 
   // Identifies the client and checks whatever credential it presented. A request with no
   // credential but a client_id comes back with method none: whether that is enough is the
@@ -106,6 +116,7 @@ class ClientAuthenticator {
   // private_key_jwt or certificate is never refused because someone sent wrong secrets.
   FailureThrottle by_address_;
   FailureThrottle by_client_;
+  std::vector<http::Cidr> trusted_proxies_;
 };
 
 }  // namespace latchkey::oauth

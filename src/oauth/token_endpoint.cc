@@ -51,15 +51,15 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   if (!anonymous || !it->second->client_named_by_assertion()) {
     client = clients_.authenticate(request, *params, tried_basic);
     if (!client) {
-      return refused(client.error(), grant_type, params->value("client_id"), request.remote_addr,
-                     tried_basic);
+      return refused(client.error(), grant_type, params->value("client_id"),
+                     clients_.client_address(request), tried_basic);
     }
   }
 
   auto outcome = it->second->handle({request, *params, *client});
   if (!outcome) {
-    return refused(outcome.error(), grant_type, client->app.client_id, request.remote_addr,
-                   tried_basic);
+    return refused(outcome.error(), grant_type, client->app.client_id,
+                   clients_.client_address(request), tried_basic);
   }
   // Serialized now when complete (the I/O thread, not the writer's, pays for it) and sent as it
   // is once the write is durable; a body still to be signed is kept and sent completed instead.
@@ -77,7 +77,7 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcom
                                                                      bool sent,
                                                                      const http::Request& request,
                                                                      bool tried_basic) {
-  return [this, o = std::move(outcome), sent, remote = request.remote_addr,
+  return [this, o = std::move(outcome), sent, remote = clients_.client_address(request),
           tried_basic](http::Response::Release release) mutable {
     if (!o.sign_id_token) {
       auto write = o.write;

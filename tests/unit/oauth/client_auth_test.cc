@@ -428,6 +428,29 @@ TEST_F(ClientAuthThrottleTest, TheGuessingAddressIsToldToWaitAndTheDelayGrowsFro
   EXPECT_TRUE(secret_from("203.0.113.7", app_.client_id, TestWorld::secret()).ok());
 }
 
+// Behind a trusted reverse proxy (serve --trusted-proxy) every request comes from the proxy's
+// address: the failures are counted by the address it reports, or one guesser would hold back
+// every client behind the same load balancer (docs/deployment.md).
+TEST_F(ClientAuthThrottleTest, BehindATrustedProxyFailuresAreCountedPerReportedClient) {
+  ClientAuthenticator auth(world_.db(), world_.db(), world_.clock(), kIssuer, {}, nullptr,
+                           {*http::Cidr::parse("10.0.0.0/24")});
+  auto via_proxy = [&](const std::string& client, const std::string& secret) {
+    http::Request r = from("10.0.0.5", app_.client_id, secret);
+    r.headers.emplace_back("x-forwarded-for", client);
+    bool tried_basic = false;
+    return auth.authenticate(r, params({{"grant_type", "client_credentials"}}), tried_basic);
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(via_proxy("203.0.113.7", "guess").ok());
+  auto guesser = via_proxy("203.0.113.7", TestWorld::secret());
+  ASSERT_FALSE(guesser.ok());
+  EXPECT_EQ(guesser.error().description(), "too many failed attempts; try again in 1 s");
+  auto other = via_proxy("198.51.100.2", TestWorld::secret());
+  EXPECT_TRUE(other.ok()) << other.error().description();
+  http::Request r = from("10.0.0.5", app_.client_id, "x");
+  r.headers.emplace_back("x-forwarded-for", "198.51.100.2");
+  EXPECT_EQ(auth.client_address(r), "198.51.100.2");
+}
+
 TEST_F(ClientAuthThrottleTest, WrongSecretsNeverRefuseAValidPrivateKeyJwt) {
   guess("203.0.113.7", jwt_app_.client_id, 30);
   ASSERT_FALSE(secret_from("203.0.113.7", jwt_app_.client_id, TestWorld::secret()).ok());
