@@ -4,12 +4,42 @@
 
 #include <filesystem>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "app/key_encryption.h"
+#include "crypto/key_sealer.h"
+#include "crypto/crypto.h"
 #include "store/copy.h"
 #include "store/open.h"
 
 namespace latchkey::cli {
+namespace {
+
+// Why the KEK in `kek_path` cannot serve the source's sealed signing keys, or empty when it
+// opens every one (or there is none). Keys stored in plaintext, from before sealing, need no
+// KEK: a server seals them when it first starts on the copy.
+std::string keys_problem(store::KeyStore& keys, const std::string& kek_path) {
+  std::vector<store::SigningKeyRecord> sealed;
+  for (auto& k : keys.list_keys()) {
+    if (crypto::KeySealer::is_sealed(k.private_pem)) sealed.push_back(std::move(k));
+  }
+  if (sealed.empty()) return {};
+  crypto::OsRandom random;
+  auto kek = app::read_or_create_kek_file(kek_path, random, /*may_create=*/false);
+  if (!kek) return kek.error().description();
+  const crypto::KeySealer sealer(*kek, kek_path, random);
+  for (const auto& k : sealed) {
+    if (auto opened = sealer.open(k.kid, k.alg, k.private_pem); !opened) {
+      return "the key-encryption key " + kek_path + " does not open the signing key " + k.kid +
+             " (" + opened.error().description() +
+             "); name the source's with --key-encryption-key-file";
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 int migrate(const std::string& from_url, const std::string& to_url, const std::string& kek_file,
             std::ostream& out, std::ostream& err) {
@@ -28,6 +58,18 @@ int migrate(const std::string& from_url, const std::string& to_url, const std::s
     return 1;
   }
   auto from = store::open_database(from_url);
+  // The keys travel sealed, and the target's servers will be given the source's KEK file: check
+  // that it opens every sealed key before anything is copied, so that a wrong file named here is
+  // found now rather than by servers that refuse to start on the copy.
+  auto kek_path = app::kek_file_for(from_url, kek_file);
+  if (!kek_path) {
+    err << "latchkey: migrate: " << kek_path.error().description() << "\n";
+    return 2;
+  }
+  if (std::string problem = keys_problem(*from, *kek_path); !problem.empty()) {
+    err << "latchkey: migrate: " << problem << "; nothing was copied\n";
+    return 1;
+  }
   auto to = store::open_database(to_url);
 
   store::CopyOutcome outcome = store::copy_database(*from, *to, [&](const store::TableCopy& t) {
@@ -55,11 +97,11 @@ int migrate(const std::string& from_url, const std::string& to_url, const std::s
                              {"tokens_checked", outcome.tokens_checked},
                              {"codes_checked", outcome.codes_checked}};
   // The keys were copied sealed: the servers on the target need the KEK file of the source.
-  if (auto kek = app::kek_file_for(from_url, kek_file); kek && !kek->empty()) {
-    result["key_encryption_key_file"] = *kek;
+  if (!kek_path->empty()) {
+    result["key_encryption_key_file"] = *kek_path;
     err << "migrate: the signing keys were copied sealed: start the servers on the target with "
            "--key-encryption-key-file "
-        << *kek << " (or LATCHKEY_KEK_FILE)\n";
+        << *kek_path << " (or LATCHKEY_KEK_FILE)\n";
   }
   out << boost::json::serialize(result) << "\n";
   return 0;

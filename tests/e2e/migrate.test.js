@@ -8,7 +8,8 @@
 // server (LATCHKEY_TEST_POSTGRES_URL, which `make e2e-postgres` sets); skipped without one.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
@@ -135,6 +136,21 @@ describe('latchkey migrate: SQLite to PostgreSQL', { concurrency: false, timeout
     assert.match(r.stderr, /^latchkey: migrate: the target database is not empty \(.*tokens \d+.*\); nothing was copied/m);
     assert.doesNotMatch(r.stderr, /rows copied/);
     assert.deepEqual(await sql(target.url, 'SELECT count(*) FROM tokens'), before);
+  });
+
+  it('a KEK file that does not open the source\'s keys is refused before anything is copied', { skip }, async () => {
+    const fresh = await newDatabase(dir, { backend: 'postgres', kekPath: source.kekPath });
+    try {
+      const wrong = path.join(dir, 'wrong.kek');
+      await writeFile(wrong, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+      const r = await run(['--key-encryption-key-file', wrong, 'migrate', '--from', source.url, '--to', fresh.url]);
+      assert.equal(r.code, 1, `${r.stdout} ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /the key-encryption key .*wrong\.kek does not open the signing key \S+ .*; nothing was copied/);
+      assert.doesNotMatch(r.stderr, /rows copied/);
+    } finally {
+      await dropDatabase(fresh.url);
+    }
   });
 
   it('a missing source is refused and not created; the same database twice is a usage error', { skip }, async () => {
