@@ -450,7 +450,9 @@ TEST_F(PostgresGroupCommit, ATransactionCancelledForADeadlockIsRunAgainRatherTha
   EXPECT_EQ(error_one, nullptr);
   EXPECT_EQ(error_two, nullptr);
   EXPECT_EQ(count("v = 2"), 2) << "each write is there exactly once";
-  EXPECT_EQ(one.contentions() + two.contentions(), 1u) << "one transaction was cancelled";
+  // At least one was cancelled. The server may cancel again when a retry takes a row back
+  // before the winner does; the pause after a collision makes that rare, not impossible.
+  EXPECT_GE(one.contentions() + two.contentions(), 1u) << "a transaction was cancelled";
 }
 
 TEST(PostgresArray, RoundTripsAnyStrings) {

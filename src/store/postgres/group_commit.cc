@@ -1,6 +1,8 @@
 #include "store/postgres/group_commit.h"
 
 #include <algorithm>
+#include <chrono>
+#include <random>
 
 namespace latchkey::store::postgres {
 namespace {
@@ -81,9 +83,13 @@ GroupCommit::Attempt GroupCommit::run(std::vector<Job>& batch, bool isolated) {
   for (int tries = 1;; ++tries) {
     const Attempt a = attempt(batch, isolated, /*retry_contention=*/tries < kContentionTries);
     if (a != Attempt::contended) return a;
-    // Cancelled whole: what it collided with has gone on, and this run waits for it.
+    // Cancelled whole: what it collided with goes on. Run again at once, this transaction could
+    // take a row back before the winner, woken by the rollback, takes it, and collide again; a
+    // short pause of random length, growing with each try, lets the winner through first.
     contentions_.fetch_add(1, std::memory_order_relaxed);
     for (Job& job : batch) job.error = nullptr;
+    std::uniform_int_distribution<int> pause_ms(1, 5 * tries);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(jitter_)));
   }
 }
 

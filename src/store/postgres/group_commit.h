@@ -21,7 +21,8 @@
 // batch runs the keyed pieces first, in key order: every process takes those locks in one
 // order. A transaction that the server cancels all the same (Contention: a deadlock among other
 // rows, a serialization failure) is run again, up to kContentionTries times in all, rather than
-// failing its callers: nothing of it was applied, and what it collided with has gone on.
+// failing its callers, after a short pause of random length: nothing of it was applied, and
+// what it collided with has gone on.
 #pragma once
 
 #include <atomic>
@@ -31,6 +32,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +102,7 @@ class GroupCommit {
   const std::string conninfo_;
   const SessionSettings settings_;
   std::unique_ptr<Connection> conn_;  // used by the writer thread only; null until needed
+  std::minstd_rand jitter_{std::random_device{}()};  // writer thread only: pauses after a collision
   const std::size_t max_batch_;
   Mutex mu_;
   CondVar queued_;  // the writer waits here for work
