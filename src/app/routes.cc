@@ -14,23 +14,32 @@ namespace {
 
 // Where a request may run (Route::runs_inline).
 
-bool on_io_thread(const http::Request&) { return true; }
+bool on_io_thread(const http::Request&, Reads) { return true; }
 
-bool on_pool(const http::Request&) { return false; }
+bool on_pool(const http::Request&, Reads) { return false; }
 
 // Every grant reads (mostly from the cache) and ends with one queued write, which the response
 // awaits without holding a thread: codes and rotating refresh tokens are used up by that same
 // write (store::TokenStore::redeem_later). Not a request carrying an assertion (a client
 // assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the database
 // first, a durable write of its own (store::ReplayStore).
-bool unless_assertion(const http::Request& request) {
+bool unless_assertion(const http::Request& request, Reads) {
   return request.body.find("assertion") == std::string::npos;
+}
+
+// As unless_assertion; and with remote reads, not the code exchange: the code is read from the
+// database, which no cache holds (it is used once, and most often at another node than the one
+// that issued it), and a round trip must not hold up every connection of an I/O thread.
+bool token_placement(const http::Request& request, Reads reads) {
+  if (!unless_assertion(request, reads)) return false;
+  return reads == Reads::local ||
+         request.body.find("grant_type=authorization_code") == std::string::npos;
 }
 
 // Showing the login or consent page, or redirecting with a code (whose write the redirect
 // awaits). Not the user-agent flow, whose tokens are written at once, nor the forms posted
 // back (a password check takes tens of milliseconds of CPU).
-bool authorize_placement(const http::Request& request) {
+bool authorize_placement(const http::Request& request, Reads) {
   if (request.method != "GET") return false;
   auto query = http::parse_form(request.query);
   if (!query) return true;  // refused at once
@@ -83,7 +92,7 @@ constexpr auto kGet = Route::Methods::get_head;
 constexpr Route kRoutes[] = {
     // path, match, methods, handler, runs inline, metrics label
     {paths::kAuthorize, kExact, kAny, authorize, authorize_placement, "authorize"},
-    {paths::kToken, kExact, kAny, token, unless_assertion, "token"},
+    {paths::kToken, kExact, kAny, token, token_placement, "token"},
     {paths::kRevoke, kExact, kAny, revoke, on_pool, "revoke"},
     {paths::kIntrospect, kExact, kAny, introspect, unless_assertion, "introspect"},
     {paths::kUserinfo, kExact, kAny, userinfo, on_io_thread, "userinfo"},

@@ -119,7 +119,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   so.port = port;
   so.workers = o.workers;
   so.handler_threads = o.handler_threads;
-  so.run_inline = &app::Application::never_waits_on_disk;
+  const app::Reads reads = db.reads_over_network() ? app::Reads::remote : app::Reads::local;
+  so.run_inline = [reads](const http::Request& r) {
+    return app::Application::never_waits_on_disk(r, reads);
+  };
   so.tls = tls;
   if (!o.quiet) so.log = log;
   // Connections must fit in the open-file limit, or accept() fails with EMFILE before the

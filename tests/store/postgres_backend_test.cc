@@ -224,8 +224,11 @@ TEST_F(PostgresBackend, ALostConnectionIsReplaced) {
   EXPECT_EQ(db.find_org("00D000000000002")->name, "Beta");
 }
 
+// With one writer, so that the write after the cut is sent on the connection that was cut.
 TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
-  PostgresDatabase db(url_);
+  PostgresDatabase::Options one_writer;
+  one_writer.writers = 1;
+  PostgresDatabase db(url_, one_writer);
   ASSERT_TRUE(db.save_tokens_later({token("before")})->wait().is_durable());
   ASSERT_GE(cut_connections(), 1);
   WriteOutcome lost = db.save_tokens_later({token("lost")})->wait();

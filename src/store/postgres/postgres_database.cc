@@ -12,6 +12,9 @@ namespace {
 // ids from its value up to the next one.
 constexpr int64_t kIdBlock = 64;
 
+// Writes one transaction holds at most: enough to cover every request a busy node has in flight.
+constexpr std::size_t kMaxBatch = 512;
+
 }  // namespace
 
 PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
@@ -20,7 +23,8 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
             SessionSettings{options.statement_timeout}) {
   pool_.with([](Connection& conn) { migrate(conn); });
   raise_ids_above_stored();
-  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout});
+  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout},
+                                          kMaxBatch, options.writers);
 }
 
 PostgresDatabase::~PostgresDatabase() = default;
@@ -64,12 +68,12 @@ AuthCode PostgresDatabase::with_id(const AuthCode& code) {
 }
 
 std::shared_ptr<PendingWrite> PostgresDatabase::queue(
-    const std::function<GroupCommit::Work()>& make_work,
+    const std::function<Write()>& make_write,
     std::function<WriteOutcome(std::exception_ptr)> outcome, std::string order_key) {
   auto pending = std::make_shared<PendingWrite>();
   try {
     writer_->submit(
-        make_work(),
+        make_write(),
         [pending, outcome = std::move(outcome)](std::exception_ptr error) {
           pending->settle(outcome(std::move(error)));
         },
@@ -88,8 +92,8 @@ void PostgresDatabase::announce(const Change& change) {
   // Settles unobserved: the writer's failure (the database away) loses the announcement, which
   // is all ChangeBoard promises.
   queue(
-      [&]() -> GroupCommit::Work {
-        return [change](Connection& conn) { postgres::notify_change(conn, change); };
+      [&] {
+        return Write{{change_notice(change)}, {}};
       },
       [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }

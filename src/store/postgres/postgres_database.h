@@ -71,6 +71,9 @@ class PostgresDatabase final : public Database {
     // server that stalls) gives its connection back within this. 0 keeps the server's setting.
     // Migrations and the row counts of `latchkey migrate` lift it for their own transaction.
     std::chrono::milliseconds statement_timeout{5000};
+    // Writer threads, each with a connection of its own, that commit the queued writes
+    // (group_commit.h): with two, one sends its batch while the other's COMMIT is flushed.
+    std::size_t writers = 2;
   };
 
   // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates
@@ -156,6 +159,7 @@ class PostgresDatabase final : public Database {
   std::vector<TableRows> count_rows() override;
 
   // Database: LISTENs on a connection of its own (change_listener.h).
+  [[nodiscard]] bool reads_over_network() const override { return true; }
   std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& handlers) override;
   // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
   // waited for.
@@ -213,11 +217,11 @@ class PostgresDatabase final : public Database {
   // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
   AuthCode with_id(const AuthCode& code);
-  // Queues the write `make_work()` returns for the writer; the PendingWrite settles with
+  // Queues the write `make_write()` returns for the writers; the PendingWrite settles with
   // `outcome(error)` once its batch has. A queued write never throws: what fails before it is
   // queued (allocating the rows' ids, a database that is closing) settles it failed at once.
   // `order_key` names the row the write locks first (GroupCommit::submit).
-  std::shared_ptr<PendingWrite> queue(const std::function<GroupCommit::Work()>& make_work,
+  std::shared_ptr<PendingWrite> queue(const std::function<Write()>& make_write,
                                       std::function<WriteOutcome(std::exception_ptr)> outcome,
                                       std::string order_key = {});
   // Moves the sequence above every id stored (see the header comment).

@@ -24,7 +24,7 @@ TEST(InlineRoutes, EveryGrantAndEveryReadOnlyEndpointRunsInline) {
   for (const char* path :
        {"/services/oauth2/token", "/services/oauth2/introspect", "/services/oauth2/userinfo",
         "/id/00Dx/005x", "/healthz", "/.well-known/openid-configuration", "/services/data/v59.0"}) {
-    EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path))) << path;
+    EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path), Reads::local)) << path;
   }
 }
 
@@ -37,7 +37,7 @@ TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
           "grant_type=client_credentials&client_assertion_type=t&client_assertion=x.y.z"}) {
       http::Request r = request("POST", path);
       r.body = body;
-      EXPECT_FALSE(Application::never_waits_on_disk(r)) << path << " " << body;
+      EXPECT_FALSE(Application::never_waits_on_disk(r, Reads::local)) << path << " " << body;
     }
   }
 }
@@ -45,17 +45,32 @@ TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
 TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
   const std::string authorize = "/services/oauth2/authorize";
   EXPECT_TRUE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code&client_id=x")));
+      request("GET", authorize, "response_type=code&client_id=x"), Reads::local));
   EXPECT_TRUE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code%20id_token&client_id=x")));
+      request("GET", authorize, "response_type=code%20id_token&client_id=x"), Reads::local));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=token&client_id=x")));
+      request("GET", authorize, "response_type=token&client_id=x"), Reads::local));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code+token&client_id=x")));
+      request("GET", authorize, "response_type=code+token&client_id=x"), Reads::local));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=id_token%20token")));
-  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize)));
-  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke")));
+      request("GET", authorize, "response_type=id_token%20token"), Reads::local));
+  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize), Reads::local));
+  EXPECT_FALSE(
+      Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke"), Reads::local));
+}
+
+// With the database across the network, the code exchange reads a code no cache holds: it runs
+// on the handler pool. The other grants read what the cache serves and stay inline.
+TEST(InlineRoutes, WithRemoteReadsTheCodeExchangeRunsOnThePool) {
+  http::Request r = request("POST", "/services/oauth2/token");
+  r.body = "grant_type=authorization_code&code=x&redirect_uri=y";
+  EXPECT_TRUE(Application::never_waits_on_disk(r, Reads::local));
+  EXPECT_FALSE(Application::never_waits_on_disk(r, Reads::remote));
+  for (const char* body :
+       {"grant_type=client_credentials", "grant_type=refresh_token&refresh_token=x"}) {
+    r.body = body;
+    EXPECT_TRUE(Application::never_waits_on_disk(r, Reads::remote)) << body;
+  }
 }
 
 }  // namespace
