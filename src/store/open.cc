@@ -32,8 +32,8 @@ int64_t non_negative(std::string_view name, std::string_view value) {
 }
 
 // Takes latchkey's own query parameters (pool_size, pool_wait_ms, statement_timeout_ms, writers)
-// out of a
-// PostgreSQL URL and leaves the rest to libpq, which refuses parameters it does not know.
+// out of a PostgreSQL URL and leaves the rest to libpq, which refuses parameters it does not
+// know.
 std::unique_ptr<Database> open_postgres(std::string_view url) {
   postgres::PostgresDatabase::Options options;
   const std::size_t q = url.find('?');

@@ -29,10 +29,10 @@
 // from a bounded pool (connection_pool.h; a caller waits for a free one at most
 // Options::pool_wait, then gets StoreError), and each statement runs for at most
 // Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
-// queued writes go to one writer thread with a connection of its own (group_commit.h). Reads are
-// retried once on a fresh connection when the one they got turns out to have been cut (a server
-// restart); writes are not (their outcome is unknown), they fail with StoreError and the next call
-// uses a fresh connection.
+// queued writes go to Options::writers writer threads, each with a connection of its own
+// (group_commit.h). Reads are retried once on a fresh connection when the one they got turns
+// out to have been cut (a server restart); writes are not (their outcome is unknown), they fail
+// with StoreError and the next call uses a fresh connection.
 //
 // Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
 // never "every token without one"). Text is compared byte for byte (equality, and ordering in
