@@ -224,6 +224,20 @@ TEST_F(PostgresBackend, ALostConnectionIsReplaced) {
   EXPECT_EQ(db.find_org("00D000000000002")->name, "Beta");
 }
 
+// A server gone silent on an open TCP connection (a host gone, a network cut) is noticed in
+// about 30 s rather than never (docs/operations.md): keepalives and tcp_user_timeout are set
+// unless the URL sets them itself.
+TEST_F(PostgresBackend, ConnectionsNoticeASilentServerUnlessTheUrlSaysOtherwise) {
+  Connection plain(url_);
+  EXPECT_EQ(plain.option("keepalives_idle"), "10");
+  EXPECT_EQ(plain.option("keepalives_interval"), "5");
+  EXPECT_EQ(plain.option("keepalives_count"), "3");
+  EXPECT_EQ(plain.option("tcp_user_timeout"), "30000");
+  Connection own(url_ + "&tcp_user_timeout=5000&keepalives_idle=60");
+  EXPECT_EQ(own.option("tcp_user_timeout"), "5000");
+  EXPECT_EQ(own.option("keepalives_idle"), "60");
+}
+
 // With one writer, so that the write after the cut is sent on the connection that was cut.
 TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
   PostgresDatabase::Options one_writer;

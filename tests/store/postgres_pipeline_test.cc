@@ -93,8 +93,12 @@ TEST_F(PostgresPipeline, AFailingWriteOfABatchFailsAloneAndTheOthersLandOnce) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   // Holds the writer, so that everything below is queued into one batch.
-  auto held =
-      submit(writer, Write{{}, [released](Connection&, std::vector<Result>&) { released.wait(); }});
+  std::promise<void> holding;
+  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
+                                     holding.set_value();
+                                     released.wait();
+                                   }});
+  holding.get_future().wait();
   std::vector<std::future<std::exception_ptr>> settled;
   std::vector<std::shared_ptr<int64_t>> seen;
   for (int i = 0; i < 10; ++i) {

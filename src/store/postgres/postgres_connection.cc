@@ -80,12 +80,18 @@ int64_t Result::affected() const {
 Connection::Connection(const std::string& conninfo, SessionSettings settings) {
   // `dbname` holding a URI or key=value string is expanded in place, and the last value of a
   // keyword wins: what comes before it is a default the URL may change (a server that does not
-  // answer fails the connection after 10 s rather than the system's TCP timeout of minutes),
-  // what comes after it overrides the URL (client_encoding) or fills in what it leaves out (the
-  // application name).
-  const char* const keywords[] = {"connect_timeout", "dbname", "fallback_application_name",
-                                  "client_encoding", nullptr};
-  const char* const values[] = {"10", conninfo.c_str(), "latchkey", "UTF8", nullptr};
+  // answer fails the connection after 10 s rather than the system's TCP timeout of minutes;
+  // over TCP, a server that falls silent on an open connection, a host gone or a network cut,
+  // is noticed within about 30 s, by keepalive probes while waiting for an answer and by
+  // tcp_user_timeout while what was sent is not acknowledged, where a read would otherwise wait
+  // for ever and a send for the kernel's retransmissions), what comes after it overrides the URL
+  // (client_encoding) or fills in what it leaves out (the application name).
+  const char* const keywords[] = {
+      "connect_timeout",           "keepalives_idle",  "keepalives_interval",
+      "keepalives_count",          "tcp_user_timeout", "dbname",
+      "fallback_application_name", "client_encoding",  nullptr};
+  const char* const values[] = {"10",       "10",   "5",    "3", "30000", conninfo.c_str(),
+                                "latchkey", "UTF8", nullptr};
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) throw ConnectionLost("postgres: out of memory opening a connection");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -112,6 +118,16 @@ Connection::Connection(const std::string& conninfo, SessionSettings settings) {
     conn_ = nullptr;
     throw;
   }
+}
+
+std::string Connection::option(std::string_view keyword) const {
+  std::string out;
+  PQconninfoOption* options = PQconninfo(conn_);
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword && o->val != nullptr) out = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
 }
 
 Connection::~Connection() {

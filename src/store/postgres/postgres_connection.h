@@ -136,6 +136,9 @@ class Connection {
   [[nodiscard]] bool broken() const { return given_up_ || PQstatus(conn_) == CONNECTION_BAD; }
   // Idle: not inside a transaction (a connection returned mid-transaction is not reused).
   [[nodiscard]] bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  // The value of the libpq connection option `keyword` in use ("" when unset), for tests and
+  // diagnostics.
+  [[nodiscard]] std::string option(std::string_view keyword) const;
   // The server process serving this connection (pg_backend_pid), for tests and diagnostics.
   [[nodiscard]] int backend_pid() const { return PQbackendPID(conn_); }
 

@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_database.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "store/postgres/migrations.h"
@@ -11,6 +12,9 @@ namespace {
 // The sequence row_ids counts in steps of this many (migration 1): each nextval reserves the
 // ids from its value up to the next one.
 constexpr int64_t kIdBlock = 64;
+// Blocks taken in one round trip: a busy node needs one every few milliseconds, and the thread
+// that needs it (often an I/O thread) waits for that round trip.
+constexpr int64_t kBlocksPerFetch = 16;
 
 // Writes one transaction holds at most: enough to cover every request a busy node has in flight.
 constexpr std::size_t kMaxBatch = 512;
@@ -44,11 +48,23 @@ void PostgresDatabase::raise_ids_above_stored() {
 int64_t PostgresDatabase::allocate_id() {
   MutexLock lock(ids_mu_);
   if (next_id_ >= block_end_) {
-    // A block taken by an attempt whose connection was lost is merely skipped.
-    const int64_t start =
-        read([](Connection& conn) { return conn.run("SELECT nextval('row_ids')").int64(0, 0); });
-    next_id_ = start;
-    block_end_ = start + kIdBlock;
+    if (spare_blocks_.empty()) {
+      // Blocks taken by an attempt whose connection was lost, or left when the process ends,
+      // are merely skipped.
+      spare_blocks_ = read([](Connection& conn) {
+        Result r = conn.run("SELECT nextval('row_ids') FROM generate_series(1, $1)",
+                            Params().int64(kBlocksPerFetch));
+        std::vector<int64_t> starts;
+        for (int i = 0; i < r.rows(); ++i) starts.push_back(r.int64(i, 0));
+        // Used from the highest down (pop_back): every id handed out stays above the last.
+        std::sort(starts.rbegin(), starts.rend());
+        return starts;
+      });
+      if (spare_blocks_.empty()) throw StoreError("postgres: the id sequence gave no block");
+    }
+    next_id_ = spare_blocks_.back();
+    spare_blocks_.pop_back();
+    block_end_ = next_id_ + kIdBlock;
   }
   return next_id_++;
 }
