@@ -55,6 +55,7 @@ int64_t PostgresDatabase::allocate_id() {
         Result r = conn.run("SELECT nextval('row_ids') FROM generate_series(1, $1)",
                             Params().int64(kBlocksPerFetch));
         std::vector<int64_t> starts;
+        starts.reserve(static_cast<std::size_t>(r.rows()));
         for (int i = 0; i < r.rows(); ++i) starts.push_back(r.int64(i, 0));
         // Used from the highest down (pop_back): every id handed out stays above the last.
         std::sort(starts.rbegin(), starts.rend());
