@@ -68,8 +68,9 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
   token.add(
       std::make_unique<oauth::RefreshTokenGrant>(db.tokens, db.apps, db.users, issuer, clock));
   token.add(std::make_unique<oauth::ClientCredentialsGrant>(db.apps, db.users, issuer));
-  token.add(std::make_unique<oauth::JwtBearerGrant>(db.apps, db.users, db.consents, db.replays,
-                                                    issuer, clock, options.issuer));
+  token.add(std::make_unique<oauth::JwtBearerGrant>(
+      db.apps, db.users, db.consents, db.replays, issuer, clock, options.issuer,
+      oauth::ClientAuthLimits{}.max_live_assertions_per_client, options.audience_aliases));
   token.add(std::make_unique<oauth::SamlBearerGrant>(db.apps, db.users, db.consents, db.replays,
                                                      issuer, clock, options.issuer));
   discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,
