@@ -36,7 +36,8 @@ std::vector<std::string_view> split_lines(std::string_view s) {
   std::size_t start = 0;
   while (true) {
     auto nl = s.find('\n', start);
-    out.push_back(s.substr(start, nl == std::string_view::npos ? s.npos : nl - start));
+    out.push_back(
+        s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (nl == std::string_view::npos) return out;
     start = nl + 1;
   }

@@ -91,7 +91,7 @@ std::string invalid_field(std::string_view field, std::string_view object) {
          "appropriate names.";
 }
 
-http::Response json_no_store(boost::json::value v) {
+http::Response json_no_store(const boost::json::value& v) {
   http::Response r = http::Response::json(200, boost::json::serialize(v));
   http::no_store(r);
   return r;

@@ -30,7 +30,7 @@ class JwtBearerGrant final : public TokenGrantHandler {
   // `max_live_per_client` live ones.
   JwtBearerGrant(store::AppStore& apps, store::UserStore& users, store::ConsentStore& consents,
                  store::ReplayStore& replays, TokenIssuer& issuer, const Clock& clock,
-                 std::string issuer_url,
+                 const std::string& issuer_url,
                  int64_t max_live_per_client = ClientAuthLimits{}.max_live_assertions_per_client,
                  const std::vector<std::string>& audience_aliases = {})
       : subject_(apps, users, consents, issuer),

@@ -29,18 +29,34 @@ class FrontDoorTest : public ::testing::Test {
       : stack_(world_, kIssuer),
         passwords_(world_.random(), {8, 1, 1}),
         throttle_(world_.clock()),
-        authorize_({world_.db(), world_.db(), world_.db(), world_.db(), world_.db(), stack_.issuer,
-                    stack_.ids, passwords_, throttle_, pages_, world_.random(), world_.clock(),
-                    world_.events(), kIssuer, false, world_.random().bytes(32), {}}),
+        authorize_({world_.db(),
+                    world_.db(),
+                    world_.db(),
+                    world_.db(),
+                    world_.db(),
+                    stack_.issuer,
+                    stack_.ids,
+                    passwords_,
+                    throttle_,
+                    pages_,
+                    world_.random(),
+                    world_.clock(),
+                    world_.events(),
+                    kIssuer,
+                    false,
+                    world_.random().bytes(32),
+                    {}}),
         door_(deps(key_)) {
     app_ = world_.add_app([](store::App& a) { a.scopes = {"api", "web", "refresh_token"}; });
-    world_.db().save_consent({world_.user().id, app_.client_id, {"api", "web", "refresh_token"},
+    world_.db().save_consent({world_.user().id,
+                              app_.client_id,
+                              {"api", "web", "refresh_token"},
                               world_.clock().now_ms()});
     token_ = issue({"api", "web"});
   }
 
   FrontDoorDeps deps(const std::string& key) {
-    return {stack_.opaque, world_.db(),     world_.db(), authorize_,
+    return {stack_.opaque,   world_.db(),    world_.db(), authorize_,
             world_.random(), world_.clock(), kIssuer,     key};
   }
 
@@ -75,7 +91,8 @@ class FrontDoorTest : public ::testing::Test {
   static http::Response open(FrontDoor& door, const std::string& uri) {
     const std::string prefix = std::string(kIssuer) + "/secur/frontdoor.jsp?";
     EXPECT_EQ(uri.rfind(prefix, 0), 0u) << uri;
-    return testsupport::released(door.enter(get("/secur/frontdoor.jsp", uri.substr(prefix.size()))));
+    return testsupport::released(
+        door.enter(get("/secur/frontdoor.jsp", uri.substr(prefix.size()))));
   }
   http::Response open(const std::string& uri) { return open(door_, uri); }
 
@@ -128,8 +145,8 @@ TEST_F(FrontDoorTest, ItLandsOnTheRedirectPathGiven) {
 }
 
 TEST_F(FrontDoorTest, ARedirectOutsideThisServerIsRefused) {
-  for (const char* bad : {"https://evil.example/", "//evil.example/", "/\\evil.example",
-                          "evil", "/a b", "javascript:alert(1)"}) {
+  for (const char* bad : {"https://evil.example/", "//evil.example/", "/\\evil.example", "evil",
+                          "/a b", "javascript:alert(1)"}) {
     http::Response r = single_access("redirect_uri=" + http::form_encode(bad));
     EXPECT_EQ(r.status, 400u) << bad;
     EXPECT_EQ(boost::json::parse(r.body).at("error").as_string(), "invalid_request") << bad;

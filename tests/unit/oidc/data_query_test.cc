@@ -104,8 +104,8 @@ TEST_F(DataQueryTest, EveryListedVersionHasAResourceMap) {
     const auto& o = body.as_object();
     EXPECT_EQ(o.at("query").as_string(), base + "/query");
     EXPECT_EQ(o.at("sobjects").as_string(), base + "/sobjects");
-    EXPECT_EQ(o.at("identity").as_string(), std::string(kIssuer) + "/id/" + world_.org().id +
-                                                "/" + world_.user().id);
+    EXPECT_EQ(o.at("identity").as_string(),
+              std::string(kIssuer) + "/id/" + world_.org().id + "/" + world_.user().id);
   }
   // The CLI's Dev Hub probe asks v51.0.
   EXPECT_EQ(get("/services/data/v51.0/").status, 200u);
@@ -148,9 +148,8 @@ TEST_F(DataQueryTest, FieldsAreMatchedInAnyCaseAndAnsweredByTheirApiNames) {
 
 TEST_F(DataQueryTest, AUserOfTheTokensOrgById) {
   const store::User& u = world_.user();
-  http::Response r =
-      soql("SELECT Id, Username, Email, Name, FirstName, LastName FROM User WHERE Id = '" + u.id +
-           "'");
+  http::Response r = soql(
+      "SELECT Id, Username, Email, Name, FirstName, LastName FROM User WHERE Id = '" + u.id + "'");
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(json(r).at("totalSize").as_int64(), 1);
   const boost::json::value body = json(r);
@@ -165,8 +164,8 @@ TEST_F(DataQueryTest, AUserOfTheTokensOrgById) {
 }
 
 TEST_F(DataQueryTest, AnotherOrgsUserOrAnUnknownIdMatchesNothing) {
-  for (const std::string& id : {other_user_.id, std::string("005000000000999AAA"),
-                                std::string("005000000000001")}) {
+  for (const std::string& id :
+       {other_user_.id, std::string("005000000000999AAA"), std::string("005000000000001")}) {
     http::Response r = soql("SELECT Id FROM User WHERE Id = '" + id + "'");
     ASSERT_EQ(r.status, 200u) << r.body;
     EXPECT_EQ(json(r).at("totalSize").as_int64(), 0) << id;
@@ -179,8 +178,9 @@ TEST_F(DataQueryTest, AnotherOrgsUserOrAnUnknownIdMatchesNothing) {
 }
 
 TEST_F(DataQueryTest, OtherObjectsAreInvalidTypeSoTheOrgIsNoDevHub) {
-  expect_error(get("/services/data/v51.0/query", "q=SELECT%20Id%20FROM%20ScratchOrgInfo%20limit%201"),
-               400, "INVALID_TYPE");
+  expect_error(
+      get("/services/data/v51.0/query", "q=SELECT%20Id%20FROM%20ScratchOrgInfo%20limit%201"), 400,
+      "INVALID_TYPE");
   expect_error(soql("SELECT Id FROM Account WHERE Name = 'x' AND Id = 'y'"), 400, "INVALID_TYPE");
 }
 
@@ -217,8 +217,8 @@ TEST_F(DataQueryTest, OneUserAsAnSobject) {
 }
 
 TEST_F(DataQueryTest, AnotherOrgsUserOrAnUnknownIdIsNotFound) {
-  for (const std::string& id : {other_user_.id, std::string("005000000000999AAA"),
-                                std::string("nonsense")}) {
+  for (const std::string& id :
+       {other_user_.id, std::string("005000000000999AAA"), std::string("nonsense")}) {
     expect_error(get("/services/data/v62.0/sobjects/User/" + id), 404, "NOT_FOUND");
   }
   expect_error(get("/services/data/v62.0/sobjects/Account/001000000000001AAA"), 404, "NOT_FOUND");
@@ -229,9 +229,9 @@ TEST_F(DataQueryTest, AnotherOrgsUserOrAnUnknownIdIsNotFound) {
 
 TEST_F(DataQueryTest, ABadTokenIsInvalidSessionIdEverywhere) {
   const std::string q = "q=" + http::form_encode("SELECT Id FROM Organization");
-  for (const std::string& path : {std::string("/services/data/v62.0"),
-                                  std::string("/services/data/v62.0/query"),
-                                  "/services/data/v62.0/sobjects/User/" + world_.user().id}) {
+  for (const std::string& path :
+       {std::string("/services/data/v62.0"), std::string("/services/data/v62.0/query"),
+        "/services/data/v62.0/sobjects/User/" + world_.user().id}) {
     http::Response r = get(path, q, "00Dnot!atoken");
     EXPECT_EQ(r.status, 401u) << path;
     EXPECT_EQ(r.body,

@@ -32,9 +32,9 @@ TEST(SoqlQuery, TheSalesforceClisOrganizationQuery) {
   auto q = accepted(
       "SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, NamespacePrefix, "
       "OrganizationType FROM Organization");
-  EXPECT_EQ(q.fields, (std::vector<std::string>{"Name", "InstanceName", "IsSandbox",
-                                                "TrialExpirationDate", "NamespacePrefix",
-                                                "OrganizationType"}));
+  EXPECT_EQ(q.fields,
+            (std::vector<std::string>{"Name", "InstanceName", "IsSandbox", "TrialExpirationDate",
+                                      "NamespacePrefix", "OrganizationType"}));
   EXPECT_EQ(q.object, "Organization");
   EXPECT_FALSE(q.id);
   EXPECT_FALSE(q.limit);
@@ -78,12 +78,11 @@ TEST(SoqlQuery, LiteralsUnescapeSoqlsEscapes) {
 }
 
 TEST(SoqlQuery, ClausesOutsideTheSubsetAreKeptAsOther) {
-  for (const char* text : {"SELECT Id FROM User WHERE Id = '1' AND IsActive = true",
-                           "SELECT Id FROM User WHERE Username = 'a@b'",
-                           "SELECT Id FROM Organization ORDER BY Name",
-                           "SELECT Id FROM Organization LIMIT 1 OFFSET 2",
-                           "SELECT Id FROM User WHERE Id = 5", "SELECT Id FROM Organization LIMIT",
-                           "SELECT Id FROM Organization WHERE"}) {
+  for (const char* text :
+       {"SELECT Id FROM User WHERE Id = '1' AND IsActive = true",
+        "SELECT Id FROM User WHERE Username = 'a@b'", "SELECT Id FROM Organization ORDER BY Name",
+        "SELECT Id FROM Organization LIMIT 1 OFFSET 2", "SELECT Id FROM User WHERE Id = 5",
+        "SELECT Id FROM Organization LIMIT", "SELECT Id FROM Organization WHERE"}) {
     EXPECT_TRUE(accepted(text).other_clauses) << text;
   }
 }
