@@ -176,19 +176,9 @@ http::Response DataResources::query(const http::Request& request, const store::T
         "This server answers only SELECT fields FROM Organization [WHERE Id = '…'] [LIMIT n] "
         "and SELECT fields FROM User WHERE Id = '…' [LIMIT n]");
   }
-  // The one record the query can match, if it does.
-  std::optional<Fields> record;
-  if (organization) {
-    auto org = orgs_.find_org(bearer.org_id);
-    if (org && (!q.id || same_id(*q.id, org->id))) record = organization_fields(*org);
-  } else {
-    // Users are found by their 18-character id; another org's user matches nothing.
-    auto user = q.id->size() == 18 ? users_.find_user(*q.id) : std::nullopt;
-    if (user && user->org_id == bearer.org_id) record = user_fields(*user);
-  }
   std::string_view type = organization ? "Organization" : "User";
-  // Every field named must exist, whether or not a record matched (Salesforce checks the query
-  // before running it).
+  // Every field named must exist, whether or not a record matches (Salesforce checks the query
+  // before it runs it).
   std::vector<std::string_view> names;
   const Fields known =
       organization ? organization_fields(store::Org{}) : user_fields(store::User{});
@@ -200,9 +190,25 @@ http::Response DataResources::query(const http::Request& request, const store::T
     }
     names.push_back(it->first);
   }
+  // The one record the query can match, if it does.
+  std::optional<Fields> record;
+  std::string record_id;
+  if (organization) {
+    auto org = orgs_.find_org(bearer.org_id);
+    if (org && (!q.id || same_id(*q.id, org->id))) {
+      record = organization_fields(*org);
+      record_id = org->id;
+    }
+  } else {
+    // Users are found by their 18-character id; another org's user matches nothing.
+    auto user = q.id->size() == 18 ? users_.find_user(*q.id) : std::nullopt;
+    if (user && user->org_id == bearer.org_id) {
+      record = user_fields(*user);
+      record_id = user->id;
+    }
+  }
   boost::json::array records;
   if (record && (!q.limit || *q.limit > 0)) {
-    std::string record_id = record->front().second.as_string().c_str();
     boost::json::object o{{"attributes", attributes(type, base, record_id)}};
     for (auto name : names) {
       for (const auto& [k, v] : *record) {
