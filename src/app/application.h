@@ -32,6 +32,9 @@ struct AppOptions {
   // Reverse proxies trusted to name the client (serve --trusted-proxy): the login throttle
   // counts the address they report (http/client_address.h).
   std::vector<http::Cidr> trusted_proxies;
+  // Further `aud` values the JWT bearer grant accepts besides the issuer (serve
+  // --audience-alias; docs/behaviour.md §5.6).
+  std::vector<std::string> audience_aliases;
 };
 
 class Application {

@@ -63,7 +63,11 @@ http::Response identity(Services& s, const http::Request& r) { return s.users.id
 http::Response discovery(Services& s, const http::Request&) { return s.discovery->configuration(); }
 http::Response jwks(Services& s, const http::Request&) { return s.discovery->jwks(); }
 http::Response data_versions(Services& s, const http::Request& r) { return s.data.versions(r); }
-http::Response data_version(Services& s, const http::Request& r) { return s.data.version_root(r); }
+http::Response data_version(Services& s, const http::Request& r) { return s.data.resource(r); }
+http::Response single_access(Services& s, const http::Request& r) {
+  return s.front_door.single_access(r);
+}
+http::Response front_door(Services& s, const http::Request& r) { return s.front_door.enter(r); }
 http::Response landing(Services& s, const http::Request&) {
   web::LandingView v{s.options.issuer, s.demo.available(), std::string(paths::kDemoStart),
                      std::string(kDemoUsername), std::string(kDemoPassword)};
@@ -97,6 +101,9 @@ constexpr Route kRoutes[] = {
     {paths::kIntrospect, kExact, kAny, introspect, unless_assertion, "introspect"},
     {paths::kUserinfo, kExact, kAny, userinfo, on_io_thread, "userinfo"},
     {paths::kIdentityPrefix, kPrefix, kAny, identity, on_io_thread, "identity"},
+    {paths::kSingleAccess, kExact, kGet, single_access, on_io_thread, "frontdoor"},
+    // Records the one-time URL's use and the session in the database.
+    {paths::kFrontDoor, kExact, kGet, front_door, on_pool, "frontdoor"},
     {paths::kOpenidConfiguration, kExact, kGet, discovery, on_io_thread, "discovery"},
     {paths::kOauthAuthorizationServer, kExact, kGet, discovery, on_io_thread, "discovery"},
     {paths::kWellKnownPrefix, kPrefix, kGet, nothing_here, on_io_thread, "discovery"},
