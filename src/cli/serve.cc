@@ -18,6 +18,7 @@
 #include "app/change_follower.h"
 #include "config/mtls_base_url.h"
 #include "core/clock.h"
+#include "core/paths.h"
 #include "store/caching_database.h"
 #include "store/purger.h"
 #include "crypto/crypto.h"
@@ -108,6 +109,17 @@ int serve(store::Database& db, const config::ServeConfig& o, app::KekSource& kek
   if (!o.quiet) so.log = log;
   // Built once the issuer is known (after listen()); signals are acted on only once run() runs.
   std::unique_ptr<app::Application> application;
+  // A load balancer probes every few seconds on every node: its lines would drown the rest.
+  std::vector<std::string> unlogged;
+  if (!o.log_health_checks) unlogged = {paths::kHealthz, paths::kReadyz};
+  so.unlogged_paths = unlogged;
+  // SIGTERM/SIGINT: /readyz fails at once on both listeners, the listeners close after the
+  // delay, requests in flight get the timeout (docs/operations.md "Draining").
+  so.on_drain = [&application] {
+    if (application) application->start_draining();
+  };
+  so.drain_delay = std::chrono::milliseconds(o.drain_delay_ms);
+  so.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
   // Connections must fit in the open-file limit, or accept() fails with EMFILE before the
   // cap's 503 is ever sent.
   const http::FdLimits fds = http::raise_open_file_limit();
@@ -153,6 +165,10 @@ int serve(store::Database& db, const config::ServeConfig& o, app::KekSource& kek
     mo.run_inline = &app::Application::metrics_never_wait;
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
+    mo.unlogged_paths = unlogged;
+    // Stopped after the public listener, so that it answers /readyz 503 while that drains.
+    mo.handle_signals = false;
+    mo.drain_timeout = so.drain_timeout;
     metrics_server.emplace(mo,
                            [&](const http::Request& r) { return application->handle_metrics(r); });
   }
@@ -220,7 +236,6 @@ int serve(store::Database& db, const config::ServeConfig& o, app::KekSource& kek
   if (metrics_server) {
     std::printf("latchkey metrics listening on http://%s:%u/metrics\n",
                 url_host(metrics_host).c_str(), static_cast<unsigned>(metrics_bound));
-    // Stops by itself on SIGTERM/SIGINT too (every listener handles them).
     metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
   }
   std::fflush(stdout);

@@ -32,8 +32,7 @@ std::string check_listen(std::string_view v) {
 }
 
 std::string check_cidr(std::string_view v) {
-  return http::Cidr::parse(v) ? ""
-                                           : "must be an IP address or CIDR block, got " + quoted(v);
+  return http::Cidr::parse(v) ? "" : "must be an IP address or CIDR block, got " + quoted(v);
 }
 
 std::string check_http_url(std::string_view url) {
@@ -75,8 +74,8 @@ const Setting kSettings[] = {
      "public base URL: JWT/SAML audiences, `id` URLs, discovery"},
     {"workers", "--workers", "LATCHKEY_WORKERS", false, &S::workers, "N", "0 (one per core)",
      "I/O threads; 0 = one per core", 0, 1024},
-    {"handler_threads", "--handler-threads", "LATCHKEY_HANDLER_THREADS", false,
-     &S::handler_threads, "N", "64",
+    {"handler_threads", "--handler-threads", "LATCHKEY_HANDLER_THREADS", false, &S::handler_threads,
+     "N", "64",
      "threads for the handlers that must wait on a write before going on (code exchange, "
      "refresh, login, consent); requests waiting on a durable write share one commit",
      1, 4096},
@@ -92,8 +91,8 @@ const Setting kSettings[] = {
      "other processes' changes within milliseconds): the longest a cached record is kept; it "
      "bounds only changes made with SQL behind latchkey's back",
      0, 3'600'000},
-    {"max_connections", "--max-connections", "LATCHKEY_MAX_CONNECTIONS", false,
-     &S::max_connections, "N", "10000",
+    {"max_connections", "--max-connections", "LATCHKEY_MAX_CONNECTIONS", false, &S::max_connections,
+     "N", "10000",
      "concurrent connections served; a connection beyond it is answered 503 "
      "`temporarily_unavailable` with `Retry-After: 1` and closed. At start-up `serve` raises "
      "its soft open-file limit (`RLIMIT_NOFILE`) to the hard limit and lowers this cap to fit "
@@ -117,6 +116,10 @@ const Setting kSettings[] = {
     {"stop_on_stdin_eof", "--stop-on-stdin-eof", "LATCHKEY_STOP_ON_STDIN_EOF", false,
      &S::stop_on_stdin_eof, "", "false", "exit when stdin closes (test harnesses)"},
     {"quiet", "--quiet", "LATCHKEY_QUIET", false, &S::quiet, "", "false", "no access log"},
+    {"log_health_checks", "--log-health-checks", "LATCHKEY_LOG_HEALTH_CHECKS", false,
+     &S::log_health_checks, "", "false",
+     "also write `/healthz` and `/readyz` requests to the access log (a load balancer's probes "
+     "would drown the rest)"},
     {"audit_log", "--audit-log", "LATCHKEY_AUDIT_LOG", false, &S::audit_log, "PATH|-", "off",
      "JSON lines of authentication events (login, consent, token issued/refused/revoked, "
      "including what a replayed code or reused refresh token revokes); never a secret, and a "
@@ -139,20 +142,19 @@ const Setting kSettings[] = {
      "for tools that hard-code Salesforce's login host); repeatable. Client assertions "
      "(`private_key_jwt`) and SAML audiences are not affected",
      0, 0, check_http_url},
-    {"tls_listen", "--tls-listen", "LATCHKEY_TLS_LISTEN", false, &S::tls_listen, "HOST:PORT",
-     "off",
-     "address of the TLS listener (RFC 8705 mutual TLS); needs `--tls-cert` and `--tls-key`", 0,
-     0, check_listen},
+    {"tls_listen", "--tls-listen", "LATCHKEY_TLS_LISTEN", false, &S::tls_listen, "HOST:PORT", "off",
+     "address of the TLS listener (RFC 8705 mutual TLS); needs `--tls-cert` and `--tls-key`", 0, 0,
+     check_listen},
     {"tls_cert", "--tls-cert", "LATCHKEY_TLS_CERT", false, &S::tls_cert, "PEM", "—",
      "the TLS listener's certificate chain"},
     {"tls_key", "--tls-key", "LATCHKEY_TLS_KEY", false, &S::tls_key, "PEM", "—",
      "the TLS listener's private key"},
-    {"tls_client_ca", "--tls-client-ca", "LATCHKEY_TLS_CLIENT_CA", false, &S::tls_client_ca,
-     "PEM", "—", "CAs for client certificates (`tls_client_auth`, named in the certificate request)"},
+    {"tls_client_ca", "--tls-client-ca", "LATCHKEY_TLS_CLIENT_CA", false, &S::tls_client_ca, "PEM",
+     "—", "CAs for client certificates (`tls_client_auth`, named in the certificate request)"},
     {"tls_issuer", "--tls-issuer", "LATCHKEY_TLS_ISSUER", false, &S::tls_issuer, "URL",
      "`https://HOST:PORT` of `--tls-listen`; the `--issuer` host if HOST is `0.0.0.0` or `::`",
-     "public `https://` base URL of the TLS listener, advertised in `mtls_endpoint_aliases`", 0,
-     0, check_https_url},
+     "public `https://` base URL of the TLS listener, advertised in `mtls_endpoint_aliases`", 0, 0,
+     check_https_url},
     {"metrics_listen", "--metrics-listen", "LATCHKEY_METRICS_LISTEN", false, &S::metrics_listen,
      "HOST:PORT", "off",
      "address of a second, plain-HTTP listener serving only `GET /metrics` (Prometheus), "
@@ -166,6 +168,18 @@ const Setting kSettings[] = {
      "seconds between passes of the background purge of expired rows (see "
      "[operations.md](operations.md)); 0 = never",
      0, 86'400},
+    {"drain_delay_ms", "--drain-delay-ms", "LATCHKEY_DRAIN_DELAY_MS", false, &S::drain_delay_ms,
+     "MS", "0",
+     "on SIGTERM or SIGINT, how long the listeners go on accepting while `/readyz` answers 503 "
+     "`draining`, so a load balancer stops sending new requests first; behind one, set it "
+     "above the health check's interval times its failure threshold (e.g. 5000). See "
+     "[operations.md](operations.md), \"Draining\"",
+     0, 600'000},
+    {"drain_timeout_ms", "--drain-timeout-ms", "LATCHKEY_DRAIN_TIMEOUT_MS", false,
+     &S::drain_timeout_ms, "MS", "10000",
+     "once the listeners are closed, how long requests in flight have to finish before their "
+     "connections are cut and the process exits",
+     0, 600'000},
 };
 
 template <class T>
@@ -218,8 +232,8 @@ std::string position(const std::string& path, const toml::source_region& where) 
 }
 
 // One value of the file; `where` is "PATH:LINE:COLUMN: key".
-Status apply_node(ServeConfig& c, const Setting& s, const toml::node& node,
-                  const std::string& path, const std::string& where) {
+Status apply_node(ServeConfig& c, const Setting& s, const toml::node& node, const std::string& path,
+                  const std::string& where) {
   auto wrong = [&] { return problem(where, "must be " + kind_name(s)); };
   if (is_member_of<int64_t>(s.field)) {
     auto v = node.value_exact<int64_t>();
@@ -240,8 +254,7 @@ Status apply_node(ServeConfig& c, const Setting& s, const toml::node& node,
   std::vector<std::string> items;
   for (const toml::node& item : *array) {
     auto v = item.value_exact<std::string>();
-    const std::string item_where = position(path, item.source()) + " " +
-                                   std::string(s.key);
+    const std::string item_where = position(path, item.source()) + " " + std::string(s.key);
     if (!v) return problem(item_where, "must be " + kind_name(s));
     if (s.check) {
       if (auto why = s.check(*v); !why.empty()) return problem(item_where, why);
@@ -292,8 +305,10 @@ std::string settings_markdown() {
   for (const Setting& s : kSettings) {
     std::string type;
     if (is_member_of<int64_t>(s.field)) {
-      type.append("integer ").append(std::to_string(s.min)).append("–").append(
-          std::to_string(s.max));
+      type.append("integer ")
+          .append(std::to_string(s.min))
+          .append("–")
+          .append(std::to_string(s.max));
     } else {
       type = is_member_of<bool>(s.field)                       ? "boolean"
              : is_member_of<std::vector<std::string>>(s.field) ? "array of strings"

@@ -45,8 +45,8 @@ struct ServeConfig {
   int64_t max_connections = 10'000;
   int64_t max_connections_per_address = 0;  // 0: a quarter of the connection cap, at least 16
   bool stop_on_stdin_eof = false;
-  bool quiet = false;     // no access log
-  std::string audit_log;  // JSON-lines audit log path, "-" for stdout
+  bool quiet = false;                         // no access log
+  std::string audit_log;                      // JSON-lines audit log path, "-" for stdout
   std::vector<std::string> trusted_proxies;   // address or CIDR block each
   std::vector<std::string> audience_aliases;  // absolute http(s) URLs
   // TLS listener (RFC 8705 mutual TLS); off when tls_listen is empty.
@@ -57,6 +57,12 @@ struct ServeConfig {
   std::string tls_issuer;  // default: config::mtls_base_url
   std::string metrics_listen;
   int64_t purge_interval_s = 60;  // 0 = no purge (store/purger.h)
+  // The stop on SIGTERM/SIGINT (docs/operations.md "Draining"): /readyz fails at once, the
+  // listeners go on serving for drain_delay_ms, then stop accepting; requests in flight then
+  // have drain_timeout_ms to finish before their connections are cut.
+  int64_t drain_delay_ms = 0;
+  int64_t drain_timeout_ms = 10'000;
+  bool log_health_checks = false;  // /healthz and /readyz in the access log
 };
 
 // One setting: its names in every source, its type (the member it fills) and its check.

@@ -31,6 +31,7 @@ issuer = "https://login.example.com"
 cache_ms = 250
 quiet = true
 trusted_proxies = ["10.0.0.0/8", "::1"]
+drain_delay_ms = 5000
 )",
                          "/etc/latchkey/latchkey.toml"));
   EXPECT_EQ(c.db, "sqlite:/var/lib/latchkey/latchkey.db");
@@ -39,7 +40,8 @@ trusted_proxies = ["10.0.0.0/8", "::1"]
   EXPECT_EQ(c.cache_ms, 250);
   EXPECT_TRUE(c.quiet);
   EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
-  EXPECT_EQ(c.cache_max_ms, 60'000);  // untouched: the default
+  EXPECT_EQ(c.drain_delay_ms, 5000);
+  EXPECT_EQ(c.drain_timeout_ms, 10'000);  // untouched: the default
   EXPECT_TRUE(validate(c));
 }
 
@@ -63,8 +65,8 @@ TEST(ServeConfig, EnvironmentOverridesTheFileAndFlagsOverrideBoth) {
 
 TEST(ServeConfig, EnvironmentOfOtherCommandsReadsOnlyTheGlobalSettings) {
   ServeConfig c;
-  ASSERT_TRUE(apply_env(
-      c, env_of({{"LATCHKEY_DB", "sqlite:x.db"}, {"LATCHKEY_LISTEN", "garbage"}}), true));
+  ASSERT_TRUE(
+      apply_env(c, env_of({{"LATCHKEY_DB", "sqlite:x.db"}, {"LATCHKEY_LISTEN", "garbage"}}), true));
   EXPECT_EQ(c.db, "sqlite:x.db");
   EXPECT_EQ(c.listen, "");
 }
@@ -111,9 +113,9 @@ TEST(ServeConfig, EnvironmentAndFlagErrorsNameTheirSource) {
   EXPECT_EQ(error_of(apply_values(c, *find_by_key("max_connections_per_address"), {"0"},
                                   "--max-connections-per-address")),
             "--max-connections-per-address must be between 1 and 1000000, got 0");
-  EXPECT_EQ(error_of(apply_values(c, *find_by_key("audience_aliases"), {"ftp://x"},
-                                  "--audience-alias")),
-            "--audience-alias must be an http:// or https:// URL, got 'ftp://x'");
+  EXPECT_EQ(
+      error_of(apply_values(c, *find_by_key("audience_aliases"), {"ftp://x"}, "--audience-alias")),
+      "--audience-alias must be an http:// or https:// URL, got 'ftp://x'");
 }
 
 TEST(ServeConfig, FileOnDiskIsReadAndAMissingOneNamed) {
