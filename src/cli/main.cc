@@ -60,15 +60,19 @@ int run(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   cli::ServeFlags serve_flags(cli, *serve_cmd);
   std::string config_file;
-  serve_cmd->add_option("--config", config_file,
-                        "TOML file of settings (docs/configuration.md); the LATCHKEY_* "
-                        "environment variables and the flags override it");
+  serve_cmd
+      ->add_option("--config", config_file,
+                   "TOML file of settings (docs/configuration.md); the LATCHKEY_* "
+                   "environment variables and the flags override it")
+      ->type_name("PATH");
 
   auto* config_cmd = cli.add_subcommand("config", "the configuration file of serve");
   config_cmd->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand(
       "check", "validate a configuration file (with the environment) without starting");
-  config_check->add_option("--config", config_file, "TOML file of settings")->required();
+  config_check->add_option("--config", config_file, "TOML file of settings")
+      ->type_name("PATH")
+      ->required();
   auto* config_docs = config_cmd->add_subcommand(
       "docs", "print the settings table of docs/configuration.md (Markdown)");
 

@@ -42,7 +42,8 @@ void warn_if_exposed(const std::string& path, const char* what) {
 
 }  // namespace
 
-int serve(store::Database& db, const config::ServeConfig& o, app::KekSource& kek) {
+int serve(store::Database& db, const config::ServeConfig& settings, app::KekSource& kek) {
+  const config::ServeConfig& o = settings;  // short: read on most lines below
   std::string host;
   unsigned short port = 0;
   if (!config::split_listen(o.listen, host, port)) {

@@ -8,9 +8,9 @@
 
 namespace latchkey::cli {
 
-// `config` has been validated (config::validate); `kek` opens the signing keys: the server
+// `settings` have been validated (config::validate); `kek` opens the signing keys: the server
 // refuses to start when they do not open. Returns the exit status: 0 after a stop on
 // SIGTERM/SIGINT (once drained, docs/operations.md) or stdin EOF.
-int serve(store::Database& db, const config::ServeConfig& config, app::KekSource& kek);
+int serve(store::Database& db, const config::ServeConfig& settings, app::KekSource& kek);
 
 }  // namespace latchkey::cli
