@@ -19,7 +19,7 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl
   libargon2-dev libmimalloc-dev
-  libcli11-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
+  libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   sqlite3
 )
 # postgresql: the server the store suite and `make e2e-postgres` run against too

@@ -44,6 +44,8 @@ void Application::observe(const http::Request& req, unsigned status,
   s_->metrics.observe(route ? route->label : kUnroutedLabel, status, elapsed.count());
 }
 
+void Application::start_draining() { s_->draining.store(true, std::memory_order_release); }
+
 void Application::connection_refused_per_address() { s_->metrics.connection_refused_per_address(); }
 
 bool Application::never_waits_on_disk(const http::Request& req, Reads reads) {
@@ -62,7 +64,7 @@ http::Response Application::handle_metrics(const http::Request& req) {
     return r;
   }
   if (req.path == paths::kHealthz) return healthz();
-  if (req.path == paths::kReadyz) return readyz(s_->readiness.ready());
+  if (req.path == paths::kReadyz) return readyz(*s_);
   if (req.path != paths::kMetrics) return not_found();
   http::Response r;
   r.body = s_->metrics.render();

@@ -68,6 +68,10 @@ class Application {
   // on_response): a token response that awaited its write is counted with what the write
   // decided, and its latency includes the wait. Thread-safe, lock-free.
   void observe(const http::Request& request, unsigned status, std::chrono::microseconds elapsed);
+  // The server is stopping (SIGTERM, docs/operations.md "Draining"): from now on /readyz
+  // answers 503 "draining" on both listeners, so load balancers send no new requests; the
+  // rest is served as before. Thread-safe, lock-free; there is no way back.
+  void start_draining();
   // Counts a connection closed for being over the per-address cap (http::ServerOptions::
   // on_address_refused). Thread-safe, lock-free.
   void connection_refused_per_address();

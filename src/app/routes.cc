@@ -83,7 +83,7 @@ http::Response stylesheet(Services& s, const http::Request&) {
 http::Response demo_start(Services& s, const http::Request& r) { return s.demo.start(r); }
 http::Response demo_callback(Services& s, const http::Request& r) { return s.demo.callback(r); }
 http::Response health(Services&, const http::Request&) { return healthz(); }
-http::Response ready(Services& s, const http::Request&) { return readyz(s.readiness.ready()); }
+http::Response ready(Services& s, const http::Request&) { return readyz(s); }
 // A path under a family of routes that names none of them: 404, counted with the family.
 http::Response nothing_here(Services&, const http::Request&) { return not_found(); }
 
@@ -148,10 +148,19 @@ http::Response not_found() {
 
 http::Response healthz() { return http::Response::json(200, R"({"status":"ok"})"); }
 
-http::Response readyz(bool database_answers) {
-  http::Response r = database_answers ? http::Response::json(200, R"({"status":"ready"})")
-                                      : http::Response::json(
-                                            503, R"({"status":"unavailable","reason":"database"})");
+http::Response readyz(Services& s) {
+  const char* reason = nullptr;
+  if (s.draining.load(std::memory_order_acquire)) {
+    reason = "draining";
+  } else if (auto ring = s.keys.current(); !ring || ring->keys().empty()) {
+    reason = "keys";
+  } else if (!s.readiness.ready()) {
+    reason = "database";
+  }
+  http::Response r =
+      reason ? http::Response::json(
+                   503, std::string(R"({"status":"unavailable","reason":")") + reason + "\"}")
+             : http::Response::json(200, R"({"status":"ready"})");
   // Each probe must see the state now, not a proxy's copy.
   r.set("Cache-Control", "no-store");
   return r;

@@ -52,11 +52,13 @@ const Route* find_route(std::string_view path);
 inline constexpr std::string_view kUnroutedLabel = "other";
 
 // The answers both listeners share: 404 in RFC 6749 §5.2 JSON, the liveness check, and the
-// readiness check's answer (behaviour §4): 200 {"status":"ready"} when the database answers,
-// else 503 {"status":"unavailable","reason":"database"}.
+// readiness check's answer (behaviour §4): 503 {"status":"unavailable","reason":R} while the
+// server drains before stopping (R = "draining", docs/operations.md), has no signing key
+// loaded ("keys") or its database does not answer ("database"), checked in that order so the
+// cheap checks spare the database a ping; else 200 {"status":"ready"}.
 http::Response not_found();
 http::Response healthz();
-http::Response readyz(bool database_answers);
+http::Response readyz(Services& services);
 
 // The distinct labels of the routes in table order, then kUnroutedLabel: the metrics' rows.
 std::vector<std::string_view> route_labels();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <thread>
@@ -73,6 +74,8 @@ struct Services {
   std::unique_ptr<oidc::Discovery> discovery;
   // GET /readyz on both listeners: pings the database, at most once a second.
   Readiness readiness;
+  // Set once the server drains before stopping (Application::start_draining): /readyz fails.
+  std::atomic<bool> draining{false};
   // Threads that sign the token endpoint's ID tokens while their token writes are made durable
   // (an RS256 signature would otherwise hold an I/O thread for a third of a millisecond).
   // Declared last, so destroyed first: its jobs use the services above.

@@ -12,6 +12,8 @@
 #include "app/key_encryption.h"
 #include "cli/migrate.h"
 #include "cli/serve.h"
+#include "cli/serve_flags.h"
+#include "config/serve_config.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "store/open.h"
@@ -28,6 +30,12 @@ int print(const Result<boost::json::object>& r) {
   }
   std::cout << boost::json::serialize(*r) << "\n";
   return 0;
+}
+
+// A configuration that cannot be served: exit status 2, as for the other usage errors.
+int usage_error(const Status& status) {
+  std::cerr << "latchkey: " << status.error().description() << "\n";
+  return 2;
 }
 
 std::string read_password_line() {
@@ -47,76 +55,26 @@ int run(int argc, char** argv) {
   CLI::App cli{
       "latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
   cli.require_subcommand(1);
-  const char* env_db = std::getenv("LATCHKEY_DB");
-  std::string db_url = env_db && *env_db ? env_db : "sqlite:latchkey.db";
-  cli.add_option("--db", db_url, "sqlite:PATH or postgresql://user[:pw]@host[:port]/db")
-      ->capture_default_str();
-  const char* env_kek = std::getenv("LATCHKEY_KEK_FILE");
-  std::string kek_file = env_kek && *env_kek ? env_kek : "";
-  cli.add_option("--key-encryption-key-file", kek_file,
-                 "file holding the key that encrypts the signing keys (64 hex characters; "
-                 "created, mode 0600, when missing; default for sqlite:PATH: PATH.kek)");
-
-  cli::ServeOptions serve;
+  // Every setting of serve (config/serve_config.h) has its flag; --db and
+  // --key-encryption-key-file, which every command reads, go before the command name.
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
-  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT")->required();
-  serve_cmd->add_option("--issuer", serve.issuer, "public base URL (default http://HOST:PORT)");
-  serve_cmd->add_option("--workers", serve.workers, "I/O threads (default: one per core)");
+  cli::ServeFlags serve_flags(cli, *serve_cmd);
+  std::string config_file;
   serve_cmd
-      ->add_option("--handler-threads", serve.handler_threads,
-                   "threads running request handlers; requests waiting on a durable write share "
-                   "one commit (default 64)")
-      ->check(CLI::Range(1, 4096));
-  serve_cmd
-      ->add_option("--cache-ms", serve.cache_ms,
-                   "serve apps, users and tokens from memory for up to this long; changes made by "
-                   "another process (the CLI) are seen within it; 0 = always read the database "
-                   "(default 1000)")
-      ->check(CLI::Range(0, 60'000));
-  serve_cmd
-      ->add_option("--cache-max-ms", serve.cache_max_ms,
-                   "on PostgreSQL, while the node hears the database's change announcements "
-                   "(which bring other nodes' changes within milliseconds): how long a cached "
-                   "record is kept at most (default 60000)")
-      ->check(CLI::Range(0, 3'600'000));
-  serve_cmd
-      ->add_option("--max-connections", serve.max_connections,
-                   "concurrent connections served; more are answered 503 (default 10000, "
-                   "lowered to fit the open-file limit)")
-      ->check(CLI::Range(1, 1'000'000));
-  serve_cmd
-      ->add_option("--max-connections-per-address", serve.max_connections_per_address,
-                   "concurrent connections from one client address (an IPv4 address, an IPv6 "
-                   "/64); more are closed at once (default: a quarter of the connection cap, at "
-                   "least 16)")
-      ->check(CLI::Range(1, 1'000'000));
-  serve_cmd->add_flag("--stop-on-stdin-eof", serve.stop_on_stdin_eof,
-                      "exit when standard input closes (for test harnesses)");
-  serve_cmd->add_flag("--quiet", serve.quiet, "no access log");
-  serve_cmd->add_option("--audit-log", serve.audit_log,
-                        "JSON-lines audit log of authentication events (file, or - for stdout)");
-  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
-                        "reverse proxy (IP or CIDR, repeatable) whose Forwarded / "
-                        "X-Forwarded-For names the client for the login throttle");
-  serve_cmd->add_option("--audience-alias", serve.audience_aliases,
-                        "URL (repeatable) the JWT bearer grant accepts as aud besides the "
-                        "issuer, e.g. https://login.salesforce.com");
-  serve_cmd->add_option("--tls-listen", serve.tls_listen, "HOST:PORT of the TLS listener");
-  serve_cmd->add_option("--tls-cert", serve.tls_cert, "server certificate chain (PEM)");
-  serve_cmd->add_option("--tls-key", serve.tls_key, "server private key (PEM)");
-  serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca, "CA for client certificates (PEM)");
-  serve_cmd->add_option("--tls-issuer", serve.tls_issuer,
-                        "public https:// base URL of the TLS listener, advertised in "
-                        "mtls_endpoint_aliases (default: https://HOST:PORT of --tls-listen, with "
-                        "the --issuer host when HOST is 0.0.0.0 or ::)");
-  serve_cmd->add_option("--metrics-listen", serve.metrics_listen,
-                        "HOST:PORT of a plain-HTTP listener serving only /metrics (Prometheus), "
-                        "/healthz and /readyz; without it /metrics is served nowhere");
-  serve_cmd
-      ->add_option("--purge-interval-s", serve.purge_interval_s,
-                   "seconds between passes removing codes, tokens and sessions expired for over "
-                   "an hour, in batches of 500 rows; 0 = never (default 60)")
-      ->check(CLI::Range(0, 86'400));
+      ->add_option("--config", config_file,
+                   "TOML file of settings (docs/configuration.md); the LATCHKEY_* "
+                   "environment variables and the flags override it")
+      ->type_name("PATH");
+
+  auto* config_cmd = cli.add_subcommand("config", "the configuration file of serve");
+  config_cmd->require_subcommand(1);
+  auto* config_check = config_cmd->add_subcommand(
+      "check", "validate a configuration file (with the environment) without starting");
+  config_check->add_option("--config", config_file, "TOML file of settings")
+      ->type_name("PATH")
+      ->required();
+  auto* config_docs = config_cmd->add_subcommand(
+      "docs", "print the settings table of docs/configuration.md (Markdown)");
 
   auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
   std::string demo_listen = "127.0.0.1:8080", demo_issuer;
@@ -241,24 +199,34 @@ int run(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
 
-  if (serve_cmd->parsed() && !serve.tls_listen.empty() &&
-      (serve.tls_cert.empty() || serve.tls_key.empty())) {
-    std::cerr << "latchkey: --tls-listen needs --tls-cert and --tls-key\n";
-    return 2;
+  if (config_docs->parsed()) {
+    std::cout << config::settings_markdown();
+    return 0;
   }
-  if (serve_cmd->parsed() && serve.tls_listen.empty() &&
-      !(serve.tls_cert.empty() && serve.tls_key.empty() && serve.tls_client_ca.empty() &&
-        serve.tls_issuer.empty())) {
-    std::cerr << "latchkey: --tls-cert, --tls-key, --tls-client-ca and --tls-issuer need "
-                 "--tls-listen\n";
-    return 2;
+  // Defaults, then the file (serve and config check), the environment, the flags: later wins.
+  config::ServeConfig settings;
+  const bool whole = serve_cmd->parsed() || config_check->parsed();
+  if (whole && !config_file.empty()) {
+    if (auto r = config::apply_file(settings, config_file); !r) return usage_error(r);
   }
-  if (serve_cmd->parsed() && !serve.tls_issuer.empty() &&
-      !serve.tls_issuer.starts_with("https://")) {
-    std::cerr << "latchkey: --tls-issuer must be an https:// URL, got '" << serve.tls_issuer
-              << "'\n";
-    return 2;
+  const config::GetEnv getenv = [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  if (auto r = config::apply_env(settings, getenv, !whole); !r) return usage_error(r);
+  if (auto r = serve_flags.apply(settings, !whole); !r) return usage_error(r);
+  if (whole) {
+    if (auto r = config::validate(settings); !r) return usage_error(r);
   }
+  if (config_check->parsed()) {
+    std::cout << config_file << ": valid; serve would listen on " << settings.listen
+              << " with the database " << settings.db << "\n";
+    return 0;
+  }
+  const std::string& db_url = settings.db;
+  const std::string& kek_file = settings.key_encryption_key_file;
+
   if ((app_pre->parsed() || app_unpre->parsed()) && pre_profile.empty() && pre_permset.empty()) {
     std::cerr << "latchkey: app preauthorize/unpreauthorize needs --profile or --permission-set\n";
     return 2;
@@ -284,16 +252,11 @@ int run(int argc, char** argv) {
     app::KekSource kek(*kek_path, random);
     app::Admin admin(*db, random, clock, kek);
 
-    if (serve_cmd->parsed()) {
-      if (db_url.starts_with("sqlite:") && db_url != "sqlite::memory:") {
-        serve.db_file = db_url.substr(7);
-      }
-      return cli::serve(*db, serve, kek);
-    }
+    if (serve_cmd->parsed()) return cli::serve(*db, settings, kek);
     if (demo_cmd->parsed()) {
       std::string host;
       unsigned short port = 0;
-      if (!cli::split_listen(demo_listen, host, port)) {
+      if (!config::split_listen(demo_listen, host, port)) {
         std::cerr << "latchkey: --listen must be HOST:PORT\n";
         return 2;
       }

@@ -18,6 +18,7 @@
 #include "app/change_follower.h"
 #include "config/mtls_base_url.h"
 #include "core/clock.h"
+#include "core/paths.h"
 #include "store/caching_database.h"
 #include "store/purger.h"
 #include "crypto/crypto.h"
@@ -41,52 +42,21 @@ void warn_if_exposed(const std::string& path, const char* what) {
 
 }  // namespace
 
-bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  auto p = std::string_view(listen).substr(colon + 1);
-  unsigned v = 0;
-  auto res = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (res.ec != std::errc{} || res.ptr != p.data() + p.size() || v > 65535) return false;
-  port = static_cast<unsigned short>(v);
-  return true;
-}
-
-int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
+int serve(store::Database& db, const config::ServeConfig& settings, app::KekSource& kek) {
+  const config::ServeConfig& o = settings;  // short: read on most lines below
   std::string host;
   unsigned short port = 0;
-  if (!split_listen(o.listen, host, port)) {
+  if (!config::split_listen(o.listen, host, port)) {
     std::cerr << "latchkey: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return 2;
   }
+  // Checked by config::apply_*; parsed here into what the application uses.
   std::vector<http::Cidr> trusted_proxies;
-  for (const auto& text : o.trusted_proxies) {
-    auto cidr = http::Cidr::parse(text);
-    if (!cidr) {
-      std::cerr << "latchkey: --trusted-proxy must be an IP address or CIDR block, got '" << text
-                << "'\n";
-      return 2;
-    }
-    trusted_proxies.push_back(*cidr);
-  }
-  for (const auto& url : o.audience_aliases) {
-    auto scheme_end = url.find("://");
-    auto scheme = url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end);
-    if ((scheme != "https" && scheme != "http") || url.size() <= scheme_end + 3 ||
-        url.find_first_of(" \t\r\n") != std::string::npos) {
-      std::cerr << "latchkey: --audience-alias must be an http:// or https:// URL, got '" << url
-                << "'\n";
-      return 2;
-    }
-  }
+  for (const auto& text : o.trusted_proxies) trusted_proxies.push_back(*http::Cidr::parse(text));
   std::optional<http::TlsOptions> tls;
   if (!o.tls_listen.empty()) {
     tls.emplace();
-    if (!split_listen(o.tls_listen, tls->host, tls->port)) {
+    if (!config::split_listen(o.tls_listen, tls->host, tls->port)) {
       std::cerr << "latchkey: --tls-listen must be HOST:PORT, got '" << o.tls_listen << "'\n";
       return 2;
     }
@@ -96,7 +66,8 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   }
   std::string metrics_host;
   unsigned short metrics_port = 0;
-  if (!o.metrics_listen.empty() && !split_listen(o.metrics_listen, metrics_host, metrics_port)) {
+  if (!o.metrics_listen.empty() &&
+      !config::split_listen(o.metrics_listen, metrics_host, metrics_port)) {
     std::cerr << "latchkey: --metrics-listen must be HOST:PORT, got '" << o.metrics_listen << "'\n";
     return 2;
   }
@@ -108,7 +79,9 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     return 1;
   }
   // Files made before the umask of main() (or copied in by hand) may still be open to others.
-  if (!o.db_file.empty()) warn_if_exposed(o.db_file, "database file");
+  if (o.db.starts_with("sqlite:") && o.db != "sqlite::memory:") {
+    warn_if_exposed(o.db.substr(7), "database file");
+  }
   if (!kek.path().empty()) warn_if_exposed(kek.path(), "key-encryption key file");
   if (!o.audit_log.empty() && o.audit_log != "-") warn_if_exposed(o.audit_log, "audit log");
 
@@ -127,27 +100,39 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   http::ServerOptions so;
   so.host = host;
   so.port = port;
-  so.workers = o.workers;
-  so.handler_threads = o.handler_threads;
+  so.workers = static_cast<unsigned>(o.workers);
+  so.handler_threads = static_cast<unsigned>(o.handler_threads);
   const app::Reads reads = db.reads_over_network() ? app::Reads::remote : app::Reads::local;
   so.run_inline = [reads](const http::Request& r) {
     return app::Application::never_waits_on_disk(r, reads);
   };
   so.tls = tls;
   if (!o.quiet) so.log = log;
+  // Built once the issuer is known (after listen()); signals are acted on only once run() runs.
+  std::unique_ptr<app::Application> application;
+  // A load balancer probes every few seconds on every node: its lines would drown the rest.
+  std::vector<std::string> unlogged;
+  if (!o.log_health_checks) unlogged = {paths::kHealthz, paths::kReadyz};
+  so.unlogged_paths = unlogged;
+  // SIGTERM/SIGINT: /readyz fails at once on both listeners, the listeners close after the
+  // delay, requests in flight get the timeout (docs/operations.md "Draining").
+  so.on_drain = [&application] {
+    if (application) application->start_draining();
+  };
+  so.drain_delay = std::chrono::milliseconds(o.drain_delay_ms);
+  so.drain_timeout = std::chrono::milliseconds(o.drain_timeout_ms);
   // Connections must fit in the open-file limit, or accept() fails with EMFILE before the
   // cap's 503 is ever sent.
   const http::FdLimits fds = http::raise_open_file_limit();
-  so.max_connections = http::connection_cap(o.max_connections, fds.soft,
+  so.max_connections = http::connection_cap(static_cast<std::size_t>(o.max_connections), fds.soft,
                                             http::fd_reserve(std::thread::hardware_concurrency()));
   log->info("serving at most {} connections (--max-connections {}, open files limit {} of {})",
             so.max_connections, o.max_connections, fds.soft, fds.hard);
   // Of the cap as lowered, so the default stays a fraction of what is really served.
-  so.max_connections_per_address = o.max_connections_per_address;
+  so.max_connections_per_address = static_cast<std::size_t>(o.max_connections_per_address);
   log->info("at most {} connections per client address", http::per_address_cap(so));
   // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
   // delivered only once run() runs, after `application` is built.
-  std::unique_ptr<app::Application> application;
   so.on_hangup = [&application, &log] {
     if (!application) return;
     auto reloaded = application->reload_signing_keys();
@@ -181,6 +166,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     mo.run_inline = &app::Application::metrics_never_wait;
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
+    mo.unlogged_paths = unlogged;
+    // Stopped after the public listener, so that it answers /readyz 503 while that drains.
+    mo.handle_signals = false;
+    mo.drain_timeout = so.drain_timeout;
     metrics_server.emplace(mo,
                            [&](const http::Request& r) { return application->handle_metrics(r); });
   }
@@ -248,7 +237,6 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   if (metrics_server) {
     std::printf("latchkey metrics listening on http://%s:%u/metrics\n",
                 url_host(metrics_host).c_str(), static_cast<unsigned>(metrics_bound));
-    // Stops by itself on SIGTERM/SIGINT too (every listener handles them).
     metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
   }
   std::fflush(stdout);

@@ -34,6 +34,8 @@ using tcp = asio::ip::tcp;
 // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the backlog and
 // the listener stays readable, so retrying at once would spin; wait a little instead.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
+// How often a stopping server looks whether its requests in flight are all answered.
+constexpr std::chrono::milliseconds kDrainPoll{20};
 
 unsigned resolve_workers(unsigned requested) {
   if (requested != 0) return requested;
@@ -65,7 +67,8 @@ struct Server::Impl {
                          ? std::make_unique<asio::thread_pool>(state.options.handler_threads)
                          : nullptr),
         plain(first(), false),
-        secure(first(), true) {
+        secure(first(), true),
+        drain_timer(first()) {
     state.handler_pool = handler_pool.get();
   }
 
@@ -83,6 +86,8 @@ struct Server::Impl {
   void tighten_under_pressure();
   void on_accept(Listener& l, boost::system::error_code ec, detail::Socket socket);
   void do_stop();
+  void drain();
+  void watch_in_flight();
   void run_worker(asio::io_context& ioc);
   void wait_for_signal();
   unsigned short bind(Listener& l, const std::string& host, unsigned short port);
@@ -113,6 +118,10 @@ struct Server::Impl {
   Listener plain;
   Listener secure;  // open only with ServerOptions::tls
   std::optional<asio::signal_set> signals;
+  // The drain's delay, then the watch over requests in flight until drain_timeout; first()
+  // only, like the deadline.
+  asio::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point in_flight_deadline;
   Server* self = nullptr;
   // Swapped by reload_tls(); each TLS session holds the context it started with.
   Mutex tls_mu;
@@ -225,8 +234,46 @@ void Server::Impl::do_stop() {
     l->retry.cancel();
   }
   if (signals) signals->cancel(ec);
+  drain_timer.cancel();
   for (const auto& session : state.sessions()) session->shutdown();
   accepting.clear();
+  in_flight_deadline = std::chrono::steady_clock::now() + state.options.drain_timeout;
+  watch_in_flight();
+}
+
+void Server::Impl::drain() {
+  if (state.draining.exchange(true, std::memory_order_acq_rel)) return;
+  if (state.options.on_drain) state.options.on_drain();
+  if (state.options.drain_delay.count() <= 0) return self->stop();
+  if (state.options.log) {
+    state.options.log->info("draining: accepting for {} ms more",
+                            state.options.drain_delay.count());
+  }
+  drain_timer.expires_after(state.options.drain_delay);
+  drain_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) self->stop();
+  });
+}
+
+// Polls rather than waits on one timer for the whole timeout: a pending timer would keep the
+// first I/O thread, and so run(), going after the last request was answered.
+void Server::Impl::watch_in_flight() {
+  const auto left = state.sessions();
+  if (left.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= in_flight_deadline) {
+    if (state.options.log) {
+      state.options.log->warn("{} connection(s) still busy after {} ms; closing them", left.size(),
+                              state.options.drain_timeout.count());
+    }
+    for (const auto& session : left) session->abort();
+    return;
+  }
+  drain_timer.expires_after(
+      std::min<std::chrono::steady_clock::duration>(kDrainPoll, in_flight_deadline - now));
+  drain_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) watch_in_flight();
+  });
 }
 
 void Server::Impl::run_worker(asio::io_context& ioc) {
@@ -290,8 +337,14 @@ void Server::Impl::wait_for_signal() {
       if (state.options.on_hangup) state.options.on_hangup();
       return wait_for_signal();
     }
-    if (state.options.log) state.options.log->info("signal {}: stopping", signal);
-    self->stop();
+    // The first SIGTERM/SIGINT drains; one more (an impatient operator) stops at once.
+    if (state.draining.load(std::memory_order_acquire)) {
+      if (state.options.log) state.options.log->info("signal {}: stopping now", signal);
+      return self->stop();
+    }
+    if (state.options.log) state.options.log->info("signal {}: draining", signal);
+    drain();
+    wait_for_signal();
   });
 }
 
@@ -325,7 +378,7 @@ unsigned short Server::listen() {
   // Registered now, not in run(): the caller announces readiness after listen(), and a
   // signal sent on that cue must find the server's handler, not the default action (which
   // for SIGHUP and SIGTERM ends the process). Asio queues it until run() waits.
-  m.signals.emplace(m.first(), SIGINT, SIGTERM, SIGHUP);
+  if (opts.handle_signals) m.signals.emplace(m.first(), SIGINT, SIGTERM, SIGHUP);
   return port;
 }
 
@@ -353,7 +406,7 @@ std::optional<std::string> Server::reload_tls() {
 void Server::run() {
   Impl& m = *impl_;
   const unsigned short port = listen();
-  m.wait_for_signal();
+  if (m.signals) m.wait_for_signal();
   for (std::size_t i = 1; i < m.iocs.size(); ++i) {
     m.accepting.push_back(asio::make_work_guard(*m.iocs[i]));
   }

@@ -1,8 +1,9 @@
 // The HTTP server: Boost.Beast over Asio, asynchronous, keep-alive, one io_context thread per
 // worker. Enforces the limits of docs/behaviour.md §6 (request line + headers 16 KiB, body 64 KiB),
 // read/idle timeouts and a cap on concurrent connections, then hands each request to the
-// router. Stops gracefully on SIGTERM/SIGINT: stops accepting, lets in-flight requests
-// finish, returns from run(). On SIGHUP it reloads (the TLS files, then
+// router. Stops gracefully on SIGTERM/SIGINT by draining (ServerOptions::drain_delay): says
+// so (on_drain), keeps serving for the delay, stops accepting, lets in-flight requests finish
+// within drain_timeout, returns from run(). On SIGHUP it reloads (the TLS files, then
 // ServerOptions::on_hangup) and goes on serving. Optionally also listens for TLS (see
 // TlsOptions).
 #pragma once
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/message.h"
 
@@ -83,6 +85,20 @@ struct ServerOptions {
   // Access lines at info (method, path without the query, status, bytes, µs, address) and
   // errors at warn. Null: no logging.
   std::shared_ptr<spdlog::logger> log;
+  // Paths whose requests get no access line (health probes, which would drown the rest).
+  std::vector<std::string> unlogged_paths;
+  // SIGTERM and SIGINT drain the server (docs/operations.md "Draining"): on_drain is called at
+  // once, on the thread that handles signals (it must be quick and not throw); the listeners
+  // keep accepting for drain_delay, responses meanwhile closing their connections; then the
+  // server stops as stop() does. A second signal stops it at once.
+  std::function<void()> on_drain;
+  std::chrono::milliseconds drain_delay{0};
+  // After stop() (or the drain's delay): how long requests in flight have to be answered
+  // before their connections are closed anyway, so that run() returns within it.
+  std::chrono::milliseconds drain_timeout{10'000};
+  // Whether SIGTERM, SIGINT and SIGHUP are this server's. A second server in the process (the
+  // metrics listener) says false and is stopped by its owner.
+  bool handle_signals = true;
   // A second listener speaking TLS, served by the same workers under the same limits.
   std::optional<TlsOptions> tls;
   // Called on SIGHUP, after the TLS files are re-read (with TLS on): reloads what else the

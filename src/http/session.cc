@@ -66,6 +66,12 @@ Stream make_stream(Socket socket, asio::ssl::context* tls) {
   }
 }
 
+// ServerOptions::unlogged_paths: answered, counted, but no access line.
+bool is_unlogged(const ServerOptions& options, std::string_view path) {
+  return std::find(options.unlogged_paths.begin(), options.unlogged_paths.end(), path) !=
+         options.unlogged_paths.end();
+}
+
 }  // namespace
 
 ServerState::ServerState(ServerOptions opts, Handler fn)
@@ -441,7 +447,8 @@ void Session<Stream>::respond(Response response) {
     });
     return;
   }
-  bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire);
+  bool keep_alive = request_keep_alive_ && !state_.stopping.load(std::memory_order_acquire) &&
+                    !state_.draining.load(std::memory_order_acquire);
   const unsigned status = response.status;
   start_response(request_version_, status);
   bool has_server = false;
@@ -535,7 +542,8 @@ void Session<Stream>::finish_response(unsigned version, bool keep_alive, std::st
 
 template <class Stream>
 void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
-  if (auto& log = state_.options.log; log && !request_.method.empty()) {
+  if (auto& log = state_.options.log;
+      log && !request_.method.empty() && !is_unlogged(state_.options, request_.path)) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
     // One logfmt line per request, so log tools can pick fields by name. Path only: the query
@@ -615,6 +623,11 @@ void Session<Stream>::close() {
   beast::error_code ec;
   tcp().socket().shutdown(Socket::shutdown_send, ec);
   tcp().close();
+}
+
+template <class Stream>
+void Session<Stream>::abort() {
+  asio::post(stream_.get_executor(), [self = self()] { self->close(); });
 }
 
 template <class Stream>

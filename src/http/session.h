@@ -49,6 +49,9 @@ class SessionBase {
   // connection is waiting for a request, it waits at most the pressure timeout from when it
   // fell idle, closing at once if that has passed already.
   virtual void tighten() = 0;
+  // Thread-safe. Closes the connection now, whatever it is doing: the end of a drain whose
+  // timeout ran out (ServerOptions::drain_timeout). A response still being made is dropped.
+  virtual void abort() = 0;
 };
 
 // Connections per client address (ServerOptions::max_connections_per_address). Thread-safe;
@@ -81,6 +84,9 @@ class ServerState {
   boost::asio::thread_pool* handler_pool = nullptr;
   // Set once by stop(); sessions stop keeping connections alive when they see it.
   std::atomic<bool> stopping{false};
+  // Set once a drain begins (SIGTERM, ServerOptions::drain_delay): responses close their
+  // connection, so that clients come back on a new one, which a load balancer sends elsewhere.
+  std::atomic<bool> draining{false};
   // Connections being served (not those being refused with 503).
   std::atomic<std::size_t> connections{0};
   // The served connections by client address; each served session holds one slot.
@@ -132,6 +138,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void start();
   void shutdown() override;
   void tighten() override;
+  void abort() override;
 
  private:
   enum class Phase { idle, reading, writing, lingering, closed };

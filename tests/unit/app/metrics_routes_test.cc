@@ -54,6 +54,21 @@ TEST_F(MetricsRoutes, BothListenersAnswerReadinessWhileTheDatabaseAnswers) {
   }
 }
 
+// docs/operations.md "Draining": from SIGTERM on, readiness fails on both listeners, so load
+// balancers stop sending requests, while liveness and everything else are served as before.
+TEST_F(MetricsRoutes, ReadinessFailsOnBothListenersOnceDraining) {
+  app_->start_draining();
+  for (const http::Response& r : {testsupport::released(app_->handle(get("/readyz"))),
+                                  app_->handle_metrics(get("/readyz"))}) {
+    EXPECT_EQ(r.status, 503u);
+    EXPECT_EQ(r.body, R"({"status":"unavailable","reason":"draining"})");
+    EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  }
+  EXPECT_EQ(testsupport::released(app_->handle(get("/healthz"))).status, 200u);
+  EXPECT_EQ(app_->handle_metrics(get("/healthz")).status, 200u);
+  EXPECT_EQ(testsupport::released(app_->handle(get("/id/keys"))).status, 200u);
+}
+
 TEST_F(MetricsRoutes, TheMetricsListenerServesMetricsAndHealthOnly) {
   app_->observe(get("/services/oauth2/token"), 200, std::chrono::microseconds(1500));
   http::Response r = app_->handle_metrics(get("/metrics"));
