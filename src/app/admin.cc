@@ -106,6 +106,14 @@ Result<store::ClientAuthMethod> auth_method_for(const NewApp& a, const store::Ap
 
 }  // namespace
 
+bool valid_client_id(std::string_view id) {
+  if (id.empty() || id.size() > 255) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 bool valid_username(std::string_view u) {
   auto at = u.find('@');
   if (u.size() > 80 || at == std::string_view::npos || at == 0 || at + 1 >= u.size()) return false;
@@ -259,11 +267,15 @@ Result<boost::json::object> Admin::create_user(const NewUser& u) {
 
 Result<boost::json::object> Admin::create_app(const NewApp& a) {
   if (a.name.empty()) return Error::invalid_request("--name is required");
+  if (!a.client_id.empty() && !valid_client_id(a.client_id)) {
+    return Error::invalid_request(
+        "--client-id must be 1 to 255 visible ASCII characters (no spaces or controls)");
+  }
   auto org = bootstrapped();
   if (!org) return std::move(org).error();
   store::App app;
   app.id = make_id(random_, "0Ha");
-  app.client_id = make_client_id(random_);
+  app.client_id = a.client_id.empty() ? make_client_id(random_) : a.client_id;
   app.org_id = org->id;
   app.name = a.name;
   for (const auto& c : a.callbacks) {
@@ -370,7 +382,10 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     app.secret_hash = crypto::sha256_hex(secret);
     out["client_secret"] = secret;
   }
-  db_.create_app(app);
+  if (!db_.create_app(app)) {
+    return Error::invalid_request("--client-id is taken: an app with client id " + app.client_id +
+                                  " exists");
+  }
   return out;
 }
 

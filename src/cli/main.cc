@@ -154,6 +154,8 @@ int run(int argc, char** argv) {
   std::string require_web = "true", require_refresh = "true";
   auto* app_create = app_cmd->add_subcommand("create", "register a connected app");
   app_create->add_option("--name", na.name, "app name")->required();
+  app_create->add_option("--client-id", na.client_id,
+                         "consumer key to register (e.g. PlatformCLI); generated when omitted");
   app_create->add_option("--callback", na.callbacks, "callback URL (repeatable)");
   app_create->add_option("--scopes", na.scopes, "space-separated scopes")->capture_default_str();
   app_create->add_option("--pkce", na.pkce, "required|optional")->capture_default_str();

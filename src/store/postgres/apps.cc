@@ -14,7 +14,10 @@ namespace {
 constexpr const char* kInsert =
     "INSERT INTO apps (" LK_APP_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22)";
+    " $19, $20, $21, $22)"
+    // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
+    // id is a bug and still raises StoreError.
+    " ON CONFLICT (client_id) DO NOTHING";
 constexpr const char* kFind = "SELECT " LK_APP_COLUMNS " FROM apps WHERE client_id = $1";
 constexpr const char* kList = "SELECT " LK_APP_COLUMNS " FROM apps ORDER BY created_ms, seq";
 #undef LK_APP_COLUMNS
@@ -54,31 +57,32 @@ App read_app(const Result& r, int row) {
 
 }  // namespace
 
-void PostgresDatabase::create_app(const App& app) {
-  write([&](Connection& conn) {
-    conn.run(kInsert, Params()
-                          .text(app.id)
-                          .text(app.client_id)
-                          .text(app.org_id)
-                          .text(app.name)
-                          .text(app.secret_hash)
-                          .list(app.callbacks)
-                          .list(app.scopes)
-                          .boolean(app.pkce_required)
-                          .boolean(app.require_secret_web_server)
-                          .boolean(app.require_secret_refresh)
-                          .boolean(app.admin_approved_only)
-                          .text(app.cert_pem)
-                          .text(app.client_credentials_user_id)
-                          .text(to_string(app.refresh_policy))
-                          .int64(app.refresh_ttl_s)
-                          .int64(app.access_token_ttl_s)
-                          .boolean(app.allow_implicit)
-                          .text(app.mtls_cert_pem)
-                          .text(to_string(app.token_format))
-                          .int64(app.created_ms)
-                          .text(app.mtls_subject_dn)
-                          .text(to_string(app.token_endpoint_auth_method)));
+bool PostgresDatabase::create_app(const App& app) {
+  return write([&](Connection& conn) {
+    return conn.run(kInsert, Params()
+                                 .text(app.id)
+                                 .text(app.client_id)
+                                 .text(app.org_id)
+                                 .text(app.name)
+                                 .text(app.secret_hash)
+                                 .list(app.callbacks)
+                                 .list(app.scopes)
+                                 .boolean(app.pkce_required)
+                                 .boolean(app.require_secret_web_server)
+                                 .boolean(app.require_secret_refresh)
+                                 .boolean(app.admin_approved_only)
+                                 .text(app.cert_pem)
+                                 .text(app.client_credentials_user_id)
+                                 .text(to_string(app.refresh_policy))
+                                 .int64(app.refresh_ttl_s)
+                                 .int64(app.access_token_ttl_s)
+                                 .boolean(app.allow_implicit)
+                                 .text(app.mtls_cert_pem)
+                                 .text(to_string(app.token_format))
+                                 .int64(app.created_ms)
+                                 .text(app.mtls_subject_dn)
+                                 .text(to_string(app.token_endpoint_auth_method)))
+               .affected() == 1;
   });
 }
 

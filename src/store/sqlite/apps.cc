@@ -48,11 +48,13 @@ App read_app(const Statement& st) {
 
 }  // namespace
 
-void SqliteDatabase::create_app(const App& app) {
-  return write([&](Connection& conn) {
+bool SqliteDatabase::create_app(const App& app) {
+  return write([&](Connection& conn) -> bool {
+    // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
+    // id is a bug and still raises StoreError.
     conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                 " ?17, ?18, ?19, ?20, ?21, ?22)")
+                 " ?17, ?18, ?19, ?20, ?21, ?22) ON CONFLICT (client_id) DO NOTHING")
         .bind_text(1, app.id)
         .bind_text(2, app.client_id)
         .bind_text(3, app.org_id)
@@ -76,6 +78,7 @@ void SqliteDatabase::create_app(const App& app) {
         .bind_text(21, app.mtls_subject_dn)
         .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
         .run();
+    return conn.changes() == 1;
   });
 }
 
