@@ -50,6 +50,7 @@ boost::json::object app_json(const store::App& a) {
       {"refresh_policy", store::option_name(a.refresh_policy)},
       {"access_token_ttl", a.access_token_ttl_s},
       {"allow_implicit", a.allow_implicit},
+      {"allow_password_flow", a.allow_password_flow},
       {"token_format", store::to_string(a.token_format)},
       {"token_endpoint_auth_method", store::to_string(a.token_endpoint_auth_method)},
       {"has_cert", !a.cert_pem.empty()},
@@ -338,6 +339,14 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     app.require_secret_web_server = false;
     app.require_secret_refresh = false;
   }
+  // RFC 6749 §4.3.2: the client of the password grant authenticates, as Salesforce's does with
+  // its secret; a public client could be anyone holding a user's password.
+  if (a.allow_password_flow && *method == store::ClientAuthMethod::none) {
+    return Error::invalid_request(
+        "--allow-password-flow needs an app that authenticates (not "
+        "--token-endpoint-auth-method none)");
+  }
+  app.allow_password_flow = a.allow_password_flow;
   if (!a.client_credentials_user.empty()) {
     auto u = db_.find_user_by_username(a.client_credentials_user);
     if (!u) return Error::invalid_request("no such user: " + a.client_credentials_user);

@@ -57,6 +57,8 @@ struct NewApp {
   // RFC 7591 §2 token_endpoint_auth_method by its wire name; empty takes the one the
   // registration implies (Admin::create_app).
   std::string token_endpoint_auth_method;
+  // grant_type=password (docs/behaviour.md §5.11); only for an app that authenticates.
+  bool allow_password_flow = false;
 };
 
 class Admin {

@@ -172,6 +172,8 @@ int run(int argc, char** argv) {
   app_create->add_option("--access-token-ttl", na.access_token_ttl_s, "seconds")
       ->capture_default_str();
   app_create->add_flag("--allow-implicit", na.allow_implicit, "allow the user-agent flow");
+  app_create->add_flag("--allow-password-flow", na.allow_password_flow,
+                       "allow the username-password flow (grant_type=password)");
   app_create->add_option("--mtls-cert", na.mtls_cert_path, "self-signed client certificate (PEM)");
   app_create->add_option("--mtls-subject-dn", na.mtls_subject_dn,
                          "subject DN of a client certificate issued by --tls-client-ca "

@@ -75,6 +75,9 @@ struct App {
   // How the app authenticates at the token, introspection and revocation endpoints; every
   // other method is refused (oauth/client_auth.h says what each value admits).
   ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
+  // The OAuth username-password flow (grant_type=password, RFC 6749 §4.3), which Salesforce
+  // offers per org and latchkey per app (--allow-password-flow); off unless asked for.
+  bool allow_password_flow = false;
 };
 
 // A pre-authorization of an admin-approved app for a profile or permission set.

@@ -209,6 +209,25 @@ TEST_F(AdminTest, CreateAppRefusesAnUnprintableOrOverlongClientId) {
   EXPECT_TRUE(admin_.create_app(longest).ok());
 }
 
+// docs/behaviour.md §5.11: off by default, stored when asked for, refused for a public client.
+TEST_F(AdminTest, CreateAppAllowsThePasswordFlowOnlyForAClientThatAuthenticates) {
+  auto plain = admin_.create_app(base());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(db_->find_app(client_id_of(plain))->allow_password_flow);
+  NewApp a = base();
+  a.allow_password_flow = true;
+  auto allowed = admin_.create_app(a);
+  ASSERT_TRUE(allowed.ok()) << allowed.error().description();
+  EXPECT_TRUE(db_->find_app(client_id_of(allowed))->allow_password_flow);
+  EXPECT_TRUE(admin_.show_app(client_id_of(allowed))->at("allow_password_flow").as_bool());
+  expect_refused(
+      [](NewApp& n) {
+        n.allow_password_flow = true;
+        n.token_endpoint_auth_method = "none";
+      },
+      "--allow-password-flow for a public client");
+}
+
 TEST_F(AdminTest, CreateAppDefaults) {
   // docs/behaviour.md §3 defaults: api refresh_token, pkce optional, secrets required, until
   // revoked.
