@@ -378,7 +378,7 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
   app.access_token_ttl_s = a.access_token_ttl_s;
   app.allow_implicit = a.allow_implicit;
   auto format = store::parse_token_format(a.token_format);
-  if (!format) return Error::invalid_request("--token-format must be opaque or jwt");
+  if (!format) return Error::invalid_request("--token-format must be opaque, jwt or jwt-sf");
   app.token_format = *format;
   app.created_ms = clock_.now_ms();
   boost::json::object out{

@@ -178,7 +178,8 @@ int run(int argc, char** argv) {
   app_create->add_option("--mtls-subject-dn", na.mtls_subject_dn,
                          "subject DN of a client certificate issued by --tls-client-ca "
                          "(RFC 4514, e.g. \"CN=client,O=Example\")");
-  app_create->add_option("--token-format", na.token_format, "opaque|jwt");
+  app_create->add_option("--token-format", na.token_format,
+                         "opaque|jwt|jwt-sf (jwt: RFC 9068 typ at+jwt; jwt-sf: typ JWT)");
   app_create->add_option("--token-endpoint-auth-method", na.token_endpoint_auth_method,
                          "client_secret_basic|client_secret_post|private_key_jwt|"
                          "tls_client_auth|self_signed_tls_client_auth|none (RFC 7591; default "

@@ -3,12 +3,14 @@
 // http://localhost:1717/OauthRedirect, scopes `refresh_token api web`, prompt=login, and a PKCE
 // challenge without code_challenge_method (taken as S256, docs/behaviour.md §5.2); the code is
 // exchanged without a secret, then userinfo must name the user with that token (§8), and the
-// CLI's doubled slashes (`//services/data`) reach the right resource (§4).
+// CLI's doubled slashes (`//services/data`) reach the right resource (§4). And the JWT access
+// tokens `sf org login access-token` takes: header typ "JWT" (--token-format jwt-sf, §5.12).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startWorld } from './lib/server.js';
-import { authorizeUrl, pkcePair, tokenRequest, assertTokenSuccess, assertTokenError, callApi, show } from './lib/oauth.js';
+import { authorizeUrl, pkcePair, tokenRequest, assertTokenSuccess, assertTokenError, callApi, codeFlow, introspect, show } from './lib/oauth.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LAUNCH = {
@@ -31,6 +33,7 @@ describe('Salesforce CLI web login (PlatformCLI)', { concurrency: false, timeout
           name: 'Salesforce CLI', callbacks: [REDIRECT], scopes: SCOPES,
           extra: ['--client-id', 'PlatformCLI', '--token-endpoint-auth-method', 'none'],
         },
+        jwtsf: { scopes: 'refresh_token api web', extra: ['--token-format', 'jwt-sf'] },
       },
     });
     browser = await chromium.launch(LAUNCH);
@@ -114,6 +117,35 @@ describe('Salesforce CLI web login (PlatformCLI)', { concurrency: false, timeout
       code_verifier: verifier.slice(0, 43),
     });
     assertTokenError(r, 'invalid_grant', { description: 'invalid code verifier' });
+  });
+
+  it('--token-format jwt-sf: a typ "JWT" access token that jose verifies against the JWKS and latchkey accepts', async () => {
+    const app = world.apps.jwtsf;
+    const { tokens } = await codeFlow(world, { app, scope: 'refresh_token api web' });
+    const header = decodeProtectedHeader(tokens.access_token);
+    // The Salesforce CLI's matchesJwtAccessToken: typ exactly "JWT" (RFC 9068's at+jwt is refused).
+    assert.equal(header.typ, 'JWT');
+    assert.equal(header.alg, 'RS256');
+    assert.ok(header.kid);
+    const jwks = createRemoteJWKSet(new URL(`${world.issuer}/id/keys`));
+    const { payload } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: world.issuer, audience: world.issuer, typ: 'JWT',
+    });
+    assert.equal(payload.client_id, app.client_id);
+    assert.equal(payload.scope, 'refresh_token api web');
+    assert.equal(payload.sub, tokens.id);
+    const info = await callApi(`${world.issuer}/services/oauth2/userinfo`, tokens.access_token);
+    assert.equal(info.status, 200, show(info));
+    assert.equal(info.json.user_id, world.users.alice.user_id);
+    assert.equal(info.json.organization_id, world.users.alice.org_id);
+    const data = await callApi(`${world.issuer}/services/data/v62.0/`, tokens.access_token);
+    assert.equal(data.status, 200, show(data));
+    assert.equal((await introspect(world, app, tokens.access_token)).json?.active, true);
+    // A refreshed token is one too.
+    const refreshed = assertTokenSuccess(await tokenRequest(world.issuer, {
+      grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: app.client_id, client_secret: app.client_secret,
+    }));
+    assert.equal(decodeProtectedHeader(refreshed.access_token).typ, 'JWT');
   });
 
   it('//services/data (a doubled slash, as the CLI builds it) answers like /services/data', async () => {

@@ -130,6 +130,18 @@ TEST_P(StoreConformance, AppRoundTripsEveryRefreshPolicy) {
   }
 }
 
+TEST_P(StoreConformance, AppRoundTripsEveryTokenFormat) {
+  int n = 0;
+  for (TokenFormat format : {TokenFormat::opaque, TokenFormat::jwt, TokenFormat::jwt_sf}) {
+    App app = sample_app("3MVG9format" + std::to_string(n++));
+    app.token_format = format;
+    ASSERT_TRUE(db().create_app(app));
+    auto found = db().find_app(app.client_id);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->token_format, format);
+  }
+}
+
 TEST_P(StoreConformance, AppWithDefaultsRoundTrips) {
   App app;
   app.id = "0Ha000000000001";
