@@ -28,11 +28,15 @@ bool unless_assertion(const http::Request& request) {
 }
 
 // As unless_assertion, and not the password grant either: its Argon2id check takes tens of
-// milliseconds of CPU, as the login form's does.
+// milliseconds of CPU, as the login form's does. Only a body that says "password" or
+// percent-encodes something (which could spell it) is parsed to find out.
 bool token_placement(const http::Request& request) {
   if (!unless_assertion(request)) return false;
-  if (request.body.find("password") == std::string::npos) return true;
-  auto form = http::parse_form(request.body);
+  const std::string& body = request.body;
+  if (body.find("password") == std::string::npos && body.find('%') == std::string::npos) {
+    return true;
+  }
+  auto form = http::parse_form(body);
   return !form || form->value("grant_type") != "password";  // a malformed form is refused at once
 }
 

@@ -8,6 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import jsforce from 'jsforce';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startWorld } from './lib/server.js';
 import { authorizeUrl, pkcePair, tokenRequest, assertTokenSuccess, assertTokenError, callApi, codeFlow, introspect, show } from './lib/oauth.js';
@@ -74,20 +75,23 @@ describe('Salesforce CLI web login (PlatformCLI)', { concurrency: false, timeout
   });
 
   it('authorize (challenge without method) → code → exchange without secret → userinfo names the user', async () => {
-    const { verifier, challenge } = pkcePair();
-    const state = 'sf-cli-state';
-    const cb = await webLogin({
-      response_type: 'code', client_id: 'PlatformCLI', redirect_uri: REDIRECT, prompt: 'login',
-      scope: SCOPES, state, code_challenge: challenge,
+    // As sfdx-core's web login builds it: jsforce's OAuth2 with useVerifier (a verifier of 128
+    // random bytes, base64url: 171 characters) and no client secret.
+    const oauth2 = new jsforce.OAuth2({
+      loginUrl: world.issuer, clientId: 'PlatformCLI', redirectUri: REDIRECT, useVerifier: true,
     });
+    assert.equal(oauth2.codeVerifier.length, 171);
+    const state = 'sf-cli-state';
+    const url = new URL(oauth2.getAuthorizationUrl({ scope: SCOPES, state, prompt: 'login' }));
+    assert.ok(url.searchParams.get('code_challenge'), url.href);
+    assert.equal(url.searchParams.get('code_challenge_method'), null, 'jsforce sends no method');
+    const cb = await webLogin(Object.fromEntries(url.searchParams));
     assert.equal(cb.searchParams.get('state'), state, cb.href);
     const code = cb.searchParams.get('code');
     assert.ok(code, cb.href);
 
-    const r = await tokenRequest(world.issuer, {
-      grant_type: 'authorization_code', code, client_id: 'PlatformCLI', redirect_uri: REDIRECT, code_verifier: verifier,
-    });
-    const tokens = assertTokenSuccess(r);
+    const tokens = await oauth2.requestToken(code);
+    assert.ok(tokens.access_token);
     assert.equal(tokens.scope, SCOPES);
     assert.ok(tokens.refresh_token, 'refresh_token scope gives a refresh token');
     assert.equal(tokens.signature, undefined, 'no secret was presented, so no signature');

@@ -50,6 +50,8 @@ TEST(InlineRoutes, ThePasswordGrantDoesNotRunInline) {
   EXPECT_FALSE(Application::never_waits_on_disk(r));
   r.body = "client_id=c&password=p&grant_type=password";
   EXPECT_FALSE(Application::never_waits_on_disk(r));
+  r.body = "grant_type=pass%77ord&client_id=c&client_secret=s&username=u&pass%77ord=p";
+  EXPECT_FALSE(Application::never_waits_on_disk(r));
   r.body = "grant_type=client_credentials&client_id=c&client_secret=password";
   EXPECT_TRUE(Application::never_waits_on_disk(r));
   r.body = "grant_type=refresh_token&refresh_token=password";
