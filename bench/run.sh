@@ -11,6 +11,10 @@
 #   BENCH_SCALE_TOKENS (1000000)  live tokens preloaded for the scale run; 0 skips it
 #   BENCH_POSTGRES (1)  0 skips the PostgreSQL nodes (latchkey@pg, latchkey@pg×2)
 #   BENCH_REVOCATIONS (20)  revocations whose propagation between the two nodes is timed
+#   BENCH_FLOWS   (every flow)  only these flows, space-separated (client_credentials refresh
+#                 introspection userinfo code code_openid refresh_openid web_server_flow
+#                 jwt_bearer): a quicker run while working on one; the targets of flows left
+#                 out are not reported
 #   LATCHKEY_BIN  (build/latchkey)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -426,19 +430,23 @@ flow_web_server_flow() {
 # The flows whose cost may depend on the token table on both latchkey databases, the others on
 # the fresh one; each on the peer right after, then on PostgreSQL: one node, and for
 # client_credentials and introspection two nodes at once.
+# wanted FLOW: FLOW is among BENCH_FLOWS (or that is unset).
+wanted() { [ -z "${BENCH_FLOWS:-}" ] || [[ " $BENCH_FLOWS " == *" $1 "* ]]; }
 for flow in client_credentials refresh introspection userinfo; do
+  wanted "$flow" || continue
   for slot in "${LK_SLOTS[@]}" peer "${PG_SLOTS[@]}"; do use "$slot"; "flow_$flow"; done
   if [ "$POSTGRES" != 0 ] && { [ "$flow" = client_credentials ] || [ "$flow" = introspection ]; }; then
     use pgx2; "flow_$flow"
   fi
 done
 for flow in code code_openid refresh_openid web_server_flow; do
+  wanted "$flow" || continue
   for slot in lk peer; do use "$slot"; "flow_$flow"; done
   if [ "$POSTGRES" != 0 ] && { [ "$flow" = code ] || [ "$flow" = code_openid ]; }; then
     use pg; "flow_$flow"
   fi
 done
-use lk; flow_jwt_bearer
+if wanted jwt_bearer; then use lk; flow_jwt_bearer; fi
 
 # ---- revocation between two nodes -------------------------------------------------------------
 # While client_credentials load runs against both PostgreSQL nodes (split as in latchkey@pg×2),

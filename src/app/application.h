@@ -12,6 +12,7 @@
 #include "core/result.h"
 #include "crypto/key_sealer.h"
 #include "http/client_address.h"
+#include "app/routes.h"
 #include "http/message.h"
 #include "store/stores.h"
 
@@ -31,6 +32,9 @@ struct AppOptions {
   // Reverse proxies trusted to name the client (serve --trusted-proxy): the login throttle
   // counts the address they report (http/client_address.h).
   std::vector<http::Cidr> trusted_proxies;
+  // Further `aud` values the JWT bearer grant accepts besides the issuer (serve
+  // --audience-alias; docs/behaviour.md §5.6).
+  std::vector<std::string> audience_aliases;
 };
 
 class Application {
@@ -72,7 +76,7 @@ class Application {
   // nothing) and the grants whose only write is the token write the response awaits. The
   // server runs these on its I/O threads (http::ServerOptions::run_inline). Each route says
   // which of its requests these are (Route::runs_inline); a request without a route is not.
-  static bool never_waits_on_disk(const http::Request& request);
+  static bool never_waits_on_disk(const http::Request& request, Reads reads);
   // The same for the metrics listener: every request but /readyz, which may wait for a ping of
   // the database (app/readiness.h).
   static bool metrics_never_wait(const http::Request& request);

@@ -14,36 +14,45 @@ namespace {
 
 // Where a request may run (Route::runs_inline).
 
-bool on_io_thread(const http::Request&) { return true; }
+bool on_io_thread(const http::Request&, Reads) { return true; }
 
-bool on_pool(const http::Request&) { return false; }
+bool on_pool(const http::Request&, Reads) { return false; }
 
 // Every grant reads (mostly from the cache) and ends with one queued write, which the response
 // awaits without holding a thread: codes and rotating refresh tokens are used up by that same
 // write (store::TokenStore::redeem_later). Not a request carrying an assertion (a client
 // assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the database
 // first, a durable write of its own (store::ReplayStore).
-bool unless_assertion(const http::Request& request) {
+bool unless_assertion(const http::Request& request, Reads) {
   return request.body.find("assertion") == std::string::npos;
 }
 
-// As unless_assertion, and not the password grant either: its Argon2id check takes tens of
-// milliseconds of CPU, as the login form's does. Only a body that says "password" or
-// percent-encodes something (which could spell it) is parsed to find out.
-bool token_placement(const http::Request& request) {
-  if (!unless_assertion(request)) return false;
+// grant_type=password: its Argon2id check takes tens of milliseconds of CPU, as the login
+// form's does. Only a body that says "password" or percent-encodes something (which could
+// spell it) is parsed to find out.
+bool is_password_grant(const http::Request& request) {
   const std::string& body = request.body;
   if (body.find("password") == std::string::npos && body.find('%') == std::string::npos) {
-    return true;
+    return false;
   }
   auto form = http::parse_form(body);
-  return !form || form->value("grant_type") != "password";  // a malformed form is refused at once
+  return form && form->value("grant_type") == "password";  // a malformed form is refused at once
+}
+
+// As unless_assertion, and never the password grant; and with remote reads, not the code
+// exchange: the code is read from the database, which no cache holds (it is used once, and
+// most often at another node than the one that issued it), and a round trip must not hold up
+// every connection of an I/O thread.
+bool token_placement(const http::Request& request, Reads reads) {
+  if (!unless_assertion(request, reads) || is_password_grant(request)) return false;
+  return reads == Reads::local ||
+         request.body.find("grant_type=authorization_code") == std::string::npos;
 }
 
 // Showing the login or consent page, or redirecting with a code (whose write the redirect
 // awaits). Not the user-agent flow, whose tokens are written at once, nor the forms posted
 // back (a password check takes tens of milliseconds of CPU).
-bool authorize_placement(const http::Request& request) {
+bool authorize_placement(const http::Request& request, Reads) {
   if (request.method != "GET") return false;
   auto query = http::parse_form(request.query);
   if (!query) return true;  // refused at once
@@ -67,7 +76,11 @@ http::Response identity(Services& s, const http::Request& r) { return s.users.id
 http::Response discovery(Services& s, const http::Request&) { return s.discovery->configuration(); }
 http::Response jwks(Services& s, const http::Request&) { return s.discovery->jwks(); }
 http::Response data_versions(Services& s, const http::Request& r) { return s.data.versions(r); }
-http::Response data_version(Services& s, const http::Request& r) { return s.data.version_root(r); }
+http::Response data_version(Services& s, const http::Request& r) { return s.data.resource(r); }
+http::Response single_access(Services& s, const http::Request& r) {
+  return s.front_door.single_access(r);
+}
+http::Response front_door(Services& s, const http::Request& r) { return s.front_door.enter(r); }
 http::Response landing(Services& s, const http::Request&) {
   web::LandingView v{s.options.issuer, s.demo.available(), std::string(paths::kDemoStart),
                      std::string(kDemoUsername), std::string(kDemoPassword)};
@@ -101,6 +114,9 @@ constexpr Route kRoutes[] = {
     {paths::kIntrospect, kExact, kAny, introspect, unless_assertion, "introspect"},
     {paths::kUserinfo, kExact, kAny, userinfo, on_io_thread, "userinfo"},
     {paths::kIdentityPrefix, kPrefix, kAny, identity, on_io_thread, "identity"},
+    {paths::kSingleAccess, kExact, kGet, single_access, on_io_thread, "frontdoor"},
+    // Records the one-time URL's use and the session in the database.
+    {paths::kFrontDoor, kExact, kGet, front_door, on_pool, "frontdoor"},
     {paths::kOpenidConfiguration, kExact, kGet, discovery, on_io_thread, "discovery"},
     {paths::kOauthAuthorizationServer, kExact, kGet, discovery, on_io_thread, "discovery"},
     {paths::kWellKnownPrefix, kPrefix, kGet, nothing_here, on_io_thread, "discovery"},

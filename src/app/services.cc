@@ -58,7 +58,9 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
                  options.issuer.rfind("https://", 0) == 0, sealer.derive_key("csrf v1"),
                  options.trusted_proxies}),
       users(opaque, db.users, options.issuer),
-      data(opaque, db.users, options.issuer),
+      data(opaque, db.orgs, db.users, options.issuer),
+      front_door({opaque, db.users, db.replays, authorize, random, clock, options.issuer,
+                  sealer.derive_key("frontdoor v1")}),
       demo(
           options.issuer, demo_client_id(db.apps), random, pages,
           [this](const http::Request& r) { return token.handle(r); },
@@ -71,8 +73,9 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
   token.add(std::make_unique<oauth::ClientCredentialsGrant>(db.apps, db.users, issuer));
   token.add(std::make_unique<oauth::PasswordGrant>(db.apps, db.users, issuer, passwords, throttle,
                                                    events, random, options.trusted_proxies));
-  token.add(std::make_unique<oauth::JwtBearerGrant>(db.apps, db.users, db.consents, db.replays,
-                                                    issuer, clock, options.issuer));
+  token.add(std::make_unique<oauth::JwtBearerGrant>(
+      db.apps, db.users, db.consents, db.replays, issuer, clock, options.issuer,
+      oauth::ClientAuthLimits{}.max_live_assertions_per_client, options.audience_aliases));
   token.add(std::make_unique<oauth::SamlBearerGrant>(db.apps, db.users, db.consents, db.replays,
                                                      issuer, clock, options.issuer));
   discovery = std::make_unique<oidc::Discovery>(options.issuer, token.grant_types(), keys,

@@ -23,6 +23,7 @@
 #include "oauth/revoke_endpoint.h"
 #include "oauth/throttle_relay.h"
 #include "oauth/token_endpoint.h"
+#include "oauth/front_door.h"
 #include "oauth/token_issuer.h"
 #include "oidc/data_resources.h"
 #include "oidc/discovery.h"
@@ -67,6 +68,7 @@ struct Services {
   oauth::AuthorizeEndpoint authorize;
   oidc::UserEndpoints users;
   oidc::DataResources data;
+  oauth::FrontDoor front_door;
   Demo demo;
   std::unique_ptr<oidc::Discovery> discovery;
   // GET /readyz on both listeners: pings the database, at most once a second.

@@ -98,6 +98,9 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
                         "reverse proxy (IP or CIDR, repeatable) whose Forwarded / "
                         "X-Forwarded-For names the client for the login throttle");
+  serve_cmd->add_option("--audience-alias", serve.audience_aliases,
+                        "URL (repeatable) the JWT bearer grant accepts as aud besides the "
+                        "issuer, e.g. https://login.salesforce.com");
   serve_cmd->add_option("--tls-listen", serve.tls_listen, "HOST:PORT of the TLS listener");
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "server certificate chain (PEM)");
   serve_cmd->add_option("--tls-key", serve.tls_key, "server private key (PEM)");

@@ -73,6 +73,16 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
     }
     trusted_proxies.push_back(*cidr);
   }
+  for (const auto& url : o.audience_aliases) {
+    auto scheme_end = url.find("://");
+    auto scheme = url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end);
+    if ((scheme != "https" && scheme != "http") || url.size() <= scheme_end + 3 ||
+        url.find_first_of(" \t\r\n") != std::string::npos) {
+      std::cerr << "latchkey: --audience-alias must be an http:// or https:// URL, got '" << url
+                << "'\n";
+      return 2;
+    }
+  }
   std::optional<http::TlsOptions> tls;
   if (!o.tls_listen.empty()) {
     tls.emplace();
@@ -119,7 +129,10 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   so.port = port;
   so.workers = o.workers;
   so.handler_threads = o.handler_threads;
-  so.run_inline = &app::Application::never_waits_on_disk;
+  const app::Reads reads = db.reads_over_network() ? app::Reads::remote : app::Reads::local;
+  so.run_inline = [reads](const http::Request& r) {
+    return app::Application::never_waits_on_disk(r, reads);
+  };
   so.tls = tls;
   if (!o.quiet) so.log = log;
   // Connections must fit in the open-file limit, or accept() fails with EMFILE before the
@@ -194,6 +207,7 @@ int serve(store::Database& db, const ServeOptions& o, app::KekSource& kek) {
   }
   ao.audit_log = o.audit_log;
   ao.trusted_proxies = std::move(trusted_proxies);
+  ao.audience_aliases = o.audience_aliases;
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes
   // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;

@@ -44,6 +44,8 @@ struct ServeOptions {
   // Reverse proxies (address or CIDR block each) whose Forwarded / X-Forwarded-For name the
   // client for the login throttle; from any other peer those headers are ignored.
   std::vector<std::string> trusted_proxies;
+  // Further audiences (absolute http(s) URLs) the JWT bearer grant accepts besides the issuer.
+  std::vector<std::string> audience_aliases;
   // The sqlite database file, for the start-up check of its mode; empty for other databases.
   std::string db_file;
   // HOST:PORT of a plain-HTTP listener serving only /metrics, /healthz and /readyz; empty: /metrics

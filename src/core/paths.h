@@ -12,6 +12,10 @@ inline constexpr char kToken[] = "/services/oauth2/token";
 inline constexpr char kRevoke[] = "/services/oauth2/revoke";
 inline constexpr char kIntrospect[] = "/services/oauth2/introspect";
 inline constexpr char kUserinfo[] = "/services/oauth2/userinfo";
+// Salesforce's single-access (UI bridge) URL: a one-time URL of its front door, where a browser
+// is signed in as the token's user (`sf org open`).
+inline constexpr char kSingleAccess[] = "/services/oauth2/singleaccess";
+inline constexpr char kFrontDoor[] = "/secur/frontdoor.jsp";
 
 // Salesforce's identity URL, /id/{orgId}/{userId}, and the JWKS beside it.
 inline constexpr char kIdentityPrefix[] = "/id/";

@@ -28,6 +28,12 @@ constexpr SalesforceErrorName name_of(SalesforceError e) {
       return {403, "Bad_Id", "BAD_ID"};
     case SalesforceError::not_found:
       return {404, "The requested resource does not exist", "NOT_FOUND"};
+    case SalesforceError::malformed_query:
+      return {400, "malformed query", "MALFORMED_QUERY"};
+    case SalesforceError::invalid_type:
+      return {400, "sObject type is not supported", "INVALID_TYPE"};
+    case SalesforceError::invalid_field:
+      return {400, "No such column", "INVALID_FIELD"};
   }
   return {401, "Session expired or invalid", "INVALID_SESSION_ID"};  // unreachable
 }
@@ -76,8 +82,12 @@ Response resource_error(const oauth::Error& error) {
 }
 
 Response salesforce_error(SalesforceError error) {
+  return salesforce_error(error, name_of(error).message);
+}
+
+Response salesforce_error(SalesforceError error, std::string_view message) {
   const SalesforceErrorName n = name_of(error);
-  boost::json::array body{boost::json::object{{"message", n.message}, {"errorCode", n.error_code}}};
+  boost::json::array body{boost::json::object{{"message", message}, {"errorCode", n.error_code}}};
   return Response::json(n.status, boost::json::serialize(body));
 }
 

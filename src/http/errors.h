@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,9 +31,14 @@ Response resource_error(const oauth::Error& error);
 enum class SalesforceError {
   invalid_session_id,  // 401: an expired, revoked or unknown token (resource_error sends it)
   bad_id,              // 403: an identity URL that is not the token's user's
-  not_found,           // 404: a /services/data version this server does not know
+  not_found,           // 404: a /services/data version or record this server does not know
+  malformed_query,     // 400: a query outside the SOQL subset served (oidc/soql_query.h)
+  invalid_type,        // 400: a query of an object this server does not serve
+  invalid_field,       // 400: a field the object does not have
 };
 Response salesforce_error(SalesforceError error);
+// The same with a message of the caller's (Salesforce's says what in the query was wrong).
+Response salesforce_error(SalesforceError error, std::string_view message);
 
 // RFC 6749 §4.1.2.1 and §4.2.2.1: the `error` and `error_description` parameters of an error
 // sent back to the client in the redirect's query or fragment.

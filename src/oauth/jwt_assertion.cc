@@ -48,11 +48,16 @@ std::variant<VerifiedJwtAssertion, JwtAssertionFailure> JwtAssertionVerifier::ve
   if (!audience_in(c, rules.audiences)) return F::audience;
   // §3 items 4 and 5: exp is required, and bounded so that a jti need only be remembered that
   // long.
-  auto exp = claim_time(c, "exp");
+  auto exp = claim_time(c, "exp", rules.times);
   if (!exp) return F::no_exp;
   if (*exp <= now - rules.skew_s) return F::expired;
   if (*exp > now + rules.max_lifetime_s + rules.skew_s) return F::exp_too_far;
-  if (auto nbf = claim_time(c, "nbf"); nbf && *nbf > now + rules.skew_s) return F::not_yet_valid;
+  // An nbf that is there but cannot be read might say "not yet": refused, never ignored.
+  if (c.contains("nbf")) {
+    auto nbf = claim_time(c, "nbf", rules.times);
+    if (!nbf) return F::malformed;
+    if (*nbf > now + rules.skew_s) return F::not_yet_valid;
+  }
   // §3 item 7: a jti is accepted once while the assertion could be accepted at all (until exp
   // plus the skew), in the database, so that every process sharing it agrees.
   std::string jti = claim_string(c, "jti");

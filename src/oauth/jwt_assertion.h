@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "crypto/public_key_cache.h"
+#include "oauth/jwt_claims.h"
 #include "store/stores.h"
 
 namespace latchkey::oauth {
@@ -22,10 +23,12 @@ namespace latchkey::oauth {
 // What differs between the two uses.
 struct JwtAssertionRules {
   std::string_view purpose;            // keeps each use's jti apart in the ReplayStore
-  std::vector<std::string> audiences;  // `aud` must contain one of these (§3 item 3)
+  std::vector<std::string> audiences;  // `aud` must contain one of these (§3 item 3), exactly
   int64_t max_lifetime_s = 0;          // exp at most this far ahead of now (plus skew_s)
   int64_t skew_s = 0;                  // clock skew allowed on exp and nbf
-  bool sub_is_client = false;          // §3 item 2 for client authentication: sub = iss
+  // How exp and nbf may be written; converted to seconds before the checks above apply.
+  TimeForm times = TimeForm::numeric_date;
+  bool sub_is_client = false;  // §3 item 2 for client authentication: sub = iss
   bool jti_required = false;
   int64_t max_live_per_client = 0;  // store::ReplayStore::first_use
   // Whether the app that iss names may use this kind of assertion at all; checked before the
@@ -35,9 +38,9 @@ struct JwtAssertionRules {
 
 // Which check an assertion failed, in the order they are made.
 enum class JwtAssertionFailure {
-  malformed,            // not a JWS, too large, no usable iss (or sub when sub_is_client)
-  other_client,         // iss is not the client the request otherwise names
-  unknown_app,          // no app has the client id iss names
+  malformed,     // not a JWS, too large, no usable iss (or sub when sub_is_client), unreadable nbf
+  other_client,  // iss is not the client the request otherwise names
+  unknown_app,   // no app has the client id iss names
   no_certificate,       // the app has no registered certificate to verify with
   not_permitted,        // app_permitted refused the app
   bad_signature,        // not signed by the certificate's key with RS256/ES256

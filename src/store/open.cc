@@ -31,8 +31,9 @@ int64_t non_negative(std::string_view name, std::string_view value) {
   return n;
 }
 
-// Takes latchkey's own query parameters (pool_size, pool_wait_ms, statement_timeout_ms) out of a
-// PostgreSQL URL and leaves the rest to libpq, which refuses parameters it does not know.
+// Takes latchkey's own query parameters (pool_size, pool_wait_ms, statement_timeout_ms, writers)
+// out of a PostgreSQL URL and leaves the rest to libpq, which refuses parameters it does not
+// know.
 std::unique_ptr<Database> open_postgres(std::string_view url) {
   postgres::PostgresDatabase::Options options;
   const std::size_t q = url.find('?');
@@ -54,6 +55,8 @@ std::unique_ptr<Database> open_postgres(std::string_view url) {
         options.pool_wait = std::chrono::milliseconds(positive(key, value));
       } else if (key == "statement_timeout_ms") {
         options.statement_timeout = std::chrono::milliseconds(non_negative(key, value));
+      } else if (key == "writers") {
+        options.writers = static_cast<std::size_t>(positive(key, value));
       } else if (!param.empty()) {
         rest += rest.empty() ? "?" : "&";
         rest += param;

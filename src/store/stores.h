@@ -277,6 +277,9 @@ class Database : public OrgStore,
     return nullptr;
   }
 
+  // True when a read waits on a round trip to a database server rather than on a local file.
+  [[nodiscard]] virtual bool reads_over_network() const { return false; }
+
   // ChangeBoard: a backend used by one server at a time has nobody to tell.
   void announce(const Change& /*change*/) override {}
 

@@ -67,7 +67,8 @@ TEST(OpenDatabase, ReportsAnUnreachablePostgresServerWithoutItsPassword) {
 TEST(OpenDatabase, RefusesAnInvalidPoolSetting) {
   for (const char* url : {"postgresql://u@/db?host=/nonexistent-dir-latchkey&pool_size=0",
                           "postgresql://u@/db?pool_size=many&host=/nonexistent-dir-latchkey",
-                          "postgresql://u@/db?host=/nonexistent-dir-latchkey&pool_wait_ms=-5"}) {
+                          "postgresql://u@/db?host=/nonexistent-dir-latchkey&pool_wait_ms=-5",
+                          "postgresql://u@/db?host=/nonexistent-dir-latchkey&writers=0"}) {
     std::string msg = error_of(url);
     EXPECT_NE(msg.find("must be a positive integer"), std::string::npos) << url << ": " << msg;
   }
@@ -91,7 +92,7 @@ TEST(OpenDatabase, OpensAndMigratesAPostgresDatabase) {
     std::string url = empty.url();
     url.replace(0, url.find("://") + 3, scheme);
     auto db = open_database(url + (url.find('?') == std::string::npos ? "?" : "&") +
-                            "pool_size=2&pool_wait_ms=1000");
+                            "pool_size=2&pool_wait_ms=1000&writers=3");
     if (!db->default_org()) db->create_org({"00D000000000001", "Acme", 1});
     EXPECT_EQ(db->default_org()->name, "Acme");
   }

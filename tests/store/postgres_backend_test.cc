@@ -253,8 +253,25 @@ TEST_F(PostgresBackend, ALostConnectionIsReplaced) {
   EXPECT_EQ(db.find_org("00D000000000002")->name, "Beta");
 }
 
+// A server gone silent on an open TCP connection (a host gone, a network cut) is noticed in
+// about 30 s rather than never (docs/operations.md): keepalives and tcp_user_timeout are set
+// unless the URL sets them itself.
+TEST_F(PostgresBackend, ConnectionsNoticeASilentServerUnlessTheUrlSaysOtherwise) {
+  Connection plain(url_);
+  EXPECT_EQ(plain.option("keepalives_idle"), "10");
+  EXPECT_EQ(plain.option("keepalives_interval"), "5");
+  EXPECT_EQ(plain.option("keepalives_count"), "3");
+  EXPECT_EQ(plain.option("tcp_user_timeout"), "30000");
+  Connection own(url_ + "&tcp_user_timeout=5000&keepalives_idle=60");
+  EXPECT_EQ(own.option("tcp_user_timeout"), "5000");
+  EXPECT_EQ(own.option("keepalives_idle"), "60");
+}
+
+// With one writer, so that the write after the cut is sent on the connection that was cut.
 TEST_F(PostgresBackend, AQueuedWriteOnALostConnectionFailsAndTheNextOneLands) {
-  PostgresDatabase db(url_);
+  PostgresDatabase::Options one_writer;
+  one_writer.writers = 1;
+  PostgresDatabase db(url_, one_writer);
   ASSERT_TRUE(db.save_tokens_later({token("before")})->wait().is_durable());
   ASSERT_GE(cut_connections(), 1);
   WriteOutcome lost = db.save_tokens_later({token("lost")})->wait();
@@ -479,7 +496,9 @@ TEST_F(PostgresGroupCommit, ATransactionCancelledForADeadlockIsRunAgainRatherTha
   EXPECT_EQ(error_one, nullptr);
   EXPECT_EQ(error_two, nullptr);
   EXPECT_EQ(count("v = 2"), 2) << "each write is there exactly once";
-  EXPECT_EQ(one.contentions() + two.contentions(), 1u) << "one transaction was cancelled";
+  // At least one was cancelled. The server may cancel again when a retry takes a row back
+  // before the winner does; the pause after a collision makes that rare, not impossible.
+  EXPECT_GE(one.contentions() + two.contentions(), 1u) << "a transaction was cancelled";
 }
 
 TEST(PostgresArray, RoundTripsAnyStrings) {

@@ -313,6 +313,21 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
   return resp;
 }
 
+http::Response AuthorizeEndpoint::sign_in_and_redirect(const http::Request& request,
+                                                       const store::User& user,
+                                                       std::string_view client_id,
+                                                       std::string_view how,
+                                                       const std::string& location) {
+  Browser b;
+  b.secure = d_.secure_cookies || request.tls;
+  b.remote_addr = http::client_address(request, d_.trusted_proxies);
+  d_.events.emit({EventType::login_success, client_id, user.id, how, b.remote_addr});
+  http::Response out = http::Response::redirect(location);
+  new_session(user, b, out);
+  http::no_store(out);
+  return out;
+}
+
 std::optional<store::Session> AuthorizeEndpoint::session_of(const Browser& b) {
   if (b.session.empty() || b.session.size() > 128) return std::nullopt;
   auto s = d_.sessions.find_session(token::hash_of(b.session));

@@ -56,6 +56,14 @@ class AuthorizeEndpoint {
  public:
   explicit AuthorizeEndpoint(AuthorizeDeps deps);
   http::Response handle(const http::Request& request);
+  // For the front door (oauth/front_door.h): starts a browser session for `user` signed in
+  // now, as a sign-in on the login form does (same cookie, lifetime and audit event, with
+  // `how` as its detail), and redirects to `location`, a path of this server.
+  http::Response sign_in_and_redirect(const http::Request& request, const store::User& user,
+                                      std::string_view client_id, std::string_view how,
+                                      const std::string& location);
+  // The error page the authorize endpoint shows for what must not redirect.
+  http::Response error_page(const oauth::Error& e, unsigned status = 400);
 
  private:
   struct Browser;  // the cookies a request came with
@@ -72,7 +80,6 @@ class AuthorizeEndpoint {
                               bool signed_in_now);
   http::Response issue(const AuthorizeRequest& r, const store::User& user,
                        const store::Session& session);
-  http::Response error_page(const oauth::Error& e, unsigned status = 400);
   http::Response redirect_error(const AuthorizeError& e);
   std::string finish_url(const std::string& redirect_uri, bool fragment,
                          const std::vector<std::pair<std::string, std::string>>& params) const;

@@ -12,15 +12,30 @@ Error invalid() { return Error::invalid_grant("invalid assertion"); }
 
 }  // namespace
 
+std::vector<std::string> JwtBearerGrant::accepted_audiences(
+    const std::string& issuer_url, const std::vector<std::string>& aliases) {
+  std::vector<std::string> out;
+  auto add = [&out](std::string url) {
+    if (!url.empty() && url.back() == '/') url.pop_back();
+    if (url.empty()) return;
+    out.push_back(url);
+    out.push_back(url + "/");
+  };
+  add(issuer_url);
+  for (const auto& a : aliases) add(a);
+  return out;
+}
+
 Result<TokenOutcome> JwtBearerGrant::handle(const TokenRequest& req) {
   using F = JwtAssertionFailure;
   auto assertion = req.params.value("assertion");
   if (assertion.empty()) return Error::invalid_request("assertion is required");
   JwtAssertionRules rules;
   rules.purpose = "jwt_bearer";
-  rules.audiences = {issuer_url_};
+  rules.audiences = audiences_;
   rules.max_lifetime_s = kMaxLifetimeS;
   rules.skew_s = kSkewS;
+  rules.times = TimeForm::salesforce;
   // RFC 7523 §3 item 7: a jti is accepted once. Salesforce does not require one, nor do we.
   rules.max_live_per_client = max_live_per_client_;
   // A client that also authenticated must be the one the assertion names.

@@ -2,7 +2,15 @@
 // §5.6): a JWT signed with the key of the app's uploaded certificate, iss = client id, sub =
 // username, aud = issuer, exp at most 3 minutes ahead. The user must have approved the app
 // or be pre-authorized for it. No refresh token.
+//
+// Tolerances Salesforce's own tools need, none of which widens what is accepted: the app is
+// found by iss when the request names no client; exp and nbf may be numeric strings or
+// milliseconds (TimeForm::salesforce), converted before the same checks; aud may be the
+// issuer or an audience alias, each with or without one trailing slash.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "oauth/jwt_assertion.h"
@@ -22,20 +30,27 @@ class JwtBearerGrant final : public TokenGrantHandler {
   // `max_live_per_client` live ones.
   JwtBearerGrant(store::AppStore& apps, store::UserStore& users, store::ConsentStore& consents,
                  store::ReplayStore& replays, TokenIssuer& issuer, const Clock& clock,
-                 std::string issuer_url,
-                 int64_t max_live_per_client = ClientAuthLimits{}.max_live_assertions_per_client)
+                 const std::string& issuer_url,
+                 int64_t max_live_per_client = ClientAuthLimits{}.max_live_assertions_per_client,
+                 const std::vector<std::string>& audience_aliases = {})
       : subject_(apps, users, consents, issuer),
         assertions_(apps, replays, clock),
-        issuer_url_(std::move(issuer_url)),
+        audiences_(accepted_audiences(issuer_url, audience_aliases)),
         max_live_per_client_(max_live_per_client) {}
   std::string_view grant_type() const override { return kJwtBearerGrant; }
   bool client_named_by_assertion() const override { return true; }
   Result<TokenOutcome> handle(const TokenRequest& request) override;
 
+  // The `aud` values accepted: the issuer and every alias (`serve --audience-alias`, e.g.
+  // https://login.salesforce.com for tools that hard-code Salesforce's login host), each
+  // without and with one trailing slash (the Salesforce CLI sends its login URL with one).
+  static std::vector<std::string> accepted_audiences(const std::string& issuer_url,
+                                                     const std::vector<std::string>& aliases);
+
  private:
   AssertionSubject subject_;
   JwtAssertionVerifier assertions_;
-  std::string issuer_url_;
+  std::vector<std::string> audiences_;
   int64_t max_live_per_client_;
 };
 

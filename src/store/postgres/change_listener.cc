@@ -12,8 +12,13 @@
 
 namespace latchkey::store::postgres {
 
+Statement change_notice(const Change& change) {
+  return Statement{"SELECT pg_notify($1, $2)", Params().text(kChangeChannel).text(to_wire(change))};
+}
+
 void notify_change(Connection& conn, const Change& change) {
-  conn.run("SELECT pg_notify($1, $2)", Params().text(kChangeChannel).text(to_wire(change)));
+  const Statement s = change_notice(change);
+  conn.run(s.sql, s.params);
 }
 
 ChangeListener::ChangeListener(std::string conninfo, ChangeHandlers handlers, Options options)

@@ -32,6 +32,8 @@ inline constexpr char kChangeChannel[] = "latchkey_changes";
 // Announces `change` to the listeners, when the transaction `conn` is in commits (at once, when
 // it runs outside one).
 void notify_change(Connection& conn, const Change& change);
+// The statement notify_change runs, to send in a pipeline (group_commit.h).
+Statement change_notice(const Change& change);
 
 class ChangeListener final : public ChangeWatch {
  public:

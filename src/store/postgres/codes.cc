@@ -45,31 +45,33 @@ std::optional<AuthCode> select_code(Connection& conn, const SecretRef& ref) {
   return c;
 }
 
-void insert_code(Connection& conn, const AuthCode& code) {
-  conn.run(kInsert, Params()
-                        .int64(code.id)
-                        .text(code.code_hash)
-                        .text(code.client_id)
-                        .text(code.user_id)
-                        .text(code.redirect_uri)
-                        .list(code.scopes)
-                        .text(code.code_challenge)
-                        .text(code.nonce)
-                        .int64(code.auth_time_s)
-                        .int64(code.expires_ms)
-                        .boolean(code.used));
+Statement insert_code(const AuthCode& code) {
+  Statement s{kInsert, {}};
+  s.params.int64(code.id)
+      .text(code.code_hash)
+      .text(code.client_id)
+      .text(code.user_id)
+      .text(code.redirect_uri)
+      .list(code.scopes)
+      .text(code.code_challenge)
+      .text(code.nonce)
+      .int64(code.auth_time_s)
+      .int64(code.expires_ms)
+      .boolean(code.used);
+  return s;
 }
 
 }  // namespace
 
 void PostgresDatabase::save_code(const AuthCode& code) {
-  write([row = with_id(code)](Connection& conn) { insert_code(conn, row); });
+  const Statement insert = insert_code(with_id(code));
+  write([&](Connection& conn) { conn.run(insert.sql, insert.params); });
 }
 
 std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& code) {
   return queue(
-      [&]() -> GroupCommit::Work {
-        return [row = with_id(code)](Connection& conn) { insert_code(conn, row); };
+      [&] {
+        return Write{{insert_code(with_id(code))}, {}};
       },
       [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }

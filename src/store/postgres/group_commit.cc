@@ -1,6 +1,7 @@
 #include "store/postgres/group_commit.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace latchkey::store::postgres {
 namespace {
@@ -17,31 +18,40 @@ bool is_contention(const std::exception_ptr& error) {
 
 }  // namespace
 
-GroupCommit::GroupCommit(std::string conninfo, SessionSettings settings, std::size_t max_batch)
+GroupCommit::GroupCommit(std::string conninfo, SessionSettings settings, std::size_t max_batch,
+                         std::size_t writers)
     : conninfo_(std::move(conninfo)),
       settings_(settings),
       max_batch_(max_batch),
-      thread_([this] { loop(); }) {}
+      writers_(std::max<std::size_t>(writers, 1)) {
+  for (Writer& w : writers_) w.thread = std::thread([this, &w] { loop(w); });
+}
 
 GroupCommit::~GroupCommit() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
   }
-  queued_.notify_one();
-  thread_.join();
+  queued_.notify_all();
+  for (Writer& w : writers_) w.thread.join();
 }
 
-void GroupCommit::submit(Work work, Done done, std::string order_key) {
+void GroupCommit::submit(Write write, Done done, std::string order_key) {
   {
     MutexLock lock(mu_);
     if (stopping_) throw StoreError("postgres: database is closing");
-    queue_.push_back(Job{std::move(work), std::move(done), std::move(order_key), nullptr});
+    queue_.push_back(Job{std::move(write), std::move(done), std::move(order_key), nullptr});
   }
   queued_.notify_one();
 }
 
-void GroupCommit::loop() {
+void GroupCommit::submit(Work work, Done done, std::string order_key) {
+  submit(
+      Write{{}, [work = std::move(work)](Connection& conn, std::vector<Result>&) { work(conn); }},
+      std::move(done), std::move(order_key));
+}
+
+void GroupCommit::loop(Writer& w) {
   std::vector<Job> batch;
   batch.reserve(max_batch_);
   for (;;) {
@@ -54,7 +64,7 @@ void GroupCommit::loop() {
         queue_.pop_front();
       }
     }
-    execute(batch);
+    execute(w, batch);
     // The error is handed over, not shared: the caller may read the exception while this thread
     // goes on, and the last owner alone destroys it.
     for (Job& job : batch) job.done(std::move(job.error));
@@ -62,80 +72,134 @@ void GroupCommit::loop() {
   }
 }
 
-void GroupCommit::execute(std::vector<Job>& batch) {
-  // Keyed jobs first, in key order, so that every process takes their rows' locks in one
-  // order; the others keep the order they came in.
+void GroupCommit::execute(Writer& w, std::vector<Job>& batch) {
+  // Keyed jobs first, in key order, so that every writer takes their rows' locks in one order;
+  // the others keep the order they came in.
   std::stable_sort(batch.begin(), batch.end(), [](const Job& a, const Job& b) {
     if (a.order.empty()) return false;
     return b.order.empty() || a.order < b.order;
   });
-  if (run(batch, /*isolated=*/false) != Attempt::job_failed) return;
-  // A job threw and the whole transaction was undone. Alone, it simply failed; with others,
+  if (run(w, batch, /*isolated=*/false) != Attempt::job_failed) return;
+  // A job failed and the whole transaction was undone. Alone, it simply failed; with others,
   // the batch runs again with each job in its own savepoint, so that only that job is left out.
   if (batch.size() == 1) return;
   for (Job& job : batch) job.error = nullptr;
-  run(batch, /*isolated=*/true);
+  run(w, batch, /*isolated=*/true);
 }
 
-GroupCommit::Attempt GroupCommit::run(std::vector<Job>& batch, bool isolated) {
+GroupCommit::Attempt GroupCommit::run(Writer& w, std::vector<Job>& batch, bool isolated) {
   for (int tries = 1;; ++tries) {
-    const Attempt a = attempt(batch, isolated, /*retry_contention=*/tries < kContentionTries);
+    const Attempt a = attempt(w, batch, isolated, /*retry_contention=*/tries < kContentionTries);
     if (a != Attempt::contended) return a;
-    // Cancelled whole: what it collided with has gone on, and this run waits for it.
+    // Cancelled whole: what it collided with goes on. Run again at once, this transaction could
+    // take a row back before the winner, woken by the rollback, takes it, and collide again; a
+    // short pause of random length, growing with each try, lets the winner through first.
     contentions_.fetch_add(1, std::memory_order_relaxed);
     for (Job& job : batch) job.error = nullptr;
+    std::uniform_int_distribution<int> pause_ms(1, 5 * tries);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(w.jitter)));
   }
 }
 
-GroupCommit::Attempt GroupCommit::fail_all(std::vector<Job>& batch,
+GroupCommit::Attempt GroupCommit::fail_all(Writer& w, std::vector<Job>& batch,
                                            const std::exception_ptr& error) {
   for (Job& job : batch) job.error = error;
-  roll_back();
+  roll_back(w);
   return Attempt::failed;
 }
 
-GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated,
+GroupCommit::Attempt GroupCommit::after_failure(Writer& w, std::vector<Job>& batch, const Job& job,
+                                                bool retry_contention) {
+  // Nothing of this transaction is durable: a lost connection fails the whole batch.
+  if (w.conn->broken()) return fail_all(w, batch, job.error);
+  roll_back(w);
+  return retry_contention && is_contention(job.error) ? Attempt::contended : Attempt::job_failed;
+}
+
+GroupCommit::Attempt GroupCommit::attempt(Writer& w, std::vector<Job>& batch, bool isolated,
                                           bool retry_contention) {
-  try {
-    if (!conn_) conn_ = std::make_unique<Connection>(conninfo_, settings_);
-    conn_->exec("BEGIN");
-  } catch (...) {
-    return fail_all(batch, std::current_exception());
+  if (!w.conn) {
+    try {
+      w.conn = std::make_unique<Connection>(conninfo_, settings_);
+    } catch (...) {
+      return fail_all(w, batch, std::current_exception());
+    }
   }
-  Connection& conn = *conn_;
-  for (Job& job : batch) {
-    if (!isolated) {
+  Connection& conn = *w.conn;
+  if (!isolated) {
+    // BEGIN and every job's statements in one round trip.
+    const Statement begin{"BEGIN", {}};
+    std::vector<const Statement*> sent{&begin};
+    for (const Job& job : batch) {
+      for (const Statement& s : job.write.statements) sent.push_back(&s);
+    }
+    std::vector<Answer> answers;
+    try {
+      answers = conn.pipeline(sent);
+    } catch (...) {
+      return fail_all(w, batch, std::current_exception());
+    }
+    if (answers[0].error) return fail_all(w, batch, answers[0].error);
+    std::vector<std::vector<Result>> results(batch.size());
+    std::size_t next = 1;
+    for (std::size_t j = 0; j < batch.size(); ++j) {
+      Job& job = batch[j];
+      for (std::size_t k = 0; k < job.write.statements.size(); ++k, ++next) {
+        Answer& a = answers[next];
+        // The first failure is the one to blame; the statements it made the server skip are
+        // left to the run that follows.
+        if (a.error && !a.skipped) {
+          job.error = a.error;
+          return after_failure(w, batch, job, retry_contention);
+        }
+        if (a.result) results[j].push_back(std::move(*a.result));
+      }
+    }
+    for (std::size_t j = 0; j < batch.size(); ++j) {
+      Job& job = batch[j];
+      if (!job.write.then) continue;
       try {
-        job.work(conn);
-        continue;
+        job.write.then(conn, results[j]);
       } catch (...) {
         job.error = std::current_exception();
+        return after_failure(w, batch, job, retry_contention);
       }
-      // Nothing of this transaction is durable: a lost connection fails the whole batch.
-      if (conn.broken()) return fail_all(batch, job.error);
-      roll_back();
-      return retry_contention && is_contention(job.error) ? Attempt::contended
-                                                          : Attempt::job_failed;
     }
+    return commit(w, batch, retry_contention);
+  }
+  try {
+    conn.exec("BEGIN");
+  } catch (...) {
+    return fail_all(w, batch, std::current_exception());
+  }
+  for (Job& job : batch) {
     try {
       conn.run("SAVEPOINT work");
-      job.work(conn);
+      std::vector<Result> results;
+      for (const Statement& s : job.write.statements) results.push_back(conn.run(s.sql, s.params));
+      if (job.write.then) job.write.then(conn, results);
       conn.run("RELEASE work");
     } catch (...) {
       job.error = std::current_exception();
-      if (conn.broken()) return fail_all(batch, job.error);
+      if (conn.broken()) return fail_all(w, batch, job.error);
       if (retry_contention && is_contention(job.error)) {
-        roll_back();
+        roll_back(w);
         return Attempt::contended;
       }
       try {
         conn.run("ROLLBACK TO work");
         conn.run("RELEASE work");
       } catch (...) {
-        return fail_all(batch, std::current_exception());
+        return fail_all(w, batch, std::current_exception());
       }
     }
   }
+  return commit(w, batch, retry_contention);
+}
+
+GroupCommit::Attempt GroupCommit::commit(Writer& w, std::vector<Job>& batch,
+                                         bool retry_contention) {
+  Connection& conn = *w.conn;
   try {
     Result r = conn.exec("COMMIT");
     // A transaction that failed earlier answers COMMIT with ROLLBACK, successfully.
@@ -145,13 +209,13 @@ GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated
     // been applied, but no caller may be told it is durable.
     std::exception_ptr error = std::current_exception();
     if (retry_contention && is_contention(error) && !conn.broken()) {
-      roll_back();
+      roll_back(w);
       return Attempt::contended;
     }
     for (Job& job : batch) {
       if (!job.error) job.error = error;
     }
-    roll_back();
+    roll_back(w);
     return Attempt::failed;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
@@ -159,16 +223,16 @@ GroupCommit::Attempt GroupCommit::attempt(std::vector<Job>& batch, bool isolated
   return Attempt::committed;
 }
 
-void GroupCommit::roll_back() {
-  if (!conn_) return;
-  if (!conn_->broken() && !conn_->idle()) {
+void GroupCommit::roll_back(Writer& w) {
+  if (!w.conn) return;
+  if (!w.conn->broken() && !w.conn->idle()) {
     try {
-      conn_->exec("ROLLBACK");
+      w.conn->exec("ROLLBACK");
     } catch (...) {
       // The connection is replaced below if that broke it; the callers have their error.
     }
   }
-  if (conn_->broken() || !conn_->idle()) conn_.reset();
+  if (w.conn->broken() || !w.conn->idle()) w.conn.reset();
 }
 
 }  // namespace latchkey::store::postgres

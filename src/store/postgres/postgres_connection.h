@@ -14,7 +14,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,6 +79,22 @@ class Result {
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
 };
 
+// One statement of a pipeline (Connection::pipeline): its SQL, prepared on the connection's first
+// use like Connection::run's, and its parameters.
+struct Statement {
+  std::string sql;
+  Params params;
+};
+
+// What one statement of a pipeline came to: its result, or the error it failed with. `skipped`:
+// it never ran, because an earlier statement of the same pipeline failed and the server skips
+// the rest up to the end of the pipeline (its `error` says so).
+struct Answer {
+  std::optional<Result> result;
+  std::exception_ptr error;
+  bool skipped = false;
+};
+
 // What a connection sets for its session once connected.
 struct SessionSettings {
   // The server's statement_timeout: a statement running longer (a lock held elsewhere, a query
@@ -102,11 +120,25 @@ class Connection {
   // Runs one or more statements without parameters (schema, transaction control), unprepared;
   // the result is the last statement's.
   Result exec(const std::string& sql);
+  // Runs `statements` in libpq's pipeline mode: every one is sent before any answer is read, so
+  // together they cost one round trip rather than one each. They run in order, in one
+  // transaction: an implicit one that ends with the pipeline, or the one a BEGIN among them
+  // opens, which stays open after it. Once one fails, the server skips the others
+  // (Answer::skipped) and the transaction fails: an implicit one is undone, an open one accepts
+  // only ROLLBACK. Returns one Answer
+  // per statement, in order; never throws for what a statement did. A lost connection gives
+  // every statement not yet answered ConnectionLost. Statements not yet prepared on this
+  // connection are prepared first, one round trip each, once.
+  std::vector<Answer> pipeline(const std::vector<const Statement*>& statements);
 
-  // The connection failed in a way that makes it unusable; the pool drops it.
-  [[nodiscard]] bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+  // The connection failed in a way that makes it unusable, or a pipeline left it in a state
+  // not known; the pool drops it.
+  [[nodiscard]] bool broken() const { return given_up_ || PQstatus(conn_) == CONNECTION_BAD; }
   // Idle: not inside a transaction (a connection returned mid-transaction is not reused).
   [[nodiscard]] bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  // The value of the libpq connection option `keyword` in use ("" when unset), for tests and
+  // diagnostics.
+  [[nodiscard]] std::string option(std::string_view keyword) const;
   // The server process serving this connection (pg_backend_pid), for tests and diagnostics.
   [[nodiscard]] int backend_pid() const { return PQbackendPID(conn_); }
 
@@ -120,8 +152,13 @@ class Connection {
  private:
   // Throws StoreError (ConnectionLost when the connection broke) unless `res` succeeded.
   Result check(PGresult* res, std::string_view during);
+  // The error `res` (which failed) stands for: ConnectionLost, Contention or StoreError.
+  std::exception_ptr error_of(const PGresult* res, std::string_view during) const;
+  // The name of `sql`'s prepared statement on this connection, preparing it if need be.
+  const std::string& prepared(const std::string& sql, int n_params);
 
   PGconn* conn_ = nullptr;
+  bool given_up_ = false;                                  // see broken()
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 

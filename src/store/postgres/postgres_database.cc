@@ -1,5 +1,6 @@
 #include "store/postgres/postgres_database.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "store/postgres/migrations.h"
@@ -11,6 +12,12 @@ namespace {
 // The sequence row_ids counts in steps of this many (migration 1): each nextval reserves the
 // ids from its value up to the next one.
 constexpr int64_t kIdBlock = 64;
+// Blocks taken in one round trip: a busy node needs one every few milliseconds, and the thread
+// that needs it (often an I/O thread) waits for that round trip.
+constexpr int64_t kBlocksPerFetch = 16;
+
+// Writes one transaction holds at most: enough to cover every request a busy node has in flight.
+constexpr std::size_t kMaxBatch = 512;
 
 }  // namespace
 
@@ -20,7 +27,8 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
             SessionSettings{options.statement_timeout}) {
   pool_.with([](Connection& conn) { migrate(conn); });
   raise_ids_above_stored();
-  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout});
+  writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout},
+                                          kMaxBatch, options.writers);
 }
 
 PostgresDatabase::~PostgresDatabase() = default;
@@ -40,11 +48,24 @@ void PostgresDatabase::raise_ids_above_stored() {
 int64_t PostgresDatabase::allocate_id() {
   MutexLock lock(ids_mu_);
   if (next_id_ >= block_end_) {
-    // A block taken by an attempt whose connection was lost is merely skipped.
-    const int64_t start =
-        read([](Connection& conn) { return conn.run("SELECT nextval('row_ids')").int64(0, 0); });
-    next_id_ = start;
-    block_end_ = start + kIdBlock;
+    if (spare_blocks_.empty()) {
+      // Blocks taken by an attempt whose connection was lost, or left when the process ends,
+      // are merely skipped.
+      spare_blocks_ = read([](Connection& conn) {
+        Result r = conn.run("SELECT nextval('row_ids') FROM generate_series(1, $1)",
+                            Params().int64(kBlocksPerFetch));
+        std::vector<int64_t> starts;
+        starts.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) starts.push_back(r.int64(i, 0));
+        // Used from the highest down (pop_back): every id handed out stays above the last.
+        std::sort(starts.rbegin(), starts.rend());
+        return starts;
+      });
+      if (spare_blocks_.empty()) throw StoreError("postgres: the id sequence gave no block");
+    }
+    next_id_ = spare_blocks_.back();
+    spare_blocks_.pop_back();
+    block_end_ = next_id_ + kIdBlock;
   }
   return next_id_++;
 }
@@ -64,12 +85,12 @@ AuthCode PostgresDatabase::with_id(const AuthCode& code) {
 }
 
 std::shared_ptr<PendingWrite> PostgresDatabase::queue(
-    const std::function<GroupCommit::Work()>& make_work,
+    const std::function<Write()>& make_write,
     std::function<WriteOutcome(std::exception_ptr)> outcome, std::string order_key) {
   auto pending = std::make_shared<PendingWrite>();
   try {
     writer_->submit(
-        make_work(),
+        make_write(),
         [pending, outcome = std::move(outcome)](std::exception_ptr error) {
           pending->settle(outcome(std::move(error)));
         },
@@ -88,8 +109,8 @@ void PostgresDatabase::announce(const Change& change) {
   // Settles unobserved: the writer's failure (the database away) loses the announcement, which
   // is all ChangeBoard promises.
   queue(
-      [&]() -> GroupCommit::Work {
-        return [change](Connection& conn) { postgres::notify_change(conn, change); };
+      [&] {
+        return Write{{change_notice(change)}, {}};
       },
       [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }

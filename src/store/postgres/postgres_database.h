@@ -18,21 +18,21 @@
 // (group_commit.h).
 //
 // Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
-// `row_ids` and hands them out itself. Ids are unique in the database among token and code ids
-// whichever node allocates them, and increasing within this process (each block lies above
-// every block handed out before it). Across processes they are only roughly increasing: a node
-// still using an older block appends rows below another node's newer ones, which costs a few
-// index pages, not correctness. On open the sequence is moved above every stored id, should a
-// row have been written with an id the sequence did not give.
+// `row_ids`, 16 blocks per round trip, and hands them out itself. Ids are unique in the
+// database among token and code ids whichever node allocates them, and increasing within this
+// process (each block lies above every block handed out before it). Across processes they are only
+// roughly increasing: a node still using an older block appends rows below another node's newer
+// ones, which costs a few index pages, not correctness. On open the sequence is moved above every
+// stored id, should a row have been written with an id the sequence did not give.
 //
 // Thread safety: every method may be called from any thread. Each call borrows a connection
 // from a bounded pool (connection_pool.h; a caller waits for a free one at most
 // Options::pool_wait, then gets StoreError), and each statement runs for at most
 // Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
-// queued writes go to one writer thread with a connection of its own (group_commit.h). Reads are
-// retried once on a fresh connection when the one they got turns out to have been cut (a server
-// restart); writes are not (their outcome is unknown), they fail with StoreError and the next call
-// uses a fresh connection.
+// queued writes go to Options::writers writer threads, each with a connection of its own
+// (group_commit.h). Reads are retried once on a fresh connection when the one they got turns
+// out to have been cut (a server restart); writes are not (their outcome is unknown), they fail
+// with StoreError and the next call uses a fresh connection.
 //
 // Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
 // never "every token without one"). Text is compared byte for byte (equality, and ordering in
@@ -71,6 +71,9 @@ class PostgresDatabase final : public Database {
     // server that stalls) gives its connection back within this. 0 keeps the server's setting.
     // Migrations and the row counts of `latchkey migrate` lift it for their own transaction.
     std::chrono::milliseconds statement_timeout{5000};
+    // Writer threads, each with a connection of its own, that commit the queued writes
+    // (group_commit.h): with two, one sends its batch while the other's COMMIT is flushed.
+    std::size_t writers = 2;
   };
 
   // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates
@@ -156,6 +159,7 @@ class PostgresDatabase final : public Database {
   std::vector<TableRows> count_rows() override;
 
   // Database: LISTENs on a connection of its own (change_listener.h).
+  [[nodiscard]] bool reads_over_network() const override { return true; }
   std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& handlers) override;
   // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
   // waited for.
@@ -213,11 +217,11 @@ class PostgresDatabase final : public Database {
   // `tokens` with a (negative) id given to each row that has none; the same for a code.
   std::vector<Token> with_ids(const std::vector<Token>& tokens);
   AuthCode with_id(const AuthCode& code);
-  // Queues the write `make_work()` returns for the writer; the PendingWrite settles with
+  // Queues the write `make_write()` returns for the writers; the PendingWrite settles with
   // `outcome(error)` once its batch has. A queued write never throws: what fails before it is
   // queued (allocating the rows' ids, a database that is closing) settles it failed at once.
   // `order_key` names the row the write locks first (GroupCommit::submit).
-  std::shared_ptr<PendingWrite> queue(const std::function<GroupCommit::Work()>& make_work,
+  std::shared_ptr<PendingWrite> queue(const std::function<Write()>& make_write,
                                       std::function<WriteOutcome(std::exception_ptr)> outcome,
                                       std::string order_key = {});
   // Moves the sequence above every id stored (see the header comment).
@@ -229,6 +233,8 @@ class PostgresDatabase final : public Database {
   Mutex ids_mu_;
   int64_t next_id_ GUARDED_BY(ids_mu_) = 0;    // the next id of the current block
   int64_t block_end_ GUARDED_BY(ids_mu_) = 0;  // one past the current block's last id
+  // Blocks taken from the sequence and not yet used, their starts in descending order.
+  std::vector<int64_t> spare_blocks_ GUARDED_BY(ids_mu_);
 };
 
 }  // namespace latchkey::store::postgres

@@ -1,4 +1,5 @@
 // TokenStore: access and refresh tokens (stored by hash), their revocation, and redemption.
+#include <array>
 #include <limits>
 #include <string>
 
@@ -12,36 +13,60 @@ namespace {
 #define LK_TOKEN_COLUMNS                                                           \
   "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key," \
   " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
+constexpr const char* kTokenColumns = LK_TOKEN_COLUMNS;
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = $1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = $1 AND id < 0";
 constexpr const char* kTokensAfter =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id > $1 ORDER BY id LIMIT $2";
-constexpr const char* kInsert = "INSERT INTO tokens (" LK_TOKEN_COLUMNS
-                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-                                " $14, $15)";
 #undef LK_TOKEN_COLUMNS
 
-// One row per statement, inside the caller's transaction when there are several.
-void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
-  for (const Token& t : tokens) {
-    conn.run(kInsert, Params()
-                          .int64(t.id)
-                          .text(t.token_hash)
-                          .text(to_string(t.kind))
-                          .text(t.client_id)
-                          .text(t.user_id)
-                          .text(t.org_id)
-                          .list(t.scopes)
-                          .text(t.family_id)
-                          .text(t.code_key)
-                          .int64(t.issued_ms)
-                          .int64(t.expires_ms)
-                          .boolean(t.revoked)
-                          .boolean(t.rotated)
-                          .text(t.cnf_x5t)
-                          .int64(t.auth_time_s));
+// `n` rows of token values for a VALUES list, their parameters numbered from `first`. The casts
+// name each column's type: a VALUES list that is not an INSERT's own takes its types from them.
+std::string token_rows(std::size_t n, int first) {
+  static constexpr std::array<const char*, 15> kTypes = {
+      "::bigint", "",         "",         "",          "",          "", "::text[]", "",
+      "",         "::bigint", "::bigint", "::boolean", "::boolean", "", "::bigint"};
+  std::string out;
+  int p = first;
+  for (std::size_t row = 0; row < n; ++row) {
+    out += row == 0 ? "(" : ", (";
+    for (std::size_t col = 0; col < kTypes.size(); ++col) {
+      if (col > 0) out += ", ";
+      out += '$';
+      out += std::to_string(p++);
+      out += kTypes[col];
+    }
+    out += ")";
   }
+  return out;
+}
+
+void add_token(Params& params, const Token& t) {
+  params.int64(t.id)
+      .text(t.token_hash)
+      .text(to_string(t.kind))
+      .text(t.client_id)
+      .text(t.user_id)
+      .text(t.org_id)
+      .list(t.scopes)
+      .text(t.family_id)
+      .text(t.code_key)
+      .int64(t.issued_ms)
+      .int64(t.expires_ms)
+      .boolean(t.revoked)
+      .boolean(t.rotated)
+      .text(t.cnf_x5t)
+      .int64(t.auth_time_s);
+}
+
+// One INSERT for all of `tokens` (not empty), as a statement to send or run.
+Statement insert_tokens(const std::vector<Token>& tokens) {
+  Statement s{std::string("INSERT INTO tokens (") + kTokenColumns + ") VALUES " +
+                  token_rows(tokens.size(), 1),
+              {}};
+  for (const Token& t : tokens) add_token(s.params, t);
+  return s;
 }
 
 Token read_token(const Result& r, int row) {
@@ -89,13 +114,28 @@ Result run_ref(Connection& conn, const char* by_id, const char* by_hash, const S
                      : conn.run(by_hash, Params().text(ref.hash));
 }
 
-// Marks `r` used if it was not; true if this call did. The conditional UPDATE takes the row's
-// lock: a contender on another node waits for this transaction, then finds the row used.
-bool use_up(Connection& conn, const Redemption& r) {
-  if (r.ref.hash.empty()) return false;
-  Result res = r.kind == Redemption::Kind::code ? run_ref(conn, kUseCodeById, kUseCodeByHash, r.ref)
-                                                : run_ref(conn, kRotateById, kRotateByHash, r.ref);
-  return res.affected() == 1;
+// The statement that uses up `r` and, only if it did, saves `tokens`: the conditional UPDATE
+// marks the code or refresh token used if it was not, and the INSERT takes its rows from the
+// UPDATE's, so it inserts every token or none. One statement, so it is sent ahead with the rest
+// of a batch, no answer awaited in between. The UPDATE takes the row's lock: a contender on
+// another node waits for this transaction, then finds the row used. Its result counts the rows
+// inserted (the UPDATE's alone when there are no tokens): none means the redemption failed.
+Statement redeem_statement(const Redemption& r, const std::vector<Token>& tokens) {
+  const bool code = r.kind == Redemption::Kind::code;
+  Statement s;
+  if (r.ref.id != 0) {
+    s.sql = code ? kUseCodeById : kRotateById;
+    s.params.int64(r.ref.id).text(r.ref.hash);
+  } else {
+    s.sql = code ? kUseCodeByHash : kRotateByHash;
+    s.params.text(r.ref.hash);
+  }
+  if (tokens.empty()) return s;
+  const int first = r.ref.id != 0 ? 3 : 2;
+  s.sql = "WITH used AS (" + s.sql + " RETURNING 1) INSERT INTO tokens (" + kTokenColumns +
+          ") SELECT v.* FROM used, (VALUES " + token_rows(tokens.size(), first) + ") AS v";
+  for (const Token& t : tokens) add_token(s.params, t);
+  return s;
 }
 
 // RFC 6749 §4.1.2: a replayed code revokes "all tokens previously issued based on that
@@ -135,10 +175,10 @@ int revoke_issued(Connection& conn, const Redemption& r) {
   return clamp(conn.run(kRevokeFamily, Params().text(r.revoke_key)).affected());
 }
 
-// The row a redemption locks first (use_up), named as every node names it, so that the writers
-// of nodes redeeming the same codes or refresh tokens lock them in one order (group_commit.h):
-// codes before tokens, then by id (or by hash for a row found by hash). Any total order that
-// every node computes alike would do.
+// The row a redemption locks first (redeem_statement), named as every node names it, so that the
+// writers of nodes redeeming the same codes or refresh tokens lock them in one order
+// (group_commit.h): codes before tokens, then by id (or by hash for a row found by hash). Any total
+// order that every node computes alike would do.
 std::string redemption_order_key(const Redemption& r) {
   std::string key = r.kind == Redemption::Kind::code ? "c" : "t";
   if (r.ref.id != 0) return key + ":" + std::to_string(r.ref.id);
@@ -150,11 +190,14 @@ std::string redemption_order_key(const Redemption& r) {
 void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
   if (tokens.empty()) return;
   const std::vector<Token> rows = with_ids(tokens);
-  // An access token and its refresh token are both durable or neither is.
+  // An access token and its refresh token are both durable or neither is: one statement, in a
+  // transaction of its own when it holds several.
+  const Statement insert = insert_tokens(rows);
+  const auto run = [&](Connection& conn) { conn.run(insert.sql, insert.params); };
   if (rows.size() == 1) {
-    write([&](Connection& conn) { insert_tokens(conn, rows); });
+    write(run);
   } else {
-    transact([&](Connection& conn) { insert_tokens(conn, rows); });
+    transact(run);
   }
 }
 
@@ -162,8 +205,8 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_tokens_later(
     const std::vector<Token>& tokens) {
   if (tokens.empty()) return PendingWrite::settled();
   return queue(
-      [&]() -> GroupCommit::Work {
-        return [rows = with_ids(tokens)](Connection& conn) { insert_tokens(conn, rows); };
+      [&] {
+        return Write{{insert_tokens(with_ids(tokens))}, {}};
       },
       [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
 }
@@ -210,19 +253,20 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
   };
   auto outcome = std::make_shared<Outcome>();
   return queue(
-      [&]() -> GroupCommit::Work {
-        // Sets every output on each run: the writer may run work twice (group_commit.h).
-        return [r, rows = with_ids(tokens), outcome](Connection& conn) {
-          outcome->revoked = 0;
-          outcome->redeemed = use_up(conn, r);
-          if (outcome->redeemed) {
-            insert_tokens(conn, rows);
-          } else {
-            outcome->revoked = revoke_issued(conn, r);
-            // Which tokens those were, no key names: every server drops its cached tokens.
-            if (outcome->revoked > 0) notify_change(conn, Change::all_tokens());
-          }
-        };
+      [&] {
+        // Sets every output on each run: the writer may run a write twice (group_commit.h).
+        return Write{{redeem_statement(r, with_ids(tokens))},
+                     [r, outcome](Connection& conn, std::vector<Result>& results) {
+                       outcome->revoked = 0;
+                       outcome->redeemed = results.at(0).affected() > 0;
+                       if (outcome->redeemed) return;
+                       // A statement of its own, after the failed UPDATE: it sees the tokens a
+                       // concurrent winner has just committed, which the UPDATE's snapshot may not.
+                       outcome->revoked = revoke_issued(conn, r);
+                       // Which tokens those were, no key names: every server drops its cached
+                       // tokens.
+                       if (outcome->revoked > 0) notify_change(conn, Change::all_tokens());
+                     }};
       },
       [outcome](const std::exception_ptr& error) {
         if (error || outcome->redeemed) return WriteOutcome::of(error);

@@ -35,7 +35,7 @@ class ResourceEndpointsTest : public ::testing::Test {
         clients_(world_.db(), world_.db(), world_.clock(), kIssuer),
         introspect_(stack_.opaque, world_.db(), clients_, kIssuer),
         users_(stack_.opaque, world_.db(), kIssuer),
-        data_(stack_.opaque, world_.db(), kIssuer) {
+        data_(stack_.opaque, world_.db(), world_.db(), kIssuer) {
     app_ = world_.add_app([](store::App& a) {
       a.scopes = {"api", "refresh_token", "openid", "profile", "email",
                   "id",  "full",          "web",    "phone",   "visualforce"};
@@ -76,7 +76,7 @@ class ResourceEndpointsTest : public ::testing::Test {
     return users_.identity(get("/id/" + u.org_id + "/" + u.id, token));
   }
   http::Response data(const std::string& token) {
-    return data_.version_root(get("/services/data/v62.0/", token));
+    return data_.resource(get("/services/data/v62.0/", token));
   }
 
   static boost::json::object json(const http::Response& r) {
@@ -244,7 +244,7 @@ TEST_F(ResourceEndpointsTest, RefusalsAtTheResourcesHaveSalesforcesBodies) {
   EXPECT_EQ(other.body, R"([{"message":"Bad_Id","errorCode":"BAD_ID"}])");
   EXPECT_EQ(other.header("cache-control").value_or(""), "no-store");
 
-  http::Response unknown = data_.version_root(get("/services/data/v10.0/", t.access_token));
+  http::Response unknown = data_.resource(get("/services/data/v10.0/", t.access_token));
   EXPECT_EQ(unknown.status, 404u);
   EXPECT_EQ(unknown.body,
             R"([{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}])");

@@ -1,0 +1,156 @@
+// Pipelined writes on PostgreSQL: Connection::pipeline, and the writer (group_commit.h) that
+// sends a batch's statements as one pipeline, with one or several writer threads. Skipped,
+// saying so, when LATCHKEY_TEST_POSTGRES_URL is not set.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "postgres_fixture.h"
+#include "store/postgres/group_commit.h"
+#include "store/postgres/postgres_connection.h"
+
+namespace latchkey::store::postgres {
+namespace {
+
+class PostgresPipeline : public test::PostgresTest {
+ protected:
+  void SetUp() override {
+    PostgresTest::SetUp();
+    if (IsSkipped()) return;
+    Connection setup(url_);
+    setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)");
+  }
+  int64_t count(const std::string& where = "true") {
+    Connection reader(url_);
+    return reader.exec("SELECT count(*) FROM t WHERE " + where).int64(0, 0);
+  }
+  static Statement insert(const std::string& k, int64_t v) {
+    return Statement{"INSERT INTO t (k, v) VALUES ($1, $2)", Params().text(k).int64(v)};
+  }
+  // Submits `write` and returns a future of the error its batch settled it with.
+  static std::future<std::exception_ptr> submit(GroupCommit& writer, Write write) {
+    auto settled = std::make_shared<std::promise<std::exception_ptr>>();
+    auto future = settled->get_future();
+    writer.submit(std::move(write), [settled](std::exception_ptr e) { settled->set_value(e); });
+    return future;
+  }
+};
+
+TEST_F(PostgresPipeline, AnswersComeInOrderAndTheStatementsAfterAFailureAreSkipped) {
+  Connection conn(url_);
+  const Statement begin{"BEGIN", {}};
+  const Statement a = insert("a", 1);
+  const Statement again = insert("a", 2);
+  const Statement count_rows{"SELECT count(*) FROM t", {}};
+  std::vector<Answer> answers = conn.pipeline({&begin, &a, &count_rows, &again, &count_rows});
+  ASSERT_EQ(answers.size(), 5u);
+  ASSERT_TRUE(answers[1].result);
+  EXPECT_EQ(answers[1].result->affected(), 1);
+  ASSERT_TRUE(answers[2].result);
+  EXPECT_EQ(answers[2].result->int64(0, 0), 1) << "the insert before it, in its transaction";
+  EXPECT_TRUE(answers[3].error);
+  EXPECT_FALSE(answers[3].skipped) << "the duplicate key is the failure itself";
+  EXPECT_THROW(std::rethrow_exception(answers[3].error), StoreError);
+  EXPECT_TRUE(answers[4].skipped);
+  EXPECT_FALSE(answers[4].result);
+  // The pipeline's BEGIN opened a transaction that has now failed: nothing of it is stored.
+  EXPECT_FALSE(conn.idle());
+  conn.exec("ROLLBACK");
+  EXPECT_EQ(count(), 0);
+  // The connection is out of pipeline mode and serves plain statements again.
+  EXPECT_EQ(conn.run(a.sql, a.params).affected(), 1);
+  EXPECT_EQ(count(), 1);
+}
+
+// Without BEGIN, the statements of a pipeline still form one transaction (an implicit one,
+// ending with the pipeline): a failure undoes the statements before it too.
+TEST_F(PostgresPipeline, WithoutBeginTheStatementsAreOneImplicitTransaction) {
+  Connection conn(url_);
+  const Statement a = insert("a", 1);
+  const Statement again = insert("a", 2);
+  const Statement b = insert("b", 1);
+  std::vector<Answer> answers = conn.pipeline({&a, &again, &b});
+  EXPECT_TRUE(answers[0].result);
+  EXPECT_TRUE(answers[1].error);
+  EXPECT_TRUE(answers[2].skipped);
+  EXPECT_TRUE(conn.idle());
+  EXPECT_EQ(count(), 0);
+  answers = conn.pipeline({&a, &b});
+  EXPECT_TRUE(answers[0].result && answers[1].result);
+  EXPECT_EQ(count(), 2);
+}
+
+// Of a batch sent as one pipeline, a write whose statement fails is left out alone: the others
+// are committed once each, and `then` sees its own write's results.
+TEST_F(PostgresPipeline, AFailingWriteOfABatchFailsAloneAndTheOthersLandOnce) {
+  GroupCommit writer(url_);
+  ASSERT_EQ(submit(writer, Write{{insert("taken", 1)}, {}}).get(), nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  // Holds the writer, so that everything below is queued into one batch.
+  std::promise<void> holding;
+  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
+                                     holding.set_value();
+                                     released.wait();
+                                   }});
+  holding.get_future().wait();
+  std::vector<std::future<std::exception_ptr>> settled;
+  std::vector<std::shared_ptr<int64_t>> seen;
+  for (int i = 0; i < 10; ++i) {
+    const std::string k = "ok-" + std::to_string(i);
+    auto affected = std::make_shared<int64_t>(-1);
+    seen.push_back(affected);
+    Write w{{insert(k, i)}, [affected](Connection&, std::vector<Result>& results) {
+              *affected = results.at(0).affected();
+            }};
+    // Every third write also collides with the row already there.
+    if (i % 3 == 0) w.statements.push_back(insert("taken", i));
+    settled.push_back(submit(writer, std::move(w)));
+  }
+  release.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  for (int i = 0; i < 10; ++i) {
+    const std::exception_ptr error = settled[static_cast<std::size_t>(i)].get();
+    EXPECT_EQ(error != nullptr, i % 3 == 0) << i;
+    if (i % 3 != 0) {
+      EXPECT_EQ(*seen[static_cast<std::size_t>(i)], 1) << i;
+    }
+  }
+  EXPECT_EQ(count("k LIKE 'ok-%'"), 6);
+  EXPECT_EQ(count("k = 'taken' AND v = 1"), 1);
+  // The first write, the holding one, then the ten as one batch: its first run failed, its second
+  // (each write in a savepoint) committed.
+  EXPECT_EQ(writer.commits(), 3u);
+}
+
+// With two writer threads, a write queued while one writer is held in a slow transaction is
+// committed by the other in the meantime; with one, it would wait for the slow one.
+TEST_F(PostgresPipeline, AWriteQueuedWhileOneWriterIsBusyIsCommittedByAnother) {
+  GroupCommit writer(url_, {}, 512, /*writers=*/2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  auto held = submit(
+      writer, Write{{insert("slow", 0)}, [&holding, released](Connection&, std::vector<Result>&) {
+                      holding.set_value();
+                      released.wait();
+                    }});
+  holding.get_future().wait();
+  auto quick = submit(writer, Write{{insert("quick", 1)}, {}});
+  ASSERT_EQ(quick.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the second write waited for the first writer";
+  EXPECT_EQ(quick.get(), nullptr);
+  EXPECT_EQ(count("k = 'quick'"), 1);
+  EXPECT_EQ(count("k = 'slow'"), 0) << "not committed while held";
+  release.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(count(), 2);
+}
+
+}  // namespace
+}  // namespace latchkey::store::postgres
