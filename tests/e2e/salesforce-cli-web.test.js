@@ -18,7 +18,10 @@ const LAUNCH = {
   executablePath: CHROMIUM,
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+    '--disable-component-update', '--disable-sync',
+    // The redirect to localhost:1717 is read from the request and goes nowhere: the real CLI's
+    // own listener there (sf-cli-web.test.js, which may run meanwhile) must not get our codes.
+    '--host-resolver-rules=MAP localhost ~NOTFOUND'],
 };
 const REDIRECT = 'http://localhost:1717/OauthRedirect';
 const SCOPES = 'refresh_token api web';
