@@ -50,6 +50,7 @@ boost::json::object app_json(const store::App& a) {
       {"refresh_policy", store::option_name(a.refresh_policy)},
       {"access_token_ttl", a.access_token_ttl_s},
       {"allow_implicit", a.allow_implicit},
+      {"allow_password_flow", a.allow_password_flow},
       {"token_format", store::to_string(a.token_format)},
       {"token_endpoint_auth_method", store::to_string(a.token_endpoint_auth_method)},
       {"has_cert", !a.cert_pem.empty()},
@@ -105,6 +106,14 @@ Result<store::ClientAuthMethod> auth_method_for(const NewApp& a, const store::Ap
 }
 
 }  // namespace
+
+bool valid_client_id(std::string_view id) {
+  if (id.empty() || id.size() > 255) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
 
 bool valid_username(std::string_view u) {
   auto at = u.find('@');
@@ -259,11 +268,15 @@ Result<boost::json::object> Admin::create_user(const NewUser& u) {
 
 Result<boost::json::object> Admin::create_app(const NewApp& a) {
   if (a.name.empty()) return Error::invalid_request("--name is required");
+  if (!a.client_id.empty() && !valid_client_id(a.client_id)) {
+    return Error::invalid_request(
+        "--client-id must be 1 to 255 visible ASCII characters (no spaces or controls)");
+  }
   auto org = bootstrapped();
   if (!org) return std::move(org).error();
   store::App app;
   app.id = make_id(random_, "0Ha");
-  app.client_id = make_client_id(random_);
+  app.client_id = a.client_id.empty() ? make_client_id(random_) : a.client_id;
   app.org_id = org->id;
   app.name = a.name;
   for (const auto& c : a.callbacks) {
@@ -326,6 +339,14 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     app.require_secret_web_server = false;
     app.require_secret_refresh = false;
   }
+  // RFC 6749 §4.3.2: the client of the password grant authenticates, as Salesforce's does with
+  // its secret; a public client could be anyone holding a user's password.
+  if (a.allow_password_flow && *method == store::ClientAuthMethod::none) {
+    return Error::invalid_request(
+        "--allow-password-flow needs an app that authenticates (not "
+        "--token-endpoint-auth-method none)");
+  }
+  app.allow_password_flow = a.allow_password_flow;
   if (!a.client_credentials_user.empty()) {
     auto u = db_.find_user_by_username(a.client_credentials_user);
     if (!u) return Error::invalid_request("no such user: " + a.client_credentials_user);
@@ -357,7 +378,7 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
   app.access_token_ttl_s = a.access_token_ttl_s;
   app.allow_implicit = a.allow_implicit;
   auto format = store::parse_token_format(a.token_format);
-  if (!format) return Error::invalid_request("--token-format must be opaque or jwt");
+  if (!format) return Error::invalid_request("--token-format must be opaque, jwt or jwt-sf");
   app.token_format = *format;
   app.created_ms = clock_.now_ms();
   boost::json::object out{
@@ -370,7 +391,10 @@ Result<boost::json::object> Admin::create_app(const NewApp& a) {
     app.secret_hash = crypto::sha256_hex(secret);
     out["client_secret"] = secret;
   }
-  db_.create_app(app);
+  if (!db_.create_app(app)) {
+    return Error::invalid_request("--client-id is taken: an app with client id " + app.client_id +
+                                  " exists");
+  }
   return out;
 }
 

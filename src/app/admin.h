@@ -34,6 +34,9 @@ struct NewUser {
 
 struct NewApp {
   std::string name;
+  // The consumer key, chosen by the admin (e.g. the Salesforce CLI's built-in `PlatformCLI`);
+  // empty generates one. See valid_client_id.
+  std::string client_id;
   std::vector<std::string> callbacks;
   std::string scopes = "api refresh_token";
   std::string pkce = "optional";
@@ -54,6 +57,8 @@ struct NewApp {
   // RFC 7591 §2 token_endpoint_auth_method by its wire name; empty takes the one the
   // registration implies (Admin::create_app).
   std::string token_endpoint_auth_method;
+  // grant_type=password (docs/behaviour.md §5.11); only for an app that authenticates.
+  bool allow_password_flow = false;
 };
 
 class Admin {
@@ -118,6 +123,9 @@ class Admin {
   KekSource& kek_;
 };
 
+// A client id an admin may choose: 1 to 255 visible ASCII characters (RFC 6749 Appendix A's
+// VSCHAR without the space, so it needs no quoting in a scope-like list or a log line).
+bool valid_client_id(std::string_view client_id);
 // name@host: one '@', something on each side, no spaces or controls.
 bool valid_username(std::string_view username);
 // An absolute redirect URI without a fragment (RFC 6749 §3.1.2) that a browser hands to the

@@ -27,11 +27,24 @@ bool unless_assertion(const http::Request& request, Reads) {
   return request.body.find("assertion") == std::string::npos;
 }
 
-// As unless_assertion; and with remote reads, not the code exchange: the code is read from the
-// database, which no cache holds (it is used once, and most often at another node than the one
-// that issued it), and a round trip must not hold up every connection of an I/O thread.
+// grant_type=password: its Argon2id check takes tens of milliseconds of CPU, as the login
+// form's does. Only a body that says "password" or percent-encodes something (which could
+// spell it) is parsed to find out.
+bool is_password_grant(const http::Request& request) {
+  const std::string& body = request.body;
+  if (body.find("password") == std::string::npos && body.find('%') == std::string::npos) {
+    return false;
+  }
+  auto form = http::parse_form(body);
+  return form && form->value("grant_type") == "password";  // a malformed form is refused at once
+}
+
+// As unless_assertion, and never the password grant; and with remote reads, not the code
+// exchange: the code is read from the database, which no cache holds (it is used once, and
+// most often at another node than the one that issued it), and a round trip must not hold up
+// every connection of an I/O thread.
 bool token_placement(const http::Request& request, Reads reads) {
-  if (!unless_assertion(request, reads)) return false;
+  if (!unless_assertion(request, reads) || is_password_grant(request)) return false;
   return reads == Reads::local ||
          request.body.find("grant_type=authorization_code") == std::string::npos;
 }

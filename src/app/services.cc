@@ -7,6 +7,7 @@
 #include "oauth/grants/authorization_code_grant.h"
 #include "oauth/grants/client_credentials_grant.h"
 #include "oauth/grants/jwt_bearer_grant.h"
+#include "oauth/grants/password_grant.h"
 #include "oauth/grants/refresh_token_grant.h"
 #include "oauth/grants/saml_bearer_grant.h"
 
@@ -70,6 +71,8 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
   token.add(
       std::make_unique<oauth::RefreshTokenGrant>(db.tokens, db.apps, db.users, issuer, clock));
   token.add(std::make_unique<oauth::ClientCredentialsGrant>(db.apps, db.users, issuer));
+  token.add(std::make_unique<oauth::PasswordGrant>(db.apps, db.users, issuer, passwords, throttle,
+                                                   events, random, options.trusted_proxies));
   token.add(std::make_unique<oauth::JwtBearerGrant>(
       db.apps, db.users, db.consents, db.replays, issuer, clock, options.issuer,
       oauth::ClientAuthLimits{}.max_live_assertions_per_client, options.audience_aliases));

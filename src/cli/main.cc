@@ -115,6 +115,8 @@ int run(int argc, char** argv) {
   std::string require_web = "true", require_refresh = "true";
   auto* app_create = app_cmd->add_subcommand("create", "register a connected app");
   app_create->add_option("--name", na.name, "app name")->required();
+  app_create->add_option("--client-id", na.client_id,
+                         "consumer key to register (e.g. PlatformCLI); generated when omitted");
   app_create->add_option("--callback", na.callbacks, "callback URL (repeatable)");
   app_create->add_option("--scopes", na.scopes, "space-separated scopes")->capture_default_str();
   app_create->add_option("--pkce", na.pkce, "required|optional")->capture_default_str();
@@ -131,11 +133,14 @@ int run(int argc, char** argv) {
   app_create->add_option("--access-token-ttl", na.access_token_ttl_s, "seconds")
       ->capture_default_str();
   app_create->add_flag("--allow-implicit", na.allow_implicit, "allow the user-agent flow");
+  app_create->add_flag("--allow-password-flow", na.allow_password_flow,
+                       "allow the username-password flow (grant_type=password)");
   app_create->add_option("--mtls-cert", na.mtls_cert_path, "self-signed client certificate (PEM)");
   app_create->add_option("--mtls-subject-dn", na.mtls_subject_dn,
                          "subject DN of a client certificate issued by --tls-client-ca "
                          "(RFC 4514, e.g. \"CN=client,O=Example\")");
-  app_create->add_option("--token-format", na.token_format, "opaque|jwt");
+  app_create->add_option("--token-format", na.token_format,
+                         "opaque|jwt|jwt-sf (jwt: RFC 9068 typ at+jwt; jwt-sf: typ JWT)");
   app_create->add_option("--token-endpoint-auth-method", na.token_endpoint_auth_method,
                          "client_secret_basic|client_secret_post|private_key_jwt|"
                          "tls_client_auth|self_signed_tls_client_auth|none (RFC 7591; default "

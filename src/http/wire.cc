@@ -81,6 +81,15 @@ bool has_obs_fold(std::string_view head_piece, bool& after_newline) {
   return false;
 }
 
+void collapse_slashes(std::string& path) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '/' && kept > 0 && path[kept - 1] == '/') continue;
+    path[kept++] = path[i];
+  }
+  path.resize(kept);
+}
+
 void fill_request(boost::beast::http::request<boost::beast::http::string_body>& message,
                   Request& out) {
   out.method.assign(message.method_string());
@@ -89,6 +98,7 @@ void fill_request(boost::beast::http::request<boost::beast::http::string_body>& 
   const std::string_view target(out.target);
   const std::size_t question = target.find('?');
   out.path.assign(target.substr(0, question));
+  collapse_slashes(out.path);
   out.query.assign(question == std::string_view::npos ? std::string_view()
                                                       : target.substr(question + 1));
   // Assigned over the previous request's strings, which keeps their memory: a connection's

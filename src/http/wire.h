@@ -5,6 +5,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "http/message.h"
@@ -16,8 +17,14 @@ bool is_token(std::string_view s);
 // A CR, LF or NUL in a value would let a handler's data split the response (RFC 9110 §5.5).
 bool is_field_value(std::string_view s);
 
+// Replaces every run of '/' in `path` by one ("//services//data" → "/services/data"). The
+// Salesforce CLI joins a login URL that ends in '/' with a path that starts with one, and
+// Salesforce serves such paths as if the slash were single (docs/behaviour.md §4).
+void collapse_slashes(std::string& path);
+
 // Fills `out` from a parsed Beast request: method upper-cased, target split into path and
-// query at the first '?', header names lower-cased, body moved. Leaves remote_addr and the
+// query at the first '?' (the path with repeated slashes collapsed, collapse_slashes; the
+// target stays as received), header names lower-cased, body moved. Leaves remote_addr and the
 // TLS fields as they are (the session sets them once per connection).
 void fill_request(boost::beast::http::request<boost::beast::http::string_body>& message,
                   Request& out);

@@ -18,7 +18,7 @@ bool b64url_char(char c) {
 }  // namespace
 
 bool valid_code_verifier(std::string_view v) {
-  if (v.size() < 43 || v.size() > 128) return false;
+  if (v.size() < 43 || v.size() > 256) return false;
   for (char c : v) {
     if (!unreserved(c)) return false;
   }

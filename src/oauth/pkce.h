@@ -7,7 +7,9 @@
 
 namespace latchkey::oauth {
 
-// RFC 7636 §4.1: 43..128 chars of [A-Z a-z 0-9 - . _ ~].
+// RFC 7636 §4.1: 43..128 chars of [A-Z a-z 0-9 - . _ ~], except that up to 256 are taken:
+// Salesforce asks for the base64url of 128 random bytes (171 characters), and jsforce, with it
+// the Salesforce CLI's web login, sends exactly that (docs/behaviour.md §5.2).
 bool valid_code_verifier(std::string_view verifier);
 // An S256 challenge is base64url(SHA-256) without padding: exactly 43 chars of that alphabet.
 bool valid_s256_challenge(std::string_view challenge);

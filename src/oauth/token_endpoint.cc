@@ -22,7 +22,9 @@ void TokenEndpoint::add(std::unique_ptr<TokenGrantHandler> handler) {
 
 std::vector<std::string> TokenEndpoint::grant_types() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : handlers_) out.push_back(k);
+  for (const auto& [k, v] : handlers_) {
+    if (v->advertised()) out.push_back(k);
+  }
   return out;
 }
 

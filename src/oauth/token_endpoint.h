@@ -26,7 +26,7 @@ class TokenEndpoint {
       : clients_(clients), events_(events), offload_(std::move(offload)) {}
   void add(std::unique_ptr<TokenGrantHandler> handler);
   http::Response handle(const http::Request& request);
-  // grant_type values served, for discovery.
+  // grant_type values served and advertised (TokenGrantHandler::advertised), for discovery.
   std::vector<std::string> grant_types() const;
 
  private:

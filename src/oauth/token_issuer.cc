@@ -24,7 +24,7 @@ Issued TokenIssuer::issue(const GrantInput& in) {
     out.family_id = std::to_string(tokens_.allocate_id());
   }
   int64_t expires_ms = now + in.app.access_token_ttl_s * 1000;
-  const bool jwt = in.app.token_format == store::TokenFormat::jwt;
+  const bool jwt = in.app.token_format != store::TokenFormat::opaque;
   // Opaque tokens carry their row id; a JWT is found by its hash (a negative id).
   const int64_t access_id = jwt ? -tokens_.allocate_id() : tokens_.allocate_id();
   out.access_token = jwt ? jwts_.make(in.app, in.user, in.scopes, now / 1000, expires_ms / 1000,

@@ -24,7 +24,8 @@ http::Response UserEndpoints::userinfo(const http::Request& request) {
   if (!bearer) return http::resource_error(bearer.error());
   auto user = users_.find_user(bearer->user_id);
   if (!user || !user->active) return http::resource_error(oauth::Error::invalid_token());
-  // OIDC Core §5.3: userinfo serves tokens granted `openid` (or Salesforce's `full`).
+  // OIDC Core §5.3 serves tokens granted `openid`; Salesforce's identity scopes (`id` and its
+  // synonyms), `api` and `full` open it too (token::allows_userinfo, docs/behaviour.md §8).
   const std::vector<std::string>& scopes = bearer->scopes;
   if (!token::allows_userinfo(scopes)) {
     return http::resource_error(oauth::Error::insufficient_scope("openid"));

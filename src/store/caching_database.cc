@@ -153,9 +153,10 @@ bool CachingDatabase::set_user_active(const std::string& user_id, bool active) {
 // ---- apps
 // -----------------------------------------------------------------------------------
 
-void CachingDatabase::create_app(const App& app) {
-  inner_.create_app(app);
+bool CachingDatabase::create_app(const App& app) {
+  const bool created = inner_.create_app(app);
   apps_.erase(app.client_id);
+  return created;
 }
 
 std::optional<App> CachingDatabase::find_app(const std::string& client_id) {

@@ -54,12 +54,14 @@ std::string_view to_string(TokenFormat format) {
       return "opaque";
     case TokenFormat::jwt:
       return "jwt";
+    case TokenFormat::jwt_sf:
+      return "jwt-sf";
   }
   return "opaque";  // unreachable: every enumerator is handled above
 }
 
 std::optional<TokenFormat> parse_token_format(std::string_view text) {
-  for (auto f : {TokenFormat::opaque, TokenFormat::jwt}) {
+  for (auto f : {TokenFormat::opaque, TokenFormat::jwt, TokenFormat::jwt_sf}) {
     if (text == to_string(f)) return f;
   }
   return std::nullopt;

@@ -32,8 +32,10 @@ struct User {
 // Wire names of these enums (stored and shown) in record_names.h.
 enum class RefreshPolicy { until_revoked, immediately, expire_after, rotate };
 
-// The access tokens an app gets: opaque `00D…!…` tokens or RFC 9068 JWTs.
-enum class TokenFormat { opaque, jwt };
+// The access tokens an app gets: opaque `00D…!…` tokens, RFC 9068 JWTs (header typ
+// "at+jwt"), or the same JWTs with the header typ "JWT" that Salesforce's own JWT access tokens
+// carry and the Salesforce CLI requires (`jwt_sf`, docs/behaviour.md §5.12).
+enum class TokenFormat { opaque, jwt, jwt_sf };
 
 // Client authentication methods (RFC 7591 §2 token_endpoint_auth_method, RFC 7523 §2.2,
 // RFC 8705 §2). As a registration (App::token_endpoint_auth_method) it says which credentials
@@ -75,6 +77,9 @@ struct App {
   // How the app authenticates at the token, introspection and revocation endpoints; every
   // other method is refused (oauth/client_auth.h says what each value admits).
   ClientAuthMethod token_endpoint_auth_method = ClientAuthMethod::client_secret_basic;
+  // The OAuth username-password flow (grant_type=password, RFC 6749 §4.3), which Salesforce
+  // offers per org and latchkey per app (--allow-password-flow); off unless asked for.
+  bool allow_password_flow = false;
 };
 
 // A pre-authorization of an admin-approved app for a profile or permission set.

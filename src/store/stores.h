@@ -48,7 +48,8 @@ class UserStore {
 class AppStore {
  public:
   virtual ~AppStore() = default;
-  virtual void create_app(const App& app) = 0;
+  // Returns false, and stores nothing, if the client id is taken.
+  virtual bool create_app(const App& app) = 0;
   virtual std::optional<App> find_app(const std::string& client_id) = 0;
   virtual std::vector<App> list_apps() = 0;
   virtual bool update_secret_hash(const std::string& client_id, const std::string& hash) = 0;

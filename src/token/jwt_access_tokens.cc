@@ -27,9 +27,13 @@ std::string JwtAccessTokens::make(const store::App& app, const store::User& user
   // RFC 8705 §3.1: a resource server that checks the JWT alone must also learn the binding,
   // or it would accept the token from anyone holding it.
   if (!cnf_x5t.empty()) c["cnf"] = boost::json::object{{"x5t#S256", cnf_x5t}};
-  // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens.
+  // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being taken for ID tokens. Salesforce's
+  // typ "JWT" does not; the claims still tell them apart (an access token has client_id and
+  // scope, and the issuer as aud; an ID token the client id as aud), and latchkey's endpoints
+  // take only tokens they find stored (token/bearer.h), which ID tokens never are.
   const auto ring = keys_.current();
-  return crypto::sign_jwt(ring->signing_key("RS256"), c, "at+jwt");
+  const std::string_view typ = app.token_format == store::TokenFormat::jwt_sf ? "JWT" : "at+jwt";
+  return crypto::sign_jwt(ring->signing_key("RS256"), c, typ);
 }
 
 }  // namespace latchkey::token

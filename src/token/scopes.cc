@@ -60,7 +60,7 @@ bool allows_api(const std::vector<std::string>& scopes) {
 }
 
 bool allows_userinfo(const std::vector<std::string>& scopes) {
-  return has_scope(scopes, "openid") || has_scope(scopes, "full");
+  return allows_identity(scopes) || has_scope(scopes, "api");
 }
 
 bool allows_identity(const std::vector<std::string>& scopes) {

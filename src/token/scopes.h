@@ -24,7 +24,10 @@ bool allows_refresh(const std::vector<std::string>& scopes);
 // What a token's scopes let it read at the protected resources (Salesforce's scope table,
 // where `full` encompasses every other scope; OIDC Core §5.3, §5.4):
 // - the REST API (/services/data/vNN.N/): `api` or `full`;
-// - userinfo: `openid` or `full`, and then the claims of OIDC Core §5.4 per scope;
+// - userinfo: what opens the identity URL (below), or `api`: userinfo is the identity
+//   service's OpenID Connect form, and Salesforce answers it for the REST API's tokens, which
+//   its own clients (the Salesforce CLI, with `refresh_token api web`) rely on to learn whose
+//   token they hold (docs/behaviour.md §8). Then the claims of OIDC Core §5.4 per scope;
 // - the identity URL: `id` or its synonyms `profile`, `email`, `address`, `phone`, or
 //   `openid`, or `full` (not `api` alone: Salesforce's `api` is the REST API, `id` the
 //   identity service).

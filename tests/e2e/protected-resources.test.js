@@ -16,7 +16,7 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
         bob: { username: 'bob@localhost', name: 'Bob Jones', email: 'bob@localhost' },
       },
       apps: {
-        web: { scopes: 'api refresh_token openid profile email' },
+        web: { scopes: 'api refresh_token openid profile email web' },
         short: { scopes: 'api refresh_token openid', accessTokenTtl: 2 },
       },
     });
@@ -93,11 +93,17 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
     assert.match(r.headers.get('cache-control') || '', /no-store/, `${what}: Cache-Control`);
   }
 
-  it('an api-only token → userinfo and the identity URL 403 insufficient_scope; /services/data serves it', async () => {
+  it('an api-only token → userinfo names the user (no profile or email claims); the identity URL 403 insufficient_scope; /services/data serves it', async () => {
     const { tokens: t } = await codeFlow(world, { app: world.apps.web, scope: 'api refresh_token' });
     assert.equal(t.scope, 'api refresh_token');
     for (const method of ['GET', 'POST']) {
-      assertInsufficientScope(await userinfo(world, t.access_token, { method }), 'openid', `${method} userinfo`);
+      // docs/behaviour.md §8: `api` opens userinfo, as the Salesforce CLI needs.
+      const r = await userinfo(world, t.access_token, { method });
+      assert.equal(r.status, 200, `${method} userinfo: ${show(r)}`);
+      assert.equal(r.json.user_id, world.users.alice.user_id);
+      assert.equal(r.json.organization_id, world.users.alice.org_id);
+      assert.equal(r.json.email, undefined, show(r));
+      assert.equal(r.json.preferred_username, undefined, show(r));
     }
     assertInsufficientScope(await callApi(t.id, t.access_token), 'id', 'identity URL');
     const u = new URL(t.id);
@@ -106,6 +112,12 @@ describe('protected resources and discovery', { concurrency: true, timeout: 6000
     assertInsufficientScope(await callApi(u.href, null), 'id', 'identity URL ?oauth_token=');
     const data = await callApi(`${world.issuer}/services/data/v62.0/`, t.access_token);
     assert.equal(data.status, 200, show(data));
+  });
+
+  it('a token with neither an identity scope nor api (web refresh_token) → userinfo 403 insufficient_scope', async () => {
+    const { tokens: t } = await codeFlow(world, { app: world.apps.web, scope: 'web refresh_token' });
+    assert.equal(t.scope, 'web refresh_token');
+    assertInsufficientScope(await userinfo(world, t.access_token), 'openid', 'userinfo');
   });
 
   it('an openid-only token → /services/data 403 insufficient_scope; userinfo names the user without profile or email claims', async () => {

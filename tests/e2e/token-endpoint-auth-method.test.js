@@ -263,17 +263,19 @@ describe(
                db, {name: 'cert', scopes: 'api', extra: [...runAs, '--cert', cert.certPath]});
            const mtlsApp = await createApp(
                db, {name: 'mtls', scopes: 'api', extra: [...runAs, '--mtls-cert', mtls.certPath]});
-           // Back to the version-5 schema, where every app had a secret, the mTLS app's included.
+           // Back to the version-5 schema, where every app had a secret, the mTLS app's included
+           // (and without what later versions added: migration 7's allow_password_flow).
            await sqlite3(
                dbPath,
-               `ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;
+               `ALTER TABLE apps DROP COLUMN allow_password_flow;
+      ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;
       UPDATE apps SET secret_hash = '${sha256hex('old-mtls-secret')}' WHERE client_id = '${
                    mtlsApp.client_id}';
       PRAGMA user_version = 5;`);
            assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), '5');
 
            srv = await startServer(db);
-           assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), '6');
+           assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), '7');
            assertTokenSuccess(await bySecretBasic(srv.issuer, secretApp, secretApp.client_secret));
            assertTokenSuccess(await bySecretPost(srv.issuer, certApp, certApp.client_secret));
            assertTokenSuccess(await byAssertion(srv.issuer, certApp, cert.key));

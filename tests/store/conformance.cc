@@ -121,6 +121,7 @@ App sample_app(const std::string& client_id) {
   a.created_ms = 1700000000456;
   a.mtls_subject_dn = R"(CN=Smith\, John+UID=js,O=Example \"Q\",C=DE)";
   a.token_endpoint_auth_method = ClientAuthMethod::tls_client_auth;
+  a.allow_password_flow = true;
   return a;
 }
 

@@ -79,12 +79,12 @@ inline auto fields(const User& u) {
                   u.profile, u.permission_sets, u.active, u.created_ms);
 }
 inline auto fields(const App& a) {
-  return std::make_tuple(a.id, a.client_id, a.org_id, a.name, a.secret_hash, a.callbacks, a.scopes,
-                         a.pkce_required, a.require_secret_web_server, a.require_secret_refresh,
-                         a.admin_approved_only, a.cert_pem, a.client_credentials_user_id,
-                         static_cast<int>(a.refresh_policy), a.refresh_ttl_s, a.access_token_ttl_s,
-                         a.allow_implicit, a.mtls_cert_pem, a.token_format, a.created_ms,
-                         a.mtls_subject_dn, static_cast<int>(a.token_endpoint_auth_method));
+  return std::make_tuple(
+      a.id, a.client_id, a.org_id, a.name, a.secret_hash, a.callbacks, a.scopes, a.pkce_required,
+      a.require_secret_web_server, a.require_secret_refresh, a.admin_approved_only, a.cert_pem,
+      a.client_credentials_user_id, static_cast<int>(a.refresh_policy), a.refresh_ttl_s,
+      a.access_token_ttl_s, a.allow_implicit, a.mtls_cert_pem, a.token_format, a.created_ms,
+      a.mtls_subject_dn, static_cast<int>(a.token_endpoint_auth_method), a.allow_password_flow);
 }
 inline auto fields(const Preauthorization& p) { return std::tie(p.client_id, p.kind, p.name); }
 inline auto fields(const AuthCode& c) {

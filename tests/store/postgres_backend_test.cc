@@ -58,6 +58,35 @@ TEST_F(PostgresBackend, NewDatabaseIsMigratedToTheLatestVersionAndReopeningKeeps
   EXPECT_EQ(schema_version(conn), latest_schema_version());
 }
 
+// Migration 2 adds apps.allow_password_flow: an app written by a version-1 build keeps every
+// field and does not allow the username-password flow.
+TEST_F(PostgresBackend, Version1AppsSurviveTheMigrationWithoutThePasswordFlow) {
+  { PostgresDatabase db(url_); }
+  {
+    Connection conn(url_);
+    conn.exec("ALTER TABLE apps DROP COLUMN allow_password_flow");
+    conn.exec("UPDATE latchkey_schema SET version = 1");
+    conn.exec(
+        "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
+        " pkce_required, require_secret_web_server, require_secret_refresh, admin_approved_only,"
+        " cert_pem, client_credentials_user_id, refresh_policy, refresh_ttl_s,"
+        " access_token_ttl_s, allow_implicit, mtls_cert_pem, token_format, created_ms,"
+        " mtls_subject_dn, token_endpoint_auth_method)"
+        " VALUES ('3MVG9v1', '0Ha000000000001', '00D000000000001', 'One', 'h', '{}', '{api}',"
+        " false, true, true, false, '', '', 'until_revoked', 0, 7200, false, '', 'jwt', 1, '',"
+        " 'client_secret_post')");
+  }
+  PostgresDatabase db(url_);
+  Connection conn(url_);
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+  auto app = db.find_app("3MVG9v1");
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->name, "One");
+  EXPECT_EQ(app->scopes, std::vector<std::string>{"api"});
+  EXPECT_EQ(app->token_endpoint_auth_method, ClientAuthMethod::client_secret_post);
+  EXPECT_FALSE(app->allow_password_flow);
+}
+
 TEST_F(PostgresBackend, RefusesADatabaseFromANewerBuild) {
   { PostgresDatabase db(url_); }
   Connection conn(url_);

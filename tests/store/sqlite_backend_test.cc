@@ -93,9 +93,12 @@ constexpr const char* kVersion1CodeAndTokenTables =
     " CREATE INDEX tokens_by_user ON tokens(user_id);"
     " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
 
-// What migration 6 added, for tests that go back to an earlier version.
+// What migration 7 added, for tests that go back to an earlier version.
+constexpr const char* kUndoMigration7 = "ALTER TABLE apps DROP COLUMN allow_password_flow;";
+// What migrations 6 and 7 added, for tests that go back to version 5 or earlier.
 constexpr const char* kUndoMigration6 =
-    "ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
+    "ALTER TABLE apps DROP COLUMN allow_password_flow;"
+    " ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
 
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
   { SqliteDatabase db(path_); }
@@ -252,6 +255,40 @@ TEST_F(SqliteBackend, Version5AppsGetTheMethodTheirRegistrationImplies) {
   EXPECT_EQ(db.find_app("3MVG9pki")->token_endpoint_auth_method, M::tls_client_auth);
   EXPECT_EQ(db.find_app("3MVG9secret")->secret_hash, "h");
   EXPECT_EQ(db.first_use("jti", "3MVG9jwt", 2000, 1000, 10), ReplayStore::Use::first);
+}
+
+// Migration 7 adds apps.allow_password_flow: an app written by a version-6 build keeps every
+// field and does not allow the username-password flow; a new app may.
+TEST_F(SqliteBackend, Version6AppsSurviveTheMigrationWithoutThePasswordFlow) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec(kUndoMigration7);
+    conn.exec("PRAGMA user_version=6");
+    conn.exec(
+        "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
+        " pkce_required, require_secret_web_server, require_secret_refresh, admin_approved_only,"
+        " cert_pem, client_credentials_user_id, refresh_policy, refresh_ttl_s,"
+        " access_token_ttl_s, allow_implicit, mtls_cert_pem, token_format, created_ms,"
+        " mtls_subject_dn, token_endpoint_auth_method)"
+        " VALUES ('3MVG9v6', '0Ha000000000006', '00D000000000001', 'Six', 'h', '[]',"
+        " '[\"api\"]', 0, 1, 1, 0, '', '', 'until_revoked', 0, 7200, 0, '', 'jwt', 6, '',"
+        " 'client_secret_post')");
+  }
+  SqliteDatabase db(path_);
+  {
+    Connection conn(path_);
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+  }
+  auto app = db.find_app("3MVG9v6");
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->name, "Six");
+  EXPECT_EQ(app->token_format, TokenFormat::jwt);
+  EXPECT_EQ(app->token_endpoint_auth_method, ClientAuthMethod::client_secret_post);
+  EXPECT_FALSE(app->allow_password_flow);
+  App fresh = store::testing::sample_app("3MVG9v7");
+  ASSERT_TRUE(db.create_app(fresh));
+  EXPECT_TRUE(db.find_app("3MVG9v7")->allow_password_flow);
 }
 
 // Expired replay keys are purged a few per recorded key, so the table holds what is live plus

@@ -101,6 +101,21 @@ TEST_P(StoreConformance, CreateAppRoundTripsEveryField) {
   EXPECT_EQ(fields(*found), fields(app));
 }
 
+// An admin may choose the client id (`app create --client-id`): a second app with the same one
+// is refused and the first is left as it was.
+TEST_P(StoreConformance, CreateAppWithATakenClientIdReturnsFalseAndKeepsTheFirst) {
+  App first = sample_app("PlatformCLI");
+  ASSERT_TRUE(db().create_app(first));
+  App second = sample_app("PlatformCLI");
+  second.id = "0Ha000000000099";
+  second.name = "Another";
+  EXPECT_FALSE(db().create_app(second));
+  auto found = db().find_app("PlatformCLI");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(fields(*found), fields(first));
+  EXPECT_EQ(db().list_apps().size(), 1u);
+}
+
 TEST_P(StoreConformance, AppRoundTripsEveryRefreshPolicy) {
   const RefreshPolicy policies[] = {RefreshPolicy::until_revoked, RefreshPolicy::immediately,
                                     RefreshPolicy::expire_after, RefreshPolicy::rotate};
@@ -112,6 +127,18 @@ TEST_P(StoreConformance, AppRoundTripsEveryRefreshPolicy) {
     auto found = db().find_app(app.client_id);
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(found->refresh_policy, policy);
+  }
+}
+
+TEST_P(StoreConformance, AppRoundTripsEveryTokenFormat) {
+  int n = 0;
+  for (TokenFormat format : {TokenFormat::opaque, TokenFormat::jwt, TokenFormat::jwt_sf}) {
+    App app = sample_app("3MVG9format" + std::to_string(n++));
+    app.token_format = format;
+    ASSERT_TRUE(db().create_app(app));
+    auto found = db().find_app(app.client_id);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->token_format, format);
   }
 }
 

@@ -105,11 +105,13 @@ AuthorizeParse parse_authorize(const http::Params& params, store::AppStore& apps
     if (r.nonce.empty()) return client_error(r, Error::invalid_request("nonce is required"));
   }
 
-  // PKCE (RFC 7636 §4.3), S256 only.
+  // PKCE (RFC 7636 §4.3), S256 only. A challenge without a method is taken as S256, as
+  // Salesforce does and the Salesforce CLI relies on, never as RFC 7636's default `plain`: the
+  // verifier is then checked as S256 (docs/behaviour.md §5.2).
   auto challenge = params.get("code_challenge");
   auto method = params.get("code_challenge_method");
   if (challenge) {
-    if (!method || *method != "S256") {
+    if (method && *method != "S256") {
       return client_error(r, Error::invalid_request("code_challenge_method must be S256"));
     }
     if (!valid_s256_challenge(*challenge)) {

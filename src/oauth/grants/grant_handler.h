@@ -78,6 +78,9 @@ class TokenGrantHandler {
   // Bearer assertion grants (RFC 7521 §4.1) name their client inside the assertion, so the
   // request may carry no client identification at all.
   virtual bool client_named_by_assertion() const { return false; }
+  // Whether discovery lists it in grant_types_supported. A grant an app must opt into and that
+  // RFC 9700 §2.4 says not to use (password) is served without being advertised.
+  virtual bool advertised() const { return true; }
   // The tokens to issue, or why not.
   virtual Result<TokenOutcome> handle(const TokenRequest& request) = 0;
 };

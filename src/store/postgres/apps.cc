@@ -10,11 +10,14 @@ namespace {
   " require_secret_web_server, require_secret_refresh, admin_approved_only, cert_pem," \
   " client_credentials_user_id, refresh_policy, refresh_ttl_s, access_token_ttl_s,"    \
   " allow_implicit, mtls_cert_pem, token_format, created_ms, mtls_subject_dn,"         \
-  " token_endpoint_auth_method"
+  " token_endpoint_auth_method, allow_password_flow"
 constexpr const char* kInsert =
     "INSERT INTO apps (" LK_APP_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22)";
+    " $19, $20, $21, $22, $23)"
+    // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
+    // id is a bug and still raises StoreError.
+    " ON CONFLICT (client_id) DO NOTHING";
 constexpr const char* kFind = "SELECT " LK_APP_COLUMNS " FROM apps WHERE client_id = $1";
 constexpr const char* kList = "SELECT " LK_APP_COLUMNS " FROM apps ORDER BY created_ms, seq";
 #undef LK_APP_COLUMNS
@@ -49,36 +52,39 @@ App read_app(const Result& r, int row) {
   auto method = parse_client_auth_method(r.text(row, 21));
   if (!method) throw StoreError("postgres: unknown token_endpoint_auth_method in apps row");
   a.token_endpoint_auth_method = *method;
+  a.allow_password_flow = r.boolean(row, 22);
   return a;
 }
 
 }  // namespace
 
-void PostgresDatabase::create_app(const App& app) {
-  write([&](Connection& conn) {
-    conn.run(kInsert, Params()
-                          .text(app.id)
-                          .text(app.client_id)
-                          .text(app.org_id)
-                          .text(app.name)
-                          .text(app.secret_hash)
-                          .list(app.callbacks)
-                          .list(app.scopes)
-                          .boolean(app.pkce_required)
-                          .boolean(app.require_secret_web_server)
-                          .boolean(app.require_secret_refresh)
-                          .boolean(app.admin_approved_only)
-                          .text(app.cert_pem)
-                          .text(app.client_credentials_user_id)
-                          .text(to_string(app.refresh_policy))
-                          .int64(app.refresh_ttl_s)
-                          .int64(app.access_token_ttl_s)
-                          .boolean(app.allow_implicit)
-                          .text(app.mtls_cert_pem)
-                          .text(to_string(app.token_format))
-                          .int64(app.created_ms)
-                          .text(app.mtls_subject_dn)
-                          .text(to_string(app.token_endpoint_auth_method)));
+bool PostgresDatabase::create_app(const App& app) {
+  return write([&](Connection& conn) {
+    return conn.run(kInsert, Params()
+                                 .text(app.id)
+                                 .text(app.client_id)
+                                 .text(app.org_id)
+                                 .text(app.name)
+                                 .text(app.secret_hash)
+                                 .list(app.callbacks)
+                                 .list(app.scopes)
+                                 .boolean(app.pkce_required)
+                                 .boolean(app.require_secret_web_server)
+                                 .boolean(app.require_secret_refresh)
+                                 .boolean(app.admin_approved_only)
+                                 .text(app.cert_pem)
+                                 .text(app.client_credentials_user_id)
+                                 .text(to_string(app.refresh_policy))
+                                 .int64(app.refresh_ttl_s)
+                                 .int64(app.access_token_ttl_s)
+                                 .boolean(app.allow_implicit)
+                                 .text(app.mtls_cert_pem)
+                                 .text(to_string(app.token_format))
+                                 .int64(app.created_ms)
+                                 .text(app.mtls_subject_dn)
+                                 .text(to_string(app.token_endpoint_auth_method))
+                                 .boolean(app.allow_password_flow))
+               .affected() == 1;
   });
 }
 

@@ -151,8 +151,13 @@ CREATE INDEX replay_keys_by_client ON replay_keys(client_id, expires_ms);
 CREATE INDEX replay_keys_by_expiry ON replay_keys(expires_ms);
 )sql";
 
+// SQLite's version 7: apps.allow_password_flow, off for apps registered before.
+constexpr const char* kMigration2 = R"sql(
+ALTER TABLE apps ADD COLUMN allow_password_flow BOOLEAN NOT NULL DEFAULT false;
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
 
 // pg_advisory_xact_lock's key for migrations: any constant other uses of the database are
 // unlikely to pick ("latchkey" in ASCII).

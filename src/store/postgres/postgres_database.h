@@ -97,7 +97,7 @@ class PostgresDatabase final : public Database {
   bool set_user_active(const std::string& user_id, bool active) override;
 
   // AppStore (apps.cc)
-  void create_app(const App& app) override;
+  bool create_app(const App& app) override;
   std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override;
   bool update_secret_hash(const std::string& client_id, const std::string& hash) override;

@@ -11,7 +11,7 @@ constexpr const char* kAppColumns =
     "require_secret_web_server, require_secret_refresh, admin_approved_only, cert_pem, "
     "client_credentials_user_id, refresh_policy, refresh_ttl_s, access_token_ttl_s, "
     "allow_implicit, mtls_cert_pem, token_format, created_ms, mtls_subject_dn, "
-    "token_endpoint_auth_method";
+    "token_endpoint_auth_method, allow_password_flow";
 
 App read_app(const Statement& st) {
   App a;
@@ -43,16 +43,19 @@ App read_app(const Statement& st) {
   auto method = parse_client_auth_method(st.column_text(21));
   if (!method) throw StoreError("sqlite: unknown token_endpoint_auth_method in apps row");
   a.token_endpoint_auth_method = *method;
+  a.allow_password_flow = st.column_bool(22);
   return a;
 }
 
 }  // namespace
 
-void SqliteDatabase::create_app(const App& app) {
-  return write([&](Connection& conn) {
+bool SqliteDatabase::create_app(const App& app) {
+  return write([&](Connection& conn) -> bool {
+    // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
+    // id is a bug and still raises StoreError.
     conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                 " ?17, ?18, ?19, ?20, ?21, ?22)")
+                 " ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (client_id) DO NOTHING")
         .bind_text(1, app.id)
         .bind_text(2, app.client_id)
         .bind_text(3, app.org_id)
@@ -75,7 +78,9 @@ void SqliteDatabase::create_app(const App& app) {
         .bind_int(20, app.created_ms)
         .bind_text(21, app.mtls_subject_dn)
         .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
+        .bind_bool(23, app.allow_password_flow)
         .run();
+    return conn.changes() == 1;
   });
 }
 

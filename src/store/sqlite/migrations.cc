@@ -238,9 +238,15 @@ CREATE INDEX replay_keys_by_client ON replay_keys(client_id, expires_ms);
 CREATE INDEX replay_keys_by_expiry ON replay_keys(expires_ms);
 )sql";
 
+// apps.allow_password_flow: the username-password flow (grant_type=password) per app, off for
+// every app registered before, as for new ones unless asked for (docs/behaviour.md §5.11).
+constexpr const char* kMigration7 = R"sql(
+ALTER TABLE apps ADD COLUMN allow_password_flow INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4, kMigration5, kMigration6};
+constexpr std::array<const char*, 7> kMigrations = {
+    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
 
 }  // namespace
 

@@ -166,6 +166,68 @@ TEST_F(AdminTest, CreateAppGivesDistinctClientIdsAndSecrets) {
   EXPECT_EQ(client_id_of(a).rfind("3MVG", 0), 0u);
 }
 
+// docs/behaviour.md §3: the Salesforce CLI's web login needs the public app `PlatformCLI`.
+TEST_F(AdminTest, CreateAppRegistersTheChosenClientIdAsAPublicClient) {
+  NewApp a = base();
+  a.client_id = "PlatformCLI";
+  a.callbacks = {"http://localhost:1717/OauthRedirect"};
+  a.scopes = "refresh_token api web";
+  a.token_endpoint_auth_method = "none";
+  auto r = admin_.create_app(a);
+  ASSERT_TRUE(r.ok()) << r.error().description();
+  EXPECT_EQ(client_id_of(r), "PlatformCLI");
+  EXPECT_FALSE(r->contains("client_secret"));
+  auto app = db_->find_app("PlatformCLI");
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->scopes, (std::vector<std::string>{"refresh_token", "api", "web"}));
+  EXPECT_FALSE(app->require_secret_web_server);
+}
+
+TEST_F(AdminTest, CreateAppWithATakenClientIdIsRefusedAndKeepsTheFirst) {
+  NewApp a = base();
+  a.client_id = "PlatformCLI";
+  auto first = admin_.create_app(a);
+  ASSERT_TRUE(first.ok());
+  a.name = "Second";
+  auto second = admin_.create_app(a);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), "invalid_request");
+  EXPECT_NE(second.error().description().find("PlatformCLI"), std::string::npos)
+      << second.error().description();
+  EXPECT_EQ(db_->find_app("PlatformCLI")->name, "Unit App");
+  EXPECT_EQ(db_->list_apps().size(), 1u);
+}
+
+TEST_F(AdminTest, CreateAppRefusesAnUnprintableOrOverlongClientId) {
+  for (const std::string& id :
+       {std::string("Platform CLI"), std::string("del\x7f"), std::string("tab\there"),
+        std::string("nl\n"), std::string("caf\xc3\xa9"), std::string(256, 'a')}) {
+    expect_refused([&](NewApp& a) { a.client_id = id; }, "client id " + id);
+  }
+  NewApp longest = base();
+  longest.client_id = std::string(255, 'a');
+  EXPECT_TRUE(admin_.create_app(longest).ok());
+}
+
+// docs/behaviour.md §5.11: off by default, stored when asked for, refused for a public client.
+TEST_F(AdminTest, CreateAppAllowsThePasswordFlowOnlyForAClientThatAuthenticates) {
+  auto plain = admin_.create_app(base());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(db_->find_app(client_id_of(plain))->allow_password_flow);
+  NewApp a = base();
+  a.allow_password_flow = true;
+  auto allowed = admin_.create_app(a);
+  ASSERT_TRUE(allowed.ok()) << allowed.error().description();
+  EXPECT_TRUE(db_->find_app(client_id_of(allowed))->allow_password_flow);
+  EXPECT_TRUE(admin_.show_app(client_id_of(allowed))->at("allow_password_flow").as_bool());
+  expect_refused(
+      [](NewApp& n) {
+        n.allow_password_flow = true;
+        n.token_endpoint_auth_method = "none";
+      },
+      "--allow-password-flow for a public client");
+}
+
 TEST_F(AdminTest, CreateAppDefaults) {
   // docs/behaviour.md §3 defaults: api refresh_token, pkce optional, secrets required, until
   // revoked.

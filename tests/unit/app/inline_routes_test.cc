@@ -42,6 +42,24 @@ TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
   }
 }
 
+// grant_type=password checks an Argon2id hash (tens of milliseconds of CPU), as a posted login
+// form does; other grants whose body merely mentions "password" still run inline.
+TEST(InlineRoutes, ThePasswordGrantDoesNotRunInline) {
+  http::Request r = request("POST", "/services/oauth2/token");
+  for (Reads reads : {Reads::local, Reads::remote}) {
+    r.body = "grant_type=password&client_id=c&client_secret=s&username=u%40x&password=p";
+    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
+    r.body = "client_id=c&password=p&grant_type=password";
+    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
+    r.body = "grant_type=pass%77ord&client_id=c&client_secret=s&username=u&pass%77ord=p";
+    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
+    r.body = "grant_type=client_credentials&client_id=c&client_secret=password";
+    EXPECT_TRUE(Application::never_waits_on_disk(r, reads));
+    r.body = "grant_type=refresh_token&refresh_token=password";
+    EXPECT_TRUE(Application::never_waits_on_disk(r, reads));
+  }
+}
+
 TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
   const std::string authorize = "/services/oauth2/authorize";
   EXPECT_TRUE(Application::never_waits_on_disk(

@@ -32,12 +32,15 @@ TEST(Pkce, RefusesPlainMethodStyleComparison) {
   EXPECT_FALSE(verify_s256(v, v));
 }
 
-TEST(Pkce, VerifierLengthBoundsAre43And128) {
-  // RFC 7636 §4.1: 43 to 128 characters.
+TEST(Pkce, VerifierLengthBoundsAre43And256) {
+  // RFC 7636 §4.1: 43 to 128 characters; up to 256 for Salesforce's clients, whose verifier is
+  // the base64url of 128 random bytes (docs/behaviour.md §5.2).
   EXPECT_FALSE(valid_code_verifier(std::string(42, 'a')));
   EXPECT_TRUE(valid_code_verifier(std::string(43, 'a')));
   EXPECT_TRUE(valid_code_verifier(std::string(128, 'a')));
-  EXPECT_FALSE(valid_code_verifier(std::string(129, 'a')));
+  EXPECT_TRUE(valid_code_verifier(std::string(171, 'a')));
+  EXPECT_TRUE(valid_code_verifier(std::string(256, 'a')));
+  EXPECT_FALSE(valid_code_verifier(std::string(257, 'a')));
   EXPECT_FALSE(valid_code_verifier(""));
 }
 

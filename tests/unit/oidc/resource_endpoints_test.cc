@@ -37,7 +37,8 @@ class ResourceEndpointsTest : public ::testing::Test {
         users_(stack_.opaque, world_.db(), kIssuer),
         data_(stack_.opaque, world_.db(), world_.db(), kIssuer) {
     app_ = world_.add_app([](store::App& a) {
-      a.scopes = {"api", "refresh_token", "openid", "profile", "email", "id", "full"};
+      a.scopes = {"api", "refresh_token", "openid", "profile", "email",
+                  "id",  "full",          "web",    "phone",   "visualforce"};
     });
   }
 
@@ -134,10 +135,26 @@ TEST_F(ResourceEndpointsTest, IntrospectionReportsAnUnrotatedRefreshTokenActive)
 
 // ---- userinfo
 
-TEST_F(ResourceEndpointsTest, UserinfoRefusesATokenWithoutOpenid) {
+TEST_F(ResourceEndpointsTest, UserinfoRefusesATokenWithoutAnIdentityScopeOrApi) {
   for (std::vector<std::string> scopes : std::vector<std::vector<std::string>>{
-           {"api"}, {"api", "refresh_token"}, {"id"}, {"profile", "email"}}) {
+           {"refresh_token"}, {"web", "refresh_token"}, {"visualforce"}}) {
     expect_insufficient_scope(userinfo(issue(scopes).access_token), "openid");
+  }
+}
+
+// docs/behaviour.md §8: the Salesforce CLI's web login gets `refresh_token api web` and reads
+// user_id and organization_id from userinfo; `id` and its synonyms open it as they open the
+// identity URL. Only the identifiers come without the scope of the claims.
+TEST_F(ResourceEndpointsTest, UserinfoServesTheApiAndIdentityScopesTheIdentifiers) {
+  for (std::vector<std::string> scopes :
+       std::vector<std::vector<std::string>>{{"refresh_token", "api", "web"}, {"id"}, {"phone"}}) {
+    http::Response r = userinfo(issue(scopes).access_token);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto o = json(r);
+    EXPECT_EQ(str(o, "user_id"), world_.user().id);
+    EXPECT_EQ(str(o, "organization_id"), world_.user().org_id);
+    EXPECT_FALSE(o.contains("email")) << r.body;
+    EXPECT_FALSE(o.contains("preferred_username")) << r.body;
   }
 }
 

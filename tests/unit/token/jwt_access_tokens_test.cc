@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/jose.h"
+#include "oidc/user_endpoints.h"
 #include "unit/support/test_support.h"
 
 namespace latchkey::oauth {
@@ -52,6 +53,54 @@ TEST_F(JwtAccessTokenTest, CertificateBoundTokenCarriesCnfX5t) {
 TEST_F(JwtAccessTokenTest, UnboundTokenHasNoCnf) {
   auto c = issue("");
   EXPECT_FALSE(c.contains("cnf"));
+}
+
+// docs/behaviour.md §5.12: --token-format jwt keeps RFC 9068's typ; jwt-sf says "JWT", as
+// Salesforce's JWT access tokens do (the Salesforce CLI takes no other), with the same claims,
+// signed by the same key, and accepted by latchkey's resources as any token it issued.
+TEST_F(JwtAccessTokenTest, TheTypOfTheHeaderFollowsTheTokenFormat) {
+  store::App sf = world_.add_app([](store::App& a) {
+    a.token_format = store::TokenFormat::jwt_sf;
+    a.scopes = {"api", "web", "refresh_token"};
+  });
+  for (const store::App& app : {app_, sf}) {
+    GrantInput in{app, world_.user(), {"api"}};
+    in.grant_type = "client_credentials";
+    Issued out = testsupport::durable(stack_.issuer.issue(in));
+    auto jwt = crypto::decode_jwt(out.access_token);
+    ASSERT_TRUE(jwt.ok()) << out.access_token;
+    EXPECT_EQ(jwt->header.at("typ").as_string(),
+              app.token_format == store::TokenFormat::jwt_sf ? "JWT" : "at+jwt");
+    EXPECT_EQ(jwt->header.at("alg").as_string(), "RS256");
+    EXPECT_TRUE(crypto::verify_jwt(*jwt, stack_.keys.current()->signing_key("RS256").public_key()));
+    EXPECT_EQ(jwt->claims.at("client_id").as_string(), app.client_id);
+    EXPECT_EQ(jwt->claims.at("aud").as_string(), kIssuer);
+
+    oidc::UserEndpoints users(stack_.opaque, world_.db(), kIssuer);
+    http::Request req;
+    req.method = "GET";
+    req.target = req.path = "/services/oauth2/userinfo";
+    req.headers.emplace_back("authorization", "Bearer " + out.access_token);
+    http::Response r = users.userinfo(req);
+    EXPECT_EQ(r.status, 200u) << r.body;
+  }
+}
+
+TEST_F(JwtAccessTokenTest, ARevokedTypJwtTokenIsRefusedLikeAnyOther) {
+  // Validated by its stored row, as every token latchkey issues: revoked means refused, for
+  // all its valid signature.
+  store::App sf =
+      world_.add_app([](store::App& a) { a.token_format = store::TokenFormat::jwt_sf; });
+  GrantInput in{sf, world_.user(), {"api"}};
+  in.grant_type = "client_credentials";
+  Issued out = testsupport::durable(stack_.issuer.issue(in));
+  ASSERT_EQ(world_.db().revoke_token(token::ref_of(out.access_token)), 1);
+  oidc::UserEndpoints users(stack_.opaque, world_.db(), kIssuer);
+  http::Request req;
+  req.method = "GET";
+  req.target = req.path = "/services/oauth2/userinfo";
+  req.headers.emplace_back("authorization", "Bearer " + out.access_token);
+  EXPECT_EQ(users.userinfo(req).status, 401u);
 }
 
 }  // namespace

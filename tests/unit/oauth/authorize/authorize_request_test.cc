@@ -190,12 +190,24 @@ TEST_F(AuthorizeRequestTest, PlainCodeChallengeMethodIsInvalidRequest) {
   expect_redirect_error(r, "invalid_request");
 }
 
-TEST_F(AuthorizeRequestTest, ChallengeWithoutMethodIsInvalidRequest) {
-  // RFC 7636 §4.3 defaults a missing method to plain, which is refused here.
+TEST_F(AuthorizeRequestTest, ChallengeWithoutMethodIsTakenAsS256) {
+  // docs/behaviour.md §5.2: as Salesforce (and the Salesforce CLI, which sends no method), a
+  // missing method means S256, not RFC 7636 §4.3's plain.
+  auto r = parse({{"response_type", "code"},
+                  {"client_id", app_.client_id},
+                  {"redirect_uri", kCallback},
+                  {"code_challenge", kChallenge}});
+  ASSERT_TRUE(r.request.has_value());
+  EXPECT_EQ(r.request->code_challenge, kChallenge);
+}
+
+TEST_F(AuthorizeRequestTest, PlainShapedChallengeWithoutMethodIsInvalidRequest) {
+  // Taken as S256, a challenge must be 43 base64url characters: a plain verifier sent as the
+  // challenge (which a client meaning RFC 7636's default would send) is malformed.
   expect_redirect_error(parse({{"response_type", "code"},
                                {"client_id", app_.client_id},
                                {"redirect_uri", kCallback},
-                               {"code_challenge", kChallenge}}),
+                               {"code_challenge", std::string(64, 'a')}}),
                         "invalid_request");
 }
 
