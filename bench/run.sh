@@ -14,7 +14,7 @@
 #   BENCH_FLOWS   (every flow)  only these flows, space-separated (client_credentials refresh
 #                 introspection userinfo code code_openid refresh_openid web_server_flow
 #                 jwt_bearer): a quicker run while working on one; the targets of flows left
-#                 out are not reported
+#                 out are not reported, and the results go to bench/results/partial/
 #   LATCHKEY_BIN  (build/latchkey)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -499,8 +499,11 @@ fi
 stop_servers
 
 # ---- report -------------------------------------------------------------------------------------
-mkdir -p bench/results
-node bench/lib/report.mjs "$RESULTS" bench/results \
+# A run of some flows only does not replace the full run's results.
+OUT_DIR=bench/results
+[ -n "${BENCH_FLOWS:-}" ] && OUT_DIR=bench/results/partial
+mkdir -p "$OUT_DIR"
+node bench/lib/report.mjs "$RESULTS" "$OUT_DIR" \
   "sign_rate=$SIGN_RATE" "cores=$(nproc)" "seconds=$DURATION" "warmup=$WARMUP" "conns=$CONNS" "threads=$THREADS" \
   "web_concurrency=$WEB_CONC" "scale_tokens=$SCALE_TOKENS" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   "peer=oidc-provider $PEER_VERSION" "node=$(node --version)" "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')" \

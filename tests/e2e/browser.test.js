@@ -2,19 +2,12 @@
 // labels and buttons, the landing page, and the demo when it is available.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { startWorld, startServer, run, freePort, makeTempDir, newDatabase, dropDatabase } from './lib/server.js';
 import { authorizeUrl, pkcePair, exchangeCode, assertTokenSuccess } from './lib/oauth.js';
 import http from 'node:http';
 import { rm } from 'node:fs/promises';
+import { launchChromium } from './lib/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-};
 const SCREENSHOT = '/tmp/e2e-consent.png';
 
 /** A tiny callback server on a free loopback port (Chromium refuses port 9, and page.route does
@@ -41,7 +34,7 @@ describe('browser (Chromium)', { concurrency: false, timeout: 90000 }, () => {
   before(async () => {
     callback = await startCallbackServer();
     world = await startWorld({ apps: { web: { name: 'Browser App', scopes: 'api refresh_token openid', callbacks: [callback.url] } } });
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close().catch(() => {});

@@ -7,22 +7,15 @@
 // tokens `sf org login access-token` takes: header typ "JWT" (--token-format jwt-sf, §5.12).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import jsforce from 'jsforce';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startWorld } from './lib/server.js';
 import { authorizeUrl, pkcePair, tokenRequest, assertTokenSuccess, assertTokenError, callApi, codeFlow, introspect, show } from './lib/oauth.js';
+import { launchChromium } from './lib/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
-    // The redirect to localhost:1717 is read from the request and goes nowhere: the real CLI's
-    // own listener there (sf-cli-web.test.js, which may run meanwhile) must not get our codes.
-    '--host-resolver-rules=MAP localhost ~NOTFOUND'],
-};
+// The redirect to localhost:1717 is read from the request and goes nowhere: the real CLI's
+// own listener there (sf-cli-web.test.js, which may run meanwhile) must not get our codes.
+const EXTRA_ARGS = ['--host-resolver-rules=MAP localhost ~NOTFOUND'];
 const REDIRECT = 'http://localhost:1717/OauthRedirect';
 const SCOPES = 'refresh_token api web';
 
@@ -40,7 +33,7 @@ describe('Salesforce CLI web login (PlatformCLI)', { concurrency: false, timeout
         jwtsf: { scopes: 'refresh_token api web', extra: ['--token-format', 'jwt-sf'] },
       },
     });
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchChromium(EXTRA_ARGS);
   });
   after(async () => {
     await browser?.close().catch(() => {});

@@ -9,18 +9,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startWorld, makeTempDir } from './lib/server.js';
 import { sleep } from './lib/oauth.js';
 import { requireSf, sf, showSf } from './lib/sf.js';
+import { launchChromium } from './lib/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-};
 const USERNAME = 'web@example.test';
 
 describe('sf org login web (PlatformCLI)', { concurrency: false, timeout: 600000 }, () => {
@@ -40,7 +33,7 @@ describe('sf org login web (PlatformCLI)', { concurrency: false, timeout: 600000
         },
       },
     });
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close().catch(() => {});

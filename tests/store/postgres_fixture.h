@@ -10,6 +10,7 @@
 #include <string>
 
 #include "postgres_server.h"
+#include "store/postgres/postgres_connection.h"
 #include "store/records.h"
 
 namespace latchkey::store::test {
@@ -40,6 +41,23 @@ class PostgresTest : public ::testing::Test {
   std::string server_;
   std::unique_ptr<TempPostgresDatabase> temp_;
   std::string url_;
+};
+
+// The writers' tests (store/postgres/group_commit.h): the same fixture with a table
+// t (k TEXT PRIMARY KEY, v BIGINT NOT NULL) in the test's database.
+class PostgresTableTest : public PostgresTest {
+ protected:
+  void SetUp() override {
+    PostgresTest::SetUp();
+    if (IsSkipped()) return;
+    postgres::Connection setup(url_);
+    setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)");
+  }
+  // The rows of t matching `where` (SQL), read on a connection of its own.
+  int64_t count(const std::string& where = "true") {
+    postgres::Connection reader(url_);
+    return reader.exec("SELECT count(*) FROM t WHERE " + where).int64(0, 0);
+  }
 };
 
 }  // namespace latchkey::store::test

@@ -17,18 +17,8 @@
 namespace latchkey::store::postgres {
 namespace {
 
-class PostgresPipeline : public test::PostgresTest {
+class PostgresPipeline : public test::PostgresTableTest {
  protected:
-  void SetUp() override {
-    PostgresTest::SetUp();
-    if (IsSkipped()) return;
-    Connection setup(url_);
-    setup.exec("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)");
-  }
-  int64_t count(const std::string& where = "true") {
-    Connection reader(url_);
-    return reader.exec("SELECT count(*) FROM t WHERE " + where).int64(0, 0);
-  }
   static Statement insert(const std::string& k, int64_t v) {
     return Statement{"INSERT INTO t (k, v) VALUES ($1, $2)", Params().text(k).int64(v)};
   }
