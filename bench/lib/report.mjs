@@ -160,7 +160,7 @@ md.push(`latchkey ${meta.latchkey_commit} vs ${meta.peer} (Node ${meta.node}), w
   `${meta.cores} cores shared by server and load generator; ${meta.seconds} s per run after ${meta.warmup} s warm-up; ` +
   `wrk ${meta.threads} threads, ${meta.conns} connections; web server flow: ${meta.web_concurrency} parallel flows` +
   `${scaleServer ? `; ${scaleServer}: the same server on a database preloaded with ${meta.scale_tokens} live tokens` : ''}` +
-  `${servers.has(PG) ? `; ${PG}: the same server on PostgreSQL ${meta.postgres} (a throw-away local cluster, fsync and synchronous_commit on)` : ''}` +
+  `${servers.has(PG) ? `; ${PG}: the same server on PostgreSQL ${meta.postgres} (a throw-away local cluster, fsync and synchronous_commit on, wal_init_zero off)` : ''}` +
   `${servers.has(PG2) ? `; ${PG2}: two such nodes on one database, each given half the wrk connections at once (req/s summed, CPU s summed, latencies and peak RSS the worse node's)` : ''}. ` +
   `Generated ${new Date().toISOString()}. See bench/README.md for what each column means.`);
 md.push('');
