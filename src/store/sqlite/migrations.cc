@@ -244,9 +244,17 @@ constexpr const char* kMigration7 = R"sql(
 ALTER TABLE apps ADD COLUMN allow_password_flow INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// tokens.rotated_ms: when a refresh token was first rotated, so that a retry within the reuse
+// grace window may use it again (docs/behaviour.md §5.4). Tokens rotated before read 0, which is
+// outside every window: they stay used up, as they were.
+constexpr const char* kMigration8 = R"sql(
+ALTER TABLE tokens ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 7> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
+constexpr std::array<const char*, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6,
+                                                    kMigration7, kMigration8};
 
 }  // namespace
 
