@@ -263,11 +263,13 @@ describe(
                db, {name: 'cert', scopes: 'api', extra: [...runAs, '--cert', cert.certPath]});
            const mtlsApp = await createApp(
                db, {name: 'mtls', scopes: 'api', extra: [...runAs, '--mtls-cert', mtls.certPath]});
+           const latest = await sqlite3(dbPath, 'PRAGMA user_version');
            // Back to the version-5 schema, where every app had a secret, the mTLS app's included
-           // (and without what later versions added: migration 7's allow_password_flow).
+           // (and without what later versions added: migration 7's allow_password_flow and
+           // migration 8's tokens.rotated_ms).
            await sqlite3(
                dbPath,
-               `ALTER TABLE apps DROP COLUMN allow_password_flow;
+               `ALTER TABLE tokens DROP COLUMN rotated_ms; ALTER TABLE apps DROP COLUMN allow_password_flow;
       ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;
       UPDATE apps SET secret_hash = '${sha256hex('old-mtls-secret')}' WHERE client_id = '${
                    mtlsApp.client_id}';
@@ -275,7 +277,7 @@ describe(
            assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), '5');
 
            srv = await startServer(db);
-           assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), '7');
+           assert.equal(await sqlite3(dbPath, 'PRAGMA user_version'), latest);
            assertTokenSuccess(await bySecretBasic(srv.issuer, secretApp, secretApp.client_secret));
            assertTokenSuccess(await bySecretPost(srv.issuer, certApp, certApp.client_secret));
            assertTokenSuccess(await byAssertion(srv.issuer, certApp, cert.key));
