@@ -269,8 +269,9 @@ int run(int argc, char** argv) {
     if (import_cmd->parsed()) {
       return cli::import_installation(db_url, import_file, kek_file, std::cout, std::cerr);
     }
-    if (backup_cmd->parsed())
+    if (backup_cmd->parsed()) {
       return cli::backup_database(db_url, backup_path, std::cout, std::cerr);
+    }
     auto db = store::open_database(db_url);
     crypto::OsRandom random;
     SystemClock clock;
