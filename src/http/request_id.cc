@@ -16,26 +16,22 @@ std::uint64_t mix(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// RFC 4648 §5, no padding: 16 bytes are 22 characters.
-void append_base64url(const unsigned char* data, std::size_t size, std::string& out) {
+// RFC 4648 §5 without padding: 16 bytes are 22 characters.
+constexpr std::size_t kIdLength = 22;
+
+void encode(const std::array<unsigned char, 16>& bytes, char (&out)[kIdLength]) {
+  std::size_t o = 0;
   std::size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    const unsigned v = (unsigned{data[i]} << 16) | (unsigned{data[i + 1]} << 8) | data[i + 2];
-    out += kBase64Url[(v >> 18) & 63];
-    out += kBase64Url[(v >> 12) & 63];
-    out += kBase64Url[(v >> 6) & 63];
-    out += kBase64Url[v & 63];
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const unsigned v = (unsigned{bytes[i]} << 16) | (unsigned{bytes[i + 1]} << 8) | bytes[i + 2];
+    out[o++] = kBase64Url[(v >> 18) & 63];
+    out[o++] = kBase64Url[(v >> 12) & 63];
+    out[o++] = kBase64Url[(v >> 6) & 63];
+    out[o++] = kBase64Url[v & 63];
   }
-  if (size - i == 1) {
-    const unsigned v = unsigned{data[i]} << 16;
-    out += kBase64Url[(v >> 18) & 63];
-    out += kBase64Url[(v >> 12) & 63];
-  } else if (size - i == 2) {
-    const unsigned v = (unsigned{data[i]} << 16) | (unsigned{data[i + 1]} << 8);
-    out += kBase64Url[(v >> 18) & 63];
-    out += kBase64Url[(v >> 12) & 63];
-    out += kBase64Url[(v >> 6) & 63];
-  }
+  const unsigned v = unsigned{bytes[i]} << 16;  // the one byte left
+  out[o++] = kBase64Url[(v >> 18) & 63];
+  out[o] = kBase64Url[(v >> 12) & 63];
 }
 
 }  // namespace
@@ -64,8 +60,9 @@ void RequestIds::next(std::string& out) {
   for (std::size_t i = 0; i < 8; ++i) {
     bytes[8 + i] = static_cast<unsigned char>(n >> (56 - 8 * i));
   }
-  out.clear();
-  append_base64url(bytes.data(), bytes.size(), out);
+  char text[kIdLength];
+  encode(bytes, text);
+  out.assign(text, kIdLength);
 }
 
 }  // namespace latchkey::http
