@@ -36,6 +36,10 @@ Result<std::string> Application::reload_signing_keys() {
   return active;
 }
 
+std::optional<std::string> Application::reopen_audit_log() {
+  return s_->audit ? s_->audit->reopen() : std::nullopt;
+}
+
 void Application::hear(const store::Change& change) { s_->relay.hear(change); }
 
 void Application::observe(const http::Request& req, unsigned status,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ class Application {
   // error's debug text says why. On success, the active kids ("RS256 <kid>, ES256 <kid>").
   // Thread-safe.
   Result<std::string> reload_signing_keys();
+  // Opens the audit log file again at its path (SIGUSR1, after logrotate renamed it; see
+  // http::ServerOptions::on_reopen_logs). Nothing to do without one or on stdout. On failure
+  // the old file stays in use and the reason is returned. Thread-safe.
+  std::optional<std::string> reopen_audit_log();
   // An announcement from another process that is not about a cached record (store/change.h):
   // another node's failed login or client secret, counted in the throttles here
   // (oauth/throttle_relay.h). Thread-safe.

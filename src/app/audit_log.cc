@@ -1,15 +1,11 @@
 #include "app/audit_log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstring>
+
+#include "app/log_file_sink.h"
 
 namespace latchkey::app {
 
@@ -18,15 +14,9 @@ AuditLog::AuditLog(const std::string& path, const Clock& clock) : clock_(clock) 
   if (path == "-") {
     sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   } else {
-    // The log names users and addresses: created for latchkey's user only (0600), whatever the
-    // umask; spdlog's fopen() would make it 0666 less the umask. An existing file keeps its
-    // mode (serve warns when it is open to others).
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      throw spdlog::spdlog_ex("cannot open the audit log " + path + ": " + std::strerror(errno));
-    }
-    ::close(fd);
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+    // Created 0600 (it names users and addresses), reopened on SIGUSR1.
+    file_ = std::make_shared<LogFileSink>(path, "the audit log");
+    sink = file_;
   }
   log_ = std::make_shared<spdlog::logger>("audit", std::move(sink));
   log_->set_pattern("%v");
@@ -39,9 +29,15 @@ void AuditLog::emit(const Event& e) {
   if (!e.user.empty()) o["user"] = e.user;
   if (!e.detail.empty()) o["detail"] = e.detail;
   if (!e.remote_addr.empty()) o["remote_addr"] = e.remote_addr;
+  if (!e.request_id.empty()) o["request_id"] = e.request_id;
   log_->info(boost::json::serialize(o));
 }
 
 void AuditLog::flush() { log_->flush(); }
+
+std::optional<std::string> AuditLog::reopen() {
+  if (!file_) return std::nullopt;
+  return file_->reopen();
+}
 
 }  // namespace latchkey::app

@@ -67,6 +67,7 @@ http::Response Demo::callback(const http::Request& request) {
   token_req.method = "POST";
   token_req.path = token_req.target = paths::kToken;
   token_req.remote_addr = request.remote_addr;
+  token_req.request_id = request.request_id;
   token_req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   token_req.body = "grant_type=authorization_code&code=" + http::form_encode(q->value("code")) +
                    "&client_id=" + http::form_encode(client_id_) +

@@ -1,5 +1,6 @@
 #include "cli/serve.h"
 
+#include <spdlog/details/log_msg.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "app/admin.h"
 #include "app/application.h"
 #include "app/change_follower.h"
+#include "app/log_file_sink.h"
 #include "config/mtls_base_url.h"
 #include "core/clock.h"
 #include "core/paths.h"
@@ -24,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "http/client_address.h"
 #include "http/fd_budget.h"
+#include "http/json_log_formatter.h"
 #include "http/server.h"
 #include "keys/key_ring.h"
 
@@ -38,6 +41,49 @@ void warn_if_exposed(const std::string& path, const char* what) {
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
   std::cerr << "latchkey: warning: the " << what << " " << path << " is open to group or others "
             << "(mode " << mode << "); chmod 600 it\n";
+}
+
+// The server's log (docs/operations.md "Logs"): to stdout, or to the file of --log-file,
+// which SIGUSR1 reopens; in the format of --log-format.
+struct ServerLog {
+  std::shared_ptr<app::LogFileSink> file;  // null: stdout
+  std::shared_ptr<spdlog::logger> log;
+  http::LogFormat format = http::LogFormat::text;
+};
+
+// Throws spdlog::spdlog_ex naming the file when it cannot be opened.
+ServerLog open_server_log(const config::ServeConfig& o) {
+  ServerLog out;
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (!o.log_file.empty() && o.log_file != "-") {
+    out.file = std::make_shared<app::LogFileSink>(o.log_file, "the log file");
+    sink = out.file;
+  } else {
+    sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+  }
+  out.log = std::make_shared<spdlog::logger>("latchkey", std::move(sink));
+  if (o.log_format == "json") {
+    out.format = http::LogFormat::json;
+    out.log->set_formatter(std::make_unique<http::JsonLogFormatter>());
+  } else {
+    out.log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  }
+  return out;
+}
+
+// The lines that say where the server listens (docs/behaviour.md §3: a line containing
+// `listening on`) go to stdout whatever --log-file says, since that is where a supervisor or
+// test harness waits for them; as a JSON object with --log-format json, so stdout stays one
+// format.
+void announce(http::LogFormat format, const std::string& line) {
+  if (format == http::LogFormat::text) {
+    std::printf("%s\n", line.c_str());
+    return;
+  }
+  const spdlog::details::log_msg msg(spdlog::source_loc{}, "latchkey", spdlog::level::info, line);
+  spdlog::memory_buf_t json;
+  http::JsonLogFormatter().format(msg, json);
+  std::fwrite(json.data(), 1, json.size(), stdout);
 }
 
 }  // namespace
@@ -84,9 +130,16 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   }
   if (!kek.path().empty()) warn_if_exposed(kek.path(), "key-encryption key file");
   if (!o.audit_log.empty() && o.audit_log != "-") warn_if_exposed(o.audit_log, "audit log");
+  if (!o.log_file.empty() && o.log_file != "-") warn_if_exposed(o.log_file, "log file");
 
-  auto log = spdlog::stdout_color_mt("latchkey");
-  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  ServerLog server_log;
+  try {
+    server_log = open_server_log(o);
+  } catch (const std::exception& e) {
+    std::cerr << "latchkey: " << e.what() << "\n";
+    return 1;
+  }
+  const std::shared_ptr<spdlog::logger>& log = server_log.log;
   // A database from before the signing keys were sealed: seal them now (idempotent).
   if (int sealed = keys::KeyRing::seal_plaintext_keys(db, **sealer); sealed > 0) {
     log->info(
@@ -108,6 +161,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   };
   so.tls = tls;
   if (!o.quiet) so.log = log;
+  so.log_format = server_log.format;
   // Built once the issuer is known (after listen()); signals are acted on only once run() runs.
   std::unique_ptr<app::Application> application;
   // A load balancer probes every few seconds on every node: its lines would drown the rest.
@@ -143,6 +197,21 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     }
   };
 
+  // SIGUSR1 (logrotate's postrotate): the log file and the audit log are opened again at their
+  // paths; a line being written meanwhile goes whole to the old file or the new one
+  // (app/log_file_sink.h). A file that cannot be reopened stays in use, and says so.
+  so.on_reopen_logs = [&application, &server_log, &log] {
+    std::vector<std::string> failed;
+    if (server_log.file) {
+      if (auto error = server_log.file->reopen()) failed.push_back(*error);
+    }
+    if (application) {
+      if (auto error = application->reopen_audit_log()) failed.push_back(*error);
+    }
+    for (const auto& error : failed) log->error("{}; writing to the old file still", error);
+    if (failed.empty()) log->info("log files reopened");
+  };
+
   // The issuer is known only once the port is bound (port 0 picks one), so the application
   // is built after listen(); the handler forwards to it.
   so.on_response = [&](const http::Request& r, unsigned status, std::chrono::microseconds us) {
@@ -166,6 +235,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     mo.run_inline = &app::Application::metrics_never_wait;
     mo.max_connections = 64;
     if (!o.quiet) mo.log = log;
+    mo.log_format = server_log.format;
     mo.unlogged_paths = unlogged;
     // Stopped after the public listener, so that it answers /readyz 503 while that drains.
     mo.handle_signals = false;
@@ -232,12 +302,12 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     });
   }
 
-  std::printf("latchkey listening on %s\n", issuer.c_str());
-  if (tls) std::printf("latchkey tls listening on %s\n", ao.mtls_base_url.c_str());
+  announce(server_log.format, "latchkey listening on " + issuer);
+  if (tls) announce(server_log.format, "latchkey tls listening on " + ao.mtls_base_url);
   std::thread metrics_thread;
   if (metrics_server) {
-    std::printf("latchkey metrics listening on http://%s:%u/metrics\n",
-                url_host(metrics_host).c_str(), static_cast<unsigned>(metrics_bound));
+    announce(server_log.format, "latchkey metrics listening on http://" + url_host(metrics_host) +
+                                    ":" + std::to_string(metrics_bound) + "/metrics");
     metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
   }
   std::fflush(stdout);

@@ -51,6 +51,10 @@ std::string check_https_url(std::string_view url) {
 
 std::string check_not_empty(std::string_view v) { return v.empty() ? "must not be empty" : ""; }
 
+std::string check_log_format(std::string_view v) {
+  return v == "text" || v == "json" ? "" : "must be text or json, got " + quoted(v);
+}
+
 // The one table (serve_config.h). Help texts are Markdown: they become the docs' table rows.
 const Setting kSettings[] = {
     {"db", "--db", "LATCHKEY_DB", true, &S::db, "URL", "`sqlite:latchkey.db`",
@@ -125,6 +129,18 @@ const Setting kSettings[] = {
      "including what a replayed code or reused refresh token revokes); never a secret, and a "
      "failed login names the user only when the username is one (`\"user\":\"unknown\"` "
      "otherwise: what was typed may be a password); created mode 0600; `-` for stdout"},
+    {"log_format", "--log-format", "LATCHKEY_LOG_FORMAT", false, &S::log_format, "text|json",
+     "`text`",
+     "format of the access log and the server's messages: `text` (a time, a level and the "
+     "message; access lines as `method=… path=… status=… bytes=… us=… addr=… request_id=…`) or "
+     "`json` (one object per line: `ts`, `level`, `msg`, and for requests `method`, `path`, "
+     "`status`, `duration_ms`, `client`, `request_id`, `bytes`). Never a query string, header "
+     "or body. See \"Logs\" in [operations.md](operations.md)",
+     0, 0, check_log_format},
+    {"log_file", "--log-file", "LATCHKEY_LOG_FILE", false, &S::log_file, "PATH|-", "stdout",
+     "file for the access log and the server's messages, created mode 0600 and appended to; "
+     "`-` for stdout. SIGUSR1 reopens it and the `--audit-log` file at their paths (logrotate's "
+     "`postrotate`). The `listening on` lines stay on stdout"},
     {"trusted_proxies", "--trusted-proxy", "LATCHKEY_TRUSTED_PROXIES", false, &S::trusted_proxies,
      "CIDR", "none",
      "a reverse proxy in front of the server, as an address or CIDR block (`10.0.0.0/8`, "

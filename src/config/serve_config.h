@@ -45,8 +45,12 @@ struct ServeConfig {
   int64_t max_connections = 10'000;
   int64_t max_connections_per_address = 0;  // 0: a quarter of the connection cap, at least 16
   bool stop_on_stdin_eof = false;
-  bool quiet = false;                         // no access log
-  std::string audit_log;                      // JSON-lines audit log path, "-" for stdout
+  bool quiet = false;     // no access log
+  std::string audit_log;  // JSON-lines audit log path, "-" for stdout
+  // The server's log (access lines and messages; docs/operations.md "Logs"): "text" or
+  // "json", and the file it goes to ("" or "-": stdout), reopened on SIGUSR1 like audit_log.
+  std::string log_format = "text";
+  std::string log_file;
   std::vector<std::string> trusted_proxies;   // address or CIDR block each
   std::vector<std::string> audience_aliases;  // absolute http(s) URLs
   int64_t refresh_reuse_grace = 0;            // seconds; 0 = a rotated token is never reused

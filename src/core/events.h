@@ -72,6 +72,7 @@ struct Event {
                                // else "unknown" (never what was typed: it may be a password)
   std::string_view detail;     // grant type, error code, ...
   std::string_view remote_addr;
+  std::string_view request_id;  // of the request that caused it (http::Request::request_id)
 };
 
 class EventSink {

@@ -20,6 +20,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_addr;  // client IP, no port
+  // The request's id (http/request_id.h), set by the server before the handler runs: the
+  // client's X-Request-Id when acceptable, else a new one. Handlers put it in the audit events
+  // the request causes. Empty in a request the server did not receive (tests, the demo's).
+  std::string request_id;
   bool tls = false;
   // DER of the verified client certificate on the TLS listener (RFC 8705), empty if none.
   std::string client_cert_der;

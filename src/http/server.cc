@@ -337,6 +337,12 @@ void Server::Impl::wait_for_signal() {
       if (state.options.on_hangup) state.options.on_hangup();
       return wait_for_signal();
     }
+    if (signal == SIGUSR1) {
+      // The log files were renamed (logrotate): write to new ones at the same paths. Here, on
+      // the signal set's thread, never in a signal handler: reopening takes the sinks' locks.
+      if (state.options.on_reopen_logs) state.options.on_reopen_logs();
+      return wait_for_signal();
+    }
     // The first SIGTERM/SIGINT drains; one more (an impatient operator) stops at once.
     if (state.draining.load(std::memory_order_acquire)) {
       if (state.options.log) state.options.log->info("signal {}: stopping now", signal);
@@ -377,8 +383,11 @@ unsigned short Server::listen() {
   }
   // Registered now, not in run(): the caller announces readiness after listen(), and a
   // signal sent on that cue must find the server's handler, not the default action (which
-  // for SIGHUP and SIGTERM ends the process). Asio queues it until run() waits.
-  if (opts.handle_signals) m.signals.emplace(m.first(), SIGINT, SIGTERM, SIGHUP);
+  // for SIGHUP, SIGUSR1 and SIGTERM ends the process). Asio queues it until run() waits.
+  if (opts.handle_signals) {
+    m.signals.emplace(m.first(), SIGINT, SIGTERM, SIGHUP);
+    m.signals->add(SIGUSR1);
+  }
   return port;
 }
 

@@ -4,8 +4,9 @@
 // router. Stops gracefully on SIGTERM/SIGINT by draining (ServerOptions::drain_delay): says
 // so (on_drain), keeps serving for the delay, stops accepting, lets in-flight requests finish
 // within drain_timeout, returns from run(). On SIGHUP it reloads (the TLS files, then
-// ServerOptions::on_hangup) and goes on serving. Optionally also listens for TLS (see
-// TlsOptions).
+// ServerOptions::on_hangup), on SIGUSR1 it has the log files reopened
+// (ServerOptions::on_reopen_logs), and goes on serving. Every response carries the request's
+// id as X-Request-Id (http/request_id.h). Optionally also listens for TLS (see TlsOptions).
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "http/access_line.h"
 #include "http/message.h"
 
 namespace spdlog {
@@ -82,9 +84,12 @@ struct ServerOptions {
   // must be quick, thread-safe and never block. Null: nothing is reported.
   std::function<void(const Request&, unsigned status, std::chrono::microseconds elapsed)>
       on_response;
-  // Access lines at info (method, path without the query, status, bytes, µs, address) and
-  // errors at warn. Null: no logging.
+  // Access lines at info (method, path without the query, status, bytes, µs, address, request
+  // id; http/access_line.h) and errors at warn. Null: no logging.
   std::shared_ptr<spdlog::logger> log;
+  // How access lines are written: logfmt text, or JSON members for a logger whose formatter is
+  // http::JsonLogFormatter (`serve --log-format json`).
+  LogFormat log_format = LogFormat::text;
   // Paths whose requests get no access line (health probes, which would drown the rest).
   std::vector<std::string> unlogged_paths;
   // SIGTERM and SIGINT drain the server (docs/operations.md "Draining"): on_drain is called at
@@ -96,8 +101,8 @@ struct ServerOptions {
   // After stop() (or the drain's delay): how long requests in flight have to be answered
   // before their connections are closed anyway, so that run() returns within it.
   std::chrono::milliseconds drain_timeout{10'000};
-  // Whether SIGTERM, SIGINT and SIGHUP are this server's. A second server in the process (the
-  // metrics listener) says false and is stopped by its owner.
+  // Whether SIGTERM, SIGINT, SIGHUP and SIGUSR1 are this server's. A second server in the process
+  // (the metrics listener) says false and is stopped by its owner.
   bool handle_signals = true;
   // A second listener speaking TLS, served by the same workers under the same limits.
   std::optional<TlsOptions> tls;
@@ -105,6 +110,11 @@ struct ServerOptions {
   // application read at start (its signing keys). Runs on the thread that handles signals,
   // one call at a time; it must not throw. Null: SIGHUP reloads only TLS, or nothing.
   std::function<void()> on_hangup;
+  // Called on SIGUSR1 (logrotate's `postrotate`, docs/operations.md "Logs"): reopens the log
+  // files at their paths. Runs on the thread that handles signals, one call at a time; it must
+  // not throw. SIGUSR1 is caught even when this is null, so that it never ends the process
+  // (its default action).
+  std::function<void()> on_reopen_logs;
 };
 
 // ServerOptions::max_connections_per_address with its default resolved.
@@ -129,7 +139,8 @@ class Server {
   std::optional<std::string> reload_tls();
   // Accepts and serves on `workers` threads (the caller's among them) until stop() or
   // SIGTERM/SIGINT, then closes idle connections, lets requests in flight be answered and
-  // returns; SIGHUP reloads (see ServerOptions::on_hangup) and never stops it. Calls
+  // returns; SIGHUP reloads (see ServerOptions::on_hangup) and SIGUSR1 reopens the logs
+  // (ServerOptions::on_reopen_logs), and neither stops it. Calls
   // listen() first if it was not called.
   void run();
   // Thread-safe; may be called from any thread, from a handler, or before run().

@@ -1,5 +1,6 @@
 #include "http/session.h"
 #include "core/ascii.h"
+#include "http/access_line.h"
 #include "http/errors.h"
 #include "http/wire.h"
 
@@ -367,6 +368,13 @@ void Session<Stream>::serve() {
   parsed_ = Clock::now();
   auto message = parser_->release();
   fill_request(message, request_);
+  // The client's (or its proxy's) id when it is one we may log and echo, else ours; the first
+  // field only, should there be several.
+  if (auto given = request_.header("x-request-id"); given && acceptable_request_id(*given)) {
+    request_.request_id.assign(*given);
+  } else {
+    state_.request_ids.next(request_.request_id);
+  }
   request_keep_alive_ = message.keep_alive();
   request_version_ = message.version();
   request_is_head_ = message.method() == bhttp::verb::head;
@@ -459,8 +467,11 @@ void Session<Stream>::respond(Response response) {
       }
       continue;
     }
-    // Framing is ours to decide.
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;
+    // Framing is ours to decide, and so is the request id.
+    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+        iequals(name, "X-Request-Id")) {
+      continue;
+    }
     if (iequals(name, "Connection")) {
       if (iequals(value, "close")) keep_alive = false;
       continue;
@@ -469,6 +480,7 @@ void Session<Stream>::respond(Response response) {
     add_field(name, value);
   }
   if (!has_server) add_field("Server", "latchkey");
+  add_field("X-Request-Id", request_.request_id);
 
   status_ = status;
   if (status == 204 || status == 304) {
@@ -483,8 +495,11 @@ void Session<Stream>::respond(Response response) {
 
 template <class Stream>
 void Session<Stream>::refuse(unsigned status, const oauth::Error& error) {
+  // A new id whatever the client sent: its head may not even have been parsed.
+  state_.request_ids.next(request_.request_id);
   if (auto& log = state_.options.log) {
-    log->warn("{}: answered {} ({})", remote_.empty() ? "-" : remote_, status, error.description());
+    log->warn("{}: answered {} ({}) request_id={}", remote_.empty() ? "-" : remote_, status,
+              error.description(), request_.request_id);
   }
   phase_ = Phase::writing;
   // The body and its no-store fields come from the one serializer of errors (http/errors.h);
@@ -493,6 +508,7 @@ void Session<Stream>::refuse(unsigned status, const oauth::Error& error) {
   start_response(11, status);
   add_field("Server", "latchkey");
   for (const auto& [name, value] : response.headers) add_field(name, value);
+  add_field("X-Request-Id", request_.request_id);
   if (status == 503) add_field("Retry-After", "1");
   add_field("Content-Length", std::to_string(response.body.size()));
   status_ = status;
@@ -546,11 +562,11 @@ void Session<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_
       log && !request_.method.empty() && !is_unlogged(state_.options, request_.path)) {
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    // One logfmt line per request, so log tools can pick fields by name. Path only: the query
-    // string can carry codes and tokens. The path is as received (no spaces: HTTP/1.1 request
-    // line), so no field needs quoting.
-    log->info("method={} path={} status={} bytes={} us={} addr={}", request_.method, request_.path,
-              status_, body_bytes_, micros, remote_);
+    // One line per request, so log tools can pick fields by name. Path only: the query string
+    // can carry codes and tokens.
+    log_access_line(*log, state_.options.log_format,
+                    {request_.method, request_.path, status_, body_bytes_,
+                     static_cast<std::int64_t>(micros), remote_, request_.request_id});
   }
   if (phase_ == Phase::closed) return;
   if (ec) return close();

@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "core/mutex.h"
 #include "http/message.h"
+#include "http/request_id.h"
 #include "http/server.h"
 
 namespace latchkey::http::detail {
@@ -91,6 +92,8 @@ class ServerState {
   std::atomic<std::size_t> connections{0};
   // The served connections by client address; each served session holds one slot.
   AddressSlots slots;
+  // Ids for requests that bring no acceptable X-Request-Id.
+  RequestIds request_ids;
 
   bool under_pressure() const {
     return options.pressure_idle_timeout_s > 0 &&

@@ -36,7 +36,7 @@ http::Response RevokeEndpoint::handle(const http::Request& request) {
       if (n > 0) {
         events_.emit({EventType::token_revoked, t->client_id, t->user_id,
                       t->kind == store::TokenKind::refresh ? "refresh_token" : "access_token",
-                      clients_.client_address(request)});
+                      clients_.client_address(request), request.request_id});
       }
     }
   }

@@ -30,9 +30,10 @@ std::vector<std::string> TokenEndpoint::grant_types() const {
 
 http::Response TokenEndpoint::refused(const Error& e, std::string_view grant_type,
                                       std::string_view client_id, std::string_view remote_addr,
-                                      bool tried_basic) {
+                                      std::string_view request_id, bool tried_basic) {
   std::string detail = std::string(e.code()) + " " + std::string(grant_type.substr(0, 64));
-  events_.emit({EventType::token_refused, client_id.substr(0, 256), {}, detail, remote_addr});
+  events_.emit(
+      {EventType::token_refused, client_id.substr(0, 256), {}, detail, remote_addr, request_id});
   return http::token_error(e, tried_basic);
 }
 
@@ -54,14 +55,14 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
     client = clients_.authenticate(request, *params, tried_basic);
     if (!client) {
       return refused(client.error(), grant_type, params->value("client_id"),
-                     clients_.client_address(request), tried_basic);
+                     clients_.client_address(request), request.request_id, tried_basic);
     }
   }
 
   auto outcome = it->second->handle({request, *params, *client});
   if (!outcome) {
     return refused(outcome.error(), grant_type, client->app.client_id,
-                   clients_.client_address(request), tried_basic);
+                   clients_.client_address(request), request.request_id, tried_basic);
   }
   // Serialized now when complete (the I/O thread, not the writer's, pays for it) and sent as it
   // is once the write is durable; a body still to be signed is kept and sent completed instead.
@@ -80,12 +81,12 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcom
                                                                      const http::Request& request,
                                                                      bool tried_basic) {
   return [this, o = std::move(outcome), sent, remote = clients_.client_address(request),
-          tried_basic](http::Response::Release release) mutable {
+          request_id = request.request_id, tried_basic](http::Response::Release release) mutable {
     if (!o.sign_id_token) {
       auto write = o.write;
-      write->on_settled([this, o = std::move(o), sent, remote, tried_basic,
+      write->on_settled([this, o = std::move(o), sent, remote, request_id, tried_basic,
                          release = std::move(release)](const store::WriteOutcome& written) mutable {
-        answer(o, sent, written, std::nullopt, remote, tried_basic, release);
+        answer(o, sent, written, std::nullopt, remote, request_id, tried_basic, release);
       });
       return;
     }
@@ -121,11 +122,11 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcom
       Awaited awaited GUARDED_BY(mu);
     };
     auto join = std::make_shared<Join>(std::move(o));
-    auto finish = [this, join, sent, remote, tried_basic,
+    auto finish = [this, join, sent, remote, request_id, tried_basic,
                    release = std::move(release)](std::optional<Awaited> both) {
       if (!both) return;
-      answer(join->outcome, sent, both->written, std::move(both->id_token), remote, tried_basic,
-             release);
+      answer(join->outcome, sent, both->written, std::move(both->id_token), remote, request_id,
+             tried_basic, release);
     };
     auto sign = [join, finish] {
       std::optional<std::string> token;
@@ -150,16 +151,18 @@ std::function<void(http::Response::Release)> TokenEndpoint::awaiting(TokenOutcom
 
 void TokenEndpoint::answer(TokenOutcome& o, bool sent, const store::WriteOutcome& written,
                            std::optional<std::string> id_token, const std::string& remote,
-                           bool tried_basic, const http::Response::Release& release) {
+                           const std::string& request_id, bool tried_basic,
+                           const http::Response::Release& release) {
   // RFC 6749 §4.1.2 / RFC 9700 §4.14.2: a replay revoked what the first use issued.
   if (written.status == store::WriteOutcome::Status::already_redeemed && written.revoked > 0) {
-    events_.emit({EventType::token_revoked, o.client_id, o.user_id, o.revoke_reason, remote});
+    events_.emit(
+        {EventType::token_revoked, o.client_id, o.user_id, o.revoke_reason, remote, request_id});
   }
   if (auto refusal = settle(o, written, std::move(id_token))) {
-    release(refused(*refusal, o.grant_type, o.client_id, remote, tried_basic));
+    release(refused(*refusal, o.grant_type, o.client_id, remote, request_id, tried_basic));
     return;
   }
-  events_.emit({EventType::token_issued, o.client_id, o.user_id, o.grant_type, {}});
+  events_.emit({EventType::token_issued, o.client_id, o.user_id, o.grant_type, {}, request_id});
   release(sent ? std::nullopt
                : std::optional<http::Response>(http::token_json(boost::json::serialize(o.body))));
 }

@@ -32,15 +32,18 @@ class TokenEndpoint {
  private:
   // The error response, with its token_refused event.
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
-                         std::string_view remote_addr, bool tried_basic);
+                         std::string_view remote_addr, std::string_view request_id,
+                         bool tried_basic);
   // The response's release: once the tokens' write settled and, if the body still lacks its ID
   // token, that is signed. `sent` is the body serialized already when there is nothing to sign.
   std::function<void(http::Response::Release)> awaiting(TokenOutcome outcome, bool sent,
                                                         const http::Request& request,
                                                         bool tried_basic);
-  // The answer once everything awaited is done, with its events.
+  // The answer once everything awaited is done, with its events (`remote` and `request_id`
+  // are the request's, which is gone by then).
   void answer(TokenOutcome& outcome, bool sent, const store::WriteOutcome& written,
-              std::optional<std::string> id_token, const std::string& remote, bool tried_basic,
+              std::optional<std::string> id_token, const std::string& remote,
+              const std::string& request_id, bool tried_basic,
               const http::Response::Release& release);
 
   ClientAuthenticator& clients_;

@@ -41,6 +41,7 @@ struct AuthorizeEndpoint::Browser {
   std::string pre_session;  // raw cookie value: what the login form's CSRF token is bound to
   bool secure = false;      // reached over https: __Host- cookie names, Secure
   std::string remote_addr;
+  std::string_view request_id;  // the request's, for its events; the request outlives this
 };
 
 AuthorizeEndpoint::AuthorizeEndpoint(AuthorizeDeps deps)
@@ -72,6 +73,7 @@ http::Response AuthorizeEndpoint::handle(const http::Request& request) {
   if (!sessions.empty()) b.session = std::move(sessions.front());
   if (!pre_sessions.empty()) b.pre_session = std::move(pre_sessions.front());
   b.remote_addr = http::client_address(request, d_.trusted_proxies);
+  b.request_id = request.request_id;
 
   bool post = request.method == "POST";
   if (!post && request.method != "GET") return error_page(Error::method_not_allowed(), 405);
@@ -152,7 +154,7 @@ http::Response AuthorizeEndpoint::proceed(const AuthorizeRequest& r, const Brows
     if (r.prompt_has("none")) return err(Error::consent_required());
     return consent_page(r, b, *user, signed_in_now);
   }
-  return issue(r, *user, *session);
+  return issue(r, *user, *session, b.request_id);
 }
 
 http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const http::Params& form,
@@ -170,8 +172,8 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   if (int64_t wait = d_.throttle.wait_s(keys); wait > 0) {
     // Refused before the password is checked, and not counted (that would only lengthen the
     // delay), but still a failed login for the audit log and metrics.
-    d_.events.emit(
-        {EventType::login_failure, r.app.client_id, logged_user, "locked_out", b.remote_addr});
+    d_.events.emit({EventType::login_failure, r.app.client_id, logged_user, "locked_out",
+                    b.remote_addr, b.request_id});
     return login_page(
         r, b, "Too many failed attempts. Try again in " + std::to_string(wait) + " seconds.",
         username, 429);
@@ -180,14 +182,16 @@ http::Response AuthorizeEndpoint::login_attempt(const AuthorizeRequest& r, const
   // tell which usernames exist.
   bool ok = d_.passwords.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    d_.events.emit({EventType::login_failure, r.app.client_id, logged_user, {}, b.remote_addr});
+    d_.events.emit(
+        {EventType::login_failure, r.app.client_id, logged_user, {}, b.remote_addr, b.request_id});
     d_.throttle.failure(keys);
     return login_page(r, b, "Please check your username and password.", username, 401);
   }
   // The address's count is not cleared: that would let someone with one valid account reset
   // it between guesses at other users' passwords.
   d_.throttle.success(keys);
-  d_.events.emit({EventType::login_success, r.app.client_id, user->id, {}, b.remote_addr});
+  d_.events.emit(
+      {EventType::login_success, r.app.client_id, user->id, {}, b.remote_addr, b.request_id});
 
   store::Session session{"", user->id, d_.clock.now_s(), d_.clock.now_ms() + kSessionTtlMs};
   http::Response out;
@@ -215,7 +219,7 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
   };
   if (form.value("decision") != "allow") {
     d_.events.emit({EventType::consent_denied, r.app.client_id, user->id,
-                    token::join_scopes(r.scopes), b.remote_addr});
+                    token::join_scopes(r.scopes), b.remote_addr, b.request_id});
     return err(Error::access_denied());
   }
   if (!may_use(d_.apps, r.app, *user)) {
@@ -230,12 +234,13 @@ http::Response AuthorizeEndpoint::decision(const AuthorizeRequest& r, const http
   }
   d_.consents.save_consent({user->id, r.app.client_id, scopes, d_.clock.now_ms()});
   d_.events.emit({EventType::consent_granted, r.app.client_id, user->id, token::join_scopes(scopes),
-                  b.remote_addr});
-  return issue(r, *user, *session);
+                  b.remote_addr, b.request_id});
+  return issue(r, *user, *session, b.request_id);
 }
 
 http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::User& user,
-                                        const store::Session& session) {
+                                        const store::Session& session,
+                                        std::string_view request_id) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string code;
   std::string code_key;  // Token::code_key of the code, when one is issued
@@ -298,14 +303,17 @@ http::Response AuthorizeEndpoint::issue(const AuthorizeRequest& r, const store::
     auto failed = redirect_error({Error::temporarily_unavailable("try again later"), true,
                                   r.redirect_uri, r.fragment, r.state});
     resp.await = [this, write, failed = std::move(failed), tokens = r.wants_token,
-                  client_id = r.app.client_id, user_id = user.id](http::Response::Release release) {
-      write->on_settled([this, release = std::move(release), failed, tokens, client_id,
-                         user_id](const store::WriteOutcome& written) {
+                  client_id = r.app.client_id, user_id = user.id,
+                  request_id = std::string(request_id)](http::Response::Release release) {
+      write->on_settled([this, release = std::move(release), failed, tokens, client_id, user_id,
+                         request_id](const store::WriteOutcome& written) {
         if (!written.is_durable()) {
           release(failed);
           return;
         }
-        if (tokens) d_.events.emit({EventType::token_issued, client_id, user_id, "implicit", {}});
+        if (tokens) {
+          d_.events.emit({EventType::token_issued, client_id, user_id, "implicit", {}, request_id});
+        }
         release(std::nullopt);
       });
     };
@@ -321,7 +329,8 @@ http::Response AuthorizeEndpoint::sign_in_and_redirect(const http::Request& requ
   Browser b;
   b.secure = d_.secure_cookies || request.tls;
   b.remote_addr = http::client_address(request, d_.trusted_proxies);
-  d_.events.emit({EventType::login_success, client_id, user.id, how, b.remote_addr});
+  d_.events.emit(
+      {EventType::login_success, client_id, user.id, how, b.remote_addr, request.request_id});
   http::Response out = http::Response::redirect(location);
   new_session(user, b, out);
   http::no_store(out);

@@ -78,8 +78,9 @@ class AuthorizeEndpoint {
                             std::string username, unsigned status = 200);
   http::Response consent_page(const AuthorizeRequest& r, const Browser& b, const store::User& user,
                               bool signed_in_now);
+  // `request_id`: the request's, for the token_issued event of a front-channel token.
   http::Response issue(const AuthorizeRequest& r, const store::User& user,
-                       const store::Session& session);
+                       const store::Session& session, std::string_view request_id);
   http::Response redirect_error(const AuthorizeError& e);
   std::string finish_url(const std::string& redirect_uri, bool fragment,
                          const std::vector<std::pair<std::string, std::string>>& params) const;

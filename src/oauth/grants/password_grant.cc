@@ -47,19 +47,22 @@ Result<TokenOutcome> PasswordGrant::handle(const TokenRequest& req) {
   // As the login page: the audit log names the user only when the username is one.
   const std::string_view logged_user = user ? std::string_view(user->username) : "unknown";
   if (int64_t wait = throttle_.wait_s(keys); wait > 0) {
-    events_.emit({EventType::login_failure, app.client_id, logged_user, "locked_out", address});
+    events_.emit({EventType::login_failure, app.client_id, logged_user, "locked_out", address,
+                  req.http.request_id});
     return authentication_failure("too many failed logins; retry in " + std::to_string(wait) +
                                   " s");
   }
   // A real Argon2id check for unknown users too: the time taken does not tell who exists.
   const bool ok = passwords_.verify(user ? user->password_hash : dummy_hash_, password);
   if (!user || !ok || !user->active) {
-    events_.emit({EventType::login_failure, app.client_id, logged_user, {}, address});
+    events_.emit(
+        {EventType::login_failure, app.client_id, logged_user, {}, address, req.http.request_id});
     throttle_.failure(keys);
     return authentication_failure("wrong username or password, or an inactive user");
   }
   throttle_.success(keys);
-  events_.emit({EventType::login_success, app.client_id, user->id, "password", address});
+  events_.emit({EventType::login_success, app.client_id, user->id, "password", address,
+                req.http.request_id});
   // An admin-approved app only for the users it covers; nobody is asked to consent here.
   if (!may_use(apps_, app, *user)) {
     return Error::invalid_grant("user hasn't approved this consumer")

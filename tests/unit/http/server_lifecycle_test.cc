@@ -131,6 +131,28 @@ TEST(Server, SighupFromListenOnReloadsAndDoesNotStop) {
   runner.join();
 }
 
+// SIGUSR1 (logrotate's postrotate, docs/operations.md "Logs") has the logs reopened and never
+// ends the server, whose default action it would be; caught from listen() on, like SIGHUP.
+TEST(Server, Sigusr1FromListenOnReopensLogsAndDoesNotStop) {
+  std::atomic<int> reopens{0};
+  ServerOptions options;
+  options.port = 0;
+  options.workers = 1;
+  options.on_reopen_logs = [&reopens] { reopens.fetch_add(1); };
+  Server server(options, echo);
+  server.listen();
+  ASSERT_EQ(::raise(SIGUSR1), 0);
+  std::thread runner([&server] { server.run(); });
+  const auto deadline = Clock::now() + 5s;
+  while (reopens.load() == 0 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(reopens.load(), 1);
+  ASSERT_EQ(::raise(SIGUSR1), 0);
+  while (reopens.load() < 2 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(reopens.load(), 2) << "the second SIGUSR1 was not handled";
+  server.stop();
+  runner.join();
+}
+
 TEST(Server, Answers503OverMaxConnections) {
   ServerOptions options;
   options.max_connections = 2;

@@ -246,6 +246,35 @@ TEST_F(TokenEndpointTest, ReplayedCodeIsInvalidGrantRevokesTheFirstTokensAndIsNo
   EXPECT_EQ(world_.events().count("token_refused"), 2u);
 }
 
+// The audit log ties each event to the request that caused it (docs/operations.md "Logs"), also
+// the events emitted once the write settles, after the request itself is gone.
+TEST_F(TokenEndpointTest, EveryEventNamesTheRequestThatCausedIt) {
+  const std::string code = save_code();
+  auto answer = [&](std::string body, std::string authorization, std::string request_id) {
+    http::Response pending;
+    {
+      http::Request request = form_post(std::move(body), std::move(authorization));
+      request.request_id = std::move(request_id);
+      pending = endpoint_.handle(request);
+    }
+    return testsupport::released(std::move(pending));
+  };
+  const auto auth = basic_header(app_.client_id, TestWorld::secret());
+  EXPECT_EQ(answer(code_body(code), auth, "req-issue").status, 200u);
+  EXPECT_EQ(answer(code_body(code), auth, "req-replay").status, 400u);
+  EXPECT_EQ(answer(code_body(code), basic_header(app_.client_id, "wrong"), "req-bad").status, 401u);
+  const auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type, "token_issued");
+  EXPECT_EQ(events[0].request_id, "req-issue");
+  EXPECT_EQ(events[1].type, "token_revoked");
+  EXPECT_EQ(events[1].request_id, "req-replay");
+  EXPECT_EQ(events[2].type, "token_refused");
+  EXPECT_EQ(events[2].request_id, "req-replay");
+  EXPECT_EQ(events[3].type, "token_refused");
+  EXPECT_EQ(events[3].request_id, "req-bad");
+}
+
 TEST_F(TokenEndpointTest, ReusedRotatedRefreshTokenIsInvalidGrantAndRevokesItsFamily) {
   app_ = world_.add_app([](store::App& a) {
     a.client_id = "3MVGrotating";

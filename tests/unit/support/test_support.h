@@ -67,12 +67,12 @@ http::Request post_request(std::initializer_list<std::pair<std::string, std::str
 class RecordingEvents final : public EventSink {
  public:
   struct Recorded {
-    std::string type, client_id, user, detail;
+    std::string type, client_id, user, detail, request_id;
   };
   void emit(const Event& e) override {
     std::lock_guard lock(mu_);
     events_.push_back({std::string(names_of(e.type).audit), std::string(e.client_id),
-                       std::string(e.user), std::string(e.detail)});
+                       std::string(e.user), std::string(e.detail), std::string(e.request_id)});
   }
   std::vector<Recorded> all() const {
     std::lock_guard lock(mu_);
