@@ -156,6 +156,19 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// The admin API's credentials (docs/admin-api.md "Tokens"). Not on any OAuth request's path:
+// read once per admin request, so a revoked token is refused by the very next request.
+class AdminTokenStore {
+ public:
+  virtual ~AdminTokenStore() = default;
+  // Returns false, and stores nothing, if the name is taken.
+  virtual bool create_admin_token(const AdminToken& token) = 0;
+  // Every admin token, ordered by name (byte order).
+  virtual std::vector<AdminToken> list_admin_tokens() = 0;
+  // Deletes the token of that name; false if there was none.
+  virtual bool delete_admin_token(const std::string& name) = 0;
+};
+
 // Whether the database answers at all, for the readiness probe (GET /readyz, behaviour §4).
 class HealthStore {
  public:
@@ -249,6 +262,7 @@ class Database : public OrgStore,
                  public SessionStore,
                  public ReplayStore,
                  public HealthStore,
+                 public AdminTokenStore,
                  public CopyStore,
                  public ChangeBoard {
  public:

@@ -156,8 +156,18 @@ constexpr const char* kMigration2 = R"sql(
 ALTER TABLE apps ADD COLUMN allow_password_flow BOOLEAN NOT NULL DEFAULT false;
 )sql";
 
+// SQLite's admin_tokens migration: the admin API's credentials (docs/admin-api.md).
+constexpr const char* kMigrationAdminTokens = R"sql(
+CREATE TABLE admin_tokens (
+  name        TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_ms  BIGINT NOT NULL
+);
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
+constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2,
+                                                    kMigrationAdminTokens};
 
 // pg_advisory_xact_lock's key for migrations: any constant other uses of the database are
 // unlikely to pick ("latchkey" in ASCII).

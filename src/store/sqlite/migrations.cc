@@ -244,9 +244,20 @@ constexpr const char* kMigration7 = R"sql(
 ALTER TABLE apps ADD COLUMN allow_password_flow INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// admin_tokens: the admin API's credentials (docs/admin-api.md), by name, each kept as the
+// SHA-256 of the token.
+constexpr const char* kMigrationAdminTokens = R"sql(
+CREATE TABLE admin_tokens (
+  name        TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_ms  INTEGER NOT NULL
+);
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 7> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
+constexpr std::array<const char*, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6,
+                                                    kMigration7, kMigrationAdminTokens};
 
 }  // namespace
 

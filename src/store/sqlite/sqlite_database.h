@@ -103,6 +103,11 @@ class SqliteDatabase final : public Database {
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
 
+  // AdminTokenStore (admin_tokens.cc)
+  bool create_admin_token(const AdminToken& token) override;
+  std::vector<AdminToken> list_admin_tokens() override;
+  bool delete_admin_token(const std::string& name) override;
+
   // HealthStore (sqlite_database.cc)
   void ping() override;
 
