@@ -53,6 +53,10 @@ class AppStore {
   virtual std::optional<App> find_app(const std::string& client_id) = 0;
   virtual std::vector<App> list_apps() = 0;
   virtual bool update_secret_hash(const std::string& client_id, const std::string& hash) = 0;
+  // Deletes the app with its pre-authorizations and users' approvals of it, and revokes every
+  // token issued to it, in one write; false (and nothing changed) if there is no such app. Its
+  // client id may then be registered again.
+  virtual bool delete_app(const std::string& client_id) = 0;
   virtual void add_preauthorization(const Preauthorization& p) = 0;
   virtual std::vector<Preauthorization> preauthorizations(const std::string& client_id) = 0;
   // False if there was no such pre-authorization.

@@ -101,6 +101,7 @@ class PostgresDatabase final : public Database {
   std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override;
   bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  bool delete_app(const std::string& client_id) override;
   void add_preauthorization(const Preauthorization& p) override;
   std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
   bool remove_preauthorization(const Preauthorization& p) override;

@@ -255,9 +255,10 @@ CREATE TABLE admin_tokens (
 )sql";
 
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4, kMigration5, kMigration6,
-                                                    kMigration7, kMigrationAdminTokens};
+constexpr std::array<const char*, 8> kMigrations = {
+    kMigration1, kMigration2, kMigration3, kMigration4,
+    kMigration5, kMigration6, kMigration7, kMigrationAdminTokens,
+};
 
 }  // namespace
 
