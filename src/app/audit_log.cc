@@ -39,6 +39,7 @@ void AuditLog::emit(const Event& e) {
   if (!e.user.empty()) o["user"] = e.user;
   if (!e.detail.empty()) o["detail"] = e.detail;
   if (!e.remote_addr.empty()) o["remote_addr"] = e.remote_addr;
+  if (!e.admin.empty()) o["admin"] = e.admin;
   log_->info(boost::json::serialize(o));
 }
 
