@@ -37,69 +37,85 @@ Result<boost::json::object> body_of(const http::Request& r) {
   return std::move(v.as_object());
 }
 
-// The members of a request's JSON object, read by type; a member not read by name is refused
-// (check_known), so that a misspelt field is an error rather than ignored.
+// The members of a request's JSON object, each read by type into a variable that keeps its
+// default when the member is absent or null. The first problem is kept for status(), which
+// also refuses a member not read by name, so that a misspelt field is an error rather than
+// ignored.
 class Fields {
  public:
   explicit Fields(const boost::json::object& o) : o_(o) {}
 
-  Result<std::optional<std::string>> text(std::string_view name) {
-    known_.push_back(name);
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return std::optional<std::string>();
-    if (!v->is_string()) return Error::invalid_request(std::string(name) + " must be a string");
-    return std::optional<std::string>(std::string(v->as_string()));
+  template <class T>
+  void text(std::string_view name, T& out) {
+    if (const auto* v = member(name)) {
+      if (v->is_string()) {
+        out = std::string(v->as_string());
+      } else {
+        fail(name, "a string");
+      }
+    }
   }
-  Result<std::optional<bool>> boolean(std::string_view name) {
-    known_.push_back(name);
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return std::optional<bool>();
-    if (!v->is_bool()) return Error::invalid_request(std::string(name) + " must be true or false");
-    return std::optional<bool>(v->as_bool());
+  template <class T>
+  void boolean(std::string_view name, T& out) {
+    if (const auto* v = member(name)) {
+      if (v->is_bool()) {
+        out = v->as_bool();
+      } else {
+        fail(name, "true or false");
+      }
+    }
   }
-  Result<std::optional<int64_t>> integer(std::string_view name) {
-    known_.push_back(name);
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return std::optional<int64_t>();
-    if (!v->is_int64()) return Error::invalid_request(std::string(name) + " must be an integer");
-    return std::optional<int64_t>(v->as_int64());
+  void integer(std::string_view name, int64_t& out) {
+    if (const auto* v = member(name)) {
+      if (v->is_int64()) {
+        out = v->as_int64();
+      } else {
+        fail(name, "an integer");
+      }
+    }
   }
-  Result<std::optional<std::vector<std::string>>> list(std::string_view name) {
-    known_.push_back(name);
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return std::optional<std::vector<std::string>>();
+  template <class T>
+  void list(std::string_view name, T& out) {
+    const auto* v = member(name);
+    if (!v) return;
     const auto* a = v->if_array();
-    std::vector<std::string> out;
+    std::vector<std::string> items;
     for (const auto& item : a ? *a : boost::json::array{}) {
       if (!item.is_string()) break;
-      out.emplace_back(item.as_string());
+      items.emplace_back(item.as_string());
     }
-    if (!a || out.size() != a->size()) {
-      return Error::invalid_request(std::string(name) + " must be an array of strings");
+    if (!a || items.size() != a->size()) {
+      fail(name, "an array of strings");
+      return;
     }
-    return std::optional<std::vector<std::string>>(std::move(out));
+    out = std::move(items);
   }
-  Status check_known() const {
+  // The first problem met, or a member that no call above read.
+  Status status() const {
+    if (error_) return *error_;
     for (const auto& [key, value] : o_) {
-      bool known = false;
-      for (auto k : known_) known = known || k == key;
-      if (!known) return Error::invalid_request("unknown member " + std::string(key));
+      if (std::find(known_.begin(), known_.end(), std::string_view(key)) == known_.end()) {
+        return Error::invalid_request("unknown member " + std::string(key));
+      }
     }
     return Ok{};
   }
 
  private:
+  const boost::json::value* member(std::string_view name) {
+    known_.push_back(name);
+    const auto* v = o_.if_contains(name);
+    return v && !v->is_null() ? v : nullptr;
+  }
+  void fail(std::string_view name, std::string_view what) {
+    if (!error_)
+      error_ = Error::invalid_request(std::string(name) + " must be " + std::string(what));
+  }
+
   const boost::json::object& o_;
   std::vector<std::string_view> known_;
+  std::optional<Error> error_;
 };
-
-// Reads a member into `out` when present; returns the error from the enclosing function.
-#define LK_FIELD(expr, out)                            \
-  do {                                                 \
-    auto lk_field = (expr);                            \
-    if (!lk_field) return std::move(lk_field).error(); \
-    if (*lk_field) out = std::move(**lk_field);        \
-  } while (false)
 
 Result<Kind> kind_of(std::string_view text) {
   if (text == "profile") return Kind::profile;
@@ -122,7 +138,7 @@ Result<boost::json::object> tail(const std::string& path, int64_t n) {
     std::string block(static_cast<std::size_t>(pos - start), '\0');
     in.seekg(start);
     in.read(block.data(), static_cast<std::streamsize>(block.size()));
-    text = block + text;
+    text.insert(0, block);
     pos = start;
     if (std::count(text.begin(), text.end(), '\n') > n) break;
   }
@@ -246,23 +262,23 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       Fields f(*body);
       NewApp a;
       std::optional<std::string> name;
-      LK_FIELD(f.text("name"), name);
-      LK_FIELD(f.text("client_id"), a.client_id);
-      LK_FIELD(f.list("callbacks"), a.callbacks);
-      LK_FIELD(f.text("scopes"), a.scopes);
-      LK_FIELD(f.text("pkce"), a.pkce);
-      LK_FIELD(f.boolean("require_secret_web_server"), a.require_secret_web_server);
-      LK_FIELD(f.boolean("require_secret_refresh"), a.require_secret_refresh);
-      LK_FIELD(f.text("permitted_users"), a.permitted_users);
-      LK_FIELD(f.text("client_credentials_user"), a.client_credentials_user);
-      LK_FIELD(f.text("refresh_policy"), a.refresh_policy);
-      LK_FIELD(f.integer("access_token_ttl"), a.access_token_ttl_s);
-      LK_FIELD(f.boolean("allow_implicit"), a.allow_implicit);
-      LK_FIELD(f.boolean("allow_password_flow"), a.allow_password_flow);
-      LK_FIELD(f.text("token_format"), a.token_format);
-      LK_FIELD(f.text("mtls_subject_dn"), a.mtls_subject_dn);
-      LK_FIELD(f.text("token_endpoint_auth_method"), a.token_endpoint_auth_method);
-      if (auto known = f.check_known(); !known) return std::move(known).error();
+      f.text("name", name);
+      f.text("client_id", a.client_id);
+      f.list("callbacks", a.callbacks);
+      f.text("scopes", a.scopes);
+      f.text("pkce", a.pkce);
+      f.boolean("require_secret_web_server", a.require_secret_web_server);
+      f.boolean("require_secret_refresh", a.require_secret_refresh);
+      f.text("permitted_users", a.permitted_users);
+      f.text("client_credentials_user", a.client_credentials_user);
+      f.text("refresh_policy", a.refresh_policy);
+      f.integer("access_token_ttl", a.access_token_ttl_s);
+      f.boolean("allow_implicit", a.allow_implicit);
+      f.boolean("allow_password_flow", a.allow_password_flow);
+      f.text("token_format", a.token_format);
+      f.text("mtls_subject_dn", a.mtls_subject_dn);
+      f.text("token_endpoint_auth_method", a.token_endpoint_auth_method);
+      if (auto read = f.status(); !read) return std::move(read).error();
       if (!name || name->empty()) return Error::invalid_request("name is required");
       a.name = *name;
       if (!a.client_id.empty() && db_.find_app(a.client_id)) {
@@ -304,9 +320,9 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       if (!body) return std::move(body).error();
       Fields f(*body);
       std::string kind, name;
-      LK_FIELD(f.text("kind"), kind);
-      LK_FIELD(f.text("name"), name);
-      if (auto known = f.check_known(); !known) return std::move(known).error();
+      f.text("kind", kind);
+      f.text("name", name);
+      if (auto read = f.status(); !read) return std::move(read).error();
       auto k = kind_of(kind);
       if (!k) return std::move(k).error();
       call.client_id = p[0];
@@ -340,13 +356,13 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       if (!body) return std::move(body).error();
       Fields f(*body);
       NewUser u;
-      LK_FIELD(f.text("username"), u.username);
-      LK_FIELD(f.text("password"), u.password);
-      LK_FIELD(f.text("email"), u.email);
-      LK_FIELD(f.text("name"), u.name);
-      LK_FIELD(f.text("profile"), u.profile);
-      LK_FIELD(f.list("permission_sets"), u.permission_sets);
-      if (auto known = f.check_known(); !known) return std::move(known).error();
+      f.text("username", u.username);
+      f.text("password", u.password);
+      f.text("email", u.email);
+      f.text("name", u.name);
+      f.text("profile", u.profile);
+      f.list("permission_sets", u.permission_sets);
+      if (auto read = f.status(); !read) return std::move(read).error();
       if (u.username.empty() || u.password.empty()) {
         return Error::invalid_request("username and password are required");
       }
@@ -373,10 +389,10 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       std::optional<std::string> profile;
       std::optional<std::vector<std::string>> sets;
       std::optional<bool> active;
-      LK_FIELD(f.text("profile"), profile);
-      LK_FIELD(f.list("permission_sets"), sets);
-      LK_FIELD(f.boolean("active"), active);
-      if (auto known = f.check_known(); !known) return std::move(known).error();
+      f.text("profile", profile);
+      f.list("permission_sets", sets);
+      f.boolean("active", active);
+      if (auto read = f.status(); !read) return std::move(read).error();
       auto out = admin_.update_user(p[0], profile, sets, active);
       call.user_id = u->id;
       call.changes.push_back(store::Change::user(u->id));
@@ -398,8 +414,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       if (!body) return std::move(body).error();
       Fields f(*body);
       std::string alg = "RS256";
-      LK_FIELD(f.text("alg"), alg);
-      if (auto known = f.check_known(); !known) return std::move(known).error();
+      f.text("alg", alg);
+      if (auto read = f.status(); !read) return std::move(read).error();
       auto out = admin_.rotate_key(alg);
       if (out) {
         // This server signs with the new key at once (no SIGHUP needed).
