@@ -197,6 +197,9 @@ describe('admin API', { concurrency: true, timeout: 120000 }, () => {
     await remote(['app', 'preauthorize', '--client-id', app.client_id, '--profile', 'Standard User']);
     assert.deepEqual(await remote(['app', 'approvals', '--client-id', app.client_id]),
       await cli(world.db, ['app', 'approvals', '--client-id', app.client_id]));
+    const removed = await api('DELETE', `/admin/v1/apps/${encodeURIComponent(app.client_id)}/preauthorizations/profile/Standard%20User`, { status: 200 });
+    assert.deepEqual(removed.json.preauthorized, []);
+    await api('DELETE', `/admin/v1/apps/${encodeURIComponent(app.client_id)}/preauthorizations/profile/Standard%20User`, { status: 404 });
     const updated = await remote(['user', 'update', '--username', 'remote@localhost', '--permission-set', 'API Enabled']);
     assert.deepEqual(updated.permission_sets, ['API Enabled']);
     const listed = await remote(['keys', 'list']);

@@ -93,11 +93,12 @@ constexpr const char* kVersion1CodeAndTokenTables =
     " CREATE INDEX tokens_by_user ON tokens(user_id);"
     " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
 
-// What migration 7 added, for tests that go back to an earlier version.
-constexpr const char* kUndoMigration7 = "ALTER TABLE apps DROP COLUMN allow_password_flow;";
-// What migrations 6 and 7 added, for tests that go back to version 5 or earlier.
+// What migration 7 and the ones after it added, for tests that go back to an earlier version.
+constexpr const char* kUndoMigration7 =
+    "DROP TABLE admin_tokens; ALTER TABLE apps DROP COLUMN allow_password_flow;";
+// What migrations 6 and later added, for tests that go back to version 5 or earlier.
 constexpr const char* kUndoMigration6 =
-    "ALTER TABLE apps DROP COLUMN allow_password_flow;"
+    "DROP TABLE admin_tokens; ALTER TABLE apps DROP COLUMN allow_password_flow;"
     " ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
 
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
