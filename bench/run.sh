@@ -13,7 +13,7 @@
 #   BENCH_REVOCATIONS (20)  revocations whose propagation between the two nodes is timed
 #   BENCH_FLOWS   (every flow)  only these flows, space-separated (client_credentials refresh
 #                 introspection userinfo code code_openid refresh_openid web_server_flow
-#                 jwt_bearer): a quicker run while working on one; the targets of flows left
+#                 jwt_bearer password): a quicker run while working on one; the targets of flows left
 #                 out are not reported, and the results go to bench/results/partial/
 #   LATCHKEY_BIN  (build/latchkey)
 set -euo pipefail
@@ -242,7 +242,8 @@ SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/jwt.key" -out "$TMP/jwt.crt" -days 2 \
   -subj /CN=bench-jwt >/dev/null 2>&1
 
-declare -A S_PID S_URL S_NAME S_DB S_KEK S_PAIR S_WEB_ID S_WEB_SECRET S_CC_ID S_CC_SECRET S_JWT_ID
+declare -A S_PID S_URL S_NAME S_DB S_KEK S_PAIR S_WEB_ID S_WEB_SECRET S_CC_ID S_CC_SECRET S_JWT_ID \
+  S_PW_AUTH
 
 # lk_args SLOT: LK_ARGS becomes the global options naming SLOT's database (and, for PostgreSQL,
 # the key-encryption key file, which every node of one database shares).
@@ -254,7 +255,7 @@ lk_args() {
 
 # lk_setup SLOT DB_URL [KEK_FILE]: the bench user and apps in a fresh database, through the CLI.
 lk_setup() {
-  local slot=$1 web cc jwtapp
+  local slot=$1 web cc jwtapp pw
   S_DB[$slot]=$2; S_KEK[$slot]=${3:-}
   lk_args "$slot"
   echo "$PASS" | "$BIN" "${LK_ARGS[@]}" user create --username $BUSER --password-stdin --name "Alice Bench" --email $BUSER >/dev/null
@@ -262,6 +263,8 @@ lk_setup() {
   cc=$("$BIN" "${LK_ARGS[@]}" app create --name cc --scopes "api" --client-credentials-user $BUSER)
   jwtapp=$("$BIN" "${LK_ARGS[@]}" app create --name jwt --scopes "api" --cert "$TMP/jwt.crt" --permitted-users admin-approved)
   "$BIN" "${LK_ARGS[@]}" app preauthorize --client-id "$(field "$jwtapp" client_id)" --profile "Standard User" >/dev/null
+  pw=$("$BIN" "${LK_ARGS[@]}" app create --name pw --scopes "api" --allow-password-flow)
+  S_PW_AUTH[$slot]=$(basic "$(field "$pw" client_id)" "$(field "$pw" client_secret)")
   S_WEB_ID[$slot]=$(field "$web" client_id); S_WEB_SECRET[$slot]=$(field "$web" client_secret)
   S_CC_ID[$slot]=$(field "$cc" client_id); S_CC_SECRET[$slot]=$(field "$cc" client_secret)
   S_JWT_ID[$slot]=$(field "$jwtapp" client_id)
@@ -273,7 +276,7 @@ lk_share() {
   S_DB[$slot]=${S_DB[$from]}; S_KEK[$slot]=${S_KEK[$from]}
   S_WEB_ID[$slot]=${S_WEB_ID[$from]}; S_WEB_SECRET[$slot]=${S_WEB_SECRET[$from]}
   S_CC_ID[$slot]=${S_CC_ID[$from]}; S_CC_SECRET[$slot]=${S_CC_SECRET[$from]}
-  S_JWT_ID[$slot]=${S_JWT_ID[$from]}
+  S_JWT_ID[$slot]=${S_JWT_ID[$from]}; S_PW_AUTH[$slot]=${S_PW_AUTH[$from]}
 }
 
 # lk_start SLOT PORT NAME: latchkey serving SLOT's database on PORT.
@@ -423,6 +426,14 @@ flow_jwt_bearer() {  # latchkey only: oidc-provider has no JWT bearer grant
     FLOW_BODY="grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=$assertion" \
     measure jwt_bearer "$NAME" "$URL"
 }
+flow_password() {  # latchkey only: oidc-provider has no password grant (OAuth 2.1 drops it)
+  local pass; pass=$(node -p 'encodeURIComponent(process.argv[1])' "$PASS")
+  # Each request hashes a password for tens of ms: 64 connections would only queue, so the web
+  # flow's concurrency (seen by measure through bash's dynamic scope).
+  local CONNS=$WEB_CONC
+  FLOW_METHOD=POST FLOW_PATH=$TOKEN_EP FLOW_EXPECT='"access_token"' FLOW_AUTH=${S_PW_AUTH[$CUR]} \
+    FLOW_BODY="grant_type=password&username=$BUSER&password=$pass" measure password "$NAME" "$URL"
+}
 flow_web_server_flow() {
   if [ "$CUR" = peer ]; then
     web_flow web_server_flow "$NAME" "$URL" /auth /token web web-secret alice any-password \
@@ -453,6 +464,7 @@ for flow in code code_openid refresh_openid web_server_flow; do
   fi
 done
 if wanted jwt_bearer; then use lk; flow_jwt_bearer; fi
+if wanted password; then use lk; flow_password; fi
 
 # ---- revocation between two nodes -------------------------------------------------------------
 # While client_credentials load runs against both PostgreSQL nodes (split as in latchkey@pg×2),

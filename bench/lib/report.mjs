@@ -18,6 +18,7 @@ const FLOWS = [
   ['introspection', 'introspection'],
   ['userinfo', 'userinfo'],
   ['jwt_bearer', 'JWT bearer (RS256)'],
+  ['password', 'username-password (Argon2id)'],
   ['web_server_flow', 'web server flow (flows/s)'],
 ];
 // latchkey, its scale run (latchkey@N: N live tokens preloaded) if any, latchkey on PostgreSQL

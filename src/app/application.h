@@ -36,6 +36,9 @@ struct AppOptions {
   // Further `aud` values the JWT bearer grant accepts besides the issuer (serve
   // --audience-alias; docs/behaviour.md §5.6).
   std::vector<std::string> audience_aliases;
+  // How long after its first rotation a refresh token may be used again (serve
+  // --refresh-reuse-grace; docs/behaviour.md §5.4); 0 = never.
+  int64_t refresh_reuse_grace_ms = 0;
 };
 
 class Application {

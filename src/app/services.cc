@@ -68,8 +68,8 @@ Services::Services(store::Stores db, Random& random, const Clock& clock,
       readiness(db.health, clock) {
   token.add(std::make_unique<oauth::AuthorizationCodeGrant>(db.codes, db.tokens, db.users, issuer,
                                                             clock));
-  token.add(
-      std::make_unique<oauth::RefreshTokenGrant>(db.tokens, db.apps, db.users, issuer, clock));
+  token.add(std::make_unique<oauth::RefreshTokenGrant>(db.tokens, db.apps, db.users, issuer, clock,
+                                                       options.refresh_reuse_grace_ms));
   token.add(std::make_unique<oauth::ClientCredentialsGrant>(db.apps, db.users, issuer));
   token.add(std::make_unique<oauth::PasswordGrant>(db.apps, db.users, issuer, passwords, throttle,
                                                    events, random, options.trusted_proxies));

@@ -12,6 +12,8 @@
 #include "app/admin_tokens.h"
 #include "app/key_encryption.h"
 #include "cli/admin_client.h"
+#include "cli/backup.h"
+#include "cli/export_import.h"
 #include "cli/migrate.h"
 #include "cli/serve.h"
 #include "cli/serve_flags.h"
@@ -227,6 +229,21 @@ int run(int argc, char** argv) {
   migrate_cmd->add_option("--to", migrate_to, "the empty database to fill (postgresql://...)")
       ->required();
 
+  // Backup and restore (docs/operations.md "Backup and restore"); each opens --db itself.
+  std::string export_out, import_file, backup_path;
+  auto* export_cmd = cli.add_subcommand(
+      "export",
+      "write the installation's configuration (orgs, users, apps, approvals, sealed signing "
+      "keys; no tokens) as one JSON document");
+  export_cmd->add_option("--out", export_out, "new file to write (mode 0600); default stdout")
+      ->type_name("FILE");
+  auto* import_cmd = cli.add_subcommand(
+      "import", "restore a document of latchkey export into a new, empty database");
+  import_cmd->add_option("file", import_file, "the document (- for stdin)")->required();
+  auto* backup_cmd = cli.add_subcommand(
+      "backup", "copy a SQLite database into a new file, safe while serve runs on it");
+  backup_cmd->add_option("path", backup_path, "the new file")->required();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (config_docs->parsed()) {
@@ -358,9 +375,18 @@ int run(int argc, char** argv) {
   }
 
   try {
-    // Opens its own two databases; --db plays no part.
+    // Open their own databases (migrate its two; --db plays no part there).
     if (migrate_cmd->parsed()) {
       return cli::migrate(migrate_from, migrate_to, kek_file, std::cout, std::cerr);
+    }
+    if (export_cmd->parsed()) {
+      return cli::export_installation(db_url, export_out, std::cout, std::cerr);
+    }
+    if (import_cmd->parsed()) {
+      return cli::import_installation(db_url, import_file, kek_file, std::cout, std::cerr);
+    }
+    if (backup_cmd->parsed()) {
+      return cli::backup_database(db_url, backup_path, std::cout, std::cerr);
     }
     auto db = store::open_database(db_url);
     crypto::OsRandom random;

@@ -8,38 +8,11 @@
 #include <vector>
 
 #include "app/key_encryption.h"
-#include "crypto/key_sealer.h"
-#include "crypto/crypto.h"
+#include "cli/kek_check.h"
 #include "store/copy.h"
 #include "store/open.h"
 
 namespace latchkey::cli {
-namespace {
-
-// Why the KEK in `kek_path` cannot serve the source's sealed signing keys, or empty when it
-// opens every one (or there is none). Keys stored in plaintext, from before sealing, need no
-// KEK: a server seals them when it first starts on the copy.
-std::string keys_problem(store::KeyStore& keys, const std::string& kek_path) {
-  std::vector<store::SigningKeyRecord> sealed;
-  for (auto& k : keys.list_keys()) {
-    if (crypto::KeySealer::is_sealed(k.private_pem)) sealed.push_back(std::move(k));
-  }
-  if (sealed.empty()) return {};
-  crypto::OsRandom random;
-  auto kek = app::read_or_create_kek_file(kek_path, random, /*may_create=*/false);
-  if (!kek) return kek.error().description();
-  const crypto::KeySealer sealer(*kek, kek_path, random);
-  for (const auto& k : sealed) {
-    if (auto opened = sealer.open(k.kid, k.alg, k.private_pem); !opened) {
-      return "the key-encryption key " + kek_path + " does not open the signing key " + k.kid +
-             " (" + opened.error().description() +
-             "); name the source's with --key-encryption-key-file";
-    }
-  }
-  return {};
-}
-
-}  // namespace
 
 int migrate(const std::string& from_url, const std::string& to_url, const std::string& kek_file,
             std::ostream& out, std::ostream& err) {
@@ -66,7 +39,7 @@ int migrate(const std::string& from_url, const std::string& to_url, const std::s
     err << "latchkey: migrate: " << kek_path.error().description() << "\n";
     return 2;
   }
-  if (std::string problem = keys_problem(*from, *kek_path); !problem.empty()) {
+  if (std::string problem = sealed_keys_problem(from->list_keys(), *kek_path); !problem.empty()) {
     err << "latchkey: migrate: " << problem << "; nothing was copied\n";
     return 1;
   }

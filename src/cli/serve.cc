@@ -224,6 +224,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   ao.audit_log = o.audit_log;
   ao.trusted_proxies = std::move(trusted_proxies);
   ao.audience_aliases = o.audience_aliases;
+  ao.refresh_reuse_grace_ms = o.refresh_reuse_grace * 1000;
   // The server reads apps, users and tokens through a short-lived cache; the CLI, which writes
   // from another process, does not (see caching_database.h for what that means for coherence).
   std::optional<store::CachingDatabase> cached;

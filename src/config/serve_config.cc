@@ -142,6 +142,13 @@ const Setting kSettings[] = {
      "for tools that hard-code Salesforce's login host); repeatable. Client assertions "
      "(`private_key_jwt`) and SAML audiences are not affected",
      0, 0, check_http_url},
+    {"refresh_reuse_grace", "--refresh-reuse-grace", "LATCHKEY_REFRESH_REUSE_GRACE", false,
+     &S::refresh_reuse_grace, "SECONDS", "0",
+     "for apps whose refresh policy rotates: how long after its first use a refresh token may be "
+     "used again, for a client that retries a refresh whose response it lost; each retry gets a "
+     "new pair and the earlier pairs stay valid. After the window a reuse revokes the family "
+     "(RFC 9700 §4.14.2). 0 = no retry (docs/behaviour.md §5.4)",
+     0, 300},
     {"tls_listen", "--tls-listen", "LATCHKEY_TLS_LISTEN", false, &S::tls_listen, "HOST:PORT", "off",
      "address of the TLS listener (RFC 8705 mutual TLS); needs `--tls-cert` and `--tls-key`", 0, 0,
      check_listen},

@@ -49,6 +49,7 @@ struct ServeConfig {
   std::string audit_log;                      // JSON-lines audit log path, "-" for stdout
   std::vector<std::string> trusted_proxies;   // address or CIDR block each
   std::vector<std::string> audience_aliases;  // absolute http(s) URLs
+  int64_t refresh_reuse_grace = 0;            // seconds; 0 = a rotated token is never reused
   // TLS listener (RFC 8705 mutual TLS); off when tls_listen is empty.
   std::string tls_listen;
   std::string tls_cert;

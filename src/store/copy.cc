@@ -5,6 +5,7 @@
 #include <limits>
 #include <string_view>
 
+#include "store/snapshot.h"
 #include "store/tables.h"
 
 namespace latchkey::store {
@@ -89,39 +90,21 @@ CopyOutcome copy_database(Database& from, Database& to,
     if (progress) progress(t);
   };
 
-  // What a row names comes first (kTableNames order): orgs, then users and apps, ...
-  const std::vector<Org> orgs = from.list_orgs();
-  for (const Org& org : orgs) to.create_org(org);
-  done("orgs", static_cast<int64_t>(orgs.size()));
-
-  const std::vector<User> users = from.list_users();
-  for (const User& user : users) {
-    if (!to.create_user(user)) {
-      throw StoreError("copy: the target refused user " + user.id + ": its username is taken");
-    }
+  // What the installation is configured with first, in one transaction (store/snapshot.h):
+  // orgs, users, apps and what names them, and the signing keys sealed as stored, so the same
+  // KEK opens them in the target.
+  const Snapshot config = read_snapshot(from);
+  if (!to.restore(config)) {
+    outcome.refused =
+        "the target database is not empty (" + non_empty_tables(to.count_rows()) + ")";
+    return outcome;
   }
-  done("users", static_cast<int64_t>(users.size()));
-
-  const std::vector<App> apps = from.list_apps();
-  for (const App& app : apps) to.create_app(app);
-  done("apps", static_cast<int64_t>(apps.size()));
-  int64_t preauthorizations = 0;
-  for (const App& app : apps) {
-    for (const Preauthorization& p : from.preauthorizations(app.client_id)) {
-      to.add_preauthorization(p);
-      ++preauthorizations;
-    }
-  }
-  done("preauthorizations", preauthorizations);
-
-  const std::vector<Consent> consents = from.list_all_consents();
-  for (const Consent& c : consents) to.save_consent(c);
-  done("consents", static_cast<int64_t>(consents.size()));
-
-  // Sealed as stored: the same KEK opens them in the target. Oldest first, as they were made.
-  std::vector<SigningKeyRecord> keys = from.list_keys();
-  for (auto k = keys.rbegin(); k != keys.rend(); ++k) to.save_key(*k);
-  done("signing_keys", static_cast<int64_t>(keys.size()));
+  done("orgs", static_cast<int64_t>(config.orgs.size()));
+  done("users", static_cast<int64_t>(config.users.size()));
+  done("apps", static_cast<int64_t>(config.apps.size()));
+  done("preauthorizations", static_cast<int64_t>(config.preauthorizations.size()));
+  done("consents", static_cast<int64_t>(config.consents.size()));
+  done("signing_keys", static_cast<int64_t>(config.keys.size()));
 
   Sampler<AuthCode> codes_sample(rows_of(source_before, "auth_codes"), sample);
   done("auth_codes", copy_pages<AuthCode>(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -146,7 +147,11 @@ struct Token {
   int64_t expires_ms = 0;  // 0 = never
   bool revoked = false;
   bool rotated = false;  // refresh token already exchanged under the rotate policy
-  std::string cnf_x5t;   // RFC 8705 certificate binding (base64url SHA-256), empty if none
+  // When it was first exchanged (0 while not rotated, and for tokens rotated before the column
+  // existed): a retry within the reuse grace window (Redemption::reuse_since_ms) may use it
+  // again.
+  int64_t rotated_ms = 0;
+  std::string cnf_x5t;  // RFC 8705 certificate binding (base64url SHA-256), empty if none
   // When the user signed in interactively for the grant this token descends from (seconds
   // since the epoch), 0 when none did: ID tokens minted by a refresh carry the original
   // auth_time (OIDC Core §12.2).
@@ -162,11 +167,20 @@ struct Token {
 // first, `revoke_key` names what to revoke instead: the code's tokens and their families, as
 // TokenStore::redeem_later does for a replayed code (RFC 6749 §4.1.2), or the refresh token's
 // family (RFC 9700 §4.14.2).
+//
+// A refresh token may be used again within a grace window after its first rotation
+// (docs/behaviour.md §5.4, `--refresh-reuse-grace`), for a client that retries a refresh whose
+// response it lost: it is still redeemable when rotated at or after `reuse_since_ms`. The first
+// rotation's time (`now_ms`) is kept, so retries never extend the window.
 struct Redemption {
   enum class Kind { code, refresh_token };
   Kind kind = Kind::code;
   SecretRef ref;
   std::string revoke_key;
+  // Refresh tokens only: the time of this rotation, and the earliest first rotation a reuse may
+  // follow (the default, the largest time, admits none).
+  int64_t now_ms = 0;
+  int64_t reuse_since_ms = std::numeric_limits<int64_t>::max();
 };
 
 struct Consent {

@@ -17,6 +17,8 @@
 
 namespace latchkey::store {
 
+struct Snapshot;  // store/snapshot.h
+
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -213,6 +215,12 @@ class CopyStore {
   // users, apps, preauthorizations, consents, signing_keys, auth_codes, tokens, sessions,
   // replay_keys.
   virtual std::vector<TableRows> count_rows() = 0;
+  // Writes every record of `snapshot` as given (store/snapshot.h), in one transaction: all of
+  // them or none. False, writing nothing, when the database holds any row of any table
+  // (count_rows(), read in the same transaction). Throws StoreError, having written nothing,
+  // when a record is refused: a username or client id given twice, or a record naming an org,
+  // user or app that is neither stored nor given.
+  [[nodiscard]] virtual bool restore(const Snapshot& snapshot) = 0;
 };
 
 // Where a purge of expired rows has got to (Database::purge_expired); a default-constructed

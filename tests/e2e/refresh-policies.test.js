@@ -95,3 +95,35 @@ describe('refresh token policies (docs/behaviour.md §5.4)', { concurrency: true
     assertTokenError(await refresh(world, world.apps.forever, 'bogus-refresh-token-' + Date.now()), 'invalid_grant');
   });
 });
+
+// serve --refresh-reuse-grace (docs/behaviour.md §5.4): a client that lost the response to a
+// refresh retries with the same token within the window and gets a new pair; once the window
+// (counted from the first use) is over, the reuse revokes the family as without it.
+describe('rotate with a reuse grace window (docs/behaviour.md §5.4)', { timeout: 60000 }, () => {
+  let world;
+
+  before(async () => {
+    world = await startWorld({
+      apps: { rotate: { scopes: 'api refresh_token', refreshPolicy: 'rotate' } },
+      serve: { extraArgs: ['--refresh-reuse-grace', '2'] },
+    });
+  });
+  after(async () => { await world?.stop(); });
+
+  it('a retry within 2 s gets a new pair, the lost pair stays valid, a reuse after 2 s revokes the family', async () => {
+    const app = world.apps.rotate;
+    const { tokens } = await codeFlow(world, { app });
+    const lost = assertTokenSuccess(await refresh(world, app, tokens.refresh_token));
+    const retry = assertTokenSuccess(await refresh(world, app, tokens.refresh_token));
+    assert.ok(retry.refresh_token);
+    assert.notEqual(retry.refresh_token, lost.refresh_token);
+    assert.equal((await userinfo(world, lost.access_token)).status, 200, 'the lost pair was revoked by the retry');
+    assert.equal((await userinfo(world, retry.access_token)).status, 200);
+
+    await sleep(2300);
+    assertTokenError(await refresh(world, app, tokens.refresh_token), 'invalid_grant',
+      { description: 'expired access/refresh token' });
+    assertInvalidSession(await userinfo(world, retry.access_token), 'access token of the retried pair:');
+    assertTokenError(await refresh(world, app, retry.refresh_token), 'invalid_grant');
+  });
+});

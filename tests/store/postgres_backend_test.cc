@@ -67,6 +67,7 @@ TEST_F(PostgresBackend, Version1AppsSurviveTheMigrationWithoutThePasswordFlow) {
     // What migration 2 and the ones after it added.
     conn.exec("DROP TABLE admin_tokens");
     conn.exec("ALTER TABLE apps DROP COLUMN allow_password_flow");
+    conn.exec("ALTER TABLE tokens DROP COLUMN rotated_ms");
     conn.exec("UPDATE latchkey_schema SET version = 1");
     conn.exec(
         "INSERT INTO apps (client_id, id, org_id, name, secret_hash, callbacks, scopes,"
@@ -87,6 +88,35 @@ TEST_F(PostgresBackend, Version1AppsSurviveTheMigrationWithoutThePasswordFlow) {
   EXPECT_EQ(app->scopes, std::vector<std::string>{"api"});
   EXPECT_EQ(app->token_endpoint_auth_method, ClientAuthMethod::client_secret_post);
   EXPECT_FALSE(app->allow_password_flow);
+}
+
+// Migration 3 adds tokens.rotated_ms (the refresh reuse grace window): a refresh token a
+// version-2 build rotated reads 0, outside every window, so its reuse still revokes the family.
+TEST_F(PostgresBackend, Version2RotatedTokensStayUsedUpWhateverTheGraceWindow) {
+  { PostgresDatabase db(url_); }
+  {
+    Connection conn(url_);
+    conn.exec("DROP TABLE admin_tokens");  // migration 4
+    conn.exec("ALTER TABLE tokens DROP COLUMN rotated_ms");
+    conn.exec("UPDATE latchkey_schema SET version = 2");
+    conn.exec(
+        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
+        " code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s)"
+        " VALUES (77, 'v2-rotated', 'refresh', '3MVGold', '005old', '00Dold', '{api}',"
+        " 'fam-v2', '', 7, 0, false, true, '', 0)");
+  }
+  PostgresDatabase db(url_);
+  Connection conn(url_);
+  EXPECT_EQ(schema_version(conn), latest_schema_version());
+  auto old = db.find_token(SecretRef{77, "v2-rotated"});
+  ASSERT_TRUE(old.has_value());
+  EXPECT_TRUE(old->rotated);
+  EXPECT_EQ(old->rotated_ms, 0);
+  Redemption r{Redemption::Kind::refresh_token, old->ref(), "fam-v2"};
+  r.now_ms = 1'700'000'000'000;
+  r.reuse_since_ms = r.now_ms - 300'000;
+  EXPECT_EQ(db.redeem_later(r, {})->wait().status, WriteOutcome::Status::already_redeemed);
+  EXPECT_TRUE(db.find_token(old->ref())->revoked);
 }
 
 TEST_F(PostgresBackend, RefusesADatabaseFromANewerBuild) {

@@ -151,6 +151,60 @@ TEST_P(StoreConformance, ARefreshTokenIsRotatedOnceAndItsReuseRevokesTheFamily) 
   EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-other-family"))->revoked);
 }
 
+// The reuse grace window (docs/behaviour.md §5.4): a rotated refresh token is redeemable again
+// while its first rotation is at or after reuse_since_ms, and keeps that first rotation's time,
+// so retries never extend the window; once it has passed, a reuse revokes the family.
+TEST_P(StoreConformance, ARotatedRefreshTokenIsRedeemedAgainWithinTheGraceWindowOnly) {
+  Token old = sample_token("rt-grace", TokenKind::refresh);
+  old.id = db().allocate_id();
+  old.family_id = "fam-g";
+  db().save_tokens({old});
+  auto next = [](const std::string& hash) {
+    Token t = sample_token(hash, TokenKind::refresh);
+    t.family_id = "fam-g";
+    return t;
+  };
+  Redemption r{Redemption::Kind::refresh_token, old.ref(), "fam-g"};
+  r.now_ms = 1'000'000;
+  ASSERT_TRUE(redeemed(db().redeem_later(r, {next("rt-g1")})));
+  EXPECT_EQ(db().find_token(old.ref())->rotated_ms, 1'000'000);
+
+  r.now_ms = 1'004'000;
+  r.reuse_since_ms = 1'000'000;  // a window of 4 s, its edge included
+  ASSERT_TRUE(redeemed(db().redeem_later(r, {next("rt-g2")})));
+  EXPECT_EQ(db().find_token(old.ref())->rotated_ms, 1'000'000) << "a retry moved the window";
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-g1"))->revoked);
+
+  r.now_ms = 1'004'001;
+  r.reuse_since_ms = 1'000'001;
+  // The token and both pairs' refresh tokens.
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {next("rt-g3")})), 3);
+  EXPECT_FALSE(db().find_token(SecretRef::by_hash("rt-g3")));
+  EXPECT_TRUE(db().find_token(SecretRef::by_hash("rt-g2"))->revoked);
+}
+
+// The same by hash (a token from before ids, found by its hash alone).
+TEST_P(StoreConformance, ARotatedRefreshTokenFoundByHashIsRedeemedAgainWithinTheGraceWindow) {
+  Token old = sample_token("rt-grace-hash", TokenKind::refresh);
+  old.family_id = "fam-gh";
+  db().save_tokens({old});
+  const SecretRef ref = db().find_token(SecretRef::by_hash("rt-grace-hash"))->ref();
+  ASSERT_LT(ref.id, 0);
+  Redemption r{Redemption::Kind::refresh_token, SecretRef::by_hash("rt-grace-hash"), "fam-gh"};
+  r.now_ms = 50'000;
+  Token first = sample_token("rt-gh1", TokenKind::refresh);
+  first.family_id = "fam-gh";
+  ASSERT_TRUE(redeemed(db().redeem_later(r, {first})));
+  r.now_ms = 51'000;
+  r.reuse_since_ms = 49'000;
+  Token second = sample_token("rt-gh2", TokenKind::refresh);
+  second.family_id = "fam-gh";
+  ASSERT_TRUE(redeemed(db().redeem_later(r, {second})));
+  EXPECT_EQ(db().find_token(SecretRef::by_hash("rt-grace-hash"))->rotated_ms, 50'000);
+  r.reuse_since_ms = 50'001;
+  EXPECT_EQ(revoked_by(db().redeem_later(r, {})), 3);
+}
+
 // A refresh token whose family was revoked (a reuse detected at another node, an admin's
 // revocation) buys nothing, whatever copy of it the caller read: the write decides, so a node
 // whose cache still holds the token as live cannot rotate it (RFC 9700 §4.14.2).

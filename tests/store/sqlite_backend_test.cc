@@ -93,12 +93,19 @@ constexpr const char* kVersion1CodeAndTokenTables =
     " CREATE INDEX tokens_by_user ON tokens(user_id);"
     " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
 
-// What migration 7 and the ones after it added, for tests that go back to an earlier version.
+// What migration 9 added, for tests that go back to an earlier version.
+constexpr const char* kUndoMigration9 = "DROP TABLE admin_tokens;";
+// What migrations 8 and 9 added, for tests that go back to version 7.
+constexpr const char* kUndoMigration8 =
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;";
+// What migrations 7 to 9 added, for tests that go back to version 6.
 constexpr const char* kUndoMigration7 =
-    "DROP TABLE admin_tokens; ALTER TABLE apps DROP COLUMN allow_password_flow;";
-// What migrations 6 and later added, for tests that go back to version 5 or earlier.
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;"
+    " ALTER TABLE apps DROP COLUMN allow_password_flow;";
+// What migrations 6 to 9 added, for tests that go back to version 5 or earlier.
 constexpr const char* kUndoMigration6 =
-    "DROP TABLE admin_tokens; ALTER TABLE apps DROP COLUMN allow_password_flow;"
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;"
+    " ALTER TABLE apps DROP COLUMN allow_password_flow;"
     " ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
 
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
@@ -290,6 +297,50 @@ TEST_F(SqliteBackend, Version6AppsSurviveTheMigrationWithoutThePasswordFlow) {
   App fresh = store::testing::sample_app("3MVG9v7");
   ASSERT_TRUE(db.create_app(fresh));
   EXPECT_TRUE(db.find_app("3MVG9v7")->allow_password_flow);
+}
+
+// Migration 9 adds admin_tokens (docs/admin-api.md): a version-8 file gets the empty table.
+TEST_F(SqliteBackend, Version8FilesGetAnEmptyAdminTokensTable) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec(kUndoMigration9);
+    conn.exec("PRAGMA user_version=8");
+  }
+  SqliteDatabase db(path_);
+  EXPECT_TRUE(db.list_admin_tokens().empty());
+  EXPECT_TRUE(db.create_admin_token({"ops", std::string(64, 'a'), 1}));
+  EXPECT_EQ(db.list_admin_tokens().size(), 1u);
+}
+
+// Migration 8 adds tokens.rotated_ms (the refresh reuse grace window): a refresh token a version-7
+// build rotated reads 0, outside every window, so its reuse still revokes the family.
+TEST_F(SqliteBackend, Version7RotatedTokensStayUsedUpWhateverTheGraceWindow) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec(kUndoMigration8);
+    conn.exec("PRAGMA user_version=7");
+    conn.exec(
+        "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes, family_id,"
+        " code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s)"
+        " VALUES (77, 'v7-rotated', 'refresh', '3MVGold', '005old', '00Dold', '[\"api\"]',"
+        " 'fam-v7', '', 7, 0, 0, 1, '', 0)");
+  }
+  SqliteDatabase db(path_);
+  {
+    Connection conn(path_);
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+  }
+  auto old = db.find_token(SecretRef{77, "v7-rotated"});
+  ASSERT_TRUE(old.has_value());
+  EXPECT_TRUE(old->rotated);
+  EXPECT_EQ(old->rotated_ms, 0);
+  Redemption r{Redemption::Kind::refresh_token, old->ref(), "fam-v7"};
+  r.now_ms = 1'700'000'000'000;
+  r.reuse_since_ms = r.now_ms - 300'000;
+  EXPECT_EQ(db.redeem_later(r, {})->wait().status, WriteOutcome::Status::already_redeemed);
+  EXPECT_TRUE(db.find_token(old->ref())->revoked);
 }
 
 // Expired replay keys are purged a few per recorded key, so the table holds what is live plus

@@ -52,13 +52,18 @@ Result<TokenOutcome> RefreshTokenGrant::handle(const TokenRequest& req) {
 
   // Under the rotate policy the presented token is used up by the same write that saves the
   // new ones (store::TokenStore::redeem_later); if it was used already, that write revokes its
-  // family instead (RFC 9700 §4.14.2 reuse detection).
+  // family instead (RFC 9700 §4.14.2 reuse detection), unless its first use was within the
+  // grace window: then it buys a new pair again. The write decides, not this copy.
   bool rotate = app.refresh_policy == store::RefreshPolicy::rotate;
   auto reused = expired().with_debug("rotated refresh token reused; family revoked");
   store::Redemption redeem{store::Redemption::Kind::refresh_token, t->ref(), t->family_id};
+  redeem.now_ms = clock_.now_ms();
+  if (reuse_grace_ms_ > 0) redeem.reuse_since_ms = redeem.now_ms - reuse_grace_ms_;
   if (t->rotated) {
     if (!rotate) return expired();
-    return refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req);
+    if (t->rotated_ms < redeem.reuse_since_ms) {
+      return refuse_redeemed(tokens_, redeem, t->user_id, std::move(reused), req);
+    }
   }
 
   GrantInput in{app, *user, scopes};

@@ -1,5 +1,6 @@
 // AppStore: connected apps and their pre-authorizations.
 #include "store/postgres/postgres_database.h"
+#include "store/postgres/row_writes.h"
 #include "store/record_names.h"
 
 namespace latchkey::store::postgres {
@@ -58,34 +59,36 @@ App read_app(const Result& r, int row) {
 
 }  // namespace
 
+bool insert_app(Connection& conn, const App& app) {
+  return conn.run(kInsert, Params()
+                               .text(app.id)
+                               .text(app.client_id)
+                               .text(app.org_id)
+                               .text(app.name)
+                               .text(app.secret_hash)
+                               .list(app.callbacks)
+                               .list(app.scopes)
+                               .boolean(app.pkce_required)
+                               .boolean(app.require_secret_web_server)
+                               .boolean(app.require_secret_refresh)
+                               .boolean(app.admin_approved_only)
+                               .text(app.cert_pem)
+                               .text(app.client_credentials_user_id)
+                               .text(to_string(app.refresh_policy))
+                               .int64(app.refresh_ttl_s)
+                               .int64(app.access_token_ttl_s)
+                               .boolean(app.allow_implicit)
+                               .text(app.mtls_cert_pem)
+                               .text(to_string(app.token_format))
+                               .int64(app.created_ms)
+                               .text(app.mtls_subject_dn)
+                               .text(to_string(app.token_endpoint_auth_method))
+                               .boolean(app.allow_password_flow))
+             .affected() == 1;
+}
+
 bool PostgresDatabase::create_app(const App& app) {
-  return write([&](Connection& conn) {
-    return conn.run(kInsert, Params()
-                                 .text(app.id)
-                                 .text(app.client_id)
-                                 .text(app.org_id)
-                                 .text(app.name)
-                                 .text(app.secret_hash)
-                                 .list(app.callbacks)
-                                 .list(app.scopes)
-                                 .boolean(app.pkce_required)
-                                 .boolean(app.require_secret_web_server)
-                                 .boolean(app.require_secret_refresh)
-                                 .boolean(app.admin_approved_only)
-                                 .text(app.cert_pem)
-                                 .text(app.client_credentials_user_id)
-                                 .text(to_string(app.refresh_policy))
-                                 .int64(app.refresh_ttl_s)
-                                 .int64(app.access_token_ttl_s)
-                                 .boolean(app.allow_implicit)
-                                 .text(app.mtls_cert_pem)
-                                 .text(to_string(app.token_format))
-                                 .int64(app.created_ms)
-                                 .text(app.mtls_subject_dn)
-                                 .text(to_string(app.token_endpoint_auth_method))
-                                 .boolean(app.allow_password_flow))
-               .affected() == 1;
-  });
+  return write([&](Connection& conn) { return insert_app(conn, app); });
 }
 
 std::optional<App> PostgresDatabase::find_app(const std::string& client_id) {
@@ -131,15 +134,17 @@ bool PostgresDatabase::delete_app(const std::string& client_id) {
   });
 }
 
+void insert_preauthorization(Connection& conn, const Preauthorization& p) {
+  // Idempotent: granting the same profile or permission set twice is not an error. An unknown
+  // client_id fails the foreign key and throws StoreError.
+  conn.run(
+      "INSERT INTO preauthorizations (client_id, kind, name) VALUES ($1, $2, $3)"
+      " ON CONFLICT DO NOTHING",
+      Params().text(p.client_id).text(to_string(p.kind)).text(p.name));
+}
+
 void PostgresDatabase::add_preauthorization(const Preauthorization& p) {
-  write([&](Connection& conn) {
-    // Idempotent: granting the same profile or permission set twice is not an error. An unknown
-    // client_id fails the foreign key and throws StoreError.
-    conn.run(
-        "INSERT INTO preauthorizations (client_id, kind, name) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING",
-        Params().text(p.client_id).text(to_string(p.kind)).text(p.name));
-  });
+  write([&](Connection& conn) { insert_preauthorization(conn, p); });
 }
 
 std::vector<Preauthorization> PostgresDatabase::preauthorizations(const std::string& client_id) {

@@ -1,5 +1,6 @@
 // ConsentStore: the scopes a user approved for an app.
 #include "store/postgres/postgres_database.h"
+#include "store/postgres/row_writes.h"
 
 namespace latchkey::store::postgres {
 namespace {
@@ -22,18 +23,20 @@ std::optional<Consent> PostgresDatabase::find_consent(const std::string& user_id
   });
 }
 
+void upsert_consent(Connection& conn, const Consent& consent) {
+  conn.run(
+      "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES ($1, $2, $3, $4)"
+      " ON CONFLICT (user_id, client_id) DO UPDATE"
+      " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms",
+      Params()
+          .text(consent.user_id)
+          .text(consent.client_id)
+          .list(consent.scopes)
+          .int64(consent.granted_ms));
+}
+
 void PostgresDatabase::save_consent(const Consent& consent) {
-  write([&](Connection& conn) {
-    conn.run(
-        "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (user_id, client_id) DO UPDATE"
-        " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms",
-        Params()
-            .text(consent.user_id)
-            .text(consent.client_id)
-            .list(consent.scopes)
-            .int64(consent.granted_ms));
-  });
+  write([&](Connection& conn) { upsert_consent(conn, consent); });
 }
 
 std::vector<Consent> PostgresDatabase::list_consents(const std::string& client_id) {

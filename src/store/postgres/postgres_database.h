@@ -163,6 +163,7 @@ class PostgresDatabase final : public Database {
   std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override;
   void save_replay_key(const ReplayKey& key) override;
   std::vector<TableRows> count_rows() override;
+  bool restore(const Snapshot& snapshot) override;  // restore.cc
 
   // Database: LISTENs on a connection of its own (change_listener.h).
   [[nodiscard]] bool reads_over_network() const override { return true; }

@@ -12,7 +12,7 @@ namespace {
 
 #define LK_TOKEN_COLUMNS                                                           \
   "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key," \
-  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
+  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s, rotated_ms"
 constexpr const char* kTokenColumns = LK_TOKEN_COLUMNS;
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = $1";
 constexpr const char* kFindByHash =
@@ -24,9 +24,9 @@ constexpr const char* kTokensAfter =
 // `n` rows of token values for a VALUES list, their parameters numbered from `first`. The casts
 // name each column's type: a VALUES list that is not an INSERT's own takes its types from them.
 std::string token_rows(std::size_t n, int first) {
-  static constexpr std::array<const char*, 15> kTypes = {
+  static constexpr std::array<const char*, 16> kTypes = {
       "::bigint", "",         "",         "",          "",          "", "::text[]", "",
-      "",         "::bigint", "::bigint", "::boolean", "::boolean", "", "::bigint"};
+      "",         "::bigint", "::bigint", "::boolean", "::boolean", "", "::bigint", "::bigint"};
   std::string out;
   int p = first;
   for (std::size_t row = 0; row < n; ++row) {
@@ -57,7 +57,8 @@ void add_token(Params& params, const Token& t) {
       .boolean(t.revoked)
       .boolean(t.rotated)
       .text(t.cnf_x5t)
-      .int64(t.auth_time_s);
+      .int64(t.auth_time_s)
+      .int64(t.rotated_ms);
 }
 
 // One INSERT for all of `tokens` (not empty), as a statement to send or run.
@@ -88,18 +89,26 @@ Token read_token(const Result& r, int row) {
   t.rotated = r.boolean(row, 12);
   t.cnf_x5t = r.text(row, 13);
   t.auth_time_s = r.int64(row, 14);
+  t.rotated_ms = r.int64(row, 15);
   return t;
 }
 
 // The UPDATEs naming one row by SecretRef: by id ($1 id, $2 hash) or by hash ($1).
 // A revoked refresh token is not rotated either: the redemption's write, not a node's cached
 // copy of the token, decides (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later).
+// A rotated one is used again only when first rotated at or after Redemption::reuse_since_ms,
+// and keeps that first time (every SET expression reads the row as it was). After the id and
+// hash ($1, $2; the hash alone, $1, by hash) come the rotation's time and reuse_since_ms.
+#define LK_ROTATE                                                         \
+  "UPDATE tokens SET rotated = true, rotated_ms = CASE WHEN rotated THEN" \
+  " rotated_ms ELSE "
+#define LK_ROTATABLE " AND NOT revoked AND (NOT rotated OR rotated_ms >= "
 constexpr const char* kRotateById =
-    "UPDATE tokens SET rotated = true WHERE id = $1 AND token_hash = $2 AND NOT rotated"
-    " AND NOT revoked";
+    LK_ROTATE "$3 END WHERE id = $1 AND token_hash = $2" LK_ROTATABLE "$4)";
 constexpr const char* kRotateByHash =
-    "UPDATE tokens SET rotated = true WHERE token_hash = $1 AND id < 0 AND NOT rotated"
-    " AND NOT revoked";
+    LK_ROTATE "$2 END WHERE token_hash = $1 AND id < 0" LK_ROTATABLE "$3)";
+#undef LK_ROTATE
+#undef LK_ROTATABLE
 constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = true WHERE id = $1 AND token_hash = $2 AND NOT revoked";
 constexpr const char* kRevokeByHash =
@@ -130,8 +139,9 @@ Statement redeem_statement(const Redemption& r, const std::vector<Token>& tokens
     s.sql = code ? kUseCodeByHash : kRotateByHash;
     s.params.text(r.ref.hash);
   }
+  if (!code) s.params.int64(r.now_ms).int64(r.reuse_since_ms);
   if (tokens.empty()) return s;
-  const int first = r.ref.id != 0 ? 3 : 2;
+  const int first = static_cast<int>(s.params.values().size()) + 1;
   s.sql = "WITH used AS (" + s.sql + " RETURNING 1) INSERT INTO tokens (" + kTokenColumns +
           ") SELECT v.* FROM used, (VALUES " + token_rows(tokens.size(), first) + ") AS v";
   for (const Token& t : tokens) add_token(s.params, t);

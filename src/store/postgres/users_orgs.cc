@@ -1,5 +1,6 @@
 // OrgStore and UserStore.
 #include "store/postgres/postgres_database.h"
+#include "store/postgres/row_writes.h"
 
 namespace latchkey::store::postgres {
 namespace {
@@ -36,11 +37,13 @@ std::optional<User> one_user(const Result& r) {
 
 }  // namespace
 
+void insert_org(Connection& conn, const Org& org) {
+  conn.run("INSERT INTO orgs (" LK_ORG_COLUMNS ") VALUES ($1, $2, $3)",
+           Params().text(org.id).text(org.name).int64(org.created_ms));
+}
+
 void PostgresDatabase::create_org(const Org& org) {
-  write([&](Connection& conn) {
-    conn.run("INSERT INTO orgs (" LK_ORG_COLUMNS ") VALUES ($1, $2, $3)",
-             Params().text(org.id).text(org.name).int64(org.created_ms));
-  });
+  write([&](Connection& conn) { insert_org(conn, org); });
 }
 
 std::optional<Org> PostgresDatabase::default_org() {
@@ -70,27 +73,29 @@ std::vector<Org> PostgresDatabase::list_orgs() {
   });
 }
 
+bool insert_user(Connection& conn, const User& user) {
+  // DO NOTHING on the (ASCII case-insensitive) username only: a clash of the random id is a
+  // bug and still raises StoreError rather than passing for "username taken".
+  return conn.run("INSERT INTO users (" LK_USER_COLUMNS
+                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                  " ON CONFLICT ((lower(username COLLATE \"C\"))) DO NOTHING",
+                  Params()
+                      .text(user.id)
+                      .text(user.org_id)
+                      .text(user.username)
+                      .text(user.email)
+                      .text(user.first_name)
+                      .text(user.last_name)
+                      .text(user.password_hash)
+                      .text(user.profile)
+                      .list(user.permission_sets)
+                      .boolean(user.active)
+                      .int64(user.created_ms))
+             .affected() == 1;
+}
+
 bool PostgresDatabase::create_user(const User& user) {
-  return write([&](Connection& conn) {
-    // DO NOTHING on the (ASCII case-insensitive) username only: a clash of the random id is a
-    // bug and still raises StoreError rather than passing for "username taken".
-    return conn.run("INSERT INTO users (" LK_USER_COLUMNS
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                    " ON CONFLICT ((lower(username COLLATE \"C\"))) DO NOTHING",
-                    Params()
-                        .text(user.id)
-                        .text(user.org_id)
-                        .text(user.username)
-                        .text(user.email)
-                        .text(user.first_name)
-                        .text(user.last_name)
-                        .text(user.password_hash)
-                        .text(user.profile)
-                        .list(user.permission_sets)
-                        .boolean(user.active)
-                        .int64(user.created_ms))
-               .affected() == 1;
-  });
+  return write([&](Connection& conn) { return insert_user(conn, user); });
 }
 
 std::optional<User> PostgresDatabase::find_user_by_username(const std::string& username) {

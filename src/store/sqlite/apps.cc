@@ -1,6 +1,7 @@
 // AppStore: connected apps and their pre-authorizations.
 #include "store/record_names.h"
 #include "store/sqlite/list_codec.h"
+#include "store/sqlite/row_writes.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace latchkey::store::sqlite {
@@ -49,39 +50,41 @@ App read_app(const Statement& st) {
 
 }  // namespace
 
+bool insert_app(Connection& conn, const App& app) {
+  // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
+  // id is a bug and still raises StoreError.
+  conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
+               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+               " ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (client_id) DO NOTHING")
+      .bind_text(1, app.id)
+      .bind_text(2, app.client_id)
+      .bind_text(3, app.org_id)
+      .bind_text(4, app.name)
+      .bind_text(5, app.secret_hash)
+      .bind_text(6, encode_list(app.callbacks))
+      .bind_text(7, encode_list(app.scopes))
+      .bind_bool(8, app.pkce_required)
+      .bind_bool(9, app.require_secret_web_server)
+      .bind_bool(10, app.require_secret_refresh)
+      .bind_bool(11, app.admin_approved_only)
+      .bind_text(12, app.cert_pem)
+      .bind_text(13, app.client_credentials_user_id)
+      .bind_text(14, to_string(app.refresh_policy))
+      .bind_int(15, app.refresh_ttl_s)
+      .bind_int(16, app.access_token_ttl_s)
+      .bind_bool(17, app.allow_implicit)
+      .bind_text(18, app.mtls_cert_pem)
+      .bind_text(19, to_string(app.token_format))
+      .bind_int(20, app.created_ms)
+      .bind_text(21, app.mtls_subject_dn)
+      .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
+      .bind_bool(23, app.allow_password_flow)
+      .run();
+  return conn.changes() == 1;
+}
+
 bool SqliteDatabase::create_app(const App& app) {
-  return write([&](Connection& conn) -> bool {
-    // DO NOTHING on the client id only (an admin may choose it): a clash of the random internal
-    // id is a bug and still raises StoreError.
-    conn.prepare(std::string("INSERT INTO apps (") + kAppColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                 " ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (client_id) DO NOTHING")
-        .bind_text(1, app.id)
-        .bind_text(2, app.client_id)
-        .bind_text(3, app.org_id)
-        .bind_text(4, app.name)
-        .bind_text(5, app.secret_hash)
-        .bind_text(6, encode_list(app.callbacks))
-        .bind_text(7, encode_list(app.scopes))
-        .bind_bool(8, app.pkce_required)
-        .bind_bool(9, app.require_secret_web_server)
-        .bind_bool(10, app.require_secret_refresh)
-        .bind_bool(11, app.admin_approved_only)
-        .bind_text(12, app.cert_pem)
-        .bind_text(13, app.client_credentials_user_id)
-        .bind_text(14, to_string(app.refresh_policy))
-        .bind_int(15, app.refresh_ttl_s)
-        .bind_int(16, app.access_token_ttl_s)
-        .bind_bool(17, app.allow_implicit)
-        .bind_text(18, app.mtls_cert_pem)
-        .bind_text(19, to_string(app.token_format))
-        .bind_int(20, app.created_ms)
-        .bind_text(21, app.mtls_subject_dn)
-        .bind_text(22, std::string(to_string(app.token_endpoint_auth_method)))
-        .bind_bool(23, app.allow_password_flow)
-        .run();
-    return conn.changes() == 1;
-  });
+  return write([&](Connection& conn) -> bool { return insert_app(conn, app); });
 }
 
 std::optional<App> SqliteDatabase::find_app(const std::string& client_id) {
@@ -127,18 +130,20 @@ bool SqliteDatabase::delete_app(const std::string& client_id) {
   });
 }
 
+void insert_preauthorization(Connection& conn, const Preauthorization& p) {
+  // Idempotent: granting the same profile or permission set twice is not an error. An unknown
+  // client_id fails the foreign key and throws StoreError.
+  conn.prepare(
+          "INSERT INTO preauthorizations (client_id, kind, name) VALUES (?1, ?2, ?3)"
+          " ON CONFLICT DO NOTHING")
+      .bind_text(1, p.client_id)
+      .bind_text(2, to_string(p.kind))
+      .bind_text(3, p.name)
+      .run();
+}
+
 void SqliteDatabase::add_preauthorization(const Preauthorization& p) {
-  return write([&](Connection& conn) {
-    // Idempotent: granting the same profile or permission set twice is not an error. An unknown
-    // client_id fails the foreign key and throws StoreError.
-    conn.prepare(
-            "INSERT INTO preauthorizations (client_id, kind, name) VALUES (?1, ?2, ?3)"
-            " ON CONFLICT DO NOTHING")
-        .bind_text(1, p.client_id)
-        .bind_text(2, to_string(p.kind))
-        .bind_text(3, p.name)
-        .run();
-  });
+  return write([&](Connection& conn) { insert_preauthorization(conn, p); });
 }
 
 std::vector<Preauthorization> SqliteDatabase::preauthorizations(const std::string& client_id) {

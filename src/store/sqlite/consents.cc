@@ -1,5 +1,6 @@
 // ConsentStore: the scopes a user approved for an app.
 #include "store/sqlite/list_codec.h"
+#include "store/sqlite/row_writes.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace latchkey::store::sqlite {
@@ -21,18 +22,20 @@ std::optional<Consent> SqliteDatabase::find_consent(const std::string& user_id,
   });
 }
 
+void upsert_consent(Connection& conn, const Consent& consent) {
+  conn.prepare(
+          "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES (?1, ?2, ?3, ?4)"
+          " ON CONFLICT (user_id, client_id) DO UPDATE"
+          " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms")
+      .bind_text(1, consent.user_id)
+      .bind_text(2, consent.client_id)
+      .bind_text(3, encode_list(consent.scopes))
+      .bind_int(4, consent.granted_ms)
+      .run();
+}
+
 void SqliteDatabase::save_consent(const Consent& consent) {
-  return write([&](Connection& conn) {
-    conn.prepare(
-            "INSERT INTO consents (user_id, client_id, scopes, granted_ms) VALUES (?1, ?2, ?3, ?4)"
-            " ON CONFLICT (user_id, client_id) DO UPDATE"
-            " SET scopes = excluded.scopes, granted_ms = excluded.granted_ms")
-        .bind_text(1, consent.user_id)
-        .bind_text(2, consent.client_id)
-        .bind_text(3, encode_list(consent.scopes))
-        .bind_int(4, consent.granted_ms)
-        .run();
-  });
+  return write([&](Connection& conn) { upsert_consent(conn, consent); });
 }
 
 std::vector<Consent> SqliteDatabase::list_consents(const std::string& client_id) {

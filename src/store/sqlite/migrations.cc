@@ -244,9 +244,16 @@ constexpr const char* kMigration7 = R"sql(
 ALTER TABLE apps ADD COLUMN allow_password_flow INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// tokens.rotated_ms: when a refresh token was first rotated, so that a retry within the reuse
+// grace window may use it again (docs/behaviour.md §5.4). Tokens rotated before read 0, which is
+// outside every window: they stay used up, as they were.
+constexpr const char* kMigration8 = R"sql(
+ALTER TABLE tokens ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // admin_tokens: the admin API's credentials (docs/admin-api.md), by name, each kept as the
 // SHA-256 of the token.
-constexpr const char* kMigrationAdminTokens = R"sql(
+constexpr const char* kMigration9 = R"sql(
 CREATE TABLE admin_tokens (
   name        TEXT PRIMARY KEY,
   token_hash  TEXT NOT NULL UNIQUE,
@@ -255,10 +262,9 @@ CREATE TABLE admin_tokens (
 )sql";
 
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 8> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4,
-    kMigration5, kMigration6, kMigration7, kMigrationAdminTokens,
-};
+constexpr std::array<const char*, 9> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6,
+                                                    kMigration7, kMigration8, kMigration9};
 
 }  // namespace
 

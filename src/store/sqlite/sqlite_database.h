@@ -121,6 +121,7 @@ class SqliteDatabase final : public Database {
   std::vector<ReplayKey> replay_keys_after(const std::string& after, int limit) override;
   void save_replay_key(const ReplayKey& key) override;
   std::vector<TableRows> count_rows() override;
+  bool restore(const Snapshot& snapshot) override;  // restore.cc
 
  private:
   // Runs one UPDATE with a single text key and returns the rows it changed (for revocations).

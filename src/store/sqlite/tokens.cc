@@ -14,7 +14,7 @@ namespace {
 
 #define LK_TOKEN_COLUMNS                                                           \
   "id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key," \
-  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s"
+  " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s, rotated_ms"
 constexpr const char* kFindById = "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id = ?1";
 constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1 AND id < 0";
@@ -28,8 +28,8 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
     conn.prepare(
             "INSERT INTO tokens (id, token_hash, kind, client_id, user_id, org_id, scopes,"
             " family_id, code_key, issued_ms, expires_ms, revoked, rotated, cnf_x5t,"
-            " auth_time_s)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
+            " auth_time_s, rotated_ms)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
         .bind_int(1, t.id)
         .bind_text(2, t.token_hash)
         .bind_text(3, to_string(t.kind))
@@ -45,6 +45,7 @@ void insert_tokens(Connection& conn, const std::vector<Token>& tokens) {
         .bind_bool(13, t.rotated)
         .bind_text(14, t.cnf_x5t)
         .bind_int(15, t.auth_time_s)
+        .bind_int(16, t.rotated_ms)
         .run();
   }
 }
@@ -68,18 +69,21 @@ Token read_token(const Statement& st) {
   t.rotated = st.column_bool(12);
   t.cnf_x5t = st.column_text(13);
   t.auth_time_s = st.column_int(14);
+  t.rotated_ms = st.column_int(15);
   return t;
 }
 
 // The UPDATEs naming one row by SecretRef: ?1 is its id, ?2 its hash. A revoked refresh token
 // is not rotated either: the redemption's write, not a cached copy of the token, decides
-// (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later).
-constexpr const char* kRotateById =
-    "UPDATE tokens SET rotated = 1 WHERE id = ?1 AND token_hash = ?2 AND rotated = 0"
-    " AND revoked = 0";
-constexpr const char* kRotateByHash =
-    "UPDATE tokens SET rotated = 1 WHERE token_hash = ?2 AND id < 0 AND rotated = 0"
-    " AND revoked = 0";
+// (RFC 9700 §4.14.2; stores.h, TokenStore::redeem_later). A rotated one is used again only when
+// first rotated at or after ?4 (Redemption::reuse_since_ms), and keeps that first time; ?3 is
+// now. (Every SET expression reads the row as it was.)
+#define LK_ROTATE                                                             \
+  "UPDATE tokens SET rotated = 1, rotated_ms = CASE WHEN rotated = 0 THEN ?3" \
+  " ELSE rotated_ms END WHERE (rotated = 0 OR rotated_ms >= ?4) AND revoked = 0"
+constexpr const char* kRotateById = LK_ROTATE " AND id = ?1 AND token_hash = ?2";
+constexpr const char* kRotateByHash = LK_ROTATE " AND token_hash = ?2 AND id < 0";
+#undef LK_ROTATE
 constexpr const char* kRevokeById =
     "UPDATE tokens SET revoked = 1 WHERE id = ?1 AND token_hash = ?2 AND revoked = 0";
 constexpr const char* kRevokeByHash =
@@ -97,7 +101,7 @@ bool use_up(Connection& conn, const Redemption& r) {
   } else {
     Statement st = conn.prepare(r.ref.id != 0 ? kRotateById : kRotateByHash);
     if (r.ref.id != 0) st.bind_int(1, r.ref.id);
-    st.bind_text(2, r.ref.hash).run();
+    st.bind_text(2, r.ref.hash).bind_int(3, r.now_ms).bind_int(4, r.reuse_since_ms).run();
   }
   return conn.changes() == 1;
 }

@@ -1,5 +1,6 @@
 // OrgStore and UserStore.
 #include "store/sqlite/list_codec.h"
+#include "store/sqlite/row_writes.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace latchkey::store::sqlite {
@@ -45,14 +46,16 @@ std::optional<User> find_one_user(Connection& conn, const std::string& sql,
 
 }  // namespace
 
+void insert_org(Connection& conn, const Org& org) {
+  conn.prepare("INSERT INTO orgs (id, name, created_ms) VALUES (?1, ?2, ?3)")
+      .bind_text(1, org.id)
+      .bind_text(2, org.name)
+      .bind_int(3, org.created_ms)
+      .run();
+}
+
 void SqliteDatabase::create_org(const Org& org) {
-  return write([&](Connection& conn) {
-    conn.prepare("INSERT INTO orgs (id, name, created_ms) VALUES (?1, ?2, ?3)")
-        .bind_text(1, org.id)
-        .bind_text(2, org.name)
-        .bind_int(3, org.created_ms)
-        .run();
-  });
+  return write([&](Connection& conn) { insert_org(conn, org); });
 }
 
 std::optional<Org> SqliteDatabase::default_org() {
@@ -84,27 +87,29 @@ std::vector<Org> SqliteDatabase::list_orgs() {
   });
 }
 
+bool insert_user(Connection& conn, const User& user) {
+  // DO NOTHING on the (case-insensitive) username only: a clash of the random id is a bug and
+  // still raises StoreError rather than passing for "username taken".
+  conn.prepare(std::string("INSERT INTO users (") + kUserColumns +
+               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+               " ON CONFLICT (username) DO NOTHING")
+      .bind_text(1, user.id)
+      .bind_text(2, user.org_id)
+      .bind_text(3, user.username)
+      .bind_text(4, user.email)
+      .bind_text(5, user.first_name)
+      .bind_text(6, user.last_name)
+      .bind_text(7, user.password_hash)
+      .bind_text(8, user.profile)
+      .bind_text(9, encode_list(user.permission_sets))
+      .bind_bool(10, user.active)
+      .bind_int(11, user.created_ms)
+      .run();
+  return conn.changes() == 1;
+}
+
 bool SqliteDatabase::create_user(const User& user) {
-  return write([&](Connection& conn) -> bool {
-    // DO NOTHING on the (case-insensitive) username only: a clash of the random id is a bug and
-    // still raises StoreError rather than passing for "username taken".
-    conn.prepare(std::string("INSERT INTO users (") + kUserColumns +
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                 " ON CONFLICT (username) DO NOTHING")
-        .bind_text(1, user.id)
-        .bind_text(2, user.org_id)
-        .bind_text(3, user.username)
-        .bind_text(4, user.email)
-        .bind_text(5, user.first_name)
-        .bind_text(6, user.last_name)
-        .bind_text(7, user.password_hash)
-        .bind_text(8, user.profile)
-        .bind_text(9, encode_list(user.permission_sets))
-        .bind_bool(10, user.active)
-        .bind_int(11, user.created_ms)
-        .run();
-    return conn.changes() == 1;
-  });
+  return write([&](Connection& conn) -> bool { return insert_user(conn, user); });
 }
 
 std::optional<User> SqliteDatabase::find_user_by_username(const std::string& username) {

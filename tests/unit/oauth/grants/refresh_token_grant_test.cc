@@ -180,6 +180,53 @@ TEST_F(RefreshTokenGrantTest, RotateReuseOfOldTokenRevokesTheFamily) {
   EXPECT_EQ(with_new.error().code(), "invalid_grant");
 }
 
+// docs/behaviour.md §5.4, serve --refresh-reuse-grace: a client that lost the response to its
+// refresh may retry with the same token within the window, and gets a new pair each time; the
+// pairs it got before stay valid. After the window (counted from the first use, not from the
+// retries) a reuse revokes the family as without the window.
+TEST_F(RefreshTokenGrantTest, WithinTheGraceWindowARotatedTokenBuysANewPairAgain) {
+  RefreshTokenGrant graceful(world_.db(), world_.db(), world_.db(), issuer_, world_.clock(),
+                             10'000);
+  auto use = [&](const store::App& app, const std::string& refresh_token) {
+    http::Params p = params({{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}});
+    http::Request req = post_request();
+    return testsupport::answer_of(graceful.handle(TokenRequest{req, p, confidential(app)}));
+  };
+  auto app = app_with(store::RefreshPolicy::rotate);
+  auto first = initial(app);
+  auto r1 = use(app, first.refresh_token);
+  ASSERT_TRUE(r1.ok()) << r1.error().description();
+  world_.clock().advance_s(6);
+  auto retry = use(app, first.refresh_token);
+  ASSERT_TRUE(retry.ok()) << retry.error().description();
+  const std::string lost = str(r1.value(), "refresh_token");
+  const std::string kept = str(retry.value(), "refresh_token");
+  EXPECT_NE(kept, lost);
+  EXPECT_EQ(token(kept)->family_id, first.family_id);
+  EXPECT_FALSE(token(lost)->revoked);
+
+  // 11 s after the first use, 5 s after the retry: the window is over.
+  world_.clock().advance_s(5);
+  auto late = use(app, first.refresh_token);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().description(), kExpired);
+  EXPECT_TRUE(token(kept)->revoked);
+  EXPECT_TRUE(token(lost)->revoked);
+  EXPECT_TRUE(token(str(retry.value(), "access_token"))->revoked);
+}
+
+// Without the window (the default), the reuse one second later is refused: the previous test's
+// retry is the window's doing.
+TEST_F(RefreshTokenGrantTest, WithoutTheGraceWindowAnImmediateReuseRevokesTheFamily) {
+  auto app = app_with(store::RefreshPolicy::rotate);
+  auto first = initial(app);
+  auto r1 = refresh(confidential(app), first.refresh_token);
+  ASSERT_TRUE(r1.ok());
+  world_.clock().advance_s(1);
+  ASSERT_FALSE(refresh(confidential(app), first.refresh_token).ok());
+  EXPECT_TRUE(token(str(r1.value(), "refresh_token"))->revoked);
+}
+
 TEST_F(RefreshTokenGrantTest, ExpireAfterWorksUntilTheTtlThenExpires) {
   auto app = app_with(store::RefreshPolicy::expire_after, 3600);
   auto first = initial(app);
