@@ -412,17 +412,29 @@ Result<boost::json::object> Admin::preauthorize(const std::string& client_id,
   return boost::json::object{{"client_id", client_id}, {"preauthorized", std::move(list)}};
 }
 
+namespace {
+
+boost::json::object user_json(const store::User& u) {
+  return {{"user_id", u.id},
+          {"username", u.username},
+          {"email", u.email},
+          {"profile", u.profile},
+          {"permission_sets", to_array(u.permission_sets)},
+          {"active", u.active}};
+}
+
+}  // namespace
+
 boost::json::object Admin::list_users() {
   boost::json::array list;
-  for (const auto& u : db_.list_users()) {
-    list.push_back(boost::json::object{{"user_id", u.id},
-                                       {"username", u.username},
-                                       {"email", u.email},
-                                       {"profile", u.profile},
-                                       {"permission_sets", to_array(u.permission_sets)},
-                                       {"active", u.active}});
-  }
+  for (const auto& u : db_.list_users()) list.push_back(user_json(u));
   return {{"users", std::move(list)}};
+}
+
+Result<boost::json::object> Admin::show_user(const std::string& username) {
+  auto u = db_.find_user_by_username(username);
+  if (!u) return Error::invalid_request("no such user: " + username);
+  return user_json(*u);
 }
 
 boost::json::object Admin::list_apps() {
@@ -456,6 +468,11 @@ Result<boost::json::object> Admin::rotate_secret(const std::string& client_id) {
     return Error::invalid_request("no such app: " + client_id);
   }
   return boost::json::object{{"client_id", client_id}, {"client_secret", secret}};
+}
+
+Result<boost::json::object> Admin::delete_app(const std::string& client_id) {
+  if (!db_.delete_app(client_id)) return Error::invalid_request("no such app: " + client_id);
+  return boost::json::object{{"client_id", client_id}, {"deleted", true}};
 }
 
 Result<boost::json::object> Admin::revoke_user_tokens(const std::string& username) {

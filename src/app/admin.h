@@ -78,10 +78,15 @@ class Admin {
                                            store::Preauthorization::Kind kind,
                                            const std::string& name);
   boost::json::object list_users();
+  // One user as list_users() shows each.
+  Result<boost::json::object> show_user(const std::string& username);
   boost::json::object list_apps();
   Result<boost::json::object> show_app(const std::string& client_id);
   // Only for apps that authenticate with a secret.
   Result<boost::json::object> rotate_secret(const std::string& client_id);
+  // Deletes the app, its pre-authorizations and users' approvals of it, and revokes every
+  // token issued to it (store::AppStore::delete_app).
+  Result<boost::json::object> delete_app(const std::string& client_id);
   Result<boost::json::object> revoke_user_tokens(const std::string& username);
   // Approval model (connected-app "permitted users").
   // Profile and/or permission sets; `permission_sets` nullopt leaves them as they are.

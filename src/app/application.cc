@@ -50,6 +50,8 @@ void Application::observe(const http::Request& req, unsigned status,
 
 void Application::start_draining() { s_->draining.store(true, std::memory_order_release); }
 
+EventSink& Application::events() { return s_->events; }
+
 void Application::connection_refused_per_address() { s_->metrics.connection_refused_per_address(); }
 
 bool Application::never_waits_on_disk(const http::Request& req, Reads reads) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/random.h"
 #include "core/result.h"
 #include "crypto/key_sealer.h"
@@ -80,6 +81,9 @@ class Application {
   // answers 503 "draining" on both listeners, so load balancers send no new requests; the
   // rest is served as before. Thread-safe, lock-free; there is no way back.
   void start_draining();
+  // Where events go (the audit log, the metrics): for the admin API's changes
+  // (app/admin_api.h), recorded in the same audit log. Thread-safe.
+  EventSink& events();
   // Counts a connection closed for being over the per-address cap (http::ServerOptions::
   // on_address_refused). Thread-safe, lock-free.
   void connection_refused_per_address();

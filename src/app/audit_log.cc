@@ -30,6 +30,7 @@ void AuditLog::emit(const Event& e) {
   if (!e.detail.empty()) o["detail"] = e.detail;
   if (!e.remote_addr.empty()) o["remote_addr"] = e.remote_addr;
   if (!e.request_id.empty()) o["request_id"] = e.request_id;
+  if (!e.admin.empty()) o["admin"] = e.admin;
   log_->info(boost::json::serialize(o));
 }
 

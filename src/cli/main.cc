@@ -9,7 +9,9 @@
 #include <string>
 
 #include "app/admin.h"
+#include "app/admin_tokens.h"
 #include "app/key_encryption.h"
+#include "cli/admin_client.h"
 #include "cli/backup.h"
 #include "cli/export_import.h"
 #include "cli/migrate.h"
@@ -151,6 +153,9 @@ int run(int argc, char** argv) {
   std::string client_id, pre_profile, pre_permset;
   auto* app_show = app_cmd->add_subcommand("show", "show one app");
   app_show->add_option("--client-id", client_id)->required();
+  auto* app_delete =
+      app_cmd->add_subcommand("delete", "delete an app with its approvals; its tokens are revoked");
+  app_delete->add_option("--client-id", client_id)->required();
   auto* app_rotate = app_cmd->add_subcommand("rotate-secret", "issue a new client secret");
   app_rotate->add_option("--client-id", client_id)->required();
   auto* app_pre =
@@ -194,6 +199,26 @@ int run(int argc, char** argv) {
       ->add_option("--new-key-encryption-key-file", new_kek_file,
                    "file of the new key-encryption key (created when missing)")
       ->required();
+
+  // The admin API's credentials (docs/admin-api.md "Tokens").
+  auto* admin_token_cmd = cli.add_subcommand("admin-token", "manage the admin API's tokens");
+  admin_token_cmd->require_subcommand(1);
+  std::string admin_token_name;
+  auto* admin_token_create = admin_token_cmd->add_subcommand(
+      "create", "make an admin token (printed once; the database keeps its SHA-256)");
+  admin_token_create->add_option("--name", admin_token_name, "the admin identity in the audit log")
+      ->required();
+  auto* admin_token_list = admin_token_cmd->add_subcommand("list", "list the admin tokens");
+  auto* admin_token_revoke =
+      admin_token_cmd->add_subcommand("revoke", "delete an admin token; it is refused at once");
+  admin_token_revoke->add_option("--name", admin_token_name)->required();
+
+  // The app, user, token and key commands against a running server's admin API.
+  std::string server_url;
+  cli.add_option("--server", server_url,
+                 "run the app/user/token/keys command through the admin API at URL "
+                 "(serve --admin-listen) with the token in LATCHKEY_ADMIN_TOKEN, not on --db")
+      ->type_name("URL");
 
   std::string migrate_from, migrate_to;
   auto* migrate_cmd = cli.add_subcommand(
@@ -258,6 +283,97 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  // --server URL: the same commands as requests to the admin API (docs/admin-api.md, "The
+  // command line against a server"); the database is not opened.
+  if (!server_url.empty()) {
+    const char* token = std::getenv("LATCHKEY_ADMIN_TOKEN");
+    auto remote = cli::AdminClient::connect_to(server_url, token ? token : "");
+    if (!remote) return usage_error(std::move(remote).error());
+    cli::AdminClient& api = *remote;
+    auto seg = [](std::string_view s) { return cli::AdminClient::segment(s); };
+    auto strings = [](const std::vector<std::string>& v) {
+      boost::json::array a;
+      for (const auto& s : v) a.emplace_back(s);
+      return a;
+    };
+    if (user_create->parsed()) {
+      if (password_stdin) nu.password = read_password_line();
+      return print(api.call("POST", "users",
+                            boost::json::object{{"username", nu.username},
+                                                {"password", nu.password},
+                                                {"email", nu.email},
+                                                {"name", nu.name},
+                                                {"profile", nu.profile},
+                                                {"permission_sets", strings(nu.permission_sets)}}));
+    }
+    if (user_list->parsed()) return print(api.all_pages("users", "users"));
+    if (user_update->parsed()) {
+      boost::json::object body;
+      if (!upd_profile.empty()) body["profile"] = upd_profile;
+      if (!upd_sets.empty() || upd_clear_sets) body["permission_sets"] = strings(upd_sets);
+      if (!upd_active.empty()) body["active"] = upd_active == "true";
+      return print(api.call("PATCH", "users/" + seg(upd_username), body));
+    }
+    if (app_create->parsed()) {
+      if (!na.cert_path.empty() || !na.mtls_cert_path.empty()) {
+        std::cerr << "latchkey: --cert and --mtls-cert name files, which --server cannot send; "
+                     "register such an app with --db\n";
+        return 2;
+      }
+      return print(api.call(
+          "POST", "apps",
+          boost::json::object{{"name", na.name},
+                              {"client_id", na.client_id},
+                              {"callbacks", strings(na.callbacks)},
+                              {"scopes", na.scopes},
+                              {"pkce", na.pkce},
+                              {"require_secret_web_server", require_web == "true"},
+                              {"require_secret_refresh", require_refresh == "true"},
+                              {"permitted_users", na.permitted_users},
+                              {"client_credentials_user", na.client_credentials_user},
+                              {"refresh_policy", na.refresh_policy},
+                              {"access_token_ttl", na.access_token_ttl_s},
+                              {"allow_implicit", na.allow_implicit},
+                              {"allow_password_flow", na.allow_password_flow},
+                              {"token_format", na.token_format},
+                              {"mtls_subject_dn", na.mtls_subject_dn},
+                              {"token_endpoint_auth_method", na.token_endpoint_auth_method}}));
+    }
+    if (app_list->parsed()) return print(api.all_pages("apps", "apps"));
+    if (app_show->parsed()) return print(api.call("GET", "apps/" + seg(client_id)));
+    if (app_delete->parsed()) return print(api.call("DELETE", "apps/" + seg(client_id)));
+    if (app_rotate->parsed()) return print(api.call("POST", "apps/" + seg(client_id) + "/secret"));
+    if (app_pre->parsed()) {
+      const bool profile = !pre_profile.empty();
+      return print(api.call("POST", "apps/" + seg(client_id) + "/preauthorizations",
+                            boost::json::object{{"kind", profile ? "profile" : "permission_set"},
+                                                {"name", profile ? pre_profile : pre_permset}}));
+    }
+    if (app_unpre->parsed()) {
+      const bool profile = !pre_profile.empty();
+      return print(api.call("DELETE", "apps/" + seg(client_id) + "/preauthorizations/" +
+                                          (profile ? "profile/" + seg(pre_profile)
+                                                   : "permission_set/" + seg(pre_permset))));
+    }
+    if (app_approvals->parsed()) {
+      return print(api.all_pages("apps/" + seg(client_id) + "/approvals", "approved_by"));
+    }
+    if (app_revoke->parsed()) {
+      return print(
+          api.call("DELETE", "apps/" + seg(client_id) + "/approvals/" + seg(approval_user)));
+    }
+    if (token_revoke->parsed()) {
+      return print(api.call("DELETE", "users/" + seg(revoke_user) + "/tokens"));
+    }
+    if (keys_rotate->parsed()) {
+      return print(api.call("POST", "keys/rotate", boost::json::object{{"alg", rotate_alg}}));
+    }
+    if (keys_list->parsed()) return print(api.all_pages("keys", "keys"));
+    std::cerr << "latchkey: only the app, user, token and keys list/rotate commands run with "
+                 "--server\n";
+    return 2;
+  }
+
   try {
     // Open their own databases (migrate its two; --db plays no part there).
     if (migrate_cmd->parsed()) {
@@ -316,6 +432,7 @@ int run(int argc, char** argv) {
     if (app_list->parsed()) return print(admin.list_apps());
     if (app_show->parsed()) return print(admin.show_app(client_id));
     if (app_rotate->parsed()) return print(admin.rotate_secret(client_id));
+    if (app_delete->parsed()) return print(admin.delete_app(client_id));
     if (app_pre->parsed()) {
       return print(pre_profile.empty()
                        ? admin.preauthorize(client_id, Kind::permission_set, pre_permset)
@@ -344,6 +461,10 @@ int run(int argc, char** argv) {
       return print(admin.rewrap_keys(new_kek));
     }
     if (app_revoke->parsed()) return print(admin.revoke_approval(client_id, approval_user));
+    app::AdminTokens admin_tokens(*db, random, clock);
+    if (admin_token_create->parsed()) return print(admin_tokens.create(admin_token_name));
+    if (admin_token_list->parsed()) return print(admin_tokens.list());
+    if (admin_token_revoke->parsed()) return print(admin_tokens.revoke(admin_token_name));
   } catch (const std::exception& e) {
     std::cerr << "latchkey: " << e.what() << "\n";
     return 1;

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "app/admin.h"
+#include "app/admin_api.h"
+#include "app/admin_openapi.h"
 #include "app/application.h"
 #include "app/change_follower.h"
 #include "app/log_file_sink.h"
@@ -115,6 +117,12 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   if (!o.metrics_listen.empty() &&
       !config::split_listen(o.metrics_listen, metrics_host, metrics_port)) {
     std::cerr << "latchkey: --metrics-listen must be HOST:PORT, got '" << o.metrics_listen << "'\n";
+    return 2;
+  }
+  std::string admin_host;
+  unsigned short admin_port = 0;
+  if (!o.admin_listen.empty() && !config::split_listen(o.admin_listen, admin_host, admin_port)) {
+    std::cerr << "latchkey: --admin-listen must be HOST:PORT, got '" << o.admin_listen << "'\n";
     return 2;
   }
   crypto::OsRandom random;
@@ -243,11 +251,30 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     metrics_server.emplace(mo,
                            [&](const http::Request& r) { return application->handle_metrics(r); });
   }
+  // The admin listener (docs/admin-api.md): plain HTTP with a few threads; every request reads
+  // or writes the database, so none runs on its one I/O thread.
+  std::unique_ptr<app::AdminApi> admin_api;
+  std::optional<http::Server> admin_server;
+  if (!o.admin_listen.empty()) {
+    http::ServerOptions ao;
+    ao.host = admin_host;
+    ao.port = admin_port;
+    ao.workers = 1;
+    ao.handler_threads = 4;
+    ao.run_inline = [](const http::Request&) { return false; };
+    ao.max_connections = 64;
+    if (!o.quiet) ao.log = log;
+    ao.handle_signals = false;
+    ao.drain_timeout = so.drain_timeout;
+    admin_server.emplace(ao, [&](const http::Request& r) { return admin_api->handle(r); });
+  }
   unsigned short bound = 0;
   unsigned short metrics_bound = 0;
+  unsigned short admin_bound = 0;
   try {
     bound = server.listen();
     if (metrics_server) metrics_bound = metrics_server->listen();
+    if (admin_server) admin_bound = admin_server->listen();
   } catch (const std::exception& e) {
     // Bind failures say "cannot listen on ..."; TLS file problems name the file.
     std::cerr << "latchkey: " << e.what() << "\n";
@@ -280,6 +307,24 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   fo.info = [&log](const std::string& m) { log->info("{}", m); };
   fo.warn = [&log](const std::string& m) { log->warn("{}", m); };
   app::ChangeFollower follower(db, cached ? &*cached : nullptr, *application, std::move(fo));
+  if (admin_server) {
+    app::AdminApiOptions aa;
+    aa.audit_log = o.audit_log;
+    aa.events = &application->events();
+    aa.openapi = app::admin_openapi_document();
+    // What the API changed is seen by this server's next request: the cache drops it, and a
+    // new signing key is loaded at once.
+    aa.on_change = [&](const store::Change& c) {
+      if (c.kind == store::Change::Kind::keys) {
+        if (auto r = application->reload_signing_keys(); !r) {
+          log->error("signing key reload failed, keeping the old keys: {}", r.error().debug());
+        }
+      } else if (cached) {
+        cached->apply(c);
+      }
+    };
+    admin_api = std::make_unique<app::AdminApi>(db, random, clock, kek, std::move(aa));
+  }
 
   std::thread stdin_watch;
   if (o.stop_on_stdin_eof) {
@@ -310,11 +355,21 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
                                     ":" + std::to_string(metrics_bound) + "/metrics");
     metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
   }
+  std::thread admin_thread;
+  if (admin_server) {
+    std::printf("latchkey admin listening on http://%s:%u/admin/v1/\n",
+                url_host(admin_host).c_str(), static_cast<unsigned>(admin_bound));
+    admin_thread = std::thread([&admin_server] { admin_server->run(); });
+  }
   std::fflush(stdout);
   server.run();
   if (metrics_server) {
     metrics_server->stop();
     metrics_thread.join();
+  }
+  if (admin_server) {
+    admin_server->stop();
+    admin_thread.join();
   }
   if (purger) {
     purger->stop();

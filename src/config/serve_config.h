@@ -61,6 +61,8 @@ struct ServeConfig {
   std::string tls_client_ca;
   std::string tls_issuer;  // default: config::mtls_base_url
   std::string metrics_listen;
+  // The admin API (docs/admin-api.md); off when empty.
+  std::string admin_listen;
   int64_t purge_interval_s = 60;  // 0 = no purge (store/purger.h)
   // The stop on SIGTERM/SIGINT (docs/operations.md "Draining"): /readyz fails at once, the
   // listeners go on serving for drain_delay_ms, then stop accepting; requests in flight then

@@ -67,6 +67,7 @@ class Error {
   static Error not_found(std::string desc = "not found") {
     return {ErrorCode::not_found, std::move(desc)};
   }
+  static Error conflict(std::string desc) { return {ErrorCode::conflict, std::move(desc)}; }
   static Error method_not_allowed(std::string desc = "method not allowed") {
     return {ErrorCode::method_not_allowed, std::move(desc)};
   }

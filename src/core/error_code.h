@@ -32,6 +32,7 @@ enum class ErrorCode {
   insufficient_scope,
   // HTTP-level refusals and failures.
   not_found,
+  conflict,  // the admin API: a name or client id already taken (docs/admin-api.md)
   method_not_allowed,
   temporarily_unavailable,
   server_error,
@@ -75,6 +76,8 @@ constexpr ErrorCodeName name_of(ErrorCode code) {
       return {"insufficient_scope", 403};
     case ErrorCode::not_found:
       return {"not_found", 404};
+    case ErrorCode::conflict:
+      return {"conflict", 409};
     case ErrorCode::method_not_allowed:
       return {"method_not_allowed", 405};
     case ErrorCode::temporarily_unavailable:

@@ -17,6 +17,7 @@ enum class EventType {
   token_revoked,    // detail: what was revoked, or why (code_replay, refresh_token_reuse)
   consent_granted,  // detail: the scopes
   consent_denied,   // detail: the scopes asked for
+  admin_change,     // detail: the admin API operation (docs/admin-api.md "Audit"); admin: who
 };
 
 // The ONE mapping of an event type to its names: the audit log's "event" member and the
@@ -47,15 +48,17 @@ constexpr EventNames names_of(EventType type) {
       return {"consent_granted", {}, {}};
     case EventType::consent_denied:
       return {"consent_denied", {}, {}};
+    case EventType::admin_change:
+      return {"admin_change", {}, {}};
   }
   return {"unknown", {}, {}};  // unreachable: every enumerator is handled above
 }
 
 // Every event type, in the order the metrics list their counters.
-inline constexpr EventType kEventTypes[] = {EventType::token_issued,  EventType::token_refused,
-                                            EventType::login_success, EventType::login_failure,
-                                            EventType::token_revoked, EventType::consent_granted,
-                                            EventType::consent_denied};
+inline constexpr EventType kEventTypes[] = {EventType::token_issued,   EventType::token_refused,
+                                            EventType::login_success,  EventType::login_failure,
+                                            EventType::token_revoked,  EventType::consent_granted,
+                                            EventType::consent_denied, EventType::admin_change};
 
 constexpr bool event_types_dense() {
   for (std::size_t i = 0; i < std::size(kEventTypes); ++i) {
@@ -72,7 +75,8 @@ struct Event {
                                // else "unknown" (never what was typed: it may be a password)
   std::string_view detail;     // grant type, error code, ...
   std::string_view remote_addr;
-  std::string_view request_id;  // of the request that caused it (http::Request::request_id)
+  std::string_view request_id = {};  // of the request that caused it (http::Request::request_id)
+  std::string_view admin = {};  // the admin token's name, for admin_change; empty otherwise
 };
 
 class EventSink {

@@ -64,6 +64,17 @@ Response token_error(const oauth::Error& error, bool client_used_basic) {
   return r;
 }
 
+Response admin_error(const oauth::Error& error, bool token_presented) {
+  Response r = token_error(error, false);
+  if (error.error_code() == ErrorCode::invalid_token) {
+    r.status = 401;
+    r.set("WWW-Authenticate", token_presented
+                                  ? "Bearer realm=\"latchkey-admin\", error=\"invalid_token\""
+                                  : "Bearer realm=\"latchkey-admin\"");
+  }
+  return r;
+}
+
 Response resource_error(const oauth::Error& error) {
   if (error.error_code() == ErrorCode::insufficient_scope) {
     // RFC 6750 §3.1: 403 with a challenge naming the scope that would grant access (a scope

@@ -20,6 +20,12 @@ namespace latchkey::http {
 // as Salesforce answers it.
 Response token_error(const oauth::Error& error, bool client_used_basic);
 
+// The admin API (docs/admin-api.md "Errors"): RFC 6749 §5.2-shaped JSON with the code's status
+// (400, 404, 405, 409, 503). invalid_token is 401 with an RFC 6750 §3 challenge: `Bearer
+// realm="latchkey-admin"`, plus `error="invalid_token"` when a token was presented (§3.1: a
+// request without one gets no error code).
+Response admin_error(const oauth::Error& error, bool token_presented);
+
 // Protected resources (userinfo, identity URL, /services/data): RFC 6750 §3.1 challenge with
 // Salesforce's body `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`
 // for a bad token (401); insufficient_scope is 403 with `Bearer error="insufficient_scope",

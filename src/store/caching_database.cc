@@ -169,6 +169,13 @@ bool CachingDatabase::update_secret_hash(const std::string& client_id, const std
   return changed;
 }
 
+bool CachingDatabase::delete_app(const std::string& client_id) {
+  bool deleted = inner_.delete_app(client_id);
+  apps_.erase(client_id);
+  tokens_.clear();
+  return deleted;
+}
+
 // ---- tokens
 // ---------------------------------------------------------------------------------
 

@@ -79,6 +79,8 @@ class CachingDatabase final : public OrgStore,
   std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override { return inner_.list_apps(); }
   bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  // Drops the app and every cached token (its tokens are revoked).
+  bool delete_app(const std::string& client_id) override;
   void add_preauthorization(const Preauthorization& p) override { inner_.add_preauthorization(p); }
   std::vector<Preauthorization> preauthorizations(const std::string& client_id) override {
     return inner_.preauthorizations(client_id);

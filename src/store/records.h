@@ -218,6 +218,14 @@ struct ReplayKey {
   int64_t expires_ms = 0;
 };
 
+// A credential of the admin API (docs/admin-api.md): the token itself is shown once, when it is
+// made, and only its SHA-256 is kept. `name` is the admin identity the audit log records.
+struct AdminToken {
+  std::string name;
+  std::string token_hash;  // SHA-256 of the token, lowercase hex
+  int64_t created_ms = 0;
+};
+
 // How many rows one table holds (CopyStore::count_rows).
 struct TableRows {
   std::string table;  // the table's name in both backends, e.g. "tokens"

@@ -55,6 +55,10 @@ class AppStore {
   virtual std::optional<App> find_app(const std::string& client_id) = 0;
   virtual std::vector<App> list_apps() = 0;
   virtual bool update_secret_hash(const std::string& client_id, const std::string& hash) = 0;
+  // Deletes the app with its pre-authorizations and users' approvals of it, and revokes every
+  // token issued to it, in one write; false (and nothing changed) if there is no such app. Its
+  // client id may then be registered again.
+  virtual bool delete_app(const std::string& client_id) = 0;
   virtual void add_preauthorization(const Preauthorization& p) = 0;
   virtual std::vector<Preauthorization> preauthorizations(const std::string& client_id) = 0;
   // False if there was no such pre-authorization.
@@ -158,6 +162,19 @@ class ReplayStore {
                         int64_t now_ms, int64_t max_live_per_client) = 0;
 };
 
+// The admin API's credentials (docs/admin-api.md "Tokens"). Not on any OAuth request's path:
+// read once per admin request, so a revoked token is refused by the very next request.
+class AdminTokenStore {
+ public:
+  virtual ~AdminTokenStore() = default;
+  // Returns false, and stores nothing, if the name is taken.
+  virtual bool create_admin_token(const AdminToken& token) = 0;
+  // Every admin token, ordered by name (byte order).
+  virtual std::vector<AdminToken> list_admin_tokens() = 0;
+  // Deletes the token of that name; false if there was none.
+  virtual bool delete_admin_token(const std::string& name) = 0;
+};
+
 // Whether the database answers at all, for the readiness probe (GET /readyz, behaviour §4).
 class HealthStore {
  public:
@@ -257,6 +274,7 @@ class Database : public OrgStore,
                  public SessionStore,
                  public ReplayStore,
                  public HealthStore,
+                 public AdminTokenStore,
                  public CopyStore,
                  public ChangeBoard {
  public:

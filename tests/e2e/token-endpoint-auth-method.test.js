@@ -265,11 +265,12 @@ describe(
                db, {name: 'mtls', scopes: 'api', extra: [...runAs, '--mtls-cert', mtls.certPath]});
            const latest = await sqlite3(dbPath, 'PRAGMA user_version');
            // Back to the version-5 schema, where every app had a secret, the mTLS app's included
-           // (and without what later versions added: migration 7's allow_password_flow and
-           // migration 8's tokens.rotated_ms).
+           // (and without what later versions added: migration 7's allow_password_flow,
+           // migration 8's tokens.rotated_ms and migration 9's admin_tokens).
            await sqlite3(
                dbPath,
-               `ALTER TABLE tokens DROP COLUMN rotated_ms; ALTER TABLE apps DROP COLUMN allow_password_flow;
+               `DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;
+      ALTER TABLE apps DROP COLUMN allow_password_flow;
       ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;
       UPDATE apps SET secret_hash = '${sha256hex('old-mtls-secret')}' WHERE client_id = '${
                    mtlsApp.client_id}';

@@ -64,6 +64,8 @@ TEST_F(PostgresBackend, Version1AppsSurviveTheMigrationWithoutThePasswordFlow) {
   { PostgresDatabase db(url_); }
   {
     Connection conn(url_);
+    // What migration 2 and the ones after it added.
+    conn.exec("DROP TABLE admin_tokens");
     conn.exec("ALTER TABLE apps DROP COLUMN allow_password_flow");
     conn.exec("ALTER TABLE tokens DROP COLUMN rotated_ms");
     conn.exec("UPDATE latchkey_schema SET version = 1");
@@ -94,6 +96,7 @@ TEST_F(PostgresBackend, Version2RotatedTokensStayUsedUpWhateverTheGraceWindow) {
   { PostgresDatabase db(url_); }
   {
     Connection conn(url_);
+    conn.exec("DROP TABLE admin_tokens");  // migration 4
     conn.exec("ALTER TABLE tokens DROP COLUMN rotated_ms");
     conn.exec("UPDATE latchkey_schema SET version = 2");
     conn.exec(

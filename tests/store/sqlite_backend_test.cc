@@ -93,14 +93,19 @@ constexpr const char* kVersion1CodeAndTokenTables =
     " CREATE INDEX tokens_by_user ON tokens(user_id);"
     " CREATE INDEX tokens_by_expiry ON tokens(expires_ms);";
 
-// What migration 8 added, for tests that go back to an earlier version.
-constexpr const char* kUndoMigration8 = "ALTER TABLE tokens DROP COLUMN rotated_ms;";
-// What migrations 7 and 8 added, for tests that go back to version 6.
+// What migration 9 added, for tests that go back to an earlier version.
+constexpr const char* kUndoMigration9 = "DROP TABLE admin_tokens;";
+// What migrations 8 and 9 added, for tests that go back to version 7.
+constexpr const char* kUndoMigration8 =
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;";
+// What migrations 7 to 9 added, for tests that go back to version 6.
 constexpr const char* kUndoMigration7 =
-    "ALTER TABLE tokens DROP COLUMN rotated_ms; ALTER TABLE apps DROP COLUMN allow_password_flow;";
-// What migrations 6 to 8 added, for tests that go back to version 5 or earlier.
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;"
+    " ALTER TABLE apps DROP COLUMN allow_password_flow;";
+// What migrations 6 to 9 added, for tests that go back to version 5 or earlier.
 constexpr const char* kUndoMigration6 =
-    "ALTER TABLE tokens DROP COLUMN rotated_ms; ALTER TABLE apps DROP COLUMN allow_password_flow;"
+    "DROP TABLE admin_tokens; ALTER TABLE tokens DROP COLUMN rotated_ms;"
+    " ALTER TABLE apps DROP COLUMN allow_password_flow;"
     " ALTER TABLE apps DROP COLUMN token_endpoint_auth_method; DROP TABLE replay_keys;";
 
 TEST_F(SqliteBackend, Version1AppsSurviveTheMigrationsWithAnEmptySubjectDn) {
@@ -292,6 +297,20 @@ TEST_F(SqliteBackend, Version6AppsSurviveTheMigrationWithoutThePasswordFlow) {
   App fresh = store::testing::sample_app("3MVG9v7");
   ASSERT_TRUE(db.create_app(fresh));
   EXPECT_TRUE(db.find_app("3MVG9v7")->allow_password_flow);
+}
+
+// Migration 9 adds admin_tokens (docs/admin-api.md): a version-8 file gets the empty table.
+TEST_F(SqliteBackend, Version8FilesGetAnEmptyAdminTokensTable) {
+  { SqliteDatabase db(path_); }
+  {
+    Connection conn(path_);
+    conn.exec(kUndoMigration9);
+    conn.exec("PRAGMA user_version=8");
+  }
+  SqliteDatabase db(path_);
+  EXPECT_TRUE(db.list_admin_tokens().empty());
+  EXPECT_TRUE(db.create_admin_token({"ops", std::string(64, 'a'), 1}));
+  EXPECT_EQ(db.list_admin_tokens().size(), 1u);
 }
 
 // Migration 8 adds tokens.rotated_ms (the refresh reuse grace window): a refresh token a version-7

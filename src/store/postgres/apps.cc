@@ -118,6 +118,22 @@ bool PostgresDatabase::update_secret_hash(const std::string& client_id, const st
          }) == 1;
 }
 
+bool PostgresDatabase::delete_app(const std::string& client_id) {
+  return transact([&](Connection& conn) -> bool {
+    // Its pre-authorizations go with it (ON DELETE CASCADE).
+    if (conn.run("DELETE FROM apps WHERE client_id = $1", Params().text(client_id)).affected() !=
+        1) {
+      return false;
+    }
+    conn.run("DELETE FROM consents WHERE client_id = $1", Params().text(client_id));
+    conn.run("UPDATE tokens SET revoked = true WHERE client_id = $1 AND NOT revoked",
+             Params().text(client_id));
+    notify_change(conn, Change::app(client_id));
+    notify_change(conn, Change::all_tokens());
+    return true;
+  });
+}
+
 void insert_preauthorization(Connection& conn, const Preauthorization& p) {
   // Idempotent: granting the same profile or permission set twice is not an error. An unknown
   // client_id fails the foreign key and throws StoreError.

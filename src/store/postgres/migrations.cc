@@ -163,8 +163,18 @@ constexpr const char* kMigration3 = R"sql(
 ALTER TABLE tokens ADD COLUMN rotated_ms BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// SQLite's version 9: admin_tokens, the admin API's credentials (docs/admin-api.md).
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE admin_tokens (
+  name        TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_ms  BIGINT NOT NULL
+);
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+constexpr std::array<const char*, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4};
 
 // pg_advisory_xact_lock's key for migrations: any constant other uses of the database are
 // unlikely to pick ("latchkey" in ASCII).

@@ -101,6 +101,7 @@ class PostgresDatabase final : public Database {
   std::optional<App> find_app(const std::string& client_id) override;
   std::vector<App> list_apps() override;
   bool update_secret_hash(const std::string& client_id, const std::string& hash) override;
+  bool delete_app(const std::string& client_id) override;
   void add_preauthorization(const Preauthorization& p) override;
   std::vector<Preauthorization> preauthorizations(const std::string& client_id) override;
   bool remove_preauthorization(const Preauthorization& p) override;
@@ -144,6 +145,11 @@ class PostgresDatabase final : public Database {
   // ReplayStore (replay_keys.cc)
   Use first_use(const std::string& key, const std::string& client_id, int64_t expires_ms,
                 int64_t now_ms, int64_t max_live_per_client) override;
+
+  // AdminTokenStore (admin_tokens.cc)
+  bool create_admin_token(const AdminToken& token) override;
+  std::vector<AdminToken> list_admin_tokens() override;
+  bool delete_admin_token(const std::string& name) override;
 
   // HealthStore (postgres_database.cc)
   void ping() override;

@@ -117,6 +117,19 @@ bool SqliteDatabase::update_secret_hash(const std::string& client_id, const std:
   });
 }
 
+bool SqliteDatabase::delete_app(const std::string& client_id) {
+  return write([&](Connection& conn) -> bool {
+    // Its pre-authorizations go with it (ON DELETE CASCADE).
+    conn.prepare("DELETE FROM apps WHERE client_id = ?1").bind_text(1, client_id).run();
+    if (conn.changes() != 1) return false;
+    conn.prepare("DELETE FROM consents WHERE client_id = ?1").bind_text(1, client_id).run();
+    conn.prepare("UPDATE tokens SET revoked = 1 WHERE client_id = ?1 AND revoked = 0")
+        .bind_text(1, client_id)
+        .run();
+    return true;
+  });
+}
+
 void insert_preauthorization(Connection& conn, const Preauthorization& p) {
   // Idempotent: granting the same profile or permission set twice is not an error. An unknown
   // client_id fails the foreign key and throws StoreError.

@@ -251,10 +251,20 @@ constexpr const char* kMigration8 = R"sql(
 ALTER TABLE tokens ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// admin_tokens: the admin API's credentials (docs/admin-api.md), by name, each kept as the
+// SHA-256 of the token.
+constexpr const char* kMigration9 = R"sql(
+CREATE TABLE admin_tokens (
+  name        TEXT PRIMARY KEY,
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_ms  INTEGER NOT NULL
+);
+)sql";
+
 // Index i holds the migration to version i + 1.
-constexpr std::array<const char*, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
+constexpr std::array<const char*, 9> kMigrations = {kMigration1, kMigration2, kMigration3,
                                                     kMigration4, kMigration5, kMigration6,
-                                                    kMigration7, kMigration8};
+                                                    kMigration7, kMigration8, kMigration9};
 
 }  // namespace
 

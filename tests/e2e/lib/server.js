@@ -152,11 +152,15 @@ export function startServer(db, { listen = '127.0.0.1:0', extraArgs = [], timeou
     const onData = (chunk) => {
       append(chunk);
       const m = /listening on (https?:\/\/[^\s"']+)/.exec(log);
-      // With --metrics-listen, its line follows the issuer's: wait for both.
+      // With --metrics-listen or --admin-listen, their lines follow the issuer's: wait for all.
       const metrics = /metrics listening on (http:\/\/[^\s"']+)/.exec(log);
-      if (m && (metrics || !args.includes('--metrics-listen'))) {
+      const admin = /admin listening on (http:\/\/[^\s"']+)/.exec(log);
+      if (m && (metrics || !args.includes('--metrics-listen')) &&
+          (admin || !args.includes('--admin-listen'))) {
         clearTimeout(timer);
         server.metricsUrl = metrics ? metrics[1] : null;
+        // The admin API's base URL, without the trailing /admin/v1/.
+        server.adminUrl = admin ? admin[1].replace(/\/admin\/v1\/?$/, '') : null;
         resolve(m[1].replace(/\/+$/, ''));
       }
     };
