@@ -72,7 +72,9 @@ function subcommands(help) {
   return section[1].split('\n').map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter(Boolean);
 }
 
-describe('the Debian package', { timeout: 180000 }, () => {
+// Building the package takes seconds from the Release binary, but over a minute from the
+// sanitizer build's (dpkg-shlibdeps reads its 170 MB): hence the long timeout.
+describe('the Debian package', { timeout: 600000 }, () => {
   let dir;
   let deb;
   let root;
@@ -80,7 +82,7 @@ describe('the Debian package', { timeout: 180000 }, () => {
 
   before(async () => {
     dir = await makeTempDir('latchkey-e2e-deb-');
-    const out = await ok(BUILD_DEB, [BIN, path.join(dir, 'out')]);
+    const out = await ok(BUILD_DEB, [BIN, path.join(dir, 'out')], { timeout: 540000 });
     deb = out.trim().split('\n').pop();
     root = path.join(dir, 'root');
     await mkdir(root);
