@@ -16,7 +16,7 @@ SAN_DIR   ?= build-asan
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
 .PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz \
-        check-layers check-format check-tidy check-thread-safety
+        check-layers check-format check-tidy check-thread-safety deb
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -122,6 +122,13 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# `make deb`: the Debian package $(BUILD_DIR)/latchkey_VERSION_ARCH.deb of the Release build: the
+# stripped binary, the systemd unit, /etc/latchkey/latchkey.toml (`latchkey config example`), the
+# man page and the docs (packaging/build-deb.sh; README "Running in production").
+deb: build
+	@scripts/install-deps.sh deb
+	@packaging/build-deb.sh $(BUILD_DIR)/latchkey $(BUILD_DIR)
 
 # `make bench`: latchkey (Release, fresh SQLite database; one and two nodes on a throw-away
 # PostgreSQL cluster) against node-oidc-provider under the same wrk load, flow by flow; prints one

@@ -10,6 +10,7 @@
 #                                   # benchmark (make bench)
 #   scripts/install-deps.sh lint    # plus clang-format, clang-tidy and clang (make format,
 #                                   # check-format, check-tidy, check-thread-safety)
+#   scripts/install-deps.sh deb     # plus dpkg-dev and binutils (make deb, packaging/build-deb.sh)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -26,8 +27,9 @@ build_pkgs=(
 # (scripts/pg-cluster.sh); the package (PostgreSQL 15) only, no cluster of Debian's is used (its
 # postinst may create and start one, which the tests leave alone). postgresql-client-15: psql and
 # pg_dump, with which the end-to-end tests create, inspect and drop their databases.
+# dpkg-dev, binutils: tests/e2e/package.test.js builds the Debian package (as for deb_pkgs).
 test_pkgs=(nodejs npm chromium python3 python3-authlib python3-requests openssl curl postgresql
-  postgresql-client-15)
+  postgresql-client-15 dpkg-dev binutils)
 # Debian 12's `clang` is clang 14; libclang-rt-14-dev holds libFuzzer and the ASan/UBSan runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm), `openssl speed`,
@@ -36,6 +38,8 @@ bench_pkgs=(wrk nodejs npm openssl postgresql)
 # Debian 12's clang-format, clang-tidy and clang are clang 14's; clang++ runs the thread-safety
 # analysis.
 lint_pkgs=(clang-format clang-tidy clang)
+# make deb: dpkg-shlibdeps (the package's Depends) from dpkg-dev, strip from binutils.
+deb_pkgs=(dpkg-dev binutils)
 
 missing=()
 want=("${build_pkgs[@]}")
@@ -43,6 +47,7 @@ want=("${build_pkgs[@]}")
 [ "$mode" = fuzz ] && want+=("${fuzz_pkgs[@]}")
 [ "$mode" = bench ] && want+=("${bench_pkgs[@]}")
 [ "$mode" = lint ] && want+=("${lint_pkgs[@]}")
+[ "$mode" = deb ] && want+=("${deb_pkgs[@]}")
 for p in "${want[@]}"; do
   # npm may come from outside Debian (a newer npm alongside Debian's node); accept any npm on PATH.
   if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi

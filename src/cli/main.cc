@@ -17,9 +17,11 @@
 #include "cli/migrate.h"
 #include "cli/serve.h"
 #include "cli/serve_flags.h"
+#include "config/example_config.h"
 #include "config/serve_config.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
+#include "latchkey_version.h"
 #include "store/open.h"
 
 namespace {
@@ -59,6 +61,9 @@ int run(int argc, char** argv) {
   CLI::App cli{
       "latchkey: an OAuth 2.0 / OpenID Connect server for Salesforce-style connected apps"};
   cli.require_subcommand(1);
+  // CMakeLists.txt's project version; the Debian package takes its version from this line.
+  cli.set_version_flag("--version", std::string("latchkey ") + LATCHKEY_VERSION,
+                       "print the version and exit");
   // Every setting of serve (config/serve_config.h) has its flag; --db and
   // --key-encryption-key-file, which every command reads, go before the command name.
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
@@ -79,6 +84,10 @@ int run(int argc, char** argv) {
       ->required();
   auto* config_docs = config_cmd->add_subcommand(
       "docs", "print the settings table of docs/configuration.md (Markdown)");
+  auto* config_example = config_cmd->add_subcommand(
+      "example",
+      "print a configuration file naming every setting with its help and default (the "
+      "package's /etc/latchkey/latchkey.toml)");
 
   auto* demo_cmd = cli.add_subcommand("demo", "register the demo user and app (used by make run)");
   std::string demo_listen = "127.0.0.1:8080", demo_issuer;
@@ -248,6 +257,10 @@ int run(int argc, char** argv) {
 
   if (config_docs->parsed()) {
     std::cout << config::settings_markdown();
+    return 0;
+  }
+  if (config_example->parsed()) {
+    std::cout << config::example_toml();
     return 0;
   }
   // Defaults, then the file (serve and config check), the environment, the flags: later wins.

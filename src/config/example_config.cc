@@ -1,0 +1,170 @@
+#include "config/example_config.h"
+
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "config/serve_config.h"
+
+namespace latchkey::config {
+namespace {
+
+constexpr PackagedValue kPackaged[] = {
+    {"db", "\"sqlite:/var/lib/latchkey/latchkey.db\""},
+    {"listen", "\"127.0.0.1:8080\""},
+};
+
+// Comment lines are wrapped to fit 100 columns with their "# ".
+constexpr std::size_t kWidth = 98;
+
+const PackagedValue* packaged(std::string_view key) {
+  for (const PackagedValue& p : kPackaged) {
+    if (p.key == key) return &p;
+  }
+  return nullptr;
+}
+
+// The help texts are Markdown (they are the docs' table cells too): a link reads as its text,
+// followed by its target when that differs ("operations.md", not "[operations.md](operations.md)").
+std::string plain(std::string_view markdown) {
+  std::string out;
+  std::size_t i = 0;
+  for (;;) {
+    const auto middle = markdown.find("](", i);
+    if (middle == std::string_view::npos) break;
+    const auto open = markdown.rfind('[', middle);
+    const auto end = markdown.find(')', middle);
+    const bool link = open != std::string_view::npos && open >= i &&
+                      end != std::string_view::npos &&
+                      markdown.substr(open, middle - open).find(']') == std::string_view::npos;
+    if (!link) {
+      out.append(markdown.substr(i, middle + 2 - i));
+      i = middle + 2;
+      continue;
+    }
+    const auto text = markdown.substr(open + 1, middle - open - 1);
+    const auto target = markdown.substr(middle + 2, end - middle - 2);
+    out.append(markdown.substr(i, open - i)).append(text);
+    if (text != target) out.append(" (").append(target).append(")");
+    i = end + 1;
+  }
+  out.append(markdown.substr(i));
+  return out;
+}
+
+// `text` as "# " comment lines of at most kWidth characters after the "# ", broken at spaces.
+void comment(std::string& out, std::string_view text) {
+  std::string line;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto space = text.find(' ', i);
+    if (space == std::string_view::npos) space = text.size();
+    const auto word = text.substr(i, space - i);
+    if (!line.empty() && line.size() + 1 + word.size() > kWidth) {
+      out.append("# ").append(line).append("\n");
+      line.clear();
+    }
+    if (!word.empty()) {
+      if (!line.empty()) line += ' ';
+      line.append(word);
+    }
+    i = space + 1;
+  }
+  if (!line.empty()) out.append("# ").append(line).append("\n");
+}
+
+// A TOML basic string (TOML 1.0 "String"): quoted, with '"', '\\' and control characters escaped.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out.append("\\").append(1, ch);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      out.append("\\u00").append(1, kHex[byte >> 4]).append(1, kHex[byte & 0xf]);
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// The setting's default as TOML, from a default-constructed ServeConfig. Where the default is
+// "unset" (an empty text: off, or derived from other settings; an integer outside its range:
+// derived, as max_connections_per_address's 0) the form of a value is shown instead.
+std::string default_value(const Setting& s, const ServeConfig& defaults) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        const auto& value = defaults.*member;
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          std::string out = "[";
+          for (const auto& item : value)
+            out.append(out.size() > 1 ? ", " : "").append(quoted(item));
+          return out + "]";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return quoted(value.empty() ? s.value_name : value);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return value ? "true" : "false";
+        } else {
+          if (value < s.min || value > s.max) return std::string(s.value_name);
+          return std::to_string(value);
+        }
+      },
+      s.field);
+}
+
+std::string type_text(const Setting& s) {
+  if (std::holds_alternative<int64_t ServeConfig::*>(s.field)) {
+    return "integer " + std::to_string(s.min) + "–" + std::to_string(s.max);
+  }
+  if (std::holds_alternative<bool ServeConfig::*>(s.field)) return "boolean";
+  if (std::holds_alternative<std::vector<std::string> ServeConfig::*>(s.field)) {
+    return "array of strings";
+  }
+  return "string";
+}
+
+}  // namespace
+
+std::span<const PackagedValue> packaged_values() { return kPackaged; }
+
+std::string example_toml() {
+  const ServeConfig defaults;
+  std::string out;
+  comment(out,
+          "The configuration of `latchkey serve` (TOML), read with `latchkey serve --config "
+          "PATH`; the Debian package's service reads /etc/latchkey/latchkey.toml.");
+  comment(out,
+          "Generated by `latchkey config example` from the settings table that "
+          "docs/configuration.md lists too: every setting is below, with its default commented "
+          "out (or, where there is none, the form of its value). The LATCHKEY_* environment "
+          "variables override this file, and serve's flags override both.");
+  comment(out,
+          "Check a change before restarting: latchkey config check --config "
+          "/etc/latchkey/latchkey.toml");
+  comment(out,
+          "The documents named below are in docs/ of the source and in /usr/share/doc/latchkey/ "
+          "of the package.");
+  for (const Setting& s : settings()) {
+    std::string about;
+    about.append(s.key).append(" (").append(type_text(s)).append("; environment ");
+    about.append(s.env).append(", flag ").append(s.flag);
+    if (!s.value_name.empty()) about.append(" ").append(s.value_name);
+    if (s.global) about.append(" before the command");
+    about.append("; default: ").append(s.default_text).append(")");
+    out.append("\n");
+    comment(out, about);
+    comment(out, plain(s.help));
+    if (const PackagedValue* p = packaged(s.key)) {
+      out.append(s.key).append(" = ").append(p->toml).append("\n");
+    } else {
+      out.append("#").append(s.key).append(" = ").append(default_value(s, defaults)).append("\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace latchkey::config
