@@ -197,6 +197,37 @@ TEST_F(PostgresBackend, AFullPoolMakesACallWaitThenFailClearly) {
   EXPECT_EQ(db.find_org("00D000000000001")->name, "Acme") << "the connection came back";
 }
 
+// Row ids come in blocks, and the next blocks are fetched by a writer once half are used: a node
+// whose pool is busy (every connection held by slow reads) goes on handing out ids without
+// waiting for a pooled connection.
+TEST_F(PostgresBackend, IdsKeepComingWhileEveryPooledConnectionIsBusy) {
+  PostgresDatabase db(url_, PostgresDatabase::Options{1, milliseconds(300)});
+  int64_t last = db.allocate_id();  // the first blocks, through the pool
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  std::thread held([&] { EXPECT_EQ(db.revoke_by_user("005000000000001"), 0); });
+  Connection watcher(server_);
+  for (int i = 0; i < 500; ++i) {
+    if (watcher
+            .run("SELECT 1 FROM pg_stat_activity WHERE application_name = $1"
+                 " AND wait_event_type = 'Lock'",
+                 Params().text(temp_->name()))
+            .rows() == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  // Three fetches' worth: the first fetch's blocks and two more.
+  for (int i = 0; i < 3 * 16 * 64; ++i) {
+    const int64_t id = db.allocate_id();
+    ASSERT_GT(id, last) << "after " << i << " ids";
+    last = id;
+  }
+  locker.exec("ROLLBACK");
+  held.join();
+}
+
 // statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in
 // production) is cancelled by the server and fails with StoreError rather than holding its
 // connection, which stays usable.

@@ -12,8 +12,7 @@ namespace {
 // The sequence row_ids counts in steps of this many (migration 1): each nextval reserves the
 // ids from its value up to the next one.
 constexpr int64_t kIdBlock = 64;
-// Blocks taken in one round trip: a busy node needs one every few milliseconds, and the thread
-// that needs it (often an I/O thread) waits for that round trip.
+// Blocks taken in one round trip (allocate_id fetches the next ones when half are used).
 constexpr int64_t kBlocksPerFetch = 16;
 
 // Writes one transaction holds at most: enough to cover every request a busy node has in flight.
@@ -23,6 +22,7 @@ constexpr std::size_t kMaxBatch = 512;
 
 PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
     : conninfo_(conninfo),
+      pool_wait_(options.pool_wait),
       pool_(conninfo, options.pool_size, options.pool_wait,
             SessionSettings{options.statement_timeout}) {
   pool_.with([](Connection& conn) { migrate(conn); });
@@ -31,7 +31,9 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
                                           kMaxBatch, options.writers);
 }
 
-PostgresDatabase::~PostgresDatabase() = default;
+// The writers finish what is queued first: a fetch of ids among it adds its blocks to members
+// destroyed before writer_ would be.
+PostgresDatabase::~PostgresDatabase() { writer_.reset(); }
 
 void PostgresDatabase::raise_ids_above_stored() {
   // Only ever forwards: setval runs when a stored id is at or above what the sequence last gave.
@@ -45,29 +47,94 @@ void PostgresDatabase::raise_ids_above_stored() {
   });
 }
 
+namespace {
+
+// The SELECT that reserves kBlocksPerFetch blocks, one nextval each.
+Statement next_blocks() {
+  return {"SELECT nextval('row_ids') FROM generate_series(1, $1)", Params().int64(kBlocksPerFetch)};
+}
+
+// The blocks' starts a next_blocks() answer holds, in descending order (they are used from the
+// lowest, at the back).
+std::vector<int64_t> block_starts(const Result& r) {
+  std::vector<int64_t> starts;
+  starts.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) starts.push_back(r.int64(i, 0));
+  std::sort(starts.rbegin(), starts.rend());
+  return starts;
+}
+
+}  // namespace
+
 int64_t PostgresDatabase::allocate_id() {
   MutexLock lock(ids_mu_);
-  if (next_id_ >= block_end_) {
-    if (spare_blocks_.empty()) {
-      // Blocks taken by an attempt whose connection was lost, or left when the process ends,
-      // are merely skipped.
-      spare_blocks_ = read([](Connection& conn) {
-        Result r = conn.run("SELECT nextval('row_ids') FROM generate_series(1, $1)",
-                            Params().int64(kBlocksPerFetch));
-        std::vector<int64_t> starts;
-        starts.reserve(static_cast<std::size_t>(r.rows()));
-        for (int i = 0; i < r.rows(); ++i) starts.push_back(r.int64(i, 0));
-        // Used from the highest down (pop_back): every id handed out stays above the last.
-        std::sort(starts.rbegin(), starts.rend());
-        return starts;
-      });
-      if (spare_blocks_.empty()) throw StoreError("postgres: the id sequence gave no block");
+  const auto deadline = std::chrono::steady_clock::now() + pool_wait_;
+  // Blocks taken by a fetch whose connection was lost, or left when the process ends, are
+  // merely skipped.
+  while (next_id_ >= block_end_ && spare_blocks_.empty()) {
+    if (!fetching_) {
+      fetching_ = true;
+      lock.unlock();
+      std::vector<int64_t> starts;
+      std::exception_ptr error;
+      try {
+        starts = fetch_blocks_now();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      fetching_ = false;
+      add_blocks(starts);
+      fetched_.notify_all();
+      if (error) std::rethrow_exception(error);
+      if (starts.empty()) throw StoreError("postgres: the id sequence gave no block");
+      continue;
     }
+    // Another thread's fetch, or the writers': wait for its blocks (or its failure, after which
+    // this thread fetches).
+    if (!fetched_.wait_until(lock, deadline) && fetching_) {
+      throw StoreError("postgres: no row ids: fetching a block from the sequence timed out");
+    }
+  }
+  if (next_id_ >= block_end_) {
     next_id_ = spare_blocks_.back();
     spare_blocks_.pop_back();
     block_end_ = next_id_ + kIdBlock;
   }
-  return next_id_++;
+  const int64_t id = next_id_++;
+  if (!fetching_ && spare_blocks_.size() < kBlocksPerFetch / 2) prefetch_blocks();
+  return id;
+}
+
+void PostgresDatabase::add_blocks(const std::vector<int64_t>& starts) {
+  spare_blocks_.insert(spare_blocks_.begin(), starts.begin(), starts.end());
+}
+
+std::vector<int64_t> PostgresDatabase::fetch_blocks_now() {
+  return read([](Connection& conn) {
+    const Statement s = next_blocks();
+    return block_starts(conn.run(s.sql, s.params));
+  });
+}
+
+void PostgresDatabase::prefetch_blocks() {
+  fetching_ = true;
+  // Set by `then` (which sets rather than adds: a write may run twice), read once committed.
+  auto starts = std::make_shared<std::vector<int64_t>>();
+  Write write{{next_blocks()}, [starts](Connection&, std::vector<Result>& results) {
+                *starts = block_starts(results.at(0));
+              }};
+  auto done = [this, starts](const std::exception_ptr& error) {
+    MutexLock lock(ids_mu_);
+    fetching_ = false;
+    if (!error) add_blocks(*starts);
+    fetched_.notify_all();
+  };
+  try {
+    writer_->submit(std::move(write), std::move(done));
+  } catch (const StoreError&) {
+    fetching_ = false;  // a database that is closing: the next caller fetches itself
+  }
 }
 
 std::vector<Token> PostgresDatabase::with_ids(const std::vector<Token>& tokens) {

@@ -18,7 +18,10 @@
 // (group_commit.h).
 //
 // Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
-// `row_ids`, 16 blocks per round trip, and hands them out itself. Ids are unique in the
+// `row_ids`, 16 blocks per round trip, and hands them out itself. Once half of those blocks are
+// used, the next 16 are fetched by a writer thread, in the background; a caller waits for a
+// round trip only when every block is used up (at the start, or after a burst the fetch could
+// not keep up with), and never holds other callers while it does. Ids are unique in the
 // database among token and code ids whichever node allocates them, and increasing within this
 // process (each block lies above every block handed out before it). Across processes they are only
 // roughly increasing: a node still using an older block appends rows below another node's newer
@@ -50,6 +53,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/cond_var.h"
 #include "core/mutex.h"
 #include "store/postgres/change_listener.h"
 #include "store/postgres/connection_pool.h"
@@ -233,8 +237,16 @@ class PostgresDatabase final : public Database {
                                       std::string order_key = {});
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
+  // Adds the blocks `starts` (one fetch's, in descending order) after the spare ones: every
+  // fetch's blocks lie above the blocks of earlier fetches, since one runs at a time.
+  void add_blocks(const std::vector<int64_t>& starts) REQUIRES(ids_mu_);
+  // Fetches blocks on the caller's thread (a pooled connection); their starts, descending.
+  std::vector<int64_t> fetch_blocks_now() EXCLUDES(ids_mu_);
+  // Queues a fetch of blocks for the writers, which add them once it is committed.
+  void prefetch_blocks() REQUIRES(ids_mu_);
 
   const std::string conninfo_;
+  const std::chrono::milliseconds pool_wait_;  // Options::pool_wait
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
   Mutex ids_mu_;
@@ -242,6 +254,10 @@ class PostgresDatabase final : public Database {
   int64_t block_end_ GUARDED_BY(ids_mu_) = 0;  // one past the current block's last id
   // Blocks taken from the sequence and not yet used, their starts in descending order.
   std::vector<int64_t> spare_blocks_ GUARDED_BY(ids_mu_);
+  // A fetch of blocks is under way (one at a time, so that each fetch's blocks lie above the
+  // ones before); fetched_ is notified when it ends, with blocks or without.
+  bool fetching_ GUARDED_BY(ids_mu_) = false;
+  CondVar fetched_;
 };
 
 }  // namespace latchkey::store::postgres
