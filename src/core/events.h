@@ -76,7 +76,7 @@ struct Event {
   std::string_view detail;     // grant type, error code, ...
   std::string_view remote_addr;
   std::string_view request_id = {};  // of the request that caused it (http::Request::request_id)
-  std::string_view admin = {};  // the admin token's name, for admin_change; empty otherwise
+  std::string_view admin = {};       // the admin token's name, for admin_change; empty otherwise
 };
 
 class EventSink {
