@@ -43,6 +43,21 @@ class PostgresBackend : public test::PostgresTest {
                                      Params().text(temp_->name()))
                                 .rows());
   }
+  // Returns once one of latchkey's connections to the test's database waits for a lock (a
+  // statement blocked behind a table another session locked), or after 5 s.
+  void wait_for_a_lock_wait() {
+    Connection watcher(server_);
+    for (int i = 0; i < 500; ++i) {
+      if (watcher
+              .run("SELECT 1 FROM pg_stat_activity WHERE application_name = $1"
+                   " AND wait_event_type = 'Lock'",
+                   Params().text(temp_->name()))
+              .rows() == 1) {
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
 };
 
 TEST_F(PostgresBackend, NewDatabaseIsMigratedToTheLatestVersionAndReopeningKeepsIt) {
@@ -172,17 +187,7 @@ TEST_F(PostgresBackend, AFullPoolMakesACallWaitThenFailClearly) {
   locker.exec("BEGIN");
   locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
   std::thread held([&] { EXPECT_EQ(db.revoke_by_user("005000000000001"), 0); });
-  Connection watcher(server_);
-  for (int i = 0; i < 500; ++i) {
-    if (watcher
-            .run("SELECT 1 FROM pg_stat_activity WHERE application_name = $1"
-                 " AND wait_event_type = 'Lock'",
-                 Params().text(temp_->name()))
-            .rows() == 1) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  wait_for_a_lock_wait();
   const auto start = steady_clock::now();
   try {
     (void)db.find_org("00D000000000001");
@@ -207,17 +212,7 @@ TEST_F(PostgresBackend, IdsKeepComingWhileEveryPooledConnectionIsBusy) {
   locker.exec("BEGIN");
   locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
   std::thread held([&] { EXPECT_EQ(db.revoke_by_user("005000000000001"), 0); });
-  Connection watcher(server_);
-  for (int i = 0; i < 500; ++i) {
-    if (watcher
-            .run("SELECT 1 FROM pg_stat_activity WHERE application_name = $1"
-                 " AND wait_event_type = 'Lock'",
-                 Params().text(temp_->name()))
-            .rows() == 1) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  wait_for_a_lock_wait();
   // Three fetches' worth: the first fetch's blocks and two more.
   for (int i = 0; i < 3 * 16 * 64; ++i) {
     const int64_t id = db.allocate_id();
