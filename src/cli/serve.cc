@@ -264,6 +264,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     ao.run_inline = [](const http::Request&) { return false; };
     ao.max_connections = 64;
     if (!o.quiet) ao.log = log;
+    ao.log_format = server_log.format;
     ao.handle_signals = false;
     ao.drain_timeout = so.drain_timeout;
     admin_server.emplace(ao, [&](const http::Request& r) { return admin_api->handle(r); });

@@ -70,10 +70,23 @@ describe('logs: --log-format json, request ids', () => {
     auditFile = path.join(dir, 'audit.log');
     world = await startWorld({
       apps: { scripts: { scopes: 'api', extra: ['--allow-password-flow'] } },
-      serve: { extraArgs: ['--log-format', 'json', '--log-file', logFile, '--audit-log', auditFile] },
+      serve: {
+        extraArgs: ['--log-format', 'json', '--log-file', logFile, '--audit-log', auditFile,
+          '--admin-listen', '127.0.0.1:0'],
+      },
     });
   });
   after(async () => { await world?.stop(); });
+
+  it('the admin listener writes its access lines as JSON too', async () => {
+    const r = await httpGet(`${world.server.adminUrl}/admin/v1/openapi.json`);
+    assert.equal(r.status, 200);
+    const id = r.headers.get('x-request-id');
+    const lines = await linesWhen(logFile, (ls) => ls.some((l) => l.includes(id)), 'no admin access line');
+    const line = lines.find((l) => l.includes(id));
+    assert.doesNotThrow(() => JSON.parse(line), line);
+    assert.equal(JSON.parse(line).path, '/admin/v1/openapi.json');
+  });
 
   it('every line of the log is a JSON object; request lines carry their fields and no query string', async () => {
     const r = await httpGet(`${world.issuer}/.well-known/openid-configuration?code=SECRETCODE&state=x`);
