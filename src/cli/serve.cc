@@ -358,8 +358,8 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   }
   std::thread admin_thread;
   if (admin_server) {
-    std::printf("latchkey admin listening on http://%s:%u/admin/v1/\n",
-                url_host(admin_host).c_str(), static_cast<unsigned>(admin_bound));
+    announce(server_log.format, "latchkey admin listening on http://" + url_host(admin_host) + ":" +
+                                    std::to_string(admin_bound) + "/admin/v1/");
     admin_thread = std::thread([&admin_server] { admin_server->run(); });
   }
   std::fflush(stdout);

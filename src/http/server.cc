@@ -439,8 +439,9 @@ void Server::run() {
   m.run_worker(m.first());
   for (auto& t : threads) t.join();
   // The io_contexts ran out of work: acceptors closed, signals cancelled, every session gone.
-  m.signals.reset();
-  if (m.state.options.log) m.state.options.log->info("stopped");
+  // The signal set stays until the server is destroyed: a SIGTERM or SIGINT arriving while the
+  // caller finishes up after run() (flushing writes, stopping other listeners) is absorbed
+  // rather than ending the process with the default action. The caller logs its own stop.
 }
 
 void Server::stop() {

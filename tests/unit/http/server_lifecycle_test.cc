@@ -153,6 +153,23 @@ TEST(Server, Sigusr1FromListenOnReopensLogsAndDoesNotStop) {
   runner.join();
 }
 
+// A SIGTERM that comes after run() has returned, while the caller is still finishing (`serve`
+// flushes writes and stops its other listeners then; an impatient operator or a supervisor
+// may signal again), is absorbed until the server is destroyed: its default action would end
+// this test's process.
+TEST(Server, ASigtermAfterRunReturnedDoesNotEndTheProcess) {
+  ServerOptions options;
+  options.port = 0;
+  options.workers = 1;
+  Server server(options, echo);
+  server.listen();
+  std::thread runner([&server] { server.run(); });
+  ASSERT_EQ(::raise(SIGTERM), 0);  // drains and stops
+  runner.join();
+  // raise() runs the action before it returns: the default one would end the process here.
+  ASSERT_EQ(::raise(SIGTERM), 0);
+}
+
 TEST(Server, Answers503OverMaxConnections) {
   ServerOptions options;
   options.max_connections = 2;
