@@ -100,19 +100,31 @@ TEST(LogFileSink, LinesWrittenDuringRotationsAreNeitherLostNorCut) {
   constexpr int kLines = 3000;
   const std::string padding(200, 'p');  // long lines make a torn write likelier to show
   std::atomic<bool> writing{true};
+  std::atomic<int> rotations{0};
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {
     writers.emplace_back([&, t] {
-      for (int i = 0; i < kLines; ++i) log->info("writer={} line={} {}", t, i, padding);
+      for (int i = 0; i < kLines; ++i) {
+        // Halfway, each writer waits for a few rotations, so that some happen between its
+        // lines however the threads are scheduled (on a busy machine the writers could
+        // otherwise finish before the rotator first runs).
+        while (i == kLines / 2 && rotations.load() < 3) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        log->info("writer={} line={} {}", t, i, padding);
+      }
     });
   }
-  int rotations = 0;
   std::thread rotator([&] {
     while (writing.load()) {
-      ++rotations;
-      const std::string old = path + "." + std::to_string(rotations);
+      const std::string old = path + "." + std::to_string(rotations.load() + 1);
       if (std::rename(path.c_str(), old.c_str()) != 0) continue;
-      ASSERT_EQ(sink->reopen(), std::nullopt);
+      if (const auto error = sink->reopen()) {
+        ADD_FAILURE() << *error;
+        rotations.store(1 << 20);  // lets the writers go on
+        return;
+      }
+      ++rotations;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });
