@@ -54,9 +54,9 @@ EventSink& Application::events() { return s_->events; }
 
 void Application::connection_refused_per_address() { s_->metrics.connection_refused_per_address(); }
 
-bool Application::never_waits_on_disk(const http::Request& req, Reads reads) {
+bool Application::never_waits_on_disk(const http::Request& req) {
   const Route* route = find_route(req.path);
-  return route && route->runs_inline(req, reads);
+  return route && route->runs_inline(req);
 }
 
 bool Application::metrics_never_wait(const http::Request& req) {

@@ -92,7 +92,7 @@ class Application {
   // nothing) and the grants whose only write is the token write the response awaits. The
   // server runs these on its I/O threads (http::ServerOptions::run_inline). Each route says
   // which of its requests these are (Route::runs_inline); a request without a route is not.
-  static bool never_waits_on_disk(const http::Request& request, Reads reads);
+  static bool never_waits_on_disk(const http::Request& request);
   // The same for the metrics listener: every request but /readyz, which may wait for a ping of
   // the database (app/readiness.h).
   static bool metrics_never_wait(const http::Request& request);

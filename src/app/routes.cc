@@ -14,16 +14,16 @@ namespace {
 
 // Where a request may run (Route::runs_inline).
 
-bool on_io_thread(const http::Request&, Reads) { return true; }
+bool on_io_thread(const http::Request&) { return true; }
 
-bool on_pool(const http::Request&, Reads) { return false; }
+bool on_pool(const http::Request&) { return false; }
 
 // Every grant reads (mostly from the cache) and ends with one queued write, which the response
 // awaits without holding a thread: codes and rotating refresh tokens are used up by that same
 // write (store::TokenStore::redeem_later). Not a request carrying an assertion (a client
 // assertion, a JWT or SAML bearer grant): its identifier is recorded as used in the database
 // first, a durable write of its own (store::ReplayStore).
-bool unless_assertion(const http::Request& request, Reads) {
+bool unless_assertion(const http::Request& request) {
   return request.body.find("assertion") == std::string::npos;
 }
 
@@ -39,20 +39,18 @@ bool is_password_grant(const http::Request& request) {
   return form && form->value("grant_type") == "password";  // a malformed form is refused at once
 }
 
-// As unless_assertion, and never the password grant; and with remote reads, not the code
-// exchange: the code is read from the database, which no cache holds (it is used once, and
-// most often at another node than the one that issued it), and a round trip must not hold up
-// every connection of an I/O thread.
-bool token_placement(const http::Request& request, Reads reads) {
-  if (!unless_assertion(request, reads) || is_password_grant(request)) return false;
-  return reads == Reads::local ||
-         request.body.find("grant_type=authorization_code") == std::string::npos;
+// As unless_assertion, and never the password grant. The code exchange too with remote reads:
+// its code, which no cache holds (it is used once, and often at another node than the one that
+// issued it), is read by the store's reader thread, and the grant answers from there
+// (oauth::TokenGrantHandler::reads_later), so no round trip holds up an I/O thread.
+bool token_placement(const http::Request& request) {
+  return unless_assertion(request) && !is_password_grant(request);
 }
 
 // Showing the login or consent page, or redirecting with a code (whose write the redirect
 // awaits). Not the user-agent flow, whose tokens are written at once, nor the forms posted
 // back (a password check takes tens of milliseconds of CPU).
-bool authorize_placement(const http::Request& request, Reads) {
+bool authorize_placement(const http::Request& request) {
   if (request.method != "GET") return false;
   auto query = http::parse_form(request.query);
   if (!query) return true;  // refused at once

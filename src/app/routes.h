@@ -15,10 +15,6 @@ namespace latchkey::app {
 
 struct Services;  // app/services.h
 
-// Where a read the server's cache does not serve waits (Route::runs_inline): on a local file
-// (SQLite: microseconds, as a cache would) or on a round trip to a database server (PostgreSQL).
-enum class Reads { local, remote };
-
 struct Route {
   enum class Match {
     exact,   // the path is `path`
@@ -34,9 +30,10 @@ struct Route {
   Methods methods;
   http::Response (*handler)(Services& services, const http::Request& request);
   // True when the request may run on an I/O thread: its handling never blocks on a durable
-  // write of its own (a write the response awaits does not count), on a password check, nor,
-  // with remote reads, on a read that no cache serves.
-  bool (*runs_inline)(const http::Request& request, Reads reads);
+  // write of its own (a write the response awaits does not count), nor on a password check.
+  // Its reads are served by the cache, or awaited as a write is (the code exchange's code,
+  // store::CodeStore::find_code_later).
+  bool (*runs_inline)(const http::Request& request);
   // The `endpoint` label of latchkey_http_requests_total and its latency histogram.
   std::string_view label;
 };

@@ -163,10 +163,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   so.port = port;
   so.workers = static_cast<unsigned>(o.workers);
   so.handler_threads = static_cast<unsigned>(o.handler_threads);
-  const app::Reads reads = db.reads_over_network() ? app::Reads::remote : app::Reads::local;
-  so.run_inline = [reads](const http::Request& r) {
-    return app::Application::never_waits_on_disk(r, reads);
-  };
+  so.run_inline = &app::Application::never_waits_on_disk;
   so.tls = tls;
   if (!o.quiet) so.log = log;
   so.log_format = server_log.format;

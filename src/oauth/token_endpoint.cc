@@ -59,6 +59,9 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
     }
   }
 
+  if (it->second->reads_later()) {
+    return later(*it->second, request, std::move(*params), std::move(*client), tried_basic);
+  }
   auto outcome = it->second->handle({request, *params, *client});
   if (!outcome) {
     return refused(outcome.error(), grant_type, client->app.client_id,
@@ -70,6 +73,38 @@ http::Response TokenEndpoint::handle(const http::Request& request) {
   http::Response response =
       http::token_json(sent ? boost::json::serialize(outcome->body) : std::string());
   response.await = awaiting(std::move(outcome).value(), sent, request, tried_basic);
+  return response;
+}
+
+http::Response TokenEndpoint::later(TokenGrantHandler& handler, const http::Request& request,
+                                    http::Params params, ClientAuth client, bool tried_basic) {
+  // The grant's request, kept until the grant has answered (the session's may be gone).
+  struct Held {
+    Held(const http::Request& r, http::Params p, ClientAuth c)
+        : http(r), params(std::move(p)), client(std::move(c)) {}
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+    http::Request http;
+    http::Params params;
+    ClientAuth client;
+    TokenRequest request{http, params, client};
+  };
+  auto held = std::make_shared<Held>(request, std::move(params), std::move(client));
+  // Never sent as it is: the release always gives the answer, which exists only then.
+  http::Response response;
+  response.await = [this, &handler, held, tried_basic](http::Response::Release release) {
+    handler.handle_later(held->request, [this, &handler, held, tried_basic,
+                                         release = std::move(release)](
+                                            Result<TokenOutcome> outcome) mutable {
+      if (!outcome) {
+        release(refused(outcome.error(), handler.grant_type(), held->client.app.client_id,
+                        clients_.client_address(held->http), held->http.request_id,
+                        tried_basic));
+        return;
+      }
+      awaiting(std::move(outcome).value(), false, held->http, tried_basic)(std::move(release));
+    });
+  };
   return response;
 }
 

@@ -34,6 +34,10 @@ class TokenEndpoint {
   http::Response refused(const Error& e, std::string_view grant_type, std::string_view client_id,
                          std::string_view remote_addr, std::string_view request_id,
                          bool tried_basic);
+  // The answer of a grant that reads_later(): a response that awaits the grant's read, then its
+  // write, holding no thread meanwhile.
+  http::Response later(TokenGrantHandler& handler, const http::Request& request,
+                       http::Params params, ClientAuth client, bool tried_basic);
   // The response's release: once the tokens' write settled and, if the body still lacks its ID
   // token, that is signed. `sent` is the body serialized already when there is nothing to sign.
   std::function<void(http::Response::Release)> awaiting(TokenOutcome outcome, bool sent,

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +80,26 @@ class CodeStore {
   // The code as stored (nullopt if unknown or the hash does not match). It is used up only by
   // the write that saves its tokens (TokenStore::redeem_later).
   virtual std::optional<AuthCode> find_code(const SecretRef& ref) = 0;
+
+  // find_code's answer, or the StoreError it would have thrown (`error` set, `code` nullopt).
+  using CodeFound = std::function<void(std::optional<AuthCode> code, std::exception_ptr error)>;
+  // True when find_code_later answers later, on a thread of the store's, rather than at once.
+  [[nodiscard]] virtual bool finds_codes_later() const { return false; }
+  // The same read without waiting for it: `done` is called exactly once with what find_code
+  // returns or throws. A backend over the network queues the read and answers it on a reader
+  // thread of its own, in one statement with the reads queued meanwhile, so that no thread waits
+  // on a round trip per code (`done` must then not block: it holds up the reads after it). This
+  // default answers at once, on the calling thread.
+  virtual void find_code_later(const SecretRef& ref, const CodeFound& done) {
+    std::optional<AuthCode> code;
+    try {
+      code = find_code(ref);
+    } catch (...) {
+      done(std::nullopt, std::current_exception());
+      return;
+    }
+    done(std::move(code), nullptr);
+  }
 };
 
 class TokenStore {
@@ -302,9 +324,6 @@ class Database : public OrgStore,
   virtual std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& /*handlers*/) {
     return nullptr;
   }
-
-  // True when a read waits on a round trip to a database server rather than on a local file.
-  [[nodiscard]] virtual bool reads_over_network() const { return false; }
 
   // ChangeBoard: a backend used by one server at a time has nobody to tell.
   void announce(const Change& /*change*/) override {}

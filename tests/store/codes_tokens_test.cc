@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "conformance.h"
@@ -64,6 +65,91 @@ TEST_P(StoreConformance, ARedeemedCodeIsFoundMarkedUsed) {
     EXPECT_EQ(redeem(db(), Redemption::Kind::code, code.ref(), "code-1").status,
               WriteOutcome::Status::already_redeemed);
   }
+}
+
+// What a find_code_later callback received.
+struct Found {
+  std::optional<AuthCode> code;
+  bool failed = false;
+};
+
+// Asks find_code_later for every ref (from `threads` threads at once) and waits for every
+// answer; they are in the order of `refs`.
+std::vector<Found> find_later(CodeStore& codes, const std::vector<SecretRef>& refs,
+                              int threads = 1) {
+  std::vector<std::promise<Found>> promises(refs.size());
+  std::vector<std::future<Found>> answers;
+  for (auto& p : promises) answers.push_back(p.get_future());
+  std::vector<std::thread> askers;
+  for (int t = 0; t < threads; ++t) {
+    askers.emplace_back([&, t] {
+      for (std::size_t i = static_cast<std::size_t>(t); i < refs.size();
+           i += static_cast<std::size_t>(threads)) {
+        codes.find_code_later(refs[i], [&promises, i](std::optional<AuthCode> code,
+                                                      std::exception_ptr error) {
+          promises[i].set_value({std::move(code), error != nullptr});
+        });
+      }
+    });
+  }
+  for (auto& a : askers) a.join();
+  std::vector<Found> out;
+  for (auto& a : answers) {
+    if (a.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "a read was never answered";
+      out.push_back({std::nullopt, true});
+      continue;
+    }
+    out.push_back(a.get());
+  }
+  return out;
+}
+
+// CodeStore::find_code_later answers what find_code does, once per read: at once on SQLite,
+// in batches from the reader thread on PostgreSQL. Here from 4 threads at once, a code asked
+// for twice in one batch included.
+TEST_P(StoreConformance, FindCodeLaterAnswersWhatFindCodeDoes) {
+  std::vector<AuthCode> codes;
+  std::vector<SecretRef> refs;
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    AuthCode c = sample_code(std::string("later-read-").append(n));
+    c.id = db().allocate_code_id();
+    c.scopes = {"api", std::string("n").append(n)};
+    db().save_code(c);
+    codes.push_back(c);
+    refs.push_back(c.ref());
+  }
+  AuthCode by_hash = sample_code("later-read-by-hash");  // id 0: found by its hash
+  db().save_code(by_hash);
+  refs.push_back(SecretRef::by_hash(by_hash.code_hash));
+  refs.push_back(codes[3].ref());                           // the same code again
+  refs.push_back({codes[5].id, "another-hash"});            // right id, wrong hash
+  refs.push_back({codes.back().id + 64 * 1000, "no-such"});  // unknown id
+  refs.push_back({codes[7].id, ""});                        // no hash matches nothing
+
+  const std::vector<Found> found = find_later(db(), refs, 4);
+  ASSERT_EQ(found.size(), refs.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    ASSERT_TRUE(found[i].code) << i;
+    EXPECT_EQ(fields(*found[i].code), fields(codes[i])) << i;
+  }
+  const std::size_t n = codes.size();
+  ASSERT_TRUE(found[n].code);
+  EXPECT_EQ(found[n].code->code_hash, by_hash.code_hash);
+  ASSERT_TRUE(found[n + 1].code);
+  EXPECT_EQ(fields(*found[n + 1].code), fields(codes[3]));
+  EXPECT_FALSE(found[n + 2].code) << "right id, wrong hash";
+  EXPECT_FALSE(found[n + 3].code) << "unknown id";
+  EXPECT_FALSE(found[n + 4].code) << "empty hash";
+  for (const Found& f : found) EXPECT_FALSE(f.failed);
+
+  // A redeemed code is answered used, as find_code answers it.
+  const std::string key = std::to_string(codes[0].id);
+  ASSERT_TRUE(redeem(db(), Redemption::Kind::code, codes[0].ref(), key).is_durable());
+  auto again = find_later(db(), {codes[0].ref()});
+  ASSERT_TRUE(again[0].code);
+  EXPECT_TRUE(again[0].code->used);
 }
 
 TEST_P(StoreConformance, FindCodeReturnsNulloptWhenUnknown) {

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -221,6 +223,50 @@ TEST_F(PostgresBackend, IdsKeepComingWhileEveryPooledConnectionIsBusy) {
   }
   locker.exec("ROLLBACK");
   held.join();
+}
+
+// find_code_later's reads (code_reader.h) borrow a pooled connection per batch: when none comes
+// free within pool_wait, the batch's reads are answered with the StoreError (the exchange then
+// answers 503), the reader goes on, and the next read is answered once a connection is free.
+TEST_F(PostgresBackend, ACodeReadThatGetsNoConnectionFailsAndTheNextIsAnswered) {
+  PostgresDatabase db(url_, PostgresDatabase::Options{1, milliseconds(300)});
+  AuthCode code;
+  code.id = db.allocate_code_id();
+  code.code_hash = "code-read-later";
+  code.client_id = "3MVG9client";
+  code.user_id = "005000000000001";
+  code.scopes = {"api"};
+  db.save_code(code);
+  struct Found {
+    std::optional<AuthCode> code;
+    bool failed = false;
+  };
+  auto ask = [&db, &code] {
+    auto promise = std::make_shared<std::promise<Found>>();
+    auto found = promise->get_future();
+    db.find_code_later(code.ref(), [promise](std::optional<AuthCode> c, std::exception_ptr e) {
+      promise->set_value({std::move(c), e != nullptr});
+    });
+    return found;
+  };
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  std::thread held([&] { EXPECT_EQ(db.revoke_by_user("005000000000001"), 0); });
+  wait_for_a_lock_wait();
+  auto failed = ask();
+  ASSERT_EQ(failed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Found f = failed.get();
+  EXPECT_TRUE(f.failed);
+  EXPECT_FALSE(f.code);
+  locker.exec("ROLLBACK");
+  held.join();
+  auto answered = ask();
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Found a = answered.get();
+  EXPECT_FALSE(a.failed);
+  ASSERT_TRUE(a.code);
+  EXPECT_EQ(a.code->code_hash, code.code_hash);
 }
 
 // statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in

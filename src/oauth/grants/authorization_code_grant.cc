@@ -6,20 +6,53 @@
 
 namespace latchkey::oauth {
 
-Result<TokenOutcome> AuthorizationCodeGrant::handle(const TokenRequest& req) {
-  const store::App& app = req.client.app;
+Result<store::SecretRef> AuthorizationCodeGrant::code_of(const TokenRequest& req) const {
   // "Require secret for web server flow": checked before the code is touched, so a client
   // that forgot its secret does not burn the code.
-  if (app.require_secret_web_server && !req.client.authenticated()) {
+  if (req.client.app.require_secret_web_server && !req.client.authenticated()) {
     return Error::invalid_client("invalid client credentials");
   }
   auto code = req.params.get("code");
   if (!code || code->empty()) return Error::invalid_request("code is required");
   if (code->size() > 512) return Error::invalid_grant("invalid authorization code");
+  return token::ref_of(*code);
+}
 
-  // Read, not used up: the code is used up by the same write that saves its tokens, so the
-  // exchange never waits for a write of its own (store::TokenStore::redeem_later).
-  auto record = codes_.find_code(token::ref_of(*code));
+// Read, not used up: the code is used up by the same write that saves its tokens, so the
+// exchange never waits for a write of its own (store::TokenStore::redeem_later).
+Result<TokenOutcome> AuthorizationCodeGrant::handle(const TokenRequest& req) {
+  auto ref = code_of(req);
+  if (!ref) return ref.error();
+  return with_code(req, codes_.find_code(*ref));
+}
+
+void AuthorizationCodeGrant::handle_later(const TokenRequest& req, Then then) {
+  auto ref = code_of(req);
+  if (!ref) {
+    then(ref.error());
+    return;
+  }
+  codes_.find_code_later(*ref, [this, &req, then = std::move(then)](
+                                   std::optional<store::AuthCode> record, std::exception_ptr error) {
+    // Answered as the synchronous path answers what find_code, or a read made by with_code,
+    // throws (app/application.cc, http/session.cc), since nothing here may throw to the reader.
+    Result<TokenOutcome> outcome =
+        Error::temporarily_unavailable("storage is unavailable, try again");
+    if (!error) {
+      try {
+        outcome = with_code(req, record);
+      } catch (const store::StoreError&) {
+      } catch (const std::exception&) {
+        outcome = Error::server_error("handler failed");
+      }
+    }
+    then(std::move(outcome));
+  });
+}
+
+Result<TokenOutcome> AuthorizationCodeGrant::with_code(
+    const TokenRequest& req, const std::optional<store::AuthCode>& record) {
+  const store::App& app = req.client.app;
   if (!record || record->client_id != app.client_id) {
     return Error::invalid_grant("invalid authorization code");
   }

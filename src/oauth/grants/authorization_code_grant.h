@@ -16,8 +16,15 @@ class AuthorizationCodeGrant final : public TokenGrantHandler {
 
   std::string_view grant_type() const override { return "authorization_code"; }
   Result<TokenOutcome> handle(const TokenRequest& request) override;
+  [[nodiscard]] bool reads_later() const override { return codes_.finds_codes_later(); }
+  void handle_later(const TokenRequest& request, Then then) override;
 
  private:
+  // The checks made before the code is read: the code's reference, or the refusal.
+  Result<store::SecretRef> code_of(const TokenRequest& req) const;
+  // The rest, once the code of `ref` was read (`record`).
+  Result<TokenOutcome> with_code(const TokenRequest& req, const std::optional<store::AuthCode>& record);
+
   store::CodeStore& codes_;
   store::TokenStore& tokens_;
   store::UserStore& users_;

@@ -83,6 +83,16 @@ class TokenGrantHandler {
   virtual bool advertised() const { return true; }
   // The tokens to issue, or why not.
   virtual Result<TokenOutcome> handle(const TokenRequest& request) = 0;
+
+  // A grant whose first step is a read the store answers later (store::CodeStore::
+  // finds_codes_later: a database over the network) is handled with handle_later, so that no
+  // thread waits on that read.
+  [[nodiscard]] virtual bool reads_later() const { return false; }
+  using Then = std::function<void(Result<TokenOutcome>)>;
+  // What handle() answers, given to `then` once the read is answered: on the store's reader
+  // thread, or at once on this one when the request is refused before anything is read.
+  // `request` must stay valid until `then` has been called. Only for a grant that reads_later().
+  virtual void handle_later(const TokenRequest& request, Then then) { then(handle(request)); }
 };
 
 }  // namespace latchkey::oauth

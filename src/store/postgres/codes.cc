@@ -11,6 +11,9 @@ namespace {
 constexpr const char* kCodeById = "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = $1";
 constexpr const char* kCodeByHash =
     "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE code_hash = $1 AND id < 0";
+// A batch of CodeReader's: ids in a bigint[] literal, `{1,2,3}`.
+constexpr const char* kCodesByIds =
+    "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id = ANY($1::bigint[])";
 constexpr const char* kCodesAfter =
     "SELECT " LK_CODE_COLUMNS " FROM auth_codes WHERE id > $1 ORDER BY id LIMIT $2";
 // Plain INSERT: a collision must fail loudly, never reset `used` on an existing code.
@@ -78,6 +81,26 @@ std::shared_ptr<PendingWrite> PostgresDatabase::save_code_later(const AuthCode& 
 
 std::optional<AuthCode> PostgresDatabase::find_code(const SecretRef& ref) {
   return read([&](Connection& conn) { return select_code(conn, ref); });
+}
+
+void PostgresDatabase::find_code_later(const SecretRef& ref, const CodeFound& done) {
+  reader_->find_later(ref, done);
+}
+
+std::vector<AuthCode> PostgresDatabase::read_codes(const std::vector<int64_t>& ids) {
+  std::string list = "{";
+  for (int64_t id : ids) {
+    if (list.size() > 1) list += ',';
+    list += std::to_string(id);
+  }
+  list += '}';
+  return read([&](Connection& conn) {
+    Result r = conn.run(kCodesByIds, Params().text(list));
+    std::vector<AuthCode> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_code(r, i));
+    return out;
+  });
 }
 
 std::vector<AuthCode> PostgresDatabase::codes_after(int64_t after_id, int limit) {

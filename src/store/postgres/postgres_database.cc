@@ -17,6 +17,8 @@ constexpr int64_t kBlocksPerFetch = 16;
 
 // Writes one transaction holds at most: enough to cover every request a busy node has in flight.
 constexpr std::size_t kMaxBatch = 512;
+// Codes one statement of the reader reads at most (code_reader.h).
+constexpr std::size_t kMaxCodeReads = 256;
 
 }  // namespace
 
@@ -29,11 +31,18 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
   raise_ids_above_stored();
   writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout},
                                           kMaxBatch, options.writers);
+  reader_ = std::make_unique<CodeReader>(
+      [this](const std::vector<int64_t>& ids) { return read_codes(ids); },
+      [this](const SecretRef& ref) { return find_code(ref); }, kMaxCodeReads);
 }
 
-// The writers finish what is queued first: a fetch of ids among it adds its blocks to members
-// destroyed before writer_ would be.
-PostgresDatabase::~PostgresDatabase() { writer_.reset(); }
+// The reader answers what is queued first, and what its callbacks do may queue writes; then the
+// writers finish what is queued: a fetch of ids among it adds its blocks to members destroyed
+// before writer_ would be.
+PostgresDatabase::~PostgresDatabase() {
+  reader_.reset();
+  writer_.reset();
+}
 
 void PostgresDatabase::raise_ids_above_stored() {
   // Only ever forwards: setval runs when a stored id is at or above what the sequence last gave.

@@ -33,7 +33,8 @@
 // Options::pool_wait, then gets StoreError), and each statement runs for at most
 // Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
 // queued writes go to Options::writers writer threads, each with a connection of its own
-// (group_commit.h). Reads are retried once on a fresh connection when the one they got turns
+// (group_commit.h), and find_code_later's reads to one reader thread that borrows a pooled
+// connection per batch (code_reader.h). Reads are retried once on a fresh connection when the one they got turns
 // out to have been cut (a server restart); writes are not (their outcome is unknown), they fail
 // with StoreError and the next call uses a fresh connection.
 //
@@ -56,6 +57,7 @@
 #include "core/cond_var.h"
 #include "core/mutex.h"
 #include "store/postgres/change_listener.h"
+#include "store/postgres/code_reader.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
@@ -115,6 +117,10 @@ class PostgresDatabase final : public Database {
   std::shared_ptr<PendingWrite> save_code_later(const AuthCode& code) override;
   int64_t allocate_code_id() override { return allocate_id(); }
   std::optional<AuthCode> find_code(const SecretRef& ref) override;
+  // Queued for the reader thread (code_reader.h), which reads the codes queued meanwhile with
+  // one statement.
+  [[nodiscard]] bool finds_codes_later() const override { return true; }
+  void find_code_later(const SecretRef& ref, const CodeFound& done) override;
 
   // TokenStore (tokens.cc)
   void save_tokens(const std::vector<Token>& tokens) override;
@@ -170,7 +176,6 @@ class PostgresDatabase final : public Database {
   bool restore(const Snapshot& snapshot) override;  // restore.cc
 
   // Database: LISTENs on a connection of its own (change_listener.h).
-  [[nodiscard]] bool reads_over_network() const override { return true; }
   std::unique_ptr<ChangeWatch> watch_changes(const ChangeHandlers& handlers) override;
   // ChangeBoard: queued for the writer, which sends it with the next batch it commits; never
   // waited for.
@@ -235,6 +240,8 @@ class PostgresDatabase final : public Database {
   std::shared_ptr<PendingWrite> queue(const std::function<Write()>& make_write,
                                       std::function<WriteOutcome(std::exception_ptr)> outcome,
                                       std::string order_key = {});
+  // The codes of `ids` in one statement (CodeReader::ReadIds).
+  std::vector<AuthCode> read_codes(const std::vector<int64_t>& ids);
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
   // Adds the blocks `starts` (one fetch's, in descending order) after the spare ones: every
@@ -249,6 +256,8 @@ class PostgresDatabase final : public Database {
   const std::chrono::milliseconds pool_wait_;  // Options::pool_wait
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
+  // Answers find_code_later; set after writer_, since what its callbacks do may queue writes.
+  std::unique_ptr<CodeReader> reader_;
   Mutex ids_mu_;
   int64_t next_id_ GUARDED_BY(ids_mu_) = 0;    // the next id of the current block
   int64_t block_end_ GUARDED_BY(ids_mu_) = 0;  // one past the current block's last id

@@ -24,7 +24,7 @@ TEST(InlineRoutes, EveryGrantAndEveryReadOnlyEndpointRunsInline) {
   for (const char* path :
        {"/services/oauth2/token", "/services/oauth2/introspect", "/services/oauth2/userinfo",
         "/id/00Dx/005x", "/healthz", "/.well-known/openid-configuration", "/services/data/v59.0"}) {
-    EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path), Reads::local)) << path;
+    EXPECT_TRUE(Application::never_waits_on_disk(request("POST", path))) << path;
   }
 }
 
@@ -37,7 +37,7 @@ TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
           "grant_type=client_credentials&client_assertion_type=t&client_assertion=x.y.z"}) {
       http::Request r = request("POST", path);
       r.body = body;
-      EXPECT_FALSE(Application::never_waits_on_disk(r, Reads::local)) << path << " " << body;
+      EXPECT_FALSE(Application::never_waits_on_disk(r)) << path << " " << body;
     }
   }
 }
@@ -46,48 +46,45 @@ TEST(InlineRoutes, RequestsCarryingAnAssertionDoNotRunInline) {
 // form does; other grants whose body merely mentions "password" still run inline.
 TEST(InlineRoutes, ThePasswordGrantDoesNotRunInline) {
   http::Request r = request("POST", "/services/oauth2/token");
-  for (Reads reads : {Reads::local, Reads::remote}) {
-    r.body = "grant_type=password&client_id=c&client_secret=s&username=u%40x&password=p";
-    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
-    r.body = "client_id=c&password=p&grant_type=password";
-    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
-    r.body = "grant_type=pass%77ord&client_id=c&client_secret=s&username=u&pass%77ord=p";
-    EXPECT_FALSE(Application::never_waits_on_disk(r, reads));
-    r.body = "grant_type=client_credentials&client_id=c&client_secret=password";
-    EXPECT_TRUE(Application::never_waits_on_disk(r, reads));
-    r.body = "grant_type=refresh_token&refresh_token=password";
-    EXPECT_TRUE(Application::never_waits_on_disk(r, reads));
-  }
+  r.body = "grant_type=password&client_id=c&client_secret=s&username=u%40x&password=p";
+  EXPECT_FALSE(Application::never_waits_on_disk(r));
+  r.body = "client_id=c&password=p&grant_type=password";
+  EXPECT_FALSE(Application::never_waits_on_disk(r));
+  r.body = "grant_type=pass%77ord&client_id=c&client_secret=s&username=u&pass%77ord=p";
+  EXPECT_FALSE(Application::never_waits_on_disk(r));
+  r.body = "grant_type=client_credentials&client_id=c&client_secret=password";
+  EXPECT_TRUE(Application::never_waits_on_disk(r));
+  r.body = "grant_type=refresh_token&refresh_token=password";
+  EXPECT_TRUE(Application::never_waits_on_disk(r));
 }
 
 TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
   const std::string authorize = "/services/oauth2/authorize";
   EXPECT_TRUE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code&client_id=x"), Reads::local));
+      request("GET", authorize, "response_type=code&client_id=x")));
   EXPECT_TRUE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code%20id_token&client_id=x"), Reads::local));
+      request("GET", authorize, "response_type=code%20id_token&client_id=x")));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=token&client_id=x"), Reads::local));
+      request("GET", authorize, "response_type=token&client_id=x")));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=code+token&client_id=x"), Reads::local));
+      request("GET", authorize, "response_type=code+token&client_id=x")));
   EXPECT_FALSE(Application::never_waits_on_disk(
-      request("GET", authorize, "response_type=id_token%20token"), Reads::local));
-  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize), Reads::local));
+      request("GET", authorize, "response_type=id_token%20token")));
+  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize)));
   EXPECT_FALSE(
-      Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke"), Reads::local));
+      Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke")));
 }
 
-// With the database across the network, the code exchange reads a code no cache holds: it runs
-// on the handler pool. The other grants read what the cache serves and stay inline.
-TEST(InlineRoutes, WithRemoteReadsTheCodeExchangeRunsOnThePool) {
+// Every grant runs inline but the password grant and the assertion grants, the code exchange
+// included: on a database across the network its code is read by the store's reader thread and
+// awaited as the write is (oauth::TokenGrantHandler::reads_later), never on an I/O thread.
+TEST(InlineRoutes, TheCodeExchangeRunsInline) {
   http::Request r = request("POST", "/services/oauth2/token");
-  r.body = "grant_type=authorization_code&code=x&redirect_uri=y";
-  EXPECT_TRUE(Application::never_waits_on_disk(r, Reads::local));
-  EXPECT_FALSE(Application::never_waits_on_disk(r, Reads::remote));
-  for (const char* body :
-       {"grant_type=client_credentials", "grant_type=refresh_token&refresh_token=x"}) {
+  for (const char* body : {"grant_type=authorization_code&code=x&redirect_uri=y",
+                           "grant_type=client_credentials",
+                           "grant_type=refresh_token&refresh_token=x"}) {
     r.body = body;
-    EXPECT_TRUE(Application::never_waits_on_disk(r, Reads::remote)) << body;
+    EXPECT_TRUE(Application::never_waits_on_disk(r)) << body;
   }
 }
 

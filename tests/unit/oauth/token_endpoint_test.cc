@@ -370,5 +370,68 @@ TEST_F(TokenEndpointTest, AReplayedOpenidCodeIsRefusedEvenThoughItsIdTokenWasSig
   EXPECT_EQ(world_.events().count("token_revoked"), 1u);
 }
 
+// On a store that reads codes later (PostgreSQL's reader thread), the exchange's response is
+// one that awaits: nothing is answered until the code is read, the request itself may be gone
+// by then (the endpoint keeps what the grant needs), and the answer, refusal or tokens, comes
+// through the release, with its events.
+class TokenEndpointReadLaterTest : public TokenEndpointTest {
+ protected:
+  TokenEndpointReadLaterTest() : codes_(world_.db()), later_(clients_, world_.events()) {
+    later_.add(std::make_unique<AuthorizationCodeGrant>(codes_, world_.db(), world_.db(), issuer_,
+                                                        world_.clock()));
+  }
+  // Handles a request built and destroyed here; the released answer lands in released_.
+  void start(const std::string& body) {
+    http::Response r;
+    {
+      http::Request request = form_post(body, basic_header(app_.client_id, TestWorld::secret()));
+      r = later_.handle(request);
+    }
+    ASSERT_TRUE(r.await);
+    r.await([this](std::optional<http::Response> instead) { released_ = std::move(instead); });
+  }
+
+  testsupport::ReadLaterCodes codes_;
+  TokenEndpoint later_;
+  std::optional<http::Response> released_;
+};
+
+TEST_F(TokenEndpointReadLaterTest, TheAnswerWaitsForTheCodeThenComesThroughTheRelease) {
+  start(code_body(save_code()));
+  ASSERT_EQ(codes_.asked.size(), 1u);
+  EXPECT_FALSE(released_) << "answered before the code was read";
+  EXPECT_TRUE(world_.events().all().empty());
+  codes_.answer();
+  ASSERT_TRUE(released_);
+  ASSERT_EQ(released_->status, 200u) << released_->body;
+  EXPECT_EQ(released_->header("cache-control").value_or(""), "no-store");
+  auto body = json_of(*released_);
+  EXPECT_TRUE(body.contains("access_token"));
+  EXPECT_TRUE(body.contains("signature")) << "the client's secret was kept for it";
+  auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "token_issued");
+  EXPECT_EQ(events[0].client_id, app_.client_id);
+}
+
+TEST_F(TokenEndpointReadLaterTest, AnUnknownCodeIsRefusedThroughTheRelease) {
+  start(code_body("no-such-code"));
+  codes_.answer();
+  ASSERT_TRUE(released_);
+  EXPECT_EQ(released_->status, 400u);
+  EXPECT_EQ(error_of(*released_), "invalid_grant");
+  auto events = world_.events().all();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "token_refused");
+}
+
+TEST_F(TokenEndpointReadLaterTest, AFailedReadIs503) {
+  start(code_body(save_code()));
+  codes_.answer(std::make_exception_ptr(store::StoreError("connection lost")));
+  ASSERT_TRUE(released_);
+  EXPECT_EQ(released_->status, 503u);
+  EXPECT_EQ(error_of(*released_), "temporarily_unavailable");
+}
+
 }  // namespace
 }  // namespace latchkey::oauth

@@ -108,6 +108,40 @@ inline http::Response released(http::Response r) {
   return instead ? std::move(*instead) : std::move(r);
 }
 
+// A code store over the network (store::CodeStore::finds_codes_later): find_code_later keeps
+// each read until the test answers it, as the PostgreSQL reader thread would later. Not
+// thread-safe: asked and answered on one thread, or with the test's own ordering.
+class ReadLaterCodes final : public store::CodeStore {
+ public:
+  explicit ReadLaterCodes(store::CodeStore& stored) : stored_(stored) {}
+  int64_t allocate_code_id() override { return stored_.allocate_code_id(); }
+  void save_code(const store::AuthCode& code) override { stored_.save_code(code); }
+  std::shared_ptr<store::PendingWrite> save_code_later(const store::AuthCode& code) override {
+    return stored_.save_code_later(code);
+  }
+  std::optional<store::AuthCode> find_code(const store::SecretRef& ref) override {
+    return stored_.find_code(ref);
+  }
+  bool finds_codes_later() const override { return true; }
+  void find_code_later(const store::SecretRef& ref, const CodeFound& done) override {
+    asked.push_back({ref, done});
+  }
+  // Answers the oldest read still asked with what the store holds, or with `error`.
+  void answer(std::exception_ptr error = nullptr) {
+    auto [ref, done] = asked.front();
+    asked.erase(asked.begin());
+    if (error) {
+      done(std::nullopt, error);
+    } else {
+      done(stored_.find_code(ref), nullptr);
+    }
+  }
+  std::vector<std::pair<store::SecretRef, CodeFound>> asked;
+
+ private:
+  store::CodeStore& stored_;
+};
+
 class TestWorld {
  public:
   TestWorld();

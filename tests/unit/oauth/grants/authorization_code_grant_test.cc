@@ -400,5 +400,90 @@ TEST_F(AuthorizationCodeGrantTest, InactiveUserIsInvalidGrant) {
   EXPECT_EQ(r.error().code(), "invalid_grant");
 }
 
+
+class AuthorizationCodeGrantReadLaterTest : public AuthorizationCodeGrantTest {
+ protected:
+  AuthorizationCodeGrantReadLaterTest()
+      : codes_(world_.db()), later_(codes_, world_.db(), world_.db(), issuer_, world_.clock()) {}
+
+  // Starts the exchange; the outcome lands in outcome_ once the grant answers.
+  void start(const std::string& code) {
+    req_ = post_request();
+    params_ =
+        params({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kCallback}});
+    client_ = confidential(app_);
+    // Kept until the grant answers (TokenGrantHandler::handle_later).
+    request_.emplace(TokenRequest{req_, params_, client_});
+    later_.handle_later(*request_,
+                        [this](Result<TokenOutcome> o) { outcome_.emplace(std::move(o)); });
+  }
+  Result<boost::json::object> answer() { return testsupport::answer_of(std::move(*outcome_)); }
+
+  testsupport::ReadLaterCodes codes_;
+  AuthorizationCodeGrant later_;
+  http::Request req_;
+  http::Params params_;
+  ClientAuth client_;
+  std::optional<TokenRequest> request_;
+  std::optional<Result<TokenOutcome>> outcome_;
+};
+
+TEST_F(AuthorizationCodeGrantReadLaterTest, TheExchangeIsAnsweredOnceItsCodeIsRead) {
+  EXPECT_TRUE(later_.reads_later());
+  EXPECT_FALSE(grant_.reads_later());  // the test's SQLite store answers at once
+  start(save_code());
+  ASSERT_EQ(codes_.asked.size(), 1u);
+  EXPECT_FALSE(outcome_) << "answered before its code was read";
+  codes_.answer();
+  ASSERT_TRUE(outcome_);
+  auto r = answer();
+  ASSERT_TRUE(r.ok()) << r.error().code() << ": " << r.error().description();
+  EXPECT_EQ(str(r.value(), "scope"), "api refresh_token");
+  EXPECT_TRUE(token(str(r.value(), "access_token")));
+  EXPECT_TRUE(token(str(r.value(), "refresh_token")));
+}
+
+TEST_F(AuthorizationCodeGrantReadLaterTest, ARequestRefusedBeforeTheReadIsAnsweredAtOnce) {
+  start("");
+  EXPECT_TRUE(codes_.asked.empty());
+  ASSERT_TRUE(outcome_);
+  auto r = answer();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_request");
+}
+
+TEST_F(AuthorizationCodeGrantReadLaterTest, AnUnknownCodeIsInvalidGrant) {
+  start("no-such-code");
+  codes_.answer();
+  auto r = answer();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "invalid_grant");
+  EXPECT_EQ(r.error().description(), "invalid authorization code");
+}
+
+TEST_F(AuthorizationCodeGrantReadLaterTest, AFailedReadIsTemporarilyUnavailable) {
+  start(save_code());
+  codes_.answer(std::make_exception_ptr(store::StoreError("connection lost")));
+  auto r = answer();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), "temporarily_unavailable");
+  EXPECT_EQ(http_status(r.error().error_code()), 503u);
+}
+
+TEST_F(AuthorizationCodeGrantReadLaterTest, AReplayReadLaterRevokesWhatTheFirstUseIssued) {
+  const std::string code = save_code();
+  start(code);
+  codes_.answer();
+  auto first = answer();
+  ASSERT_TRUE(first.ok());
+  outcome_.reset();
+  start(code);
+  codes_.answer();
+  auto second = answer();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), "invalid_grant");
+  EXPECT_TRUE(token(str(first.value(), "access_token"))->revoked);
+}
+
 }  // namespace
 }  // namespace latchkey::oauth
