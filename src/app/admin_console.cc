@@ -179,7 +179,7 @@ AdminConsole::AdminConsole(AdminApi& api, store::AdminTokenStore& tokens, Random
     : api_(api),
       tokens_(tokens, random, clock),
       random_(random),
-      sessions_(std::move(key), clock) {}
+      sessions_(std::move(key), random, clock) {}
 
 bool AdminConsole::owns(std::string_view path) {
   return path == kConsolePrefix ||
@@ -307,8 +307,7 @@ http::Response AdminConsole::login_page(unsigned status, std::string_view error,
   }
   const bool fresh = pre.empty();
   if (fresh) pre = crypto::random_token(random_);
-  http::Response r =
-      page(status, pages_.login({sessions_.login_csrf(pre), std::string(error)}));
+  http::Response r = page(status, pages_.login({sessions_.login_csrf(pre), std::string(error)}));
   if (fresh) r.headers.emplace_back("Set-Cookie", cookie(kPreSessionCookie, pre, 3600));
   return r;
 }
@@ -345,8 +344,8 @@ namespace {
 AdminRequest op(AdminOp which, const http::Request& r, const std::string& admin,
                 std::vector<std::string> params = {}, boost::json::object body = {},
                 std::string_view query = {}) {
-  return {which,         std::move(params), std::move(body), std::string(query), admin,
-          r.remote_addr, r.request_id};
+  return {which, std::move(params), std::move(body), std::string(query),
+          admin, r.remote_addr,     r.request_id};
 }
 
 }  // namespace
@@ -413,9 +412,9 @@ http::Response AdminConsole::app(Context& c, const std::string& client_id,
         op(AdminOp::add_preauthorization, c.request, c.admin, {client_id}, std::move(body)));
     done = "preauthorized";
   } else if (action == "preauthorizations/remove") {
-    out = api_.perform(op(AdminOp::remove_preauthorization, c.request, c.admin,
-                          {client_id, std::string(c.form.value("kind")),
-                           std::string(c.form.value("name"))}));
+    out = api_.perform(
+        op(AdminOp::remove_preauthorization, c.request, c.admin,
+           {client_id, std::string(c.form.value("kind")), std::string(c.form.value("name"))}));
     done = "unpreauthorized";
   } else if (action == "approvals/revoke") {
     out = api_.perform(op(AdminOp::revoke_approval, c.request, c.admin,
@@ -457,12 +456,9 @@ http::Response AdminConsole::app_page(Context& c, const std::string& client_id,
 
 http::Response AdminConsole::users(Context& c) {
   if (!c.post) return users_page(c, {}, "", 200);
-  web::NewUserForm form{std::string(c.form.value("username")),
-                        std::string(c.form.value("name")),
-                        std::string(c.form.value("email")),
-                        std::string(c.form.value("profile"))};
-  boost::json::object body{{"username", form.username},
-                           {"password", c.form.value("password")}};
+  web::NewUserForm form{std::string(c.form.value("username")), std::string(c.form.value("name")),
+                        std::string(c.form.value("email")), std::string(c.form.value("profile"))};
+  boost::json::object body{{"username", form.username}, {"password", c.form.value("password")}};
   if (!form.name.empty()) body["name"] = form.name;
   if (!form.email.empty()) body["email"] = form.email;
   if (!form.profile.empty()) body["profile"] = form.profile;
@@ -515,8 +511,7 @@ http::Response AdminConsole::user_page(Context& c, const std::string& username,
   }
   const auto* active = shown->if_contains("active");
   web::ConsoleUserView v{c.frame(std::string(error)), username, user_href(username),
-                         details(*shown, {}),
-                         !active || !active->is_bool() || active->as_bool()};
+                         details(*shown, {}), !active || !active->is_bool() || active->as_bool()};
   return page(status, pages_.user(v));
 }
 

@@ -45,8 +45,7 @@ class AdminConsole {
  private:
   struct Context;
   http::Response signed_in(const http::Request& request, Context& c);
-  http::Response login_page(unsigned status, std::string_view error,
-                            const http::Request& request);
+  http::Response login_page(unsigned status, std::string_view error, const http::Request& request);
   http::Response sign_in(const http::Request& request);
   http::Response apps(Context& c);
   http::Response app(Context& c, const std::string& client_id, std::string_view action);

@@ -38,7 +38,7 @@ std::string ConsoleSessions::issue(std::string_view token_hash) const {
   const int64_t now = clock_.now_ms();
   const std::string payload = crypto::base64url_encode(
       "v1\n" + std::string(token_hash) + "\n" + std::to_string(now) + "\n" +
-      std::to_string(now + kConsoleSessionMs));
+      std::to_string(now + kConsoleSessionMs) + "\n" + crypto::random_token(random_, 16));
   return payload + "." + mac("session", payload);
 }
 
@@ -54,7 +54,7 @@ std::optional<std::string> ConsoleSessions::open(std::string_view cookie) const 
   auto text = crypto::base64url_decode(payload);
   if (!text) return std::nullopt;
   auto parts = lines(*text);
-  if (parts.size() != 4 || parts[0] != "v1" || parts[1].empty()) return std::nullopt;
+  if (parts.size() != 5 || parts[0] != "v1" || parts[1].empty()) return std::nullopt;
   auto issued = number(parts[2]);
   auto expires = number(parts[3]);
   const int64_t now = clock_.now_ms();

@@ -1,6 +1,7 @@
 // The admin console's session cookie and CSRF tokens (docs/admin-console.md "Sessions"). The
 // cookie is stateless, so that it works on every node of an installation and needs no table:
-//   base64url("v1\n" + SHA-256 hex of the admin token + "\n" + issued-at ms + "\n" + expiry ms)
+//   base64url("v1\n" + SHA-256 hex of the admin token + "\n" + issued-at ms + "\n" + expiry ms
+//             + "\n" + 128 random bits, so that no two sessions, nor their CSRF tokens, are alike)
 //   + "." + base64url(HMAC-SHA256(key, "session\n" + that first part))
 // under a key derived from the KEK (crypto::KeySealer::derive_key("admin console v1")), which
 // every node has. It names no token: whether the token still exists is asked on every request
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/random.h"
 
 namespace latchkey::app {
 
@@ -25,8 +27,9 @@ inline constexpr int64_t kConsoleSessionMs = 8LL * 3600 * 1000;
 
 class ConsoleSessions {
  public:
-  // `key`: 32 bytes or more of secret (derive_key). `clock` must outlive this.
-  ConsoleSessions(std::string key, const Clock& clock) : key_(std::move(key)), clock_(clock) {}
+  // `key`: 32 bytes or more of secret (derive_key). `random` and `clock` must outlive this.
+  ConsoleSessions(std::string key, Random& random, const Clock& clock)
+      : key_(std::move(key)), random_(random), clock_(clock) {}
 
   // A new session's cookie value for the admin token whose hash is `token_hash`.
   std::string issue(std::string_view token_hash) const;
@@ -45,6 +48,7 @@ class ConsoleSessions {
   std::string mac(std::string_view purpose, std::string_view data) const;
 
   std::string key_;
+  Random& random_;
   const Clock& clock_;
 };
 

@@ -197,9 +197,8 @@ std::string ConsolePages::keys(const ConsoleKeysView& view) const {
 
 std::string ConsolePages::audit(const ConsoleAuditView& view) const {
   mustache::data d = framed(view.frame);
-  d.set("events", list(view.events, [](mustache::data& o, const std::string& e) {
-          o.set("text", e);
-        }));
+  d.set("events",
+        list(view.events, [](mustache::data& o, const std::string& e) { o.set("text", e); }));
   d.set("has_events", flag(!view.events.empty()));
   d.set("unavailable", view.unavailable);
   d.set("is_unavailable", flag(!view.unavailable.empty()));
