@@ -34,6 +34,11 @@ http::Response page(unsigned status, std::string html) {
   http::Response r = http::Response::html(status, std::move(html));
   // Secrets and CSRF tokens are in pages; none is for a cache or the back button's store.
   http::no_store(r);
+  // Not no-referrer as on the login pages: under no-referrer a browser sends `Origin: null` with
+  // every form POST (Fetch §3.1 "serializing a request origin"), which would leave the Origin
+  // check nothing to compare. same-origin sends the console's own origin to itself and no
+  // Referer anywhere else.
+  r.set("Referrer-Policy", "same-origin");
   return r;
 }
 
@@ -42,7 +47,7 @@ http::Response see_other(std::string location) {
   http::Response r;
   r.status = 303;
   r.set("Location", std::move(location));
-  r.set("Referrer-Policy", "no-referrer");
+  r.set("Referrer-Policy", "same-origin");
   http::no_store(r);
   return r;
 }

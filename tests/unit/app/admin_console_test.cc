@@ -97,10 +97,10 @@ class AdminConsoleTest : public ::testing::Test {
   std::string sign_in(const std::string& token) {
     auto form = call("GET", "/admin/console/login");
     const std::string pre = set_cookie(form, "lk_console_pre");
-    auto out = call("POST", "/admin/console/login",
-                    "csrf=" + http::form_encode(csrf_of(form.body)) +
-                        "&token=" + http::form_encode(token),
-                    {{"cookie", "lk_console_pre=" + pre}});
+    auto out =
+        call("POST", "/admin/console/login",
+             "csrf=" + http::form_encode(csrf_of(form.body)) + "&token=" + http::form_encode(token),
+             {{"cookie", "lk_console_pre=" + pre}});
     return out.status == 303 ? set_cookie(out, "lk_console") : "";
   }
   // Creates an app through the console; the answer page.
@@ -152,10 +152,10 @@ TEST_F(AdminConsoleTest, SignInSetsAStrictHttpOnlyCookieScopedToTheConsole) {
 
 TEST_F(AdminConsoleTest, WrongTokenShowsTheFormAgainWithoutASession) {
   auto form = call("GET", "/admin/console/login");
-  auto out = call("POST", "/admin/console/login",
-                  "csrf=" + http::form_encode(csrf_of(form.body)) + "&token=lka_" +
-                      std::string(43, 'x'),
-                  {{"cookie", "lk_console_pre=" + set_cookie(form, "lk_console_pre")}});
+  auto out =
+      call("POST", "/admin/console/login",
+           "csrf=" + http::form_encode(csrf_of(form.body)) + "&token=lka_" + std::string(43, 'x'),
+           {{"cookie", "lk_console_pre=" + set_cookie(form, "lk_console_pre")}});
   EXPECT_EQ(out.status, 400u);
   EXPECT_THAT(out.body, HasSubstr("That admin token is not valid."));
   EXPECT_THAT(out.body, HasSubstr("name=\"token\""));
@@ -165,10 +165,10 @@ TEST_F(AdminConsoleTest, WrongTokenShowsTheFormAgainWithoutASession) {
 TEST_F(AdminConsoleTest, SignInWithoutItsFormsCsrfIsRefused) {
   auto form = call("GET", "/admin/console/login");
   const std::string pre = set_cookie(form, "lk_console_pre");
-  EXPECT_EQ(call("POST", "/admin/console/login", "token=" + token_,
-                 {{"cookie", "lk_console_pre=" + pre}})
-                .status,
-            403u);
+  EXPECT_EQ(
+      call("POST", "/admin/console/login", "token=" + token_, {{"cookie", "lk_console_pre=" + pre}})
+          .status,
+      403u);
   // Another browser's form (its pre-session cookie is not this one).
   auto other = call("GET", "/admin/console/login");
   EXPECT_EQ(call("POST", "/admin/console/login",
@@ -232,14 +232,13 @@ TEST_F(AdminConsoleTest, PostWithoutOrWithAWrongOrAnotherSessionsCsrfIsRefused) 
 
 TEST_F(AdminConsoleTest, PostFromAnotherOriginIsRefused) {
   const std::string form = "csrf=" + csrf(cookie_);
-  EXPECT_EQ(post("/admin/console/keys/rotate", cookie_, form, {{"origin", "http://evil.example"}})
-                .status,
-            403u);
-  EXPECT_EQ(post("/admin/console/keys/rotate", cookie_, form, {{"origin", "null"}}).status, 403u);
   EXPECT_EQ(
-      post("/admin/console/keys/rotate", cookie_, form, {{"origin", "http://127.0.0.1:9000"}})
-          .status,
-      303u);
+      post("/admin/console/keys/rotate", cookie_, form, {{"origin", "http://evil.example"}}).status,
+      403u);
+  EXPECT_EQ(post("/admin/console/keys/rotate", cookie_, form, {{"origin", "null"}}).status, 403u);
+  EXPECT_EQ(post("/admin/console/keys/rotate", cookie_, form, {{"origin", "http://127.0.0.1:9000"}})
+                .status,
+            303u);
 }
 
 TEST_F(AdminConsoleTest, PagesCarryTheSecurityHeadersAndNoStore) {
@@ -251,7 +250,8 @@ TEST_F(AdminConsoleTest, PagesCarryTheSecurityHeadersAndNoStore) {
     EXPECT_EQ(header(r, "X-Frame-Options"), "DENY") << target;
     EXPECT_THAT(header(r, "Content-Security-Policy"), HasSubstr("script-src 'none'")) << target;
     EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff") << target;
-    EXPECT_EQ(header(r, "Referrer-Policy"), "no-referrer") << target;
+    // same-origin, so that the browser's form POSTs carry the console's Origin (not "null").
+    EXPECT_EQ(header(r, "Referrer-Policy"), "same-origin") << target;
     EXPECT_EQ(header(r, "Cache-Control"), "no-store") << target;
     EXPECT_THAT(r.body, Not(HasSubstr("<script"))) << target;
   }
@@ -262,7 +262,8 @@ TEST_F(AdminConsoleTest, AppNameIsEscapedOnEveryPageThatShowsIt) {
   ASSERT_EQ(made.status, 200u) << made.body;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(made.body, m, std::regex("id=\"client-id\">([^<]*)<")));
-  for (const std::string& target : {std::string("/admin/console/apps"), "/admin/console/apps/" + m[1].str()}) {
+  for (const std::string& target :
+       {std::string("/admin/console/apps"), "/admin/console/apps/" + m[1].str()}) {
     auto page = get(target, cookie_);
     EXPECT_EQ(page.status, 200u) << target;
     EXPECT_THAT(page.body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;")) << target;
@@ -281,7 +282,8 @@ TEST_F(AdminConsoleTest, ClientSecretIsShownOnceAndIsTheAppsSecret) {
   auto app = db_->find_app(id[1].str());
   ASSERT_TRUE(app);
   EXPECT_EQ(app->secret_hash, crypto::sha256_hex(secret[1].str()));
-  for (const std::string& target : {std::string("/admin/console/apps"), "/admin/console/apps/" + id[1].str()}) {
+  for (const std::string& target :
+       {std::string("/admin/console/apps"), "/admin/console/apps/" + id[1].str()}) {
     EXPECT_THAT(get(target, cookie_).body, Not(HasSubstr(secret[1].str()))) << target;
   }
   // Rotating shows the new one, once; the old one is no longer the app's.
@@ -295,9 +297,9 @@ TEST_F(AdminConsoleTest, ClientSecretIsShownOnceAndIsTheAppsSecret) {
 }
 
 TEST_F(AdminConsoleTest, AFailedCreationShowsTheFormAgainWithTheError) {
-  auto out = post("/admin/console/apps", cookie_,
-                  "csrf=" + http::form_encode(csrf(cookie_)) +
-                      "&name=Bad&callbacks=javascript%3Aalert(1)");
+  auto out = post(
+      "/admin/console/apps", cookie_,
+      "csrf=" + http::form_encode(csrf(cookie_)) + "&name=Bad&callbacks=javascript%3Aalert(1)");
   EXPECT_EQ(out.status, 400u);
   EXPECT_THAT(out.body, HasSubstr("id=\"console-error\""));
   EXPECT_THAT(out.body, HasSubstr("value=\"Bad\""));
@@ -350,6 +352,38 @@ TEST_F(AdminConsoleTest, SignOutClearsTheCookie) {
     if (k == "Set-Cookie") set = v;
   }
   EXPECT_THAT(set, HasSubstr("lk_console=; Path=/admin/console; Max-Age=0"));
+}
+
+TEST_F(AdminConsoleTest, PreauthorizationsAreAddedAndRemovedAndDeletionNeedsConfirming) {
+  auto made = create_app("Pre");
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(made.body, id, std::regex("id=\"client-id\">([^<]*)<")));
+  const std::string page = "/admin/console/apps/" + id[1].str();
+  auto added = post(page + "/preauthorizations", cookie_,
+                    "csrf=" + csrf(cookie_, page) + "&kind=profile&name=Sales+%3Ci%3E");
+  ASSERT_EQ(added.status, 303u) << added.body;
+  EXPECT_EQ(header(added, "Location"), page + "?done=preauthorized");
+  ASSERT_EQ(db_->preauthorizations(id[1].str()).size(), 1u);
+  auto shown = get(page + "?done=preauthorized", cookie_);
+  EXPECT_THAT(shown.body, HasSubstr("Pre-authorization added."));
+  EXPECT_THAT(shown.body, HasSubstr("<td>Sales &lt;i&gt;</td>"));
+  auto removed = post(page + "/preauthorizations/remove", cookie_,
+                      "csrf=" + csrf(cookie_, page) + "&kind=profile&name=Sales+%3Ci%3E");
+  ASSERT_EQ(removed.status, 303u) << removed.body;
+  EXPECT_TRUE(db_->preauthorizations(id[1].str()).empty());
+  auto bad = post(page + "/preauthorizations", cookie_,
+                  "csrf=" + csrf(cookie_, page) + "&kind=group&name=x");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_THAT(bad.body, HasSubstr("kind must be profile or permission_set"));
+
+  auto unconfirmed = post(page + "/delete", cookie_, "csrf=" + csrf(cookie_, page));
+  EXPECT_EQ(unconfirmed.status, 400u);
+  EXPECT_TRUE(db_->find_app(id[1].str()));
+  auto deleted = post(page + "/delete", cookie_, "csrf=" + csrf(cookie_, page) + "&confirm=yes");
+  EXPECT_EQ(deleted.status, 303u);
+  EXPECT_EQ(header(deleted, "Location"), "/admin/console/apps?done=deleted");
+  EXPECT_FALSE(db_->find_app(id[1].str()));
+  EXPECT_EQ(get(page, cookie_).status, 404u);
 }
 
 }  // namespace

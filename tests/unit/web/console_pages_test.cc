@@ -27,11 +27,21 @@ void ExpectEscaped(const std::string& html) {
 
 TEST(ConsolePagesTest, EveryPageEscapesItsValues) {
   const ConsolePages pages;
-  ExpectEscaped(pages.apps({frame(), {{kScript, kScript, kScript, kScript, kAttrBreak}}, false,
+  ExpectEscaped(pages.apps({frame(),
+                            {{kScript, kScript, kScript, kScript, kAttrBreak}},
+                            false,
                             {kScript, kScript, kScript, kScript, kScript, kScript}}));
-  ExpectEscaped(pages.app({frame(), kScript, kScript, kAttrBreak, {{kScript, kScript}}, true,
-                           {{kScript, kScript}}, {{kScript, kScript, kScript}}}));
-  ExpectEscaped(pages.users({frame(), {{kScript, kScript, kScript, kAttrBreak, true}}, false,
+  ExpectEscaped(pages.app({frame(),
+                           kScript,
+                           kScript,
+                           kAttrBreak,
+                           {{kScript, kScript}},
+                           true,
+                           {{kScript, kScript}},
+                           {{kScript, kScript, kScript}}}));
+  ExpectEscaped(pages.users({frame(),
+                             {{kScript, kScript, kScript, kAttrBreak, true}},
+                             false,
                              {kScript, kScript, kScript, kScript}}));
   ExpectEscaped(pages.user({frame(), kScript, kAttrBreak, {{kScript, kScript}}, false}));
   ExpectEscaped(pages.keys({frame(), {{kScript, kScript, kScript, kScript}}}));
@@ -53,8 +63,8 @@ TEST(ConsolePagesTest, NavigationAndSignOutOnlyWhenSignedIn) {
 
 TEST(ConsolePagesTest, SecretPageSaysItIsShownOnce) {
   const ConsolePages pages;
-  const std::string html = pages.secret({{"ops", "tok", "", ""}, "App created", "id1", "s3cr3t",
-                                         "/admin/console/apps/id1"});
+  const std::string html = pages.secret(
+      {{"ops", "tok", "", ""}, "App created", "id1", "s3cr3t", "/admin/console/apps/id1"});
   EXPECT_THAT(html, HasSubstr("id=\"client-secret\">s3cr3t<"));
   EXPECT_THAT(html, HasSubstr("shown only this once"));
   const std::string none =
