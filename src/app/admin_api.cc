@@ -17,8 +17,11 @@ using Kind = store::Preauthorization::Kind;
 // One request being answered: its route's parameters, its body and query, who made it, and
 // what a change touched (for the audit log and the cache).
 struct AdminApi::Call {
-  const http::Request& request;
   std::vector<std::string> params;
+  Result<boost::json::object> body;  // an error for a body that is not a JSON object
+  std::string_view query;
+  std::string_view remote_addr;
+  std::string_view request_id;
   std::string admin;  // the token's name
   int status = 200;   // 201 for a creation
   std::string client_id;
@@ -186,7 +189,16 @@ http::Response AdminApi::handle(const http::Request& request) {
       return r;
     }
     const AdminRoute& route = *match.route;
-    Call call{request, std::move(match.params), {}, 200, {}, {}, {}};
+    Call call{std::move(match.params),
+              body_of(request),
+              request.query,
+              request.remote_addr,
+              request.request_id,
+              {},
+              200,
+              {},
+              {},
+              {}};
     if (route.needs_token) {
       auto name = token ? tokens_.authenticate(*token) : std::nullopt;
       if (!name) {
@@ -201,14 +213,7 @@ http::Response AdminApi::handle(const http::Request& request) {
       http::Response r = http::Response::json(200, std::string(options_.openapi));
       return r;
     }
-    Result<boost::json::object> out = Error::server_error("unanswered");
-    if (route.changes) {
-      MutexLock lock(changes_mu_);
-      out = run(route.op, call);
-      if (out) record(call, route);
-    } else {
-      out = run(route.op, call);
-    }
+    Result<boost::json::object> out = perform(route, call);
     if (!out) return http::admin_error(out.error(), false);
     http::Response r =
         http::Response::json(static_cast<unsigned>(call.status), boost::json::serialize(*out));
@@ -221,14 +226,42 @@ http::Response AdminApi::handle(const http::Request& request) {
   }
 }
 
+Result<boost::json::object> AdminApi::perform(const AdminRequest& request) {
+  const auto routes = admin_routes();
+  auto route = std::find_if(routes.begin(), routes.end(),
+                            [&](const AdminRoute& r) { return r.op == request.op; });
+  if (route == routes.end() || !route->needs_token) {
+    return Error::server_error("not an operation of an admin");
+  }
+  Call call{request.params,
+            request.body,
+            request.query,
+            request.remote_addr,
+            request.request_id,
+            request.admin,
+            200,
+            {},
+            {},
+            {}};
+  return perform(*route, call);
+}
+
+Result<boost::json::object> AdminApi::perform(const AdminRoute& route, Call& call) {
+  if (!route.changes) return run(route.op, call);
+  MutexLock lock(changes_mu_);
+  auto out = run(route.op, call);
+  if (out) record(call, route);
+  return out;
+}
+
 void AdminApi::record(const Call& call, const AdminRoute& route) {
   for (const auto& c : call.changes) {
     if (options_.on_change) options_.on_change(c);
   }
   if (!options_.events) return;
   Event e{EventType::admin_change, call.client_id, call.user_id, route.operation_id,
-          call.request.remote_addr};
-  e.request_id = call.request.request_id;
+          call.remote_addr};
+  e.request_id = call.request_id;
   e.admin = call.admin;
   options_.events->emit(e);
 }
@@ -248,7 +281,7 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
   };
   auto page = [&](boost::json::object whole, std::string_view member,
                   std::string_view key) -> Result<boost::json::object> {
-    auto req = page_request(call.request.query);
+    auto req = page_request(call.query);
     if (!req) return std::move(req).error();
     paginate(whole, member, key, *req);
     return whole;
@@ -259,8 +292,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
     case AdminOp::list_apps:
       return page(admin_.list_apps(), "apps", "client_id");
     case AdminOp::create_app: {
-      auto body = body_of(call.request);
-      if (!body) return std::move(body).error();
+      const auto& body = call.body;
+      if (!body) return body.error();
       Fields f(*body);
       NewApp a;
       std::optional<std::string> name;
@@ -318,8 +351,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
     }
     case AdminOp::add_preauthorization: {
       if (auto s = need_app(p[0]); !s) return std::move(s).error();
-      auto body = body_of(call.request);
-      if (!body) return std::move(body).error();
+      const auto& body = call.body;
+      if (!body) return body.error();
       Fields f(*body);
       std::string kind, name;
       f.text("kind", kind);
@@ -354,8 +387,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
     case AdminOp::list_users:
       return page(admin_.list_users(), "users", "username");
     case AdminOp::create_user: {
-      auto body = body_of(call.request);
-      if (!body) return std::move(body).error();
+      const auto& body = call.body;
+      if (!body) return body.error();
       Fields f(*body);
       NewUser u;
       f.text("username", u.username);
@@ -385,8 +418,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
     case AdminOp::update_user: {
       auto u = need_user(p[0]);
       if (!u) return std::move(u).error();
-      auto body = body_of(call.request);
-      if (!body) return std::move(body).error();
+      const auto& body = call.body;
+      if (!body) return body.error();
       Fields f(*body);
       std::optional<std::string> profile;
       std::optional<std::vector<std::string>> sets;
@@ -412,8 +445,8 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
     case AdminOp::list_keys:
       return page(admin_.list_keys(), "keys", "kid");
     case AdminOp::rotate_key: {
-      auto body = body_of(call.request);
-      if (!body) return std::move(body).error();
+      const auto& body = call.body;
+      if (!body) return body.error();
       Fields f(*body);
       std::string alg = "RS256";
       f.text("alg", alg);
@@ -427,7 +460,7 @@ Result<boost::json::object> AdminApi::run(AdminOp op, Call& call) {
       return out;
     }
     case AdminOp::audit_tail: {
-      auto form = http::parse_form(call.request.query);
+      auto form = http::parse_form(call.query);
       if (!form) return std::move(form).error();
       int64_t n = 100;
       if (std::string_view text = form->value("limit"); !text.empty()) {

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "app/admin.h"
 #include "app/admin_routes.h"
@@ -39,6 +40,17 @@ struct AdminApiOptions {
   std::string_view openapi;
 };
 
+// One operation as perform() takes it.
+struct AdminRequest {
+  AdminOp op = AdminOp::list_apps;
+  std::vector<std::string> params;
+  boost::json::object body;
+  std::string query;
+  std::string admin;        // the admin token's name, for the audit log
+  std::string remote_addr;  // for the audit log
+  std::string request_id;   // for the audit log (http/request_id.h)
+};
+
 class AdminApi {
  public:
   AdminApi(store::Database& db, Random& random, const Clock& clock, KekSource& kek,
@@ -46,10 +58,18 @@ class AdminApi {
 
   http::Response handle(const http::Request& request) EXCLUDES(changes_mu_);
 
+  // Runs one operation for an admin already authenticated (what handle() does once the token
+  // is checked), so that the admin console (app/admin_console.h) performs exactly the API's
+  // operations: `params` are the route's `{name}` segments, decoded; `body` the request's JSON
+  // object; `query` its query string (pagination). A change is recorded in the audit log under
+  // `admin`'s name and reported to on_change. Throws store::StoreError when the database fails.
+  Result<boost::json::object> perform(const AdminRequest& request) EXCLUDES(changes_mu_);
+
  private:
   struct Call;
   // The answer of one operation: its JSON, or an error for http::admin_error.
   Result<boost::json::object> run(AdminOp op, Call& call);
+  Result<boost::json::object> perform(const AdminRoute& route, Call& call) EXCLUDES(changes_mu_);
   void record(const Call& call, const AdminRoute& route);
 
   store::Database& db_;

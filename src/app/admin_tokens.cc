@@ -57,10 +57,13 @@ std::optional<std::string> AdminTokens::authenticate(std::string_view authorizat
   }
   std::string_view token = authorization.substr(kScheme.size());
   if (!token.starts_with(kAdminTokenPrefix)) return std::nullopt;
-  const std::string presented = crypto::sha256_hex(token);
+  return name_of_hash(crypto::sha256_hex(token));
+}
+
+std::optional<std::string> AdminTokens::name_of_hash(std::string_view token_hash) {
   std::optional<std::string> found;
   for (const auto& t : store_.list_admin_tokens()) {
-    if (crypto::constant_time_equal(presented, t.token_hash) && !found) found = t.name;
+    if (crypto::constant_time_equal(token_hash, t.token_hash) && !found) found = t.name;
   }
   return found;
 }

@@ -39,6 +39,10 @@ class AdminTokens {
   // one in constant time and without stopping at a match, so the answer's timing says nothing
   // of which hash, or how much of one, matched.
   std::optional<std::string> authenticate(std::string_view authorization);
+  // The name of the stored token whose hash (crypto::sha256_hex of the token) is `token_hash`,
+  // or nullopt once it was revoked; compared as authenticate() does. The admin console keeps
+  // the hash in its session cookie and asks this on every request (app/admin_console.h).
+  std::optional<std::string> name_of_hash(std::string_view token_hash);
 
  private:
   store::AdminTokenStore& store_;

@@ -16,6 +16,7 @@
 
 #include "app/admin.h"
 #include "app/admin_api.h"
+#include "app/admin_console.h"
 #include "app/admin_openapi.h"
 #include "app/application.h"
 #include "app/change_follower.h"
@@ -251,6 +252,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   // The admin listener (docs/admin-api.md): plain HTTP with a few threads; every request reads
   // or writes the database, so none runs on its one I/O thread.
   std::unique_ptr<app::AdminApi> admin_api;
+  std::unique_ptr<app::AdminConsole> admin_console;
   std::optional<http::Server> admin_server;
   if (!o.admin_listen.empty()) {
     http::ServerOptions ao;
@@ -264,7 +266,10 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     ao.log_format = server_log.format;
     ao.handle_signals = false;
     ao.drain_timeout = so.drain_timeout;
-    admin_server.emplace(ao, [&](const http::Request& r) { return admin_api->handle(r); });
+    // The console's pages under /admin/console (docs/admin-console.md), the API under /admin/v1.
+    admin_server.emplace(ao, [&](const http::Request& r) {
+      return app::AdminConsole::owns(r.path) ? admin_console->handle(r) : admin_api->handle(r);
+    });
   }
   unsigned short bound = 0;
   unsigned short metrics_bound = 0;
@@ -322,6 +327,9 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
       }
     };
     admin_api = std::make_unique<app::AdminApi>(db, random, clock, kek, std::move(aa));
+    // Its cookies and forms are keyed from the KEK, so every node accepts the others'.
+    admin_console = std::make_unique<app::AdminConsole>(*admin_api, db, random, clock,
+                                                        (*sealer)->derive_key("admin console v1"));
   }
 
   std::thread stdin_watch;

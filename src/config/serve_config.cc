@@ -189,9 +189,10 @@ const Setting kSettings[] = {
     {"admin_listen", "--admin-listen", "LATCHKEY_ADMIN_LISTEN", false, &S::admin_listen,
      "HOST:PORT", "off",
      "address of a third, plain-HTTP listener serving the admin API under `/admin/v1/` "
-     "([admin-api.md](admin-api.md)), authenticated with admin tokens (`latchkey admin-token "
-     "create`); bind it to loopback or a private network, or put a TLS proxy in front. Without "
-     "this option the admin API is served nowhere",
+     "([admin-api.md](admin-api.md)) and the admin console under `/admin/console/` "
+     "([admin-console.md](admin-console.md)), authenticated with admin tokens (`latchkey "
+     "admin-token create`); bind it to loopback or a private network, or put a TLS proxy in "
+     "front. Without this option neither is served anywhere",
      0, 0, check_listen},
     {"purge_interval_s", "--purge-interval-s", "LATCHKEY_PURGE_INTERVAL_S", false,
      &S::purge_interval_s, "S", "60",
