@@ -269,6 +269,61 @@ TEST_F(PostgresBackend, ACodeReadThatGetsNoConnectionFailsAndTheNextIsAnswered) 
   EXPECT_EQ(a.code->code_hash, code.code_hash);
 }
 
+// Code redemptions queued while the writer is busy go out together, in one statement
+// (code_redemptions.h). Two of the same code there: the first wins, the second is its replay,
+// saves nothing and revokes what the first saved; a third, of another code, is redeemed.
+TEST_F(PostgresBackend, RedemptionsQueuedTogetherShareOneStatementAndOneCodeHasOneWinner) {
+  PostgresDatabase::Options options;
+  options.writers = 1;
+  PostgresDatabase db(url_, options);
+  auto code_of = [&db](const std::string& hash) {
+    AuthCode c;
+    c.id = db.allocate_code_id();
+    c.code_hash = hash;
+    c.client_id = "3MVG9client";
+    c.user_id = "005000000000001";
+    c.scopes = {"api"};
+    db.save_code(c);
+    return c;
+  };
+  const AuthCode code = code_of("together-code");
+  const AuthCode other = code_of("together-other");
+  auto token_of = [&db](const std::string& hash, const AuthCode& c) {
+    Token t = token(hash);
+    t.id = db.allocate_id();
+    t.code_key = std::to_string(c.id);
+    t.family_id = "family-" + hash;
+    return t;
+  };
+  auto redemption = [](const AuthCode& c) {
+    return Redemption{Redemption::Kind::code, c.ref(), std::to_string(c.id)};
+  };
+  // The only writer waits behind a lock while the three are queued.
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  auto blocked = db.save_tokens_later({token("together-blocker")});
+  wait_for_a_lock_wait();
+  const Token first = token_of("together-first", code);
+  const Token second = token_of("together-second", code);
+  const Token third = token_of("together-third", other);
+  auto w1 = db.redeem_later(redemption(code), {first});
+  auto w2 = db.redeem_later(redemption(code), {second});
+  auto w3 = db.redeem_later(redemption(other), {third});
+  locker.exec("ROLLBACK");
+  EXPECT_TRUE(blocked->wait().is_durable());
+  EXPECT_TRUE(w1->wait().is_durable());
+  const WriteOutcome replay = w2->wait();
+  EXPECT_EQ(replay.status, WriteOutcome::Status::already_redeemed);
+  EXPECT_EQ(replay.revoked, 1);
+  EXPECT_TRUE(w3->wait().is_durable());
+  ASSERT_TRUE(db.find_token(first.ref()));
+  EXPECT_TRUE(db.find_token(first.ref())->revoked);
+  EXPECT_FALSE(db.find_token(second.ref()));
+  ASSERT_TRUE(db.find_token(third.ref()));
+  EXPECT_FALSE(db.find_token(third.ref())->revoked);
+}
+
 // statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in
 // production) is cancelled by the server and fails with StoreError rather than holding its
 // connection, which stays usable.

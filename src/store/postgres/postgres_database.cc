@@ -31,6 +31,7 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
   raise_ids_above_stored();
   writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout},
                                           kMaxBatch, options.writers);
+  code_redemptions_ = std::make_unique<CodeRedemptions>(*writer_, &redeem_codes);
   reader_ = std::make_unique<CodeReader>(
       [this](const std::vector<int64_t>& ids) { return read_codes(ids); },
       [this](const SecretRef& ref) { return find_code(ref); }, kMaxCodeReads);
@@ -42,6 +43,7 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
 PostgresDatabase::~PostgresDatabase() {
   reader_.reset();
   writer_.reset();
+  code_redemptions_.reset();
 }
 
 void PostgresDatabase::raise_ids_above_stored() {

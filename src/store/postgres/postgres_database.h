@@ -58,6 +58,7 @@
 #include "core/mutex.h"
 #include "store/postgres/change_listener.h"
 #include "store/postgres/code_reader.h"
+#include "store/postgres/code_redemptions.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
@@ -242,6 +243,8 @@ class PostgresDatabase final : public Database {
                                       std::string order_key = {});
   // The codes of `ids` in one statement (CodeReader::ReadIds).
   std::vector<AuthCode> read_codes(const std::vector<int64_t>& ids);
+  // CodeRedemptions::Run: one unit's code redemptions as one statement (tokens.cc).
+  static void redeem_codes(Connection& conn, std::vector<CodeRedemptions::Part>& parts);
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
   // Adds the blocks `starts` (one fetch's, in descending order) after the spare ones: every
@@ -256,6 +259,9 @@ class PostgresDatabase final : public Database {
   const std::chrono::milliseconds pool_wait_;  // Options::pool_wait
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
+  // Code redemptions by id, one unit per batch (code_redemptions.h); outlives writer_, whose
+  // queued units use it.
+  std::unique_ptr<CodeRedemptions> code_redemptions_;
   // Answers find_code_later; set after writer_, since what its callbacks do may queue writes.
   std::unique_ptr<CodeReader> reader_;
   Mutex ids_mu_;

@@ -1,9 +1,11 @@
 // TokenStore: access and refresh tokens (stored by hash), their revocation, and redemption.
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <string>
 
 #include "crypto/crypto.h"
+#include "store/postgres/postgres_array.h"
 #include "store/postgres/postgres_database.h"
 #include "store/record_names.h"
 
@@ -19,7 +21,6 @@ constexpr const char* kFindByHash =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE token_hash = $1 AND id < 0";
 constexpr const char* kTokensAfter =
     "SELECT " LK_TOKEN_COLUMNS " FROM tokens WHERE id > $1 ORDER BY id LIMIT $2";
-#undef LK_TOKEN_COLUMNS
 
 // `n` rows of token values for a VALUES list, their parameters numbered from `first`. The casts
 // name each column's type: a VALUES list that is not an INSERT's own takes its types from them.
@@ -148,6 +149,48 @@ Statement redeem_statement(const Redemption& r, const std::vector<Token>& tokens
   return s;
 }
 
+// The statement of a unit of code redemptions (code_redemptions.h), its text the same for any
+// number of them, so it is prepared once: $1 and $2 the codes' ids (ascending) and hashes, then
+// one array per token column and last the id of the code each token is bought with. It answers
+// the ids of the codes it used up; the tokens of exactly those codes are inserted. The scopes of
+// each token travel as one element of a TEXT[], itself an array in text form.
+constexpr const char* kRedeemCodes =
+    "WITH used AS (UPDATE auth_codes c SET used = true"
+    " FROM unnest($1::bigint[], $2::text[]) AS k(id, hash)"
+    " WHERE c.id = k.id AND c.code_hash = k.hash AND NOT c.used RETURNING c.id),"
+    " saved AS (INSERT INTO tokens (" LK_TOKEN_COLUMNS ")"
+    " SELECT t.id, t.token_hash, t.kind, t.client_id, t.user_id, t.org_id, t.scopes::text[],"
+    " t.family_id, t.code_key, t.issued_ms, t.expires_ms, t.revoked, t.rotated, t.cnf_x5t,"
+    " t.auth_time_s, t.rotated_ms FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[],"
+    " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[],"
+    " $14::boolean[], $15::boolean[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[])"
+    " AS t(id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"
+    " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s, rotated_ms, code_id)"
+    " JOIN used ON used.id = t.code_id)"
+    " SELECT id FROM used";
+#undef LK_TOKEN_COLUMNS
+
+// One string per token, for encode_text_array.
+template <class F>
+std::vector<std::string> project(const std::vector<const Token*>& tokens, F item) {
+  std::vector<std::string> out;
+  out.reserve(tokens.size());
+  for (const Token* t : tokens) out.push_back(item(*t));
+  return out;
+}
+
+// A bigint[] or boolean[] value in text form.
+template <class T, class F>
+std::string array_of(const std::vector<T>& items, F item) {
+  std::string out = "{";
+  for (const T& t : items) {
+    if (out.size() > 1) out += ',';
+    out += item(t);
+  }
+  out += '}';
+  return out;
+}
+
 // RFC 6749 §4.1.2: a replayed code revokes "all tokens previously issued based on that
 // authorization code": those minted from it (code_key) and every token of the refresh families
 // they started, which a later refresh extends with tokens that name the family but not the code.
@@ -256,6 +299,18 @@ int PostgresDatabase::revoke_token(const SecretRef& ref) {
 // finds it unused, and neither request holds a thread while it waits.
 std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r,
                                                              const std::vector<Token>& tokens) {
+  // A code found by id goes with the other codes of the batch, in one statement.
+  if (r.kind == Redemption::Kind::code && r.ref.id != 0) {
+    std::vector<Token> saved;
+    try {
+      saved = with_ids(tokens);
+    } catch (const StoreError& e) {
+      auto failed = std::make_shared<PendingWrite>();
+      failed->settle(WriteOutcome::failed_because(e.what()));
+      return failed;
+    }
+    return code_redemptions_->add(r, std::move(saved));
+  }
   // Decided inside the write; read once the write has settled.
   struct Outcome {
     bool redeemed = false;
@@ -283,6 +338,75 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
         return WriteOutcome::redeemed_before(outcome->revoked);
       },
       redemption_order_key(r));
+}
+
+void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemptions::Part>& parts) {
+  // The first redemption of each code goes to the statement; a later one of the same code is
+  // its replay (code_redemptions.h).
+  std::vector<const CodeRedemptions::Part*> sent;
+  std::vector<bool> is_sent(parts.size(), false);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto& p = parts[i];
+    p.redeemed = false;
+    p.revoked = 0;
+    const bool first = std::none_of(sent.begin(), sent.end(), [&](const auto* s) {
+      return s->redemption.ref.id == p.redemption.ref.id;
+    });
+    if (first) sent.push_back(&p);
+    is_sent[i] = first;
+  }
+  std::sort(sent.begin(), sent.end(), [](const auto* a, const auto* b) {
+    return a->redemption.ref.id < b->redemption.ref.id;
+  });
+  std::vector<int64_t> ids;
+  std::vector<std::string> hashes;
+  std::vector<const Token*> tokens;
+  std::vector<int64_t> code_of;
+  for (const auto* p : sent) {
+    ids.push_back(p->redemption.ref.id);
+    hashes.push_back(p->redemption.ref.hash);
+    for (const Token& t : p->tokens) {
+      tokens.push_back(&t);
+      code_of.push_back(p->redemption.ref.id);
+    }
+  }
+  auto column = [&tokens](auto item) { return encode_text_array(project(tokens, item)); };
+  auto number = [](int64_t n) { return std::to_string(n); };
+  auto truth = [](bool b) { return std::string(b ? "t" : "f"); };
+  Params params;
+  params.text(array_of(ids, number)).list(hashes);
+  params.text(array_of(tokens, [](const Token* t) { return std::to_string(t->id); }))
+      .text(column([](const Token& t) { return t.token_hash; }))
+      .text(column([](const Token& t) { return std::string(to_string(t.kind)); }))
+      .text(column([](const Token& t) { return t.client_id; }))
+      .text(column([](const Token& t) { return t.user_id; }))
+      .text(column([](const Token& t) { return t.org_id; }))
+      .text(column([](const Token& t) { return encode_text_array(t.scopes); }))
+      .text(column([](const Token& t) { return t.family_id; }))
+      .text(column([](const Token& t) { return t.code_key; }))
+      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->issued_ms); }))
+      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->expires_ms); }))
+      .text(array_of(tokens, [&](const Token* t) { return truth(t->revoked); }))
+      .text(array_of(tokens, [&](const Token* t) { return truth(t->rotated); }))
+      .text(column([](const Token& t) { return t.cnf_x5t; }))
+      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->auth_time_s); }))
+      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->rotated_ms); }))
+      .text(array_of(code_of, number));
+  Result used = conn.run(kRedeemCodes, params);
+  std::vector<int64_t> used_ids;
+  for (int i = 0; i < used.rows(); ++i) used_ids.push_back(used.int64(i, 0));
+  bool any_revoked = false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto& p = parts[i];
+    p.redeemed = is_sent[i] && std::find(used_ids.begin(), used_ids.end(),
+                                         p.redemption.ref.id) != used_ids.end();
+    if (p.redeemed) continue;
+    // As redeem_later's single statement refuses it: a statement of its own, after the UPDATE,
+    // which sees the tokens a concurrent winner (or this unit's) has just saved.
+    p.revoked = revoke_issued(conn, p.redemption);
+    any_revoked = any_revoked || p.revoked > 0;
+  }
+  if (any_revoked) notify_change(conn, Change::all_tokens());
 }
 
 // Each revocation counts only rows it newly revoked (revoked false -> true).
