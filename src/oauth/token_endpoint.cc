@@ -98,8 +98,7 @@ http::Response TokenEndpoint::later(TokenGrantHandler& handler, const http::Requ
                                             Result<TokenOutcome> outcome) mutable {
       if (!outcome) {
         release(refused(outcome.error(), handler.grant_type(), held->client.app.client_id,
-                        clients_.client_address(held->http), held->http.request_id,
-                        tried_basic));
+                        clients_.client_address(held->http), held->http.request_id, tried_basic));
         return;
       }
       awaiting(std::move(outcome).value(), false, held->http, tried_basic)(std::move(release));

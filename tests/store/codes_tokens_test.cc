@@ -85,10 +85,10 @@ std::vector<Found> find_later(CodeStore& codes, const std::vector<SecretRef>& re
     askers.emplace_back([&, t] {
       for (std::size_t i = static_cast<std::size_t>(t); i < refs.size();
            i += static_cast<std::size_t>(threads)) {
-        codes.find_code_later(refs[i], [&promises, i](std::optional<AuthCode> code,
-                                                      std::exception_ptr error) {
-          promises[i].set_value({std::move(code), error != nullptr});
-        });
+        codes.find_code_later(
+            refs[i], [&promises, i](std::optional<AuthCode> code, std::exception_ptr error) {
+              promises[i].set_value({std::move(code), error != nullptr});
+            });
       }
     });
   }
@@ -123,10 +123,10 @@ TEST_P(StoreConformance, FindCodeLaterAnswersWhatFindCodeDoes) {
   AuthCode by_hash = sample_code("later-read-by-hash");  // id 0: found by its hash
   db().save_code(by_hash);
   refs.push_back(SecretRef::by_hash(by_hash.code_hash));
-  refs.push_back(codes[3].ref());                           // the same code again
-  refs.push_back({codes[5].id, "another-hash"});            // right id, wrong hash
+  refs.push_back(codes[3].ref());                            // the same code again
+  refs.push_back({codes[5].id, "another-hash"});             // right id, wrong hash
   refs.push_back({codes.back().id + 64 * 1000, "no-such"});  // unknown id
-  refs.push_back({codes[7].id, ""});                        // no hash matches nothing
+  refs.push_back({codes[7].id, ""});                         // no hash matches nothing
 
   const std::vector<Found> found = find_later(db(), refs, 4);
   ASSERT_EQ(found.size(), refs.size());

@@ -23,7 +23,8 @@ class AuthorizationCodeGrant final : public TokenGrantHandler {
   // The checks made before the code is read: the code's reference, or the refusal.
   Result<store::SecretRef> code_of(const TokenRequest& req) const;
   // The rest, once the code of `ref` was read (`record`).
-  Result<TokenOutcome> with_code(const TokenRequest& req, const std::optional<store::AuthCode>& record);
+  Result<TokenOutcome> with_code(const TokenRequest& req,
+                                 const std::optional<store::AuthCode>& record);
 
   store::CodeStore& codes_;
   store::TokenStore& tokens_;

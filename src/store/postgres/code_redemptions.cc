@@ -29,15 +29,14 @@ std::shared_ptr<PendingWrite> CodeRedemptions::add(const Redemption& r, std::vec
     unit->taken = true;
   };
   try {
-    writer_.submit(
-        GroupCommit::Work([this, unit, take](Connection& conn) {
-          take();
-          run_(conn, unit->parts);
-        }),
-        [unit, take](std::exception_ptr error) {
-          take();  // a unit that never ran (the writers closing) still answers its parts
-          settle(unit->parts, error);
-        });
+    writer_.submit(GroupCommit::Work([this, unit, take](Connection& conn) {
+                     take();
+                     run_(conn, unit->parts);
+                   }),
+                   [unit, take](std::exception_ptr error) {
+                     take();  // a unit that never ran (the writers closing) still answers its parts
+                     settle(unit->parts, error);
+                   });
   } catch (const StoreError&) {
     take();
     settle(unit->parts, std::current_exception());

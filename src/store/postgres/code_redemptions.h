@@ -51,8 +51,7 @@ class CodeRedemptions {
 
   // Queues the redemption; the PendingWrite settles as redeem_later's does once the unit that
   // took it has committed (or failed).
-  std::shared_ptr<PendingWrite> add(const Redemption& r, std::vector<Token> tokens)
-      EXCLUDES(mu_);
+  std::shared_ptr<PendingWrite> add(const Redemption& r, std::vector<Token> tokens) EXCLUDES(mu_);
 
  private:
   struct Unit;
@@ -62,7 +61,7 @@ class CodeRedemptions {
   GroupCommit& writer_;
   const Run run_;
   Mutex mu_;
-  std::vector<Part> open_ GUARDED_BY(mu_);  // queued, not yet taken by a unit
+  std::vector<Part> open_ GUARDED_BY(mu_);    // queued, not yet taken by a unit
   bool unit_queued_ GUARDED_BY(mu_) = false;  // a unit that will take open_ is queued
 };
 

@@ -34,9 +34,9 @@
 // Options::statement_timeout, after which the server cancels it and the call gets StoreError. The
 // queued writes go to Options::writers writer threads, each with a connection of its own
 // (group_commit.h), and find_code_later's reads to one reader thread that borrows a pooled
-// connection per batch (code_reader.h). Reads are retried once on a fresh connection when the one they got turns
-// out to have been cut (a server restart); writes are not (their outcome is unknown), they fail
-// with StoreError and the next call uses a fresh connection.
+// connection per batch (code_reader.h). Reads are retried once on a fresh connection when the one
+// they got turns out to have been cut (a server restart); writes are not (their outcome is
+// unknown), they fail with StoreError and the next call uses a fresh connection.
 //
 // Revocations by an empty family, code or user id revoke nothing (an empty key means "none",
 // never "every token without one"). Text is compared byte for byte (equality, and ordering in

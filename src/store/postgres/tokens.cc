@@ -158,7 +158,8 @@ constexpr const char* kRedeemCodes =
     "WITH used AS (UPDATE auth_codes c SET used = true"
     " FROM unnest($1::bigint[], $2::text[]) AS k(id, hash)"
     " WHERE c.id = k.id AND c.code_hash = k.hash AND NOT c.used RETURNING c.id),"
-    " saved AS (INSERT INTO tokens (" LK_TOKEN_COLUMNS ")"
+    " saved AS (INSERT INTO tokens (" LK_TOKEN_COLUMNS
+    ")"
     " SELECT t.id, t.token_hash, t.kind, t.client_id, t.user_id, t.org_id, t.scopes::text[],"
     " t.family_id, t.code_key, t.issued_ms, t.expires_ms, t.revoked, t.rotated, t.cnf_x5t,"
     " t.auth_time_s, t.rotated_ms FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[],"
@@ -398,8 +399,8 @@ void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption
   bool any_revoked = false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     auto& p = parts[i];
-    p.redeemed = is_sent[i] && std::find(used_ids.begin(), used_ids.end(),
-                                         p.redemption.ref.id) != used_ids.end();
+    p.redeemed = is_sent[i] &&
+                 std::find(used_ids.begin(), used_ids.end(), p.redemption.ref.id) != used_ids.end();
     if (p.redeemed) continue;
     // As redeem_later's single statement refuses it: a statement of its own, after the UPDATE,
     // which sees the tokens a concurrent winner (or this unit's) has just saved.

@@ -71,8 +71,7 @@ TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
   EXPECT_FALSE(Application::never_waits_on_disk(
       request("GET", authorize, "response_type=id_token%20token")));
   EXPECT_FALSE(Application::never_waits_on_disk(request("POST", authorize)));
-  EXPECT_FALSE(
-      Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke")));
+  EXPECT_FALSE(Application::never_waits_on_disk(request("POST", "/services/oauth2/revoke")));
 }
 
 // Every grant runs inline but the password grant and the assertion grants, the code exchange
@@ -80,9 +79,9 @@ TEST(InlineRoutes, AuthorizeRunsInlineUnlessItWritesTokensOrChecksAPassword) {
 // awaited as the write is (oauth::TokenGrantHandler::reads_later), never on an I/O thread.
 TEST(InlineRoutes, TheCodeExchangeRunsInline) {
   http::Request r = request("POST", "/services/oauth2/token");
-  for (const char* body : {"grant_type=authorization_code&code=x&redirect_uri=y",
-                           "grant_type=client_credentials",
-                           "grant_type=refresh_token&refresh_token=x"}) {
+  for (const char* body :
+       {"grant_type=authorization_code&code=x&redirect_uri=y", "grant_type=client_credentials",
+        "grant_type=refresh_token&refresh_token=x"}) {
     r.body = body;
     EXPECT_TRUE(Application::never_waits_on_disk(r)) << body;
   }

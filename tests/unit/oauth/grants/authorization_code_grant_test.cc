@@ -400,7 +400,6 @@ TEST_F(AuthorizationCodeGrantTest, InactiveUserIsInvalidGrant) {
   EXPECT_EQ(r.error().code(), "invalid_grant");
 }
 
-
 class AuthorizationCodeGrantReadLaterTest : public AuthorizationCodeGrantTest {
  protected:
   AuthorizationCodeGrantReadLaterTest()
