@@ -32,24 +32,24 @@ void AuthorizationCodeGrant::handle_later(const TokenRequest& req, Then then) {
     then(ref.error());
     return;
   }
-  codes_.find_code_later(*ref,
-                         [this, &req, then = std::move(then)](std::optional<store::AuthCode> record,
-                                                              std::exception_ptr error) {
-                           // Answered as the synchronous path answers what find_code, or a read
-                           // made by with_code, throws (app/application.cc, http/session.cc), since
-                           // nothing here may throw to the reader.
-                           Result<TokenOutcome> outcome =
-                               Error::temporarily_unavailable("storage is unavailable, try again");
-                           if (!error) {
-                             try {
-                               outcome = with_code(req, record);
-                             } catch (const store::StoreError&) {
-                             } catch (const std::exception&) {
-                               outcome = Error::server_error("handler failed");
-                             }
-                           }
-                           then(std::move(outcome));
-                         });
+  codes_.find_code_later(
+      *ref, [this, &req, then = std::move(then)](const std::optional<store::AuthCode>& record,
+                                                 const std::exception_ptr& error) {
+        // Answered as the synchronous path answers what find_code, or a read
+        // made by with_code, throws (app/application.cc, http/session.cc), since
+        // nothing here may throw to the reader.
+        Result<TokenOutcome> outcome =
+            Error::temporarily_unavailable("storage is unavailable, try again");
+        if (!error) {
+          try {
+            outcome = with_code(req, record);
+          } catch (const store::StoreError&) {
+          } catch (const std::exception&) {
+            outcome = Error::server_error("handler failed");
+          }
+        }
+        then(std::move(outcome));
+      });
 }
 
 Result<TokenOutcome> AuthorizationCodeGrant::with_code(

@@ -92,6 +92,7 @@ class TokenGrantHandler {
   // What handle() answers, given to `then` once the read is answered: on the store's reader
   // thread, or at once on this one when the request is refused before anything is read.
   // `request` must stay valid until `then` has been called. Only for a grant that reads_later().
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): an override keeps `then` for later.
   virtual void handle_later(const TokenRequest& request, Then then) { then(handle(request)); }
 };
 

@@ -33,7 +33,7 @@ std::shared_ptr<PendingWrite> CodeRedemptions::add(const Redemption& r, std::vec
                      take();
                      run_(conn, unit->parts);
                    }),
-                   [unit, take](std::exception_ptr error) {
+                   [unit, take](const std::exception_ptr& error) {
                      take();  // a unit that never ran (the writers closing) still answers its parts
                      settle(unit->parts, error);
                    });

@@ -395,6 +395,7 @@ void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption
       .text(array_of(code_of, number));
   Result used = conn.run(kRedeemCodes, params);
   std::vector<int64_t> used_ids;
+  used_ids.reserve(static_cast<std::size_t>(used.rows()));
   for (int i = 0; i < used.rows(); ++i) used_ids.push_back(used.int64(i, 0));
   bool any_revoked = false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
