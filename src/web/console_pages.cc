@@ -5,21 +5,12 @@
 #include <utility>
 
 #include "web/assets.h"
+#include "web/template.h"
 
 namespace latchkey::web {
 namespace {
 
 namespace mustache = kainjow::mustache;
-
-mustache::mustache parse(std::string_view name) {
-  const std::string_view text = asset(name);
-  if (text.empty()) throw std::logic_error("web template missing: " + std::string(name));
-  mustache::mustache parsed{std::string(text)};
-  if (!parsed.is_valid()) {
-    throw std::logic_error("web template " + std::string(name) + ": " + parsed.error_message());
-  }
-  return parsed;
-}
 
 mustache::data flag(bool b) { return mustache::data{b}; }
 
@@ -57,16 +48,16 @@ mustache::data framed(const ConsoleFrame& f) {
 }  // namespace
 
 struct ConsolePages::Templates {
-  mustache::mustache layout = parse("admin_layout.mustache");
-  mustache::mustache login = parse("admin_login.mustache");
-  mustache::mustache apps = parse("admin_apps.mustache");
-  mustache::mustache secret = parse("admin_secret.mustache");
-  mustache::mustache app = parse("admin_app.mustache");
-  mustache::mustache users = parse("admin_users.mustache");
-  mustache::mustache user = parse("admin_user.mustache");
-  mustache::mustache keys = parse("admin_keys.mustache");
-  mustache::mustache audit = parse("admin_audit.mustache");
-  mustache::mustache error = parse("admin_error.mustache");
+  mustache::mustache layout = parse_template("admin_layout.mustache");
+  mustache::mustache login = parse_template("admin_login.mustache");
+  mustache::mustache apps = parse_template("admin_apps.mustache");
+  mustache::mustache secret = parse_template("admin_secret.mustache");
+  mustache::mustache app = parse_template("admin_app.mustache");
+  mustache::mustache users = parse_template("admin_users.mustache");
+  mustache::mustache user = parse_template("admin_user.mustache");
+  mustache::mustache keys = parse_template("admin_keys.mustache");
+  mustache::mustache audit = parse_template("admin_audit.mustache");
+  mustache::mustache error = parse_template("admin_error.mustache");
   std::string stylesheet = std::string(asset("style.css")) + std::string(asset("admin.css"));
 
   // As Pages does: each render works on a copy, kainjow's render() not being const.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "web/assets.h"
+#include "web/template.h"
 #include "web/json_pretty.h"
 
 namespace latchkey::web {
@@ -42,16 +43,6 @@ constexpr std::array<ScopeDescription, 20> kScopeDescriptions{{
     {"cdp_api", "Access Data Cloud API resources"},
 }};
 
-mustache::mustache parse(std::string_view name) {
-  const std::string_view text = asset(name);
-  if (text.empty()) throw std::logic_error("web template missing: " + std::string(name));
-  mustache::mustache parsed{std::string(text)};
-  if (!parsed.is_valid()) {
-    throw std::logic_error("web template " + std::string(name) + ": " + parsed.error_message());
-  }
-  return parsed;
-}
-
 mustache::data hidden_fields(const std::vector<HiddenField>& fields) {
   mustache::data list{mustache::data::type::list};
   for (const auto& f : fields) {
@@ -75,12 +66,12 @@ std::string describe_scope(std::string_view scope) {
 }
 
 struct Pages::Templates {
-  mustache::mustache layout = parse("layout.mustache");
-  mustache::mustache login = parse("login.mustache");
-  mustache::mustache consent = parse("consent.mustache");
-  mustache::mustache error = parse("error.mustache");
-  mustache::mustache landing = parse("landing.mustache");
-  mustache::mustache demo_result = parse("demo_result.mustache");
+  mustache::mustache layout = parse_template("layout.mustache");
+  mustache::mustache login = parse_template("login.mustache");
+  mustache::mustache consent = parse_template("consent.mustache");
+  mustache::mustache error = parse_template("error.mustache");
+  mustache::mustache landing = parse_template("landing.mustache");
+  mustache::mustache demo_result = parse_template("demo_result.mustache");
   std::string_view stylesheet = asset("style.css");
 
   // kainjow's render() is not const (it records render errors in the template object), so
