@@ -79,14 +79,15 @@ struct Answer {
   bool failed = false;
 };
 
-// Queues the read of code `id` (its hash right) and returns where its answer will be.
-std::future<Answer> ask(CodeReader& reader, int64_t id) {
+// Queues the read of code `id` (with its right hash unless `hash` is given) and returns where
+// its answer will be.
+std::future<Answer> ask(CodeReader& reader, int64_t id, std::string hash = "") {
   auto promise = std::make_shared<std::promise<Answer>>();
   auto answer = promise->get_future();
-  reader.find_later({id, "hash-" + std::to_string(id)},
-                    [promise](std::optional<AuthCode> code, std::exception_ptr error) {
-                      promise->set_value({std::move(code), error != nullptr});
-                    });
+  if (hash.empty()) hash = "hash-" + std::to_string(id);
+  reader.find_later({id, hash}, [promise](std::optional<AuthCode> code, std::exception_ptr error) {
+    promise->set_value({std::move(code), error != nullptr});
+  });
   return answer;
 }
 
@@ -156,11 +157,7 @@ TEST(CodeReader, AHashThatDiffersFindsNothing) {
   FakeCodes db;
   db.let_first_finish();
   CodeReader reader(db.read_ids(), FakeCodes::read_one(), 256);
-  std::promise<Answer> promise;
-  auto answer = promise.get_future();
-  reader.find_later({7, "hash-8"}, [&](std::optional<AuthCode> code, std::exception_ptr error) {
-    promise.set_value({std::move(code), error != nullptr});
-  });
+  auto answer = ask(reader, 7, "hash-8");
   Answer a = get(answer);
   EXPECT_FALSE(a.code);
   EXPECT_FALSE(a.failed);
