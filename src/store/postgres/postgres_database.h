@@ -13,9 +13,10 @@
 // one changes the row, and saves the tokens it buys in the same transaction; ReplayStore::first_use
 // records a key with one INSERT ... ON CONFLICT whose unique index decides, under a per-client
 // advisory lock that keeps the quota exact. The writers of several nodes take the locks of the
-// codes and refresh tokens their batches use up in one order, so they wait for each other
-// rather than deadlock, and a batch the server cancels for a collision all the same is run again
-// (group_commit.h).
+// codes and refresh tokens their batches use up in one order (refresh tokens and codes found by
+// hash by their order keys, then the codes found by id, which a batch redeems with one statement,
+// by ascending id: code_redemptions.h), so they wait for each other rather than deadlock, and a
+// batch the server cancels for a collision all the same is run again (group_commit.h).
 //
 // Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
 // `row_ids`, 16 blocks per round trip, and hands them out itself. Once half of those blocks are
