@@ -68,8 +68,8 @@ struct ConsolePages::Templates {
 
   // `data` rendered by `tmpl` inside the layout, whose navigation shows when signed in. The
   // body is our own rendered HTML, the one value inserted unescaped ({{{body}}}).
-  std::string page(const mustache::mustache& tmpl, mustache::data data, const ConsoleFrame& frame,
-                   std::string_view title) const {
+  std::string page(const mustache::mustache& tmpl, const mustache::data& data,
+                   const ConsoleFrame& frame, std::string_view title) const {
     mustache::data l = framed(frame);
     l.set("title", std::string(title));
     l.set("signed_in", flag(!frame.admin.empty()));
