@@ -49,14 +49,7 @@ class AdminApiTest : public ::testing::Test {
 
   http::Response call(std::string method, std::string target, std::string body = "",
                       std::optional<std::string> token = std::nullopt) {
-    http::Request r;
-    r.method = std::move(method);
-    r.target = target;
-    auto q = target.find('?');
-    r.path = target.substr(0, q);
-    if (q != std::string::npos) r.query = target.substr(q + 1);
-    r.body = std::move(body);
-    r.remote_addr = "127.0.0.1";
+    http::Request r = testsupport::request_to(std::move(method), target, std::move(body));
     r.headers.emplace_back("authorization", "Bearer " + token.value_or(token_));
     return api_->handle(r);
   }

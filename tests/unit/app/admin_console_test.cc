@@ -69,14 +69,7 @@ class AdminConsoleTest : public ::testing::Test {
 
   http::Response call(std::string method, std::string target, std::string body = "",
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request r;
-    r.method = std::move(method);
-    r.target = target;
-    auto q = target.find('?');
-    r.path = target.substr(0, q);
-    if (q != std::string::npos) r.query = target.substr(q + 1);
-    r.body = std::move(body);
-    r.remote_addr = "127.0.0.1";
+    http::Request r = testsupport::request_to(std::move(method), target, std::move(body));
     r.headers = std::move(headers);
     r.headers.emplace_back("host", "127.0.0.1:9000");
     return console_->handle(r);

@@ -110,6 +110,18 @@ http::Request post_request(std::initializer_list<std::pair<std::string, std::str
   return r;
 }
 
+http::Request request_to(std::string method, const std::string& target, std::string body) {
+  http::Request r;
+  r.method = std::move(method);
+  r.target = target;
+  const auto q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) r.query = target.substr(q + 1);
+  r.body = std::move(body);
+  r.remote_addr = "127.0.0.1";
+  return r;
+}
+
 const std::string& TestWorld::secret() {
   static const std::string s = "s3cr3t-for-unit-tests-only-0123456789abcdefghijklmnopqrstuv";
   return s;

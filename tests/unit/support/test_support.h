@@ -61,6 +61,8 @@ std::string basic_header(const std::string& id, const std::string& secret);
 
 // A POST request with the given headers (names lower-cased, as the HTTP layer gives them).
 http::Request post_request(std::initializer_list<std::pair<std::string, std::string>> headers = {});
+// A request from 127.0.0.1 for `target` (path, then an optional ?query) with `body`.
+http::Request request_to(std::string method, const std::string& target, std::string body = "");
 
 // An in-memory database with one org and one active user.
 // Records every event so tests can assert what the audit log and metrics would see.
