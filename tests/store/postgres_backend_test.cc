@@ -270,7 +270,7 @@ TEST_F(PostgresBackend, ACodeReadThatGetsNoConnectionFailsAndTheNextIsAnswered) 
 }
 
 // Code redemptions queued while the writer is busy go out together, in one statement
-// (code_redemptions.h). Two of the same code there: the first wins, the second is its replay,
+// (write_units.h). Two of the same code there: the first wins, the second is its replay,
 // saves nothing and revokes what the first saved; a third, of another code, is redeemed.
 TEST_F(PostgresBackend, RedemptionsQueuedTogetherShareOneStatementAndOneCodeHasOneWinner) {
   PostgresDatabase::Options options;
@@ -322,6 +322,91 @@ TEST_F(PostgresBackend, RedemptionsQueuedTogetherShareOneStatementAndOneCodeHasO
   EXPECT_FALSE(db.find_token(second.ref()));
   ASSERT_TRUE(db.find_token(third.ref()));
   EXPECT_FALSE(db.find_token(third.ref())->revoked);
+}
+
+// Token saves queued while the writer is busy go out as one unit (write_units.h): one INSERT
+// for all of them, whose rows therefore share one command id (cmin) in the batch's transaction,
+// every field kept, scopes with the characters a TEXT[] must quote included. One of them naming
+// an id already stored fails that unit's INSERT: every save in the unit fails with it, nothing of
+// it is stored, and the batch's other writes commit.
+TEST_F(PostgresBackend, TokenSavesQueuedTogetherAreOneInsertAndFailTogether) {
+  PostgresDatabase::Options options;
+  options.writers = 1;
+  PostgresDatabase db(url_, options);
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  auto blocked = db.save_tokens_later({token("saves-blocker")});
+  wait_for_a_lock_wait();
+  std::vector<Token> saved;
+  std::vector<std::shared_ptr<PendingWrite>> pending;
+  for (int i = 0; i < 6; ++i) {
+    Token access = token("saves-access-" + std::to_string(i));
+    access.scopes = {"api", "a,b", "q\"uote", "{brace}", "back\\slash", "", "NULL"};
+    access.cnf_x5t = i % 2 == 0 ? "x5t-" + std::to_string(i) : "";
+    access.expires_ms = 1700000003600 + i;
+    access.auth_time_s = 1700000000 + i;
+    std::vector<Token> grant{access};
+    if (i % 3 == 0) {  // an access token and its refresh token: one save of two rows
+      Token refresh = token("saves-refresh-" + std::to_string(i));
+      refresh.kind = TokenKind::refresh;
+      refresh.family_id = access.family_id;
+      refresh.code_key = "code-" + std::to_string(i);
+      grant.push_back(refresh);
+    }
+    for (Token& t : grant) {
+      t.id = db.allocate_id();
+      saved.push_back(t);
+    }
+    pending.push_back(db.save_tokens_later(grant));
+  }
+  locker.exec("ROLLBACK");
+  EXPECT_TRUE(blocked->wait().is_durable());
+  for (auto& p : pending) EXPECT_TRUE(p->wait().is_durable());
+  for (const Token& t : saved) {
+    auto found = db.find_token(t.ref());
+    ASSERT_TRUE(found) << t.token_hash;
+    EXPECT_EQ(found->id, t.id);
+    EXPECT_EQ(found->kind, t.kind);
+    EXPECT_EQ(found->scopes, t.scopes) << t.token_hash;
+    EXPECT_EQ(found->family_id, t.family_id);
+    EXPECT_EQ(found->code_key, t.code_key);
+    EXPECT_EQ(found->cnf_x5t, t.cnf_x5t);
+    EXPECT_EQ(found->expires_ms, t.expires_ms);
+    EXPECT_EQ(found->auth_time_s, t.auth_time_s);
+  }
+  Connection reader(temp_->url());
+  EXPECT_EQ(reader
+                .exec("SELECT count(DISTINCT cmin::text) FROM tokens"
+                      " WHERE token_hash LIKE 'saves-a%' OR token_hash LIKE 'saves-r%'")
+                .int64(0, 0),
+            1)
+      << "the six saves were not one statement";
+
+  // A unit with a save that collides: all of its saves fail, the code saved beside them lands.
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  blocked = db.save_tokens_later({token("saves-blocker-2")});
+  wait_for_a_lock_wait();
+  Token fine = token("saves-fine");
+  fine.id = db.allocate_id();
+  Token collides = token("saves-collides");
+  collides.id = saved.front().id;
+  AuthCode code;
+  code.id = db.allocate_code_id();
+  code.code_hash = "saves-code";
+  code.client_id = "3MVG9client";
+  code.user_id = "005000000000001";
+  auto fine_save = db.save_tokens_later({fine});
+  auto colliding_save = db.save_tokens_later({collides});
+  auto code_save = db.save_code_later(code);
+  locker.exec("ROLLBACK");
+  EXPECT_TRUE(blocked->wait().is_durable());
+  EXPECT_FALSE(fine_save->wait().is_durable());
+  EXPECT_FALSE(colliding_save->wait().is_durable());
+  EXPECT_TRUE(code_save->wait().is_durable());
+  EXPECT_FALSE(db.find_token(fine.ref()));
+  EXPECT_TRUE(db.find_code(code.ref()));
 }
 
 // statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in

@@ -3,8 +3,10 @@
 // saying so, when LATCHKEY_TEST_POSTGRES_URL is not set.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "postgres_fixture.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
+#include "store/postgres/write_units.h"
 
 namespace latchkey::store::postgres {
 namespace {
@@ -140,6 +143,114 @@ TEST_F(PostgresPipeline, AWriteQueuedWhileOneWriterIsBusyIsCommittedByAnother) {
   release.set_value();
   EXPECT_EQ(held.get(), nullptr);
   EXPECT_EQ(count(), 2);
+}
+
+// A write with `gather` is built once, when a writer takes it into a batch: not when it is
+// submitted, and not again when the batch runs again (here after another write failed).
+TEST_F(PostgresPipeline, AGatheredWriteIsBuiltWhenTakenAndOnlyOnce) {
+  GroupCommit writer(url_);
+  ASSERT_EQ(submit(writer, Write{{insert("taken", 1)}, {}}).get(), nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
+                                     holding.set_value();
+                                     released.wait();
+                                   }});
+  holding.get_future().wait();
+  std::atomic<int> builds{0};
+  std::atomic<int> thens{0};
+  std::string value = "before";  // read by the build, set below before the writer takes it
+  Write gathered;
+  gathered.gather = [&] {
+    ++builds;
+    return Write{{insert(value, 7)}, [&thens](Connection&, std::vector<Result>& results) {
+                   if (results.at(0).affected() == 1) ++thens;
+                 }};
+  };
+  auto settled = submit(writer, std::move(gathered));
+  auto failing = submit(writer, Write{{insert("taken", 2)}, {}});
+  value = "after";
+  EXPECT_EQ(builds.load(), 0) << "built before a writer took it";
+  release.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(settled.get(), nullptr);
+  EXPECT_NE(failing.get(), nullptr);
+  EXPECT_EQ(builds.load(), 1);
+  // The plain run stopped at the failing statement, before any `then`; the run with savepoints
+  // sent the gathered statement again and ran its `then`.
+  EXPECT_EQ(thens.load(), 1);
+  EXPECT_EQ(count("k = 'after' AND v = 7"), 1);
+  EXPECT_EQ(count("k = 'before'"), 0);
+}
+
+// WriteUnits: the parts added while the writer is busy make one unit, whose write is built once
+// from all of them; a part added once that unit was taken goes into the next. A unit whose write
+// fails fails every part in it.
+TEST_F(PostgresPipeline, PartsQueuedTogetherMakeOneUnitAndShareItsOutcome) {
+  struct Part {
+    std::string k;
+    std::shared_ptr<std::promise<std::exception_ptr>> answer;
+  };
+  GroupCommit writer(url_);
+  std::mutex mu;
+  std::vector<std::size_t> unit_sizes;
+  WriteUnits<Part> units(
+      writer,
+      [&](const WriteUnits<Part>::Parts& parts) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          unit_sizes.push_back(parts->size());
+        }
+        Write w;
+        for (const Part& p : *parts) w.statements.push_back(insert(p.k, 1));
+        return w;
+      },
+      [](std::vector<Part>& parts, const std::exception_ptr& error) {
+        for (Part& p : parts) p.answer->set_value(error);
+      });
+  auto add = [&units](const std::string& k) {
+    auto answer = std::make_shared<std::promise<std::exception_ptr>>();
+    auto future = answer->get_future();
+    units.add(Part{k, answer});
+    return future;
+  };
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
+                                     holding.set_value();
+                                     released.wait();
+                                   }});
+  holding.get_future().wait();
+  std::vector<std::future<std::exception_ptr>> answers;
+  for (int i = 0; i < 5; ++i) answers.push_back(add("unit-" + std::to_string(i)));
+  release.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  for (auto& a : answers) EXPECT_EQ(a.get(), nullptr);
+  EXPECT_EQ(add("next").get(), nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(unit_sizes, (std::vector<std::size_t>{5, 1}));
+  }
+  EXPECT_EQ(count("k LIKE 'unit-%'"), 5);
+  // Two parts naming one key: the unit's write fails, and so does every part of it.
+  std::promise<void> release_again;
+  std::shared_future<void> released_again = release_again.get_future().share();
+  std::promise<void> holding_again;
+  held =
+      submit(writer, Write{{}, [&holding_again, released_again](Connection&, std::vector<Result>&) {
+                             holding_again.set_value();
+                             released_again.wait();
+                           }});
+  holding_again.get_future().wait();
+  auto fine = add("fine");
+  auto twice = add("next");
+  release_again.set_value();
+  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_NE(fine.get(), nullptr);
+  EXPECT_NE(twice.get(), nullptr);
+  EXPECT_EQ(count("k = 'fine'"), 0);
 }
 
 }  // namespace

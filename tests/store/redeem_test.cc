@@ -129,7 +129,7 @@ TEST_P(StoreConformance, RedemptionsOfOneCodeOnSeveralHandlesHaveExactlyOneWinne
 }
 
 // A code found by id, as every code a server issues is: on PostgreSQL its redemption goes out
-// with the batch's other code redemptions in one statement (postgres/code_redemptions.h). Every
+// with the batch's other code redemptions in one statement (postgres/write_units.h). Every
 // field of the tokens it saves round-trips, and a replay revokes them.
 TEST_P(StoreConformance, ACodeFoundByIdIsRedeemedOnceWithEveryTokenFieldSaved) {
   AuthCode code = sample_code("code-by-id");

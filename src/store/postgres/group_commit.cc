@@ -64,6 +64,9 @@ void GroupCommit::loop(Writer& w) {
         queue_.pop_front();
       }
     }
+    for (Job& job : batch) {
+      if (job.write.gather) job.write = job.write.gather();
+    }
     execute(w, batch);
     // The error is handed over, not shared: the caller may read the exception while this thread
     // goes on, and the last owner alone destroys it.

@@ -10,9 +10,10 @@
 // the answers, hands each write its own (Write::then, which may run more statements, one round
 // trip each, for what depends on an answer), then COMMITs: two round trips and one flush per
 // batch however many writes it holds, where a statement at a time would cost one round trip per
-// row. With several writer threads (the `writers` argument), one builds and sends the next batch
-// while another waits for its COMMIT's flush; PostgreSQL flushes commits that arrive together
-// once.
+// row. Writes that many callers make alike may also share one write and its statements, built
+// when a writer takes it (Write::gather, write_units.h). With several writer threads (the `writers`
+// argument), one builds and sends the next batch while another waits for its COMMIT's flush;
+// PostgreSQL flushes commits that arrive together once.
 //
 // If a write fails, its changes alone are undone and its caller gets the exception; the rest of
 // the batch commits. A batch first runs as one plain transaction; only if a write fails is it
@@ -61,6 +62,11 @@ struct Write {
   // the batch is in, inside the batch's transaction; it may run further statements. Throwing
   // fails this write as a failing statement does.
   std::function<void(Connection&, std::vector<Result>&)> then;
+  // Optional, for a write that stands for several callers' (write_units.h), whose members are
+  // known only when a writer takes it: called once, on the writer thread, when a batch takes
+  // this write and before the batch first runs; the Write it returns replaces this one. Must
+  // not throw.
+  std::function<Write()> gather = {};
 };
 
 class GroupCommit {

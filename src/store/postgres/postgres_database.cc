@@ -31,7 +31,22 @@ PostgresDatabase::PostgresDatabase(const std::string& conninfo, Options options)
   raise_ids_above_stored();
   writer_ = std::make_unique<GroupCommit>(conninfo, SessionSettings{options.statement_timeout},
                                           kMaxBatch, options.writers);
-  code_redemptions_ = std::make_unique<CodeRedemptions>(*writer_, &redeem_codes);
+  token_saves_ = std::make_unique<WriteUnits<TokenSave>>(
+      *writer_, &save_tokens_write,
+      [](std::vector<TokenSave>& parts, const std::exception_ptr& error) {
+        for (TokenSave& p : parts) p.pending->settle(WriteOutcome::of(error));
+      });
+  code_redemptions_ = std::make_unique<WriteUnits<CodeRedemption>>(
+      *writer_, &redeem_codes_write,
+      [](std::vector<CodeRedemption>& parts, const std::exception_ptr& error) {
+        for (CodeRedemption& p : parts) {
+          if (error || p.redeemed) {
+            p.pending->settle(WriteOutcome::of(error));
+          } else {
+            p.pending->settle(WriteOutcome::redeemed_before(p.revoked));
+          }
+        }
+      });
   reader_ = std::make_unique<CodeReader>(
       [this](const std::vector<int64_t>& ids) { return read_codes(ids); },
       [this](const SecretRef& ref) { return find_code(ref); }, kMaxCodeReads);
@@ -44,6 +59,7 @@ PostgresDatabase::~PostgresDatabase() {
   reader_.reset();
   writer_.reset();
   code_redemptions_.reset();
+  token_saves_.reset();
 }
 
 void PostgresDatabase::raise_ids_above_stored() {

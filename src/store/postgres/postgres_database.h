@@ -15,7 +15,7 @@
 // advisory lock that keeps the quota exact. The writers of several nodes take the locks of the
 // codes and refresh tokens their batches use up in one order (refresh tokens and codes found by
 // hash by their order keys, then the codes found by id, which a batch redeems with one statement,
-// by ascending id: code_redemptions.h), so they wait for each other rather than deadlock, and a
+// by ascending id: tokens.cc), so they wait for each other rather than deadlock, and a
 // batch the server cancels for a collision all the same is run again (group_commit.h).
 //
 // Row ids: TokenStore::allocate_id() takes blocks of 64 ids from the database's sequence
@@ -59,10 +59,10 @@
 #include "core/mutex.h"
 #include "store/postgres/change_listener.h"
 #include "store/postgres/code_reader.h"
-#include "store/postgres/code_redemptions.h"
 #include "store/postgres/connection_pool.h"
 #include "store/postgres/group_commit.h"
 #include "store/postgres/postgres_connection.h"
+#include "store/postgres/write_units.h"
 #include "store/stores.h"
 
 namespace latchkey::store::postgres {
@@ -244,8 +244,25 @@ class PostgresDatabase final : public Database {
                                       std::string order_key = {});
   // The codes of `ids` in one statement (CodeReader::ReadIds).
   std::vector<AuthCode> read_codes(const std::vector<int64_t>& ids);
-  // CodeRedemptions::Run: one unit's code redemptions as one statement (tokens.cc).
-  static void redeem_codes(Connection& conn, std::vector<CodeRedemptions::Part>& parts);
+  // One save_tokens_later call, in a unit of them (write_units.h).
+  struct TokenSave {
+    std::vector<Token> tokens;  // with their ids
+    std::shared_ptr<PendingWrite> pending;
+  };
+  // One redeem_later of a code found by id (ref.id != 0), in a unit of them, and its outcome
+  // once the unit has run.
+  struct CodeRedemption {
+    Redemption redemption;
+    std::vector<Token> tokens;  // with their ids
+    std::shared_ptr<PendingWrite> pending;
+    bool redeemed = false;  // this unit used the code up, and saved `tokens`
+    int revoked = 0;        // otherwise: the tokens of the code's first use it revoked
+  };
+  // The units' writes (tokens.cc): every token of a unit of saves in one INSERT; a unit's code
+  // redemptions in one statement, each refused one handled as redeem_later handles it.
+  static Write save_tokens_write(const WriteUnits<TokenSave>::Parts& parts);
+  static Write redeem_codes_write(const WriteUnits<CodeRedemption>::Parts& parts);
+  static void redeem_codes(Connection& conn, std::vector<CodeRedemption>& parts);
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
   // Adds the blocks `starts` (one fetch's, in descending order) after the spare ones: every
@@ -260,9 +277,10 @@ class PostgresDatabase final : public Database {
   const std::chrono::milliseconds pool_wait_;  // Options::pool_wait
   ConnectionPool pool_;
   std::unique_ptr<GroupCommit> writer_;  // set once the database is migrated
-  // Code redemptions by id, one unit per batch (code_redemptions.h); outlives writer_, whose
-  // queued units use it.
-  std::unique_ptr<CodeRedemptions> code_redemptions_;
+  // Token saves, and code redemptions by id, one unit of each per batch (write_units.h); they
+  // outlive writer_, whose queued units use them.
+  std::unique_ptr<WriteUnits<TokenSave>> token_saves_;
+  std::unique_ptr<WriteUnits<CodeRedemption>> code_redemptions_;
   // Answers find_code_later; set after writer_, since what its callbacks do may queue writes.
   std::unique_ptr<CodeReader> reader_;
   Mutex ids_mu_;

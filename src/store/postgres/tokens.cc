@@ -62,15 +62,6 @@ void add_token(Params& params, const Token& t) {
       .int64(t.rotated_ms);
 }
 
-// One INSERT for all of `tokens` (not empty), as a statement to send or run.
-Statement insert_tokens(const std::vector<Token>& tokens) {
-  Statement s{std::string("INSERT INTO tokens (") + kTokenColumns + ") VALUES " +
-                  token_rows(tokens.size(), 1),
-              {}};
-  for (const Token& t : tokens) add_token(s.params, t);
-  return s;
-}
-
 Token read_token(const Result& r, int row) {
   Token t;
   t.id = r.int64(row, 0);
@@ -149,26 +140,30 @@ Statement redeem_statement(const Redemption& r, const std::vector<Token>& tokens
   return s;
 }
 
-// The statement of a unit of code redemptions (code_redemptions.h), its text the same for any
-// number of them, so it is prepared once: $1 and $2 the codes' ids (ascending) and hashes, then
-// one array per token column and last the id of the code each token is bought with. It answers
-// the ids of the codes it used up; the tokens of exactly those codes are inserted. The scopes of
-// each token travel as one element of a TEXT[], itself an array in text form.
+// The statements of the units (write_units.h), their text the same for any number of tokens, so
+// each is prepared once. $1 to $16 hold one array per token column; the scopes of each token
+// travel as one element of a TEXT[], itself an array in text form (token_arrays).
+#define LK_SELECT_TOKENS                                                                       \
+  " SELECT t.id, t.token_hash, t.kind, t.client_id, t.user_id, t.org_id, t.scopes::text[],"    \
+  " t.family_id, t.code_key, t.issued_ms, t.expires_ms, t.revoked, t.rotated, t.cnf_x5t,"      \
+  " t.auth_time_s, t.rotated_ms FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]," \
+  " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]," \
+  " $12::boolean[], $13::boolean[], $14::text[], $15::bigint[], $16::bigint[]"
+// A unit of token saves: every token in one INSERT.
+constexpr const char* kSaveTokens =
+    "INSERT INTO tokens (" LK_TOKEN_COLUMNS ")" LK_SELECT_TOKENS ") AS t(" LK_TOKEN_COLUMNS ")";
+// A unit of code redemptions: after the token columns, $17 and $18 the codes' ids (ascending)
+// and hashes, and $19 the id of the code each token is bought with. It answers the ids of the
+// codes it used up; the tokens of exactly those codes are inserted.
 constexpr const char* kRedeemCodes =
     "WITH used AS (UPDATE auth_codes c SET used = true"
-    " FROM unnest($1::bigint[], $2::text[]) AS k(id, hash)"
+    " FROM unnest($17::bigint[], $18::text[]) AS k(id, hash)"
     " WHERE c.id = k.id AND c.code_hash = k.hash AND NOT c.used RETURNING c.id),"
-    " saved AS (INSERT INTO tokens (" LK_TOKEN_COLUMNS
-    ")"
-    " SELECT t.id, t.token_hash, t.kind, t.client_id, t.user_id, t.org_id, t.scopes::text[],"
-    " t.family_id, t.code_key, t.issued_ms, t.expires_ms, t.revoked, t.rotated, t.cnf_x5t,"
-    " t.auth_time_s, t.rotated_ms FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[],"
-    " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[],"
-    " $14::boolean[], $15::boolean[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[])"
-    " AS t(id, token_hash, kind, client_id, user_id, org_id, scopes, family_id, code_key,"
-    " issued_ms, expires_ms, revoked, rotated, cnf_x5t, auth_time_s, rotated_ms, code_id)"
-    " JOIN used ON used.id = t.code_id)"
+    " saved AS (INSERT INTO tokens (" LK_TOKEN_COLUMNS ")" LK_SELECT_TOKENS
+    ", $19::bigint[]) AS t(" LK_TOKEN_COLUMNS
+    ", code_id) JOIN used ON used.id = t.code_id)"
     " SELECT id FROM used";
+#undef LK_SELECT_TOKENS
 #undef LK_TOKEN_COLUMNS
 
 // One string per token, for encode_text_array.
@@ -190,6 +185,40 @@ std::string array_of(const std::vector<T>& items, F item) {
   }
   out += '}';
   return out;
+}
+
+// $1 to $16 of kSaveTokens and kRedeemCodes: one array per column of `tokens`.
+void token_arrays(Params& params, const std::vector<const Token*>& tokens) {
+  auto column = [&tokens](auto item) { return encode_text_array(project(tokens, item)); };
+  auto number = [&tokens](auto item) {
+    return array_of(tokens, [&item](const Token* t) { return std::to_string(item(*t)); });
+  };
+  auto truth = [&tokens](auto item) {
+    return array_of(tokens, [&item](const Token* t) { return std::string(item(*t) ? "t" : "f"); });
+  };
+  params.text(number([](const Token& t) { return t.id; }))
+      .text(column([](const Token& t) { return t.token_hash; }))
+      .text(column([](const Token& t) { return std::string(to_string(t.kind)); }))
+      .text(column([](const Token& t) { return t.client_id; }))
+      .text(column([](const Token& t) { return t.user_id; }))
+      .text(column([](const Token& t) { return t.org_id; }))
+      .text(column([](const Token& t) { return encode_text_array(t.scopes); }))
+      .text(column([](const Token& t) { return t.family_id; }))
+      .text(column([](const Token& t) { return t.code_key; }))
+      .text(number([](const Token& t) { return t.issued_ms; }))
+      .text(number([](const Token& t) { return t.expires_ms; }))
+      .text(truth([](const Token& t) { return t.revoked; }))
+      .text(truth([](const Token& t) { return t.rotated; }))
+      .text(column([](const Token& t) { return t.cnf_x5t; }))
+      .text(number([](const Token& t) { return t.auth_time_s; }))
+      .text(number([](const Token& t) { return t.rotated_ms; }));
+}
+
+// One INSERT for all of `tokens` (not empty), as a statement to send or run.
+Statement insert_tokens(const std::vector<const Token*>& tokens) {
+  Statement s{kSaveTokens, {}};
+  token_arrays(s.params, tokens);
+  return s;
 }
 
 // RFC 6749 §4.1.2: a replayed code revokes "all tokens previously issued based on that
@@ -246,7 +275,9 @@ void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
   const std::vector<Token> rows = with_ids(tokens);
   // An access token and its refresh token are both durable or neither is: one statement, in a
   // transaction of its own when it holds several.
-  const Statement insert = insert_tokens(rows);
+  std::vector<const Token*> pointers;
+  for (const Token& t : rows) pointers.push_back(&t);
+  const Statement insert = insert_tokens(pointers);
   const auto run = [&](Connection& conn) { conn.run(insert.sql, insert.params); };
   if (rows.size() == 1) {
     write(run);
@@ -255,14 +286,25 @@ void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
   }
 }
 
+// With the other saves of the batch, in one INSERT (write_units.h).
 std::shared_ptr<PendingWrite> PostgresDatabase::save_tokens_later(
     const std::vector<Token>& tokens) {
   if (tokens.empty()) return PendingWrite::settled();
-  return queue(
-      [&] {
-        return Write{{insert_tokens(with_ids(tokens))}, {}};
-      },
-      [](const std::exception_ptr& error) { return WriteOutcome::of(error); });
+  auto pending = std::make_shared<PendingWrite>();
+  try {
+    token_saves_->add({with_ids(tokens), pending});
+  } catch (const StoreError& e) {
+    pending->settle(WriteOutcome::failed_because(e.what()));
+  }
+  return pending;
+}
+
+Write PostgresDatabase::save_tokens_write(const WriteUnits<TokenSave>::Parts& parts) {
+  std::vector<const Token*> tokens;
+  for (const TokenSave& p : *parts) {
+    for (const Token& t : p.tokens) tokens.push_back(&t);
+  }
+  return Write{{insert_tokens(tokens)}, {}};
 }
 
 std::vector<Token> PostgresDatabase::tokens_after(int64_t after_id, int limit) {
@@ -302,15 +344,13 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
                                                              const std::vector<Token>& tokens) {
   // A code found by id goes with the other codes of the batch, in one statement.
   if (r.kind == Redemption::Kind::code && r.ref.id != 0) {
-    std::vector<Token> saved;
+    auto pending = std::make_shared<PendingWrite>();
     try {
-      saved = with_ids(tokens);
+      code_redemptions_->add({r, with_ids(tokens), pending});
     } catch (const StoreError& e) {
-      auto failed = std::make_shared<PendingWrite>();
-      failed->settle(WriteOutcome::failed_because(e.what()));
-      return failed;
+      pending->settle(WriteOutcome::failed_because(e.what()));
     }
-    return code_redemptions_->add(r, std::move(saved));
+    return pending;
   }
   // Decided inside the write; read once the write has settled.
   struct Outcome {
@@ -341,10 +381,15 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
       redemption_order_key(r));
 }
 
-void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemptions::Part>& parts) {
+Write PostgresDatabase::redeem_codes_write(const WriteUnits<CodeRedemption>::Parts& parts) {
+  return Write{{}, [parts](Connection& conn, std::vector<Result>&) { redeem_codes(conn, *parts); }};
+}
+
+void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption>& parts) {
   // The first redemption of each code goes to the statement; a later one of the same code is
-  // its replay (code_redemptions.h).
-  std::vector<const CodeRedemptions::Part*> sent;
+  // its replay (one row is updated once per statement, so both would otherwise see their code
+  // among those used).
+  std::vector<const CodeRedemption*> sent;
   std::vector<bool> is_sent(parts.size(), false);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     auto& p = parts[i];
@@ -356,6 +401,8 @@ void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption
     if (first) sent.push_back(&p);
     is_sent[i] = first;
   }
+  // Ascending ids: the order the statement locks the codes in, as the planner joins them by
+  // the primary key (the lock order of postgres_database.h).
   std::sort(sent.begin(), sent.end(), [](const auto* a, const auto* b) {
     return a->redemption.ref.id < b->redemption.ref.id;
   });
@@ -371,28 +418,10 @@ void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption
       code_of.push_back(p->redemption.ref.id);
     }
   }
-  auto column = [&tokens](auto item) { return encode_text_array(project(tokens, item)); };
   auto number = [](int64_t n) { return std::to_string(n); };
-  auto truth = [](bool b) { return std::string(b ? "t" : "f"); };
   Params params;
-  params.text(array_of(ids, number)).list(hashes);
-  params.text(array_of(tokens, [](const Token* t) { return std::to_string(t->id); }))
-      .text(column([](const Token& t) { return t.token_hash; }))
-      .text(column([](const Token& t) { return std::string(to_string(t.kind)); }))
-      .text(column([](const Token& t) { return t.client_id; }))
-      .text(column([](const Token& t) { return t.user_id; }))
-      .text(column([](const Token& t) { return t.org_id; }))
-      .text(column([](const Token& t) { return encode_text_array(t.scopes); }))
-      .text(column([](const Token& t) { return t.family_id; }))
-      .text(column([](const Token& t) { return t.code_key; }))
-      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->issued_ms); }))
-      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->expires_ms); }))
-      .text(array_of(tokens, [&](const Token* t) { return truth(t->revoked); }))
-      .text(array_of(tokens, [&](const Token* t) { return truth(t->rotated); }))
-      .text(column([](const Token& t) { return t.cnf_x5t; }))
-      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->auth_time_s); }))
-      .text(array_of(tokens, [](const Token* t) { return std::to_string(t->rotated_ms); }))
-      .text(array_of(code_of, number));
+  token_arrays(params, tokens);
+  params.text(array_of(ids, number)).list(hashes).text(array_of(code_of, number));
   Result used = conn.run(kRedeemCodes, params);
   std::vector<int64_t> used_ids;
   used_ids.reserve(static_cast<std::size_t>(used.rows()));
