@@ -276,6 +276,7 @@ void PostgresDatabase::save_tokens(const std::vector<Token>& tokens) {
   // An access token and its refresh token are both durable or neither is: one statement, in a
   // transaction of its own when it holds several.
   std::vector<const Token*> pointers;
+  pointers.reserve(rows.size());
   for (const Token& t : rows) pointers.push_back(&t);
   const Statement insert = insert_tokens(pointers);
   const auto run = [&](Connection& conn) { conn.run(insert.sql, insert.params); };
