@@ -144,6 +144,12 @@ CopyOutcome copy_database(Database& from, Database& to,
            },
            {}));
 
+  // The admin API's credentials, as their hashes: the admins' tools keep working after the move.
+  const std::vector<AdminToken> admins = from.list_admin_tokens();
+  int64_t admins_copied = 0;
+  for (const AdminToken& a : admins) admins_copied += to.create_admin_token(a) ? 1 : 0;
+  done("admin_tokens", admins_copied);
+
   // Verification: counts, keys, and a sample looked up as a client's presentation would be.
   const std::vector<TableRows> source_after = from.count_rows();
   const std::vector<TableRows> target_after = to.count_rows();

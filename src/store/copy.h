@@ -10,7 +10,8 @@
 //    them in the target, and nothing here ever sees a private key;
 //  - users keep their password hashes, apps their client secret hashes and pre-authorizations,
 //    users their approvals (consents), browsers their sessions, and recorded assertion
-//    identifiers (replay keys) stay recorded, so a replay is still refused after the move.
+//    identifiers (replay keys) stay recorded, so a replay is still refused after the move;
+//  - admin tokens keep their names and hashes, so the admin API accepts the same tokens.
 // Expired rows are copied too; the target's purge removes them as the source's would have.
 // Each backend moves its id allocator above every stored id when it is opened, so the servers
 // started on the target never hand out an id a copied row has.

@@ -9,9 +9,9 @@
 namespace latchkey::store {
 
 // In CopyStore::count_rows() order, which is also the order a copy fills them in.
-inline constexpr std::array<std::string_view, 10> kTableNames = {
-    "orgs",         "users",      "apps",   "preauthorizations", "consents",
-    "signing_keys", "auth_codes", "tokens", "sessions",          "replay_keys"};
+inline constexpr std::array<std::string_view, 11> kTableNames = {
+    "orgs",       "users",  "apps",     "preauthorizations", "consents",    "signing_keys",
+    "auth_codes", "tokens", "sessions", "replay_keys",       "admin_tokens"};
 
 // One statement reading every table's row count at once, so from one snapshot: a single row
 // of kTableNames.size() integers in that order. The same text serves SQLite and PostgreSQL.

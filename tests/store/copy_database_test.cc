@@ -66,6 +66,8 @@ Filled fill(Database& db) {
   db.save_session({"session-1", "005000000000001", 1700000000, kNow + 3'600'000});
   db.save_session({"session-2", "005000000000002", 1700000001, kNow + 3'600'000});
   db.first_use("jti-1", "3MVG9one", kNow + 60'000, kNow, 100);
+  db.create_admin_token({"ops-ada", std::string(64, 'a'), kNow});
+  db.create_admin_token({"ops-bob", std::string(64, 'b'), kNow + 1});
   return f;
 }
 
@@ -103,12 +105,20 @@ TEST_P(CopyDatabase, CopiesEveryRowAsStoredAndTheCopiedReferencesStillFindThem) 
   EXPECT_TRUE(out.refused.empty()) << out.refused;
   EXPECT_TRUE(out.mismatches.empty()) << out.mismatches.front();
   EXPECT_TRUE(out.verified());
-  EXPECT_EQ(progress,
-            (std::vector<std::string>{"orgs 2/2", "users 2/2", "apps 2/2", "preauthorizations 2/2",
-                                      "consents 2/2", "signing_keys 2/2", "auth_codes 4/4",
-                                      "tokens 8/8", "sessions 2/2", "replay_keys 1/1"}));
+  EXPECT_EQ(progress, (std::vector<std::string>{
+                          "orgs 2/2", "users 2/2", "apps 2/2", "preauthorizations 2/2",
+                          "consents 2/2", "signing_keys 2/2", "auth_codes 4/4", "tokens 8/8",
+                          "sessions 2/2", "replay_keys 1/1", "admin_tokens 2/2"}));
   EXPECT_EQ(out.tokens_checked, 8);
   EXPECT_EQ(out.codes_checked, 4);
+  // The admin tokens by name and hash, so the admin API accepts the same bearer tokens.
+  const std::vector<AdminToken> admins = db().list_admin_tokens();
+  ASSERT_EQ(admins.size(), 2u);
+  EXPECT_EQ(admins[0].name, "ops-ada");
+  EXPECT_EQ(admins[0].token_hash, std::string(64, 'a'));
+  EXPECT_EQ(admins[0].created_ms, kNow);
+  EXPECT_EQ(admins[1].name, "ops-bob");
+  EXPECT_EQ(admins[1].token_hash, std::string(64, 'b'));
 
   // What a server on the target reads, as clients present it.
   for (const Token& t : f.tokens) {

@@ -165,6 +165,7 @@ TEST_P(StoreConformance, CountRowsNamesEveryTableInOrderAndCountsItsRows) {
                     sample_token("t-3", TokenKind::access)});
   db().save_session({"s-1", "005000000000001", 1, kNow});
   db().first_use("jti-1", app.client_id, kNow + 1000, kNow, 100);
+  db().create_admin_token({"ops", std::string(64, 'a'), kNow});
 
   std::vector<TableRows> counts = db().count_rows();
   std::vector<std::pair<std::string, int64_t>> got;
@@ -178,7 +179,8 @@ TEST_P(StoreConformance, CountRowsNamesEveryTableInOrderAndCountsItsRows) {
                                                                {"auth_codes", 1},
                                                                {"tokens", 3},
                                                                {"sessions", 1},
-                                                               {"replay_keys", 1}}));
+                                                               {"replay_keys", 1},
+                                                               {"admin_tokens", 1}}));
 }
 
 }  // namespace
