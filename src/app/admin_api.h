@@ -65,6 +65,12 @@ class AdminApi {
   // `admin`'s name and reported to on_change. Throws store::StoreError when the database fails.
   Result<boost::json::object> perform(const AdminRequest& request) EXCLUDES(changes_mu_);
 
+  // Writes `event` to the audit log the API writes to (none without one): the console's
+  // sign-ins go where its changes go.
+  void audit(const Event& event) const {
+    if (options_.events) options_.events->emit(event);
+  }
+
  private:
   struct Call;
   // The answer of one operation: its JSON, or an error for http::admin_error.

@@ -333,9 +333,24 @@ http::Response AdminConsole::sign_in(const http::Request& request) {
   const std::string_view token = form->value("token");
   // Compared in constant time with every stored hash (AdminTokens::authenticate); the answer
   // says nothing of why a token was refused.
-  if (token.empty() || !tokens_.authenticate("Bearer " + std::string(token))) {
+  const std::optional<std::string> admin =
+      token.empty() ? std::nullopt : tokens_.authenticate("Bearer " + std::string(token));
+  if (!admin) {
+    api_.audit({EventType::admin_sign_in_failure,
+                {},
+                {},
+                "invalid_token",
+                request.remote_addr,
+                request.request_id});
     return login_page(400, "That admin token is not valid.", request);
   }
+  api_.audit({EventType::admin_sign_in,
+              {},
+              {},
+              "console",
+              request.remote_addr,
+              request.request_id,
+              *admin});
   http::Response r = see_other(std::string(kConsolePrefix) + "/apps");
   r.headers.emplace_back(
       "Set-Cookie",

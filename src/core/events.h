@@ -18,6 +18,8 @@ enum class EventType {
   consent_granted,  // detail: the scopes
   consent_denied,   // detail: the scopes asked for
   admin_change,     // detail: the admin API operation (docs/admin-api.md "Audit"); admin: who
+  admin_sign_in,    // the admin console (docs/admin-console.md); detail: "console"; admin: who
+  admin_sign_in_failure,  // detail: "invalid_token"; no admin: the token named no one
 };
 
 // The ONE mapping of an event type to its names: the audit log's "event" member and the
@@ -50,15 +52,20 @@ constexpr EventNames names_of(EventType type) {
       return {"consent_denied", {}, {}};
     case EventType::admin_change:
       return {"admin_change", {}, {}};
+    case EventType::admin_sign_in:
+      return {"admin_sign_in", {}, {}};
+    case EventType::admin_sign_in_failure:
+      return {"admin_sign_in_failure", {}, {}};
   }
   return {"unknown", {}, {}};  // unreachable: every enumerator is handled above
 }
 
 // Every event type, in the order the metrics list their counters.
-inline constexpr EventType kEventTypes[] = {EventType::token_issued,   EventType::token_refused,
-                                            EventType::login_success,  EventType::login_failure,
-                                            EventType::token_revoked,  EventType::consent_granted,
-                                            EventType::consent_denied, EventType::admin_change};
+inline constexpr EventType kEventTypes[] = {
+    EventType::token_issued,         EventType::token_refused, EventType::login_success,
+    EventType::login_failure,        EventType::token_revoked, EventType::consent_granted,
+    EventType::consent_denied,       EventType::admin_change,  EventType::admin_sign_in,
+    EventType::admin_sign_in_failure};
 
 constexpr bool event_types_dense() {
   for (std::size_t i = 0; i < std::size(kEventTypes); ++i) {
@@ -76,7 +83,7 @@ struct Event {
   std::string_view detail;     // grant type, error code, ...
   std::string_view remote_addr;
   std::string_view request_id = {};  // of the request that caused it (http::Request::request_id)
-  std::string_view admin = {};       // the admin token's name, for admin_change; empty otherwise
+  std::string_view admin = {};       // the admin token's name, for admin_change and admin_sign_in
 };
 
 class EventSink {

@@ -26,8 +26,13 @@ class Recorded final : public EventSink {
  public:
   void emit(const Event& e) override {
     if (e.type == EventType::admin_change) changes.emplace_back(std::string(e.admin), e.detail);
+    if (e.type == EventType::admin_sign_in || e.type == EventType::admin_sign_in_failure) {
+      sign_ins.push_back(std::string(names_of(e.type).audit) + " " + std::string(e.admin) + " " +
+                         std::string(e.detail) + " " + std::string(e.remote_addr));
+    }
   }
   std::vector<std::pair<std::string, std::string>> changes;  // admin, operation
+  std::vector<std::string> sign_ins;                         // event admin detail address
 };
 
 std::string header(const http::Response& r, std::string_view name) {
@@ -153,6 +158,19 @@ TEST_F(AdminConsoleTest, WrongTokenShowsTheFormAgainWithoutASession) {
   EXPECT_THAT(out.body, HasSubstr("That admin token is not valid."));
   EXPECT_THAT(out.body, HasSubstr("name=\"token\""));
   EXPECT_EQ(set_cookie(out, "lk_console"), "");
+}
+
+// Each sign-in is audited under the token's name, and each refused token as a failure naming no
+// one, from the address it came from.
+TEST_F(AdminConsoleTest, SignInsAndRefusedTokensAreAudited) {
+  EXPECT_EQ(events_.sign_ins,
+            (std::vector<std::string>{"admin_sign_in ops-alice console 127.0.0.1"}));
+  EXPECT_EQ(sign_in("lka_" + std::string(43, 'x')), "");
+  EXPECT_EQ(sign_in(""), "");
+  EXPECT_EQ(events_.sign_ins,
+            (std::vector<std::string>{"admin_sign_in ops-alice console 127.0.0.1",
+                                      "admin_sign_in_failure  invalid_token 127.0.0.1",
+                                      "admin_sign_in_failure  invalid_token 127.0.0.1"}));
 }
 
 TEST_F(AdminConsoleTest, SignInWithoutItsFormsCsrfIsRefused) {
