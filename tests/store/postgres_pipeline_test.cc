@@ -32,6 +32,38 @@ class PostgresPipeline : public test::PostgresTableTest {
     writer.submit(std::move(write), [settled](std::exception_ptr e) { settled->set_value(e); });
     return future;
   }
+  // A write that holds one writer thread inside its batch until release(), so that what is
+  // submitted meanwhile queues up for the next batch; `statements` go in the held batch.
+  class Hold {
+   public:
+    explicit Hold(GroupCommit& writer, std::vector<Statement> statements = {}) {
+      auto holding = std::make_shared<std::promise<void>>();
+      auto held_now = holding->get_future();
+      std::shared_future<void> released = release_.get_future().share();
+      settled_ = submit(writer, Write{std::move(statements),
+                                      [holding, released](Connection&, std::vector<Result>&) {
+                                        holding->set_value();
+                                        released.wait();
+                                      }});
+      held_now.wait();
+    }
+    ~Hold() {
+      if (!released_) release_.set_value();
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    // Lets the held batch commit; the error it settled with.
+    std::exception_ptr release() {
+      released_ = true;
+      release_.set_value();
+      return settled_.get();
+    }
+
+   private:
+    std::promise<void> release_;
+    bool released_ = false;
+    std::future<std::exception_ptr> settled_;
+  };
 };
 
 TEST_F(PostgresPipeline, AnswersComeInOrderAndTheStatementsAfterAFailureAreSkipped) {
@@ -83,15 +115,8 @@ TEST_F(PostgresPipeline, WithoutBeginTheStatementsAreOneImplicitTransaction) {
 TEST_F(PostgresPipeline, AFailingWriteOfABatchFailsAloneAndTheOthersLandOnce) {
   GroupCommit writer(url_);
   ASSERT_EQ(submit(writer, Write{{insert("taken", 1)}, {}}).get(), nullptr);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
   // Holds the writer, so that everything below is queued into one batch.
-  std::promise<void> holding;
-  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
-                                     holding.set_value();
-                                     released.wait();
-                                   }});
-  holding.get_future().wait();
+  Hold hold(writer);
   std::vector<std::future<std::exception_ptr>> settled;
   std::vector<std::shared_ptr<int64_t>> seen;
   for (int i = 0; i < 10; ++i) {
@@ -105,8 +130,7 @@ TEST_F(PostgresPipeline, AFailingWriteOfABatchFailsAloneAndTheOthersLandOnce) {
     if (i % 3 == 0) w.statements.push_back(insert("taken", i));
     settled.push_back(submit(writer, std::move(w)));
   }
-  release.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   for (int i = 0; i < 10; ++i) {
     const std::exception_ptr error = settled[static_cast<std::size_t>(i)].get();
     EXPECT_EQ(error != nullptr, i % 3 == 0) << i;
@@ -125,23 +149,14 @@ TEST_F(PostgresPipeline, AFailingWriteOfABatchFailsAloneAndTheOthersLandOnce) {
 // committed by the other in the meantime; with one, it would wait for the slow one.
 TEST_F(PostgresPipeline, AWriteQueuedWhileOneWriterIsBusyIsCommittedByAnother) {
   GroupCommit writer(url_, {}, 512, /*writers=*/2);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto held = submit(
-      writer, Write{{insert("slow", 0)}, [&holding, released](Connection&, std::vector<Result>&) {
-                      holding.set_value();
-                      released.wait();
-                    }});
-  holding.get_future().wait();
+  Hold hold(writer, {insert("slow", 0)});
   auto quick = submit(writer, Write{{insert("quick", 1)}, {}});
   ASSERT_EQ(quick.wait_for(std::chrono::seconds(10)), std::future_status::ready)
       << "the second write waited for the first writer";
   EXPECT_EQ(quick.get(), nullptr);
   EXPECT_EQ(count("k = 'quick'"), 1);
   EXPECT_EQ(count("k = 'slow'"), 0) << "not committed while held";
-  release.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   EXPECT_EQ(count(), 2);
 }
 
@@ -150,14 +165,7 @@ TEST_F(PostgresPipeline, AWriteQueuedWhileOneWriterIsBusyIsCommittedByAnother) {
 TEST_F(PostgresPipeline, AGatheredWriteIsBuiltWhenTakenAndOnlyOnce) {
   GroupCommit writer(url_);
   ASSERT_EQ(submit(writer, Write{{insert("taken", 1)}, {}}).get(), nullptr);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
-                                     holding.set_value();
-                                     released.wait();
-                                   }});
-  holding.get_future().wait();
+  Hold hold(writer);
   std::atomic<int> builds{0};
   std::atomic<int> thens{0};
   std::string value = "before";  // read by the build, set below before the writer takes it
@@ -172,8 +180,7 @@ TEST_F(PostgresPipeline, AGatheredWriteIsBuiltWhenTakenAndOnlyOnce) {
   auto failing = submit(writer, Write{{insert("taken", 2)}, {}});
   value = "after";
   EXPECT_EQ(builds.load(), 0) << "built before a writer took it";
-  release.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   EXPECT_EQ(settled.get(), nullptr);
   EXPECT_NE(failing.get(), nullptr);
   EXPECT_EQ(builds.load(), 1);
@@ -215,18 +222,10 @@ TEST_F(PostgresPipeline, PartsQueuedTogetherMakeOneUnitAndShareItsOutcome) {
     units.add(Part{k, answer});
     return future;
   };
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto held = submit(writer, Write{{}, [&holding, released](Connection&, std::vector<Result>&) {
-                                     holding.set_value();
-                                     released.wait();
-                                   }});
-  holding.get_future().wait();
+  Hold hold(writer);
   std::vector<std::future<std::exception_ptr>> answers;
   for (int i = 0; i < 5; ++i) answers.push_back(add("unit-" + std::to_string(i)));
-  release.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold.release(), nullptr);
   for (auto& a : answers) EXPECT_EQ(a.get(), nullptr);
   EXPECT_EQ(add("next").get(), nullptr);
   {
@@ -235,19 +234,10 @@ TEST_F(PostgresPipeline, PartsQueuedTogetherMakeOneUnitAndShareItsOutcome) {
   }
   EXPECT_EQ(count("k LIKE 'unit-%'"), 5);
   // Two parts naming one key: the unit's write fails, and so does every part of it.
-  std::promise<void> release_again;
-  std::shared_future<void> released_again = release_again.get_future().share();
-  std::promise<void> holding_again;
-  held =
-      submit(writer, Write{{}, [&holding_again, released_again](Connection&, std::vector<Result>&) {
-                             holding_again.set_value();
-                             released_again.wait();
-                           }});
-  holding_again.get_future().wait();
+  Hold hold_again(writer);
   auto fine = add("fine");
   auto twice = add("next");
-  release_again.set_value();
-  EXPECT_EQ(held.get(), nullptr);
+  EXPECT_EQ(hold_again.release(), nullptr);
   EXPECT_NE(fine.get(), nullptr);
   EXPECT_NE(twice.get(), nullptr);
   EXPECT_EQ(count("k = 'fine'"), 0);
