@@ -4,10 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -127,18 +129,72 @@ std::optional<std::string> decode(std::string_view text, const DecodeTable& tabl
 
 }  // namespace
 
-std::string OsRandom::bytes(std::size_t n) {
-  std::string out(n, '\0');
+namespace {
+
+// Fills `out` from RAND_bytes; throws when the generator fails (only possible if the OS entropy
+// source is gone: continuing would mint guessable secrets).
+void rand_fill(unsigned char* out, std::size_t n) {
   std::size_t done = 0;
   while (done < n) {
     const std::size_t chunk = std::min<std::size_t>(n - done, INT_MAX);
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data() + done), static_cast<int>(chunk)) !=
-        1) {
-      // Only possible if the OS entropy source is gone; continuing would mint guessable secrets.
+    if (RAND_bytes(out + done, static_cast<int>(chunk)) != 1) {
       throw std::runtime_error("RAND_bytes failed");
     }
     done += chunk;
   }
+}
+
+constexpr std::size_t kPageSize = 4096;
+
+}  // namespace
+
+// Laid out in one page so that MADV_WIPEONFORK zeroes `available` with the bytes: a forked
+// child then finds the block empty and draws its own.
+struct OsRandom::Pool {
+  std::size_t available;  // the last `available` bytes of `block` are unused
+  unsigned char block[kPageSize - sizeof(std::size_t)];
+};
+OsRandom::OsRandom() {
+  static_assert(sizeof(Pool) == kPageSize);
+  void* page = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return;
+  if (madvise(page, kPageSize, MADV_WIPEONFORK) != 0 || madvise(page, kPageSize, MADV_DONTDUMP) != 0) {
+    munmap(page, kPageSize);
+    return;
+  }
+  MutexLock lock(mu_);
+  pool_ = static_cast<Pool*>(page);
+  pool_->available = 0;
+}
+
+OsRandom::~OsRandom() {
+  MutexLock lock(mu_);
+  if (pool_ == nullptr) return;
+  OPENSSL_cleanse(pool_, kPageSize);
+  munmap(pool_, kPageSize);
+}
+
+std::string OsRandom::bytes(std::size_t n) {
+  std::string out(n, '\0');
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  if (n > kPooledMax) {
+    rand_fill(dst, n);
+    return out;
+  }
+  MutexLock lock(mu_);
+  if (pool_ == nullptr) {
+    lock.unlock();
+    rand_fill(dst, n);
+    return out;
+  }
+  if (pool_->available < n) {
+    rand_fill(pool_->block, sizeof pool_->block);
+    pool_->available = sizeof pool_->block;
+  }
+  unsigned char* src = pool_->block + (sizeof pool_->block - pool_->available);
+  std::memcpy(dst, src, n);
+  OPENSSL_cleanse(src, n);
+  pool_->available -= n;
   return out;
 }
 

@@ -6,14 +6,35 @@
 #include <string>
 #include <string_view>
 
+#include "core/mutex.h"
 #include "core/random.h"
 
 namespace latchkey::crypto {
 
 // RAND_bytes-backed CSPRNG. Thread-safe.
+//
+// Requests of up to kPooledMax bytes (a token's 32) are served from a block drawn from RAND_bytes
+// a page at a time: OpenSSL's generator asks the kernel for the process id on every call, to
+// notice a fork, and where a system call is dear (a VM isolating page tables) that call costs
+// more than the hashing a token needs. The block lives in a page the kernel zeroes in a forked
+// child (MADV_WIPEONFORK), so a child never hands out the bytes its parent hands out; each byte
+// is wiped from the block as it is handed out. Where the kernel cannot wipe on fork, every
+// request goes to RAND_bytes as before.
 class OsRandom final : public Random {
  public:
+  static constexpr std::size_t kPooledMax = 64;
+
+  OsRandom();
+  ~OsRandom() override;
+  OsRandom(const OsRandom&) = delete;
+  OsRandom& operator=(const OsRandom&) = delete;
+
   std::string bytes(std::size_t n) override;
+
+ private:
+  struct Pool;
+  Mutex mu_;
+  Pool* pool_ GUARDED_BY(mu_) = nullptr;  // one page (mmap); null: no pooling
 };
 
 std::string sha256(std::string_view data);                             // 32 raw bytes

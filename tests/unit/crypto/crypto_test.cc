@@ -1,6 +1,8 @@
 #include "crypto/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -151,6 +153,50 @@ TEST(Crypto, OsRandomReturnsRequestedLength) {
   EXPECT_EQ(random.bytes(1).size(), 1u);
   EXPECT_EQ(random.bytes(4096).size(), 4096u);
   EXPECT_NE(random.bytes(32), random.bytes(32));
+}
+
+// Pooled requests are served from a page drawn at once: across several refills no value repeats,
+// and requests above the pooled size go to the generator directly.
+TEST(Crypto, OsRandomPooledBytesNeverRepeatAcrossRefills) {
+  OsRandom random;
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {  // 2000 x 32 bytes: about 16 pages
+    seen.insert(random.bytes(32));
+    seen.insert(random.bytes(OsRandom::kPooledMax));
+    seen.insert(random.bytes(OsRandom::kPooledMax + 1));
+  }
+  EXPECT_EQ(seen.size(), 6000u);
+}
+
+// A forked child must not hand out the bytes its parent hands out next: the pool's page is
+// zeroed in the child (MADV_WIPEONFORK), which then draws its own.
+TEST(Crypto, OsRandomForkedChildDrawsBytesOfItsOwn) {
+  OsRandom random;
+  (void)random.bytes(32);  // the pool now holds a page the parent has started on
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    const std::string mine = random.bytes(32);
+    const bool written = write(fds[1], mine.data(), mine.size()) == 32;
+    _exit(written ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string from_child(32, '\0');
+  std::size_t got = 0;
+  while (got < 32) {
+    const ssize_t r = read(fds[0], from_child.data() + got, 32 - got);
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_EQ(got, 32u);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(hex(from_child), hex(random.bytes(32)));
 }
 
 TEST(Crypto, RandomTokenIs43Base64UrlCharsAndDistinct) {
