@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -72,10 +73,21 @@ uint32_t big_endian_u32(const std::string& s, std::size_t at) {
   return v;
 }
 
+// The `index`th NUL-terminated string of `message` from `at` on ("" past the end).
+std::string c_string(const std::string& message, std::size_t at, int index) {
+  for (; index > 0 && at < message.size(); --index) {
+    const std::size_t nul = message.find('\0', at);
+    at = nul == std::string::npos ? message.size() : nul + 1;
+  }
+  if (at >= message.size()) return "";
+  return std::string(message.c_str() + at);
+}
+
 // A TCP proxy on 127.0.0.1 in front of a PostgreSQL Unix socket. It relays whole messages of the
 // frontend protocol from client to server (so that it can see each one) and bytes back. Armed,
-// it cuts the next connection that sends COMMIT as a simple query: it forwards the COMMIT or
-// not, then closes both sides of that connection.
+// it cuts the next connection that sends COMMIT, as a simple query or as a prepared statement
+// in a pipeline (the writer sends a batch's COMMIT with its statements): it forwards the COMMIT
+// or not, then closes both sides of that connection.
 class CommitCutter {
  public:
   explicit CommitCutter(std::string socket_path) : socket_path_(std::move(socket_path)) {
@@ -134,6 +146,8 @@ class CommitCutter {
       return;
     }
     std::string pending;   // client bytes not yet forwarded: an incomplete message
+    std::vector<std::string> commit_statements;  // prepared statements whose text is COMMIT
+    bool cut_after_sync = false;
     bool started = false;  // the (untyped) startup message has gone by
     char buf[65536];
     bool open = true;
@@ -154,14 +168,31 @@ class CommitCutter {
         if (pending.size() < head + 4) break;
         const std::size_t size = head + big_endian_u32(pending, head);
         if (pending.size() < size) break;
-        if (started && pending[0] == 'Q' && pending.compare(5, size - 5, "COMMIT", 7) == 0 &&
-            armed_.exchange(false)) {
-          if (forward_) write_all(server, pending.data(), size);
-          ++cuts_;
+        const char type = started ? pending[0] : '\0';
+        if (type == 'P' && c_string(pending, 5, 1) == "COMMIT") {
+          commit_statements.push_back(c_string(pending, 5, 0));
+        }
+        const bool commit =
+            (type == 'Q' && c_string(pending, 5, 0) == "COMMIT") ||
+            (type == 'B' && std::find(commit_statements.begin(), commit_statements.end(),
+                                      c_string(pending, 5, 1)) != commit_statements.end());
+        if (commit && armed_.exchange(false)) {
+          // Cut before the COMMIT, or once it has reached the server: a simple query at once, a
+          // pipelined one (Bind, Execute) once the Sync that makes the server run it is sent.
+          if (!forward_ || type == 'Q') {
+            if (forward_) write_all(server, pending.data(), size);
+            ++cuts_;
+            open = false;
+            break;
+          }
+          cut_after_sync = true;
+        }
+        if (!write_all(server, pending.data(), size)) {
           open = false;
           break;
         }
-        if (!write_all(server, pending.data(), size)) {
+        if (cut_after_sync && type == 'S') {
+          ++cuts_;
           open = false;
           break;
         }

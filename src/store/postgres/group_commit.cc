@@ -130,12 +130,19 @@ GroupCommit::Attempt GroupCommit::attempt(Writer& w, std::vector<Job>& batch, bo
   }
   Connection& conn = *w.conn;
   if (!isolated) {
-    // BEGIN and every job's statements in one round trip.
+    // BEGIN and every job's statements in one round trip, and the COMMIT too unless a job has
+    // work to do between its statements and the commit (`then`): a batch of token saves is then
+    // one round trip, not two. Should a statement fail, the server skips the COMMIT and the
+    // transaction waits for the ROLLBACK that after_failure sends, as with a separate COMMIT.
     const Statement begin{"BEGIN", {}};
+    const Statement commit_statement{"COMMIT", {}};
     std::vector<const Statement*> sent{&begin};
     for (const Job& job : batch) {
       for (const Statement& s : job.write.statements) sent.push_back(&s);
     }
+    const bool commit_sent =
+        std::none_of(batch.begin(), batch.end(), [](const Job& job) { return job.write.then; });
+    if (commit_sent) sent.push_back(&commit_statement);
     std::vector<Answer> answers;
     try {
       answers = conn.pipeline(sent);
@@ -158,6 +165,7 @@ GroupCommit::Attempt GroupCommit::attempt(Writer& w, std::vector<Job>& batch, bo
         if (a.result) results[j].push_back(std::move(*a.result));
       }
     }
+    if (commit_sent) return commit(w, batch, retry_contention, &answers.back());
     for (std::size_t j = 0; j < batch.size(); ++j) {
       Job& job = batch[j];
       if (!job.write.then) continue;
@@ -200,11 +208,13 @@ GroupCommit::Attempt GroupCommit::attempt(Writer& w, std::vector<Job>& batch, bo
   return commit(w, batch, retry_contention);
 }
 
-GroupCommit::Attempt GroupCommit::commit(Writer& w, std::vector<Job>& batch,
-                                         bool retry_contention) {
+GroupCommit::Attempt GroupCommit::commit(Writer& w, std::vector<Job>& batch, bool retry_contention,
+                                         Answer* sent) {
   Connection& conn = *w.conn;
   try {
-    Result r = conn.exec("COMMIT");
+    if (sent != nullptr && sent->error) std::rethrow_exception(sent->error);
+    if (sent != nullptr && !sent->result) throw StoreError("postgres: COMMIT went unanswered");
+    Result r = sent != nullptr ? std::move(*sent->result) : conn.exec("COMMIT");
     // A transaction that failed earlier answers COMMIT with ROLLBACK, successfully.
     if (r.tag() != "COMMIT") throw StoreError("postgres: the batch was rolled back");
   } catch (...) {

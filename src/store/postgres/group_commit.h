@@ -6,11 +6,12 @@
 // under synchronous_commit=on, which every connection ensures).
 //
 // Round trips: a Write is mostly statements whose parameters are known when it is queued. A
-// batch sends BEGIN and every write's statements as one pipeline (Connection::pipeline), reads
-// the answers, hands each write its own (Write::then, which may run more statements, one round
-// trip each, for what depends on an answer), then COMMITs: two round trips and one flush per
-// batch however many writes it holds, where a statement at a time would cost one round trip per
-// row. Writes that many callers make alike may also share one write and its statements, built
+// batch sends BEGIN, every write's statements and COMMIT as one pipeline (Connection::pipeline):
+// one round trip and one flush per batch however many writes it holds, where a statement at a
+// time would cost one round trip per row. When a write of the batch has a `then` (which may run
+// more statements, one round trip each, for what depends on an answer), the pipeline stops
+// before the COMMIT: the writer reads the answers, hands each write its own, then COMMITs, in a
+// second round trip. Writes that many callers make alike may also share one write and its statements, built
 // when a writer takes it (Write::gather, write_units.h). With several writer threads (the `writers`
 // argument), one builds and sends the next batch while another waits for its COMMIT's flush;
 // PostgreSQL flushes commits that arrive together once.
@@ -136,7 +137,10 @@ class GroupCommit {
   Attempt after_failure(Writer& w, std::vector<Job>& batch, const Job& job, bool retry_contention);
   // Every job of the batch fails with `error`; a broken connection is let go.
   Attempt fail_all(Writer& w, std::vector<Job>& batch, const std::exception_ptr& error);
-  Attempt commit(Writer& w, std::vector<Job>& batch, bool retry_contention);
+  // Commits the batch's transaction, or reads the answer to the COMMIT already sent in its
+  // pipeline (`sent`).
+  Attempt commit(Writer& w, std::vector<Job>& batch, bool retry_contention,
+                 Answer* sent = nullptr);
   static void roll_back(Writer& w);
 
   const std::string conninfo_;
