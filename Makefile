@@ -78,14 +78,14 @@ test: deps-test check-layers unit e2e e2e-postgres
 # store tests run against PostgreSQL too when it is installed (it is after `make test`).
 TSAN_DIR   ?= build-tsan
 TSAN_TESTS ?= unit_core unit_crypto unit_http unit_store unit_server
+space := $(subst ,, )
 test-tsan: deps
 	@cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_TSAN=ON \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TESTS)
-	@scripts/with-pg-cluster.sh sh -c 'for t in $(TSAN_TESTS); do \
-	  echo "test-tsan: $$t"; \
-	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_DIR)/$$t --gtest_brief=1 || exit 1; \
-	done'
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 scripts/with-pg-cluster.sh \
+	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j $(JOBS) \
+	  -R '^($(subst $(space),|,$(strip $(TSAN_TESTS))))(/|$$)'
 
 # Fails when a folder of src/ includes a folder above it (docs/design.md, "Layers").
 check-layers:
@@ -118,7 +118,7 @@ fuzz:
 	@scripts/install-deps.sh fuzz
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DLATCHKEY_FUZZ=ON $(FUZZ_CMAKE_FLAGS) >/dev/null
 	@cmake --build $(FUZZ_DIR) -j $(FUZZ_JOBS) --target fuzz_targets
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_DIR)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) scripts/run-fuzz.sh $(FUZZ_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -6,11 +6,13 @@
 # Prints one summary line per target; exits non-zero if any target found a crash, a leak, a
 # sanitizer report or a timeout, or if a target of tests/fuzz/fuzz_*.cc was not built (a target
 # that silently stopped being built would otherwise pass unnoticed).
-#   scripts/run-fuzz.sh [BUILD_DIR]        FUZZ_SECONDS (default 30) per target
+#   scripts/run-fuzz.sh [BUILD_DIR]        FUZZ_SECONDS (default 30) per target, FUZZ_JOBS
+#                                          (default: the number of cores) targets at a time
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
+jobs=${FUZZ_JOBS:-$(nproc)}
 bin_dir=$build/tests/fuzz
 work=$build/fuzz-corpus
 artifacts=$build/fuzz-artifacts
@@ -29,23 +31,38 @@ failed=()
 for t in "${missing[@]}"; do
   printf 'fuzz: %-16s FAILED (not built: no %s/%s)\n' "$t" "$bin_dir" "$t"
 done
-for t in "${targets[@]}"; do
+# fuzz_one TARGET: runs one target; its exit status goes to $logs/TARGET.rc.
+fuzz_one() {
+  local t=$1 seeds=tests/fuzz/corpus/$1
   mkdir -p "$work/$t"
-  seeds=tests/fuzz/corpus/$t
   [ -d "$seeds" ] || seeds=
-  log=$logs/$t.log
   # The first corpus directory receives new inputs, so the checked-in seeds come second.
   # A sanitizer report stops the run with a non-zero exit (-fno-sanitize-recover=all).
   "$bin_dir/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work/$t" $seeds >"$log" 2>&1
-  rc=$?
+    -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work/$t" $seeds >"$logs/$t.log" 2>&1
+  echo $? >"$logs/$t.rc"
+}
+# FUZZ_JOBS targets at a time (one per core by default): each is single-threaded.
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+for t in "${targets[@]}"; do
+  log=$logs/$t.log
+  rc=$(cat "$logs/$t.rc" 2>/dev/null || echo '?')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   status=ok
-  if [ $rc -ne 0 ]; then
+  if [ "$rc" != 0 ]; then
     status="FAILED (exit $rc, log $log)"
     failed+=("$t")
   fi
