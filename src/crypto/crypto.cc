@@ -158,7 +158,8 @@ OsRandom::OsRandom() {
   static_assert(sizeof(Pool) == kPageSize);
   void* page = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) return;
-  if (madvise(page, kPageSize, MADV_WIPEONFORK) != 0 || madvise(page, kPageSize, MADV_DONTDUMP) != 0) {
+  if (madvise(page, kPageSize, MADV_WIPEONFORK) != 0 ||
+      madvise(page, kPageSize, MADV_DONTDUMP) != 0) {
     munmap(page, kPageSize);
     return;
   }

@@ -145,7 +145,7 @@ class CommitCutter {
       if (server >= 0) ::close(server);
       return;
     }
-    std::string pending;   // client bytes not yet forwarded: an incomplete message
+    std::string pending;  // client bytes not yet forwarded: an incomplete message
     std::vector<std::string> commit_statements;  // prepared statements whose text is COMMIT
     bool cut_after_sync = false;
     bool started = false;  // the (untyped) startup message has gone by

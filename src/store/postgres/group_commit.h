@@ -11,10 +11,10 @@
 // time would cost one round trip per row. When a write of the batch has a `then` (which may run
 // more statements, one round trip each, for what depends on an answer), the pipeline stops
 // before the COMMIT: the writer reads the answers, hands each write its own, then COMMITs, in a
-// second round trip. Writes that many callers make alike may also share one write and its statements, built
-// when a writer takes it (Write::gather, write_units.h). With several writer threads (the `writers`
-// argument), one builds and sends the next batch while another waits for its COMMIT's flush;
-// PostgreSQL flushes commits that arrive together once.
+// second round trip. Writes that many callers make alike may also share one write and its
+// statements, built when a writer takes it (Write::gather, write_units.h). With several writer
+// threads (the `writers` argument), one builds and sends the next batch while another waits for its
+// COMMIT's flush; PostgreSQL flushes commits that arrive together once.
 //
 // If a write fails, its changes alone are undone and its caller gets the exception; the rest of
 // the batch commits. A batch first runs as one plain transaction; only if a write fails is it
@@ -139,8 +139,7 @@ class GroupCommit {
   Attempt fail_all(Writer& w, std::vector<Job>& batch, const std::exception_ptr& error);
   // Commits the batch's transaction, or reads the answer to the COMMIT already sent in its
   // pipeline (`sent`).
-  Attempt commit(Writer& w, std::vector<Job>& batch, bool retry_contention,
-                 Answer* sent = nullptr);
+  Attempt commit(Writer& w, std::vector<Job>& batch, bool retry_contention, Answer* sent = nullptr);
   static void roll_back(Writer& w);
 
   const std::string conninfo_;
