@@ -13,6 +13,10 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 SAN_DIR   ?= build-asan
+# The sanitizer builds' optimisation and debug information: -O1 with line tables only (-g1) is
+# what a sanitizer report needs (file and line in every frame) and compiles in two thirds of the
+# time of -O2 -g.
+SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
 .PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz \
@@ -23,7 +27,7 @@ E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_JOBS    ?= $(JOBS)
-FUZZ_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+FUZZ_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
                     -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 all: build
@@ -62,7 +66,7 @@ e2e-postgres: build deps-test
 # build: any leak, overflow or UB aborts the process and fails the run. The store suite runs
 # against PostgreSQL too, as in `make test`.
 test-sanitize: deps-test
-	@cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_SANITIZE=ON \
+	@cmake -S . -B $(SAN_DIR) $(SAN_FLAGS) -DLATCHKEY_SANITIZE=ON \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(SAN_DIR) -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LATCHKEY_PG=required \
@@ -80,7 +84,7 @@ TSAN_DIR   ?= build-tsan
 TSAN_TESTS ?= unit_core unit_crypto unit_http unit_store unit_server
 space := $(subst ,, )
 test-tsan: deps
-	@cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHKEY_TSAN=ON \
+	@cmake -S . -B $(TSAN_DIR) $(SAN_FLAGS) -DLATCHKEY_TSAN=ON \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TESTS)
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 scripts/with-pg-cluster.sh \
