@@ -20,7 +20,7 @@ SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO=
 E2E_FLAGS ?= --test-concurrency=$(JOBS) --test-reporter=spec
 
 .PHONY: all deps deps-test build run test unit e2e e2e-postgres test-sanitize test-tsan clean format fuzz \
-        check-layers check-format check-tidy check-thread-safety deb
+        check-layers check-format check-tidy deb
 
 # `make fuzz`: libFuzzer targets of tests/fuzz, built with clang under ASan+UBSan in a build
 # directory of their own, each run for FUZZ_SECONDS; fails on any finding.
@@ -106,17 +106,12 @@ check-format:
 
 # `make check-tidy` (run by CI): clang-tidy with the checks of .clang-tidy over src/, with the
 # compile commands of the configured build directory (no compiling needed); fails on any finding.
+# Its checks include clang's thread-safety analysis: a GUARDED_BY member touched without its mutex
+# held fails the run (core/mutex.h).
 check-tidy: deps
 	@scripts/install-deps.sh lint
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
 	@JOBS=$(JOBS) scripts/check-tidy.sh $(BUILD_DIR)
-
-# `make check-thread-safety` (run by CI): every src/ file through clang++ -fsyntax-only
-# -Wthread-safety -Werror; fails where a GUARDED_BY member is touched without its mutex held
-# (core/mutex.h).
-check-thread-safety: deps
-	@scripts/install-deps.sh lint
-	@JOBS=$(JOBS) scripts/check-thread-safety.sh $(BUILD_DIR)
 
 fuzz:
 	@scripts/install-deps.sh fuzz

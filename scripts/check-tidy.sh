@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs clang-tidy with the checks of .clang-tidy over every source file of src/, in parallel,
 # with the compile commands of a configured build directory; fails on any finding
-# (WarningsAsErrors). `make check-tidy` configures the build directory first.
+# (WarningsAsErrors), clang's thread-safety analysis among them (.clang-tidy). `make check-tidy`
+# configures the build directory first.
 #   scripts/check-tidy.sh [BUILD_DIR]   # JOBS=N parallel runs (default: one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."

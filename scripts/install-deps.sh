@@ -8,8 +8,8 @@
 #   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node, openssl and a PostgreSQL 15 server for the
 #                                   # benchmark (make bench)
-#   scripts/install-deps.sh lint    # plus clang-format, clang-tidy and clang (make format,
-#                                   # check-format, check-tidy, check-thread-safety)
+#   scripts/install-deps.sh lint    # plus clang-format and clang-tidy (make format,
+#                                   # check-format, check-tidy)
 #   scripts/install-deps.sh deb     # plus dpkg-dev and binutils (make deb, packaging/build-deb.sh)
 set -euo pipefail
 mode=${1:-build}
@@ -35,9 +35,8 @@ fuzz_pkgs=(clang libclang-rt-14-dev)
 # make bench: the load generator (wrk), the peer server's runtime (node, npm), `openssl speed`,
 # and the PostgreSQL 15 server of the latchkey@pg rows (scripts/pg-cluster.sh, as for the tests).
 bench_pkgs=(wrk nodejs npm openssl postgresql)
-# Debian 12's clang-format, clang-tidy and clang are clang 14's; clang++ runs the thread-safety
-# analysis.
-lint_pkgs=(clang-format clang-tidy clang)
+# Debian 12's clang-format and clang-tidy are clang 14's.
+lint_pkgs=(clang-format clang-tidy)
 # make deb: dpkg-shlibdeps (the package's Depends) from dpkg-dev, strip from binutils.
 deb_pkgs=(dpkg-dev binutils)
 
