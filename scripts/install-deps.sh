@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh test    # plus the end-to-end test clients (the Salesforce CLI and its
 #                                   # Node.js 22 among them) and a PostgreSQL 15 server for the
 #                                   # store tests (make test, scripts/pg-cluster.sh)
-#   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
+#   scripts/install-deps.sh fuzz    # plus clang 14 and its libFuzzer/sanitizer runtimes (make
+#                                   # test-sanitize, test-tsan, fuzz)
 #   scripts/install-deps.sh bench   # plus wrk, node, openssl and a PostgreSQL 15 server for the
 #                                   # benchmark (make bench)
 #   scripts/install-deps.sh lint    # plus clang-format and clang-tidy (make format,

@@ -10,7 +10,7 @@
 #                                          (default: the number of cores) targets at a time
 set -uo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-fuzz}
+build=${1:-build-asan}
 seconds=${FUZZ_SECONDS:-30}
 jobs=${FUZZ_JOBS:-$(nproc)}
 bin_dir=$build/tests/fuzz

@@ -13,24 +13,23 @@ std::string basic(std::string_view text) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out = "Basic ";
+  // A byte as unsigned, so that shifting it stays unsigned.
+  const auto byte = [&](std::size_t k) -> unsigned { return static_cast<unsigned char>(text[k]); };
   std::size_t i = 0;
   for (; i + 2 < text.size(); i += 3) {
-    const unsigned v = static_cast<unsigned char>(text[i]) << 16 |
-                       static_cast<unsigned char>(text[i + 1]) << 8 |
-                       static_cast<unsigned char>(text[i + 2]);
+    const unsigned v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
     out += kAlphabet[v & 63];
   }
   if (text.size() - i == 1) {
-    const unsigned v = static_cast<unsigned char>(text[i]) << 16;
+    const unsigned v = byte(i) << 16;
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (text.size() - i == 2) {
-    const unsigned v =
-        static_cast<unsigned char>(text[i]) << 16 | static_cast<unsigned char>(text[i + 1]) << 8;
+    const unsigned v = byte(i) << 16 | byte(i + 1) << 8;
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
