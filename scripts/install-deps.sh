@@ -20,7 +20,7 @@ build_pkgs=(
   g++ cmake make ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl
-  libargon2-dev libmimalloc-dev
+  libargon2-dev libgoogle-perftools-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
   sqlite3
 )
