@@ -1,4 +1,4 @@
-// Clang's thread-safety analysis (-Wthread-safety; `make check-thread-safety`): a member says
+// Clang's thread-safety analysis (-Wthread-safety, run by `make check-tidy`): a member says
 // which mutex guards it, a function which mutexes it needs held or free, and clang refuses code
 // that touches guarded state without holding the mutex. The macros expand to clang's attributes
 // under clang and to nothing under other compilers. core/mutex.h is the mutex they apply to.
