@@ -262,7 +262,11 @@ class PostgresDatabase final : public Database {
   // redemptions in one statement, each refused one handled as redeem_later handles it.
   static Write save_tokens_write(const WriteUnits<TokenSave>::Parts& parts);
   static Write redeem_codes_write(const WriteUnits<CodeRedemption>::Parts& parts);
-  static void redeem_codes(Connection& conn, std::vector<CodeRedemption>& parts);
+  // What the unit's statement decided, given its result (the ids of the codes it used up) and
+  // which parts it carried (`is_sent`, the first of each code): each part redeemed or refused,
+  // and a refused one's earlier tokens revoked.
+  static void settle_codes(Connection& conn, std::vector<CodeRedemption>& parts,
+                           const std::vector<bool>& is_sent, const Result& used);
   // Moves the sequence above every id stored (see the header comment).
   void raise_ids_above_stored();
   // Adds the blocks `starts` (one fetch's, in descending order) after the spare ones: every

@@ -382,25 +382,22 @@ std::shared_ptr<PendingWrite> PostgresDatabase::redeem_later(const Redemption& r
       redemption_order_key(r));
 }
 
+// The unit's statement goes with the rest of the batch's pipeline, so a batch of code exchanges
+// costs the round trips of a batch of token saves plus the COMMIT's (group_commit.h); its `then`
+// reads which codes it used up and handles the others.
 Write PostgresDatabase::redeem_codes_write(const WriteUnits<CodeRedemption>::Parts& parts) {
-  return Write{{}, [parts](Connection& conn, std::vector<Result>&) { redeem_codes(conn, *parts); }};
-}
-
-void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption>& parts) {
   // The first redemption of each code goes to the statement; a later one of the same code is
   // its replay (one row is updated once per statement, so both would otherwise see their code
   // among those used).
+  auto is_sent = std::make_shared<std::vector<bool>>(parts->size(), false);
   std::vector<const CodeRedemption*> sent;
-  std::vector<bool> is_sent(parts.size(), false);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    auto& p = parts[i];
-    p.redeemed = false;
-    p.revoked = 0;
+  for (std::size_t i = 0; i < parts->size(); ++i) {
+    const CodeRedemption& p = (*parts)[i];
     const bool first = std::none_of(sent.begin(), sent.end(), [&](const auto* s) {
       return s->redemption.ref.id == p.redemption.ref.id;
     });
     if (first) sent.push_back(&p);
-    is_sent[i] = first;
+    (*is_sent)[i] = first;
   }
   // Ascending ids: the order the statement locks the codes in, as the planner joins them by
   // the primary key (the lock order of postgres_database.h).
@@ -423,13 +420,22 @@ void PostgresDatabase::redeem_codes(Connection& conn, std::vector<CodeRedemption
   Params params;
   token_arrays(params, tokens);
   params.text(array_of(ids, number)).list(hashes).text(array_of(code_of, number));
-  Result used = conn.run(kRedeemCodes, params);
+  return Write{{Statement{kRedeemCodes, std::move(params)}},
+               [parts, is_sent](Connection& conn, std::vector<Result>& results) {
+                 settle_codes(conn, *parts, *is_sent, results.at(0));
+               }};
+}
+
+void PostgresDatabase::settle_codes(Connection& conn, std::vector<CodeRedemption>& parts,
+                                    const std::vector<bool>& is_sent, const Result& used) {
   std::vector<int64_t> used_ids;
   used_ids.reserve(static_cast<std::size_t>(used.rows()));
   for (int i = 0; i < used.rows(); ++i) used_ids.push_back(used.int64(i, 0));
+  // Sets every output on each run: the writer may run a write twice (group_commit.h).
   bool any_revoked = false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     auto& p = parts[i];
+    p.revoked = 0;
     p.redeemed = is_sent[i] &&
                  std::find(used_ids.begin(), used_ids.end(), p.redemption.ref.id) != used_ids.end();
     if (p.redeemed) continue;
