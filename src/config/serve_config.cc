@@ -64,7 +64,7 @@ const Setting kSettings[] = {
      "default 16; `pool_wait_ms=MS` a request waits for one before it is answered 503, default "
      "5000; `statement_timeout_ms=MS` a statement may run before PostgreSQL cancels it and the "
      "request is answered 503, default 5000, 0 for the server's own `statement_timeout`; and "
-     "`writers=N` connections that commit the queued writes in batches, default 2, see "
+     "`writers=N` connections that commit the queued writes in batches, default 1, see "
      "[deployment.md](deployment.md)); see [behaviour.md](behaviour.md) §2",
      0, 0, check_not_empty},
     {"key_encryption_key_file", "--key-encryption-key-file", "LATCHKEY_KEK_FILE", true,

@@ -409,6 +409,36 @@ TEST_F(PostgresBackend, TokenSavesQueuedTogetherAreOneInsertAndFailTogether) {
   EXPECT_TRUE(db.find_code(code.ref()));
 }
 
+// The default is one writer (docs/deployment.md, "Pool sizing"): while its batch waits, here
+// for a lock, what is queued meanwhile waits for the next batch rather than going out on a
+// second connection, so one connection at most waits for the lock.
+TEST_F(PostgresBackend, ByDefaultOneWriterCommitsAndWhatIsQueuedMeanwhileWaitsForTheNextBatch) {
+  PostgresDatabase db(url_);
+  Connection locker(temp_->url());
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  Token first = token("one-writer-first");
+  first.id = db.allocate_id();
+  auto blocked = db.save_tokens_later({first});
+  wait_for_a_lock_wait();
+  Token second = token("one-writer-second");
+  second.id = db.allocate_id();
+  auto queued = db.save_tokens_later({second});
+  // Time for a second writer, were there one, to take the save and wait for the lock too.
+  std::this_thread::sleep_for(milliseconds(300));
+  Connection watcher(server_);
+  EXPECT_EQ(watcher
+                .run("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+                     " AND wait_event_type = 'Lock'",
+                     Params().text(temp_->name()))
+                .int64(0, 0),
+            1);
+  locker.exec("ROLLBACK");
+  EXPECT_TRUE(blocked->wait().is_durable());
+  EXPECT_TRUE(queued->wait().is_durable());
+  EXPECT_TRUE(db.find_token(second.ref()));
+}
+
 // statement_timeout_ms: a statement that runs too long (pg_sleep here, a query that hangs in
 // production) is cancelled by the server and fails with StoreError rather than holding its
 // connection, which stays usable.

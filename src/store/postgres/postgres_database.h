@@ -80,8 +80,10 @@ class PostgresDatabase final : public Database {
     // Migrations and the row counts of `latchkey migrate` lift it for their own transaction.
     std::chrono::milliseconds statement_timeout{5000};
     // Writer threads, each with a connection of its own, that commit the queued writes
-    // (group_commit.h): with two, one sends its batch while the other's COMMIT is flushed.
-    std::size_t writers = 2;
+    // (group_commit.h). With two, one sends its batch while the other's COMMIT is flushed, but
+    // each batch is about half as big, and where the CPU is the limit (the database on the same
+    // few cores) that costs more than it overlaps (docs/deployment.md, "Pool sizing").
+    std::size_t writers = 1;
   };
 
   // Connects with `conninfo` (a libpq URI, postgresql://..., or key=value string) and migrates

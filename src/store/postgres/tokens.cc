@@ -389,7 +389,7 @@ Write PostgresDatabase::redeem_codes_write(const WriteUnits<CodeRedemption>::Par
   // The first redemption of each code goes to the statement; a later one of the same code is
   // its replay (one row is updated once per statement, so both would otherwise see their code
   // among those used).
-  auto is_sent = std::make_shared<std::vector<bool>>(parts->size(), false);
+  std::vector<bool> is_sent(parts->size(), false);
   std::vector<const CodeRedemption*> sent;
   for (std::size_t i = 0; i < parts->size(); ++i) {
     const CodeRedemption& p = (*parts)[i];
@@ -397,7 +397,7 @@ Write PostgresDatabase::redeem_codes_write(const WriteUnits<CodeRedemption>::Par
       return s->redemption.ref.id == p.redemption.ref.id;
     });
     if (first) sent.push_back(&p);
-    (*is_sent)[i] = first;
+    is_sent[i] = first;
   }
   // Ascending ids: the order the statement locks the codes in, as the planner joins them by
   // the primary key (the lock order of postgres_database.h).
@@ -420,10 +420,11 @@ Write PostgresDatabase::redeem_codes_write(const WriteUnits<CodeRedemption>::Par
   Params params;
   token_arrays(params, tokens);
   params.text(array_of(ids, number)).list(hashes).text(array_of(code_of, number));
-  return Write{{Statement{kRedeemCodes, std::move(params)}},
-               [parts, is_sent](Connection& conn, std::vector<Result>& results) {
-                 settle_codes(conn, *parts, *is_sent, results.at(0));
-               }};
+  return Write{
+      {Statement{kRedeemCodes, std::move(params)}},
+      [parts, is_sent = std::move(is_sent)](Connection& conn, std::vector<Result>& results) {
+        settle_codes(conn, *parts, is_sent, results.at(0));
+      }};
 }
 
 void PostgresDatabase::settle_codes(Connection& conn, std::vector<CodeRedemption>& parts,
