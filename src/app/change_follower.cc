@@ -23,6 +23,7 @@ ChangeFollower::ChangeFollower(store::Database& db, store::CachingDatabase* cach
   // The application loaded its ring from these keys a moment ago. Should one have changed in
   // between, the first check (within key_check_ms) catches it.
   try {
+    MutexLock lock(keys_mu_);
     loaded_ = fingerprint(db_.list_keys());
   } catch (const std::exception&) {
     // The database is away: the first check that reaches it reloads.
@@ -94,28 +95,49 @@ void ChangeFollower::run() {
 }
 
 void ChangeFollower::check_keys() {
+  std::optional<Result<std::string>> reloaded;
+  {
+    MutexLock lock(keys_mu_);
+    reloaded = reload(/*if_changed=*/true);
+  }
+  if (!reloaded) return;
+  if (!*reloaded) {
+    // loaded_ is kept for the next check to try again; the old ring stays in use meanwhile.
+    if (options_.warn) {
+      options_.warn("signing key reload failed, keeping the old keys: " +
+                    reloaded->error().debug());
+    }
+    return;
+  }
+  if (options_.info) options_.info("signing keys reloaded: " + **reloaded);
+}
+
+Result<std::string> ChangeFollower::reload_keys() {
+  MutexLock lock(keys_mu_);
+  return *reload(/*if_changed=*/false);
+}
+
+std::optional<Result<std::string>> ChangeFollower::reload(bool if_changed) {
   std::string stored;
   try {
     stored = fingerprint(db_.list_keys());
   } catch (const std::exception& e) {
-    if (options_.warn) options_.warn(std::string("cannot list the signing keys: ") + e.what());
-    return;
-  }
-  if (stored == loaded_) return;
-  auto reloaded = app_.reload_signing_keys();
-  if (!reloaded) {
-    // Kept for the next check to try again; the old ring stays in use meanwhile.
-    if (options_.warn) {
-      options_.warn("signing key reload failed, keeping the old keys: " + reloaded.error().debug());
+    if (if_changed) {
+      if (options_.warn) options_.warn(std::string("cannot list the signing keys: ") + e.what());
+      return std::nullopt;
     }
-    return;
+    // Asked for: reloaded all the same (the ring's own read reports the failure), and the
+    // next check that lists the keys reloads once more.
+    stored.clear();
   }
-  loaded_ = std::move(stored);
-  {
+  if (if_changed && stored == loaded_) return std::nullopt;
+  Result<std::string> reloaded = app_.reload_signing_keys();
+  if (reloaded) {
+    loaded_ = std::move(stored);
     MutexLock lock(mu_);
     ++reloads_;
   }
-  if (options_.info) options_.info("signing keys reloaded: " + *reloaded);
+  return reloaded;
 }
 
 }  // namespace latchkey::app

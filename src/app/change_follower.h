@@ -8,6 +8,8 @@
 //  - Every `key_check_ms` (default 10 s) and on those occasions, the stored keys are listed and,
 //    when they differ from the ones last loaded (a key made, rotated or retired by `latchkey keys
 //    rotate` on any backend), the ring is reloaded: no SIGHUP is needed, on SQLite either.
+//  - A reload asked for (SIGHUP, a key the admin API made) goes through reload_keys(), which
+//    notes the keys it loaded, so that the next check does not load the same keys again.
 //
 // Thread safety: owns a thread of its own (key checks) and the backend's watch (announcements);
 // the destructor stops both. `cache` (may be null: the cache is off) and `app` must outlive it.
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -42,7 +45,12 @@ class ChangeFollower {
   ChangeFollower(const ChangeFollower&) = delete;
   ChangeFollower& operator=(const ChangeFollower&) = delete;
 
-  // Keys reloaded since the start (tests).
+  // Reloads the signing keys now, changed or not, and notes which stored keys the ring was
+  // loaded from, as a check that finds them changed does (the same result as
+  // Application::reload_signing_keys). Any thread.
+  Result<std::string> reload_keys() EXCLUDES(keys_mu_);
+
+  // Keys reloaded since the start, by checks and by reload_keys (tests).
   [[nodiscard]] int reloads();
 
  private:
@@ -52,13 +60,19 @@ class ChangeFollower {
   void check_keys_soon();
   void run();
   // Lists the stored keys and reloads the ring when they differ from the last ones loaded.
-  void check_keys();
+  void check_keys() EXCLUDES(keys_mu_);
+  // Lists the stored keys, then reloads the ring (always, or only when `if_changed` and they
+  // differ from loaded_); on success, loaded_ is what was listed. Listed first: a key stored in
+  // between is then in the ring but not yet in loaded_, and the next check reloads once more,
+  // rather than the other way round, which would miss it.
+  std::optional<Result<std::string>> reload(bool if_changed) REQUIRES(keys_mu_);
 
   store::Database& db_;
   store::CachingDatabase* const cache_;
   Application& app_;
   const Options options_;
-  std::string loaded_;  // the stored keys the ring was last loaded from; key thread only
+  Mutex keys_mu_;  // one reload at a time: the key thread's or reload_keys'
+  std::string loaded_ GUARDED_BY(keys_mu_);  // the stored keys the ring was last loaded from
   Mutex mu_;
   CondVar wake_;
   bool check_now_ GUARDED_BY(mu_) = false;

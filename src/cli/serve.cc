@@ -192,10 +192,12 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   so.max_connections_per_address = static_cast<std::size_t>(o.max_connections_per_address);
   log->info("at most {} connections per client address", http::per_address_cap(so));
   // SIGHUP: new signing keys after `latchkey keys rotate`, without a restart. Signals are
-  // delivered only once run() runs, after `application` is built.
-  so.on_hangup = [&application, &log] {
-    if (!application) return;
-    auto reloaded = application->reload_signing_keys();
+  // delivered only once run() runs, after `application` and the follower are built. Through
+  // the follower, so that its next check does not load the same keys a second time.
+  app::ChangeFollower* keys_follower = nullptr;
+  so.on_hangup = [&keys_follower, &log] {
+    if (keys_follower == nullptr) return;
+    auto reloaded = keys_follower->reload_keys();
     if (reloaded) {
       log->info("signing keys reloaded: {}", *reloaded);
     } else {
@@ -310,6 +312,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   fo.info = [&log](const std::string& m) { log->info("{}", m); };
   fo.warn = [&log](const std::string& m) { log->warn("{}", m); };
   app::ChangeFollower follower(db, cached ? &*cached : nullptr, *application, std::move(fo));
+  keys_follower = &follower;
   if (admin_server) {
     app::AdminApiOptions aa;
     aa.audit_log = o.audit_log;
@@ -319,7 +322,7 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
     // new signing key is loaded at once.
     aa.on_change = [&](const store::Change& c) {
       if (c.kind == store::Change::Kind::keys) {
-        if (auto r = application->reload_signing_keys(); !r) {
+        if (auto r = follower.reload_keys(); !r) {
           log->error("signing key reload failed, keeping the old keys: {}", r.error().debug());
         }
       } else if (cached) {

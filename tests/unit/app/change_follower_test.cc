@@ -49,5 +49,31 @@ TEST(ChangeFollower, RotatedKeysArePublishedWithoutASignal) {
   EXPECT_EQ(follower.reloads(), 1);
 }
 
+// A reload asked for (SIGHUP after `latchkey keys rotate`, or a key the admin API made) notes the
+// keys it loaded: the checks that follow find nothing new and do not load them a second time.
+TEST(ChangeFollower, AReloadAskedForIsNotRepeatedByTheNextChecks) {
+  TestWorld world;
+  AppOptions options;
+  options.issuer = "http://issuer.test";
+  Application application(world.db().stores(), world.random(), world.clock(),
+                          testsupport::test_sealer(), options);
+  ChangeFollower::Options fo;
+  // Long enough that no check comes between the rotation and the reload asked for.
+  fo.key_check_ms = 1000;
+  ChangeFollower follower(world.db(), nullptr, application, fo);
+
+  const std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
+                                                    world.random(), world.clock(), "ES256");
+  auto reloaded = follower.reload_keys();
+  ASSERT_TRUE(reloaded) << reloaded.error().debug();
+  EXPECT_NE(reloaded->find(new_kid), std::string::npos) << *reloaded;
+  EXPECT_EQ(follower.reloads(), 1);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two checks at least
+  EXPECT_EQ(follower.reloads(), 1);
+  const std::string jwks = application.handle(jwks_request()).body;
+  EXPECT_NE(jwks.find(new_kid), std::string::npos) << jwks;
+}
+
 }  // namespace
 }  // namespace latchkey::app
