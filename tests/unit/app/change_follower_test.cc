@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -24,55 +26,65 @@ http::Request jwks_request() {
   return r;
 }
 
-TEST(ChangeFollower, RotatedKeysArePublishedWithoutASignal) {
-  TestWorld world;
-  AppOptions options;
-  options.issuer = "http://issuer.test";
-  Application application(world.db().stores(), world.random(), world.clock(),
-                          testsupport::test_sealer(), options);
-  ChangeFollower::Options fo;
-  fo.key_check_ms = 20;
-  ChangeFollower follower(world.db(), nullptr, application, fo);
+// An application on a test database, and a follower of its keys checking every `key_check_ms`.
+class ChangeFollowerTest : public ::testing::Test {
+ protected:
+  ChangeFollowerTest()
+      : application_(world_.db().stores(), world_.random(), world_.clock(),
+                     testsupport::test_sealer(), app_options()) {}
 
-  const std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
-                                                    world.random(), world.clock(), "RS256");
+  std::unique_ptr<ChangeFollower> follow(int64_t key_check_ms) {
+    ChangeFollower::Options fo;
+    fo.key_check_ms = key_check_ms;
+    return std::make_unique<ChangeFollower>(world_.db(), nullptr, application_, fo);
+  }
+  // As `latchkey keys rotate` does in another process: the new key's kid.
+  std::string rotate(const std::string& alg) {
+    return keys::KeyRing::rotate(world_.db(), testsupport::test_sealer(), world_.random(),
+                                 world_.clock(), alg);
+  }
+  std::string jwks() { return application_.handle(jwks_request()).body; }
+
+  TestWorld world_;
+  Application application_;
+
+ private:
+  static AppOptions app_options() {
+    AppOptions options;
+    options.issuer = "http://issuer.test";
+    return options;
+  }
+};
+
+TEST_F(ChangeFollowerTest, RotatedKeysArePublishedWithoutASignal) {
+  auto follower = follow(20);
+  const std::string new_kid = rotate("RS256");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (follower.reloads() == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (follower->reloads() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_EQ(follower.reloads(), 1);
-  const std::string jwks = application.handle(jwks_request()).body;
-  EXPECT_NE(jwks.find(new_kid), std::string::npos) << jwks;
+  EXPECT_EQ(follower->reloads(), 1);
+  EXPECT_NE(jwks().find(new_kid), std::string::npos) << jwks();
 
   // Unchanged keys are not reloaded again, however often they are checked.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(follower.reloads(), 1);
+  EXPECT_EQ(follower->reloads(), 1);
 }
 
 // A reload asked for (SIGHUP after `latchkey keys rotate`, or a key the admin API made) notes the
 // keys it loaded: the checks that follow find nothing new and do not load them a second time.
-TEST(ChangeFollower, AReloadAskedForIsNotRepeatedByTheNextChecks) {
-  TestWorld world;
-  AppOptions options;
-  options.issuer = "http://issuer.test";
-  Application application(world.db().stores(), world.random(), world.clock(),
-                          testsupport::test_sealer(), options);
-  ChangeFollower::Options fo;
+TEST_F(ChangeFollowerTest, AReloadAskedForIsNotRepeatedByTheNextChecks) {
   // Long enough that no check comes between the rotation and the reload asked for.
-  fo.key_check_ms = 1000;
-  ChangeFollower follower(world.db(), nullptr, application, fo);
-
-  const std::string new_kid = keys::KeyRing::rotate(world.db(), testsupport::test_sealer(),
-                                                    world.random(), world.clock(), "ES256");
-  auto reloaded = follower.reload_keys();
+  auto follower = follow(1000);
+  const std::string new_kid = rotate("ES256");
+  auto reloaded = follower->reload_keys();
   ASSERT_TRUE(reloaded) << reloaded.error().debug();
   EXPECT_NE(reloaded->find(new_kid), std::string::npos) << *reloaded;
-  EXPECT_EQ(follower.reloads(), 1);
+  EXPECT_EQ(follower->reloads(), 1);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two checks at least
-  EXPECT_EQ(follower.reloads(), 1);
-  const std::string jwks = application.handle(jwks_request()).body;
-  EXPECT_NE(jwks.find(new_kid), std::string::npos) << jwks;
+  EXPECT_EQ(follower->reloads(), 1);
+  EXPECT_NE(jwks().find(new_kid), std::string::npos) << jwks();
 }
 
 }  // namespace
