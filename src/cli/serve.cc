@@ -89,6 +89,25 @@ void announce(http::LogFormat format, const std::string& line) {
   std::fwrite(json.data(), 1, json.size(), stdout);
 }
 
+// The options of a listener beside the public one (`main`): metrics, admin. One I/O thread, a
+// few connections, `handler_threads` threads for the requests that may wait, and the public
+// listener's log and drain timeout. Signals are the public listener's: it stops first and this
+// one after it, so that the metrics listener's /readyz answers 503 while the public one drains.
+http::ServerOptions side_listener(const http::ServerOptions& main, const std::string& host,
+                                  unsigned short port, unsigned handler_threads) {
+  http::ServerOptions out;
+  out.host = host;
+  out.port = port;
+  out.workers = 1;
+  out.handler_threads = handler_threads;
+  out.max_connections = 64;
+  out.log = main.log;
+  out.log_format = main.log_format;
+  out.handle_signals = false;
+  out.drain_timeout = main.drain_timeout;
+  return out;
+}
+
 }  // namespace
 
 int serve(store::Database& db, const config::ServeConfig& settings, app::KekSource& kek) {
@@ -233,21 +252,11 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   // the operator's scraper; its requests are not counted (the scrapes would drown the rest).
   std::optional<http::Server> metrics_server;
   if (!o.metrics_listen.empty()) {
-    http::ServerOptions mo;
-    mo.host = metrics_host;
-    mo.port = metrics_port;
-    mo.workers = 1;
     // Rendering the counters never blocks; a readiness probe may wait for a ping of the
-    // database, on a thread of its own rather than the listener's one I/O thread.
-    mo.handler_threads = 2;
+    // database, on one of two threads of its own rather than the listener's one I/O thread.
+    http::ServerOptions mo = side_listener(so, metrics_host, metrics_port, 2);
     mo.run_inline = &app::Application::metrics_never_wait;
-    mo.max_connections = 64;
-    if (!o.quiet) mo.log = log;
-    mo.log_format = server_log.format;
     mo.unlogged_paths = unlogged;
-    // Stopped after the public listener, so that it answers /readyz 503 while that drains.
-    mo.handle_signals = false;
-    mo.drain_timeout = so.drain_timeout;
     metrics_server.emplace(mo,
                            [&](const http::Request& r) { return application->handle_metrics(r); });
   }
@@ -257,17 +266,8 @@ int serve(store::Database& db, const config::ServeConfig& settings, app::KekSour
   std::unique_ptr<app::AdminConsole> admin_console;
   std::optional<http::Server> admin_server;
   if (!o.admin_listen.empty()) {
-    http::ServerOptions ao;
-    ao.host = admin_host;
-    ao.port = admin_port;
-    ao.workers = 1;
-    ao.handler_threads = 4;
+    http::ServerOptions ao = side_listener(so, admin_host, admin_port, 4);
     ao.run_inline = [](const http::Request&) { return false; };
-    ao.max_connections = 64;
-    if (!o.quiet) ao.log = log;
-    ao.log_format = server_log.format;
-    ao.handle_signals = false;
-    ao.drain_timeout = so.drain_timeout;
     // The console's pages under /admin/console (docs/admin-console.md), the API under /admin/v1.
     admin_server.emplace(ao, [&](const http::Request& r) {
       return app::AdminConsole::owns(r.path) ? admin_console->handle(r) : admin_api->handle(r);
