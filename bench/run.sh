@@ -11,6 +11,9 @@
 #   BENCH_SCALE_TOKENS (1000000)  live tokens preloaded for the scale run; 0 skips it
 #   BENCH_POSTGRES (1)  0 skips the PostgreSQL nodes (latchkey@pg, latchkey@pg×2)
 #   BENCH_REVOCATIONS (20)  revocations whose propagation between the two nodes is timed
+#   BENCH_ROUNDS  (3)   rounds of the flows with a PostgreSQL target (client_credentials refresh
+#                 introspection userinfo code), each server measured in every round; the table
+#                 gives the median of the rounds (bench/README.md, "Rounds")
 #   BENCH_FLOWS   (every flow)  only these flows, space-separated (client_credentials refresh
 #                 introspection userinfo code code_openid refresh_openid web_server_flow
 #                 jwt_bearer password): a quicker run while working on one; the targets of flows left
@@ -32,6 +35,8 @@ PG_PORT=${BENCH_PG_PORT:-18435}
 PG2_PORT=${BENCH_PG2_PORT:-18436}
 POSTGRES=${BENCH_POSTGRES:-1}
 REVOCATIONS=${BENCH_REVOCATIONS:-20}
+ROUNDS=${BENCH_ROUNDS:-3}
+ROUND=1  # the round being measured (see the flows' loops)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 CB=http://127.0.0.1:9/cb
 CB_ENC=http%3A%2F%2F127.0.0.1%3A9%2Fcb
@@ -134,19 +139,19 @@ wrk_pair() {
   ' "$2.a" "$2.b" "$2"
 }
 
-# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB [DB_CPU_S]
+# record FLOW SERVER RESULT_JSON CPU_S PEAK_KB [DB_CPU_S]: one run's line, of round ROUND
 record() {
   node -e '
-    const [flow, server, file, cpu, rss, dbCpu] = process.argv.slice(1);
+    const [flow, server, file, cpu, rss, round, dbCpu] = process.argv.slice(1);
     const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
     const exhausted = r.exhausted || 0;
-    console.log(JSON.stringify({ flow, server, ...r, cpu_s: Number(cpu), peak_rss_kb: Number(rss),
+    console.log(JSON.stringify({ flow, server, round: Number(round), ...r, cpu_s: Number(cpu), peak_rss_kb: Number(rss),
       req_per_cpu_s: Number(cpu) > 0 ? r.ok / Number(cpu) : null,
       ...(dbCpu ? { db_cpu_s: Number(dbCpu) } : {}),
       ...(exhausted ? { first_error: `pre-minted codes exhausted (${exhausted} requests without a code)` } : {}) }));
-  ' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$RESULTS"
+  ' "$1" "$2" "$3" "$4" "$5" "$ROUND" "${6:-}" >>"$RESULTS"
   local line; line=$(tail -1 "$RESULTS")
-  log "$(printf '%-16s %-14s %s' "$1" "$2" "$(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(`${r.rps.toFixed(0)} req/s p99 ${(r.p99_us/1000).toFixed(2)} ms errors ${r.errors}${r.first_error?" ("+r.first_error+")":""}`)')")"
+  log "$(printf 'round %s  %-18s %-14s %s' "$ROUND" "$1" "$2" "$(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(`${r.rps.toFixed(0)} req/s p99 ${(r.p99_us/1000).toFixed(2)} ms errors ${r.errors}${r.first_error?" ("+r.first_error+")":""}`)')")"
 }
 
 # measure FLOW SERVER URL [CODEFILE-for-main-run]: warm-up, then measured run with CPU and peak
@@ -446,20 +451,29 @@ flow_web_server_flow() {
 
 # The flows whose cost may depend on the token table on both latchkey databases, the others on
 # the fresh one; each on the peer right after, then on PostgreSQL: one node, and for
-# client_credentials and introspection two nodes at once.
+# client_credentials and introspection two nodes at once. The flows with a PostgreSQL target
+# are measured ROUNDS times, one round after the other, each server in every round: on this
+# machine one run of a server can be a fifth off another of the same build, the peer's as much
+# as latchkey's, and the median of the rounds lets one slow run decide nothing.
 # wanted FLOW: FLOW is among BENCH_FLOWS (or that is unset).
 wanted() { [ -z "${BENCH_FLOWS:-}" ] || [[ " $BENCH_FLOWS " == *" $1 "* ]]; }
-for flow in client_credentials refresh introspection userinfo; do
-  wanted "$flow" || continue
-  for slot in "${LK_SLOTS[@]}" peer "${PG_SLOTS[@]}"; do use "$slot"; "flow_$flow"; done
-  if [ "$POSTGRES" != 0 ] && { [ "$flow" = client_credentials ] || [ "$flow" = introspection ]; }; then
-    use pgx2; "flow_$flow"
+for ROUND in $(seq 1 "$ROUNDS"); do
+  for flow in client_credentials refresh introspection userinfo; do
+    wanted "$flow" || continue
+    for slot in "${LK_SLOTS[@]}" peer "${PG_SLOTS[@]}"; do use "$slot"; "flow_$flow"; done
+    if [ "$POSTGRES" != 0 ] && { [ "$flow" = client_credentials ] || [ "$flow" = introspection ]; }; then
+      use pgx2; "flow_$flow"
+    fi
+  done
+  if wanted code; then
+    for slot in lk peer "${PG_SLOTS[@]}"; do use "$slot"; flow_code; done
   fi
 done
-for flow in code code_openid refresh_openid web_server_flow; do
+ROUND=1
+for flow in code_openid refresh_openid web_server_flow; do
   wanted "$flow" || continue
   for slot in lk peer; do use "$slot"; "flow_$flow"; done
-  if [ "$POSTGRES" != 0 ] && { [ "$flow" = code ] || [ "$flow" = code_openid ]; }; then
+  if [ "$POSTGRES" != 0 ] && [ "$flow" = code_openid ]; then
     use pg; "flow_$flow"
   fi
 done
@@ -523,6 +537,6 @@ OUT_DIR=bench/results
 mkdir -p "$OUT_DIR"
 node bench/lib/report.mjs "$RESULTS" "$OUT_DIR" \
   "sign_rate=$SIGN_RATE" "cores=$(nproc)" "seconds=$DURATION" "warmup=$WARMUP" "conns=$CONNS" "threads=$THREADS" \
-  "web_concurrency=$WEB_CONC" "scale_tokens=$SCALE_TOKENS" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+  "web_concurrency=$WEB_CONC" "rounds=$ROUNDS" "scale_tokens=$SCALE_TOKENS" "latchkey_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   "peer=oidc-provider $PEER_VERSION" "node=$(node --version)" "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')" \
   "openssl=$(openssl version | awk '{print $2}')" "postgres=$PG_VERSION" "revocation=$REVOCATION_FILE"
