@@ -1,9 +1,10 @@
 // Two nodes on one PostgreSQL database stay in step (docs/deployment.md "What each node
 // caches"): what one node or the CLI changes is honoured by the other as soon as the database's
 // announcement arrives, not after the cache's max age, which these nodes set to 30 s so that only
-// the announcement can explain a prompt answer. Signing keys rotated by the CLI are published and
-// used without SIGHUP, and a login form one node showed is accepted by the other (the nodes share
-// the CSRF key through the key-encryption key). PostgreSQL only: SQLite is one node per file.
+// the announcement can explain a prompt answer. Signing keys rotated by the CLI or through node
+// A's admin API are published and used by node B without SIGHUP, and a login form one node
+// showed is accepted by the other (the nodes share the CSRF key through the key-encryption key).
+// PostgreSQL only: SQLite is one node per file.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
@@ -41,7 +42,8 @@ describe('two nodes on one PostgreSQL', { skip: !ON_POSTGRES && 'PostgreSQL only
         bob: { username: 'bob@localhost', name: 'Bob Jones', email: 'bob@localhost' },
       },
       apps: { web: { scopes: 'api refresh_token openid' } },
-      serve: SERVE,
+      // Node A also serves the admin API (docs/admin-api.md), to rotate a key through it.
+      serve: { extraArgs: [...SERVE.extraArgs, '--admin-listen', '127.0.0.1:0'] },
     });
     nodeB = await startServer(world.db, SERVE);
     b = { ...world, issuer: nodeB.issuer, server: nodeB };
@@ -87,6 +89,26 @@ describe('two nodes on one PostgreSQL', { skip: !ON_POSTGRES && 'PostgreSQL only
       (jwks) => jwks.keys.some((k) => k.kid === kid), 'the new key in node B\'s JWKS');
     const { tokens } = await codeFlow(b, { app, scope: 'api openid', nonce: randomString() });
     assert.equal(decodeProtectedHeader(tokens.id_token).kid, kid);
+  });
+
+  it('a key rotated through node A\'s admin API signs A\'s ID tokens at once, and is published by node B and signs its ID tokens within the bound', async () => {
+    const app = world.apps.web;
+    const { token } = await cli(world.db, ['admin-token', 'create', '--name', 'key-rotator']);
+    const res = await fetch(`${world.server.adminUrl}/admin/v1/keys/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ alg: 'RS256' }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    const kid = body.rotated.kid;
+    assert.ok(kid, JSON.stringify(body));
+    const atA = await codeFlow(world, { app, scope: 'api openid', nonce: randomString() });
+    assert.equal(decodeProtectedHeader(atA.tokens.id_token).kid, kid, 'node A signs with the key it made');
+    await within(PROPAGATION_BOUND_MS * 2, async () => (await fetch(`${b.issuer}/id/keys`)).json(),
+      (jwks) => jwks.keys.some((k) => k.kid === kid), 'the new key in node B\'s JWKS');
+    const atB = await codeFlow(b, { app, scope: 'api openid', nonce: randomString() });
+    assert.equal(decodeProtectedHeader(atB.tokens.id_token).kid, kid, 'node B signs with the key A made');
   });
 
   it('wrong client secrets sent to node A delay the same client at node B', async () => {
