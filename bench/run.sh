@@ -36,6 +36,7 @@ PG2_PORT=${BENCH_PG2_PORT:-18436}
 POSTGRES=${BENCH_POSTGRES:-1}
 REVOCATIONS=${BENCH_REVOCATIONS:-20}
 ROUNDS=${BENCH_ROUNDS:-3}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_ROUNDS must be a whole number of at least 1, not '$ROUNDS'" >&2; exit 2; }
 ROUND=1  # the round being measured (see the flows' loops)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 CB=http://127.0.0.1:9/cb
